@@ -1,0 +1,61 @@
+# Every target installs what it needs on a fresh machine. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+CDK_CLI_VERSION := 2.1148.1
+CHECKOV_VERSION := 3.3.30
+CDK := $(TOOLS)/node_modules/.bin/cdk
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup test lint synth policies demo bench-synth bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==26.3
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+# checkov pins old boto3 and packaging, so it lives in a venv of its own.
+$(CHECKOV):
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install -q checkov==$(CHECKOV_VERSION)
+
+# The CDK CLI 3.x refuses aws-cdk-lib 2.275 assemblies; 2.x is pinned here and in the workflow.
+$(CDK):
+	npm install --silent --no-fund --no-audit --prefix $(TOOLS) aws-cdk@$(CDK_CLI_VERSION)
+
+setup: $(VENV)/.installed $(CHECKOV) $(CDK) ## Install the venv, checkov and the CDK CLI
+
+test: $(VENV)/.installed $(CHECKOV) ## Run the tests (config, CDK assertions, policies, workflows, checkov, cfn-lint, sandbox)
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+synth: $(VENV)/.installed ## Synthesize cdk.out/ and regenerate .github/workflows/deploy.yml and CODEOWNERS
+	$(PY) app.py
+
+policies: synth ## Render every deployed policy document into policies/rendered/ for review
+	$(PY) -m policies.render cdk.out policies/rendered
+
+demo: $(VENV)/.installed ## Run a model's whole lifecycle against the local sandbox
+	@echo "make demo arrives with the main-job issue (the modelops CLI and the sandbox); it is not built yet." >&2; exit 2
+
+bench-synth: $(VENV)/.installed ## Benchmark: synth wall time, sandbox org and 50 models x 2 environments
+	$(PY) -m benchmarks.synth
+
+clean: ## Remove generated build output (keeps the venvs)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,246 @@
+"""The typed, validated model of `accounts/accounts.yaml`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from accounts.validation import InputError, parse_model, read_yaml
+
+DEFAULT_CONFIG_PATH = Path(__file__).parent / "accounts.yaml"
+
+# SageMaker's own pattern for a model package group name.
+MODEL_PACKAGE_GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# Derived IAM role names (`modelops-exec-<env>-<model>`) must fit IAM's 64 characters.
+MAX_MODEL_NAME = 37
+MAX_ENV_NAME = 12
+
+
+def _account_id(value: str) -> str:
+    if not re.fullmatch(r"\d{12}", value):
+        raise ValueError(f"must be a 12-digit AWS account id, got {value!r}")
+    return value
+
+
+def _quoted_account_id(value: object) -> object:
+    if isinstance(value, int):
+        raise ValueError(f"must be a 12-digit AWS account id in quotes, got the number {value}")
+    return value
+
+
+AccountId = Annotated[str, AfterValidator(_account_id)]
+
+
+class StrictModel(BaseModel):
+    """A model that rejects unknown keys, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organization(StrictModel):
+    id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+
+
+class CoreAccounts(StrictModel):
+    shared_services: AccountId
+    data_science: AccountId
+    deployment: AccountId
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ids_are_quoted(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for value in data.values():
+                _quoted_account_id(value)
+        return data
+
+
+class ApproverGroup(StrictModel):
+    github_team: Annotated[str, Field(pattern=r"^@[\w.-]+/[\w.-]+$")]
+    members: Annotated[list[str], Field(min_length=1)]
+
+
+class Environment(StrictModel):
+    name: Annotated[str, Field(pattern=rf"^[a-z][a-z0-9]{{0,{MAX_ENV_NAME - 1}}}$")]
+    account: AccountId
+    approver_group: str
+    requires_review: bool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_is_quoted(cls, data: object) -> object:
+        if isinstance(data, dict):
+            _quoted_account_id(data.get("account"))
+        return data
+
+
+class Teams(StrictModel):
+    platform: Annotated[str, Field(pattern=r"^@[\w.-]+/[\w.-]+$")]
+    security: Annotated[str, Field(pattern=r"^@[\w.-]+/[\w.-]+$")]
+
+
+class Pipeline(StrictModel):
+    engine: Literal["github-actions", "codepipeline"]
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    branch: Annotated[str, Field(min_length=1)]
+    codestar_connection_arn: (
+        Annotated[str, Field(pattern=r"^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[\w-]+$")]
+        | None
+    ) = None
+
+    @property
+    def owner(self) -> str:
+        return self.repository.split("/")[0]
+
+    @property
+    def repo(self) -> str:
+        return self.repository.split("/")[1]
+
+    @model_validator(mode="after")
+    def _codepipeline_needs_a_connection(self) -> Pipeline:
+        if self.engine == "codepipeline" and self.codestar_connection_arn is None:
+            raise ValueError("the codepipeline engine needs codestar_connection_arn")
+        return self
+
+
+class Threshold(StrictModel):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> Threshold:
+        if self.min is None and self.max is None:
+            raise ValueError("a metric threshold needs min, max or both")
+        return self
+
+
+class Gate(StrictModel):
+    metrics: dict[str, Threshold] = Field(default_factory=dict)
+    model_card_required: bool = False
+
+
+def _model_name(value: str) -> str:
+    if not MODEL_PACKAGE_GROUP_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid model package group name "
+            "(letters, digits and single hyphens, starting with a letter or digit)"
+        )
+    if len(value) > MAX_MODEL_NAME:
+        raise ValueError(f"{value!r} is longer than {MAX_MODEL_NAME} characters (derived IAM role names must fit)")
+    return value
+
+
+class ModelSpec(StrictModel):
+    name: Annotated[str, AfterValidator(_model_name)]
+    description: str = ""
+    gates: dict[str, Gate] = Field(default_factory=dict)
+
+
+class OrgConfig(StrictModel):
+    """The whole organisation: accounts, environment chain, approvers, pipeline and models."""
+
+    organization: Organization
+    accounts: CoreAccounts
+    approver_groups: dict[str, ApproverGroup]
+    environments: list[Environment]
+    teams: Teams
+    pipeline: Pipeline
+    models: list[ModelSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrgConfig:
+        if not self.environments:
+            raise ValueError("environments: the chain is empty; list at least one environment in promotion order")
+        seen_envs: set[str] = set()
+        for index, env in enumerate(self.environments):
+            where = f"environments[{index}]"
+            if env.name in seen_envs:
+                raise ValueError(f"{where}.name: duplicate environment name {env.name!r}")
+            seen_envs.add(env.name)
+            if env.account == self.accounts.shared_services:
+                raise ValueError(
+                    f"{where}.account: environment {env.name!r} shares account {env.account} with "
+                    "shared_services; each environment needs its own workload account"
+                )
+            if env.approver_group not in self.approver_groups:
+                raise ValueError(
+                    f"{where}.approver_group: unknown group {env.approver_group!r}; "
+                    f"expected one of {sorted(self.approver_groups)}"
+                )
+        owners: dict[str, str] = {}
+        named = [
+            ("accounts.shared_services", self.accounts.shared_services),
+            ("accounts.data_science", self.accounts.data_science),
+            ("accounts.deployment", self.accounts.deployment),
+        ] + [(f"environments[{i}].account", env.account) for i, env in enumerate(self.environments)]
+        for field, account in named:
+            if account in owners:
+                raise ValueError(f"{field}: account id {account} appears twice (also at {owners[account]})")
+            owners[account] = field
+        seen_models: set[str] = set()
+        for index, model in enumerate(self.models):
+            if model.name in seen_models:
+                raise ValueError(f"models[{index}].name: duplicate model name {model.name!r}")
+            seen_models.add(model.name)
+            for env_name in model.gates:
+                if env_name not in seen_envs:
+                    raise ValueError(
+                        f"models[{index}].gates.{env_name}: unknown environment; expected one of "
+                        f"{[env.name for env in self.environments]}"
+                    )
+        return self
+
+    # -- lookups ---------------------------------------------------------------
+
+    @property
+    def region(self) -> str:
+        return self.organization.region
+
+    @property
+    def chain(self) -> list[str]:
+        """Environment names in promotion order."""
+        return [env.name for env in self.environments]
+
+    def environment(self, name: str) -> Environment:
+        """The environment called `name`, or InputError listing the known ones."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise InputError(f"unknown environment {name!r}; expected one of {self.chain}")
+
+    def previous_environment(self, name: str) -> Environment | None:
+        """The environment before `name` in the chain, or None for the first."""
+        index = self.chain.index(self.environment(name).name)
+        return self.environments[index - 1] if index > 0 else None
+
+    def next_environment(self, name: str) -> Environment | None:
+        """The environment after `name` in the chain, or None for the last."""
+        index = self.chain.index(self.environment(name).name)
+        return self.environments[index + 1] if index + 1 < len(self.environments) else None
+
+    def model(self, name: str) -> ModelSpec:
+        """The model called `name`, or InputError listing the known ones."""
+        for model in self.models:
+            if model.name == name:
+                return model
+        raise InputError(f"unknown model {name!r}; expected one of {[m.name for m in self.models]}")
+
+    def approvers(self, env_name: str) -> ApproverGroup:
+        """The approver group that decides for `env_name`."""
+        return self.approver_groups[self.environment(env_name).approver_group]
+
+
+def parse_config(data: object, source: Path | str) -> OrgConfig:
+    """Validate already-parsed YAML data as an OrgConfig."""
+    config = parse_model(OrgConfig, data, source)
+    return config
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> OrgConfig:
+    """Load and validate `accounts.yaml`; raises InputError naming file, field and rule."""
+    path = Path(path)
+    return parse_config(read_yaml(path), path)

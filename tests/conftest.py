@@ -1,0 +1,87 @@
+"""Shared fixtures. The CDK app is synthesized once per session and shared by every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import aws_cdk as cdk  # noqa: E402
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+
+from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config, parse_config  # noqa: E402
+from deployment.cdk_app import build_app  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Synth:
+    """One synthesized app: its stacks by path (e.g. `ModelOps-qa/Endpoints`), templates and workflow."""
+
+    app: cdk.App
+    outdir: Path
+    workdir: Path
+    stacks: dict[str, cdk.Stack]
+    _templates: dict[str, Template] = field(default_factory=dict)
+
+    def template(self, path: str) -> Template:
+        if path not in self._templates:
+            self._templates[path] = Template.from_stack(self.stacks[path])
+        return self._templates[path]
+
+    def template_json(self, path: str) -> dict[str, object]:
+        return self.template(path).to_json()
+
+    @property
+    def workflow_path(self) -> Path:
+        return self.workdir / ".github" / "workflows" / "deploy.yml"
+
+
+def synthesize(config: OrgConfig, workdir: Path, workloads_root: Path | None = None) -> Synth:
+    """Synthesize the app for `config` inside `workdir` (the generated workflow lands there too)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        kwargs = {"workloads_root": workloads_root} if workloads_root is not None else {}
+        app = build_app(config, outdir=str(workdir / "cdk.out"), **kwargs)
+        app.synth()
+    finally:
+        os.chdir(previous)
+    stacks = {
+        stack.node.path: stack
+        for stack in app.node.find_all()
+        if isinstance(stack, cdk.Stack) and not isinstance(stack, cdk.NestedStack)
+    }
+    return Synth(app=app, outdir=workdir / "cdk.out", workdir=workdir, stacks=stacks)
+
+
+def config_with(**overrides: object) -> OrgConfig:
+    """The sandbox config with top-level keys replaced; for building variants in tests."""
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    data.update(overrides)
+    return parse_config(data, "test-variant.yaml")
+
+
+@pytest.fixture(scope="session")
+def config() -> OrgConfig:
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def synth(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The sandbox organisation as shipped (GitHub Actions engine, qa -> prod)."""
+    return synthesize(config, tmp_path_factory.mktemp("synth-default"))
+
+
+@pytest.fixture(scope="session")
+def sandbox_config_data() -> Iterator[Callable[[], dict[str, object]]]:
+    """A fresh, mutable copy of the shipped accounts.yaml data for each call."""
+    text = DEFAULT_CONFIG_PATH.read_text()
+    yield lambda: yaml.safe_load(text)
