@@ -1,0 +1,174 @@
+"""accounts/accounts.yaml: the shipped sandbox organisation loads, and every broken variant is refused
+with one line naming the file, the field and the rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from accounts.config import DEFAULT_CONFIG_PATH, load_config
+from accounts.validation import InputError
+
+
+def write(tmp_path: Path, data: Any) -> Path:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def shipped() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    return data
+
+
+def error_of(tmp_path: Path, data: Any) -> str:
+    path = write(tmp_path, data)
+    with pytest.raises(InputError) as raised:
+        load_config(path)
+    return str(raised.value).replace(str(path), "accounts.yaml")
+
+
+def test_shipped_sandbox_organisation_has_fake_ids_and_the_qa_prod_chain() -> None:
+    config = load_config()
+    assert config.organization.id == "o-sandbox0001"
+    assert config.region == "eu-west-1"
+    assert config.accounts.shared_services == "111111111111"
+    assert config.accounts.data_science == "222222222222"
+    assert config.accounts.deployment == "333333333333"
+    assert config.chain == ["qa", "prod"]
+    assert [env.account for env in config.environments] == ["444444444444", "555555555555"]
+    assert [env.requires_review for env in config.environments] == [False, True]
+    assert config.pipeline.engine == "github-actions"
+    assert [model.name for model in config.models] == ["churn-model"]
+
+
+def test_chain_navigation_follows_promotion_order() -> None:
+    config = load_config()
+    assert config.previous_environment("qa") is None
+    assert config.previous_environment("prod") == config.environment("qa")
+    assert config.next_environment("qa") == config.environment("prod")
+    assert config.next_environment("prod") is None
+    assert config.approvers("prod").members == ["prod.approver@example.com"]
+
+
+def test_unknown_environment_lookup_names_the_chain() -> None:
+    with pytest.raises(InputError, match=r"^unknown environment 'staging'; expected one of \['qa', 'prod'\]$"):
+        load_config().environment("staging")
+
+
+def test_account_id_that_is_not_12_digits_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["accounts"]["data_science"] = "22222222222"
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: accounts.data_science: must be a 12-digit AWS account id, got '22222222222'"
+    )
+
+
+def test_unquoted_account_id_is_refused_because_yaml_would_drop_leading_zeros(tmp_path: Path) -> None:
+    data = shipped()
+    data["environments"][0]["account"] = 444444444444
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments[0]: must be a 12-digit AWS account id in quotes, got the number 444444444444"
+    )
+
+
+def test_account_id_that_appears_twice_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["environments"][1]["account"] = "444444444444"
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments[1].account: account id 444444444444 appears twice "
+        "(also at environments[0].account)"
+    )
+
+
+def test_environment_sharing_the_shared_services_account_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["environments"][0]["account"] = "111111111111"
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments[0].account: environment 'qa' shares account 111111111111 with "
+        "shared_services; each environment needs its own workload account"
+    )
+
+
+def test_duplicate_environment_name_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["environments"][1]["name"] = "qa"
+    assert error_of(tmp_path, data) == "accounts.yaml: environments[1].name: duplicate environment name 'qa'"
+
+
+def test_unknown_pipeline_engine_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["pipeline"]["engine"] = "jenkins"
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: pipeline.engine: Input should be 'github-actions' or 'codepipeline'"
+    )
+
+
+def test_model_name_that_is_not_a_model_package_group_name_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["models"][0]["name"] = "churn_model"
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: models[0].name: 'churn_model' is not a valid model package group name "
+        "(letters, digits and single hyphens, starting with a letter or digit)"
+    )
+
+
+def test_unknown_key_is_refused_so_a_typo_never_passes_silently(tmp_path: Path) -> None:
+    data = shipped()
+    data["environments"][0]["requires_reveiw"] = True
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments[0].requires_reveiw: unknown key (check the spelling; unknown keys are rejected)"
+    )
+
+
+def test_empty_chain_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["environments"] = []
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments: the chain is empty; list at least one environment in promotion order"
+    )
+
+
+def test_malformed_yaml_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text("organization:\n  id: o-sandbox0001\n  region: [eu-west-1\n")
+    with pytest.raises(InputError) as raised:
+        load_config(path)
+    assert str(raised.value) == (
+        f"{path}: malformed YAML (line 4, column 1): expected ',' or ']', but got '<stream end>'"
+    )
+
+
+def test_gate_for_an_unknown_environment_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["models"][0]["gates"]["staging"] = {"metrics": {}}
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: models[0].gates.staging: unknown environment; expected one of ['qa', 'prod']"
+    )
+
+
+def test_environment_naming_an_unknown_approver_group_is_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["environments"][1]["approver_group"] = "ml-risk-uat"
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments[1].approver_group: unknown group 'ml-risk-uat'; "
+        "expected one of ['ml-risk-prod', 'ml-risk-qa']"
+    )
+
+
+def test_codepipeline_engine_requires_a_connection(tmp_path: Path) -> None:
+    data = shipped()
+    data["pipeline"]["engine"] = "codepipeline"
+    del data["pipeline"]["codestar_connection_arn"]
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: pipeline: the codepipeline engine needs codestar_connection_arn"
+    )
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as raised:
+        load_config(tmp_path / "nope.yaml")
+    assert str(raised.value) == f"{tmp_path / 'nope.yaml'}: file not found"
