@@ -50,6 +50,7 @@ synth: $(VENV)/.installed ## Synthesize cdk.out/ and regenerate .github/workflow
 
 policies: synth ## Render every deployed policy document into policies/rendered/ for review
 	$(PY) -m policies.render cdk.out policies/rendered
+	$(PY) -m policies.access_matrix render
 
 demo: $(VENV)/.installed ## Run a model's whole lifecycle against the local sandbox
 	@echo "make demo arrives with the main-job issue (the modelops CLI and the sandbox); it is not built yet." >&2; exit 2

@@ -8,8 +8,8 @@ import os
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from accounts.config import load_config  # noqa: E402  (jsii reads the variable above at import)
-from deployment.cdk_app import build_app  # noqa: E402
+from accounts.config import load_config
+from deployment.cdk_app import build_app
 
 config = load_config(os.environ.get("MODELOPS_CONFIG", "accounts/accounts.yaml"))
 build_app(config, outdir=os.environ.get("CDK_OUTDIR", "cdk.out")).synth()

@@ -88,7 +88,9 @@ class Pipeline(StrictModel):
     repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
     branch: Annotated[str, Field(min_length=1)]
     codestar_connection_arn: (
-        Annotated[str, Field(pattern=r"^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[\w-]+$")]
+        Annotated[
+            str, Field(pattern=r"^arn:aws:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[\w-]+$")
+        ]
         | None
     ) = None
 
@@ -236,8 +238,7 @@ class OrgConfig(StrictModel):
 
 def parse_config(data: object, source: Path | str) -> OrgConfig:
     """Validate already-parsed YAML data as an OrgConfig."""
-    config = parse_model(OrgConfig, data, source)
-    return config
+    return parse_model(OrgConfig, data, source)
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> OrgConfig:

@@ -151,3 +151,141 @@ def promoter_role_arn(config: OrgConfig) -> str:
 
 def operator_role_arn(config: OrgConfig, env: str) -> str:
     return role_arn(config.environment(env).account, OPERATOR_ROLE)
+
+
+def account_root_arn(account: str) -> str:
+    """The account principal; in a resource policy it delegates to that account's identity policies."""
+    return f"arn:aws:iam::{account}:root"
+
+
+# IAM Identity Center permission sets whose provisioned roles may assume modelops roles. Identity Center
+# creates them as `aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_<set>_<suffix>` with a random
+# suffix, so trust policies match them with ArnLike on aws:PrincipalArn.
+APPROVER_PERMISSION_SET = "ModelOpsApprover"  # shared services: may assume modelops-approver
+PLATFORM_PERMISSION_SET = "ModelOpsPlatform"  # shared services: may assume modelops-promoter
+DATA_SCIENTIST_PERMISSION_SET = "DataScientist"  # data science: may assume modelops-data-science
+
+
+def sso_role_arn_pattern(account: str, permission_set: str) -> str:
+    """ArnLike pattern matching the role Identity Center provisions for `permission_set` in `account`."""
+    return f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*"
+
+
+def artifact_bucket_arn(config: OrgConfig) -> str:
+    return f"arn:aws:s3:::{artifact_bucket(config)}"
+
+
+def model_packages_arn_pattern(config: OrgConfig, model: str) -> str:
+    """Every version in the model's group: model package actions are authorized on these ARNs."""
+    return f"arn:aws:sagemaker:{config.region}:{config.accounts.shared_services}:model-package/{model}/*"
+
+
+def history_parameter_arn(config: OrgConfig, model: str) -> str:
+    return shared_parameter_arn(config, history_parameter(model))
+
+
+def shared_parameter_arn(config: OrgConfig, name: str) -> str:
+    """ARN of an SSM parameter (absolute name) in the shared-services account."""
+    return f"arn:aws:ssm:{config.region}:{config.accounts.shared_services}:parameter{name}"
+
+
+def shared_kms_keys_arn_pattern(config: OrgConfig) -> str:
+    """Any key in shared services; callers narrow it to the artifact key with kms:ResourceAliases."""
+    return f"arn:aws:kms:{config.region}:{config.accounts.shared_services}:key/*"
+
+
+def s3_via_service(config: OrgConfig) -> str:
+    """The kms:ViaService value of KMS calls S3 makes on a caller's behalf in the configured region."""
+    return f"s3.{config.region}.amazonaws.com"
+
+
+# -- workload accounts: endpoint resources (one endpoint per model and account) -----------------------
+
+VARIANT_NAME = "AllTraffic"  # the single production variant of every endpoint; blue/green keeps the name
+ENDPOINT_METRICS_NAMESPACE = "AWS/SageMaker"  # invocation metrics SageMaker publishes for endpoints
+# Instance metrics (CPU, memory, disk), published with the execution role.
+ENDPOINT_INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+
+
+def endpoint_arn(region: str, account: str, model: str) -> str:
+    """ARN of the model's endpoint; SageMaker lower-cases resource names in its ARNs."""
+    return f"arn:aws:sagemaker:{region}:{account}:endpoint/{endpoint_name(model).lower()}"
+
+
+def endpoint_log_group(model: str) -> str:
+    """The CloudWatch log group SageMaker writes the endpoint's container logs to."""
+    return f"{ENDPOINT_INSTANCE_NAMESPACE}/{endpoint_name(model)}"
+
+
+def rollback_alarm_name(model: str, signal: str) -> str:
+    """An alarm that rolls the model's endpoint deployment back; `signal` is 5xx-errors or model-latency."""
+    return f"{PREFIX}-{endpoint_name(model)}-{signal}"
+
+
+def data_capture_prefix(model: str) -> str:
+    """Key prefix in the workload account's capture bucket under which the endpoint's traffic is captured."""
+    return f"datacapture/{model}"
+
+
+def ssm_parameter_arn(region: str, account: str, name: str) -> str:
+    """ARN of an SSM parameter whose name starts with `/`."""
+    return f"arn:aws:ssm:{region}:{account}:parameter{name}"
+
+
+def live_record_parameter(model: str, env: str) -> str:
+    """SSM parameter in shared services recording the ModelPackage ARN live in `env` (read by the gates).
+
+    The deploy writes it next to the workload account's `live_arn_parameter`, so the gates, the board and CI
+    can see every environment's live version through the promoter role alone.
+    """
+    return f"{SSM_ROOT}/models/{model}/live/{env}"
+
+
+# The approval workflow in shared services (shared_services/approval_workflow.py).
+APPROVAL_PREFIX = f"{PREFIX}-approval"
+APPROVAL_KEY_ALIAS = f"alias/{APPROVAL_PREFIX}"
+APPROVAL_TABLE = f"{APPROVAL_PREFIX}-state"  # review-token single use and Powertools idempotency records
+APPROVAL_FAILED_EVENTS_QUEUE = f"{APPROVAL_PREFIX}-failed-events"
+APPROVAL_API = f"{APPROVAL_PREFIX}-review"
+REVIEW_TOKEN_SECRET = f"{PREFIX}/approval/review-token-key"
+GITHUB_DISPATCH_SECRET = f"{PREFIX}/approval/github-dispatch-token"
+APPROVAL_FUNCTIONS = ("notify", "review", "dispatch")
+
+
+def approval_function_name(purpose: str) -> str:
+    """A Lambda of the approval workflow (`notify`, `review`, `dispatch`); its role has the same name."""
+    return f"{APPROVAL_PREFIX}-{purpose}"
+
+
+def approval_topic_name(env: str) -> str:
+    """The SNS topic reaching `env`'s approver group."""
+    return f"{PREFIX}-approvers-{env}"
+
+
+def approval_topic_arn(config: OrgConfig, env: str) -> str:
+    return f"arn:aws:sns:{config.region}:{config.accounts.shared_services}:{approval_topic_name(env)}"
+
+
+GITHUB_PROMOTE_ROLE = f"{PREFIX}-github-promote"  # deployment account: the promotion workflow's OIDC role
+
+
+def github_promote_role_arn(config: OrgConfig) -> str:
+    """The role `.github/workflows/promote.yml` assumes through GitHub OIDC; it may assume only the promoter."""
+    return role_arn(config.accounts.deployment, GITHUB_PROMOTE_ROLE)
+
+
+# The path and name IAM Identity Center gives a permission set's role (random suffix); the sandbox
+# provisions its person roles the same way so that `sso_role_arn_pattern` matches them.
+SSO_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+
+
+def sso_role_name(permission_set: str, suffix: str) -> str:
+    return f"AWSReservedSSO_{permission_set}_{suffix}"
+
+
+def cdk_staging_bucket(account: str, region: str) -> str:
+    """The file-asset bucket `cdk bootstrap` creates in every target account."""
+    return f"cdk-{CDK_QUALIFIER}-assets-{account}-{region}"
+
+
+CDK_BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 
 from accounts.config import OrgConfig
 from data_science.stack import DataScienceStack
+from deployment.codeowners import write_codeowners
 from deployment.stages import SharedServicesStage, WorkloadStage
 from workloads.manifest import WORKLOADS_ROOT, load_all
 
@@ -23,7 +24,9 @@ def build_app(
 ) -> cdk.App:
     """Build (not yet synthesize) the app: account stacks plus the pipeline and its stages.
 
-    `workflow_path` is where the GitHub engine writes its workflow, relative to the working directory.
+    `workflow_path` is where the GitHub engine writes its workflow, relative to the working directory;
+    `.github/CODEOWNERS` is written beside its `workflows/` folder, whichever the engine, since both
+    take their source from the GitHub repository whose reviews it governs.
     """
     app = cdk.App(outdir=outdir)
     manifests = load_all(config, workloads_root)
@@ -35,13 +38,19 @@ def build_app(
         env=cdk.Environment(account=config.accounts.data_science, region=config.region),
     )
     shared = SharedServicesStage(app, config=config, manifests=manifests)
-    workloads = [
-        WorkloadStage(app, config=config, env_name=env, manifests=manifests[env]) for env in config.chain
-    ]
+    workloads = [WorkloadStage(app, config=config, env_name=env, manifests=manifests[env]) for env in config.chain]
 
     if config.pipeline.engine == "github-actions":
         from deployment.github_pipeline import add_github_pipeline
+        from deployment.github_roles_stack import GitHubDeploymentRolesStack
 
+        # Deployed once by hand: the pipeline never changes its own trust.
+        GitHubDeploymentRolesStack(
+            app,
+            "ModelOps-DeploymentRoles",
+            config=config,
+            env=cdk.Environment(account=config.accounts.deployment, region=config.region),
+        )
         add_github_pipeline(app, config=config, shared=shared, workloads=workloads, workflow_path=workflow_path)
     else:
         from deployment.codepipeline_stack import CodePipelineStack
@@ -54,4 +63,5 @@ def build_app(
             workloads=workloads,
             env=cdk.Environment(account=config.accounts.deployment, region=config.region),
         )
+    write_codeowners(config, Path(workflow_path).parent.parent / "CODEOWNERS")
     return app

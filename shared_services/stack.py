@@ -1,17 +1,31 @@
-"""PLACEHOLDER (being built): the shared-services account's stack."""
+"""The shared-services account's stack: the model registry, the artifact key and bucket, and the roles
+that decide and record approvals."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from accounts import naming
 from accounts.config import OrgConfig
+from shared_services.approval_workflow import ApprovalWorkflow
+from shared_services.artifacts import ArtifactStore
+from shared_services.principals import execution_roles_by_env, execution_roles_by_model, pascal, unique_sids
+from shared_services.registry import ModelRegistry
+from shared_services.roles import RegistryRoles
 from workloads.manifest import EnvironmentManifest
+
+# Server access logs are granted through the log bucket's policy (pinned to the artifact bucket and this
+# account) instead of the LogDeliveryWrite ACL, which owner-enforced buckets cannot have.
+S3_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 
 class SharedServicesStack(cdk.Stack):
+    """Everything the other accounts use from shared services, with resource policies naming them."""
+
     def __init__(
         self,
         scope: Construct,
@@ -22,4 +36,47 @@ class SharedServicesStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        cdk.CfnOutput(self, "Placeholder", value="x")
+        self.node.set_context(S3_ACCESS_LOGS_USE_BUCKET_POLICY, True)
+        unique_sids([model.name for model in config.models], "models")
+
+        self.artifacts = ArtifactStore(
+            self,
+            "Artifacts",
+            config=config,
+            roles_by_env=execution_roles_by_env(config, manifests),
+            roles_by_model=execution_roles_by_model(config, manifests),
+        )
+        self.registry = ModelRegistry(self, "Registry", config=config)
+        self.roles = RegistryRoles(self, "Roles", config=config)
+        self.approval = ApprovalWorkflow(self, "ApprovalWorkflow", config=config)
+
+        self._publish(
+            "ArtifactBucket",
+            naming.shared_parameter("artifact-bucket"),
+            self.artifacts.bucket.bucket_name,
+            "The bucket holding model artifacts under artifacts/<model>/.",
+        )
+        self._publish(
+            "ArtifactKeyArn",
+            naming.shared_parameter("artifact-key-arn"),
+            self.artifacts.key.key_arn,
+            f"The KMS key ({naming.ARTIFACT_KEY_ALIAS}) encrypting the artifact bucket.",
+        )
+        for model, group in self.registry.groups.items():
+            # The ARN is derived rather than read with GetAtt, so the parameter does not depend on
+            # attributes the local sandbox cannot resolve; the dependency keeps the creation order.
+            parameter = self._publish(
+                f"ModelPackageGroup{pascal(model)}",
+                naming.shared_parameter(f"model-package-group/{model}"),
+                naming.model_package_group_arn(config, model),
+                f"The model package group of {model}.",
+            )
+            parameter.node.add_dependency(group)
+
+    def _publish(self, construct_id: str, name: str, value: str, description: str) -> ssm.StringParameter:
+        """Publish a value as an SSM parameter (for the CLI and other stacks) and a stack output."""
+        parameter = ssm.StringParameter(
+            self, f"{construct_id}Parameter", parameter_name=name, string_value=value, description=description
+        )
+        cdk.CfnOutput(self, construct_id, value=value, description=description)
+        return parameter

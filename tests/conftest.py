@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
+import aws_cdk as cdk
+import pytest
+import yaml
+from aws_cdk.assertions import Template
 
-from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config, parse_config  # noqa: E402
-from deployment.cdk_app import build_app  # noqa: E402
+from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config, parse_config
+from deployment.cdk_app import build_app
+from workloads.manifest import WORKLOADS_ROOT
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.promotion_support"]
 
 
 @dataclass
@@ -35,7 +38,7 @@ class Synth:
             self._templates[path] = Template.from_stack(self.stacks[path])
         return self._templates[path]
 
-    def template_json(self, path: str) -> dict[str, object]:
+    def template_json(self, path: str) -> Mapping[str, Any]:
         return self.template(path).to_json()
 
     @property
@@ -49,8 +52,7 @@ def synthesize(config: OrgConfig, workdir: Path, workloads_root: Path | None = N
     previous = Path.cwd()
     os.chdir(workdir)
     try:
-        kwargs = {"workloads_root": workloads_root} if workloads_root is not None else {}
-        app = build_app(config, outdir=str(workdir / "cdk.out"), **kwargs)
+        app = build_app(config, workloads_root=workloads_root or WORKLOADS_ROOT, outdir=str(workdir / "cdk.out"))
         app.synth()
     finally:
         os.chdir(previous)
@@ -81,7 +83,7 @@ def synth(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def sandbox_config_data() -> Iterator[Callable[[], dict[str, object]]]:
+def sandbox_config_data() -> Callable[[], dict[str, Any]]:
     """A fresh, mutable copy of the shipped accounts.yaml data for each call."""
     text = DEFAULT_CONFIG_PATH.read_text()
-    yield lambda: yaml.safe_load(text)
+    return lambda: dict(yaml.safe_load(text))

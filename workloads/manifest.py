@@ -24,6 +24,16 @@ class Rollout(StrictModel):
     wait_minutes: Annotated[int, Field(ge=1, le=60)] = 5
     termination_wait_minutes: Annotated[int, Field(ge=0, le=60)] = 10
 
+    @model_validator(mode="after")
+    def _linear_step_within_sagemaker_limits(self) -> Rollout:
+        # SageMaker's LinearStepSize must be 10-50% of the fleet; a canary may be as small as 1%.
+        if self.strategy == "linear" and self.step_percent < 10:
+            raise ValueError(
+                f"step_percent must be 10 to 50 for a linear rollout (SageMaker's LinearStepSize limit); "
+                f"got {self.step_percent}"
+            )
+        return self
+
 
 class Alarms(StrictModel):
     """Thresholds of the CloudWatch alarms that roll a deployment back."""
@@ -103,7 +113,10 @@ def parse_manifest(data: Any, path: Path, config: OrgConfig, env: str) -> Manife
     known = [m.name for m in config.models]
     if manifest.model not in known:
         raise InputError(f"{path}: model: unknown model {manifest.model!r}; expected one of {known}")
-    config.environment(env)
+    if env not in config.chain:
+        raise InputError(
+            f"{path}: {env!r} is not an environment of accounts.yaml; expected one of {config.chain}"
+        )
     return manifest
 
 

@@ -1,0 +1,129 @@
+"""Wall time of `modelops status` for 100 models x 3 environments x 20 versions, against the sandbox.
+
+The board reads one page per model (newest first) and the live records ten per call, through the
+promoter role; no version is described. Timed from a fresh command (STS and client start-up included),
+three runs, best and median printed; set-up (2,000 registrations) is not timed.
+
+    python -m benchmarks.status_board
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from typer.testing import CliRunner
+
+import cli.main
+from accounts import naming
+from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, parse_config
+from deployment.aws_sessions import assume_role
+from deployment.promotion.aws import AwsContext, new_session
+from deployment.promotion.history import LiveRecords
+from deployment.promotion.status import board
+from sandbox.server import start_server
+
+MODELS = 100
+VERSIONS = 20
+RUNS = 3
+
+
+def organisation(folder: Path) -> tuple[OrgConfig, Path]:
+    """The sandbox organisation with a `dev` environment in front and 100 models; written to `folder`."""
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    data["environments"].insert(
+        0, {"name": "dev", "account": "666666666666", "approver_group": "ml-risk-qa", "requires_review": False}
+    )
+    data["models"] = [{"name": f"model-{i:03d}"} for i in range(MODELS)]
+    path = folder / "accounts.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return parse_config(data, path), path
+
+
+def workloads(config: OrgConfig, folder: Path) -> Path:
+    root = folder / "workloads"
+    for index, env in enumerate(config.chain):
+        (root / env).mkdir(parents=True)
+        for model in config.models:
+            arn = naming.model_package_arn(config, model.name, VERSIONS - index)
+            (root / env / f"{model.name}.yaml").write_text(f"model: {model.name}\nmodel_package_arn: {arn}\n")
+    return root
+
+
+def populate(config: OrgConfig) -> None:
+    base = new_session(region=config.region, access_key="AKIAIOSFODNN7EXAMPLE", secret_key="bench")  # noqa: S106 (sandbox)
+    shared = assume_role(
+        naming.role_arn(config.accounts.shared_services, "modelops-bench-admin"), session_name="bench", base=base
+    )
+    sagemaker = shared.client("sagemaker", region_name=config.region)
+    ssm = shared.client("ssm", region_name=config.region)
+
+    def group(name: str) -> None:
+        sagemaker.create_model_package_group(ModelPackageGroupName=name)
+        for _ in range(VERSIONS):
+            sagemaker.create_model_package(
+                ModelPackageGroupName=name,
+                InferenceSpecification={
+                    "Containers": [{"Image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/m:1"}],
+                    "SupportedContentTypes": ["text/csv"],
+                    "SupportedResponseMIMETypes": ["text/csv"],
+                },
+            )
+        for index, env in enumerate(config.chain):
+            # The last environment lags one version behind git: the board must mark it as drift.
+            live = VERSIONS - index - (1 if env == config.chain[-1] else 0)
+            LiveRecords(ssm).put(name, env, naming.model_package_arn(config, name, live))
+
+    # Sequential: moto's CreateModelPackage is not safe to call concurrently.
+    for model in config.models:
+        group(model.name)
+
+
+def timed(function: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = start_server(port=0)
+    os.environ["AWS_ENDPOINT_URL"] = server.endpoint_url
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config, config_path = organisation(Path(tmp))
+            root = workloads(config, Path(tmp))
+            setup, _ = timed(lambda: populate(config))
+            engine_times: list[float] = []
+            rows: list[Any] = []
+            for _ in range(RUNS):
+                seconds, rows = timed(lambda: board(AwsContext(config), config, root))
+                engine_times.append(seconds)
+            cli_times = []
+            for _ in range(RUNS):
+                seconds, result = timed(
+                    lambda: CliRunner().invoke(
+                        cli.main.app, ["--config", str(config_path), "--workloads", str(root), "status"]
+                    )
+                )
+                assert result.exit_code == 0, result.output
+                cli_times.append(seconds)
+    finally:
+        server.stop()
+    drifting = sum(cell.drift for row in rows for cell in row.envs)
+    print(f"`modelops status`: {MODELS} models x {len(config.chain)} environments x {VERSIONS} versions (sandbox)")
+    print(f"  set-up, not timed: {setup:.1f} s; {len(rows)} rows, {drifting} drifting cells marked")
+    print(f"  board (engine):      best {min(engine_times):.2f} s, median {statistics.median(engine_times):.2f} s")
+    print(f"  `status` (CLI table): best {min(cli_times):.2f} s, median {statistics.median(cli_times):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The deployment account's GitHub OIDC provider and one deploy role per target.
+
+A platform engineer deploys this stack once with their own credentials (`cdk deploy
+ModelOps-DeploymentRoles`); the pipeline never changes its own trust.
+
+Each role is assumable only by a job of this repository that runs in the GitHub Environment of the
+same name (`repo:<owner>/<repo>:environment:<target>`, no wildcard), so the environment's protection
+rules stand between a workflow and the account. It may then assume only its target account's CDK
+bootstrap roles, plus the operator role there (smoke test, live ARN) and the shared-services promoter
+role (to record the deploy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.stages import SHARED_SERVICES_TARGET
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+# The bootstrap roles the workflow uses: deploy (CloudFormation), file/image publishing (assets), lookup.
+CDK_ROLE_KINDS = ("deploy", "file-publishing", "image-publishing", "lookup")
+# What the workflow asks for (github_pipeline.SESSION_SECONDS): long enough for a blue/green update.
+MAX_SESSION = cdk.Duration.hours(1)
+# The GitHub Environment the promotion workflow's jobs run in.
+PROMOTION_ENVIRONMENT = "promotion"
+
+
+def deploy_targets(config: OrgConfig) -> list[str]:
+    """Every deploy target, in deployment order: shared services, then the chain."""
+    return [SHARED_SERVICES_TARGET, *config.chain]
+
+
+def target_account(config: OrgConfig, target: str) -> str:
+    """The AWS account a deploy target lives in."""
+    if target == SHARED_SERVICES_TARGET:
+        return config.accounts.shared_services
+    return config.environment(target).account
+
+
+def oidc_subject(config: OrgConfig, target: str) -> str:
+    """The exact `sub` claim of a job of this repository running in GitHub Environment `target`."""
+    return f"repo:{config.pipeline.repository}:environment:{target}"
+
+
+def assumable_roles(config: OrgConfig, target: str) -> list[str]:
+    """The role ARNs a target's deploy role may assume, and nothing else."""
+    account = target_account(config, target)
+    roles = [naming.cdk_role_arn(kind, account, config.region) for kind in CDK_ROLE_KINDS]
+    if target != SHARED_SERVICES_TARGET:
+        roles.append(naming.operator_role_arn(config, target))
+    roles.append(naming.promoter_role_arn(config))
+    return roles
+
+
+class GitHubDeploymentRolesStack(cdk.Stack):
+    """`ModelOps-DeploymentRoles`: the OIDC provider and `modelops-github-deploy-<target>` roles."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # The L1 provider: the L2 one deploys a custom-resource Lambda. IAM no longer uses thumbprints
+        # for GitHub's provider (it trusts the CA), and CloudFormation does not require them.
+        provider = iam.CfnOIDCProvider(
+            self,
+            "GitHubProvider",
+            url=f"https://{GITHUB_OIDC_HOST}",
+            client_id_list=[GITHUB_OIDC_AUDIENCE],
+        )
+        self.roles: dict[str, iam.Role] = {}
+        for target in deploy_targets(config):
+            self.roles[target] = iam.Role(
+                self,
+                f"Deploy-{target}",
+                role_name=naming.github_deploy_role_name(target),
+                description=f"GitHub Actions jobs of {config.pipeline.repository} in environment {target}",
+                max_session_duration=MAX_SESSION,
+                assumed_by=iam.WebIdentityPrincipal(
+                    provider.attr_arn,
+                    conditions={
+                        "StringEquals": {
+                            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+                            f"{GITHUB_OIDC_HOST}:sub": oidc_subject(config, target),
+                        }
+                    },
+                ),
+                inline_policies={
+                    "AssumeTargetRoles": iam.PolicyDocument(
+                        statements=[
+                            # The workflow skips session tags (role-skip-session-tagging): no sts:TagSession.
+                            iam.PolicyStatement(
+                                sid="AssumeTargetRoles",
+                                actions=["sts:AssumeRole"],
+                                resources=assumable_roles(config, target),
+                            )
+                        ]
+                    )
+                },
+            )
+            cdk.CfnOutput(self, f"RoleArn-{target}", value=self.roles[target].role_arn)
+
+        # `.github/workflows/promote.yml` reads the registry and history to open a promotion PR: its jobs
+        # run in GitHub Environment `promotion`, and it may assume only the shared-services promoter.
+        self.promote_role = iam.Role(
+            self,
+            "Promote",
+            role_name=naming.GITHUB_PROMOTE_ROLE,
+            description=f"GitHub Actions promotion jobs of {config.pipeline.repository}",
+            max_session_duration=MAX_SESSION,
+            assumed_by=iam.WebIdentityPrincipal(
+                provider.attr_arn,
+                conditions={
+                    "StringEquals": {
+                        f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+                        f"{GITHUB_OIDC_HOST}:sub": oidc_subject(config, PROMOTION_ENVIRONMENT),
+                    }
+                },
+            ),
+            inline_policies={
+                "AssumePromoter": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="AssumePromoter",
+                            actions=["sts:AssumeRole"],
+                            resources=[naming.promoter_role_arn(config)],
+                        )
+                    ]
+                )
+            },
+        )
+        cdk.CfnOutput(self, "RoleArn-promotion", value=self.promote_role.role_arn)

@@ -1,0 +1,187 @@
+"""Sessions for each role of the role model, and AWS errors turned into one plain line.
+
+Every session comes from sts:AssumeRole, starting from the ambient credentials (SSO, OIDC, profile),
+so the same code reaches real AWS or the sandbox through `AWS_ENDPOINT_URL`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import boto3
+import botocore.loaders
+import botocore.session
+from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.aws_sessions import assume_role
+from deployment.promotion.errors import AwsAccessDenied, AwsCallFailed, AwsUnreachable
+
+SessionHook = Callable[[boto3.Session], None]
+
+# Each boto3 session otherwise parses the service models (SageMaker's is large) again: about 0.5 s per
+# client. One loader per process caches them, shared by every session of every role.
+_SHARED_LOADER = botocore.loaders.create_loader()
+
+
+def new_session(
+    *,
+    region: str,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    token: str | None = None,
+) -> boto3.Session:
+    """A boto3 session sharing the process's model loader; without keys, the default credential chain."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _SHARED_LOADER)
+    return boto3.Session(
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=token,
+        region_name=region,
+        botocore_session=core,
+    )
+
+
+def _with_shared_loader(session: boto3.Session, region: str) -> boto3.Session:
+    credentials = session.get_credentials()
+    if credentials is None:
+        return session
+    frozen = credentials.get_frozen_credentials()
+    return new_session(region=region, access_key=frozen.access_key, secret_key=frozen.secret_key, token=frozen.token)
+
+
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+)
+_ERRNO = re.compile(r"\[Errno -?\d+\] (?P<reason>[^)\"']+)")
+
+
+def _unreachable_reason(exc: Exception) -> str:
+    """The socket-level reason ('Connection refused') rather than urllib3's wrapper text."""
+    kwargs = getattr(exc, "kwargs", {}) or {}
+    detail = str(kwargs.get("error", exc))
+    match = _ERRNO.search(detail)
+    return match["reason"].strip() if match else detail
+
+
+def translate(exc: Exception, what: str, *, role: str | None = None) -> Exception:
+    """The one-line error for a botocore failure calling `what` as `role`; other exceptions unchanged."""
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        endpoint = str((getattr(exc, "kwargs", {}) or {}).get("endpoint_url", "its endpoint")).rstrip("/")
+        return AwsUnreachable(f"cannot reach {what} at {endpoint}: {_unreachable_reason(exc)}")
+    if isinstance(exc, NoCredentialsError):
+        return AwsAccessDenied(f"no AWS credentials found to reach {what}; sign in first (for example `aws sso login`)")
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        message = " ".join(str(error.get("Message", "")).split())  # one line, always
+        operation = exc.operation_name
+        if message.startswith("<"):  # a proxy's or server's HTML error page, not an AWS error
+            message = "the service answered with an HTML error page"
+        if code in ACCESS_DENIED_CODES:
+            if operation == "AssumeRole":
+                return AwsAccessDenied(f"access denied: cannot assume {role}: {message}")
+            acting = role or "the current identity"
+            return AwsAccessDenied(f"access denied: {acting} may not call {operation} on {what}: {message}")
+        return AwsCallFailed(f"{what}: {operation} failed: {code}: {message}")
+    return exc
+
+
+@contextmanager
+def calling(what: str, *, role: str | None = None) -> Iterator[None]:
+    """Run AWS calls about `what` (e.g. 'the SageMaker registry') as `role`; failures become one line."""
+    try:
+        yield
+    except (BotoConnectionError, HTTPClientError, NoCredentialsError, ClientError) as exc:
+        raise translate(exc, what, role=role) from None
+
+
+def short_identity(caller_arn: str) -> str:
+    """A person's or job's identity from an STS caller ARN.
+
+    For an assumed role (SSO included) that is the session name, which IAM Identity Center sets to the
+    user's email; anything else is identified by its full ARN.
+    """
+    if ":assumed-role/" in caller_arn:
+        return caller_arn.rsplit("/", 1)[1]
+    return caller_arn
+
+
+class AwsContext:
+    """Credentials for one command: the ambient session and the role sessions assumed from it."""
+
+    def __init__(
+        self,
+        config: OrgConfig,
+        *,
+        base: boto3.Session | None = None,
+        on_session: SessionHook | None = None,
+    ) -> None:
+        self.config = config
+        self._base = base
+        self._on_session = on_session
+        self._sessions: dict[tuple[str, str], boto3.Session] = {}
+        self._caller: str | None = None
+
+    @property
+    def base(self) -> boto3.Session:
+        """The ambient session (environment, profile, SSO or OIDC credentials)."""
+        if self._base is None:
+            self._base = new_session(region=self.config.region)
+            self._hook(self._base)
+        return self._base
+
+    def _hook(self, session: boto3.Session) -> None:
+        if self._on_session is not None:
+            self._on_session(session)
+
+    def caller_arn(self) -> str:
+        """Who is acting, as STS reports the ambient credentials."""
+        # Connection errors propagate untranslated, so the caller's `calling()` names what it was reaching.
+        if self._caller is None:
+            sts = self.base.client("sts", region_name=self.config.region)
+            self._caller = str(sts.get_caller_identity()["Arn"])
+        return self._caller
+
+    def identity(self) -> str:
+        """The acting person or job, as recorded in history and used as the role session name."""
+        return short_identity(self.caller_arn())
+
+    def assume(self, role_arn: str, *, via: str | None = None) -> boto3.Session:
+        """A session of `role_arn`, assumed from the ambient session or from the session of role `via`."""
+        key = (role_arn, via or "")
+        if key not in self._sessions:
+            parent = self.assume(via) if via is not None else self.base
+            identity = self.identity()
+            try:
+                assumed = assume_role(role_arn, session_name=identity, base=parent, region=self.config.region)
+            except ClientError as exc:
+                # Refusals name the role; connection errors propagate to the caller's `calling()`.
+                raise translate(exc, "AWS STS", role=role_arn) from None
+            session = _with_shared_loader(assumed, self.config.region)
+            self._hook(session)
+            self._sessions[key] = session
+        return self._sessions[key]
+
+    # -- the roles of the role model -------------------------------------------------
+
+    def promoter(self, *, via: str | None = None) -> boto3.Session:
+        """Shared services: reads the registry, reads and appends history and live records."""
+        return self.assume(naming.promoter_role_arn(self.config), via=via)
+
+    def approver(self) -> boto3.Session:
+        """Shared services: the only role that changes approval status."""
+        return self.assume(naming.approver_role_arn(self.config))
+
+    def data_science(self) -> boto3.Session:
+        """Data-science account: registers model packages."""
+        return self.assume(naming.data_science_role_arn(self.config))
+
+    def operator(self, env: str, *, via: str | None = None) -> boto3.Session:
+        """A workload account: describes and invokes endpoints, records the live ARN."""
+        return self.assume(naming.operator_role_arn(self.config, env), via=via)

@@ -1,0 +1,78 @@
+"""`drift`: every live endpoint that differs from git, read from the endpoints themselves.
+
+Per environment, through that environment's deploy role and its operator role (the only principal the
+operator trusts): DescribeEndpoint → DescribeEndpointConfig → DescribeModel for each configured model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.promotion.aws import AwsContext, calling
+from deployment.promotion.endpoints import read_endpoint
+from deployment.promotion.gates import version_label
+from workloads.manifest import load_all
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EndpointCheck:
+    """One model in one environment: what git pins, what the endpoint runs, and whether they differ."""
+
+    env: str
+    model: str
+    pinned: str | None
+    live: str | None
+    endpoint_status: str | None
+
+    @property
+    def drift(self) -> bool:
+        return self.pinned != self.live
+
+    @property
+    def detail(self) -> str:
+        if not self.drift:
+            return f"runs {version_label(self.live)}, as pinned"
+        if self.live is None and self.endpoint_status is None:
+            return f"git pins {version_label(self.pinned)} but no endpoint is live"
+        if self.live is None:
+            return f"the endpoint's variants run different versions (git pins {version_label(self.pinned)})"
+        if self.pinned is None:
+            return f"the endpoint runs {version_label(self.live)} but git pins nothing"
+        return f"the endpoint runs {version_label(self.live)} but git pins {version_label(self.pinned)}"
+
+
+def check_drift(
+    aws: AwsContext, config: OrgConfig, workloads_root: Path, *, progress: Progress | None = None
+) -> list[EndpointCheck]:
+    """Every (environment, model) pair that is pinned or live, in chain order."""
+    manifests = load_all(config, workloads_root)
+    checks: list[EndpointCheck] = []
+    for env in config.chain:
+        pinned = {entry.manifest.model: entry.manifest.model_package_arn for entry in manifests[env]}
+        role = naming.operator_role_arn(config, env)
+        account = config.environment(env).account
+        with calling(f"the SageMaker endpoints of {env} (account {account})", role=role):
+            session = aws.operator(env, via=naming.github_deploy_role_arn(config, env))
+            client = session.client("sagemaker", region_name=config.region)
+            for spec in config.models:
+                if progress is not None:
+                    progress(f"reading {spec.name} in {env}")
+                endpoint = read_endpoint(client, naming.endpoint_name(spec.name))
+                if endpoint is None and spec.name not in pinned:
+                    continue
+                checks.append(
+                    EndpointCheck(
+                        env=env,
+                        model=spec.name,
+                        pinned=pinned.get(spec.name),
+                        live=endpoint.package if endpoint is not None else None,
+                        endpoint_status=endpoint.status if endpoint is not None else None,
+                    )
+                )
+    return checks

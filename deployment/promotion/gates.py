@@ -1,0 +1,166 @@
+"""The promotion gates of DESIGN.md, as pure functions of what the registry and the live records say.
+
+`promote`, `rollback`, `verify` and `deploy` all decide with these functions, so a hand-edited manifest
+meets exactly the rules a promotion meets. Each failure names its rule:
+
+- arn-format, registry-account, model-group: the ARN is well formed, in the shared-services account and
+  region, and in the group of the manifest's model;
+- version-exists, approved: the version exists and is Approved;
+- chain-order: the ARN is live in the previous environment (or was live in this one before: a rollback);
+- metric-threshold, model-card: the environment's configured thresholds and model-card requirement hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from accounts import naming
+from accounts.config import OrgConfig, Threshold
+from accounts.validation import InputError
+from deployment.promotion.registry import APPROVED, REJECTED, PackageInfo
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    """One broken rule: its name and a sentence saying what was found and what was expected."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+def version_label(arn: str | None) -> str:
+    """`v3` for a versioned ModelPackage ARN, `nothing` for None, the ARN itself otherwise."""
+    if arn is None:
+        return "nothing"
+    try:
+        return f"v{naming.parse_model_package_arn(arn).version}"
+    except ValueError:
+        return arn
+
+
+def arn_failures(config: OrgConfig, model: str, arn: str) -> list[GateFailure]:
+    """Shape rules: well formed, shared-services account and region, the model's own group."""
+    try:
+        ref = naming.parse_model_package_arn(arn)
+    except ValueError as exc:
+        return [GateFailure("arn-format", str(exc))]
+    failures: list[GateFailure] = []
+    if ref.account != config.accounts.shared_services:
+        failures.append(
+            GateFailure(
+                "registry-account",
+                f"{arn} is in account {ref.account}; expected the shared-services account "
+                f"{config.accounts.shared_services}",
+            )
+        )
+    if ref.region != config.region:
+        failures.append(GateFailure("registry-account", f"{arn} is in region {ref.region}; expected {config.region}"))
+    if ref.group != model:
+        failures.append(
+            GateFailure("model-group", f"{arn} is in group {ref.group!r}; expected the group of model {model!r}")
+        )
+    return failures
+
+
+def require_arn(config: OrgConfig, model: str, arn: str, *, source: str = "--arn") -> None:
+    """Raise InputError naming `source` when `arn` breaks a shape rule (nothing to ask the registry about)."""
+    failures = arn_failures(config, model, arn)
+    if failures:
+        raise InputError(f"{source}: {failures[0].message}")
+
+
+def registry_failures(arn: str, package: PackageInfo | None) -> list[GateFailure]:
+    """The version exists and is Approved."""
+    if package is None:
+        return [GateFailure("version-exists", f"{arn} does not exist in the registry")]
+    if package.status == APPROVED:
+        return []
+    if package.status == REJECTED:
+        why = f" ({package.approval_description})" if package.approval_description else ""
+        return [GateFailure("approved", f"{package.label} is Rejected{why}; only Approved versions can be promoted")]
+    return [
+        GateFailure(
+            "approved",
+            f"{package.label} is {package.status}; only Approved versions can be promoted "
+            "(an approver decides with `modelops approve`)",
+        )
+    ]
+
+
+def chain_failures(
+    config: OrgConfig,
+    env: str,
+    arn: str,
+    *,
+    previous_live: str | None,
+    live_here: str | None = None,
+    was_live_here: Collection[str] = (),
+) -> list[GateFailure]:
+    """No skipping: `arn` is live in the previous environment, unless it is (or was) live in `env` already."""
+    previous = config.previous_environment(env)
+    if previous is None or arn in {previous_live, live_here} or arn in was_live_here:
+        return []
+    return [
+        GateFailure(
+            "chain-order",
+            f"{version_label(arn)} is not live in {previous.name}, the environment before {env} "
+            f"(live there: {version_label(previous_live)}); promote and deploy it to {previous.name} first",
+        )
+    ]
+
+
+def _bound(threshold: Threshold) -> str:
+    parts = []
+    if threshold.min is not None:
+        parts.append(f"min {threshold.min:g}")
+    if threshold.max is not None:
+        parts.append(f"max {threshold.max:g}")
+    return ", ".join(parts)
+
+
+def threshold_failures(config: OrgConfig, model: str, env: str, package: PackageInfo) -> list[GateFailure]:
+    """The metric thresholds and model-card requirement configured for `model` in `env`."""
+    gate = config.model(model).gates.get(env)
+    if gate is None:
+        return []
+    failures: list[GateFailure] = []
+    for name, threshold in sorted(gate.metrics.items()):
+        value = package.metrics.get(name)
+        if value is None:
+            failures.append(
+                GateFailure(
+                    "metric-threshold",
+                    f"{package.label} has no metric {name!r}; {env} requires {_bound(threshold)}",
+                )
+            )
+        elif threshold.min is not None and value < threshold.min:
+            failures.append(
+                GateFailure(
+                    "metric-threshold",
+                    f"{package.label}: {name} {value:g} is below {env}'s minimum {threshold.min:g}",
+                )
+            )
+        elif threshold.max is not None and value > threshold.max:
+            failures.append(
+                GateFailure(
+                    "metric-threshold",
+                    f"{package.label}: {name} {value:g} is above {env}'s maximum {threshold.max:g}",
+                )
+            )
+    if gate.model_card_required and package.model_card_status is None:
+        failures.append(GateFailure("model-card", f"{package.label} has no model card; {env} requires one"))
+    return failures
+
+
+def package_failures(
+    config: OrgConfig, model: str, env: str, arn: str, package: PackageInfo | None
+) -> list[GateFailure]:
+    """Registry and threshold rules together (thresholds only once the version exists)."""
+    failures = registry_failures(arn, package)
+    if package is not None:
+        failures += threshold_failures(config, model, env, package)
+    return failures

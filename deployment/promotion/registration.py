@@ -1,0 +1,133 @@
+"""`register`: a new version enters the shared registry as PendingManualApproval, acting as data science.
+
+The inputs are checked before anything is sent: the artifact must lie under the model's own prefix of
+the shared bucket (the only place its endpoint's execution role can read), the image must be in ECR,
+metrics are named numbers, lineage is a commit id and, when given, a training job ARN.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from accounts import naming
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from deployment.promotion.aws import AwsContext, calling
+from deployment.promotion.registry import MAX_METADATA_ENTRIES, Registry, model_card_text
+
+ECR_IMAGE = re.compile(
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
+METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+COMMIT_ID = re.compile(r"^[0-9a-f]{7,40}$")
+TRAINING_JOB_ARN = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:training-job/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+)
+# Metadata entries besides metrics: registered-by, and decision, by, at for each environment.
+RESERVED_ENTRIES = 1
+MAX_DESCRIPTION = 1024
+
+
+def parse_metrics(pairs: Iterable[str], *, max_metrics: int) -> dict[str, float]:
+    """`["auc=0.91", ...]` as `{"auc": 0.91}`; InputError naming the first bad pair."""
+    metrics: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not sep or not METRIC_NAME.fullmatch(name):
+            raise InputError(f"--metric {pair!r}: expected name=value with a name of letters, digits, _ . -")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InputError(f"--metric {pair!r}: {raw!r} is not a number") from None
+        if not math.isfinite(value):
+            raise InputError(f"--metric {pair!r}: the value must be a finite number")
+        if name in metrics:
+            raise InputError(f"--metric {pair!r}: {name} is given twice")
+        metrics[name] = value
+    if len(metrics) > max_metrics:
+        raise InputError(f"--metric: at most {max_metrics} metrics fit in the registry's metadata, got {len(metrics)}")
+    return metrics
+
+
+def check_artifact(config: OrgConfig, model: str, artifact: str) -> None:
+    prefix = f"s3://{naming.artifact_bucket(config)}/{naming.artifact_prefix(model)}"
+    if not artifact.startswith(prefix) or len(artifact) == len(prefix) or ".." in artifact.split("/"):
+        raise InputError(f"--artifact: {artifact} is not under {model}'s artifact prefix; expected {prefix}<key>")
+
+
+def head_commit(cwd: Path | None = None) -> str:
+    """The checked-out commit of the current folder, the default lineage of a registration."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 (git from PATH, as a developer runs it)
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=cwd,
+        )
+    except FileNotFoundError:
+        result = None
+    if result is None or result.returncode != 0:
+        raise InputError("--source-commit: not given, and the current folder is not a git checkout")
+    return result.stdout.strip()
+
+
+def register(
+    aws: AwsContext,
+    config: OrgConfig,
+    *,
+    model: str,
+    artifact: str,
+    image: str,
+    metrics: Iterable[str] = (),
+    description: str = "",
+    source_commit: str | None = None,
+    training_job: str | None = None,
+    model_card: Path | None = None,
+) -> str:
+    """Register a version of `model` (PendingManualApproval) as data science; returns its ARN."""
+    config.model(model)
+    check_artifact(config, model, artifact)
+    if not ECR_IMAGE.fullmatch(image):
+        raise InputError(
+            f"--image: {image!r} is not an ECR image; expected "
+            "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>"
+        )
+    max_metrics = MAX_METADATA_ENTRIES - RESERVED_ENTRIES - 3 * len(config.chain)
+    parsed = parse_metrics(metrics, max_metrics=max_metrics)
+    commit = source_commit if source_commit is not None else head_commit()
+    if not COMMIT_ID.fullmatch(commit):
+        raise InputError(f"--source-commit: {commit!r} is not a git commit id (7 to 40 lowercase hex digits)")
+    if training_job is not None and not TRAINING_JOB_ARN.fullmatch(training_job):
+        raise InputError(
+            f"--training-job: {training_job!r} is not a training job ARN; expected "
+            "arn:aws:sagemaker:<region>:<account>:training-job/<name>"
+        )
+    if len(description) > MAX_DESCRIPTION:
+        raise InputError(f"--description: at most {MAX_DESCRIPTION} characters, got {len(description)}")
+    card: str | None = None
+    if model_card is not None:
+        try:
+            card = model_card_text(model_card.read_text(encoding="utf-8"), str(model_card))
+        except OSError as exc:
+            raise InputError(f"--model-card: {model_card}: {exc.strerror}") from None
+
+    role = naming.data_science_role_arn(config)
+    with calling("the SageMaker registry", role=role):
+        registry = Registry(aws.data_science().client("sagemaker", region_name=config.region), config)
+        return registry.register(
+            model=model,
+            artifact=artifact,
+            image=image,
+            metrics=parsed,
+            description=description,
+            source_commit=commit,
+            training_job=training_job,
+            registered_by=aws.identity(),
+            model_card=card,
+        )

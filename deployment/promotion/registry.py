@@ -1,0 +1,289 @@
+"""Reads and writes of the shared SageMaker Model Registry, in the shape the rest of the engine uses.
+
+What a model package carries besides AWS's own fields, in CustomerMetadataProperties (whose keys and
+values AWS restricts to letters, digits, spaces and `_.:/=+-@`):
+- `metric:<name>`: a metric value, e.g. `metric:auc` = `0.91`;
+- `registered-by`: who registered it;
+- `approval:<env>:decision|by|at`: the decision recorded for one environment.
+Lineage uses AWS's MetadataProperties (CommitId, GeneratedBy = training job ARN).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from accounts import naming
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+APPROVED = "Approved"
+REJECTED = "Rejected"
+PENDING = "PendingManualApproval"
+
+METRIC_PREFIX = "metric:"
+REGISTERED_BY = "registered-by"
+# AWS's limit on CustomerMetadataProperties entries; metrics share it with lineage and approvals.
+MAX_METADATA_ENTRIES = 50
+METADATA_VALUE = re.compile(r"^[\w\s.:/=+\-@]*$")
+# Sizes of one ListModelPackages page; AWS allows up to 100.
+MAX_PAGE = 100
+
+
+def approval_key(env: str, part: str) -> str:
+    """Metadata key of one part (`decision`, `by`, `at`) of the decision recorded for `env`."""
+    return f"approval:{env}:{part}"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The decision recorded for one environment."""
+
+    env: str
+    decision: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Lineage:
+    source_commit: str | None
+    training_job: str | None
+    artifact: str | None
+    image: str | None
+    registered_by: str | None
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """One model package version as DescribeModelPackage reports it."""
+
+    arn: str
+    group: str
+    version: int
+    status: str
+    created: datetime | None
+    description: str
+    approval_description: str
+    metrics: dict[str, float]
+    approvals: dict[str, Approval]
+    lineage: Lineage
+    model_card_status: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    model_card_summary: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.group} v{self.version}"
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One row of ListModelPackages."""
+
+    arn: str
+    version: int
+    status: str
+    created: datetime | None
+
+
+def _metrics(metadata: Mapping[str, str]) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for key, value in metadata.items():
+        if key.startswith(METRIC_PREFIX):
+            try:
+                metrics[key.removeprefix(METRIC_PREFIX)] = float(value)
+            except ValueError:
+                continue  # not a number: ignored by the thresholds, which then report it missing
+    return metrics
+
+
+def _approvals(metadata: Mapping[str, str]) -> dict[str, Approval]:
+    envs = {key.split(":")[1] for key in metadata if key.startswith("approval:") and key.count(":") == 2}
+    return {
+        env: Approval(
+            env=env,
+            decision=metadata.get(approval_key(env, "decision"), ""),
+            by=metadata.get(approval_key(env, "by"), ""),
+            at=metadata.get(approval_key(env, "at"), ""),
+        )
+        for env in sorted(envs)
+    }
+
+
+def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
+    """Turn a DescribeModelPackage response into a PackageInfo."""
+    arn = str(described["ModelPackageArn"])
+    ref = naming.parse_model_package_arn(arn)
+    metadata = {str(k): str(v) for k, v in (described.get("CustomerMetadataProperties") or {}).items()}
+    properties = described.get("MetadataProperties") or {}
+    containers = (described.get("InferenceSpecification") or {}).get("Containers") or [{}]
+    card = described.get("ModelCard")
+    return PackageInfo(
+        arn=arn,
+        group=ref.group,
+        version=int(described.get("ModelPackageVersion") or ref.version),
+        status=str(described.get("ModelApprovalStatus") or PENDING),
+        created=described.get("CreationTime"),
+        description=str(described.get("ModelPackageDescription") or ""),
+        approval_description=str(described.get("ApprovalDescription") or ""),
+        metrics=_metrics(metadata),
+        approvals=_approvals(metadata),
+        lineage=Lineage(
+            source_commit=properties.get("CommitId"),
+            training_job=properties.get("GeneratedBy"),
+            artifact=containers[0].get("ModelDataUrl"),
+            image=containers[0].get("Image"),
+            registered_by=metadata.get(REGISTERED_BY),
+        ),
+        model_card_status=str(card.get("ModelCardStatus") or "present") if card else None,
+        metadata=metadata,
+        model_card_summary=_card_summary(card.get("ModelCardContent")) if card else None,
+    )
+
+
+def _card_summary(content: object, limit: int = 300) -> str | None:
+    """The card's model description (model_overview.model_description), shortened for messages."""
+    try:
+        document = json.loads(str(content))
+    except json.JSONDecodeError:
+        return None
+    overview = document.get("model_overview") if isinstance(document, dict) else None
+    description = overview.get("model_description") if isinstance(overview, dict) else None
+    if not isinstance(description, str) or not description.strip():
+        return None
+    text = " ".join(description.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _not_found(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    message = str(error.get("Message", "")).lower()
+    code = str(error.get("Code", ""))
+    return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
+        code in {"ValidationException", "ValidationError"} and ("does not exist" in message or "not found" in message)
+    )
+
+
+class Registry:
+    """The registry's model package groups, one per configured model, in the shared-services account."""
+
+    def __init__(self, client: SageMakerClient, config: OrgConfig) -> None:
+        self.client = client
+        self.config = config
+
+    def describe(self, arn: str) -> PackageInfo | None:
+        """The package at `arn`, or None when the registry has no such version."""
+        try:
+            described = self.client.describe_model_package(ModelPackageName=arn)
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise
+        return package_from_description(described)
+
+    def versions(self, model: str, *, limit: int | None = None, status: str | None = None) -> Iterator[VersionSummary]:
+        """Versions of `model`'s group, newest first, reading only as many pages as `limit` needs."""
+        paginator = self.client.get_paginator("list_model_packages")
+        page_size = min(limit, MAX_PAGE) if limit else MAX_PAGE
+        pagination: dict[str, int] = {"PageSize": page_size}
+        if limit:
+            pagination["MaxItems"] = limit
+        arguments: dict[str, Any] = {
+            "ModelPackageGroupName": naming.model_package_group_arn(self.config, model),
+            "ModelPackageType": "Versioned",
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "PaginationConfig": pagination,
+        }
+        if status is not None:
+            arguments["ModelApprovalStatus"] = status
+        for page in paginator.paginate(**arguments):
+            for summary in page.get("ModelPackageSummaryList", []):
+                arn = str(summary["ModelPackageArn"])
+                yield VersionSummary(
+                    arn=arn,
+                    version=int(summary.get("ModelPackageVersion") or naming.parse_model_package_arn(arn).version),
+                    status=str(summary.get("ModelApprovalStatus") or PENDING),
+                    created=summary.get("CreationTime"),
+                )
+
+    def latest_approved(self, model: str) -> VersionSummary | None:
+        """The newest Approved version of `model`, in one ListModelPackages call."""
+        return next(self.versions(model, limit=1, status=APPROVED), None)
+
+    def register(
+        self,
+        *,
+        model: str,
+        artifact: str,
+        image: str,
+        metrics: Mapping[str, float],
+        description: str,
+        source_commit: str,
+        training_job: str | None,
+        registered_by: str,
+        model_card: str | None,
+        content_type: str = "text/csv",
+    ) -> str:
+        """Create a version in `model`'s group as PendingManualApproval; returns its ARN."""
+        metadata = {f"{METRIC_PREFIX}{name}": repr(float(value)) for name, value in metrics.items()}
+        metadata[REGISTERED_BY] = registered_by
+        lineage: dict[str, str] = {"CommitId": source_commit}
+        if training_job:
+            lineage["GeneratedBy"] = training_job
+        arguments: dict[str, Any] = {
+            "ModelPackageGroupName": naming.model_package_group_arn(self.config, model),
+            "ModelPackageDescription": description,
+            "InferenceSpecification": {
+                "Containers": [{"Image": image, "ModelDataUrl": artifact}],
+                "SupportedContentTypes": [content_type],
+                "SupportedResponseMIMETypes": [content_type],
+            },
+            "ModelApprovalStatus": PENDING,
+            "MetadataProperties": lineage,
+            "CustomerMetadataProperties": metadata,
+        }
+        if model_card is not None:
+            arguments["ModelCard"] = {"ModelCardContent": model_card, "ModelCardStatus": "PendingReview"}
+        return str(self.client.create_model_package(**arguments)["ModelPackageArn"])
+
+    def record_decision(
+        self,
+        arn: str,
+        *,
+        status: str,
+        approval_description: str,
+        metadata: Mapping[str, str],
+        remove: list[str] | None = None,
+    ) -> None:
+        """Set the approval status and description, add `metadata` and drop `remove`; other keys are kept."""
+        arguments: dict[str, Any] = {
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": status,
+            "ApprovalDescription": approval_description,
+            "CustomerMetadataProperties": dict(metadata),
+        }
+        if remove:
+            arguments["CustomerMetadataPropertiesToRemove"] = remove
+        self.client.update_model_package(**arguments)
+
+
+def model_card_text(path_text: str, source: str) -> str:
+    """Validate a model card document (a JSON object) and return it compact, as ModelCardContent."""
+    try:
+        document = json.loads(path_text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    if not isinstance(document, dict):
+        raise InputError(f"{source}: a model card must be a JSON object, got {type(document).__name__}")
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)

@@ -1,0 +1,200 @@
+"""`verify`: the CI gate. Every manifest (or those changed since a git ref) passes every promotion gate.
+
+A manifest is held to the gates `promote` applies, with one difference: a version already live in the
+environment, or live there before (a rollback), satisfies the chain-order gate.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from accounts import naming
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from deployment.promotion import gates
+from deployment.promotion.aws import AwsContext, calling
+from deployment.promotion.history import History, LiveRecords
+from deployment.promotion.promote import display_path
+from deployment.promotion.registry import PackageInfo, Registry
+from workloads.manifest import Manifest, load_manifest
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_ssm import SSMClient
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One broken rule in one manifest."""
+
+    path: str
+    arn: str | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.arn or '(no ARN)'}: {self.rule}: {self.message}"
+
+
+def changed_manifests(workloads_root: Path, ref: str) -> list[Path]:
+    """Manifests under `workloads_root` changed since git `ref` that still exist (deleted ones pin none)."""
+    command = ["git", "-C", str(workloads_root), "diff", "--name-only", "--relative", ref, "--", "."]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 (fixed argv)
+    except FileNotFoundError:
+        raise InputError("--changed-from needs git, which is not installed") from None
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise InputError(f"--changed-from {ref}: git diff failed: {detail}")
+    paths = [workloads_root / line.strip() for line in result.stdout.splitlines() if line.strip()]
+    return sorted(path for path in paths if path.suffix == ".yaml" and path.is_file())
+
+
+def _raw_arn(path: Path) -> str | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    value = data.get("model_package_arn") if isinstance(data, dict) else None
+    return str(value) if value is not None else None
+
+
+def manifest_files(config: OrgConfig, workloads_root: Path) -> tuple[list[Path], list[Failure]]:
+    """Every `<env>/<model>.yaml`; a folder that names no environment is a failure of its own."""
+    files: list[Path] = []
+    failures: list[Failure] = []
+    for folder in sorted(p for p in workloads_root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        yaml_files = sorted(folder.glob("*.yaml"))
+        if folder.name not in config.chain:
+            if yaml_files:
+                failures.append(
+                    Failure(
+                        display_path(folder),
+                        None,
+                        "environment",
+                        f"not an environment of accounts.yaml; expected one of {config.chain}",
+                    )
+                )
+            continue
+        files += yaml_files
+    return files, failures
+
+
+class Verifier:
+    """Checks manifests against the registry and the live records, through the promoter role."""
+
+    def __init__(
+        self,
+        aws: AwsContext,
+        config: OrgConfig,
+        *,
+        promoter_via: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.aws = aws
+        self.config = config
+        self.via = promoter_via
+        self.progress = progress or (lambda _message: None)
+        self.role = naming.promoter_role_arn(config)
+        self._history: dict[str, list[str]] = {}
+
+    def _sagemaker(self) -> SageMakerClient:
+        return self.aws.promoter(via=self.via).client("sagemaker", region_name=self.config.region)
+
+    def _ssm(self) -> SSMClient:
+        return self.aws.promoter(via=self.via).client("ssm", region_name=self.config.region)
+
+    def _was_live(self, model: str, env: str) -> list[str]:
+        key = f"{model}/{env}"
+        if key not in self._history:
+            self._history[key] = History(self._ssm(), model).deployed_arns(env)
+        return self._history[key]
+
+    def verify(self, paths: Iterable[Path]) -> list[Failure]:
+        """Every broken rule of every manifest in `paths`, in path order."""
+        failures: list[Failure] = []
+        loaded: list[tuple[Path, str, Manifest]] = []
+        for path in paths:
+            env = path.parent.name
+            try:
+                loaded.append((path, env, load_manifest(path, self.config)))
+            except InputError as exc:
+                failures.append(Failure(display_path(path), _raw_arn(path), "manifest", str(exc)))
+        if not loaded:
+            return failures
+
+        with calling("the SageMaker registry", role=self.role):
+            registry = Registry(self._sagemaker(), self.config)
+            packages: dict[str, PackageInfo | None] = {}
+            for _path, _env, manifest in loaded:
+                if manifest.model_package_arn not in packages:
+                    self.progress(f"checking {manifest.model_package_arn}")
+                    packages[manifest.model_package_arn] = registry.describe(manifest.model_package_arn)
+
+        pairs: set[tuple[str, str]] = set()
+        for _path, env, manifest in loaded:
+            pairs.add((manifest.model, env))
+            previous = self.config.previous_environment(env)
+            if previous is not None:
+                pairs.add((manifest.model, previous.name))
+        shared = f"Parameter Store in the shared-services account {self.config.accounts.shared_services}"
+        with calling(shared, role=self.role):
+            live = LiveRecords(self._ssm()).get_many(sorted(pairs))
+            for path, env, manifest in loaded:
+                arn = manifest.model_package_arn
+                found = gates.package_failures(self.config, manifest.model, env, arn, packages[arn])
+                previous = self.config.previous_environment(env)
+                previous_live = live.get((manifest.model, previous.name)) if previous is not None else None
+                chain = gates.chain_failures(
+                    self.config,
+                    env,
+                    arn,
+                    previous_live=previous_live,
+                    live_here=live.get((manifest.model, env)),
+                )
+                if chain:
+                    # Only now read the history: is this a rollback to a version live here before?
+                    chain = gates.chain_failures(
+                        self.config,
+                        env,
+                        arn,
+                        previous_live=previous_live,
+                        live_here=live.get((manifest.model, env)),
+                        was_live_here=self._was_live(manifest.model, env),
+                    )
+                found += chain
+                failures += [Failure(display_path(path), arn, f.rule, f.message) for f in found]
+        return sorted(failures, key=lambda failure: failure.path)
+
+
+def verify(
+    aws: AwsContext,
+    config: OrgConfig,
+    workloads_root: Path,
+    *,
+    changed_from: str | None = None,
+    envs: Iterable[str] | None = None,
+    promoter_via: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[Path], list[Failure]]:
+    """Check the manifests (all, those changed since `changed_from`, or those of `envs`)."""
+    if not workloads_root.is_dir():
+        raise InputError(f"{workloads_root}: workloads folder not found")
+    files, failures = manifest_files(config, workloads_root)
+    if changed_from is not None:
+        changed = {path.resolve() for path in changed_manifests(workloads_root, changed_from)}
+        files = [path for path in files if path.resolve() in changed]
+        failures = []
+    if envs is not None:
+        wanted = set(envs)
+        files = [path for path in files if path.parent.name in wanted]
+    verifier = Verifier(aws, config, promoter_via=promoter_via, progress=progress)
+    return files, sorted(failures + verifier.verify(files), key=lambda failure: failure.path)

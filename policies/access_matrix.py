@@ -1,0 +1,248 @@
+"""The signed-off access matrix: `policies/access.yaml`, its expansion, and `policies/ACCESS.md`.
+
+    python -m policies.access_matrix render          # rewrite ACCESS.md from access.yaml (make policies)
+    python -m policies.access_matrix draft CDK_OUT   # propose access.yaml from a synthesized app
+
+`draft` is for the engineer changing a policy: it writes what the deployed policies allow, keeping the
+reasons of unchanged entries, and marks new entries `reason: TODO`. The security team reviews the
+diff of access.yaml; tests/test_least_privilege_proof.py fails until the two agree.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policies.proof import VIEWS, Grant, ProofResult, Universe
+
+ACCESS_YAML = Path(__file__).resolve().parent / "access.yaml"
+ACCESS_MD = Path(__file__).resolve().parent / "ACCESS.md"
+TODO = "TODO: say why this access is needed"
+
+VIEW_TITLES = {
+    "allowed": "Effective access",
+    "identity_alone": "Granted by the role's own policies alone, abroad and on its own account's keys "
+    "and roles (as if their resource policies allowed it)",
+    "resource_policies_alone": "Granted by resource policies alone, abroad and on its own account's keys "
+    "and roles (as if the role's own policies allowed everything)",
+}
+
+HEADER = """\
+# The access matrix the security team signs off. tests/test_least_privilege_proof.py proves that the
+# policies synthesized from this repository allow exactly this: no more, no less.
+#
+# Per principal and view (see policies/proof.py): entries of actions x resources, allowed when the
+# request context has the listed values (a dimension left out does not matter):
+#   tls: on|off (aws:SecureTransport); via: s3|direct (kms:ViaService, KMS actions);
+#   source: own|foreign (aws:SourceAccount/SourceArn of a service principal);
+#   oidc: the GitHub environment of the job, or fork / other-repo / branch (the OIDC sub claim);
+#   <condition key>: a request parameter (absent, a value the policies name, or zz-other).
+# Resources: <account name> and <region> stand for the ids in accounts/accounts.yaml; `sample` is any
+# name a pattern allows, `zz-other` a neighbour no policy names.
+# ACCESS.md is generated from this file by `make policies`.
+"""
+
+
+class MatrixError(ValueError):
+    """access.yaml is malformed; the message names the principal, entry and field."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    when: str
+    reason: str
+
+
+def _when_text(when: Any, where: str) -> str:
+    if when is None:
+        return "always"
+    if not isinstance(when, dict):
+        raise MatrixError(f"{where}: when must be a mapping of dimension to values")
+    parts = []
+    for dim, values in sorted(when.items()):
+        if not isinstance(values, list) or not values:
+            raise MatrixError(f"{where}: when.{dim} must be a non-empty list")
+        parts.append(f"{dim}={'|'.join(str(v) for v in values)}")
+    return "; ".join(parts)
+
+
+def _when_mapping(text: str) -> dict[str, list[str]] | None:
+    if text == "always":
+        return None
+    mapping: dict[str, list[str]] = {}
+    for part in text.split("; "):
+        dim, _, values = part.partition("=")
+        mapping[dim] = values.split("|")
+    return mapping
+
+
+def load_matrix(path: Path = ACCESS_YAML) -> dict[str, Any]:
+    """The parsed access.yaml."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise MatrixError(f"{path}: not found (run `python -m policies.access_matrix draft cdk.out`)") from None
+    except yaml.YAMLError as error:
+        raise MatrixError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("principals"), dict):
+        raise MatrixError(f"{path}: expected a mapping with 'principals'")
+    return data
+
+
+def entries(data: dict[str, Any]) -> dict[tuple[str, str], list[Entry]]:
+    """Entries per (principal, view), validated."""
+    found: dict[tuple[str, str], list[Entry]] = {}
+    for principal, spec in data["principals"].items():
+        if not isinstance(spec, dict):
+            raise MatrixError(f"access.yaml: principals.{principal}: expected a mapping")
+        unknown = set(spec) - {"arn", "modelled", "description", *VIEWS}
+        if unknown:
+            raise MatrixError(f"access.yaml: principals.{principal}: unknown field(s) {', '.join(sorted(unknown))}")
+        for view in VIEWS:
+            for index, raw in enumerate(spec.get(view) or []):
+                where = f"access.yaml: principals.{principal}.{view}[{index}]"
+                if not isinstance(raw, dict) or set(raw) - {"actions", "resources", "when", "reason"}:
+                    raise MatrixError(f"{where}: expected actions, resources, when and reason")
+                if not raw.get("actions") or not raw.get("resources") or not raw.get("reason"):
+                    raise MatrixError(f"{where}: actions, resources and reason are required")
+                found.setdefault((principal, view), []).append(
+                    Entry(
+                        tuple(raw["actions"]),
+                        tuple(raw["resources"]),
+                        _when_text(raw.get("when"), where),
+                        raw["reason"],
+                    )
+                )
+    return found
+
+
+def expand(data: dict[str, Any]) -> dict[Grant, str]:
+    """Every (principal, view, action, resource, when) the matrix allows, with its reason."""
+    grants: dict[Grant, str] = {}
+    for (principal, view), listed in entries(data).items():
+        for entry in listed:
+            for action in entry.actions:
+                for resource in entry.resources:
+                    grant = Grant(principal, view, action, resource, entry.when)
+                    if grant in grants:
+                        raise MatrixError(
+                            f"access.yaml: principals.{principal}.{view}: {action} on {resource} is listed twice"
+                        )
+                    grants[grant] = entry.reason
+    return grants
+
+
+def draft(universe: Universe, result: ProofResult, previous: dict[Grant, str]) -> str:
+    """access.yaml text for what the deployed policies allow, keeping reasons of unchanged grants."""
+    principals: dict[str, Any] = {}
+    by_principal: dict[str, dict[str, dict[tuple[str, str], set[str]]]] = defaultdict(lambda: defaultdict(dict))
+    for grant in result.grants:
+        reason = previous.get(grant) or _reason(universe, result.grants[grant])
+        by_principal[grant.principal][grant.view].setdefault((grant.when, reason), set()).add(
+            f"{grant.action}\0{grant.resource}"
+        )
+    for who in universe.principals:
+        spec: dict[str, Any] = {
+            "arn": universe.symbolize(who.principal.name),
+            "modelled": who.modelled,
+            "description": who.description,
+        }
+        views = VIEWS if who.modelled == "deployed" else ("allowed",)
+        for view in views:
+            spec[view] = _group(by_principal[who.id][view])
+        principals[who.id] = spec
+    body = yaml.safe_dump({"principals": principals}, sort_keys=False, width=130, allow_unicode=True)
+    return HEADER + body
+
+
+def _reason(universe: Universe, statements: tuple[str, ...]) -> str:
+    """A drafted reason: the deployed statements that grant it (the proof's own stand-ins left out)."""
+    real = [universe.symbolize(ref) for ref in statements if "(proof view)" not in ref]
+    return "granted by " + " and ".join(real) if real else TODO
+
+
+def _group(pairs_by_key: dict[tuple[str, str], set[str]]) -> list[dict[str, Any]]:
+    """Compact entries: pairs with the same when and reason, grouped by resource, then merged by actions."""
+    grouped: list[dict[str, Any]] = []
+    for (when, reason), pairs in sorted(pairs_by_key.items(), key=lambda item: (min(item[1]), item[0])):
+        by_resource: dict[str, set[str]] = defaultdict(set)
+        for pair in pairs:
+            action, resource = pair.split("\0")
+            by_resource[resource].add(action)
+        by_actions: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for resource, action_set in by_resource.items():
+            by_actions[tuple(sorted(action_set))].append(resource)
+        for actions, resources in sorted(by_actions.items(), key=lambda item: (sorted(item[1]), item[0])):
+            entry: dict[str, Any] = {"actions": list(actions), "resources": sorted(resources)}
+            mapping = _when_mapping(when)
+            if mapping is not None:
+                entry["when"] = mapping
+            entry["reason"] = reason
+            grouped.append(entry)
+    return grouped
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """ACCESS.md: for each view, one row per principal and resource with the allowed actions."""
+    lines = [
+        "# Access matrix",
+        "",
+        "Generated from `policies/access.yaml` by `make policies` (`python -m policies.access_matrix render`);",
+        "do not edit. `tests/test_least_privilege_proof.py` proves the deployed policies allow exactly this.",
+        "",
+    ]
+    listed = entries(data)
+    for view in VIEWS:
+        lines += [
+            f"## {VIEW_TITLES[view]}",
+            "",
+            "| principal | resource | actions | when | reason |",
+            "|---|---|---|---|---|",
+        ]
+        for principal, spec in data["principals"].items():
+            if view not in spec:
+                continue
+            rows = listed.get((principal, view), [])
+            if not rows:
+                lines.append(f"| `{principal}` | (nothing) | | | |")
+            for entry in rows:
+                for resource in entry.resources:
+                    actions = "<br>".join(f"`{a}`" for a in entry.actions)
+                    lines.append(f"| `{principal}` | `{resource}` | {actions} | {entry.when} | {entry.reason} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        if args == ["render"]:
+            ACCESS_MD.write_text(render_markdown(load_matrix()))
+            return 0
+        if len(args) == 2 and args[0] == "draft":
+            from accounts.config import load_config
+            from policies.iam.cloudformation import load_deployment
+            from policies.proof import build_universe, run_proof
+
+            universe = build_universe(load_config(), load_deployment(Path(args[1])))
+            previous = expand(load_matrix()) if ACCESS_YAML.exists() else {}
+            text = draft(universe, run_proof(universe), previous)
+            ACCESS_YAML.write_text(text)
+            ACCESS_MD.write_text(render_markdown(yaml.safe_load(text)))
+            return 0
+    except (MatrixError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("usage: python -m policies.access_matrix render | draft CDK_OUT", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""A local IAM policy evaluator: AWS's documented evaluation logic, scoped to what this repository uses.
+
+It answers one request at a time (`evaluate`) with an explanation, and refuses anything it does not
+model (`UnsupportedPolicyError`) instead of guessing.
+"""
+
+from policies.iam.errors import InvalidPolicyError, PolicyError, UnsupportedPolicyError
+from policies.iam.evaluate import evaluate
+from policies.iam.model import (
+    Context,
+    Decision,
+    Effect,
+    Principal,
+    PrincipalKind,
+    Request,
+    Resource,
+    StatementRef,
+)
+from policies.iam.policy import Policy, PolicyKind
+
+__all__ = [
+    "Context",
+    "Decision",
+    "Effect",
+    "InvalidPolicyError",
+    "Policy",
+    "PolicyError",
+    "PolicyKind",
+    "Principal",
+    "PrincipalKind",
+    "Request",
+    "Resource",
+    "StatementRef",
+    "UnsupportedPolicyError",
+    "evaluate",
+]

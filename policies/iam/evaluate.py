@@ -1,0 +1,189 @@
+"""The decision: AWS's documented evaluation logic for one request, with the statements that decided it.
+
+From "Policy evaluation logic", "Policy evaluation for requests within a single account" and
+"Cross-account policy evaluation logic":
+1. An explicit Deny in any applicable identity or resource policy statement decides.
+2. Same account: an Allow in an identity policy, or in a resource policy that names the principal
+   (its role or session ARN, or "*"), allows. Two resource policies must allow themselves: a KMS key
+   policy and a role trust policy. There, a statement naming the account (id or root) only
+   delegates: an identity policy of that account must allow too.
+3. Cross account: an identity policy in the caller's account AND the resource policy must allow.
+4. Service and web-identity (Federated) principals are judged by the resource policy alone, and an
+   anonymous caller only by a resource policy statement with Principal "*".
+A resource policy applies to its own service's actions: a trust policy to sts:*, a key policy to
+kms:*, a bucket policy to s3:*. SCPs, RCPs, permissions boundaries, session policies, ACLs and KMS
+grants are not modelled (this repository uses none of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from policies.iam.model import (
+    Context,
+    ContextValue,
+    Decision,
+    Effect,
+    Principal,
+    PrincipalKind,
+    Request,
+    Resource,
+)
+from policies.iam.policy import Policy, PolicyKind, PrincipalMatch, Statement
+
+NO_ALLOW = "no identity or resource policy allows the request"
+NO_IDENTITY_ALLOW = "cross-account request: no identity policy in the caller's account allows it"
+NO_RESOURCE_ALLOW = "cross-account request: the resource policy does not allow it"
+NO_RESOURCE_POLICY = "cross-account request: the resource has no resource policy that applies"
+MUST_ALLOW = "the {policy} must allow the request, and it does not"
+DELEGATED_ONLY = "the {policy} only delegates to account {account}, and no identity policy there allows the request"
+ANONYMOUS_DENY = 'an anonymous request needs a resource policy statement with Principal "*"'
+RESOURCE_ONLY_DENY = "a {kind} principal is judged by the resource policy alone, and it does not allow the request"
+DENIED = "an explicit Deny applies"
+ALLOWED_BY_IDENTITY = "allowed by an identity policy"
+ALLOWED_BY_RESOURCE = "allowed by the resource policy, which names the principal"
+ALLOWED_DELEGATED = "allowed by the {policy}, which delegates to the account, and an identity policy"
+ALLOWED_CROSS_ACCOUNT = "cross-account request allowed by both an identity policy and the resource policy"
+
+POLICY_NOUN = {
+    PolicyKind.KMS_KEY: "key policy",
+    PolicyKind.TRUST: "trust policy",
+    PolicyKind.RESOURCE: "resource policy",
+    PolicyKind.IDENTITY: "identity policy",
+}
+
+
+def evaluate(request: Request) -> Decision:
+    """Decide one request: Allow, ExplicitDeny or ImplicitDeny, and which statements decided it."""
+    principal = request.principal
+    action = request.action.lower()
+    resource = request.resource
+    arn = resource.arn
+    lookup: Callable[[str], ContextValue | None] | None = None
+    is_role = principal.kind is PrincipalKind.ROLE
+
+    identity_allow: Statement | None = None
+    if is_role:
+        for policy in principal.identity_policies:
+            for statement in policy.statements_for(action):
+                if not statement.matches_resource(arn):
+                    continue
+                if statement.conditions:
+                    lookup = lookup or _lookup(principal, action, request.context)
+                    if not statement.conditions_hold(lookup):
+                        continue
+                if not statement.allow:
+                    return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+                if identity_allow is None:
+                    identity_allow = statement
+
+    resource_policy = _applicable_policy(resource, action)
+    direct: Statement | None = None
+    delegated: Statement | None = None
+    if resource_policy is not None:
+        for statement in resource_policy.statements_for(action):
+            match = statement.principal_match(principal)
+            if match is PrincipalMatch.NONE or not statement.matches_resource(arn):
+                continue
+            if statement.conditions:
+                lookup = lookup or _lookup(principal, action, request.context)
+                if not statement.conditions_hold(lookup):
+                    continue
+            if not statement.allow:
+                return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+            if match is PrincipalMatch.DIRECT:
+                direct = direct or statement
+            else:
+                delegated = delegated or statement
+
+    if is_role:
+        # The common case in a sweep, answered without the full case analysis below (same reasons).
+        nothing_allows = identity_allow is None and direct is None and delegated is None
+        if nothing_allows and (resource_policy is None or resource_policy.kind is PolicyKind.RESOURCE):
+            return _implicit(NO_ALLOW if principal.account == resource.account else NO_IDENTITY_ALLOW)
+        return _decide_for_role(principal, resource, resource_policy, identity_allow, direct, delegated)
+    if direct is not None:
+        return Decision(Effect.ALLOW, (direct.ref,), ALLOWED_BY_RESOURCE)
+    if principal.kind is PrincipalKind.ANONYMOUS:
+        return _implicit(ANONYMOUS_DENY)
+    return _implicit(RESOURCE_ONLY_DENY.format(kind=principal.kind))
+
+
+def _decide_for_role(
+    principal: Principal,
+    resource: Resource,
+    resource_policy: Policy | None,
+    identity_allow: Statement | None,
+    direct: Statement | None,
+    delegated: Statement | None,
+) -> Decision:
+    noun = POLICY_NOUN[resource_policy.kind] if resource_policy is not None else ""
+    must_allow = resource_policy is not None and resource_policy.kind in (
+        PolicyKind.KMS_KEY,
+        PolicyKind.TRUST,
+    )
+    if principal.account == resource.account:
+        if direct is not None:
+            refs = (direct.ref,) if identity_allow is None else (identity_allow.ref, direct.ref)
+            return Decision(Effect.ALLOW, refs, ALLOWED_BY_RESOURCE)
+        if must_allow:
+            if delegated is None:
+                return _implicit(MUST_ALLOW.format(policy=noun))
+            if identity_allow is None:
+                return _implicit(DELEGATED_ONLY.format(policy=noun, account=principal.account))
+            return Decision(Effect.ALLOW, (delegated.ref, identity_allow.ref), ALLOWED_DELEGATED.format(policy=noun))
+        if identity_allow is not None:
+            return Decision(Effect.ALLOW, (identity_allow.ref,), ALLOWED_BY_IDENTITY)
+        return _implicit(NO_ALLOW)
+    if identity_allow is None:
+        return _implicit(NO_IDENTITY_ALLOW)
+    granting = direct or delegated
+    if granting is None:
+        return _implicit(NO_RESOURCE_ALLOW if resource_policy is not None else NO_RESOURCE_POLICY)
+    return Decision(Effect.ALLOW, (identity_allow.ref, granting.ref), ALLOWED_CROSS_ACCOUNT)
+
+
+_ARN_SERVICES: dict[str, str] = {}
+
+
+def _applicable_policy(resource: Resource, action: str) -> Policy | None:
+    """The resource policy if it governs `action`: a trust policy sts:*, others their ARN's service."""
+    policy = resource.policy
+    if policy is None:
+        return None
+    service = action.partition(":")[0]
+    if policy.kind is PolicyKind.TRUST:
+        return policy if service == "sts" else None
+    arn_service = _ARN_SERVICES.get(resource.arn)
+    if arn_service is None:
+        parts = resource.arn.split(":", 3)
+        arn_service = _ARN_SERVICES[resource.arn] = parts[2] if len(parts) > 3 else ""
+    return policy if service == arn_service else None
+
+
+@lru_cache(maxsize=256)
+def _implicit(reason: str) -> Decision:
+    """Implicit denials carry no statement, so one shared object per reason serves every request."""
+    return Decision(Effect.IMPLICIT_DENY, (), reason)
+
+
+def _lookup(principal: Principal, action: str, context: Context) -> Callable[[str], ContextValue | None]:
+    """Context lookup that adds the keys AWS derives from the authenticated principal."""
+
+    def lookup(key: str) -> ContextValue | None:
+        if key == "aws:principalarn":
+            return principal.name if principal.kind is PrincipalKind.ROLE else None
+        if key == "aws:principalaccount" or (key == "kms:calleraccount" and action.startswith("kms:")):
+            return principal.account
+        if key == "aws:principalservicename":
+            return principal.name if principal.kind is PrincipalKind.SERVICE else None
+        if key == "aws:principalisawsservice":
+            return (
+                None
+                if principal.kind is PrincipalKind.ANONYMOUS
+                else str(principal.kind is PrincipalKind.SERVICE).lower()
+            )
+        return context.get(key)
+
+    return lookup

@@ -1,0 +1,182 @@
+"""The inputs and output of one evaluation: principal, resource, request context, decision."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from policies.iam.policy import Policy
+
+ROLE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$"
+)
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+ContextValue = str | tuple[str, ...]
+"""A context key's value: a string for a single-valued key, a tuple for a multivalued key."""
+
+# Keys AWS sets from the authenticated principal; a caller cannot choose them, so neither can a test.
+DERIVED_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principalservicename",
+        "aws:principalisawsservice",
+        "kms:calleraccount",
+    }
+)
+
+
+class PrincipalKind(StrEnum):
+    ROLE = "role"
+    SERVICE = "service"
+    FEDERATED = "federated"
+    ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True, eq=False)
+class Principal:
+    """Who makes the request. Build one with `role`, `service`, `federated` or `anonymous`.
+
+    A role principal may carry a session name: it then acts as the assumed-role session
+    `arn:aws:sts::<account>:assumed-role/<name>/<session>`, while aws:PrincipalArn stays the role ARN.
+    """
+
+    kind: PrincipalKind
+    name: str
+    account: str | None = None
+    session_arn: str | None = None
+    identity_policies: tuple[Policy, ...] = ()
+
+    @classmethod
+    def role(cls, arn: str, *, session: str | None = None, identity_policies: Sequence[Policy] = ()) -> Principal:
+        """An IAM role (or a session of it) with the identity policies attached to the role."""
+        match = ROLE_ARN.fullmatch(arn)
+        if match is None:
+            raise ValueError(f"principal {arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+        session_arn = None
+        if session is not None:
+            session_arn = f"arn:{match['partition']}:sts::{match['account']}:assumed-role/{match['name']}/{session}"
+        return cls(PrincipalKind.ROLE, arn, match["account"], session_arn, tuple(identity_policies))
+
+    @classmethod
+    def service(cls, name: str) -> Principal:
+        """An AWS service principal such as `sagemaker.amazonaws.com`."""
+        if not name.endswith(".amazonaws.com"):
+            raise ValueError(f"service principal {name!r} does not end in .amazonaws.com")
+        return cls(PrincipalKind.SERVICE, name)
+
+    @classmethod
+    def federated(cls, provider: str) -> Principal:
+        """A web-identity caller of AssumeRoleWithWebIdentity, identified by its OIDC provider ARN."""
+        return cls(PrincipalKind.FEDERATED, provider)
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        """An unauthenticated caller."""
+        return cls(PrincipalKind.ANONYMOUS, "anonymous")
+
+    def __str__(self) -> str:
+        return self.session_arn or self.name
+
+
+@dataclass(frozen=True, eq=False)
+class Resource:
+    """The resource a request acts on, its owning account and its resource policy, if it has one.
+
+    For a role, the resource policy is its trust policy; for a KMS key, its key policy.
+    """
+
+    arn: str
+    account: str
+    policy: Policy | None = None
+
+    def __post_init__(self) -> None:
+        if not ACCOUNT_ID.fullmatch(self.account):
+            raise ValueError(f"resource {self.arn!r}: owning account {self.account!r} is not 12 digits")
+
+
+class Context:
+    """The request context: keys are case-insensitive, values are strings or tuples of strings."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str | bool | Sequence[str]] | None = None) -> None:
+        normalized: dict[str, ContextValue] = {}
+        for key, value in (values or {}).items():
+            lowered = key.lower()
+            if lowered in DERIVED_KEYS:
+                raise ValueError(f"context key {key} is set from the principal; it cannot be given")
+            if lowered in normalized:
+                raise ValueError(f"context key {key} is given twice (keys are case-insensitive)")
+            normalized[lowered] = _context_value(key, value)
+        self._values = normalized
+
+    def get(self, key: str) -> ContextValue | None:
+        """The value of a lower-cased key, or None when the request does not carry it."""
+        return self._values.get(key)
+
+    def items(self) -> list[tuple[str, ContextValue]]:
+        return sorted(self._values.items())
+
+    def __repr__(self) -> str:
+        return f"Context({dict(self.items())!r})"
+
+
+def _context_value(key: str, value: str | bool | Sequence[str]) -> ContextValue:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ValueError(f"context key {key}: expected a string, a boolean or a list of strings, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One API request to decide."""
+
+    principal: Principal
+    action: str
+    resource: Resource
+    context: Context = field(default_factory=Context)
+
+
+class Effect(StrEnum):
+    ALLOW = "Allow"
+    EXPLICIT_DENY = "ExplicitDeny"
+    IMPLICIT_DENY = "ImplicitDeny"
+
+
+@dataclass(frozen=True)
+class StatementRef:
+    """A statement, named by its policy and its Sid (or its index in the Statement list)."""
+
+    policy: str
+    sid: str | None
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.sid}" if self.sid else f"{self.policy}: Statement[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer: the effect, the statements that decided it, and why in one sentence."""
+
+    effect: Effect
+    statements: tuple[StatementRef, ...]
+    reason: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect is Effect.ALLOW
+
+    def __str__(self) -> str:
+        by = f" ({'; '.join(str(ref) for ref in self.statements)})" if self.statements else ""
+        return f"{self.effect}: {self.reason}{by}"

@@ -1,0 +1,624 @@
+"""Renders every policy document of a synthesized cloud assembly into reviewable JSON files.
+
+    python -m policies.render <cdk.out> <out dir>
+
+One file per document: `<out>/<stack path, "/" -> "__">/<LogicalId>.<kind>[.<name>].json`, plus
+`<out>/INDEX.md`. CloudFormation intrinsics are rendered as readable placeholders
+(`${Ref:X}`, `${X.Arn}`), pseudo parameters are resolved to the stack's account and region, and
+keys are sorted, so the files change only when a deployed policy changes. The security team
+reviews these files in pull requests (see policies/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GENERATED_NOTE = "by `make policies` from the synthesized templates; do not edit"
+INDEX_FILE = "INDEX.md"
+
+STACK_ARTIFACT = "aws:cloudformation:stack"
+NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+
+
+class RenderError(ValueError):
+    """Bad input: the message names the file, resource or field and what was expected."""
+
+
+# --------------------------------------------------------------------------- the cloud assembly
+
+
+@dataclass(frozen=True)
+class StackTemplate:
+    """One deployed template; `path` is the stack's display path, e.g. `ModelOps-qa/Endpoints`."""
+
+    path: str
+    stack_name: str
+    account: str | None
+    region: str | None
+    template_file: Path
+    template: dict[str, Any]
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        resources: dict[str, dict[str, Any]] = self.template.get("Resources", {})
+        return resources
+
+
+def load_assembly(cdk_out: Path) -> list[StackTemplate]:
+    """Every stack template of the assembly at `cdk_out`, sorted by display path.
+
+    Stages are nested assemblies (`assembly-<stage>/manifest.json`); nested stacks are the
+    templates named by an `AWS::CloudFormation::Stack` resource's `aws:asset:path` metadata.
+    """
+    stacks = sorted(_load_manifest(cdk_out), key=lambda stack: stack.path)
+    seen: set[str] = set()
+    for stack in stacks:
+        if stack.path in seen:
+            raise RenderError(f"{cdk_out}: stack display path {stack.path!r} appears more than once")
+        seen.add(stack.path)
+    return stacks
+
+
+def _load_manifest(directory: Path) -> list[StackTemplate]:
+    manifest_file = directory / "manifest.json"
+    artifacts = _read_json(manifest_file, hint="run `make synth` first").get("artifacts")
+    if not isinstance(artifacts, dict):
+        raise RenderError(f"{manifest_file}: field 'artifacts': expected an object")
+    stacks: list[StackTemplate] = []
+    for artifact_id, artifact in sorted(artifacts.items()):
+        properties = artifact.get("properties", {})
+        if artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
+            stacks.extend(_load_manifest(directory / _required(properties, "directoryName", manifest_file)))
+        elif artifact.get("type") == STACK_ARTIFACT:
+            template_file = directory / _required(properties, "templateFile", manifest_file)
+            account, region = _parse_environment(artifact.get("environment", ""), manifest_file)
+            stack = StackTemplate(
+                path=artifact.get("displayName") or artifact_id,
+                stack_name=properties.get("stackName") or artifact_id,
+                account=account,
+                region=region,
+                template_file=template_file,
+                template=_read_json(template_file, hint="expected a CloudFormation template"),
+            )
+            stacks.append(stack)
+            stacks.extend(_nested_stacks(stack, directory))
+    return stacks
+
+
+def _nested_stacks(parent: StackTemplate, directory: Path) -> list[StackTemplate]:
+    nested: list[StackTemplate] = []
+    for logical_id, resource in sorted(parent.resources.items()):
+        if resource.get("Type") != NESTED_STACK_TYPE:
+            continue
+        asset_path = resource.get("Metadata", {}).get("aws:asset:path")
+        if not isinstance(asset_path, str):
+            raise RenderError(
+                f"{parent.template_file}: Resources.{logical_id}.Metadata.aws:asset:path: "
+                "expected the nested stack's template file"
+            )
+        child = StackTemplate(
+            path=f"{parent.path}/{logical_id}",
+            stack_name=f"{parent.stack_name}-{logical_id}",
+            account=parent.account,
+            region=parent.region,
+            template_file=directory / asset_path,
+            template=_read_json(directory / asset_path, hint="expected a nested stack template"),
+        )
+        nested.append(child)
+        nested.extend(_nested_stacks(child, directory))
+    return nested
+
+
+def _parse_environment(environment: str, manifest_file: Path) -> tuple[str | None, str | None]:
+    """`aws://111111111111/eu-west-1` -> (account, region); environment-agnostic parts -> None."""
+    if not environment.startswith("aws://") or environment.count("/") != 3:
+        raise RenderError(f"{manifest_file}: environment {environment!r}: expected aws://<account>/<region>")
+    account, region = environment.removeprefix("aws://").split("/")
+    return (
+        None if account.startswith("unknown-") else account,
+        None if region.startswith("unknown-") else region,
+    )
+
+
+def _required(properties: dict[str, Any], key: str, manifest_file: Path) -> str:
+    value = properties.get(key)
+    if not isinstance(value, str) or not value:
+        raise RenderError(f"{manifest_file}: artifact property {key!r}: expected a file or directory name")
+    return value
+
+
+def _read_json(path: Path, *, hint: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RenderError(f"{path}: not found ({hint})") from None
+    except json.JSONDecodeError as error:
+        raise RenderError(f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
+    if not isinstance(data, dict):
+        raise RenderError(f"{path}: expected a JSON object ({hint})")
+    return data
+
+
+# --------------------------------------------------------------------------- intrinsics
+
+_NO_VALUE = object()  # Ref AWS::NoValue: the property or list item is dropped
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+class IntrinsicRenderer:
+    """Renders CloudFormation intrinsics of one stack as readable strings.
+
+    `Ref X` -> `${Ref:X}`, `Fn::GetAtt [X, Arn]` -> `${X.Arn}`, `Fn::Join` and `Fn::Sub` are
+    flattened to one string, pseudo parameters become the stack's account, region and partition.
+    An intrinsic that cannot be flattened (e.g. `Fn::If`) stays an object with rendered arguments.
+    """
+
+    def __init__(self, stack: StackTemplate) -> None:
+        self._mappings: dict[str, Any] = stack.template.get("Mappings", {})
+        self._pseudo: dict[str, str] = {"AWS::StackName": stack.stack_name}
+        if stack.account is not None:
+            self._pseudo["AWS::AccountId"] = stack.account
+        if stack.region is not None:
+            partition, url_suffix = _partition(stack.region)
+            self._pseudo |= {"AWS::Region": stack.region, "AWS::Partition": partition}
+            self._pseudo["AWS::URLSuffix"] = url_suffix
+        self._handlers: dict[str, Callable[[Any], Any]] = {
+            "Ref": self._ref,
+            "Fn::GetAtt": self._get_att,
+            "Fn::Join": self._join,
+            "Fn::Sub": self._sub,
+            "Fn::Select": self._select,
+            "Fn::Split": self._split,
+            "Fn::FindInMap": self._find_in_map,
+            "Fn::ImportValue": lambda argument: f"${{ImportValue:{self._render(argument)}}}",
+        }
+
+    def render(self, value: Any) -> Any:
+        """`value` with every intrinsic rendered; `AWS::NoValue` items removed."""
+        rendered = self._render(value)
+        return None if rendered is _NO_VALUE else rendered
+
+    def _render(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in map(self._render, value) if item is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            handler = self._handlers.get(key)
+            if handler is not None:
+                return handler(argument)
+        return {key: item for key, item in ((k, self._render(v)) for k, v in value.items()) if item is not _NO_VALUE}
+
+    def _ref(self, name: Any) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in self._pseudo:
+            return self._pseudo[name]
+        return f"${{{name}}}" if str(name).startswith("AWS::") else f"${{Ref:{name}}}"
+
+    def _get_att(self, argument: Any) -> Any:
+        if isinstance(argument, str):
+            return f"${{{argument}}}"
+        parts = self._render(argument)
+        if isinstance(parts, list) and all(isinstance(part, str) for part in parts):
+            return "${" + ".".join(parts) + "}"
+        return {"Fn::GetAtt": parts}
+
+    def _join(self, argument: Any) -> Any:
+        separator, parts = argument
+        rendered = self._render(parts)
+        if isinstance(rendered, list) and all(isinstance(part, str) for part in rendered):
+            return separator.join(rendered)
+        return {"Fn::Join": [separator, rendered]}
+
+    def _sub(self, argument: Any) -> Any:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        values = {name: self._render(value) for name, value in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):  # ${!Literal} is CloudFormation's escape for a literal ${Literal}
+                return "${" + name[1:] + "}"
+            if name in values:
+                value = values[name]
+                return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            if name in self._pseudo:
+                return self._pseudo[name]
+            if "." in name or name.startswith("AWS::"):
+                return "${" + name + "}"
+            return "${Ref:" + name + "}"
+
+        return _SUB_VARIABLE.sub(substitute, text)
+
+    def _select(self, argument: Any) -> Any:
+        index, items = self._render(argument)
+        if isinstance(items, list) and str(index).isdigit() and int(index) < len(items):
+            return items[int(index)]
+        return {"Fn::Select": [index, items]}
+
+    def _split(self, argument: Any) -> Any:
+        separator, text = self._render(argument)
+        if isinstance(text, str) and "${" not in text:
+            return text.split(separator)
+        return {"Fn::Split": [separator, text]}
+
+    def _find_in_map(self, argument: Any) -> Any:
+        rendered = self._render(argument)
+        value: Any = self._mappings
+        for key in rendered:
+            if not isinstance(key, str) or not isinstance(value, dict) or key not in value:
+                return {"Fn::FindInMap": rendered}
+            value = value[key]
+        return value
+
+
+def _partition(region: str) -> tuple[str, str]:
+    """The partition and URL suffix of a region (AWS general reference, "ARN formats")."""
+    if region.startswith("cn-"):
+        return "aws-cn", "amazonaws.com.cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov", "amazonaws.com"
+    return "aws", "amazonaws.com"
+
+
+# --------------------------------------------------------------------------- policy documents
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """Where a resource type keeps a policy document, and what the document is attached to."""
+
+    kind: str
+    document: str  # property holding the document; "" for documents built from several properties
+    attached_to: tuple[str, ...]  # properties naming what the policy applies to; () = the resource itself
+
+
+# Every resource type whose properties carry a policy. A type not listed here that holds a
+# document with a "Statement" makes the render fail, so no policy reaches AWS unreviewed.
+POLICY_SOURCES: dict[str, PolicySource] = {
+    "AWS::IAM::Policy": PolicySource("identity-policy", "PolicyDocument", ("Roles", "Users", "Groups")),
+    "AWS::IAM::ManagedPolicy": PolicySource("identity-policy", "PolicyDocument", ("Roles", "Users", "Groups")),
+    "AWS::IAM::RolePolicy": PolicySource("identity-policy", "PolicyDocument", ("RoleName",)),
+    "AWS::IAM::UserPolicy": PolicySource("identity-policy", "PolicyDocument", ("UserName",)),
+    "AWS::IAM::GroupPolicy": PolicySource("identity-policy", "PolicyDocument", ("GroupName",)),
+    "AWS::IAM::Role": PolicySource("trust-policy", "AssumeRolePolicyDocument", ()),
+    "AWS::IAM::User": PolicySource("identity-policy", "", ()),
+    "AWS::IAM::Group": PolicySource("identity-policy", "", ()),
+    "AWS::S3::BucketPolicy": PolicySource("bucket-policy", "PolicyDocument", ("Bucket",)),
+    "AWS::S3::AccessPoint": PolicySource("access-point-policy", "Policy", ()),
+    "AWS::KMS::Key": PolicySource("key-policy", "KeyPolicy", ()),
+    "AWS::KMS::ReplicaKey": PolicySource("key-policy", "KeyPolicy", ()),
+    "AWS::SageMaker::ModelPackageGroup": PolicySource(
+        "model-package-group-policy", "ModelPackageGroupPolicy", ("ModelPackageGroupName",)
+    ),
+    "AWS::SNS::TopicPolicy": PolicySource("topic-policy", "PolicyDocument", ("Topics",)),
+    "AWS::SNS::TopicInlinePolicy": PolicySource("topic-policy", "PolicyDocument", ("TopicArn",)),
+    "AWS::SQS::QueuePolicy": PolicySource("queue-policy", "PolicyDocument", ("Queues",)),
+    "AWS::SQS::QueueInlinePolicy": PolicySource("queue-policy", "PolicyDocument", ("Queue",)),
+    "AWS::Lambda::Permission": PolicySource("lambda-permission", "", ("FunctionName",)),
+    "AWS::Events::EventBusPolicy": PolicySource("event-bus-policy", "", ("EventBusName",)),
+    "AWS::ApiGateway::RestApi": PolicySource("api-policy", "Policy", ()),
+    "AWS::ECR::Repository": PolicySource("repository-policy", "RepositoryPolicyText", ()),
+    "AWS::Logs::ResourcePolicy": PolicySource("log-resource-policy", "PolicyDocument", ("PolicyName",)),
+    "AWS::SecretsManager::ResourcePolicy": PolicySource("secret-policy", "ResourcePolicy", ("SecretId",)),
+}
+
+# The properties of an AWS::Lambda::Permission that decide who may invoke what.
+_LAMBDA_PERMISSION_FIELDS = (
+    "Action",
+    "Principal",
+    "PrincipalOrgID",
+    "SourceAccount",
+    "SourceArn",
+    "EventSourceToken",
+    "FunctionUrlAuthType",
+)
+
+# Name properties shown next to `${Ref:X}` in INDEX.md, so a reviewer reads role and bucket names.
+_NAME_PROPERTIES = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::SageMaker::ModelPackageGroup": "ModelPackageGroupName",
+    "AWS::ApiGateway::RestApi": "Name",
+}
+
+
+@dataclass(frozen=True)
+class RenderedPolicy:
+    """One policy document as reviewed: the file it goes to and its content."""
+
+    stack: StackTemplate
+    resource: str
+    resource_type: str
+    kind: str
+    name: str | None  # distinguishes several documents of one kind on a resource (inline policies)
+    attached_to: Any
+    document: Any
+    managed_policy_arns: tuple[Any, ...] = ()
+
+    @property
+    def relative_path(self) -> str:
+        suffix = f".{self.name}" if self.name else ""
+        return f"{stack_directory(self.stack.path)}/{self.resource}.{self.kind}{suffix}.json"
+
+    def to_json(self) -> str:
+        content: dict[str, Any] = {
+            "_generated": GENERATED_NOTE,
+            "stack": self.stack.path,
+            "resource": self.resource,
+            "resource_type": self.resource_type,
+            "attached_to": self.attached_to,
+        }
+        if self.managed_policy_arns:
+            content["managed_policy_arns"] = list(self.managed_policy_arns)
+        content["document"] = _sorted_keys(self.document)
+        return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+
+
+def stack_directory(stack_path: str) -> str:
+    """The folder of a stack's rendered policies: its display path with `/` written as `__`."""
+    return stack_path.replace("/", "__")
+
+
+def extract_policies(stack: StackTemplate) -> list[RenderedPolicy]:
+    """Every policy document that `stack` deploys, rendered, in logical-id order."""
+    renderer = IntrinsicRenderer(stack)
+    policies: list[RenderedPolicy] = []
+    for logical_id, resource in sorted(stack.resources.items()):
+        resource_type = resource.get("Type", "")
+        properties = resource.get("Properties", {})
+        source = POLICY_SOURCES.get(resource_type)
+        if source is None:
+            _refuse_unknown_documents(stack, logical_id, resource_type, properties)
+            continue
+        policies.extend(_extract(stack, renderer, logical_id, resource_type, properties, source))
+    return policies
+
+
+def _extract(
+    stack: StackTemplate,
+    renderer: IntrinsicRenderer,
+    logical_id: str,
+    resource_type: str,
+    properties: dict[str, Any],
+    source: PolicySource,
+) -> list[RenderedPolicy]:
+    where = f"{stack.template_file}: Resources.{logical_id}"
+    attached_to = _attached_to(renderer, logical_id, properties, source)
+
+    def policy(kind: str, document: Any, name: str | None = None, **extra: Any) -> RenderedPolicy:
+        return RenderedPolicy(stack, logical_id, resource_type, kind, name, attached_to, document, **extra)
+
+    policies: list[RenderedPolicy] = []
+    if resource_type == "AWS::Lambda::Permission":
+        fields = {key: properties[key] for key in _LAMBDA_PERMISSION_FIELDS if key in properties}
+        policies.append(policy(source.kind, renderer.render(fields)))
+    elif resource_type == "AWS::Events::EventBusPolicy":
+        fields = {
+            key: properties[key] for key in ("Statement", "Action", "Principal", "Condition") if key in properties
+        }
+        policies.append(policy(source.kind, renderer.render(fields)))
+    elif source.document and source.document in properties:
+        document = _document(renderer.render(properties[source.document]), f"{where}.Properties.{source.document}")
+        managed = tuple(renderer.render(properties.get("ManagedPolicyArns", [])))
+        policies.append(policy(source.kind, document, managed_policy_arns=managed))
+    for index, inline in enumerate(properties.get("Policies", [])):
+        field = f"{where}.Properties.Policies[{index}]"
+        name = renderer.render(inline.get("PolicyName"))
+        if not isinstance(name, str) or not re.fullmatch(r"[\w+=,.@-]+", name):
+            raise RenderError(f"{field}.PolicyName: expected a literal policy name, got {name!r}")
+        document = _document(renderer.render(inline.get("PolicyDocument")), f"{field}.PolicyDocument")
+        policies.append(policy("identity-policy", document, name))
+    return policies
+
+
+def _attached_to(renderer: IntrinsicRenderer, logical_id: str, properties: dict[str, Any], source: PolicySource) -> Any:
+    if not source.attached_to:
+        return f"${{Ref:{logical_id}}}"
+    targets: list[Any] = []
+    for key in source.attached_to:
+        value = renderer.render(properties.get(key))
+        targets.extend(value if isinstance(value, list) else [] if value is None else [value])
+    if len(targets) == 1:
+        return targets[0]
+    return targets or "default"  # an EventBusPolicy without EventBusName applies to the default bus
+
+
+def _document(value: Any, field: str) -> Any:
+    """A rendered policy document; some properties take it as a JSON string."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise RenderError(f"{field}: expected a policy document (an object or JSON text)") from None
+    if not isinstance(value, dict) or "Statement" not in value:
+        raise RenderError(f"{field}: expected a policy document with a 'Statement'")
+    return value
+
+
+def _refuse_unknown_documents(stack: StackTemplate, logical_id: str, resource_type: str, properties: Any) -> None:
+    for path in _statement_paths(properties, "Properties"):
+        raise RenderError(
+            f"{stack.template_file}: Resources.{logical_id}.{path}: {resource_type} holds a policy document "
+            "that policies/render.py does not know; add the type to POLICY_SOURCES"
+        )
+
+
+def _statement_paths(value: Any, path: str) -> Iterable[str]:
+    if isinstance(value, dict):
+        if "Statement" in value:
+            yield path
+            return
+        for key, item in value.items():
+            yield from _statement_paths(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _statement_paths(item, f"{path}[{index}]")
+
+
+def _sorted_keys(value: Any) -> Any:
+    """Objects with sorted keys; list order is kept (statement order is what the author wrote)."""
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------- INDEX.md
+
+
+def render_index(stacks: list[StackTemplate], policies: list[RenderedPolicy]) -> str:
+    """INDEX.md: per stack, each file with who is granted (principals) and on what (resources)."""
+    lines = [
+        "# Rendered policy documents",
+        "",
+        f"Generated {GENERATED_NOTE}.",
+        "Each row is one file: the principals its Allow statements grant, and the resources they cover",
+        "(for a resource policy, the resource it is attached to). Deny statements are counted, not listed;",
+        "conditions are in the file. `${Ref:X}` is the resource with logical id X in the same stack.",
+    ]
+    for stack in stacks:
+        stack_policies = [policy for policy in policies if policy.stack.path == stack.path]
+        if not stack_policies:
+            continue
+        names = _resource_names(stack)
+        lines += [
+            "",
+            f"## {stack.path} (account {stack.account or 'any'}, {stack.region or 'any region'})",
+            "",
+            "| file | principals | resources | denies |",
+            "| --- | --- | --- | --- |",
+        ]
+        for policy in stack_policies:
+            principals, resources, denies = _summary(policy)
+            file_name = policy.relative_path.split("/", 1)[1]
+            link = f"[{file_name}]({policy.relative_path})"
+            cells = [link, _cell(principals, names), _cell(resources, names), str(denies)]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _summary(policy: RenderedPolicy) -> tuple[list[str], list[str], int]:
+    """(principals, resources, number of Deny statements) of one rendered document."""
+    target = _as_strings(policy.attached_to)
+    if policy.kind == "lambda-permission":
+        return _as_strings(policy.document.get("Principal")), target, 0
+    statements = policy.document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    allows = [statement for statement in statements if statement.get("Effect") == "Allow"]
+    denies = len(statements) - len(allows)
+    if policy.kind == "identity-policy":
+        resources = [value for statement in allows for value in _as_strings(statement.get("Resource"))]
+        return target, _unique(resources), denies
+    principals = [value for statement in allows for value in _principal_strings(statement)]
+    return _unique(principals), target, denies
+
+
+def _principal_strings(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        return [value for kind in sorted(principal) for value in _as_strings(principal[kind])]
+    if "NotPrincipal" in statement:
+        return ["NOT " + value for value in _principal_strings({"Principal": statement["NotPrincipal"]})]
+    return _as_strings(principal)
+
+
+def _as_strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [item if isinstance(item, str) else json.dumps(item, sort_keys=True) for item in values]
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _resource_names(stack: StackTemplate) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for logical_id, resource in stack.resources.items():
+        name = resource.get("Properties", {}).get(_NAME_PROPERTIES.get(resource.get("Type", ""), ""))
+        if isinstance(name, str):
+            names[f"${{Ref:{logical_id}}}"] = name
+    return names
+
+
+def _cell(values: list[str], names: dict[str, str]) -> str:
+    def readable(value: str) -> str:
+        shown = f"{names[value]} (`{value}`)" if value in names else f"`{value}`"
+        return shown.replace("|", "\\|")
+
+    return "<br>".join(readable(value) for value in values) or "—"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def render_assembly(cdk_out: Path) -> dict[str, str]:
+    """Every rendered file of the assembly at `cdk_out`: relative path -> content."""
+    stacks = load_assembly(cdk_out)
+    policies = [policy for stack in stacks for policy in extract_policies(stack)]
+    files: dict[str, str] = {}
+    for policy in policies:
+        if policy.relative_path in files:
+            raise RenderError(f"{policy.stack.template_file}: two policies render to {policy.relative_path}")
+        files[policy.relative_path] = policy.to_json()
+    files[INDEX_FILE] = render_index(stacks, policies)
+    return dict(sorted(files.items()))
+
+
+def write_rendered(files: dict[str, str], out_dir: Path) -> None:
+    """Replace `out_dir` with exactly `files`: stale files go, and a failure leaves the old tree intact."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        for relative_path, content in files.items():
+            target = staging / relative_path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+        previous = out_dir.with_name(f".{out_dir.name}-previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if out_dir.exists():
+            out_dir.rename(previous)
+        staging.rename(out_dir)
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m policies.render <cdk.out> <out dir>`; 0 on success, 2 on bad input."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m policies.render <cdk.out> <out dir>", file=sys.stderr)
+        return 2
+    cdk_out, out_dir = Path(args[0]), Path(args[1])
+    try:
+        files = render_assembly(cdk_out)
+    except RenderError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    write_rendered(files, out_dir)
+    print(f"{out_dir}: {len(files) - 1} policy documents rendered, index in {out_dir / INDEX_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""`make demo`: a model's whole lifecycle in the sandbox organisation, step by step.
+
+Every step is a `modelops` command, run in this process against the sandbox's moto server through
+`AWS_ENDPOINT_URL`, with the credentials STS gives the person acting (an IAM Identity Center role whose
+session name is their email). The demo works on a temporary copy of `workloads/`, so the repository's
+tracked files stay as they were.
+
+Version 1 is approved the way an approver does it: the deployed notify function runs on the event the
+deployed rule routed to it, the approver's email arrives through an SQS subscription to the deployed topic,
+headless Chromium opens the review link (served by the deployed review function behind a local gateway),
+types a reason and clicks Approve, and the deployed dispatch function sends GitHub (a local stand-in) the
+repository_dispatch. Version 3 is approved with `modelops approve`: both routes end in the same decision
+function. Screenshots of the review page go to demo-output/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.rule import Rule
+
+from accounts import naming
+from accounts.config import OrgConfig, load_config
+from cli.main import app
+from sandbox.approver import ChromiumMissing, Inbox, headless_chromium, require_chromium, subscribe_inbox
+from sandbox.github_stand_in import GitHubStandIn
+from sandbox.lambda_runner import Invocation, LambdaRunner
+from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session, start_sandbox
+from sandbox.review_gateway import ReviewGateway
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MODEL = "churn-model"
+DATA_SCIENTIST = "data.scientist@example.com"
+QA_APPROVER = "qa.approver@example.com"
+PLATFORM_ENGINEER = "platform.engineer@example.com"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:2.4.0"
+DEMO_OUTPUT = REPO_ROOT / "demo-output"
+NOTIFY = naming.approval_function_name("notify")
+DISPATCH = naming.approval_function_name("dispatch")
+EMAIL_LINES_SHOWN = 9
+
+console = Console(highlight=False)
+
+
+class DemoFailed(RuntimeError):
+    """A step did not end as the lifecycle expects."""
+
+
+class ApprovalPath:
+    """The deployed approval workflow, driven locally: the Lambda runner, the review gateway, the GitHub
+    stand-in and the qa approver's inbox. The runner overrides two URLs of the deployed functions: the
+    review link base (the local gateway) and GitHub's API base (the stand-in)."""
+
+    def __init__(self, config: OrgConfig, sandbox: Sandbox, stack: ExitStack) -> None:
+        self.runner = stack.enter_context(LambdaRunner(config, sandbox.endpoint_url))
+        self.gateway = stack.enter_context(ReviewGateway(self.runner))
+        self.github = stack.enter_context(GitHubStandIn())
+        self.runner.override(NOTIFY, REVIEW_URL=self.gateway.review_url)
+        self.runner.override(DISPATCH, GITHUB_API_URL=self.github.url)
+        shared = account_admin_session(config, config.accounts.shared_services)
+        # The operator stores GitHub's token in the deployed secret (its description says how); the stand-in
+        # accepts any token, so a random one stands in and is never printed.
+        shared.client("secretsmanager").put_secret_value(
+            SecretId=naming.GITHUB_DISPATCH_SECRET, SecretString=f"ghs_sandbox_{secrets.token_hex(16)}"
+        )
+        self.inbox: Inbox = subscribe_inbox(shared, config, config.chain[0], QA_APPROVER)
+
+    def deliver(self, function: str) -> Invocation:
+        """Run the deployed `function` on the one event EventBridge routed to it."""
+        invocations = self.runner.run_pending(function)
+        if len(invocations) != 1:
+            raise DemoFailed(f"EventBridge routed {len(invocations)} events to {function}; the lifecycle expects 1")
+        [invocation] = invocations
+        role = invocation.role.rsplit("/", 1)[1]
+        console.print(
+            f"[dim]EventBridge -> {function} ({invocation.handler}, as role {role}): "
+            f"{escape(json.dumps(invocation.result))}[/dim]"
+        )
+        return invocation
+
+    def dispatch(self) -> None:
+        """The Approved event runs the dispatch function; show what GitHub received."""
+        seen = len(self.github.requests)
+        self.deliver(DISPATCH)
+        for request in self.github.requests[seen:]:
+            console.print(f"GitHub stand-in received [bold]{request.method} {escape(request.path)}[/bold]")
+            console.print(f"  event_type: {escape(str(request.body['event_type']))}")
+            console.print(f"  client_payload: {escape(json.dumps(request.body['client_payload']))}")
+        if len(self.github.requests) != seen + 1:
+            raise DemoFailed(f"GitHub received {len(self.github.requests) - seen} dispatches; the lifecycle expects 1")
+
+
+class Lifecycle:
+    """The demo's actors and the commands they run."""
+
+    def __init__(self, config: OrgConfig, sandbox: Sandbox, workdir: Path, approval: ApprovalPath) -> None:
+        self.config = config
+        self.sandbox = sandbox
+        self.approval = approval
+        self.workloads = workdir / "workloads"
+        self.pr_body = workdir / "pr.md"
+        self.card = workdir / "model-card.json"
+        self.card.write_text('{"model_overview": {"model_description": "Predicts 90-day retail churn"}}\n')
+
+    def act_as(self, email: str, account: str, permission_set: str) -> None:
+        """Make `email`, signed in through Identity Center with `permission_set`, the ambient identity."""
+        session = person_session(
+            self.config,
+            self.sandbox.endpoint_url,
+            account=account,
+            role_name=person_role_name(permission_set),
+            email=email,
+        )
+        credentials = session.get_credentials()
+        if credentials is None:
+            raise DemoFailed(f"the sandbox gave {email} no credentials")
+        frozen = credentials.get_frozen_credentials()
+        if not (frozen.access_key and frozen.secret_key and frozen.token):
+            raise DemoFailed(f"the sandbox gave {email} incomplete credentials")
+        os.environ["AWS_ACCESS_KEY_ID"] = frozen.access_key
+        os.environ["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
+        os.environ["AWS_SESSION_TOKEN"] = frozen.token
+        console.print(f"[dim]acting as {email} ({permission_set} in {account})[/dim]")
+
+    def modelops(self, *args: str, expect: int = 0) -> None:
+        """Run one `modelops` command as a person would type it, and check its exit code."""
+        shown = " ".join(a if " " not in a else repr(a) for a in args)
+        console.print(f"[bold cyan]$ modelops {shown}[/bold cyan]")
+        argv = ["--workloads", str(self.workloads), *args]
+        try:
+            code = app(argv, prog_name="modelops", standalone_mode=False)
+        except SystemExit as exit_:  # typer.Exit inside commands
+            code = exit_.code
+        code = int(code or 0)
+        if code != expect:
+            raise DemoFailed(f"`modelops {shown}` exited {code}; the lifecycle expects {expect}")
+        if expect:
+            console.print(f"[yellow]refused as expected (exit {code})[/yellow]")
+
+    # -- the actors ----------------------------------------------------------------------------------
+
+    def data_scientist(self) -> None:
+        self.act_as(DATA_SCIENTIST, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
+
+    def approver(self) -> None:
+        self.act_as(QA_APPROVER, self.config.accounts.shared_services, naming.APPROVER_PERMISSION_SET)
+
+    def platform_engineer(self) -> None:
+        self.act_as(PLATFORM_ENGINEER, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
+
+    def register(self, version: int, *, auc: str, fpr: str, commit: str) -> None:
+        self.data_scientist()
+        artifact = f"s3://{naming.artifact_bucket(self.config)}/{naming.artifact_prefix(MODEL)}v{version}/model.tar.gz"
+        self.modelops(
+            "register", MODEL, "--artifact", artifact, "--image", IMAGE,
+            "--metric", f"auc={auc}", "--metric", f"false_positive_rate={fpr}",
+            "--source-commit", commit, "--model-card", str(self.card),
+            "--description", f"Gradient-boosted churn model, release {version}",
+        )  # fmt: skip
+
+    def approve_on_review_page(self, version: int, reason: str) -> None:
+        """The qa approver's route: the email, the review page in Chromium, Approve; then the dispatch."""
+        self.approval.deliver(NOTIFY)
+        emails = self.approval.inbox.receive()
+        if len(emails) != 1:
+            raise DemoFailed(f"{QA_APPROVER} received {len(emails)} emails; the lifecycle expects 1")
+        [email] = emails
+        console.print(f"email to {email.approver} (SQS subscription to {self.approval.inbox.topic_arn}):")
+        console.print(f"  Subject: {escape(email.subject)}")
+        for line in email.message.splitlines()[:EMAIL_LINES_SHOWN]:
+            console.print(f"  | {escape(line)}")
+        console.print("  | ... (the personal review link is not shown: it carries a single-use token)")
+        DEMO_OUTPUT.mkdir(exist_ok=True)
+        with headless_chromium() as browser:
+            self.decide_in_browser(browser, email.review_link(), version, reason)
+        self.approval.dispatch()
+
+    def decide_in_browser(self, browser: Any, link: str, version: int, reason: str) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        env = self.config.chain[0]
+        browser.get(link)
+        console.print(f"Chromium opened the review link: page title {escape(repr(browser.title))}")
+        if browser.title != f"Review {MODEL} version {version} for {env}":
+            raise DemoFailed(f"the review link opened {browser.title!r}, not the review page of v{version}")
+        browser.find_element(By.ID, "reason").send_keys(reason)
+        browser.save_screenshot(str(DEMO_OUTPUT / "review-page.png"))
+        console.print(f"typed the reason {escape(repr(reason))}; saved demo-output/review-page.png")
+        browser.find_element(By.CSS_SELECTOR, "button[value='Approved']").click()
+        WebDriverWait(browser, 20).until(lambda driver: not driver.title.startswith("Review "))
+        browser.save_screenshot(str(DEMO_OUTPUT / "review-decision.png"))
+        console.print(
+            f"clicked Approve: decision page {escape(repr(browser.title))}; saved demo-output/review-decision.png"
+        )
+        if browser.title != f"Approved: {MODEL} version {version} for {env}":
+            raise DemoFailed(f"the review page answered {browser.title!r} to Approve")
+
+    def promote_and_deploy(self, version: int, env: str) -> None:
+        self.platform_engineer()
+        self.modelops("promote", MODEL, "--to", env, "--version", str(version), "--pr-body-file", str(self.pr_body))
+        self.show_pr_title()
+        self.modelops("deploy", env)
+
+    def show_pr_title(self) -> None:
+        if self.pr_body.exists():
+            title = self.pr_body.read_text().splitlines()[0].removeprefix("## ")
+            console.print(f"[dim]promotion PR: {title} (body in {self.pr_body.name})[/dim]")
+
+
+@contextmanager
+def step(title: str) -> Iterator[None]:
+    console.print(Rule(f"[bold]{title}[/bold]", align="left"))
+    started = time.perf_counter()
+    yield
+    console.print(f"[dim]({time.perf_counter() - started:.1f} s)[/dim]\n")
+
+
+def show_milestones(line: str) -> None:
+    """Sandbox start-up progress, without the per-resource CloudFormation events."""
+    if not line.startswith("ModelOps-"):
+        console.print(f"[dim]{line}[/dim]")
+
+
+def run(config: OrgConfig, workdir: Path) -> None:
+    """The lifecycle of issue 3, in order, with issue 5's review-page approval in step 1."""
+    shutil.copytree(REPO_ROOT / "workloads", workdir / "workloads", ignore=shutil.ignore_patterns("*.py", "__*"))
+    with step("0. the sandbox organisation: every account, bootstrapped; shared services deployed"):
+        sandbox = start_sandbox(config, progress=show_milestones)
+    stack = ExitStack()  # the approval path's local servers, closed before the sandbox stops
+    try:
+        os.environ.update(sandbox.environ)
+        approval = ApprovalPath(config, sandbox, stack)
+        demo = Lifecycle(config, sandbox, workdir, approval)
+        console.print("[dim]the repository's example manifests already pin v1 in qa and prod[/dim]")
+        with step("1. register v1, approve it on the review page, promote it to qa and deploy qa"):
+            demo.register(1, auc="0.91", fpr="0.07", commit="4f2c1de")
+            demo.approve_on_review_page(1, "AUC 0.91 and FPR 0.07 meet the qa gate")
+            demo.promote_and_deploy(1, "qa")
+        with step("2. promote v1 to prod and deploy prod"):
+            demo.promote_and_deploy(1, "prod")
+        with step("3. register v2 and reject it"):
+            demo.register(2, auc="0.78", fpr="0.19", commit="9b1e77a")
+            demo.approver()
+            demo.modelops("reject", MODEL, "2", "--reason", "AUC 0.78 is below the qa gate; retrain with Q3 data")
+        with step("4. try to promote v2: refused, with the reason"):
+            demo.platform_engineer()
+            demo.modelops("promote", MODEL, "--to", "qa", "--version", "2", expect=1)
+        with step("5. register v3, approve it with the CLI, promote and deploy to qa, then to prod"):
+            demo.register(3, auc="0.93", fpr="0.05", commit="c0ffee3")
+            demo.approver()
+            demo.modelops("approve", MODEL, "3", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
+            approval.dispatch()  # the CLI route ends in the same decision, hence the same Approved event
+            demo.promote_and_deploy(3, "qa")
+            demo.promote_and_deploy(3, "prod")
+        with step("6. roll prod back to v1"):
+            demo.platform_engineer()
+            demo.modelops("rollback", MODEL, "--env", "prod", "--pr-body-file", str(demo.pr_body))
+            demo.show_pr_title()
+            demo.modelops("deploy", "prod")
+        with step("7. status, drift and history"):
+            demo.modelops("drift")
+            demo.modelops("history", MODEL)
+            demo.modelops("status")
+    finally:
+        stack.close()
+        sandbox.stop()
+
+
+def main() -> int:
+    started = time.perf_counter()
+    if not sys.stdout.isatty():
+        os.environ.setdefault("COLUMNS", "150")  # tables in CI logs need not fit 80 columns
+    config = load_config()
+    try:
+        try:
+            require_chromium()  # before minutes of set-up, not after
+        except ChromiumMissing as missing:
+            raise DemoFailed(str(missing)) from None
+        with tempfile.TemporaryDirectory(prefix="modelops-demo-") as workdir:
+            run(config, Path(workdir))
+    except DemoFailed as failure:
+        console.print(f"[bold red]demo failed:[/bold red] {failure}")
+        return 1
+    console.print(f"[bold green]demo complete in {time.perf_counter() - started:.1f} s[/bold green]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

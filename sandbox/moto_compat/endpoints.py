@@ -1,0 +1,111 @@
+"""SageMaker hosting behaviour that AWS documents and moto 5.2.5 lacks: CreateModel's check that its
+model package exists, UpdateEndpoint, and the endpoint's deployment configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
+from moto.sagemaker import models as _sm_models
+from moto.sagemaker import responses as _sm_responses
+from moto.sagemaker.exceptions import ValidationError
+
+from sandbox.moto_compat.registry import owner_backend
+
+# moto's classes are patched at run time; typed as Any so the new attributes type-check.
+SageMakerBackend: Any = _sm_models.SageMakerModelBackend
+FakeEndpoint: Any = _sm_models.FakeEndpoint
+Response: Any = _sm_responses.SageMakerResponse
+
+_original: dict[str, Any] = {}
+
+
+def _package_exists(backend: Any, name_or_arn: str) -> bool:
+    owner, name = owner_backend(backend, name_or_arn)
+    mapped = owner.model_package_name_mapping.get(name, name)
+    return mapped in owner.model_packages
+
+
+def create_model(self: Any, **kwargs: Any) -> Any:
+    """CreateModel fails with ValidationException when a container names a model package that does not
+    exist (in its own account, or in the account its ARN names)."""
+    containers = [kwargs.get("primary_container") or {}, *(kwargs.get("containers") or [])]
+    for container in containers:
+        package = container.get("ModelPackageName")
+        if package and not _package_exists(self, package):
+            raise ValidationError(f"ModelPackage {package} does not exist.")
+    return _original["create_model"](self, **kwargs)
+
+
+def create_endpoint(
+    self: Any,
+    endpoint_name: str,
+    endpoint_config_name: str,
+    tags: list[dict[str, str]] | None,
+    deployment_config: dict[str, Any] | None = None,
+) -> Any:
+    """CreateEndpoint keeps its DeploymentConfig; DescribeEndpoint returns it as LastDeploymentConfig."""
+    endpoint = _original["create_endpoint"](self, endpoint_name, endpoint_config_name, tags)
+    endpoint.last_deployment_config = deployment_config or None
+    return endpoint
+
+
+def update_endpoint(
+    self: Any,
+    endpoint_name: str,
+    endpoint_config_name: str,
+    deployment_config: dict[str, Any] | None = None,
+    retain_deployment_config: bool = False,
+) -> str:
+    """UpdateEndpoint switches a live endpoint to another endpoint configuration under the same name.
+
+    AWS shifts traffic as DeploymentConfig says and ends InService on the new configuration (or rolls
+    back on an alarm); moto has no traffic, so the switch completes at once.
+    """
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is None:
+        arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise ValidationError(f"Could not find endpoint '{arn}'.")
+    config = self.describe_endpoint_config(endpoint_config_name)
+    endpoint.endpoint_config_name = endpoint_config_name
+    endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+    endpoint.data_capture_config = config.get("DataCaptureConfig")
+    if not retain_deployment_config:
+        endpoint.last_deployment_config = deployment_config or None
+    endpoint.endpoint_status = "InService"
+    endpoint.last_modified_time = utcnow()
+    return str(endpoint.arn)
+
+
+def _response_create_endpoint(self: Any) -> Any:
+    endpoint = self.sagemaker_backend.create_endpoint(
+        endpoint_name=self._get_param("EndpointName"),
+        endpoint_config_name=self._get_param("EndpointConfigName"),
+        tags=self._get_param("Tags"),
+        deployment_config=self._get_param("DeploymentConfig"),
+    )
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def _response_update_endpoint(self: Any) -> Any:
+    arn = self.sagemaker_backend.update_endpoint(
+        endpoint_name=self._get_param("EndpointName"),
+        endpoint_config_name=self._get_param("EndpointConfigName"),
+        deployment_config=self._get_param("DeploymentConfig"),
+        retain_deployment_config=bool(self._get_param("RetainDeploymentConfig", False)),
+    )
+    return ActionResult({"EndpointArn": arn})
+
+
+def apply() -> None:
+    """Install the hosting patches (idempotent)."""
+    if _original:
+        return
+    _original["create_model"] = SageMakerBackend.create_model
+    _original["create_endpoint"] = SageMakerBackend.create_endpoint
+    SageMakerBackend.create_model = create_model
+    SageMakerBackend.create_endpoint = create_endpoint
+    SageMakerBackend.update_endpoint = update_endpoint
+    Response.create_endpoint = _response_create_endpoint
+    Response.update_endpoint = _response_update_endpoint

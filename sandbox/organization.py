@@ -1,0 +1,366 @@
+"""The sandbox organisation: every account of accounts.yaml in one local moto, set up as the README's
+"Adapting it to your organisation" steps set up a real one.
+
+1. Each account exists with `OrganizationAccountAccessRole`, the administrator role AWS Organizations
+   creates in member accounts for the management account. The sandbox's management account is moto's
+   default account; every other identity is reached from it through sts:AssumeRole.
+2. Each account is bootstrapped as `cdk bootstrap` would (sandbox/cdk_bootstrap.py), with the README's
+   options: workload accounts and shared services trust the deployment account.
+3. IAM Identity Center's person roles exist (`AWSReservedSSO_<permission set>_<suffix>`); `person_session`
+   signs a person in to one, with their email as the session name.
+4. The account stacks are deployed from the synthesized cloud assembly through CloudFormation, with the
+   roles the pipeline uses: assets published by the CDK file-publishing role, the stack deployed by the
+   CDK deploy role with the CDK cfn-exec role as CloudFormation's execution role.
+
+Nothing here is a sandbox branch of production code: the deploys go through deployment/cfn_deploy.py and
+every call reaches moto through the standard `AWS_ENDPOINT_URL`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.aws_sessions import assume_role
+from deployment.cfn_deploy import StackArtifact, deploy_stack, publish_assets, stack_artifacts
+from sandbox import cdk_bootstrap
+from sandbox.server import SandboxServer, start_server
+
+Progress = Callable[[str], None]
+
+# moto's default account stands for the organisation's management account; its keys are not secrets.
+MANAGEMENT_ACCOUNT = "123456789012"
+MANAGEMENT_CREDENTIALS = {"aws_access_key_id": "AKIASANDBOXMANAGEMENT", "aws_secret_access_key": "sandbox"}
+ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
+SSO_SUFFIX = "sandbox"  # Identity Center appends a random suffix; the sandbox's is fixed
+SESSION_NAME = "modelops-sandbox"
+
+DATA_SCIENCE_STACK = "ModelOps-DataScience"
+DEPLOYMENT_ROLES_STACK = "ModelOps-DeploymentRoles"
+SHARED_SERVICES_STACK = "ModelOps-SharedServices/SharedServices"
+# The README's least-privilege execution policy for workload accounts (`ModelOpsCfnExec`).
+CFN_EXECUTION_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "cfn-execution-policy.json"
+CFN_EXECUTION_POLICY_NAME = "ModelOpsCfnExec"
+
+
+@contextmanager
+def aws_endpoint(endpoint_url: str) -> Iterator[None]:
+    """Point every AWS client created inside the block at `endpoint_url`, as `AWS_ENDPOINT_URL` does."""
+    saved = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = saved
+
+
+def management_session(config: OrgConfig) -> boto3.Session:
+    """The sandbox's management-account identity, from which every account is reached."""
+    return boto3.Session(
+        aws_access_key_id=MANAGEMENT_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=MANAGEMENT_CREDENTIALS["aws_secret_access_key"],
+        region_name=config.region,
+    )
+
+
+def account_admin_session(config: OrgConfig, account: str) -> boto3.Session:
+    """Administrator credentials in `account`, through OrganizationAccountAccessRole."""
+    return assume_role(
+        naming.role_arn(account, ORGANIZATION_ACCESS_ROLE),
+        session_name=SESSION_NAME,
+        base=management_session(config),
+        region=config.region,
+    )
+
+
+def cdk_role_session(
+    config: OrgConfig, account: str, kind: str, *, admin: boto3.Session | None = None
+) -> boto3.Session:
+    """A CDK bootstrap role of `account` (deploy, file-publishing, ...), assumed from inside the account
+    (from `admin`, that account's administrator session, when given)."""
+    return assume_role(
+        naming.cdk_role_arn(kind, account, config.region),
+        session_name=SESSION_NAME,
+        base=admin or account_admin_session(config, account),
+        region=config.region,
+    )
+
+
+def all_accounts(config: OrgConfig) -> list[str]:
+    """Every account of accounts.yaml: the three core accounts, then the chain's workload accounts."""
+    core = [config.accounts.shared_services, config.accounts.data_science, config.accounts.deployment]
+    return core + [env.account for env in config.environments]
+
+
+def person_role_name(permission_set: str) -> str:
+    """The sandbox's Identity Center role of `permission_set`, e.g. AWSReservedSSO_DataScientist_sandbox."""
+    return naming.sso_role_name(permission_set, SSO_SUFFIX)
+
+
+def person_roles(config: OrgConfig) -> dict[str, list[str]]:
+    """Account -> the permission sets provisioned there: the people the CLI starts from."""
+    return {
+        config.accounts.data_science: [naming.DATA_SCIENTIST_PERMISSION_SET],
+        config.accounts.shared_services: [naming.APPROVER_PERMISSION_SET, naming.PLATFORM_PERMISSION_SET],
+    }
+
+
+def person_session(config: OrgConfig, endpoint_url: str, *, account: str, role_name: str, email: str) -> boto3.Session:
+    """Credentials of a person signed in through Identity Center: the role `role_name` in `account`, with the
+    person's email as the session name (so CloudTrail and the approval record name the person).
+
+    Identity Center signs people in with SAML; the sandbox has no identity provider, so the management
+    identity assumes the role directly. The resulting session is the one Identity Center would give.
+    """
+    with aws_endpoint(endpoint_url):
+        return assume_role(
+            f"arn:aws:iam::{account}:role{naming.SSO_ROLE_PATH}{role_name}",
+            session_name=email,
+            base=management_session(config),
+            region=config.region,
+        )
+
+
+# -- set-up steps ---------------------------------------------------------------------------------------
+
+
+def _create_role(iam: Any, name: str, trust: dict[str, Any], path: str = "/") -> None:
+    try:
+        iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust), MaxSessionDuration=3600)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+
+
+def _create_member_account(admin: boto3.Session) -> None:
+    """OrganizationAccountAccessRole, as AWS Organizations creates it in a new member account."""
+    iam = admin.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": naming.account_root_arn(MANAGEMENT_ACCOUNT)},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    _create_role(iam, ORGANIZATION_ACCESS_ROLE, trust)
+    iam.attach_role_policy(RoleName=ORGANIZATION_ACCESS_ROLE, PolicyArn=cdk_bootstrap.ADMINISTRATOR_ACCESS)
+
+
+def _execution_policies(config: OrgConfig, account: str, session: boto3.Session) -> list[str]:
+    """The README's `--cloudformation-execution-policies` for `account`."""
+    workload_accounts = {env.account for env in config.environments}
+    if account not in workload_accounts or not CFN_EXECUTION_POLICY_FILE.exists():
+        return [cdk_bootstrap.ADMINISTRATOR_ACCESS]
+    iam = session.client("iam")
+    arn = f"arn:aws:iam::{account}:policy/{CFN_EXECUTION_POLICY_NAME}"
+    try:
+        iam.create_policy(PolicyName=CFN_EXECUTION_POLICY_NAME, PolicyDocument=CFN_EXECUTION_POLICY_FILE.read_text())
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+    return [arn]
+
+
+def _bootstrap_account(config: OrgConfig, account: str, session: boto3.Session, workdir: Path) -> None:
+    """`cdk bootstrap aws://<account>/<region>` with the README's options, as the CDKToolkit stack."""
+    deployment = config.accounts.deployment
+    trusted = [] if account in (config.accounts.data_science, deployment) else [deployment]
+    workload = account in {env.account for env in config.environments}
+    template = cdk_bootstrap.bootstrap_template(
+        account,
+        config.region,
+        trusted=trusted,
+        trusted_for_lookup=[deployment] if workload else [],
+        execution_policies=_execution_policies(config, account, session),
+    )
+    path = workdir / f"{cdk_bootstrap.TOOLKIT_STACK}-{account}.json"
+    path.write_text(json.dumps(template, indent=1))
+    deploy_stack(session, stack_name=cdk_bootstrap.TOOLKIT_STACK, template_path=path, cfn_exec_role_arn=None)
+
+
+def _create_person_roles(admin: boto3.Session, account: str, permission_sets: list[str]) -> None:
+    """The roles Identity Center provisions for permission sets: SAML trust, Identity Center's path."""
+    iam = admin.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{account}:saml-provider/AWSSSO_{SSO_SUFFIX}_DO_NOT_DELETE"},
+                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+            }
+        ],
+    }
+    for permission_set in permission_sets:
+        _create_role(iam, person_role_name(permission_set), trust, path=naming.SSO_ROLE_PATH)
+
+
+def deploy_artifact(
+    config: OrgConfig,
+    artifact: StackArtifact,
+    progress: Progress | None = None,
+    *,
+    admin: boto3.Session | None = None,
+) -> None:
+    """Deploy one stack as the pipeline does: publish its assets with the file-publishing role, then
+    CloudFormation with the deploy role and the cfn-exec role."""
+    admin = admin or account_admin_session(config, artifact.account)
+    if artifact.assets_path is not None:
+        publish_assets(cdk_role_session(config, artifact.account, "file-publishing", admin=admin), artifact.assets_path)
+    deploy_stack(
+        cdk_role_session(config, artifact.account, "deploy", admin=admin),
+        stack_name=artifact.stack_name,
+        template_path=artifact.template_path,
+        cfn_exec_role_arn=artifact.cfn_exec_role_arn,
+        template_url=artifact.template_url if artifact.assets_path is not None else None,
+        progress=progress,
+    )
+
+
+def bootstrap_organization(
+    config: OrgConfig, endpoint_url: str, *, cdk_out: Path | None = None, progress: Progress | None = None
+) -> None:
+    """Create every account, bootstrap it, provision the person roles, and deploy the account stacks
+    (data science, deployment roles if the assembly has them, shared services) from `cdk_out`
+    (synthesized from the shipped workloads when None)."""
+    say = progress or (lambda _message: None)
+    with aws_endpoint(endpoint_url), tempfile.TemporaryDirectory(prefix="modelops-sandbox-") as scratch:
+        workdir = Path(scratch)
+        admins = {account: account_admin_session(config, account) for account in all_accounts(config)}
+        for account, admin in admins.items():
+            _create_member_account(admin)
+            _bootstrap_account(config, account, admin, workdir)
+        say(f"bootstrapped {len(admins)} accounts")
+        for account, permission_sets in person_roles(config).items():
+            _create_person_roles(admins[account], account, permission_sets)
+        assembly = cdk_out if cdk_out is not None else synthesize(config, workdir / "app")
+        artifacts = stack_artifacts(assembly)
+        for name in (DATA_SCIENCE_STACK, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK):
+            if name in artifacts:
+                deploy_artifact(config, artifacts[name], progress, admin=admins[artifacts[name].account])
+                say(f"deployed {name}")
+
+
+def synthesize(config: OrgConfig, workdir: Path, workloads_root: Path | None = None) -> Path:
+    """Synthesize the CDK app into `workdir/cdk.out` and return that path.
+
+    The GitHub engine writes its workflow relative to the working directory, so synthesis runs with
+    `workdir` as the working directory; the repository's own files are never touched.
+    """
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from deployment.cdk_app import build_app  # jsii starts Node on import: only when synthesizing
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    previous = Path.cwd()
+    saved_workflow = os.environ.pop("GITHUB_WORKFLOW", None)  # no committed-workflow diff check here
+    os.chdir(workdir)
+    try:
+        outdir = str(workdir / "cdk.out")
+        app = (
+            build_app(config, outdir=outdir)
+            if workloads_root is None
+            else build_app(config, outdir=outdir, workloads_root=workloads_root)
+        )
+        app.synth()
+    finally:
+        os.chdir(previous)
+        if saved_workflow is not None:
+            os.environ["GITHUB_WORKFLOW"] = saved_workflow
+    return workdir / "cdk.out"
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox organisation."""
+
+    server: SandboxServer
+    config: OrgConfig
+    cdk_out: Path
+    progress: Progress | None = field(default=None, repr=False)
+    scratch: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+    owns_server: bool = True
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.server.endpoint_url
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """What a shell or a process needs to act as the sandbox's management identity."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": MANAGEMENT_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": MANAGEMENT_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": self.config.region,
+        }
+
+    def is_set_up(self) -> bool:
+        """Whether the organisation is in place (moto's state is per process; any reset clears it)."""
+        with aws_endpoint(self.endpoint_url):
+            cfn = account_admin_session(self.config, self.config.accounts.shared_services).client("cloudformation")
+            try:
+                stacks = cfn.describe_stacks(StackName=cdk_bootstrap.TOOLKIT_STACK)["Stacks"]
+            except ClientError:
+                return False
+        return bool(stacks) and stacks[0]["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+
+    def reset(self) -> None:
+        """Forget everything, then set the organisation up again (accounts, bootstrap, account stacks)."""
+        self.server.reset()
+        bootstrap_organization(self.config, self.endpoint_url, cdk_out=self.cdk_out, progress=self.progress)
+
+    def stop(self) -> None:
+        """Stop the server (unless it was handed in) and remove the synthesized assembly it made."""
+        if self.owns_server:
+            self.server.stop()
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+
+def start_sandbox(
+    config: OrgConfig,
+    *,
+    port: int = 0,
+    cdk_out: Path | None = None,
+    progress: Progress | None = None,
+    server: SandboxServer | None = None,
+) -> Sandbox:
+    """Start moto in-process (or use `server`) and set the organisation up in it from `cdk_out`
+    (synthesized from the shipped workloads when None, once: `reset()` reuses it)."""
+    scratch = None
+    if cdk_out is None:
+        scratch = tempfile.TemporaryDirectory(prefix="modelops-sandbox-app-")
+        cdk_out = synthesize(config, Path(scratch.name))
+    owns_server = server is None
+    server = server or start_server(port)
+    if progress is not None:
+        progress(f"sandbox listening on {server.endpoint_url}")
+    try:
+        bootstrap_organization(config, server.endpoint_url, cdk_out=cdk_out, progress=progress)
+    except BaseException:
+        if owns_server:
+            server.stop()
+        if scratch is not None:
+            scratch.cleanup()
+        raise
+    return Sandbox(
+        server=server, config=config, cdk_out=cdk_out, progress=progress, scratch=scratch, owns_server=owns_server
+    )

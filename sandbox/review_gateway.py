@@ -1,0 +1,239 @@
+"""The approval API on this machine: a local HTTP server in front of the DEPLOYED review function.
+
+It serves the REST API that the shared-services stack deployed, as API Gateway would: the routes, their
+authorization types and their Lambda proxy integrations are read from the sandbox (GetResources on the
+API whose URL the stack publishes in SSM, `/modelops/shared/approval-api-url`), each request becomes the
+REST proxy event API Gateway sends, and the integration's function runs through the LambdaRunner.
+
+Where it differs from API Gateway, it says so:
+- routes with AWS_IAM authorization are answered 403: the gateway cannot check a SigV4 signature
+  (moto has no secret keys to check it against), and a route that accepts unsigned requests would be
+  worse than none. `modelops approve` decides through the same decision function without the API;
+- a path that is not a deployed route gets API Gateway's own answer, 403 "Missing Authentication Token";
+- a function that raises gets API Gateway's 502 "Internal server error"; the error is kept in `failures`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from accounts import naming
+from sandbox.lambda_runner import FunctionFailed, LambdaRunner
+from sandbox.organization import aws_endpoint
+
+BIND_ADDRESS = "127.0.0.1"
+API_URL_PARAMETER = naming.shared_parameter("approval-api-url")
+# arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
+_INTEGRATION_PREFIX = "/2015-03-31/functions/"
+
+
+class GatewayError(RuntimeError):
+    """The deployed API cannot be served: the message names what is missing."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One deployed method: the function its proxy integration invokes and its authorization type."""
+
+    function_name: str
+    authorization: str
+
+
+@dataclass
+class DeployedApi:
+    """The REST API as deployed: id, stage and routes keyed by (HTTP method, resource path)."""
+
+    api_id: str
+    stage: str
+    routes: dict[tuple[str, str], Route]
+
+
+def read_deployed_api(runner: LambdaRunner) -> DeployedApi:
+    """The approval API the stack deployed, from its published URL and API Gateway's resources."""
+    session = runner.service_session()
+    with aws_endpoint(runner.endpoint_url):
+        ssm = session.client("ssm")
+        try:
+            url = str(ssm.get_parameter(Name=API_URL_PARAMETER)["Parameter"]["Value"])
+        except ssm.exceptions.ParameterNotFound:
+            raise GatewayError(
+                f"SSM parameter {API_URL_PARAMETER} does not exist: deploy the shared-services stack first"
+            ) from None
+        parts = urlsplit(url)
+        api_id = (parts.hostname or "").split(".", 1)[0]
+        stage = parts.path.strip("/").split("/", 1)[0]
+        if not api_id or not stage:
+            raise GatewayError(
+                f"SSM parameter {API_URL_PARAMETER}: expected https://<api-id>.execute-api.../<stage>/, got {url!r}"
+            )
+        apigateway = session.client("apigateway")
+        resources = apigateway.get_resources(restApiId=api_id, embed=["methods"])["items"]
+    routes: dict[tuple[str, str], Route] = {}
+    for resource in resources:
+        for method, spec in (resource.get("resourceMethods") or {}).items():
+            integration = spec.get("methodIntegration") or {}
+            if integration.get("type") != "AWS_PROXY":
+                continue
+            function_arn = str(integration["uri"]).split(_INTEGRATION_PREFIX, 1)[1].removesuffix("/invocations")
+            routes[(method, resource["path"])] = Route(
+                function_name=function_arn.rsplit(":", 1)[1], authorization=str(spec.get("authorizationType"))
+            )
+    if not routes:
+        raise GatewayError(f"REST API {api_id} has no Lambda proxy routes")
+    return DeployedApi(api_id=api_id, stage=stage, routes=routes)
+
+
+def proxy_event(
+    api: DeployedApi,
+    account: str,
+    *,
+    method: str,
+    resource: str,
+    query: str,
+    headers: dict[str, str],
+    body: str | None,
+    source_ip: str,
+) -> dict[str, Any]:
+    """The REST API proxy-integration event API Gateway sends for one request (no path parameters)."""
+    parsed = parse_qs(query, keep_blank_values=True)
+    now = datetime.now(UTC)
+    return {
+        "resource": resource,
+        "path": resource,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in parsed.items()} or None,
+        "multiValueQueryStringParameters": parsed or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": body,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "accountId": account,
+            "apiId": api.api_id,
+            "resourcePath": resource,
+            "path": f"/{api.stage}{resource}",
+            "httpMethod": method,
+            "stage": api.stage,
+            "protocol": "HTTP/1.1",
+            "requestId": str(uuid.uuid4()),
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent"), "userArn": None},
+        },
+    }
+
+
+@dataclass
+class ReviewGateway:
+    """The local approval API. Use as a context manager; `review_url` is what review links point to."""
+
+    runner: LambdaRunner
+    api: DeployedApi = field(init=False)
+    failures: list[str] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.api = read_deployed_api(self.runner)
+
+    def __enter__(self) -> ReviewGateway:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The stage's base URL, as `https://<api>.execute-api.<region>.amazonaws.com/<stage>` in AWS."""
+        if self._server is None:
+            raise GatewayError("the review gateway is not started")
+        return f"http://{BIND_ADDRESS}:{self._server.server_address[1]}/{self.api.stage}"
+
+    @property
+    def review_url(self) -> str:
+        return f"{self.url}/review"
+
+    def start(self) -> None:
+        """Serve on a free loopback port, in a background thread."""
+        self._server = ThreadingHTTPServer((BIND_ADDRESS, 0), _handler_class(self))
+        threading.Thread(target=self._server.serve_forever, name="review-gateway", daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: str | None, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer one request: (status, headers, body)."""
+        parts = urlsplit(target)
+        prefix = f"/{self.api.stage}"
+        resource = parts.path.removeprefix(prefix) if parts.path.startswith(f"{prefix}/") else None
+        route = self.api.routes.get((method, resource)) if resource is not None else None
+        if route is None or resource is None:
+            return _api_error(403, "Missing Authentication Token")
+        if route.authorization != "NONE":
+            return _api_error(
+                403,
+                f"{method} {resource} requires {route.authorization} authorization, "
+                "which the sandbox gateway cannot verify",
+            )
+        event = proxy_event(
+            self.api,
+            self.runner.account,
+            method=method,
+            resource=resource,
+            query=parts.query,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+        )
+        try:
+            response = self.runner.invoke(route.function_name, event).result
+        except FunctionFailed as failure:
+            self.failures.append(str(failure))
+            return _api_error(502, "Internal server error")
+        response_headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+        return int(response["statusCode"]), response_headers, str(response.get("body") or "").encode("utf-8")
+
+
+def _api_error(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode("utf-8")
+
+
+def _handler_class(gateway: ReviewGateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8") if length else None
+            status, headers, payload = gateway.handle(
+                method, self.path, dict(self.headers.items()), body, self.client_address[0]
+            )
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+        def log_message(self, *_: Any) -> None:
+            return  # requests are the function's to log
+
+    return Handler

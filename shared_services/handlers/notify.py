@@ -1,0 +1,138 @@
+"""Notify Lambda: asks an environment's approvers to review a version, each with a personal review link.
+
+Two events lead here (EventBridge, asynchronous):
+- "SageMaker Model Package State Change" with PendingManualApproval: a version was registered; the first
+  environment of the chain decides on it.
+- "ModelOps Deploy Verified" (source modelops.pipeline): a deploy into an environment passed its checks;
+  the next environment of the chain decides on promoting the same version there.
+
+One SNS message is published per approver, with a message attribute naming them; their email
+subscription's filter policy delivers only their own message, so nobody receives another person's link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from accounts import naming
+from accounts.config import OrgConfig
+from shared_services.handlers import message, settings, tokens
+from shared_services.handlers.packages import describe
+from shared_services.handlers.post_deploy import DEPLOY_VERIFIED, ENDPOINT_METRICS
+
+logger = Logger(service=naming.approval_function_name("notify"))
+
+STATE_CHANGE = "SageMaker Model Package State Change"
+PENDING = "PendingManualApproval"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One review request sent: to whom, for which environment, and SNS's message id."""
+
+    approver: str
+    env: str
+    message_id: str
+
+
+def publish_review_requests(
+    *,
+    config: OrgConfig,
+    sagemaker: Any,
+    sns: Any,
+    arn: str,
+    env: str,
+    key: bytes,
+    review_url: str,
+    now: datetime,
+    ttl: timedelta,
+    evidence: message.DeployEvidence | None = None,
+) -> list[Published]:
+    """Publish one review request per member of `env`'s approver group to `env`'s topic."""
+    described = describe(sagemaker, arn)
+    if described is None:
+        raise LookupError(f"model package {arn} does not exist in the registry")
+    package = described.package
+    topic = naming.approval_topic_arn(config, env)
+    sent: list[Published] = []
+    for approver in config.approvers(env).members:
+        token = tokens.issue(key, arn=arn, env=env, approver=approver, now=now, ttl=ttl)
+        text = message.body(
+            config=config,
+            package=package,
+            env=env,
+            approver=approver,
+            link=message.review_link(review_url, token),
+            expires_at=now + ttl,
+            evidence=evidence,
+        )
+        response = sns.publish(
+            TopicArn=topic,
+            Subject=message.subject(package, env),
+            Message=text,
+            MessageAttributes={"approver": {"DataType": "String", "StringValue": approver}},
+        )
+        sent.append(Published(approver=approver, env=env, message_id=str(response["MessageId"])))
+        logger.info("review request published", extra={"arn": arn, "env": env, "approver": approver})
+    return sent
+
+
+def _ordered_metrics(metrics: Mapping[str, Any]) -> dict[str, float | None]:
+    """Endpoint metrics in SageMaker's usual order (invocations, latency, errors), then any others."""
+    known = [name for name, _ in ENDPOINT_METRICS if name in metrics]
+    names = known + sorted(set(metrics) - set(known))
+    return {name: None if metrics[name] is None else float(metrics[name]) for name in names}
+
+
+def _target(config: OrgConfig, event: EventBridgeEvent) -> tuple[str, str, message.DeployEvidence | None] | None:
+    """(ARN, environment to decide for, deploy evidence) for an event, or None when nobody must decide."""
+    detail: Mapping[str, Any] = event.detail
+    if event.detail_type == STATE_CHANGE:
+        if detail.get("ModelApprovalStatus") != PENDING:
+            return None
+        return str(detail["ModelPackageArn"]), config.chain[0], None
+    if event.detail_type == DEPLOY_VERIFIED:
+        deployed_in = str(detail["env"])
+        following = config.next_environment(deployed_in)
+        if following is None:
+            return None
+        evidence = message.DeployEvidence(
+            env=deployed_in,
+            metrics=_ordered_metrics(dict(detail.get("metrics", {}))),
+            period=str(detail.get("period", "since the deploy")),
+        )
+        return str(detail["arn"]), following.name, evidence
+    return None
+
+
+@logger.inject_lambda_context
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    """Entry point: publish the review requests an event calls for."""
+    config = settings.org_config()
+    target = _target(config, event)
+    if target is None:
+        logger.info("no decision needed", extra={"detail_type": event.detail_type})
+        return {"published": 0}
+    arn, env, evidence = target
+    sent = publish_review_requests(
+        config=config,
+        sagemaker=boto3.client("sagemaker"),
+        sns=boto3.client("sns"),
+        arn=arn,
+        env=env,
+        key=settings.secret_bytes("TOKEN_SECRET_ARN"),
+        review_url=settings.required("REVIEW_URL"),
+        now=settings.now(),
+        ttl=timedelta(hours=int(settings.required("REVIEW_TOKEN_TTL_HOURS"))),
+        evidence=evidence,
+    )
+    return {"published": len(sent), "env": env}

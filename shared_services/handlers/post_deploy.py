@@ -1,0 +1,122 @@
+"""After a verified deploy: the endpoint's metrics go to the next environment's approvers.
+
+The pipeline's post-deploy step calls `notify_next_environment`. It reads the endpoint's CloudWatch metrics
+in the workload account (operator role) and puts one "ModelOps Deploy Verified" event on the
+shared-services default bus (promoter role). The approval workflow's rule hands that event to the notify
+Lambda, which holds the review-token key and emails the next environment's approvers their review links;
+the pipeline never sees the key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accounts import naming
+from accounts.config import OrgConfig
+
+PIPELINE_EVENT_SOURCE = "modelops.pipeline"
+DEPLOY_VERIFIED = "ModelOps Deploy Verified"
+# SageMaker's endpoint invocation metrics, each with the statistic that summarises a window.
+ENDPOINT_METRICS = (
+    ("Invocations", "Sum"),
+    ("ModelLatency", "Average"),
+    ("Invocation4XXErrors", "Sum"),
+    ("Invocation5XXErrors", "Sum"),
+)
+
+
+class NotifyFailed(RuntimeError):
+    """EventBridge did not accept the event; the message carries its error code."""
+
+
+@dataclass(frozen=True)
+class NextReview:
+    """The review request that was asked for: which environment decides next, and the event id."""
+
+    env: str
+    event_id: str
+    metrics: dict[str, float | None]
+
+
+def collect_endpoint_metrics(cloudwatch: Any, *, model: str, start: datetime, end: datetime) -> dict[str, float | None]:
+    """Each endpoint metric over [start, end) as one value; None where CloudWatch has no data points."""
+    seconds = max(60, int((end - start).total_seconds()) // 60 * 60)
+    dimensions = [
+        {"Name": "EndpointName", "Value": naming.endpoint_name(model)},
+        {"Name": "VariantName", "Value": naming.VARIANT_NAME},
+    ]
+    queries = [
+        {
+            "Id": f"m{index}",
+            "Label": name,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": naming.ENDPOINT_METRICS_NAMESPACE,
+                    "MetricName": name,
+                    "Dimensions": dimensions,
+                },
+                "Period": seconds,
+                "Stat": stat,
+            },
+            "ReturnData": True,
+        }
+        for index, (name, stat) in enumerate(ENDPOINT_METRICS)
+    ]
+    response = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)
+    values: dict[str, float | None] = {name: None for name, _ in ENDPOINT_METRICS}
+    for result in response.get("MetricDataResults", []):
+        points = [float(v) for v in result.get("Values", [])]
+        if points:
+            name = ENDPOINT_METRICS[int(str(result["Id"])[1:])][0]
+            values[name] = points[0] if len(points) == 1 else _combine(name, points)
+    return values
+
+
+def _combine(name: str, points: list[float]) -> float:
+    statistic = dict(ENDPOINT_METRICS)[name]
+    return sum(points) if statistic == "Sum" else sum(points) / len(points)
+
+
+def notify_next_environment(
+    *,
+    config: OrgConfig,
+    events: Any,
+    cloudwatch: Any,
+    model: str,
+    env: str,
+    arn: str,
+    start: datetime,
+    end: datetime,
+) -> NextReview | None:
+    """Ask the approvers of the environment after `env` to review `arn`, with its metrics in `env`.
+
+    `events` is an EventBridge client of the shared-services account (the promoter role); `cloudwatch` a
+    CloudWatch client of `env`'s workload account (the operator role). Returns None for the last
+    environment of the chain, where nobody decides next.
+    """
+    following = config.next_environment(env)
+    if following is None:
+        return None
+    metrics = collect_endpoint_metrics(cloudwatch, model=model, start=start, end=end)
+    period = f"{start.strftime('%Y-%m-%d %H:%M')} to {end.strftime('%Y-%m-%d %H:%M')} UTC"
+    detail = {"model": model, "env": env, "arn": arn, "metrics": metrics, "period": period}
+    response = events.put_events(
+        Entries=[
+            {
+                "Source": PIPELINE_EVENT_SOURCE,
+                "DetailType": DEPLOY_VERIFIED,
+                "Detail": json.dumps(detail, sort_keys=True),
+                "Resources": [arn],
+            }
+        ]
+    )
+    entry = response["Entries"][0]
+    if response.get("FailedEntryCount") or "EventId" not in entry:
+        raise NotifyFailed(
+            f"EventBridge refused the deploy-verified event for {arn}: "
+            f"{entry.get('ErrorCode', 'unknown')}: {entry.get('ErrorMessage', '')}"
+        )
+    return NextReview(env=following.name, event_id=str(entry["EventId"]), metrics=metrics)

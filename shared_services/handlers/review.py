@@ -1,0 +1,413 @@
+"""Review Lambda (API Gateway REST, proxy integration): the review page and the two decision routes.
+
+- GET  /review?token=...   the page. It reads and never writes (mail scanners fetch links).
+- POST /decision           the page's form: token, decision, reason. The signed token names the approver.
+- POST /decisions          IAM-authenticated JSON route for `modelops approve` through the API; the
+                           approver is the caller's Identity Center session (permission set ModelOpsApprover).
+
+Both decision routes end in `deployment.promotion.decisions.decide`, the CLI's decision function, run with
+the credentials of `modelops-approver` (the only role that changes approval status), assumed with the
+approver as role session name and source identity so CloudTrail names the person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qs
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, event_source
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from accounts import naming
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from deployment.aws_sessions import session_name_for
+from deployment.promotion.aws import calling
+from deployment.promotion.decisions import Decision, Verdict, decide
+from deployment.promotion.errors import DecisionRefused, ModelOpsError
+from deployment.promotion.history import History, LiveRecords
+from deployment.promotion.registry import APPROVED, REJECTED, Registry
+from shared_services.handlers import page, settings, tokens
+from shared_services.handlers.message import card_summary, lineage_lines, threshold_text
+from shared_services.handlers.packages import Described, describe
+
+FUNCTION = naming.approval_function_name("review")
+logger = Logger(service=FUNCTION)
+
+VERDICTS: dict[str, Verdict] = {APPROVED: "approve", REJECTED: "reject"}
+IDEMPOTENCY_SECONDS = 3600
+# The assumed-role ARN IAM Identity Center gives a person signed in with the approver permission set.
+SSO_APPROVER_SESSION = re.compile(
+    r"^arn:aws:sts::(?P<account>\d{12}):assumed-role/AWSReservedSSO_"
+    + re.escape(naming.APPROVER_PERMISSION_SET)
+    + r"_[0-9a-f]+/(?P<session>[\w+=,.@-]+)$"
+)
+
+
+class Refused(Exception):
+    """A request that changes nothing: HTTP status, page title and a one-sentence reason."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request is about once its credentials are checked."""
+
+    arn: str
+    model: str
+    version: int
+    env: str
+    approver: str
+    described: Described
+
+
+# -- checks shared by the page and both decision routes ----------------------------------------------------
+
+
+def _verify_token(key: bytes, token: str, now: datetime) -> tokens.ReviewClaims:
+    try:
+        return tokens.verify(key, token, now=now)
+    except tokens.TokenError as exc:
+        text = str(exc)
+        if "expired" in text:
+            raise Refused(410, "This review link has expired", text) from None
+        if "signature" in text:
+            raise Refused(403, "This review link is not valid", text) from None
+        raise Refused(400, "This review link is malformed", text) from None
+
+
+def check_target(config: OrgConfig, sagemaker: Any, *, arn: str, env: str, approver: str) -> Target:
+    """The version, environment and approver of a request, or Refused saying which one is wrong.
+
+    The order matters for what a person learns: the approver's membership is checked before anything is
+    read from the registry.
+    """
+    if env not in config.chain:
+        raise Refused(404, "Unknown environment", f"environment {env!r} is not in the chain {config.chain}")
+    group = config.environment(env).approver_group
+    if approver not in config.approvers(env).members:
+        raise Refused(
+            403,
+            "Not an approver for this environment",
+            f"{approver} is not a member of {group}, the approver group of {env}",
+        )
+    try:
+        ref = naming.parse_model_package_arn(arn)
+    except ValueError as exc:
+        raise Refused(404, "Unknown model package", str(exc)) from None
+    known = {model.name for model in config.models}
+    if ref.account != config.accounts.shared_services or ref.region != config.region or ref.group not in known:
+        raise Refused(404, "Unknown model package", f"{arn} is not a version of a model in this registry")
+    described = describe(sagemaker, arn)
+    if described is None:
+        raise Refused(404, "Unknown model package", f"model package {arn} does not exist in the registry")
+    package = described.package
+    recorded = package.approvals.get(env)
+    if package.status == REJECTED:
+        raise Refused(409, "Already decided", f"{package.label} is already Rejected ({package.approval_description})")
+    if recorded is not None and recorded.decision:
+        raise Refused(
+            409,
+            "Already decided",
+            f"{package.label} is already {recorded.decision} for {env} by {recorded.by} at {recorded.at}",
+        )
+    return Target(arn=arn, model=ref.group, version=ref.version, env=env, approver=approver, described=described)
+
+
+# -- the decision, as the approver role ---------------------------------------------------------------------
+
+
+def approver_session(config: OrgConfig, approver: str) -> boto3.Session:
+    """Credentials of `modelops-approver`, with the approver as session name and source identity."""
+    sts = boto3.client("sts", region_name=config.region)
+    name = session_name_for(approver)
+    credentials = sts.assume_role(
+        RoleArn=naming.approver_role_arn(config),
+        RoleSessionName=name,
+        SourceIdentity=name,
+        DurationSeconds=900,
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=config.region,
+    )
+
+
+def record_decision(request: dict[str, Any]) -> dict[str, Any]:
+    """Check the request, then run `decide` as the approver role.
+
+    The request is plain data so Powertools can key it: a retry with the same key gets the first result
+    back before any check runs (the version would otherwise look "already decided" to the retry).
+    """
+    config = settings.org_config()
+    target = check_target(
+        config,
+        boto3.client("sagemaker", region_name=config.region),
+        arn=request["arn"],
+        env=request["env"],
+        approver=request["approver"],
+    )
+    session = approver_session(config, target.approver)
+    with calling("the SageMaker registry", role=naming.approver_role_arn(config)):
+        decision: Decision = decide(
+            config=config,
+            registry=Registry(session.client("sagemaker", region_name=config.region), config),
+            history=History(session.client("ssm", region_name=config.region), target.model),
+            model=target.model,
+            version=target.version,
+            verdict=request["verdict"],
+            approver=target.approver,
+            reason=request["reason"],
+            env=target.env,
+        )
+    return {
+        "model": decision.model,
+        "version": decision.version,
+        "arn": decision.arn,
+        "env": decision.env,
+        "status": decision.status,
+        "approver": decision.approver,
+        "reason": decision.reason,
+        "when": decision.when,
+    }
+
+
+IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="idempotency_key", expires_after_seconds=IDEMPOTENCY_SECONDS)
+
+
+@lru_cache(maxsize=1)
+def _idempotent_record() -> Any:
+    persistence = DynamoDBPersistenceLayer(table_name=settings.required("STATE_TABLE"))
+    return idempotent_function(
+        record_decision,
+        data_keyword_argument="request",
+        persistence_store=persistence,
+        config=IDEMPOTENCY,
+        key_prefix=f"{settings.function_name(FUNCTION)}.decision",
+    )
+
+
+def decide_once(
+    *, arn: str, env: str, approver: str, verdict: Verdict, reason: str, idempotency_key: str
+) -> dict[str, Any]:
+    """Record the decision; a retried request with the same key returns the first result instead."""
+    request = {
+        "idempotency_key": idempotency_key,
+        "arn": arn,
+        "env": env,
+        "approver": approver,
+        "verdict": verdict,
+        "reason": reason,
+    }
+    try:
+        result: dict[str, Any] = _idempotent_record()(request=request)
+    except DecisionRefused as exc:
+        raise Refused(409, "Decision refused", str(exc)) from None
+    except InputError as exc:
+        raise Refused(400, "Decision not accepted", str(exc)) from None
+    except ModelOpsError as exc:
+        # AWS refused or failed: one line for the person, and the decision can be retried.
+        raise Refused(502, "The decision could not be recorded", str(exc)) from None
+    logger.info("decision recorded", extra={k: result[k] for k in ("arn", "env", "status", "approver")})
+    return result
+
+
+# -- the routes ----------------------------------------------------------------------------------------------
+
+
+def _html(status: int, body: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": dict(page.SECURITY_HEADERS),
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def _json(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    headers = {
+        "Content-Type": "application/json",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return {
+        "statusCode": status,
+        "headers": headers,
+        "body": json.dumps(body, sort_keys=True),
+        "isBase64Encoded": False,
+    }
+
+
+def _live_version(config: OrgConfig, model: str, env: str) -> tuple[str, dict[str, float]]:
+    """The version recorded live in `env` and its metrics, or ('unknown', {}) when none is recorded."""
+    arn = LiveRecords(boto3.client("ssm", region_name=config.region)).get(model, env)
+    if arn is None:
+        return page.UNKNOWN, {}
+    live = describe(boto3.client("sagemaker", region_name=config.region), arn)
+    if live is None:
+        return page.UNKNOWN, {}
+    return f"version {live.package.version}", live.package.metrics
+
+
+def review_view(config: OrgConfig, target: Target, claims: tokens.ReviewClaims, token: str) -> page.ReviewView:
+    package = target.described.package
+    live_label, live_metrics = _live_version(config, target.model, target.env)
+    metrics = [
+        page.MetricRow(
+            name=name,
+            candidate=f"{value:g}",
+            live=f"{live_metrics[name]:g}" if name in live_metrics else page.UNKNOWN,
+            threshold=threshold_text(config, target.model, target.env, name),
+        )
+        for name, value in sorted(package.metrics.items())
+    ]
+    created = package.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if package.created else "unknown"
+    return page.ReviewView(
+        model=target.model,
+        version=target.version,
+        arn=target.arn,
+        env=target.env,
+        approver=target.approver,
+        status=package.status,
+        registered_by=package.lineage.registered_by or "unknown",
+        created=created,
+        description=package.description,
+        expires_at=claims.expires_at,
+        token=token,
+        live_version=live_label,
+        metrics=metrics,
+        model_card=card_summary(target.described.model_card),
+        lineage=lineage_lines(package),
+    )
+
+
+def get_review(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
+    token = (event.query_string_parameters or {}).get("token", "")
+    claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), token, settings.now())
+    sagemaker = boto3.client("sagemaker", region_name=config.region)
+    target = check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
+    return _html(200, page.review_page(review_view(config, target, claims, token)))
+
+
+def _form(event: APIGatewayProxyEvent) -> dict[str, str]:
+    fields = parse_qs(event.decoded_body or "", keep_blank_values=True, max_num_fields=10)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def post_decision(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
+    form = _form(event)
+    verdict = VERDICTS.get(form.get("decision", ""))
+    if verdict is None:
+        raise Refused(400, "Unknown decision", "the decision must be Approved or Rejected")
+    reason = " ".join(form.get("reason", "").split())
+    if not reason:
+        raise Refused(400, "A reason is required", "say why you approve or reject; the reason is audited")
+    now = settings.now()
+    claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), form.get("token", ""), now)
+    sagemaker = boto3.client("sagemaker", region_name=config.region)
+    target = check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
+    table = boto3.resource("dynamodb", region_name=config.region).Table(settings.required("STATE_TABLE"))
+    try:
+        tokens.consume(table, claims, key_prefix=settings.function_name(FUNCTION), now=now)
+    except tokens.TokenReused as exc:
+        raise Refused(409, "This review link was already used", str(exc)) from None
+    result = decide_once(
+        arn=target.arn,
+        env=target.env,
+        approver=target.approver,
+        verdict=verdict,
+        reason=reason,
+        idempotency_key=f"token:{claims.nonce}",
+    )
+    return _html(
+        200,
+        page.result_page(
+            model=target.model,
+            version=target.version,
+            env=target.env,
+            decision=result["status"],
+            approver=claims.approver,
+        ),
+    )
+
+
+def caller_approver(config: OrgConfig, user_arn: str | None) -> str:
+    """The approver an IAM-signed request comes from: the session name of the approver permission set."""
+    match = SSO_APPROVER_SESSION.fullmatch(user_arn or "")
+    if match is None or match["account"] != config.accounts.shared_services:
+        raise Refused(
+            403,
+            "Not an approver identity",
+            f"caller {user_arn or 'unknown'} is not signed in with the {naming.APPROVER_PERMISSION_SET} "
+            "permission set of the shared-services account",
+        )
+    return match["session"]
+
+
+def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
+    approver = caller_approver(config, event.request_context.identity.user_arn)
+    try:
+        request = json.loads(event.decoded_body or "")
+    except json.JSONDecodeError:
+        raise Refused(400, "Malformed request", "the body must be a JSON object") from None
+    if not isinstance(request, dict):
+        raise Refused(400, "Malformed request", "the body must be a JSON object")
+    verdict = VERDICTS.get(str(request.get("decision", "")))
+    if verdict is None:
+        raise Refused(400, "Unknown decision", "decision must be Approved or Rejected")
+    reason = " ".join(str(request.get("reason", "")).split())
+    if not reason:
+        raise Refused(400, "A reason is required", "reason must say why; it is audited")
+    arn, env = str(request.get("arn", "")), str(request.get("env", ""))
+    digest = hashlib.sha256(json.dumps([arn, env, verdict, approver, reason]).encode()).hexdigest()
+    result = decide_once(
+        arn=arn, env=env, approver=approver, verdict=verdict, reason=reason, idempotency_key=f"iam:{digest}"
+    )
+    return _json(200, result)
+
+
+ROUTES = {
+    ("GET", "/review"): get_review,
+    ("POST", "/decision"): post_decision,
+    ("POST", "/decisions"): post_decisions,
+}
+
+
+@logger.inject_lambda_context
+@event_source(data_class=APIGatewayProxyEvent)
+def handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[str, Any]:
+    """Entry point: route, answer refused requests with a 4xx page (or JSON for the IAM route)."""
+    IDEMPOTENCY.register_lambda_context(context)
+    route = ROUTES.get((event.http_method, event.resource))
+    is_api = event.resource == "/decisions"
+    if route is None:
+        return _html(404, page.error_page("Not found", "there is no such page"))
+    config = settings.org_config()
+    try:
+        return route(config, event)
+    except Refused as refused:
+        logger.info("request refused", extra={"route": event.resource, "status": refused.status, "why": refused.title})
+        if is_api:
+            return _json(refused.status, {"error": refused.message})
+        return _html(refused.status, page.error_page(refused.title, refused.message))

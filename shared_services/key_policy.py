@@ -1,0 +1,84 @@
+"""The artifact key's policy: shared services administers the key; other accounts use it through S3.
+
+Every use grant is limited to KMS calls S3 makes on the caller's behalf (`kms:ViaService`), so the key
+can only protect objects of the artifact bucket and is never usable directly.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+
+from accounts import naming
+from accounts.config import OrgConfig
+from shared_services.principals import WorkloadRoles, pascal
+
+# S3 calls GenerateDataKey to write and Decrypt to read (and to complete multipart uploads). ReEncrypt is
+# left out: S3 never calls it, and the data-science identity policy does not grant it either.
+# AWS's key-administrator set. It replaces CDK's default `kms:*` for the account: shared-services IAM
+# policies can manage the key (CloudFormation needs that) but cannot grant themselves encrypt or decrypt.
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+]
+DATA_SCIENCE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
+ENDPOINT_KEY_ACTIONS = ["kms:Decrypt"]
+
+
+def administration_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """The shared-services account administers the key through its own IAM policies."""
+    return iam.PolicyStatement(
+        sid="SharedServicesAdministersKey",
+        principals=[iam.ArnPrincipal(naming.account_root_arn(config.accounts.shared_services))],
+        actions=KEY_ADMIN_ACTIONS,
+        resources=["*"],
+    )
+
+
+def data_science_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """The data-science role encrypts and decrypts artifacts, through S3 only."""
+    return iam.PolicyStatement(
+        sid="DataScienceUsesKeyThroughS3",
+        principals=[iam.ArnPrincipal(naming.data_science_role_arn(config))],
+        actions=DATA_SCIENCE_KEY_ACTIONS,
+        resources=["*"],
+        conditions={
+            "StringEquals": {
+                "kms:CallerAccount": config.accounts.data_science,
+                "kms:ViaService": naming.s3_via_service(config),
+            }
+        },
+    )
+
+
+def endpoint_statement(config: OrgConfig, env: str, roles: WorkloadRoles) -> iam.PolicyStatement:
+    """One environment's endpoint execution roles decrypt artifacts, through S3 only."""
+    return iam.PolicyStatement(
+        sid=f"EndpointsDecryptThroughS3{pascal(env)}",
+        principals=[iam.ArnPrincipal(roles.root_arn)],
+        actions=ENDPOINT_KEY_ACTIONS,
+        resources=["*"],
+        conditions={
+            "ArnEquals": {"aws:PrincipalArn": list(roles.role_arns)},
+            "StringEquals": {"kms:ViaService": naming.s3_via_service(config)},
+        },
+    )
+
+
+def key_statements(config: OrgConfig, execution_roles: dict[str, WorkloadRoles]) -> list[iam.PolicyStatement]:
+    """The whole key policy: administration, data science, then each environment that runs endpoints."""
+    return [administration_statement(config), data_science_statement(config)] + [
+        endpoint_statement(config, env, roles) for env, roles in execution_roles.items()
+    ]

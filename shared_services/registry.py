@@ -1,0 +1,98 @@
+"""The model registry: one SageMaker model package group per configured model, with its resource policy."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from accounts import naming
+from accounts.config import ModelSpec, OrgConfig
+from shared_services.principals import github_deploy_role_arns, model_creator_arns, operator_roles, pascal
+
+REGISTRY_READ_ACTIONS = [
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+]
+# CloudFormation also creates the SageMaker Model from a version. UpdateModelPackage, the action that
+# changes an approval, is granted to no principal outside shared services.
+MODEL_CREATOR_ACTIONS = ["sagemaker:CreateModel", *REGISTRY_READ_ACTIONS]
+
+
+def group_resources(config: OrgConfig, model: str) -> list[str]:
+    """The group itself (group actions) and every version in it (package actions)."""
+    return [naming.model_package_group_arn(config, model), naming.model_packages_arn_pattern(config, model)]
+
+
+def group_statements(config: OrgConfig, model: str) -> list[iam.PolicyStatement]:
+    """The group's resource policy: data science registers and reads; the deploy path reads, and each
+    environment's CloudFormation execution role creates models from versions."""
+    resources = group_resources(config, model)
+    data_science = iam.ArnPrincipal(naming.data_science_role_arn(config))
+    statements = [
+        iam.PolicyStatement(
+            sid="DataScienceRegistersPendingVersions",
+            principals=[data_science],
+            actions=["sagemaker:CreateModelPackage"],
+            resources=resources,
+            # A version registered as Approved would skip the approver. Omitting the status is fine:
+            # SageMaker then registers the version as PendingManualApproval.
+            conditions={"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+        ),
+        iam.PolicyStatement(
+            sid="DataScienceReadsRegistry",
+            principals=[data_science],
+            actions=REGISTRY_READ_ACTIONS,
+            resources=resources,
+        ),
+    ]
+    deploy_roles = github_deploy_role_arns(config)
+    if deploy_roles:
+        statements.append(
+            iam.PolicyStatement(
+                sid="DeployRolesReadRegistry",
+                principals=[iam.ArnPrincipal(arn) for arn in deploy_roles],
+                actions=REGISTRY_READ_ACTIONS,
+                resources=resources,
+            )
+        )
+    operators = operator_roles(config)
+    statements += [
+        iam.PolicyStatement(
+            sid="CloudFormationCreatesModels",
+            principals=[iam.ArnPrincipal(arn) for arn in model_creator_arns(config)],
+            actions=MODEL_CREATOR_ACTIONS,
+            resources=resources,
+        ),
+        iam.PolicyStatement(
+            sid="OperatorsReadRegistry",
+            principals=[iam.ArnPrincipal(account.root_arn) for account in operators],
+            actions=REGISTRY_READ_ACTIONS,
+            resources=resources,
+            conditions={"ArnEquals": {"aws:PrincipalArn": [arn for a in operators for arn in a.role_arns]}},
+        ),
+    ]
+    return statements
+
+
+class ModelRegistry(Construct):
+    """Model package groups, named after the models, kept when removed from config (they hold the record)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.groups: dict[str, sagemaker.CfnModelPackageGroup] = {
+            model.name: self._group(config, model) for model in config.models
+        }
+
+    def _group(self, config: OrgConfig, model: ModelSpec) -> sagemaker.CfnModelPackageGroup:
+        group = sagemaker.CfnModelPackageGroup(
+            self,
+            pascal(model.name),
+            model_package_group_name=model.name,
+            model_package_group_description=model.description or None,
+            model_package_group_policy=iam.PolicyDocument(statements=group_statements(config, model.name)),
+        )
+        group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        return group

@@ -1,0 +1,136 @@
+"""The shared-services roles people and CI assume: the approver (decides) and the promoter (records)."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from accounts import naming
+from accounts.config import OrgConfig
+from shared_services.approval_workflow import approver_trust_statement, deploy_verified_statement
+from shared_services.principals import github_deploy_role_arns
+from shared_services.registry import REGISTRY_READ_ACTIONS
+from shared_services.trust import HUMAN_ASSUME_ACTIONS, define_role, permission_set_trust
+
+HISTORY_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"]
+LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"]
+
+
+def _models(config: OrgConfig) -> list[str]:
+    return [model.name for model in config.models]
+
+
+def registry_read_statement(config: OrgConfig) -> iam.PolicyStatement:
+    resources = [naming.model_package_group_arn(config, m) for m in _models(config)]
+    resources += [naming.model_packages_arn_pattern(config, m) for m in _models(config)]
+    return iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=resources)
+
+
+def history_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """Read and append the decision and promotion history; each entry is a new parameter version."""
+    return iam.PolicyStatement(
+        sid="AppendHistory",
+        actions=HISTORY_ACTIONS,
+        resources=[naming.history_parameter_arn(config, m) for m in _models(config)],
+    )
+
+
+def live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """Read and record which version is live in each environment (the no-skipping gate reads it)."""
+    return iam.PolicyStatement(
+        sid="RecordLiveVersions",
+        actions=LIVE_RECORD_ACTIONS,
+        resources=[
+            naming.shared_parameter_arn(config, naming.live_record_parameter(m, env))
+            for m in _models(config)
+            for env in config.chain
+        ],
+    )
+
+
+def approver_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Change the approval status of the configured groups' versions, and record the decision."""
+    if not config.models:
+        return []
+    return [
+        iam.PolicyStatement(
+            sid="DecideApproval",
+            actions=["sagemaker:UpdateModelPackage"],
+            resources=[naming.model_packages_arn_pattern(config, m) for m in _models(config)],
+        ),
+        registry_read_statement(config),
+        history_statement(config),
+    ]
+
+
+def approver_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Approvers signed in through IAM Identity Center, and the review page's function acting for them."""
+    return [
+        permission_set_trust(
+            config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, sid="ApproversPermissionSet"
+        ),
+        approver_trust_statement(config),
+    ]
+
+
+def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Read the registry and record promotions and deploys; never change a version."""
+    if not config.models:
+        return []
+    return [
+        registry_read_statement(config),
+        history_statement(config),
+        live_records_statement(config),
+        deploy_verified_statement(config),
+    ]
+
+
+def promoter_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The per-environment GitHub deploy roles (to record deploys) and the platform team."""
+    trust = []
+    deploy_roles = github_deploy_role_arns(config)
+    if deploy_roles:
+        trust.append(
+            iam.PolicyStatement(
+                sid="GitHubDeployRoles",
+                principals=[iam.ArnPrincipal(arn) for arn in deploy_roles],
+                actions=HUMAN_ASSUME_ACTIONS,
+            )
+        )
+    if config.pipeline.engine == "github-actions":
+        trust.append(
+            iam.PolicyStatement(
+                sid="GitHubPromotionWorkflow",
+                principals=[iam.ArnPrincipal(naming.github_promote_role_arn(config))],
+                actions=HUMAN_ASSUME_ACTIONS,
+            )
+        )
+    trust.append(
+        permission_set_trust(
+            config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, sid="PlatformPermissionSet"
+        )
+    )
+    return trust
+
+
+class RegistryRoles(Construct):
+    """The approver and promoter roles."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.approver = define_role(
+            self,
+            "Approver",
+            role_name=naming.APPROVER_ROLE,
+            description="The only path that changes a model version's approval status; records the decision.",
+            trust=approver_trust(config),
+            permissions=approver_permissions(config),
+        )
+        self.promoter = define_role(
+            self,
+            "Promoter",
+            role_name=naming.PROMOTER_ROLE,
+            description="Reads the model registry and appends promotions and deploys to the model history.",
+            trust=promoter_trust(config),
+            permissions=promoter_permissions(config),
+        )

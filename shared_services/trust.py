@@ -1,0 +1,60 @@
+"""Roles whose trust and permissions are exactly the statements given: nothing added, nothing merged."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from accounts import naming
+
+# SetSourceIdentity lets the caller stamp its own identity (the approver's or the CI actor's) on the
+# session; it then survives role chaining and shows in CloudTrail for every call the role makes. A caller
+# whose session already carries a source identity can only chain into roles that allow it.
+HUMAN_ASSUME_ACTIONS = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+
+
+def permission_set_trust(account: str, permission_set: str, *, sid: str) -> iam.PolicyStatement:
+    """Trust the role that IAM Identity Center provisions in `account` for one permission set.
+
+    Identity Center roles get a random suffix, so the principal is the account and `aws:PrincipalArn`
+    pins the permission set's role; no other identity in the account can assume the role.
+    """
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.ArnPrincipal(naming.account_root_arn(account))],
+        actions=HUMAN_ASSUME_ACTIONS,
+        conditions={"ArnLike": {"aws:PrincipalArn": naming.sso_role_arn_pattern(account, permission_set)}},
+    )
+
+
+def define_role(
+    scope: Construct,
+    construct_id: str,
+    *,
+    role_name: str,
+    description: str,
+    trust: list[iam.PolicyStatement],
+    permissions: list[iam.PolicyStatement],
+) -> iam.CfnRole:
+    """An IAM role with one inline policy named after the role (none when there is nothing to grant).
+
+    L1 on purpose: the L2 Role writes its own trust statement (AssumeRole only) and may add statements
+    for grants; here the reviewed documents are the deployed documents.
+    """
+    policies = (
+        [
+            iam.CfnRole.PolicyProperty(
+                policy_name=role_name, policy_document=iam.PolicyDocument(statements=permissions)
+            )
+        ]
+        if permissions
+        else None
+    )
+    return iam.CfnRole(
+        scope,
+        construct_id,
+        role_name=role_name,
+        description=description,
+        assume_role_policy_document=iam.PolicyDocument(statements=trust),
+        policies=policies,
+    )

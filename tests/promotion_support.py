@@ -1,0 +1,185 @@
+"""Fixtures and helpers for the promotion engine and CLI tests: a local AWS with the registry groups.
+
+The registry lives in moto (with the sandbox's compatibility patches); every test starts from a reset
+server. People act with credentials STS gives an Identity Center role whose session name is their email,
+exactly as the CLI sees them in real AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.promotion.aws import new_session
+from deployment.promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords
+from sandbox.server import SandboxServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+QA_APPROVER = "qa.approver@example.com"
+PROD_APPROVER = "prod.approver@example.com"
+PLATFORM_ENGINEER = "platform.engineer@example.com"
+MODEL = "churn-model"
+ARTIFACT = "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v{n}/model.tar.gz"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
+CARD = '{"model_overview": {"model_description": "churn"}}'
+
+
+@dataclass
+class LocalAws:
+    """The reset local AWS of one test, and the organisation in it."""
+
+    server: SandboxServer
+    config: OrgConfig
+    monkeypatch: pytest.MonkeyPatch
+    _admins: dict[str, boto3.Session] = field(default_factory=dict)
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.server.endpoint_url
+
+    def admin(self, account: str) -> boto3.Session:
+        """Set-up credentials inside `account` (what a platform bootstrap would use)."""
+        if account not in self._admins:
+            self._admins[account] = person_session(
+                self.endpoint_url, account=account, role="modelops-test-admin", email="admin@example.com"
+            )
+        return self._admins[account]
+
+    def act_as(self, email: str, *, account: str | None = None, permission_set: str = "ModelOpsPlatform") -> None:
+        """Make `email`, signed in through Identity Center, the ambient identity of boto3 (and the CLI)."""
+        session = person_session(
+            self.endpoint_url,
+            account=account or self.config.accounts.shared_services,
+            role=f"AWSReservedSSO_{permission_set}_0123456789abcdef",
+            email=email,
+        )
+        credentials = session.get_credentials()
+        assert credentials is not None
+        frozen = credentials.get_frozen_credentials()
+        self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", str(frozen.access_key))
+        self.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", str(frozen.secret_key))
+        self.monkeypatch.setenv("AWS_SESSION_TOKEN", str(frozen.token))
+
+    # -- the registry, as the data-science role and the approver role leave it -----------------------
+
+    def sagemaker(self) -> SageMakerClient:
+        return self.admin(self.config.accounts.shared_services).client("sagemaker", region_name=self.config.region)
+
+    def register(
+        self, *, auc: float = 0.9, fpr: float = 0.05, card: bool = True, model: str = MODEL, n: int = 1
+    ) -> str:
+        """Register a version the way `modelops register` does (via the data-science account)."""
+        data_science = self.admin(self.config.accounts.data_science)
+        client = data_science.client("sagemaker", region_name=self.config.region)
+        arguments: dict[str, Any] = {
+            "ModelPackageGroupName": naming.model_package_group_arn(self.config, model),
+            "ModelPackageDescription": f"{model} candidate",
+            "InferenceSpecification": {
+                "Containers": [{"Image": IMAGE, "ModelDataUrl": ARTIFACT.format(n=n)}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            "ModelApprovalStatus": "PendingManualApproval",
+            "MetadataProperties": {"CommitId": "0123456789abcdef0123456789abcdef01234567"},
+            "CustomerMetadataProperties": {
+                "metric:auc": str(auc),
+                "metric:false_positive_rate": str(fpr),
+                "registered-by": "data.scientist@example.com",
+            },
+        }
+        if card:
+            arguments["ModelCard"] = {"ModelCardContent": CARD, "ModelCardStatus": "PendingReview"}
+        return str(client.create_model_package(**arguments)["ModelPackageArn"])
+
+    def set_status(self, arn: str, status: str, description: str = "") -> None:
+        client = self.admin(self.config.accounts.shared_services).client("sagemaker", region_name=self.config.region)
+        client.update_model_package(
+            ModelPackageArn=arn,
+            ModelApprovalStatus=status,  # type: ignore[arg-type]
+            ApprovalDescription=description or f"{QA_APPROVER}: test",
+        )
+
+    def approved(self, **kwargs: object) -> str:
+        arn = self.register(**kwargs)  # type: ignore[arg-type]
+        self.set_status(arn, "Approved")
+        return arn
+
+    def mark_deployed(self, model: str, env: str, arn: str) -> None:
+        """What a successful `modelops deploy` records in shared services."""
+        ssm = self.admin(self.config.accounts.shared_services).client("ssm", region_name=self.config.region)
+        LiveRecords(ssm).put(model, env, arn)
+        History(ssm, model).append(
+            HistoryRecord(
+                who="ci",
+                when="2026-01-01T00:00:00Z",
+                action=DEPLOYED,
+                reason="test",
+                arn=arn,
+                account=self.config.environment(env).account,
+                env=env,
+            )
+        )
+
+    def history_values(self, model: str = MODEL) -> list[str]:
+        ssm = self.admin(self.config.accounts.shared_services).client("ssm", region_name=self.config.region)
+        return [record.to_json() for record in History(ssm, model).read()]
+
+
+def person_session(endpoint_url: str, *, account: str, role: str, email: str) -> boto3.Session:
+    """Credentials of `email` signed in to `role` in `account` (STS AssumeRole, session name = email)."""
+    base = new_session(
+        region="eu-west-1",
+        access_key="AKIAIOSFODNN7EXAMPLE",
+        secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    sts = base.client("sts", endpoint_url=endpoint_url)
+    credentials = sts.assume_role(RoleArn=naming.role_arn(account, role), RoleSessionName=email)["Credentials"]
+    return new_session(
+        region="eu-west-1",
+        access_key=credentials["AccessKeyId"],
+        secret_key=credentials["SecretAccessKey"],
+        token=credentials["SessionToken"],
+    )
+
+
+@pytest.fixture
+def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pytest.MonkeyPatch) -> LocalAws:
+    """A reset local AWS holding the registry's groups; boto3 reaches it through AWS_ENDPOINT_URL.
+
+    It shares the session's sandbox server (moto's state is per process): a later `sandbox` test sets
+    the organisation up again.
+    """
+    # One log line per request is noise in a failing test's captured log, and costs time.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    local_server = sandbox_server
+    local_server.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", local_server.endpoint_url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", config.region)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    aws = LocalAws(local_server, config, monkeypatch)
+    shared = aws.admin(config.accounts.shared_services).client("sagemaker", region_name=config.region)
+    for model in config.models:
+        shared.create_model_package_group(ModelPackageGroupName=model.name)
+    aws.act_as(PLATFORM_ENGINEER)
+    return aws
+
+
+@pytest.fixture
+def workloads(tmp_path: Path) -> Path:
+    """A copy of the shipped workloads folder, for tests that write manifests."""
+    root = tmp_path / "workloads"
+    for env_dir in (REPO_ROOT / "workloads").iterdir():
+        if env_dir.is_dir() and not env_dir.name.startswith(("_", ".")):
+            shutil.copytree(env_dir, root / env_dir.name, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return root

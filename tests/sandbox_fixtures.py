@@ -1,0 +1,78 @@
+"""Fixtures for tests that run against the local AWS.
+
+One moto server per test session. moto keeps its state per process, so a reset by any test (7 ms)
+clears every account: `empty_aws` resets on purpose, and `sandbox` sets the organisation up again
+when an earlier test cleared it. Both make the server the ambient AWS of the test through
+`AWS_ENDPOINT_URL`, as the CLI and CI see it; no code path has a sandbox flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+
+from accounts.config import OrgConfig
+from deployment.aws_sessions import assume_role
+from sandbox.organization import MANAGEMENT_CREDENTIALS, Sandbox, start_sandbox
+from sandbox.server import SandboxServer, start_server
+
+if TYPE_CHECKING:
+    from tests.conftest import Synth
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """The session's moto server, with the compatibility patches applied."""
+    server = start_server()
+    yield server
+    server.stop()
+
+
+def _point_at(monkeypatch: pytest.MonkeyPatch, endpoint_url: str) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", MANAGEMENT_CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", MANAGEMENT_CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_STS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class EmptyAws:
+    """An empty local AWS: any account is reached by assuming a role in it."""
+
+    server: SandboxServer
+
+    def session(self, account: str, role: str = "test-admin") -> boto3.Session:
+        """Credentials in `account` (moto checks no trust policy, so the role need not exist)."""
+        return assume_role(f"arn:aws:iam::{account}:role/{role}", session_name="pytest", region=REGION)
+
+
+@pytest.fixture
+def empty_aws(sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> EmptyAws:
+    """A reset, empty local AWS (no organisation), as the ambient AWS of the test."""
+    sandbox_server.reset()
+    _point_at(monkeypatch, sandbox_server.endpoint_url)
+    return EmptyAws(sandbox_server)
+
+
+@pytest.fixture(scope="session")
+def sandbox_organization(config: OrgConfig, synth: Synth, sandbox_server: SandboxServer) -> Sandbox:
+    """The sandbox organisation set up once from the session's synthesized assembly, in a reset server."""
+    sandbox_server.reset()
+    return start_sandbox(config, cdk_out=synth.outdir, server=sandbox_server)
+
+
+@pytest.fixture
+def sandbox(sandbox_organization: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The sandbox organisation as the ambient AWS of the test (set up again if a reset cleared it)."""
+    if not sandbox_organization.is_set_up():
+        sandbox_organization.reset()
+    _point_at(monkeypatch, sandbox_organization.endpoint_url)
+    return sandbox_organization

@@ -1,0 +1,144 @@
+"""The whole approval path in the sandbox organisation, with a real headless Chromium clicking Approve.
+
+Everything runs as the shared-services stack deployed it through CloudFormation; nothing is provisioned
+by hand. register (as data science) -> moto emits "SageMaker Model Package State Change" -> the deployed
+rule matches and the delivery to the notify function is recorded -> the runner invokes the DEPLOYED notify
+function -> the deployed SNS topic -> the approver's email (an SQS queue subscribed to that topic) -> the
+review page (the deployed API's routes, served locally in front of the deployed review function) ->
+Approve -> registry and history -> the Approved event -> the deployed dispatch function -> GitHub (a
+local stand-in) receives the repository_dispatch.
+
+The two environment overrides (review link base, GitHub API base) are the only differences from AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+
+from accounts import naming
+from deployment.aws_sessions import assume_role
+from deployment.promotion.history import History
+from deployment.promotion.registry import Registry
+from sandbox.approver import headless_chromium, subscribe_inbox
+from sandbox.github_stand_in import GitHubStandIn
+from sandbox.lambda_runner import LambdaRunner
+from sandbox.organization import Sandbox, account_admin_session
+from sandbox.review_gateway import ReviewGateway
+from tests.conftest import REPO_ROOT
+from tests.sandbox_fixtures import REGION
+
+DEMO_OUTPUT = REPO_ROOT / "demo-output"
+QA_APPROVER = "qa.approver@example.com"
+GITHUB_TOKEN = "ghs_sandboxtoken"
+REASON = "AUC 0.91 and FPR 0.08 meet the qa gate; lineage checked"
+NOTIFY = naming.approval_function_name("notify")
+DISPATCH = naming.approval_function_name("dispatch")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with headless_chromium() as driver:
+        yield driver
+
+
+def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promotion_pr(
+    sandbox: Sandbox, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    config = sandbox.config
+    shared = account_admin_session(config, config.accounts.shared_services)
+    # What an operator does once after deploying: store the GitHub token in the deployed secret.
+    shared.client("secretsmanager").put_secret_value(SecretId=naming.GITHUB_DISPATCH_SECRET, SecretString=GITHUB_TOKEN)
+    inbox = subscribe_inbox(shared, config, "qa", QA_APPROVER)
+    history = History(shared.client("ssm"), "churn-model")
+    with (
+        LambdaRunner(config, sandbox.endpoint_url) as runner,
+        ReviewGateway(runner) as gateway,
+        GitHubStandIn() as github,
+    ):
+        runner.override(NOTIFY, REVIEW_URL=gateway.review_url)
+        runner.override(DISPATCH, GITHUB_API_URL=github.url)
+        for function in (NOTIFY, DISPATCH):
+            runner.pending(function)  # events of earlier tests in this organisation are not this test's
+        history_before = history.read()
+
+        # 1. A data scientist registers a version through the group ARN, from the data-science account.
+        data_science = assume_role(naming.data_science_role_arn(config), session_name="ds", region=REGION)
+        arn = Registry(data_science.client("sagemaker"), config).register(
+            model="churn-model",
+            artifact="s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v1/model.tar.gz",
+            image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1",
+            metrics={"auc": 0.91, "false_positive_rate": 0.08},
+            description="Gradient-boosted churn model, retrained on October data",
+            source_commit="4f2c1de",
+            training_job=None,
+            registered_by="data.scientist@example.com",
+            model_card=json.dumps({"model_overview": {"model_description": "Predicts 90-day churn"}}),
+        )
+        version = naming.parse_model_package_arn(arn).version
+
+        # 2-3. The deployed rule routed the event to notify, which emails the qa approver.
+        [notified] = runner.run_pending(NOTIFY)
+        assert (notified.result, notified.overridden) == ({"published": 1, "env": "qa"}, ("REVIEW_URL",))
+        [email] = inbox.receive()
+        assert (email.subject, email.approver) == (f"[modelops] Review churn-model v{version} for qa", QA_APPROVER)
+        DEMO_OUTPUT.mkdir(exist_ok=True)
+        (DEMO_OUTPUT / "notification.txt").write_text(f"Subject: {email.subject}\n\n{email.message}")
+        link = email.review_link()
+        assert link.startswith(f"{gateway.review_url}?token=")
+
+        # 4. The approver opens the link in Chromium, gives a reason and approves.
+        browser.get(link)
+        assert browser.title == f"Review churn-model version {version} for qa"
+        browser.find_element(By.ID, "reason").send_keys(REASON)
+        browser.save_screenshot(str(DEMO_OUTPUT / "review-page.png"))
+        browser.find_element(By.CSS_SELECTOR, "button[value='Approved']").click()
+        WebDriverWait(browser, 20).until(lambda driver: driver.title.startswith("Approved"))
+        assert browser.title == f"Approved: churn-model version {version} for qa"
+        browser.save_screenshot(str(DEMO_OUTPUT / "review-decision.png"))
+
+        # 5. The registry shows Approved and the history has the decision.
+        described = shared.client("sagemaker").describe_model_package(ModelPackageName=arn)
+        assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == (
+            "Approved",
+            f"{QA_APPROVER}: {REASON}",
+        )
+        *earlier, entry = history.read()
+        assert earlier == history_before
+        assert {k: asdict(entry)[k] for k in ("who", "action", "reason", "arn", "env")} == {
+            "who": QA_APPROVER,
+            "action": "approved",
+            "reason": REASON,
+            "arn": arn,
+            "env": "qa",
+        }
+
+        # 6. The Approved event reaches the deployed dispatch function, which asks GitHub for the PR.
+        [dispatched] = runner.run_pending(DISPATCH)
+        assert dispatched.result == {"dispatched": True, "arn": arn, "env": "qa", "status": 204}
+        [request] = github.requests
+        assert (request.method, request.path) == ("POST", "/repos/example-org/modelops/dispatches")
+        assert request.body == {
+            "event_type": "model-approved",
+            "client_payload": {"model": "churn-model", "version": version, "arn": arn, "env": "qa"},
+        }
+        assert {k: request.headers[k] for k in ("authorization", "accept", "x-github-api-version")} == {
+            "authorization": f"Bearer {GITHUB_TOKEN}",
+            "accept": "application/vnd.github+json",
+            "x-github-api-version": "2022-11-28",
+        }
+
+        # The same link, opened again, explains that the version is decided and changes nothing.
+        browser.get(link)
+        assert browser.title == "Already decided"
+        assert browser.find_element(By.CSS_SELECTOR, "[role=alert]").text.startswith(
+            f"churn-model v{version} is already Approved for qa by qa.approver@example.com at "
+        )
+        assert gateway.failures == []

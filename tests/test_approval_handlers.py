@@ -1,0 +1,626 @@
+"""The approval Lambdas, run in-process against moto: notify, the review page and both decision routes,
+dispatch, and the post-deploy notification. Every refused request changes nothing."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from moto import mock_aws
+
+from accounts import naming
+from accounts.config import OrgConfig, load_config
+from deployment.promotion.history import History
+from deployment.promotion.registry import Registry
+from sandbox.moto_compat import registry as registry_compat
+from shared_services.handlers import dispatch, notify, post_deploy, review, settings, tokens
+
+REGION = "eu-west-1"
+SHARED = "111111111111"
+QA_APPROVER = "qa.approver@example.com"
+PROD_APPROVER = "prod.approver@example.com"
+GITHUB_TOKEN = "ghs_sandboxtoken"
+TOKEN_KEY = "review-key-for-tests-only-0123456789abcdef"
+
+
+@dataclass
+class RuntimeContext:
+    """The attributes of the context object Lambda's runtime passes (Powertools' Logger reads them)."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "00000000-0000-0000-0000-000000000001"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{SHARED}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def context(purpose: str) -> LambdaContext:
+    return cast(LambdaContext, RuntimeContext(function_name=naming.approval_function_name(purpose)))
+
+
+@dataclass
+class Workflow:
+    """The approval workflow's AWS resources in the shared-services account, and handles to read them."""
+
+    config: OrgConfig
+    table: Any
+    token_secret_arn: str
+    github_secret_arn: str
+    inboxes: dict[str, str]
+    registry: Registry = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.registry = Registry(boto3.client("sagemaker", region_name=REGION), self.config)
+
+    def register(self, *, description: str = "churn model", metrics: dict[str, float] | None = None) -> str:
+        return self.registry.register(
+            model="churn-model",
+            artifact="s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/model.tar.gz",
+            image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1",
+            metrics=metrics or {"auc": 0.91, "false_positive_rate": 0.08},
+            description=description,
+            source_commit="0123abc",
+            training_job=None,
+            registered_by="data.scientist@example.com",
+            model_card=json.dumps({"model_overview": {"model_description": "Predicts churn"}}),
+        )
+
+    def history(self) -> list[dict[str, Any]]:
+        records = History(boto3.client("ssm", region_name=REGION), "churn-model").read()
+        return [record.__dict__ for record in records]
+
+    def snapshot(self, arn: str) -> tuple[Any, ...]:
+        """Everything a decision could change: the version, the history and the single-use records."""
+        described = boto3.client("sagemaker", region_name=REGION).describe_model_package(ModelPackageName=arn)
+        items = self.table.scan()["Items"]
+        return (
+            described.get("ModelApprovalStatus"),
+            described.get("ApprovalDescription"),
+            described.get("CustomerMetadataProperties"),
+            self.history(),
+            sorted(item["id"] for item in items),
+        )
+
+    def messages(self, env: str) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name=REGION)
+        received = sqs.receive_message(QueueUrl=self.inboxes[env], MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in received.get("Messages", [])]
+
+
+def provision(config: OrgConfig) -> Workflow:
+    """Create what ApprovalWorkflow deploys (names from accounts/naming.py) plus an SQS inbox per topic."""
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    sagemaker.create_model_package_group(ModelPackageGroupName="churn-model")
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    table = dynamodb.create_table(
+        TableName=naming.APPROVAL_TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    token_arn = secrets.create_secret(Name=naming.REVIEW_TOKEN_SECRET, SecretString=TOKEN_KEY)["ARN"]
+    github_arn = secrets.create_secret(Name=naming.GITHUB_DISPATCH_SECRET, SecretString=GITHUB_TOKEN)["ARN"]
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    inboxes = {}
+    for env in config.chain:
+        topic = sns.create_topic(Name=naming.approval_topic_name(env))["TopicArn"]
+        queue = sqs.create_queue(QueueName=f"inbox-{env}")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        inboxes[env] = queue
+    return Workflow(config, table, token_arn, github_arn, inboxes)
+
+
+def lambda_environment(
+    monkeypatch: pytest.MonkeyPatch, workflow: Workflow, *, review_url: str, github_url: str
+) -> None:
+    for name, value in {
+        "REVIEW_URL": review_url,
+        "TOKEN_SECRET_ARN": workflow.token_secret_arn,
+        "REVIEW_TOKEN_TTL_HOURS": "72",
+        "STATE_TABLE": naming.APPROVAL_TABLE,
+        "GITHUB_TOKEN_SECRET_ARN": workflow.github_secret_arn,
+        "GITHUB_API_URL": github_url,
+        "GITHUB_REPOSITORY": workflow.config.pipeline.repository,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def reset_caches() -> None:
+    from aws_lambda_powertools.utilities.parameters import clear_caches
+
+    clear_caches()  # type: ignore[no-untyped-call]
+    review._idempotent_record.cache_clear()
+    dispatch._idempotent_dispatch.cache_clear()
+
+
+@dataclass
+class GitHubStandIn:
+    """A local HTTP server standing in for GitHub's REST API; it records every request."""
+
+    url: str
+    requests: list[dict[str, Any]]
+    status: int = 204
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    recorded: list[dict[str, Any]] = []
+    stand_in = GitHubStandIn(url="", requests=recorded)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            recorded.append(
+                {
+                    "method": "POST",
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": json.loads(self.rfile.read(length)),
+                }
+            )
+            self.send_response(stand_in.status)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    stand_in.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield stand_in
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def workflow(monkeypatch: pytest.MonkeyPatch, github: GitHubStandIn) -> Iterator[Workflow]:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", SHARED)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("MODELOPS_CONFIG_FILE", raising=False)
+    registry_compat.apply()
+    reset_caches()
+    with mock_aws():
+        provisioned = provision(load_config())
+        lambda_environment(
+            monkeypatch, provisioned, review_url="https://review.example/v1/review", github_url=github.url
+        )
+        yield provisioned
+    reset_caches()
+
+
+# -- events as EventBridge and API Gateway deliver them ------------------------------------------------------
+
+
+def state_change(arn: str, status: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": SHARED,
+        "time": "2026-11-22T10:00:00Z",
+        "region": REGION,
+        "resources": [arn],
+        "detail": {
+            "ModelPackageGroupName": "churn-model",
+            "ModelPackageVersion": int(arn.rsplit("/", 1)[1]),
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": status,
+        },
+    }
+
+
+def api_event(
+    method: str,
+    resource: str,
+    *,
+    query: dict[str, str] | None = None,
+    body: str = "",
+    user_arn: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "resource": resource,
+        "path": resource,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        "queryStringParameters": query,
+        "body": body,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "requestId": "req-1",
+            "stage": "v1",
+            "identity": {"userArn": user_arn, "sourceIp": "127.0.0.1"},
+        },
+    }
+
+
+def link_token(message: dict[str, Any]) -> str:
+    link = next(line for line in message["Message"].splitlines() if line.startswith("https://"))
+    return str(parse_qs(urlsplit(link).query)["token"][0])
+
+
+def issue(
+    workflow: Workflow, arn: str, *, env: str = "qa", approver: str = QA_APPROVER, now: datetime | None = None
+) -> str:
+    return tokens.issue(TOKEN_KEY.encode(), arn=arn, env=env, approver=approver, now=now or settings.now())
+
+
+def post_decision(token: str, decision: str = "Approved", reason: str = "metrics meet the qa gate") -> dict[str, Any]:
+    body = urlencode({"token": token, "decision": decision, "reason": reason})
+    return review.handler(api_event("POST", "/decision", body=body), context("review"))
+
+
+# -- notify ------------------------------------------------------------------------------------------------------
+
+
+def test_a_pending_version_sends_each_first_environment_approver_a_personal_link(workflow: Workflow) -> None:
+    arn = workflow.register()
+    result = notify.handler(state_change(arn, "PendingManualApproval"), context("notify"))
+    assert result == {"published": 1, "env": "qa"}
+    [message] = workflow.messages("qa")
+    assert message["Subject"] == "[modelops] Review churn-model v1 for qa"
+    assert message["MessageAttributes"] == {"approver": {"Type": "String", "Value": QA_APPROVER}}
+    claims = tokens.verify(TOKEN_KEY.encode(), link_token(message), now=settings.now())
+    assert (claims.arn, claims.env, claims.approver) == (arn, "qa", QA_APPROVER)
+    lines = message["Message"].splitlines()
+    assert lines[:5] == [
+        "churn-model version 1 awaits your decision for qa.",
+        "",
+        f"Model package: {arn}",
+        lines[3],
+        "Description: churn model",
+    ]
+    assert lines[3].startswith("Registered by: data.scientist@example.com at ")
+    assert lines[5:17] == [
+        "",
+        "Metrics:",
+        "  auc: 0.91 (qa threshold: min 0.8)",
+        "  false_positive_rate: 0.08 (qa threshold: max 0.2)",
+        "",
+        "Lineage:",
+        "  Source commit: 0123abc",
+        "  Artifact: s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/model.tar.gz",
+        "  Image: 111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1",
+        "",
+        "Model card: PendingReview",
+        "",
+    ]
+    assert lines[18].startswith("https://review.example/v1/review?token=")
+    assert workflow.messages("prod") == []
+
+
+def test_a_status_other_than_pending_notifies_nobody(workflow: Workflow) -> None:
+    arn = workflow.register()
+    assert notify.handler(state_change(arn, "Approved"), context("notify")) == {"published": 0}
+    assert workflow.messages("qa") == []
+
+
+# -- review page and decision ----------------------------------------------------------------------------------
+
+
+def test_opening_the_review_link_shows_the_page_and_changes_nothing(workflow: Workflow) -> None:
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    before = workflow.snapshot(arn)
+    response = review.handler(api_event("GET", "/review", query={"token": token}), context("review"))
+    assert response["statusCode"] == 200
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"
+    assert "<h1>Review churn-model version 1 for qa</h1>" in response["body"]
+    assert "<td>0.91</td><td>unknown</td><td>min 0.8</td>" in response["body"]
+    assert "model_overview.model_description: Predicts churn" in response["body"]
+    assert workflow.snapshot(arn) == before
+
+
+def test_approving_through_the_page_records_the_decision_in_registry_and_history(workflow: Workflow) -> None:
+    arn = workflow.register()
+    response = post_decision(issue(workflow, arn))
+    assert response["statusCode"] == 200
+    assert "<title>Approved: churn-model version 1 for qa</title>" in response["body"]
+    described = boto3.client("sagemaker", region_name=REGION).describe_model_package(ModelPackageName=arn)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["ApprovalDescription"] == f"{QA_APPROVER}: metrics meet the qa gate"
+    assert described["CustomerMetadataProperties"]["approval:qa:decision"] == "Approved"
+    [entry] = workflow.history()
+    assert {k: entry[k] for k in ("who", "action", "reason", "arn", "account", "env")} == {
+        "who": QA_APPROVER,
+        "action": "approved",
+        "reason": "metrics meet the qa gate",
+        "arn": arn,
+        "account": SHARED,
+        "env": "qa",
+    }
+
+
+# Each case prepares the workflow and returns the token the request carries.
+Prepare = Callable[[Workflow, str], str]
+
+
+def expired(workflow: Workflow, arn: str) -> str:
+    return issue(workflow, arn, now=settings.now() - timedelta(hours=73))
+
+
+def forged(workflow: Workflow, arn: str) -> str:
+    return tokens.issue(b"not the key", arn=arn, env="qa", approver=QA_APPROVER, now=settings.now())
+
+
+def reused(workflow: Workflow, arn: str) -> str:
+    token = issue(workflow, arn)
+    claims = tokens.verify(TOKEN_KEY.encode(), token, now=settings.now())
+    tokens.consume(workflow.table, claims, key_prefix=naming.approval_function_name("review"), now=settings.now())
+    return token
+
+
+def outsider(workflow: Workflow, arn: str) -> str:
+    return issue(workflow, arn, approver=PROD_APPROVER)
+
+
+def unknown_package(workflow: Workflow, arn: str) -> str:
+    return issue(workflow, arn.replace("/1", "/9"))
+
+
+def already_decided(workflow: Workflow, arn: str) -> str:
+    assert post_decision(issue(workflow, arn))["statusCode"] == 200
+    return issue(workflow, arn)
+
+
+REFUSALS: dict[str, tuple[Prepare, int, str, str]] = {
+    "expired token": (
+        expired,
+        410,
+        "This review link has expired",
+        "the review link has expired; ask for a new one (links are valid for a limited time)",
+    ),
+    "forged token": (
+        forged,
+        403,
+        "This review link is not valid",
+        "the review link&#x27;s signature is not valid; it was altered or not issued by modelops",
+    ),
+    "reused token": (
+        reused,
+        409,
+        "This review link was already used",
+        "this review link was already used; each link records one decision",
+    ),
+    "approver outside the group": (
+        outsider,
+        403,
+        "Not an approver for this environment",
+        "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa",
+    ),
+    "unknown package": (
+        unknown_package,
+        404,
+        "Unknown model package",
+        "model package arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/9 does not exist "
+        "in the registry",
+    ),
+    "already decided": (
+        already_decided,
+        409,
+        "Already decided",
+        "churn-model v1 is already Approved for qa by ",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_a_bad_decision_request_gets_a_4xx_page_naming_the_problem_and_changes_nothing(
+    workflow: Workflow, case: str
+) -> None:
+    prepare, status, title, message = REFUSALS[case]
+    arn = workflow.register()
+    token = prepare(workflow, arn)
+    before = workflow.snapshot(arn)
+    response = post_decision(token, "Rejected", "should not be recorded")
+    assert response["statusCode"] == status
+    assert f"<h1>{title}</h1>" in response["body"]
+    assert f'<p class="note error" role="alert">{message}' in response["body"]
+    assert "<p>Nothing was changed.</p>" in response["body"]
+    assert workflow.snapshot(arn) == before
+
+
+def test_a_decision_without_a_reason_is_refused(workflow: Workflow) -> None:
+    arn = workflow.register()
+    before = workflow.snapshot(arn)
+    response = post_decision(issue(workflow, arn), reason="   ")
+    assert response["statusCode"] == 400
+    assert "say why you approve or reject; the reason is audited" in response["body"]
+    assert workflow.snapshot(arn) == before
+
+
+# -- the IAM route for the CLI -----------------------------------------------------------------------------------
+
+SSO_APPROVER = f"arn:aws:sts::{SHARED}:assumed-role/AWSReservedSSO_ModelOpsApprover_0123456789abcdef/{QA_APPROVER}"
+
+
+def post_decisions(body: dict[str, Any], user_arn: str) -> dict[str, Any]:
+    return review.handler(api_event("POST", "/decisions", body=json.dumps(body), user_arn=user_arn), context("review"))
+
+
+def test_the_iam_route_decides_as_the_signed_in_approver(workflow: Workflow) -> None:
+    arn = workflow.register()
+    response = post_decisions({"arn": arn, "env": "qa", "decision": "Approved", "reason": "ok for qa"}, SSO_APPROVER)
+    assert response["statusCode"] == 200
+    result = json.loads(response["body"])
+    assert {k: result[k] for k in ("arn", "env", "status", "approver", "reason")} == {
+        "arn": arn,
+        "env": "qa",
+        "status": "Approved",
+        "approver": QA_APPROVER,
+        "reason": "ok for qa",
+    }
+
+
+def test_a_retried_iam_request_returns_the_first_result_instead_of_deciding_twice(workflow: Workflow) -> None:
+    arn = workflow.register()
+    body = {"arn": arn, "env": "qa", "decision": "Approved", "reason": "ok for qa"}
+    first = post_decisions(body, SSO_APPROVER)
+    second = post_decisions(body, SSO_APPROVER)
+    assert (first["statusCode"], second["statusCode"]) == (200, 200)
+    assert json.loads(second["body"]) == json.loads(first["body"])
+    assert len(workflow.history()) == 1
+
+
+def test_the_iam_route_refuses_identities_other_than_the_approver_permission_set(workflow: Workflow) -> None:
+    arn = workflow.register()
+    before = workflow.snapshot(arn)
+    impostor = f"arn:aws:sts::{SHARED}:assumed-role/some-role/{QA_APPROVER}"
+    response = post_decisions({"arn": arn, "env": "qa", "decision": "Approved", "reason": "x"}, impostor)
+    assert response["statusCode"] == 403
+    assert json.loads(response["body"]) == {
+        "error": f"caller {impostor} is not signed in with the ModelOpsApprover permission set of the "
+        "shared-services account"
+    }
+    assert workflow.snapshot(arn) == before
+
+
+# -- dispatch --------------------------------------------------------------------------------------------------
+
+
+def test_an_approved_version_sends_github_one_repository_dispatch(workflow: Workflow, github: GitHubStandIn) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn))
+    event = state_change(arn, "Approved")
+    first = dispatch.handler(event, context("dispatch"))
+    second = dispatch.handler(event, context("dispatch"))
+    assert first == second == {"dispatched": True, "arn": arn, "env": "qa", "status": 204}
+    [request] = github.requests
+    assert request["path"] == "/repos/example-org/modelops/dispatches"
+    assert request["body"] == {
+        "event_type": "model-approved",
+        "client_payload": {"model": "churn-model", "version": 1, "arn": arn, "env": "qa"},
+    }
+    # Header names are case-insensitive (RFC 9110); the stand-in records them in lower case.
+    assert {k: request["headers"][k] for k in ("authorization", "accept", "x-github-api-version")} == {
+        "authorization": f"Bearer {GITHUB_TOKEN}",
+        "accept": "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+    }
+
+
+def test_a_dispatch_github_refuses_fails_the_invocation_so_lambda_retries(
+    workflow: Workflow, github: GitHubStandIn
+) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn))
+    github.status = 401
+    with pytest.raises(dispatch.DispatchFailed) as failed:
+        dispatch.handler(state_change(arn, "Approved"), context("dispatch"))
+    assert (
+        str(failed.value)
+        == f"GitHub refused the dispatch to {github.url}/repos/example-org/modelops/dispatches: HTTP 401"
+    )
+
+
+def test_the_github_api_url_must_be_https_unless_it_is_this_machine() -> None:
+    with pytest.raises(ValueError, match=r"GITHUB_API_URL must be an https URL, got 'http://github\.example'"):
+        dispatch.dispatch_request(
+            load_config(), model="m", version=1, arn="a", env="qa", api_url="http://github.example", token="t"
+        )
+
+
+# -- after a deploy ----------------------------------------------------------------------------------------------
+
+
+def test_a_verified_qa_deploy_asks_prod_approvers_with_the_endpoint_metrics(workflow: Workflow) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn))
+    events = boto3.client("events", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="deploy-verified")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="deploy-verified", EventPattern=json.dumps({"source": ["modelops.pipeline"]}))
+    events.put_targets(Rule="deploy-verified", Targets=[{"Id": "q", "Arn": queue_arn}])
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    end = datetime.now(UTC).replace(microsecond=0)
+    dimensions = [
+        {"Name": "EndpointName", "Value": "churn-model"},
+        {"Name": "VariantName", "Value": "AllTraffic"},
+    ]
+    cloudwatch.put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": "Invocations",
+                "Dimensions": dimensions,
+                "Value": 12,
+                "Timestamp": end - timedelta(minutes=5),
+            },
+            {
+                "MetricName": "ModelLatency",
+                "Dimensions": dimensions,
+                "Value": 2300,
+                "Timestamp": end - timedelta(minutes=5),
+            },
+        ],
+    )
+    asked = post_deploy.notify_next_environment(
+        config=workflow.config,
+        events=events,
+        cloudwatch=cloudwatch,
+        model="churn-model",
+        env="qa",
+        arn=arn,
+        start=end - timedelta(hours=1),
+        end=end,
+    )
+    assert asked is not None
+    assert asked.env == "prod"
+    assert asked.metrics == {
+        "Invocations": 12.0,
+        "ModelLatency": 2300.0,
+        "Invocation4XXErrors": None,
+        "Invocation5XXErrors": None,
+    }
+    [delivered] = sqs.receive_message(QueueUrl=queue)["Messages"]
+    result = notify.handler(json.loads(delivered["Body"]), context("notify"))
+    assert result == {"published": 1, "env": "prod"}
+    [message] = workflow.messages("prod")
+    assert message["MessageAttributes"] == {"approver": {"Type": "String", "Value": PROD_APPROVER}}
+    body = message["Message"]
+    assert "It is live in qa. Endpoint metrics there (" in body
+    assert (
+        "  Invocations: 12\n  ModelLatency: 2300\n  Invocation4XXErrors: no data\n  Invocation5XXErrors: no data\n"
+        in body
+    )
+    assert "  auc: 0.91 (prod threshold: min 0.85)" in body
+    claims = tokens.verify(TOKEN_KEY.encode(), link_token(message), now=settings.now())
+    assert (claims.env, claims.approver) == ("prod", PROD_APPROVER)
+
+
+def test_after_the_last_environment_nobody_is_asked(workflow: Workflow) -> None:
+    asked = post_deploy.notify_next_environment(
+        config=workflow.config,
+        events=None,
+        cloudwatch=None,
+        model="churn-model",
+        env="prod",
+        arn="arn",
+        start=datetime.now(UTC),
+        end=datetime.now(UTC),
+    )
+    assert asked is None

@@ -1,0 +1,444 @@
+"""What the approval workflow deploys: one least-privilege role per Lambda, encrypted TLS-only topics with
+per-approver filters, the state table, the rules, the API, the Lambda bundle, and the promotion workflow."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+import yaml
+from aws_cdk.assertions import Template
+
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.workflow_patches import PINNED_ACTIONS
+from shared_services.approval_workflow import (
+    ApprovalWorkflow,
+    approver_trust_statement,
+    deploy_verified_statement,
+    state_change_pattern,
+)
+from tests.conftest import REPO_ROOT
+
+SHARED = "111111111111"
+KEY_ARN = {"Fn::GetAtt": ["ApprovalWorkflowKey62F2972E", "Arn"]}
+
+
+@pytest.fixture(scope="module")
+def stack(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    outdir = tmp_path_factory.mktemp("approval-workflow")
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Shared", env=cdk.Environment(account=SHARED, region=config.region))
+    ApprovalWorkflow(stack, "ApprovalWorkflow", config=config)
+    template = Template.from_stack(stack)
+    return template, outdir
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    return dict(template.find_resources(kind))
+
+
+def role_policy(template: Template, purpose: str) -> list[dict[str, Any]]:
+    name = naming.approval_function_name(purpose)
+    [role] = [r for r in resources(template, "AWS::IAM::Role").values() if r["Properties"]["RoleName"] == name]
+    [policy] = role["Properties"]["Policies"]
+    assert policy["PolicyName"] == name
+    statements: list[dict[str, Any]] = policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def logs(purpose: str) -> dict[str, Any]:
+    return {
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"arn:aws:logs:eu-west-1:{SHARED}:log-group:/aws/lambda/modelops-approval-{purpose}:*",
+    }
+
+
+DESCRIBE = {
+    "Sid": "DescribeRegisteredVersions",
+    "Effect": "Allow",
+    "Action": "sagemaker:DescribeModelPackage",
+    "Resource": f"arn:aws:sagemaker:eu-west-1:{SHARED}:model-package/churn-model/*",
+}
+
+
+def table_statement(purpose: str) -> dict[str, Any]:
+    function = f"modelops-approval-{purpose}"
+    return {
+        "Sid": "OwnStateRecords",
+        "Effect": "Allow",
+        "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "Resource": f"arn:aws:dynamodb:eu-west-1:{SHARED}:table/modelops-approval-state",
+        "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{function}.*", f"{function}#*"]}},
+    }
+
+
+def key_use(actions: list[str], services: list[str]) -> dict[str, Any]:
+    return {
+        "Sid": "UseWorkflowKeyThroughServices",
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": KEY_ARN,
+        "Condition": {"StringEquals": {"kms:ViaService": [f"{s}.eu-west-1.amazonaws.com" for s in services]}},
+    }
+
+
+def secret_ref(template: Template, logical_prefix: str) -> dict[str, str]:
+    [logical_id] = [k for k in resources(template, "AWS::SecretsManager::Secret") if k.startswith(logical_prefix)]
+    return {"Ref": logical_id}
+
+
+def failed_events_arn(template: Template) -> dict[str, Any]:
+    [logical_id] = list(resources(template, "AWS::SQS::Queue"))
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def test_the_review_role_reads_and_decides_only_by_assuming_the_approver_role(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    assert role_policy(template, "review") == [
+        logs("review"),
+        DESCRIBE,
+        {
+            "Sid": "ReadLiveRecords",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": [
+                f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/churn-model/live/qa",
+                f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/churn-model/live/prod",
+            ],
+        },
+        {
+            "Sid": "ReadReviewTokenKey",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_ref(template, "ApprovalWorkflowReviewTokenKey"),
+        },
+        table_statement("review"),
+        key_use(
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], ["dynamodb", "secretsmanager"]
+        ),
+        {
+            "Sid": "DecideAsApprover",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Resource": f"arn:aws:iam::{SHARED}:role/modelops-approver",
+        },
+    ]
+
+
+def test_the_notify_role_reads_versions_and_the_token_key_and_publishes_to_the_approver_topics(
+    stack: tuple[Template, Path],
+) -> None:
+    template, _ = stack
+    assert role_policy(template, "notify") == [
+        logs("notify"),
+        DESCRIBE,
+        {
+            "Sid": "PublishToApproverTopics",
+            "Effect": "Allow",
+            "Action": "sns:Publish",
+            "Resource": [
+                f"arn:aws:sns:eu-west-1:{SHARED}:modelops-approvers-qa",
+                f"arn:aws:sns:eu-west-1:{SHARED}:modelops-approvers-prod",
+            ],
+        },
+        {
+            "Sid": "ReadReviewTokenKey",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_ref(template, "ApprovalWorkflowReviewTokenKey"),
+        },
+        key_use(["kms:Decrypt", "kms:GenerateDataKey*"], ["sns", "secretsmanager"]),
+        {
+            "Sid": "SendFailedEvents",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": failed_events_arn(template),
+        },
+    ]
+
+
+def test_the_dispatch_role_reads_versions_and_the_github_token_only(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    assert role_policy(template, "dispatch") == [
+        logs("dispatch"),
+        DESCRIBE,
+        {
+            "Sid": "ReadGitHubToken",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_ref(template, "ApprovalWorkflowGitHubDispatchToken"),
+        },
+        table_statement("dispatch"),
+        key_use(
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], ["dynamodb", "secretsmanager"]
+        ),
+        {
+            "Sid": "SendFailedEvents",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": failed_events_arn(template),
+        },
+    ]
+
+
+def test_no_role_of_the_workflow_has_a_managed_policy_or_any_other_grant(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    assert resources(template, "AWS::IAM::Policy") == {}
+    for role in resources(template, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ]
+
+
+def test_each_function_runs_python_311_with_modest_reserved_concurrency(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    functions = {
+        f["Properties"]["FunctionName"]: f["Properties"] for f in resources(template, "AWS::Lambda::Function").values()
+    }
+    assert {name: (p["Runtime"], p["Handler"], p["ReservedConcurrentExecutions"]) for name, p in functions.items()} == {
+        "modelops-approval-notify": ("python3.11", "shared_services.handlers.notify.handler", 2),
+        "modelops-approval-review": ("python3.11", "shared_services.handlers.review.handler", 5),
+        "modelops-approval-dispatch": ("python3.11", "shared_services.handlers.dispatch.handler", 2),
+    }
+    assert "DeadLetterConfig" in functions["modelops-approval-notify"]
+    assert "DeadLetterConfig" in functions["modelops-approval-dispatch"]
+    assert "Layers" not in functions["modelops-approval-review"]
+
+
+def test_each_environment_has_an_encrypted_tls_only_topic_filtered_per_approver(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    topics = {t["Properties"]["TopicName"]: t["Properties"] for t in resources(template, "AWS::SNS::Topic").values()}
+    assert sorted(topics) == ["modelops-approvers-prod", "modelops-approvers-qa"]
+    assert all(props["KmsMasterKeyId"] == KEY_ARN for props in topics.values())
+    for policy in resources(template, "AWS::SNS::TopicPolicy").values():
+        [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert (statement["Effect"], statement["Action"], statement["Condition"]) == (
+            "Deny",
+            "sns:Publish",
+            {"Bool": {"aws:SecureTransport": "false"}},
+        )
+    subscriptions = sorted(
+        (s["Properties"]["Endpoint"], s["Properties"]["Protocol"], s["Properties"]["FilterPolicy"])
+        for s in resources(template, "AWS::SNS::Subscription").values()
+    )
+    assert subscriptions == [
+        ("prod.approver@example.com", "email", {"approver": ["prod.approver@example.com"]}),
+        ("qa.approver@example.com", "email", {"approver": ["qa.approver@example.com"]}),
+    ]
+
+
+def test_the_state_table_is_encrypted_recoverable_and_expires_records(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    [table] = resources(template, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["TableName"] == "modelops-approval-state"
+    assert props["SSESpecification"] == {"KMSMasterKeyId": KEY_ARN, "SSEEnabled": True, "SSEType": "KMS"}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_secrets_are_generated_or_set_later_never_written_in_the_template(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    secrets = {
+        s["Properties"]["Name"]: s["Properties"] for s in resources(template, "AWS::SecretsManager::Secret").values()
+    }
+    assert sorted(secrets) == ["modelops/approval/github-dispatch-token", "modelops/approval/review-token-key"]
+    assert all("SecretString" not in props for props in secrets.values())
+    assert all(props["KmsKeyId"] == KEY_ARN for props in secrets.values())
+    assert secrets["modelops/approval/review-token-key"]["GenerateSecretString"] == {
+        "ExcludePunctuation": True,
+        "PasswordLength": 64,
+    }
+
+
+def test_the_rules_match_pending_and_approved_versions_of_the_configured_models(
+    stack: tuple[Template, Path], config: OrgConfig
+) -> None:
+    template, _ = stack
+    patterns = [r["Properties"]["EventPattern"] for r in resources(template, "AWS::Events::Rule").values()]
+    assert patterns == [
+        state_change_pattern(config, "PendingManualApproval"),
+        state_change_pattern(config, "Approved"),
+        {
+            "source": ["modelops.pipeline"],
+            "detail-type": ["ModelOps Deploy Verified"],
+            "detail": {"model": ["churn-model"]},
+        },
+    ]
+    assert state_change_pattern(config, "Approved") == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": ["churn-model"], "ModelApprovalStatus": ["Approved"]},
+    }
+
+
+def test_only_the_cli_route_is_iam_authenticated_and_the_stage_logs_and_throttles(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    methods = sorted(
+        (m["Properties"]["HttpMethod"], m["Properties"]["AuthorizationType"])
+        for m in resources(template, "AWS::ApiGateway::Method").values()
+    )
+    assert methods == [("GET", "NONE"), ("POST", "AWS_IAM"), ("POST", "NONE")]
+    [stage] = resources(template, "AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "v1"
+    assert "DestinationArn" in props["AccessLogSetting"]
+    assert props["MethodSettings"] == [
+        {
+            "DataTraceEnabled": False,
+            "HttpMethod": "*",
+            "ResourcePath": "/*",
+            "ThrottlingBurstLimit": 10,
+            "ThrottlingRateLimit": 5,
+        }
+    ]
+
+
+def test_the_approver_role_trusts_exactly_the_review_function_role(config: OrgConfig) -> None:
+    assert cdk.Stack().resolve(approver_trust_statement(config).to_statement_json()) == {
+        "Sid": "ApprovalReviewFunction",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{SHARED}:root"},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{SHARED}:role/modelops-approval-review"}},
+    }
+
+
+def test_the_promoter_may_put_only_the_deploy_verified_event(config: OrgConfig) -> None:
+    assert cdk.Stack().resolve(deploy_verified_statement(config).to_statement_json()) == {
+        "Sid": "ReportVerifiedDeploys",
+        "Effect": "Allow",
+        "Action": "events:PutEvents",
+        "Resource": f"arn:aws:events:eu-west-1:{SHARED}:event-bus/default",
+        "Condition": {
+            "StringEquals": {"events:source": "modelops.pipeline", "events:detail-type": "ModelOps Deploy Verified"}
+        },
+    }
+
+
+# -- the Lambda bundle ---------------------------------------------------------------------------------------
+
+
+def bundle_dir(outdir: Path) -> Path:
+    [asset] = [p for p in outdir.iterdir() if p.is_dir() and p.name.startswith("asset.")]
+    return asset
+
+
+def test_the_bundle_holds_the_handlers_their_modules_vendored_packages_and_the_config(
+    stack: tuple[Template, Path], config: OrgConfig
+) -> None:
+    _, outdir = stack
+    bundle = bundle_dir(outdir)
+    top = sorted(p.name for p in bundle.iterdir() if not p.name.endswith(".dist-info"))
+    assert top == [
+        "_yaml",
+        "accounts",
+        "annotated_types",
+        "aws_lambda_powertools",
+        "deployment",
+        "jmespath",
+        "modelops_config.json",
+        "pydantic",
+        "pydantic_core",
+        "shared_services",
+        "typing_extensions.py",
+        "typing_inspection",
+        "yaml",
+    ]
+    assert sorted(p.name for p in (bundle / "shared_services").iterdir()) == ["__init__.py", "handlers"]
+    assert not list(bundle.rglob("__pycache__"))
+    assert not (bundle / "tests").exists()
+    assert json.loads((bundle / "modelops_config.json").read_text()) == config.model_dump(
+        mode="json", exclude_none=True
+    )
+    assert (bundle / f"aws_lambda_powertools-{importlib.metadata.version('aws-lambda-powertools')}.dist-info").is_dir()
+
+
+def test_every_handler_imports_from_the_bundle_and_the_runtimes_boto3_alone(stack: tuple[Template, Path]) -> None:
+    _, outdir = stack
+    site = Path(str(importlib.metadata.distribution("boto3").locate_file("")))
+    runtime = outdir / "lambda-runtime"
+    runtime.mkdir(exist_ok=True)
+    # What Lambda's python3.11 runtime provides besides the standard library.
+    for name in ("boto3", "botocore", "s3transfer", "dateutil", "six.py", "urllib3"):
+        target = runtime / name
+        if not target.exists():
+            target.symlink_to(site / name)
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+        "import shared_services.handlers.notify, shared_services.handlers.review, shared_services.handlers.dispatch\n"
+        "import pydantic_core, aws_lambda_powertools\n"
+        "assert all(m.__file__.startswith(sys.argv[1]) for m in (pydantic_core, aws_lambda_powertools))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(bundle_dir(outdir)), str(runtime)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"MODELOPS_CONFIG_FILE": "modelops_config.json", "AWS_DEFAULT_REGION": "eu-west-1"},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+# -- .github/workflows/promote.yml ----------------------------------------------------------------------------
+
+PROMOTE = REPO_ROOT / ".github" / "workflows" / "promote.yml"
+
+
+@pytest.fixture(scope="module")
+def promote() -> dict[str, Any]:
+    workflow: dict[str, Any] = yaml.safe_load(PROMOTE.read_text())
+    return workflow
+
+
+def test_promote_runs_on_model_approved_dispatches_and_by_hand(promote: dict[str, Any]) -> None:
+    # PyYAML reads the key `on` as True.
+    triggers = promote[True]  # type: ignore[index]
+    assert triggers["repository_dispatch"] == {"types": ["model-approved"]}
+    assert sorted(triggers["workflow_dispatch"]["inputs"]) == ["env", "model", "version"]
+
+
+def test_promote_grants_only_what_opening_a_pr_and_oidc_need(promote: dict[str, Any]) -> None:
+    assert promote["permissions"] == {}
+    [job] = promote["jobs"].values()
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "id-token": "write"}
+    assert job["environment"] == "promotion"
+
+
+def test_promote_pins_every_action_including_create_pull_request_by_commit() -> None:
+    uses = [line.strip() for line in PROMOTE.read_text().splitlines() if "uses:" in line]
+    assert any("peter-evans/create-pull-request@5f6978faf089d4d20b00c7766989d076bb2fc7f1 # v8.1.1" in u for u in uses)
+    for line in uses:
+        match = re.fullmatch(r"uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<version>v[\d.]+)", line)
+        assert match is not None, line
+        assert (match["sha"], match["version"]) == (
+            PINNED_ACTIONS[match["action"]].sha,
+            PINNED_ACTIONS[match["action"]].version,
+        )
+
+
+def test_event_fields_reach_shell_steps_only_through_the_environment(promote: dict[str, Any]) -> None:
+    [job] = promote["jobs"].values()
+    scripts = [step["run"] for step in job["steps"] if "run" in step]
+    assert len(scripts) == 3
+    assert [script for script in scripts if "${{" in script] == []
+
+
+def test_promote_runs_modelops_promote_and_assumes_the_promote_role(promote: dict[str, Any], config: OrgConfig) -> None:
+    [job] = promote["jobs"].values()
+    steps = {step["name"]: step for step in job["steps"]}
+    assert 'modelops promote "$MODEL" --to "$TARGET_ENV"' in steps["Check the gates and pin the version"]["run"]
+    assert steps["Authenticate Via OIDC Role"]["with"]["role-to-assume"] == "${{ steps.request.outputs.role }}"
+    assert naming.github_promote_role_arn(config) == "arn:aws:iam::333333333333:role/modelops-github-promote"
+    assert steps["Open the promotion PR"]["with"]["body-path"] == ".modelops/pr.md"

@@ -1,0 +1,208 @@
+"""policies/cfn-execution-policy.json, the CloudFormation execution policy for workload accounts
+(`cdk bootstrap --cloudformation-execution-policies`), is a valid managed policy, names only real
+actions of the services the Endpoints stacks use, scopes and conditions what AWS lets it, and covers
+every resource type those stacks deploy."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from policy_sentry.querying.actions import get_action_data
+
+from tests.conftest import REPO_ROOT, Synth
+
+POLICY_FILE = REPO_ROOT / "policies" / "cfn-execution-policy.json"
+ALLOWED_SERVICES = {"application-autoscaling", "cloudwatch", "iam", "kms", "s3", "sagemaker", "ssm"}
+MANAGED_POLICY_MAX_CHARS = 6144  # IAM's limit, whitespace excluded
+WORKLOAD_STACKS = ["ModelOps-qa/Endpoints", "ModelOps-prod/Endpoints"]
+
+# What CloudFormation calls to create, update and delete each resource type the Endpoints stacks use
+# (from the resource providers' handler permissions, narrowed to the properties those stacks set).
+# A new resource type in the stacks fails test_every_resource_type_is_covered until it is added here
+# and to the policy.
+TYPE_ACTIONS = {
+    "AWS::IAM::Role": [
+        "iam:CreateRole",
+        "iam:GetRole",
+        "iam:PutRolePolicy",
+        "iam:GetRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DeleteRole",
+    ],
+    "AWS::KMS::Key": [
+        "kms:CreateKey",
+        "kms:EnableKeyRotation",
+        "kms:PutKeyPolicy",
+        "kms:DescribeKey",
+        "kms:ScheduleKeyDeletion",
+    ],
+    "AWS::S3::Bucket": [
+        "s3:CreateBucket",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketLogging",
+        "s3:DeleteBucket",
+    ],
+    "AWS::S3::BucketPolicy": ["s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"],
+    "AWS::CloudWatch::Alarm": ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
+    "AWS::SageMaker::Model": ["iam:PassRole", "sagemaker:CreateModel", "sagemaker:DeleteModel"],
+    "AWS::SageMaker::EndpointConfig": [
+        "sagemaker:CreateEndpointConfig",
+        "kms:DescribeKey",
+        "sagemaker:DeleteEndpointConfig",
+    ],
+    "AWS::SageMaker::Endpoint": [
+        "sagemaker:CreateEndpoint",
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:UpdateEndpoint",
+        "sagemaker:DeleteEndpoint",
+    ],
+    "AWS::ApplicationAutoScaling::ScalableTarget": [
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:DescribeScalableTargets",
+        "iam:CreateServiceLinkedRole",
+        "application-autoscaling:DeregisterScalableTarget",
+    ],
+    "AWS::ApplicationAutoScaling::ScalingPolicy": [
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:DescribeScalingPolicies",
+        "application-autoscaling:DeleteScalingPolicy",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def policy() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(POLICY_FILE.read_text())
+    return document
+
+
+def statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from policy["Statement"]
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def arn_matches(pattern: str, arn: str) -> bool:
+    """IAM's ARN match: segment by segment, `*` and `?` globs within a segment, case-sensitive."""
+    if pattern == "*":
+        return True
+    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+    return len(pattern_parts) == len(arn_parts) and all(
+        fnmatch.fnmatchcase(part, glob) for glob, part in zip(pattern_parts, arn_parts, strict=True)
+    )
+
+
+def allowing(policy: dict[str, Any], action: str, arn: str | None = None) -> list[str]:
+    """Sids of the statements that allow `action` (on `arn`, if given), conditions aside."""
+    return [
+        s["Sid"]
+        for s in statements(policy)
+        if action in as_list(s["Action"]) and (arn is None or any(arn_matches(p, arn) for p in as_list(s["Resource"])))
+    ]
+
+
+def action_rows(action: str) -> list[dict[str, Any]]:
+    service, name = action.split(":")
+    rows: list[dict[str, Any]] = get_action_data(service, name).get(service, [])
+    return rows
+
+
+def test_is_a_managed_policy_document_of_allow_statements(policy: dict[str, Any]) -> None:
+    assert policy["Version"] == "2012-10-17"
+    sids = [s["Sid"] for s in statements(policy)]
+    assert len(sids) == len(set(sids))
+    for s in statements(policy):
+        assert set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, s["Sid"]
+        assert s["Effect"] == "Allow", s["Sid"]
+    assert len(re.sub(r"\s", "", POLICY_FILE.read_text())) <= MANAGED_POLICY_MAX_CHARS
+
+
+def test_no_action_is_a_wildcard(policy: dict[str, Any]) -> None:
+    wildcards = [a for s in statements(policy) for a in as_list(s["Action"]) if "*" in a or "?" in a]
+    assert wildcards == []
+
+
+def test_every_action_is_a_real_action_of_an_allowed_service(policy: dict[str, Any]) -> None:
+    actions = [a for s in statements(policy) for a in as_list(s["Action"])]
+    assert sorted({a.split(":")[0] for a in actions}) == sorted(ALLOWED_SERVICES)
+    assert [a for a in actions if not action_rows(a)] == []
+
+
+def test_every_condition_key_applies_to_every_action_of_its_statement(policy: dict[str, Any]) -> None:
+    for s in statements(policy):
+        keys = [key for operator in s.get("Condition", {}).values() for key in operator]
+        for action in as_list(s["Action"]):
+            supported = {key for row in action_rows(action) for key in row["condition_keys"] or []}
+            assert set(keys) <= supported, f"{s['Sid']}: {action} does not support {set(keys) - supported}"
+
+
+def test_a_resource_wildcard_is_used_only_where_aws_allows_nothing_narrower_or_under_a_condition(
+    policy: dict[str, Any],
+) -> None:
+    for s in statements(policy):
+        if "*" not in as_list(s["Resource"]) or "Condition" in s:
+            continue
+        for action in as_list(s["Action"]):
+            formats = {row["resource_arn_format"] for row in action_rows(action)}
+            assert formats == {"*"}, f"{s['Sid']}: {action} supports {formats - {'*'}}; scope it"
+
+
+def test_roles_may_be_passed_only_to_sagemaker_and_only_endpoint_execution_roles(policy: dict[str, Any]) -> None:
+    passing = [s for s in statements(policy) if "iam:PassRole" in as_list(s["Action"])]
+    assert passing == [
+        {
+            "Sid": "PassEndpointExecutionRolesToSageMakerOnly",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": "arn:aws:iam::*:role/modelops-exec-*",
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        }
+    ]
+
+
+def test_no_managed_policy_can_be_attached_to_a_role(policy: dict[str, Any]) -> None:
+    risky = {"iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:CreatePolicy", "iam:CreatePolicyVersion"}
+    assert [a for s in statements(policy) for a in as_list(s["Action"]) if a in risky] == []
+
+
+def test_every_resource_type_the_endpoints_stacks_deploy_is_covered(policy: dict[str, Any], synth: Synth) -> None:
+    types = {
+        resource["Type"]
+        for path in WORKLOAD_STACKS
+        for resource in synth.template(path).to_json()["Resources"].values()
+    }
+    assert sorted(types - set(TYPE_ACTIONS)) == [], "add these types to TYPE_ACTIONS and to the policy"
+    missing = [(t, a) for t in sorted(types) for a in TYPE_ACTIONS[t] if not allowing(policy, a)]
+    assert missing == []
+
+
+def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: dict[str, Any], synth: Synth) -> None:
+    resources = synth.template("ModelOps-prod/Endpoints").to_json()["Resources"].values()
+    role_names = sorted(r["Properties"]["RoleName"] for r in resources if r["Type"] == "AWS::IAM::Role")
+    alarm_names = sorted(r["Properties"]["AlarmName"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
+    assert role_names == ["modelops-exec-prod-churn-model", "modelops-operator"]
+    for name in role_names:
+        assert allowing(policy, "iam:CreateRole", f"arn:aws:iam::555555555555:role/{name}") == ["ModelOpsRoles"]
+    assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model") == [
+        "PassEndpointExecutionRolesToSageMakerOnly"
+    ]
+    assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-operator") == []
+    for name in alarm_names:
+        arn = f"arn:aws:cloudwatch:eu-west-1:555555555555:alarm:{name}"
+        assert allowing(policy, "cloudwatch:PutMetricAlarm", arn) == ["RollbackAndScalingAlarms"]
+    # CloudFormation names the capture buckets after the stack: `modelops-prod-endpoints-<id>-<suffix>`.
+    bucket = "arn:aws:s3:::modelops-prod-endpoints-datacapturebucketa9343715-1a2b3c4d5e6f"
+    assert allowing(policy, "s3:CreateBucket", bucket) == ["DataCaptureBuckets"]
+    assert allowing(policy, "s3:CreateBucket", "arn:aws:s3:::payments-ledger") == []
+    assert allowing(policy, "iam:CreateRole", "arn:aws:iam::555555555555:role/payments-admin") == []

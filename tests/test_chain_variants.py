@@ -1,0 +1,109 @@
+"""Any promotion chain works: dev -> test -> uat -> prod synthesizes, and the workflow, the OIDC roles and
+CODEOWNERS follow it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import Synth, config_with, synthesize
+
+CHAIN = [("dev", "666666666666"), ("test", "777777777777"), ("uat", "888888888888"), ("prod", "999999999999")]
+
+
+@pytest.fixture(scope="module")
+def four_stage(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    config = config_with(
+        approver_groups={
+            "ml-leads": {"github_team": "@example-org/ml-leads", "members": ["lead@example.com"]},
+            "model-risk": {"github_team": "@example-org/model-risk", "members": ["risk@example.com"]},
+        },
+        environments=[
+            {
+                "name": name,
+                "account": account,
+                "approver_group": group,
+                "requires_review": name in ("uat", "prod"),
+            }
+            for (name, account), group in zip(CHAIN, ["ml-leads", "ml-leads", "model-risk", "model-risk"], strict=True)
+        ],
+        # No gates for environments the sandbox models do not know.
+        models=[{"name": "churn-model", "description": "four-stage variant"}],
+    )
+    workloads = tmp_path_factory.mktemp("no-manifests")
+    return synthesize(config, tmp_path_factory.mktemp("synth-four-stage"), workloads_root=workloads)
+
+
+@pytest.fixture(scope="module")
+def workflow(four_stage: Synth) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(four_stage.workflow_path.read_text())
+    return loaded
+
+
+def test_every_environment_of_the_chain_has_its_endpoints_stack(four_stage: Synth) -> None:
+    endpoints = {path: stack.account for path, stack in four_stage.stacks.items() if path.endswith("/Endpoints")}
+    assert endpoints == {f"ModelOps-{name}/Endpoints": account for name, account in CHAIN}
+
+
+def test_workflow_deploys_shared_services_then_the_chain_in_order(workflow: dict[str, Any]) -> None:
+    waits_for = {
+        job_id: [dep for dep in job.get("needs", []) if dep != "Build-Synth"]
+        for job_id, job in workflow["jobs"].items()
+        if job_id != "Build-Synth"
+    }
+    assert sorted(len(deps) for deps in waits_for.values()) == [0, 1, 1, 1, 1]
+    # Walk the chain from the one job that waits for no other deploy.
+    order = [next(job_id for job_id, deps in waits_for.items() if not deps)]
+    while len(order) < len(waits_for):
+        order.append(next(job_id for job_id, deps in waits_for.items() if deps == [order[-1]]))
+    assert [workflow["jobs"][job_id]["environment"] for job_id in order] == [
+        "shared-services",
+        "dev",
+        "test",
+        "uat",
+        "prod",
+    ]
+
+
+def test_each_job_assumes_its_own_environments_role(workflow: dict[str, Any]) -> None:
+    roles = {
+        job["environment"]: step["with"]["role-to-assume"]
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("name") == "Authenticate Via OIDC Role"
+    }
+    assert roles == {
+        target: f"arn:aws:iam::333333333333:role/modelops-github-deploy-{target}"
+        for target in ["shared-services", "dev", "test", "uat", "prod"]
+    }
+
+
+def test_deployment_account_has_a_role_per_target_of_the_chain(four_stage: Synth) -> None:
+    resources = four_stage.template_json("ModelOps-DeploymentRoles")["Resources"]
+    assert isinstance(resources, dict)
+    subjects = {
+        r["Properties"]["RoleName"]: r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"][
+            "StringEquals"
+        ]["token.actions.githubusercontent.com:sub"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Role"
+    }
+    assert subjects == {
+        **{
+            f"modelops-github-deploy-{target}": f"repo:example-org/modelops:environment:{target}"
+            for target in ["shared-services", "dev", "test", "uat", "prod"]
+        },
+        "modelops-github-promote": "repo:example-org/modelops:environment:promotion",
+    }
+
+
+def test_codeowners_gives_each_environment_its_approvers(four_stage: Synth) -> None:
+    lines = (four_stage.workdir / ".github" / "CODEOWNERS").read_text().splitlines()
+    assert [line.split() for line in lines if line.startswith("/workloads/")] == [
+        ["/workloads/dev/", "@example-org/ml-leads"],
+        ["/workloads/test/", "@example-org/ml-leads"],
+        ["/workloads/uat/", "@example-org/model-risk"],
+        ["/workloads/prod/", "@example-org/model-risk"],
+    ]

@@ -1,0 +1,569 @@
+"""The `modelops` CLI: every bad input gets one plain line, the right exit code, and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from typer.testing import CliRunner, Result
+
+import cli.main
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.promotion.aws import AwsContext, new_session
+from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
+from tests.promotion_support import PROD_APPROVER, QA_APPROVER, REPO_ROOT, LocalAws
+
+CONFIG = REPO_ROOT / "accounts" / "accounts.yaml"
+ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
+COMMANDS = ["register", "approve", "reject", "promote", "rollback", "verify", "deploy", "status", "drift", "history"]
+READ_COMMANDS = ["verify", "status", "drift", "history"]
+
+
+def modelops(*args: str, workloads: Path | None = None, config: Path = CONFIG) -> Result:
+    options = ["--config", str(config)]
+    if workloads is not None:
+        options += ["--workloads", str(workloads)]
+    return CliRunner().invoke(cli.main.app, [*options, *args])
+
+
+class Snapshot:
+    """What a refused command must leave untouched: the manifests, the PR file and the history."""
+
+    def __init__(self, local_aws: LocalAws, workloads: Path, pr_file: Path) -> None:
+        self.local_aws, self.workloads, self.pr_file = local_aws, workloads, pr_file
+        self.taken = self.state()
+
+    def state(self) -> tuple[dict[str, bytes], bool, list[str]]:
+        files = {str(p.relative_to(self.workloads)): p.read_bytes() for p in sorted(self.workloads.rglob("*.yaml"))}
+        return files, self.pr_file.exists(), self.local_aws.history_values()
+
+    def unchanged(self) -> bool:
+        return self.state() == self.taken
+
+
+def refused(result: Result, code: int, message: str) -> None:
+    assert (result.exit_code, result.stderr, result.stdout) == (code, f"error: {message}\n", "")
+
+
+# -- help and JSON --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = modelops(command, "--help")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: modelops {command} [OPTIONS]")
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS)
+def test_every_read_command_offers_json(command: str) -> None:
+    assert "--json" in modelops(command, "--help").stdout
+
+
+def test_a_usage_error_exits_2() -> None:
+    result = modelops("approve", "churn-model", "1")
+    assert result.exit_code == 2
+    assert "Missing option '--reason'" in result.stderr
+
+
+def test_a_missing_config_file_is_input_error(tmp_path: Path) -> None:
+    result = modelops("status", config=tmp_path / "nope.yaml")
+    refused(result, 2, f"{tmp_path / 'nope.yaml'}: file not found")
+
+
+# -- promote: bad input, refused gates, unreachable or denied AWS --------------------------------------
+
+
+@pytest.fixture
+def promote_setup(local_aws: LocalAws, workloads: Path, tmp_path: Path) -> Snapshot:
+    local_aws.approved(n=1)
+    local_aws.register(n=2)
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    return Snapshot(local_aws, workloads, tmp_path / "pr.md")
+
+
+def promote_cli(setup: Snapshot, *args: str, config: Path = CONFIG) -> Result:
+    return modelops("promote", *args, "--pr-body-file", str(setup.pr_file), workloads=setup.workloads, config=config)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "message"),
+    [
+        (
+            ["--arn", "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model"],
+            2,
+            "--arn: malformed ModelPackage ARN 'arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model'"
+            "; expected arn:aws:sagemaker:<region>:<12-digit account>:model-package/<group>/<version>",
+        ),
+        (
+            ["--arn", "arn:aws:sagemaker:eu-west-1:999999999999:model-package/churn-model/1"],
+            2,
+            "--arn: arn:aws:sagemaker:eu-west-1:999999999999:model-package/churn-model/1 is in account "
+            "999999999999; expected the shared-services account 111111111111",
+        ),
+        (
+            ["--arn", "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-model/1"],
+            2,
+            "--arn: arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-model/1 is in region us-east-1; "
+            "expected eu-west-1",
+        ),
+        (
+            ["--arn", "arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud-model/1"],
+            2,
+            "--arn: arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud-model/1 is in group "
+            "'fraud-model'; expected the group of model 'churn-model'",
+        ),
+        (["--version", "9"], 2, f"{ARN.format(9)} does not exist in the registry"),
+        (
+            ["--version", "2"],
+            1,
+            "approved: churn-model v2 is PendingManualApproval; only Approved versions can be promoted "
+            "(an approver decides with `modelops approve`)",
+        ),
+        (["--version", "1", "--arn", ARN.format(1)], 2, "give either --version or --arn, not both"),
+    ],
+    ids=["malformed-arn", "other-account", "other-region", "other-group", "no-such-version", "pending", "both"],
+)
+def test_promote_refuses_bad_input_and_changes_nothing(
+    promote_setup: Snapshot, arguments: list[str], code: int, message: str
+) -> None:
+    refused(promote_cli(promote_setup, "churn-model", "--to", "qa", *arguments), code, message)
+    assert promote_setup.unchanged()
+
+
+def test_promote_refuses_a_rejected_version(promote_setup: Snapshot) -> None:
+    promote_setup.local_aws.set_status(ARN.format(2), "Rejected", "qa.approver@example.com: leaks the label")
+    promote_setup.taken = promote_setup.state()
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "2")
+    refused(
+        result,
+        1,
+        "approved: churn-model v2 is Rejected (qa.approver@example.com: leaks the label); "
+        "only Approved versions can be promoted",
+    )
+    assert promote_setup.unchanged()
+
+
+def test_promote_refuses_skipping_an_environment(promote_setup: Snapshot) -> None:
+    promote_setup.local_aws.set_status(ARN.format(2), "Approved")
+    result = promote_cli(promote_setup, "churn-model", "--to", "prod", "--version", "2")
+    refused(
+        result,
+        1,
+        "chain-order: v2 is not live in qa, the environment before prod (live there: v1); "
+        "promote and deploy it to qa first",
+    )
+    assert promote_setup.unchanged()
+
+
+def test_promote_refuses_unknown_environment_and_model(promote_setup: Snapshot) -> None:
+    refused(
+        promote_cli(promote_setup, "churn-model", "--to", "staging", "--version", "1"),
+        2,
+        "unknown environment 'staging'; expected one of ['qa', 'prod']",
+    )
+    refused(
+        promote_cli(promote_setup, "fraud-model", "--to", "qa", "--version", "1"),
+        2,
+        "unknown model 'fraud-model'; expected one of ['churn-model']",
+    )
+    assert promote_setup.unchanged()
+
+
+def test_promote_refuses_a_manifest_that_fails_validation(promote_setup: Snapshot) -> None:
+    path = promote_setup.workloads / "qa" / "churn-model.yaml"
+    path.write_text(path.read_text().replace("strategy: linear", "strategy: all-at-once"))
+    promote_setup.taken = promote_setup.state()
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "1")
+    refused(result, 2, f"{path}: rollout.strategy: Input should be 'canary' or 'linear'")
+    assert promote_setup.unchanged()
+
+
+def test_promote_reports_an_unreachable_registry_in_one_line(
+    promote_setup: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://localhost:{closed}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "1")
+    refused(result, 1, f"cannot reach the SageMaker registry at http://localhost:{closed}: Connection refused")
+    assert "Traceback" not in result.output
+    monkeypatch.setenv("AWS_ENDPOINT_URL", promote_setup.local_aws.endpoint_url)
+    assert promote_setup.unchanged()
+
+
+class StubbedSession:
+    """Stands in for a boto3 session: every client it hands out answers from a Stubber."""
+
+    region_name = "eu-west-1"
+
+    def __init__(self, prepare: dict[str, Any]) -> None:
+        self.prepare = prepare
+        self.clients: dict[str, Any] = {}
+
+    def client(self, service: str, region_name: str | None = None) -> Any:
+        if service not in self.clients:
+            client = new_session(region="eu-west-1", access_key="x", secret_key="y").client(
+                service,  # type: ignore[call-overload]
+                region_name="eu-west-1",
+            )
+            stubber = Stubber(client)
+            self.prepare[service](stubber)
+            stubber.activate()
+            self.clients[service] = client
+        return self.clients[service]
+
+
+DENIED_DESCRIBE = (
+    "User: arn:aws:sts::111111111111:assumed-role/modelops-promoter/platform.engineer@example.com is not "
+    "authorized to perform: sagemaker:DescribeModelPackage on resource: "
+    f"{ARN.format(1)} because no identity-based policy allows the sagemaker:DescribeModelPackage action"
+)
+
+
+def test_promote_reports_access_denied_naming_the_role(
+    promote_setup: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def deny(stubber: Stubber) -> None:
+        stubber.add_client_error(
+            "describe_model_package", "AccessDeniedException", DENIED_DESCRIBE, http_status_code=400
+        )
+
+    class Denied(AwsContext):
+        def promoter(self, *, via: str | None = None) -> boto3.Session:
+            return StubbedSession({"sagemaker": deny})  # type: ignore[return-value]
+
+    monkeypatch.setattr(cli.main, "make_aws", Denied)
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "1")
+    refused(
+        result,
+        1,
+        "access denied: arn:aws:iam::111111111111:role/modelops-promoter may not call DescribeModelPackage on "
+        f"the SageMaker registry: {DENIED_DESCRIBE}",
+    )
+    assert promote_setup.unchanged()
+
+
+def test_promote_reports_a_refused_role_assumption_naming_the_role(
+    promote_setup: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    denial = (
+        "User: arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Guest_0/guest@example.com is not authorized "
+        "to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/modelops-promoter"
+    )
+
+    def sts(stubber: Stubber) -> None:
+        stubber.add_response(
+            "get_caller_identity",
+            {
+                "UserId": "AROAEXAMPLE:guest@example.com",
+                "Account": "111111111111",
+                "Arn": "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Guest_0/guest@example.com",
+            },
+        )
+        stubber.add_client_error("assume_role", "AccessDenied", denial, http_status_code=403)
+
+    monkeypatch.setattr(
+        cli.main,
+        "make_aws",
+        lambda config: AwsContext(config, base=StubbedSession({"sts": sts})),  # type: ignore[arg-type]
+    )
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "1")
+    refused(result, 1, f"access denied: cannot assume arn:aws:iam::111111111111:role/modelops-promoter: {denial}")
+    assert promote_setup.unchanged()
+
+
+def test_promote_dry_run_prints_the_diff_and_writes_nothing(promote_setup: Snapshot) -> None:
+    promote_setup.local_aws.set_status(ARN.format(2), "Approved")
+    promote_setup.taken = promote_setup.state()
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "2", "--dry-run")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert f"-model_package_arn: {ARN.format(1)}" in lines
+    assert f"+model_package_arn: {ARN.format(2)}" in lines
+    assert lines[-2:] == ["PR title: Promote churn-model v2 to qa", "dry run: nothing was written"]
+    assert promote_setup.unchanged()
+
+
+def test_promote_pins_and_says_where_the_pr_body_is(promote_setup: Snapshot) -> None:
+    promote_setup.local_aws.set_status(ARN.format(2), "Approved")
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "2")
+    assert result.exit_code == 0
+    path = promote_setup.workloads / "qa" / "churn-model.yaml"
+    assert result.stdout.splitlines() == [
+        f"Promote churn-model v2 to qa: {path} now pins {ARN.format(2)}",
+        f"PR title and body: {promote_setup.pr_file}",
+    ]
+
+
+# -- approve and reject -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def approver(local_aws: LocalAws) -> LocalAws:
+    local_aws.register(n=1)
+    local_aws.act_as(QA_APPROVER, permission_set="ModelOpsApprover")
+    return local_aws
+
+
+def status_of(local_aws: LocalAws, version: int) -> str:
+    described = local_aws.sagemaker().describe_model_package(ModelPackageName=ARN.format(version))
+    return str(described["ModelApprovalStatus"])
+
+
+def test_approve_records_the_signed_in_approver(approver: LocalAws) -> None:
+    result = modelops("approve", "churn-model", "1", "--reason", "AUC holds on holdout")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "approved churn-model v1 for qa: qa.approver@example.com: AUC holds on holdout\n",
+    )
+    assert status_of(approver, 1) == "Approved"
+
+
+def test_approve_of_an_unknown_version_is_input_error(approver: LocalAws) -> None:
+    refused(
+        modelops("approve", "churn-model", "9", "--reason", "ok"),
+        2,
+        f"churn-model version 9 does not exist in the registry ({ARN.format(9)})",
+    )
+    assert approver.history_values() == []
+
+
+def test_reject_without_a_reason_is_refused(approver: LocalAws) -> None:
+    refused(modelops("reject", "churn-model", "1"), 2, "a rejection needs a reason: say why with --reason")
+    assert (status_of(approver, 1), approver.history_values()) == ("PendingManualApproval", [])
+
+
+def test_approving_a_rejected_version_is_refused(approver: LocalAws) -> None:
+    assert modelops("reject", "churn-model", "1", "--reason", "leaks the label").exit_code == 0
+    history = approver.history_values()
+    refused(
+        modelops("approve", "churn-model", "1", "--reason", "changed my mind"),
+        1,
+        "churn-model v1 is Rejected and cannot be approved; register a new version instead",
+    )
+    assert (status_of(approver, 1), approver.history_values()) == ("Rejected", history)
+
+
+def test_an_approver_of_another_group_is_refused(approver: LocalAws) -> None:
+    approver.act_as(PROD_APPROVER, permission_set="ModelOpsApprover")
+    refused(
+        modelops("approve", "churn-model", "1", "--reason", "ok"),
+        1,
+        "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa; nothing was recorded",
+    )
+
+
+# -- register -------------------------------------------------------------------------------------------
+
+
+def test_register_creates_a_pending_version_with_metrics_lineage_and_card(local_aws: LocalAws, tmp_path: Path) -> None:
+    local_aws.act_as("data.scientist@example.com", account="222222222222", permission_set="DataScientist")
+    card = tmp_path / "card.json"
+    card.write_text('{"model_overview": {"model_description": "churn"}}')
+    result = modelops(
+        "register", "churn-model",
+        "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v7/model.tar.gz",
+        "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+        "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04",
+        "--source-commit", "abcdef1",
+        "--training-job", "arn:aws:sagemaker:eu-west-1:222222222222:training-job/churn-7",
+        "--model-card", str(card),
+    )  # fmt: skip
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        f"{ARN.format(1)}\n",
+        "registered churn-model v1 as PendingManualApproval\n",
+    )
+    described = local_aws.sagemaker().describe_model_package(ModelPackageName=ARN.format(1))
+    assert described["ModelApprovalStatus"] == "PendingManualApproval"
+    assert described["CustomerMetadataProperties"] == {
+        "metric:auc": "0.91",
+        "metric:false_positive_rate": "0.04",
+        "registered-by": "data.scientist@example.com",
+    }
+    assert described["MetadataProperties"] == {
+        "CommitId": "abcdef1",
+        "GeneratedBy": "arn:aws:sagemaker:eu-west-1:222222222222:training-job/churn-7",
+    }
+    assert described["ModelCard"]["ModelCardStatus"] == "PendingReview"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--artifact",
+            "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/fraud-model/model.tar.gz",
+            "--artifact: s3://modelops-artifacts-111111111111-eu-west-1/artifacts/fraud-model/model.tar.gz is not "
+            "under churn-model's artifact prefix; expected "
+            "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/<key>",
+        ),
+        (
+            "--image",
+            "docker.io/library/churn:1",
+            "--image: 'docker.io/library/churn:1' is not an ECR image; expected "
+            "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>",
+        ),
+        ("--metric", "auc=high", "--metric 'auc=high': 'high' is not a number"),
+    ],
+)
+def test_register_refuses_bad_input_before_calling_aws(
+    local_aws: LocalAws, option: str, value: str, message: str
+) -> None:
+    arguments = {
+        "--artifact": "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v7/model.tar.gz",
+        "--image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+        "--metric": "auc=0.9",
+    }
+    arguments[option] = value
+    flat = [part for pair in arguments.items() for part in pair]
+    refused(modelops("register", "churn-model", *flat, "--source-commit", "abcdef1"), 2, message)
+
+
+# -- verify ---------------------------------------------------------------------------------------------
+
+
+def test_verify_passes_when_every_manifest_meets_every_gate(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    result = modelops("verify", workloads=workloads)
+    assert (result.exit_code, result.stdout) == (0, "2 manifest(s) pass every gate\n")
+
+
+def test_verify_lists_each_failure_with_file_arn_and_rule(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.register(n=1)
+    result = modelops("verify", workloads=workloads)
+    pending = (
+        "approved: churn-model v1 is PendingManualApproval; only Approved versions can be promoted "
+        "(an approver decides with `modelops approve`)"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {workloads}/prod/churn-model.yaml: {ARN.format(1)}: {pending}",
+        f"error: {workloads}/prod/churn-model.yaml: {ARN.format(1)}: chain-order: v1 is not live in qa, the "
+        "environment before prod (live there: nothing); promote and deploy it to qa first",
+        f"error: {workloads}/qa/churn-model.yaml: {ARN.format(1)}: {pending}",
+    ]
+
+
+def test_verify_reports_an_invalid_manifest_as_a_failure_in_json(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    path = workloads / "prod" / "churn-model.yaml"
+    path.write_text(path.read_text().replace("instance_count: 2", "instance_count: 0"))
+    result = modelops("verify", "--json", workloads=workloads)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["failures"] == [
+        {
+            "path": str(path),
+            "arn": ARN.format(1),
+            "rule": "manifest",
+            "message": f"{path}: instance_count: Input should be greater than or equal to 1",
+        }
+    ]
+
+
+def test_verify_changed_from_checks_only_manifests_changed_since_the_ref(local_aws: LocalAws, workloads: Path) -> None:
+    git = ["git", "-C", str(workloads), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    local_aws.approved(n=1)
+    local_aws.approved(n=2)
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    path = workloads / "qa" / "churn-model.yaml"
+    path.write_text(path.read_text().replace(ARN.format(1), ARN.format(2)))
+    result = modelops("verify", "--changed-from", "HEAD", "--json", workloads=workloads)
+    assert (result.exit_code, json.loads(result.stdout)) == (0, {"checked": [str(path)], "failures": []})
+
+
+def test_verify_with_an_unknown_ref_is_input_error(local_aws: LocalAws, workloads: Path) -> None:
+    subprocess.run(["git", "-C", str(workloads), "init", "-q"], check=True)
+    result = modelops("verify", "--changed-from", "no-such-ref", workloads=workloads)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --changed-from no-such-ref: git diff failed: ")
+
+
+# -- history --------------------------------------------------------------------------------------------
+
+
+def test_history_merges_registrations_decisions_and_deploys(approver: LocalAws, config: OrgConfig) -> None:
+    assert modelops("approve", "churn-model", "1", "--reason", "fine").exit_code == 0
+    approver.mark_deployed("churn-model", "qa", ARN.format(1))
+    result = modelops("history", "churn-model", "--json")
+    assert result.exit_code == 0
+    trail = json.loads(result.stdout)
+    assert [(r["action"], r["who"], r["env"], r["arn"]) for r in trail] == [
+        ("deployed", "ci", "qa", ARN.format(1)),  # recorded with a fixed 2026-01-01 time by the helper
+        ("registered", "data.scientist@example.com", None, ARN.format(1)),
+        ("approved", QA_APPROVER, "qa", ARN.format(1)),
+    ]
+
+
+# -- the whole path, in the sandbox organisation ----------------------------------------------------------
+
+
+def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
+    sandbox: Sandbox, workloads: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = sandbox.config
+    card = tmp_path / "card.json"
+    card.write_text('{"model_overview": {"model_description": "churn"}}')
+
+    def act_as(account: str, permission_set: str, email: str) -> None:
+        session = person_session(
+            config, sandbox.endpoint_url, account=account, role_name=person_role_name(permission_set), email=email
+        )
+        frozen = session.get_credentials().get_frozen_credentials()  # type: ignore[union-attr]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", str(frozen.access_key))
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", str(frozen.secret_key))
+        monkeypatch.setenv("AWS_SESSION_TOKEN", str(frozen.token))
+
+    act_as(config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET, "data.scientist@example.com")
+    registered = modelops(
+        "register", "churn-model",
+        "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/e2e/model.tar.gz",
+        "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+        "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04", "--source-commit", "abcdef1",
+        "--model-card", str(card),
+    )  # fmt: skip
+    assert registered.exit_code == 0, registered.output
+    arn = registered.stdout.strip()
+    version = arn.rsplit("/", 1)[1]
+
+    act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
+    assert modelops("approve", "churn-model", version, "--reason", "holds on holdout").exit_code == 0
+
+    act_as(config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
+    for env in ("qa", "prod"):
+        promoted = modelops("promote", "churn-model", "--to", env, "--arn", arn, workloads=workloads)
+        assert promoted.exit_code == 0, promoted.output
+        deployed = modelops("deploy", env, workloads=workloads)
+        assert deployed.exit_code == 0, deployed.output
+        assert deployed.stdout.splitlines()[-1] == (
+            f"  churn-model runs {arn} (smoke test passed, live record written)"
+        )
+
+    drift = modelops("drift", workloads=workloads)
+    assert (drift.exit_code, drift.stdout.splitlines()[-1]) == (0, "no drift: every endpoint runs its pin")
+    prod = account_admin_session(config, "555555555555").client("ssm", region_name=config.region)
+    live = prod.get_parameter(Name="/modelops/models/churn-model/live-model-package-arn")["Parameter"]["Value"]
+    assert live == arn
+    trail = json.loads(modelops("history", "churn-model", "--json").stdout)
+    # (no promotion is proposed where the shipped manifest already pins this version)
+    assert [(r["action"], r["env"]) for r in trail if r["arn"] == arn and r["action"] != "promotion-proposed"] == [
+        ("registered", None),
+        ("approved", "qa"),
+        ("deployed", "qa"),
+        ("deployed", "prod"),
+    ]

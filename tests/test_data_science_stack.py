@@ -1,0 +1,131 @@
+"""The data-science stack: one role, trusted by the DataScientist permission set and SageMaker jobs of the
+data-science account, reaching only the artifact prefix, the artifact key via S3, and the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.conftest import Synth
+
+REGISTRY = [
+    "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model",
+    "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/*",
+]
+BUCKET_ARN = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def template(synth: Synth) -> Template:
+    return synth.template("ModelOps-DataScience")
+
+
+@pytest.fixture(scope="module")
+def role(template: Template) -> dict[str, Any]:
+    roles = template.find_resources("AWS::IAM::Role")
+    assert len(roles) == 1
+    properties: dict[str, Any] = next(iter(roles.values()))["Properties"]
+    return properties
+
+
+def test_the_stack_holds_only_the_data_science_role(template: Template, role: dict[str, Any]) -> None:
+    assert [resource["Type"] for resource in template.to_json()["Resources"].values()] == ["AWS::IAM::Role"]
+    assert role["RoleName"] == "modelops-data-science"
+
+
+def test_role_is_assumable_by_the_data_scientist_permission_set_and_sagemaker_jobs_of_the_account(
+    role: dict[str, Any],
+) -> None:
+    assert role["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DataScientistsPermissionSet",
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                "Condition": {
+                    "ArnLike": {
+                        "aws:PrincipalArn": "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/"
+                        "*AWSReservedSSO_DataScientist_*"
+                    }
+                },
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            },
+            {
+                "Sid": "SageMakerJobsOfThisAccount",
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}},
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+            },
+        ],
+    }
+
+
+def test_role_writes_artifacts_uses_the_key_through_s3_and_registers_pending_versions_nothing_else(
+    role: dict[str, Any],
+) -> None:
+    assert role["Policies"] == [
+        {
+            "PolicyName": "modelops-data-science",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "WriteArtifacts",
+                        "Action": [
+                            "s3:AbortMultipartUpload",
+                            "s3:GetObject",
+                            "s3:ListMultipartUploadParts",
+                            "s3:PutObject",
+                        ],
+                        "Effect": "Allow",
+                        "Resource": f"{BUCKET_ARN}/artifacts/*",
+                    },
+                    {
+                        "Sid": "ListArtifacts",
+                        "Action": "s3:ListBucket",
+                        "Condition": {"StringLike": {"s3:prefix": "artifacts/*"}},
+                        "Effect": "Allow",
+                        "Resource": BUCKET_ARN,
+                    },
+                    {
+                        "Sid": "UseArtifactKeyThroughS3",
+                        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
+                        "Condition": {
+                            "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-artifacts"},
+                        },
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
+                    },
+                    {
+                        "Sid": "RegisterPendingVersions",
+                        "Action": "sagemaker:CreateModelPackage",
+                        "Condition": {
+                            "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+                        },
+                        "Effect": "Allow",
+                        "Resource": REGISTRY,
+                    },
+                    {
+                        "Sid": "ReadRegistry",
+                        "Action": [
+                            "sagemaker:DescribeModelPackage",
+                            "sagemaker:DescribeModelPackageGroup",
+                            "sagemaker:ListModelPackages",
+                        ],
+                        "Effect": "Allow",
+                        "Resource": REGISTRY,
+                    },
+                ],
+            },
+        }
+    ]
+
+
+def test_role_arn_is_a_stack_output(template: Template) -> None:
+    role_id = next(iter(template.find_resources("AWS::IAM::Role")))
+    assert template.to_json()["Outputs"]["DataScienceRoleArn"]["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}

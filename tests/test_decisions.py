@@ -1,0 +1,186 @@
+"""The one decision function: what an approval or rejection writes, and what it refuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from deployment.promotion.decisions import Verdict, decide
+from deployment.promotion.errors import DecisionRefused
+from deployment.promotion.history import History, HistoryRecord
+from deployment.promotion.registry import Registry
+from tests.promotion_support import PROD_APPROVER, QA_APPROVER, LocalAws
+
+V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
+WHEN = "2026-11-22T10:00:00Z"
+
+
+def tools(local_aws: LocalAws) -> tuple[Registry, History]:
+    session = local_aws.admin(local_aws.config.accounts.shared_services)
+    registry = Registry(session.client("sagemaker", region_name="eu-west-1"), local_aws.config)
+    return registry, History(session.client("ssm", region_name="eu-west-1"), "churn-model")
+
+
+def run(local_aws: LocalAws, verdict: Verdict, *, approver: str = QA_APPROVER, **kwargs: Any) -> Any:
+    registry, history = tools(local_aws)
+    arguments: dict[str, Any] = {"model": "churn-model", "version": 1, "reason": "looks good", "now": WHEN}
+    arguments.update(kwargs)
+    return decide(
+        config=local_aws.config,
+        registry=registry,
+        history=history,
+        verdict=verdict,
+        approver=approver,
+        **arguments,
+    )
+
+
+def described(local_aws: LocalAws, arn: str = V1) -> dict[str, Any]:
+    response = local_aws.sagemaker().describe_model_package(ModelPackageName=arn)
+    return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+
+
+def test_approving_a_pending_version_records_status_approver_reason_and_history(local_aws: LocalAws) -> None:
+    local_aws.register()
+    decision = run(local_aws, "approve", reason="AUC 0.90 on the March holdout")
+    package = described(local_aws)
+    assert (decision.status, decision.env, decision.approver) == ("Approved", "qa", QA_APPROVER)
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["ApprovalDescription"] == "qa.approver@example.com: AUC 0.90 on the March holdout"
+    assert package["CustomerMetadataProperties"] == {
+        "metric:auc": "0.9",
+        "metric:false_positive_rate": "0.05",
+        "registered-by": "data.scientist@example.com",
+        "approval:qa:decision": "Approved",
+        "approval:qa:by": QA_APPROVER,
+        "approval:qa:at": WHEN,
+    }
+    assert [json.loads(value) for value in local_aws.history_values()] == [
+        {
+            "who": QA_APPROVER,
+            "when": WHEN,
+            "action": "approved",
+            "reason": "AUC 0.90 on the March holdout",
+            "arn": V1,
+            "account": "111111111111",
+            "env": "qa",
+        }
+    ]
+
+
+def test_rejecting_records_the_rejection_the_same_way(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "reject", reason="leaks the label")
+    package = described(local_aws)
+    assert package["ModelApprovalStatus"] == "Rejected"
+    assert package["ApprovalDescription"] == "qa.approver@example.com: leaks the label"
+    assert json.loads(local_aws.history_values()[0])["action"] == "rejected"
+
+
+def test_a_rejection_without_a_reason_is_refused_and_changes_nothing(local_aws: LocalAws) -> None:
+    local_aws.register()
+    with pytest.raises(InputError) as raised:
+        run(local_aws, "reject", reason="   ")
+    assert str(raised.value) == "a rejection needs a reason: say why with --reason"
+    assert described(local_aws)["ModelApprovalStatus"] == "PendingManualApproval"
+    assert local_aws.history_values() == []
+
+
+def test_approving_a_rejected_version_is_refused_and_changes_nothing(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "reject", reason="leaks the label")
+    before = (described(local_aws), local_aws.history_values())
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "approve", reason="second thoughts")
+    assert str(raised.value) == "churn-model v1 is Rejected and cannot be approved; register a new version instead"
+    assert (described(local_aws), local_aws.history_values()) == before
+
+
+def test_an_unknown_version_is_bad_input_naming_its_arn(local_aws: LocalAws) -> None:
+    with pytest.raises(InputError) as raised:
+        run(local_aws, "approve", version=7)
+    assert str(raised.value) == (
+        "churn-model version 7 does not exist in the registry "
+        "(arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/7)"
+    )
+
+
+def test_an_approver_outside_the_environments_group_is_refused(local_aws: LocalAws) -> None:
+    local_aws.register()
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "approve", approver=PROD_APPROVER)
+    assert str(raised.value) == (
+        "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa; nothing was recorded"
+    )
+    assert described(local_aws)["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def test_a_new_version_is_approved_for_the_first_environment_first(local_aws: LocalAws) -> None:
+    local_aws.register()
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "approve", approver=PROD_APPROVER, env="prod")
+    assert str(raised.value) == (
+        "churn-model v1 is PendingManualApproval; a new version is approved first for qa, "
+        "the first environment of the chain"
+    )
+
+
+def test_prods_approval_of_an_approved_version_adds_its_record_and_keeps_qas(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "approve")
+    run(local_aws, "approve", approver=PROD_APPROVER, env="prod", reason="qa metrics hold", now="2026-11-23T09:00:00Z")
+    metadata = described(local_aws)["CustomerMetadataProperties"]
+    assert {key: value for key, value in metadata.items() if key.startswith("approval:")} == {
+        "approval:qa:decision": "Approved",
+        "approval:qa:by": QA_APPROVER,
+        "approval:qa:at": WHEN,
+        "approval:prod:decision": "Approved",
+        "approval:prod:by": PROD_APPROVER,
+        "approval:prod:at": "2026-11-23T09:00:00Z",
+    }
+    assert described(local_aws)["ApprovalDescription"] == "prod.approver@example.com: qa metrics hold"
+
+
+def test_approving_twice_for_the_same_environment_is_refused(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "approve")
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "approve")
+    assert str(raised.value) == f"churn-model v1 is already approved for qa by {QA_APPROVER} at {WHEN}"
+
+
+class BrokenHistory(History):
+    def append(self, record: HistoryRecord) -> int:
+        raise RuntimeError("Parameter Store is down")
+
+
+def test_a_decision_whose_history_append_fails_is_undone_in_the_registry(local_aws: LocalAws) -> None:
+    local_aws.register()
+    registry, history = tools(local_aws)
+    with pytest.raises(RuntimeError):
+        decide(
+            config=local_aws.config,
+            registry=registry,
+            history=BrokenHistory(history.client, "churn-model"),
+            model="churn-model",
+            version=1,
+            verdict="approve",
+            approver=QA_APPROVER,
+            reason="fine",
+        )
+    package = described(local_aws)
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert not any(key.startswith("approval:") for key in package["CustomerMetadataProperties"])
+
+
+def test_unknown_models_and_environments_are_bad_input(config: OrgConfig, local_aws: LocalAws) -> None:
+    with pytest.raises(InputError) as model:
+        run(local_aws, "approve", model="fraud-model")
+    with pytest.raises(InputError) as env:
+        run(local_aws, "approve", env="staging")
+    assert str(model.value) == "unknown model 'fraud-model'; expected one of ['churn-model']"
+    assert str(env.value) == "unknown environment 'staging'; expected one of ['qa', 'prod']"

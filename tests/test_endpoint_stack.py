@@ -1,0 +1,690 @@
+"""The workload stacks: one endpoint per manifest, deployed blue/green with alarm rollback.
+
+Expected values are written out for the sandbox organisation (shared 111111111111, deployment
+333333333333, qa 444444444444, prod 555555555555, eu-west-1) and the shipped manifests: churn-model in qa
+(linear, 50 %, no capture, no autoscaling) and in prod (canary 10 %, data capture, autoscaling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from accounts.config import OrgConfig, parse_config
+from tests.conftest import Synth
+from workloads.endpoint import deployment_timeout_seconds
+from workloads.endpoint_stack import EndpointsStack
+from workloads.manifest import (
+    WORKLOADS_ROOT,
+    Rollout,
+    load_environment,
+    load_manifest,
+    manifest_path,
+)
+
+QA = "ModelOps-qa/Endpoints"
+PROD = "ModelOps-prod/Endpoints"
+ACCOUNTS = {"qa": "444444444444", "prod": "555555555555"}
+STACKS = {"qa": QA, "prod": PROD}
+ARTIFACTS = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/*"
+
+
+def only(template: Template, resource_type: str) -> tuple[str, Mapping[str, Any]]:
+    """The logical id and body of the one resource of `resource_type`."""
+    found = template.find_resources(resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def role_named(template: Template, name: str) -> tuple[str, Mapping[str, Any]]:
+    found = template.find_resources("AWS::IAM::Role", {"Properties": {"RoleName": name}})
+    assert len(found) == 1, f"expected one role named {name}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def getatt(logical_id: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+def pinned_arn(config: OrgConfig, env: str) -> str:
+    """The ARN the shipped manifest pins (read from the file, so a promotion does not break the test)."""
+    return load_manifest(manifest_path(WORKLOADS_ROOT, env, "churn-model"), config).model_package_arn
+
+
+@pytest.fixture(scope="module")
+def qa(synth: Synth) -> Template:
+    return synth.template(QA)
+
+
+@pytest.fixture(scope="module")
+def prod(synth: Synth) -> Template:
+    return synth.template(PROD)
+
+
+@pytest.fixture(params=["qa", "prod"])
+def env(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+# -- the Model ---------------------------------------------------------------------------------------------
+
+
+def test_model_runs_exactly_the_pinned_model_package_with_its_own_role_and_no_network(
+    synth: Synth, config: OrgConfig, env: str
+) -> None:
+    template = synth.template(STACKS[env])
+    role_id, _ = role_named(template, f"modelops-exec-{env}-churn-model")
+    _, model = only(template, "AWS::SageMaker::Model")
+    assert model["Properties"] == {
+        "PrimaryContainer": {"ModelPackageName": pinned_arn(config, env)},
+        "ExecutionRoleArn": getatt(role_id, "Arn"),
+        "EnableNetworkIsolation": True,
+    }
+
+
+# -- the EndpointConfig ------------------------------------------------------------------------------------
+
+
+def test_qa_endpoint_config_is_one_encrypted_variant_without_data_capture(qa: Template) -> None:
+    key_id, _ = only(qa, "AWS::KMS::Key")
+    model_id, _ = only(qa, "AWS::SageMaker::Model")
+    _, config = only(qa, "AWS::SageMaker::EndpointConfig")
+    assert config["Properties"] == {
+        "KmsKeyId": getatt(key_id, "Arn"),
+        "ProductionVariants": [
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": getatt(model_id, "ModelName"),
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+                "InitialVariantWeight": 1,
+            }
+        ],
+    }
+
+
+def test_prod_endpoint_config_captures_requests_and_responses_encrypted_into_the_capture_bucket(
+    prod: Template,
+) -> None:
+    key_id, _ = only(prod, "AWS::KMS::Key")
+    model_id, _ = only(prod, "AWS::SageMaker::Model")
+    bucket_id = capture_bucket_id(prod)
+    _, config = only(prod, "AWS::SageMaker::EndpointConfig")
+    assert config["Properties"] == {
+        "KmsKeyId": getatt(key_id, "Arn"),
+        "ProductionVariants": [
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": getatt(model_id, "ModelName"),
+                "InstanceType": "ml.m5.xlarge",
+                "InitialInstanceCount": 2,
+                "InitialVariantWeight": 1,
+            }
+        ],
+        "DataCaptureConfig": {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 20,
+            "DestinationS3Uri": {"Fn::Join": ["", ["s3://", {"Ref": bucket_id}, "/datacapture/churn-model"]]},
+            "KmsKeyId": getatt(key_id, "Arn"),
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        },
+    }
+
+
+# -- the Endpoint: blue/green with rollback --------------------------------------------------------------
+
+
+def test_qa_endpoint_shifts_traffic_linearly_in_halves_and_rolls_back_on_its_alarms(qa: Template) -> None:
+    config_id, _ = only(qa, "AWS::SageMaker::EndpointConfig")
+    errors_id, latency_id = alarm_ids(qa)
+    _, endpoint = only(qa, "AWS::SageMaker::Endpoint")
+    assert endpoint["Properties"] == {
+        "EndpointName": "churn-model",
+        "EndpointConfigName": getatt(config_id, "EndpointConfigName"),
+        "DeploymentConfig": {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {
+                    "Type": "LINEAR",
+                    "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                    "WaitIntervalInSeconds": 300,
+                },
+                "TerminationWaitInSeconds": 300,
+                # 2 steps x 5 min + 5 min termination wait + 30 min to provision the green fleet
+                "MaximumExecutionTimeoutInSeconds": 2700,
+            },
+            "AutoRollbackConfiguration": {
+                "Alarms": [
+                    {"AlarmName": "modelops-churn-model-5xx-errors"},
+                    {"AlarmName": "modelops-churn-model-model-latency"},
+                ]
+            },
+        },
+    }
+    assert sorted(endpoint["DependsOn"]) == sorted([errors_id, latency_id])
+
+
+def test_prod_endpoint_shifts_a_ten_percent_canary_first_and_rolls_back_on_its_alarms(prod: Template) -> None:
+    config_id, _ = only(prod, "AWS::SageMaker::EndpointConfig")
+    _, endpoint = only(prod, "AWS::SageMaker::Endpoint")
+    assert endpoint["Properties"] == {
+        "EndpointName": "churn-model",
+        "EndpointConfigName": getatt(config_id, "EndpointConfigName"),
+        "DeploymentConfig": {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {
+                    "Type": "CANARY",
+                    "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+                    "WaitIntervalInSeconds": 600,
+                },
+                "TerminationWaitInSeconds": 900,
+                # canary + rest, 10 min each + 15 min termination wait + 30 min to provision the green fleet
+                "MaximumExecutionTimeoutInSeconds": 3900,
+            },
+            "AutoRollbackConfiguration": {
+                "Alarms": [
+                    {"AlarmName": "modelops-churn-model-5xx-errors"},
+                    {"AlarmName": "modelops-churn-model-model-latency"},
+                ]
+            },
+        },
+    }
+
+
+def test_a_deployment_timeout_never_exceeds_sagemakers_eight_hour_limit() -> None:
+    slowest = Rollout(strategy="linear", step_percent=10, wait_minutes=60, termination_wait_minutes=60)
+    assert deployment_timeout_seconds(slowest) == 28_800
+
+
+def alarm_ids(template: Template) -> tuple[str, str]:
+    """Logical ids of the 5XX and the latency alarm."""
+    errors = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "Invocation5XXErrors"}})
+    latency = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "ModelLatency"}})
+    assert len(errors) == 1
+    assert len(latency) == 1
+    return next(iter(errors)), next(iter(latency))
+
+
+DIMENSIONS = [
+    {"Name": "EndpointName", "Value": "churn-model"},
+    {"Name": "VariantName", "Value": "AllTraffic"},
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "max_errors", "max_latency_ms"),
+    [(QA, 5, 1500), (PROD, 0, 500)],
+)
+def test_rollback_alarms_watch_the_endpoints_5xx_errors_and_p99_latency_at_the_manifests_thresholds(
+    synth: Synth, stack: str, max_errors: int, max_latency_ms: int
+) -> None:
+    template = synth.template(stack)
+    resources = template.to_json()["Resources"]
+    errors_id, latency_id = alarm_ids(template)
+    assert resources[errors_id]["Properties"] == {
+        "AlarmName": "modelops-churn-model-5xx-errors",
+        "AlarmDescription": f"churn-model: more than {max_errors} 5XX responses in a minute; rolls a deployment back",
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "Invocation5XXErrors",
+        "Dimensions": DIMENSIONS,
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "Threshold": max_errors,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+    assert resources[latency_id]["Properties"] == {
+        "AlarmName": "modelops-churn-model-model-latency",
+        "AlarmDescription": f"churn-model: p99 model latency above {max_latency_ms} ms in 2 of 3 minutes; "
+        "rolls a deployment back",
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "ModelLatency",
+        "Dimensions": DIMENSIONS,
+        "ExtendedStatistic": "p99",
+        "Period": 60,
+        "EvaluationPeriods": 3,
+        "DatapointsToAlarm": 2,
+        "Threshold": max_latency_ms * 1000,  # ModelLatency is in microseconds
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+
+
+# -- autoscaling -------------------------------------------------------------------------------------------
+
+
+def test_prod_scales_between_two_and_six_instances_on_invocations_per_instance(prod: Template) -> None:
+    endpoint_id, _ = only(prod, "AWS::SageMaker::Endpoint")
+    target_id, target = only(prod, "AWS::ApplicationAutoScaling::ScalableTarget")
+    _, policy = only(prod, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert target["Properties"] == {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/churn-model/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": 2,
+        "MaxCapacity": 6,
+    }
+    assert target["DependsOn"] == [endpoint_id]
+    assert policy["Properties"] == {
+        "PolicyName": "churn-model-invocations-per-instance",
+        "PolicyType": "TargetTrackingScaling",
+        "ScalingTargetId": {"Ref": target_id},
+        "TargetTrackingScalingPolicyConfiguration": {
+            "TargetValue": 200,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+            "ScaleInCooldown": 300,
+            "ScaleOutCooldown": 60,
+        },
+    }
+
+
+def test_qa_has_no_autoscaling(qa: Template) -> None:
+    assert qa.find_resources("AWS::ApplicationAutoScaling::ScalableTarget") == {}
+    assert qa.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy") == {}
+
+
+# -- the execution role ----------------------------------------------------------------------------------
+
+
+def execution_statements(env: str) -> list[dict[str, Any]]:
+    """The statements every execution role has, for churn-model in `env`."""
+    log_group = f"arn:aws:logs:eu-west-1:{ACCOUNTS[env]}:log-group:/aws/sagemaker/Endpoints/churn-model"
+    return [
+        {"Sid": "ReadOwnArtifacts", "Effect": "Allow", "Action": "s3:GetObject", "Resource": ARTIFACTS},
+        {
+            "Sid": "DecryptArtifactsThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
+            "Condition": {
+                "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-artifacts"},
+            },
+        },
+        {
+            "Sid": "PullImagesFromSharedServices",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": "arn:aws:ecr:eu-west-1:111111111111:repository/*",
+        },
+        {
+            "Sid": "AuthenticateToEcr",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group, f"{log_group}:*"],
+        },
+        {
+            "Sid": "PublishInstanceMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
+        },
+    ]
+
+
+def test_execution_role_is_assumable_only_by_sagemaker_acting_for_its_own_account(synth: Synth, env: str) -> None:
+    _, role = role_named(synth.template(STACKS[env]), f"modelops-exec-{env}-churn-model")
+    assert role["Properties"]["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "SageMakerForThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNTS[env]}},
+            }
+        ],
+    }
+
+
+def test_qa_execution_role_reaches_only_its_artifacts_key_via_s3_images_logs_and_metrics(
+    qa: Template,
+) -> None:
+    _, role = role_named(qa, "modelops-exec-qa-churn-model")
+    assert role["Properties"]["Policies"] == [
+        {
+            "PolicyName": "modelops-exec-qa-churn-model",
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": execution_statements("qa")},
+        }
+    ]
+
+
+def test_prod_execution_role_also_writes_its_own_data_capture_with_the_endpoint_key(prod: Template) -> None:
+    key_id, _ = only(prod, "AWS::KMS::Key")
+    bucket_id = capture_bucket_id(prod)
+    _, role = role_named(prod, "modelops-exec-prod-churn-model")
+    capture = [
+        {
+            "Sid": "WriteOwnDataCapture",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": {"Fn::Join": ["", [getatt(bucket_id, "Arn"), "/datacapture/churn-model/*"]]},
+        },
+        {
+            "Sid": "EncryptDataCapture",
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+            "Resource": getatt(key_id, "Arn"),
+        },
+    ]
+    assert role["Properties"]["Policies"] == [
+        {
+            "PolicyName": "modelops-exec-prod-churn-model",
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": execution_statements("prod") + capture},
+        }
+    ]
+
+
+# -- the operator role -------------------------------------------------------------------------------------
+
+
+def test_operator_is_assumable_only_by_the_environments_github_deploy_role(synth: Synth, env: str) -> None:
+    _, role = role_named(synth.template(STACKS[env]), "modelops-operator")
+    assert role["Properties"]["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "GitHubDeployRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::333333333333:role/modelops-github-deploy-{env}"},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            }
+        ],
+    }
+
+
+def test_operator_describes_and_smoke_tests_its_endpoints_records_live_arns_and_reads_metrics(
+    synth: Synth, env: str
+) -> None:
+    account = ACCOUNTS[env]
+    _, role = role_named(synth.template(STACKS[env]), "modelops-operator")
+    assert role["Properties"]["Policies"] == [
+        {
+            "PolicyName": "modelops-operator",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DescribeAndSmokeTestEndpoints",
+                        "Effect": "Allow",
+                        "Action": ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
+                        "Resource": f"arn:aws:sagemaker:eu-west-1:{account}:endpoint/churn-model",
+                    },
+                    {
+                        "Sid": "DescribeEndpointConfigsAndModels",
+                        "Effect": "Allow",
+                        "Action": ["sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
+                        "Resource": [
+                            f"arn:aws:sagemaker:eu-west-1:{account}:endpoint-config/*",
+                            f"arn:aws:sagemaker:eu-west-1:{account}:model/*",
+                        ],
+                    },
+                    {
+                        "Sid": "RecordLiveModelPackage",
+                        "Effect": "Allow",
+                        "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"],
+                        "Resource": f"arn:aws:ssm:eu-west-1:{account}:parameter"
+                        "/modelops/models/churn-model/live-model-package-arn",
+                    },
+                    {
+                        "Sid": "ReadEndpointMetrics",
+                        "Effect": "Allow",
+                        "Action": "cloudwatch:GetMetricData",
+                        "Resource": "*",
+                    },
+                ],
+            },
+        }
+    ]
+
+
+# -- key and capture bucket --------------------------------------------------------------------------------
+
+
+def test_endpoint_key_rotates(synth: Synth, env: str) -> None:
+    _, key = only(synth.template(STACKS[env]), "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+KEY_ADMIN = [
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+]
+
+
+def key_statements(template: Template) -> list[dict[str, Any]]:
+    _, key = only(template, "AWS::KMS::Key")
+    return list(key["Properties"]["KeyPolicy"]["Statement"])
+
+
+def test_qa_endpoint_key_is_administered_by_the_account_and_used_only_by_its_execution_role_through_services(
+    qa: Template,
+) -> None:
+    assert key_statements(qa) == [
+        {
+            "Sid": "AccountAdministersKey",
+            "Action": KEY_ADMIN,
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+            "Resource": "*",
+        },
+        {
+            "Sid": "ExecutionRolesUseKeyThroughSageMakerAndS3",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::444444444444:role/modelops-exec-qa-churn-model"]},
+                "StringEquals": {"kms:ViaService": ["sagemaker.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]},
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+            "Resource": "*",
+        },
+    ]
+
+
+def test_prod_endpoint_key_also_lets_capturing_execution_roles_encrypt_directly(prod: Template) -> None:
+    statements = key_statements(prod)
+    assert [statement["Sid"] for statement in statements] == [
+        "AccountAdministersKey",
+        "ExecutionRolesUseKeyThroughSageMakerAndS3",
+        "ExecutionRolesEncryptDataCapture",
+    ]
+    assert statements[2] == {
+        "Sid": "ExecutionRolesEncryptDataCapture",
+        "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+        "Condition": {
+            "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model"]}
+        },
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+        "Resource": "*",
+    }
+
+
+def capture_bucket_id(template: Template) -> str:
+    found = template.find_resources(
+        "AWS::S3::Bucket",
+        {"Properties": {"BucketEncryption": {"ServerSideEncryptionConfiguration": [{"BucketKeyEnabled": True}]}}},
+    )
+    assert len(found) == 1, f"expected one KMS-encrypted capture bucket, found {sorted(found)}"
+    return next(iter(found))
+
+
+def test_prod_capture_bucket_is_kms_encrypted_versioned_private_tls_only_and_access_logged(
+    prod: Template,
+) -> None:
+    key_id, _ = only(prod, "AWS::KMS::Key")
+    bucket_id = capture_bucket_id(prod)
+    resources = prod.to_json()["Resources"]
+    bucket = resources[bucket_id]
+    logs_id = bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    assert bucket["Properties"] == {
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {
+                    "BucketKeyEnabled": True,
+                    "ServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": getatt(key_id, "Arn"),
+                    },
+                }
+            ]
+        },
+        "LoggingConfiguration": {"DestinationBucketName": {"Ref": logs_id}, "LogFilePrefix": "datacapture/"},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+        "VersioningConfiguration": {"Status": "Enabled"},
+    }
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket_policy(prod, bucket_id) == [deny_insecure_transport(bucket_id)]
+
+
+def test_capture_access_logs_are_delivered_only_for_the_capture_bucket_over_tls(prod: Template) -> None:
+    bucket_id = capture_bucket_id(prod)
+    logs_id = prod.to_json()["Resources"][bucket_id]["Properties"]["LoggingConfiguration"]["DestinationBucketName"][
+        "Ref"
+    ]
+    assert bucket_policy(prod, logs_id) == [
+        deny_insecure_transport(logs_id),
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": {"Fn::Join": ["", [getatt(logs_id, "Arn"), "/datacapture/*"]]},
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": getatt(bucket_id, "Arn")},
+                "StringEquals": {"aws:SourceAccount": "555555555555"},
+            },
+        },
+    ]
+
+
+def test_qa_without_data_capture_has_no_buckets(qa: Template) -> None:
+    assert qa.find_resources("AWS::S3::Bucket") == {}
+
+
+def bucket_policy(template: Template, bucket_id: str) -> list[dict[str, Any]]:
+    found = template.find_resources("AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": bucket_id}}})
+    assert len(found) == 1
+    statements: list[dict[str, Any]] = next(iter(found.values()))["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def deny_insecure_transport(bucket_id: str) -> dict[str, Any]:
+    return {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [getatt(bucket_id, "Arn"), {"Fn::Join": ["", [getatt(bucket_id, "Arn"), "/*"]]}],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+# -- environments with fewer or more models ----------------------------------------------------------------
+
+FRAUD_MANIFEST = (
+    "model: fraud-model\n"
+    "model_package_arn: arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud-model/4\n"
+    "rollout: {strategy: canary}\n"
+)
+
+
+@pytest.fixture(scope="module")
+def variants(
+    config: OrgConfig,
+    sandbox_config_data: Callable[[], dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, dict[str, Any]]:
+    """qa's EndpointsStack alone, with no manifests, as shipped, and with a second model; one small synth."""
+    data = sandbox_config_data()
+    data["models"].append({"name": "fraud-model"})
+    two_models = parse_config(data, "two-models.yaml")
+    root = tmp_path_factory.mktemp("workloads")
+    (root / "qa").mkdir()
+    (root / "qa" / "churn-model.yaml").write_text(manifest_path(WORKLOADS_ROOT, "qa", "churn-model").read_text())
+    (root / "qa" / "fraud-model.yaml").write_text(FRAUD_MANIFEST)
+
+    app = cdk.App()
+    qa_env = cdk.Environment(account=config.environment("qa").account, region=config.region)
+    stacks = {
+        "empty": EndpointsStack(app, "Empty", config=config, env_name="qa", manifests=[], env=qa_env),
+        "shipped": EndpointsStack(
+            app, "Shipped", config=config, env_name="qa", manifests=load_environment(config, "qa"), env=qa_env
+        ),
+        "two-models": EndpointsStack(
+            app,
+            "TwoModels",
+            config=two_models,
+            env_name="qa",
+            manifests=load_environment(two_models, "qa", root),
+            env=qa_env,
+        ),
+    }
+    assembly = app.synth()
+    return {name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in stacks.items()}
+
+
+def test_an_environment_without_manifests_deploys_only_the_operator_role(
+    variants: dict[str, dict[str, Any]],
+) -> None:
+    resources = variants["empty"]["Resources"]
+    assert [body["Type"] for body in resources.values()] == ["AWS::IAM::Role"]
+    (role,) = resources.values()
+    assert role["Properties"]["RoleName"] == "modelops-operator"
+    assert role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "ReadEndpointMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:GetMetricData",
+            "Resource": "*",
+        }
+    ]
+
+
+def test_adding_a_model_leaves_the_other_models_resources_untouched(
+    variants: dict[str, dict[str, Any]],
+) -> None:
+    before, after = variants["shipped"]["Resources"], variants["two-models"]["Resources"]
+    churn = {logical_id: body for logical_id, body in before.items() if logical_id.startswith("Modelschurnmodel")}
+    assert len(churn) == 6  # execution role, model, config, two alarms, endpoint
+    assert {logical_id: after[logical_id] for logical_id in churn} == churn
+    assert len([logical_id for logical_id in after if logical_id.startswith("Modelsfraudmodel")]) == 6
+
+
+def test_manifests_of_another_environment_are_refused(config: OrgConfig) -> None:
+    prod = load_environment(config, "prod")
+    expected = rf"^manifests of another environment passed to qa: \['{WORKLOADS_ROOT}/prod/churn-model\.yaml'\]$"
+    with pytest.raises(ValueError, match=expected):
+        EndpointsStack(cdk.App(), "Endpoints", config=config, env_name="qa", manifests=prod)

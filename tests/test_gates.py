@@ -1,0 +1,213 @@
+"""The promotion gates of DESIGN.md, as rules over what the registry and the live records report."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from deployment.promotion import gates
+from deployment.promotion.gates import GateFailure
+from deployment.promotion.registry import Lineage, PackageInfo
+
+ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
+
+
+def package(
+    version: int = 3,
+    *,
+    status: str = "Approved",
+    metrics: dict[str, float] | None = None,
+    card: str | None = "PendingReview",
+    description: str = "",
+) -> PackageInfo:
+    return PackageInfo(
+        arn=ARN.format(version),
+        group="churn-model",
+        version=version,
+        status=status,
+        created=None,
+        description="",
+        approval_description=description,
+        metrics={"auc": 0.9, "false_positive_rate": 0.05} if metrics is None else metrics,
+        approvals={},
+        lineage=Lineage(None, None, None, None, None),
+        model_card_status=card,
+    )
+
+
+# -- the ARN: well formed, shared-services account and region, the model's group ----------------------
+
+
+def test_a_well_formed_arn_of_the_models_group_in_shared_services_passes(config: OrgConfig) -> None:
+    assert gates.arn_failures(config, "churn-model", ARN.format(3)) == []
+
+
+def test_a_malformed_arn_is_refused_with_the_expected_shape(config: OrgConfig) -> None:
+    assert gates.arn_failures(config, "churn-model", "arn:aws:sagemaker:eu-west-1:111111111111:churn-model/3") == [
+        GateFailure(
+            "arn-format",
+            "malformed ModelPackage ARN 'arn:aws:sagemaker:eu-west-1:111111111111:churn-model/3'; expected "
+            "arn:aws:sagemaker:<region>:<12-digit account>:model-package/<group>/<version>",
+        )
+    ]
+
+
+def test_an_arn_of_another_account_names_the_shared_services_account(config: OrgConfig) -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:444444444444:model-package/churn-model/3"
+    assert gates.arn_failures(config, "churn-model", arn) == [
+        GateFailure(
+            "registry-account",
+            f"{arn} is in account 444444444444; expected the shared-services account 111111111111",
+        )
+    ]
+
+
+def test_an_arn_of_another_region_names_the_configured_region(config: OrgConfig) -> None:
+    arn = "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-model/3"
+    assert gates.arn_failures(config, "churn-model", arn) == [
+        GateFailure("registry-account", f"{arn} is in region us-east-1; expected eu-west-1")
+    ]
+
+
+def test_an_arn_of_another_models_group_is_refused(config: OrgConfig) -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud-model/3"
+    assert gates.arn_failures(config, "churn-model", arn) == [
+        GateFailure("model-group", f"{arn} is in group 'fraud-model'; expected the group of model 'churn-model'")
+    ]
+
+
+def test_require_arn_turns_the_first_shape_failure_into_input_error_naming_the_option(
+    config: OrgConfig,
+) -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:444444444444:model-package/churn-model/3"
+    with pytest.raises(InputError) as raised:
+        gates.require_arn(config, "churn-model", arn)
+    assert str(raised.value) == (
+        f"--arn: {arn} is in account 444444444444; expected the shared-services account 111111111111"
+    )
+
+
+# -- the version exists and is Approved -----------------------------------------------------------------
+
+
+def test_a_missing_version_fails_the_version_exists_rule() -> None:
+    assert gates.registry_failures(ARN.format(9), None) == [
+        GateFailure("version-exists", f"{ARN.format(9)} does not exist in the registry")
+    ]
+
+
+def test_a_pending_version_is_refused_pointing_at_modelops_approve() -> None:
+    assert gates.registry_failures(ARN.format(3), package(status="PendingManualApproval")) == [
+        GateFailure(
+            "approved",
+            "churn-model v3 is PendingManualApproval; only Approved versions can be promoted "
+            "(an approver decides with `modelops approve`)",
+        )
+    ]
+
+
+def test_a_rejected_version_is_refused_quoting_the_decision() -> None:
+    rejected = package(status="Rejected", description="qa.approver@example.com: leaks the label")
+    assert gates.registry_failures(ARN.format(3), rejected) == [
+        GateFailure(
+            "approved",
+            "churn-model v3 is Rejected (qa.approver@example.com: leaks the label); "
+            "only Approved versions can be promoted",
+        )
+    ]
+
+
+def test_an_approved_version_passes() -> None:
+    assert gates.registry_failures(ARN.format(3), package()) == []
+
+
+# -- no skipping: live in the previous environment ---------------------------------------------------
+
+
+def test_the_first_environment_has_no_chain_order_gate(config: OrgConfig) -> None:
+    assert gates.chain_failures(config, "qa", ARN.format(3), previous_live=None) == []
+
+
+def test_a_version_live_in_the_previous_environment_passes(config: OrgConfig) -> None:
+    assert gates.chain_failures(config, "prod", ARN.format(3), previous_live=ARN.format(3)) == []
+
+
+def test_skipping_an_environment_is_refused_naming_what_is_live_there(config: OrgConfig) -> None:
+    assert gates.chain_failures(config, "prod", ARN.format(3), previous_live=ARN.format(2)) == [
+        GateFailure(
+            "chain-order",
+            "v3 is not live in qa, the environment before prod (live there: v2); promote and deploy it to qa first",
+        )
+    ]
+
+
+def test_nothing_live_in_the_previous_environment_says_so(config: OrgConfig) -> None:
+    assert gates.chain_failures(config, "prod", ARN.format(3), previous_live=None)[0].message.startswith(
+        "v3 is not live in qa, the environment before prod (live there: nothing);"
+    )
+
+
+def test_a_version_already_live_here_passes_even_after_the_previous_environment_moved_on(
+    config: OrgConfig,
+) -> None:
+    assert (
+        gates.chain_failures(config, "prod", ARN.format(1), previous_live=ARN.format(3), live_here=ARN.format(1)) == []
+    )
+
+
+def test_a_rollback_to_a_version_live_here_before_passes(config: OrgConfig) -> None:
+    assert (
+        gates.chain_failures(
+            config,
+            "prod",
+            ARN.format(1),
+            previous_live=ARN.format(3),
+            live_here=ARN.format(3),
+            was_live_here=[ARN.format(1), ARN.format(3)],
+        )
+        == []
+    )
+
+
+# -- the environment's thresholds and model card ---------------------------------------------------
+
+
+def test_metrics_within_the_thresholds_with_a_card_pass(config: OrgConfig) -> None:
+    assert gates.threshold_failures(config, "churn-model", "prod", package()) == []
+
+
+def test_a_metric_below_the_minimum_is_refused(config: OrgConfig) -> None:
+    low = package(metrics={"auc": 0.82, "false_positive_rate": 0.05})
+    assert gates.threshold_failures(config, "churn-model", "prod", low) == [
+        GateFailure("metric-threshold", "churn-model v3: auc 0.82 is below prod's minimum 0.85")
+    ]
+
+
+def test_a_metric_above_the_maximum_is_refused(config: OrgConfig) -> None:
+    high = package(metrics={"auc": 0.9, "false_positive_rate": 0.15})
+    assert gates.threshold_failures(config, "churn-model", "prod", high) == [
+        GateFailure("metric-threshold", "churn-model v3: false_positive_rate 0.15 is above prod's maximum 0.1")
+    ]
+
+
+def test_a_missing_metric_is_refused_naming_the_bound(config: OrgConfig) -> None:
+    assert gates.threshold_failures(config, "churn-model", "qa", package(metrics={"auc": 0.9})) == [
+        GateFailure("metric-threshold", "churn-model v3 has no metric 'false_positive_rate'; qa requires max 0.2")
+    ]
+
+
+def test_prod_requires_a_model_card_and_qa_does_not(config: OrgConfig) -> None:
+    without = package(card=None)
+    assert gates.threshold_failures(config, "churn-model", "qa", without) == []
+    assert gates.threshold_failures(config, "churn-model", "prod", without) == [
+        GateFailure("model-card", "churn-model v3 has no model card; prod requires one")
+    ]
+
+
+def test_version_labels_name_versions_and_nothing() -> None:
+    assert [gates.version_label(ARN.format(7)), gates.version_label(None), gates.version_label("x")] == [
+        "v7",
+        "nothing",
+        "x",
+    ]

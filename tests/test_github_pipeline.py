@@ -1,0 +1,255 @@
+"""The GitHub Actions engine: the committed workflow is what synth generates, the OIDC roles trust exactly
+one repository environment each and reach only their target's roles (the promotion role only the
+promoter), and the workflow refuses to be generated from unpinned or unknown actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deployment.github_pipeline import WORKFLOW_NAME, _write_protected
+from deployment.workflow_patches import (
+    Patch,
+    WorkflowGenerationError,
+    annotate_pins,
+    diff_patches,
+    pinned,
+)
+from tests.conftest import REPO_ROOT, Synth
+
+ROLES_STACK = "ModelOps-DeploymentRoles"
+SHARED_STACK = "ModelOps-SharedServices/SharedServices"
+PROMOTER = "arn:aws:iam::111111111111:role/modelops-promoter"
+CHECKOUT_SHA = "df4cb1c069e1874edd31b4311f1884172cec0e10"
+
+
+def test_committed_deploy_workflow_is_exactly_what_synth_generates(synth: Synth) -> None:
+    committed = REPO_ROOT / ".github" / "workflows" / "deploy.yml"
+    assert committed.exists(), f"{committed} is missing: run `make synth` and commit it"
+    assert committed.read_bytes() == synth.workflow_path.read_bytes(), (
+        f"{committed} is stale: run `make synth` and commit the result"
+    )
+
+
+def test_synth_writes_no_raw_workflow_outside_cdk_out(synth: Synth) -> None:
+    assert sorted(p.name for p in (synth.workdir / ".github" / "workflows").iterdir()) == ["deploy.yml"]
+
+
+def _roles(synth: Synth) -> dict[str, dict[str, object]]:
+    resources = synth.template_json(ROLES_STACK)["Resources"]
+    assert isinstance(resources, dict)
+    return {
+        props["RoleName"]: props
+        for props in (r["Properties"] for r in resources.values() if r["Type"] == "AWS::IAM::Role")
+    }
+
+
+def test_deployment_account_has_the_github_oidc_provider_without_a_lambda(synth: Synth) -> None:
+    resources = synth.template_json(ROLES_STACK)["Resources"]
+    assert isinstance(resources, dict)
+    assert sorted({r["Type"] for r in resources.values()}) == ["AWS::IAM::OIDCProvider", "AWS::IAM::Role"]
+    providers = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::IAM::OIDCProvider"]
+    assert providers == [{"ClientIdList": ["sts.amazonaws.com"], "Url": "https://token.actions.githubusercontent.com"}]
+    assert synth.stacks[ROLES_STACK].account == "333333333333"
+
+
+def test_one_deploy_role_per_target_and_one_promotion_role(synth: Synth) -> None:
+    assert sorted(_roles(synth)) == [
+        "modelops-github-deploy-prod",
+        "modelops-github-deploy-qa",
+        "modelops-github-deploy-shared-services",
+        "modelops-github-promote",
+    ]
+
+
+@pytest.mark.parametrize("target", ["shared-services", "qa", "prod"])
+def test_deploy_role_trusts_only_this_repository_in_the_targets_environment(synth: Synth, target: str) -> None:
+    role = _roles(synth)[f"modelops-github-deploy-{target}"]
+    assert role["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": {"Fn::GetAtt": ["GitHubProvider", "Arn"]}},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                        "token.actions.githubusercontent.com:sub": (f"repo:example-org/modelops:environment:{target}"),
+                    }
+                },
+            }
+        ],
+    }
+    assert role["MaxSessionDuration"] == 3600
+
+
+@pytest.mark.parametrize(
+    ("target", "account", "operator"),
+    [
+        ("shared-services", "111111111111", []),
+        ("qa", "444444444444", ["operator"]),
+        ("prod", "555555555555", ["operator"]),
+    ],
+)
+def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_and_the_promoter(
+    synth: Synth, target: str, account: str, operator: list[str]
+) -> None:
+    role = _roles(synth)[f"modelops-github-deploy-{target}"]
+    cdk = [
+        f"arn:aws:iam::{account}:role/cdk-hnb659fds-{kind}-role-{account}-eu-west-1"
+        for kind in ("deploy", "file-publishing", "image-publishing", "lookup")
+    ]
+    assert role["Policies"] == [
+        {
+            "PolicyName": "AssumeTargetRoles",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AssumeTargetRoles",
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Resource": [
+                            *cdk,
+                            *[f"arn:aws:iam::{account}:role/modelops-{name}" for name in operator],
+                            PROMOTER,
+                        ],
+                    }
+                ],
+            },
+        }
+    ]
+
+
+def test_promotion_role_trusts_only_this_repository_in_the_promotion_environment(synth: Synth) -> None:
+    role = _roles(synth)["modelops-github-promote"]
+    assert role["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": {"Fn::GetAtt": ["GitHubProvider", "Arn"]}},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                        "token.actions.githubusercontent.com:sub": "repo:example-org/modelops:environment:promotion",
+                    }
+                },
+            }
+        ],
+    }
+    assert role["MaxSessionDuration"] == 3600
+
+
+def test_promotion_role_may_assume_only_the_promoter(synth: Synth) -> None:
+    role = _roles(synth)["modelops-github-promote"]
+    assert role["Policies"] == [
+        {
+            "PolicyName": "AssumePromoter",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "AssumePromoter", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": PROMOTER}
+                ],
+            },
+        }
+    ]
+
+
+def test_the_promoter_trusts_the_promotion_role_this_stack_creates(synth: Synth) -> None:
+    """The shared-services trust names the role by ARN, so it must be exactly the role deployed here."""
+    assert "modelops-github-promote" in _roles(synth)
+    resources = synth.template_json(SHARED_STACK)["Resources"]
+    assert isinstance(resources, dict)
+    statements = [
+        statement
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Role" and r["Properties"]["RoleName"] == "modelops-promoter"
+        for statement in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        if statement.get("Sid") == "GitHubPromotionWorkflow"
+    ]
+    account = synth.stacks[ROLES_STACK].account
+    assert [s["Principal"] for s in statements] == [{"AWS": f"arn:aws:iam::{account}:role/modelops-github-promote"}]
+
+
+def test_inside_the_deploy_workflow_a_stale_committed_file_fails_the_synth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    committed = tmp_path / "deploy.yml"
+    committed.write_text("name: deploy\n")
+    monkeypatch.setenv("GITHUB_WORKFLOW", WORKFLOW_NAME)
+    with pytest.raises(WorkflowGenerationError) as error:
+        _write_protected(committed, "name: deploy\non: {}\n")
+    assert str(error.value) == (
+        f"{committed}: the committed workflow differs from the generated one; run `make synth` and commit it"
+    )
+    assert committed.read_text() == "name: deploy\n"
+
+
+def test_inside_the_deploy_workflow_an_up_to_date_file_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    committed = tmp_path / "deploy.yml"
+    committed.write_text("name: deploy\n")
+    monkeypatch.setenv("GITHUB_WORKFLOW", WORKFLOW_NAME)
+    _write_protected(committed, "name: deploy\n")
+    assert committed.read_text() == "name: deploy\n"
+
+
+def test_outside_github_the_workflow_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_WORKFLOW", raising=False)
+    target = tmp_path / ".github" / "workflows" / "deploy.yml"
+    _write_protected(target, "name: deploy\n")
+    assert target.read_text() == "name: deploy\n"
+
+
+def test_an_action_without_a_pin_is_refused() -> None:
+    with pytest.raises(WorkflowGenerationError) as error:
+        pinned("docker/login-action@v4")
+    assert str(error.value) == (
+        "uses: docker/login-action@v4: action 'docker/login-action' has no pinned commit; "
+        "add it to PINNED_ACTIONS in deployment/workflow_patches.py"
+    )
+
+
+def test_a_library_upgrade_to_another_major_is_refused_until_the_pin_follows() -> None:
+    with pytest.raises(WorkflowGenerationError) as error:
+        pinned("actions/checkout@v7")
+    assert str(error.value) == (
+        "uses: actions/checkout@v7: the pinned commit is v6.0.3, expected the workflow to ask for v6; "
+        "pin a v7 release in deployment/workflow_patches.py"
+    )
+
+
+def test_pinned_actions_carry_their_release_in_a_comment() -> None:
+    text = f"    steps:\n      - uses: actions/checkout@{CHECKOUT_SHA}\n        with: {{}}"
+    assert annotate_pins(text) == (
+        f"    steps:\n      - uses: actions/checkout@{CHECKOUT_SHA} # v6.0.3\n        with: {{}}"
+    )
+
+
+def test_a_sha_that_is_not_the_pinned_one_is_refused() -> None:
+    with pytest.raises(WorkflowGenerationError) as error:
+        annotate_pins("      - uses: actions/checkout@" + "0" * 40)
+    assert str(error.value) == (f"- uses: actions/checkout@{'0' * 40}: not the pinned commit {CHECKOUT_SHA} (v6.0.3)")
+
+
+def test_a_new_top_level_key_is_patched_in_before_the_jobs() -> None:
+    before = {"name": "deploy", "jobs": {"a": {"x": 1}, "b": {"x": 2}}}
+    after = {"name": "deploy", "permissions": {}, "jobs": {"a": {"x": 1}}}
+    assert diff_patches(before, after) == [
+        Patch("add", "/permissions", {}),
+        Patch("remove", "/jobs"),
+        Patch("add", "/jobs", {"a": {"x": 1}}),
+    ]
+
+
+def test_changed_and_dropped_jobs_are_patched_one_job_at_a_time() -> None:
+    before = {"name": "deploy", "jobs": {"a/b": {"x": 1}, "c": {"x": 2}, "d": {"x": 3}}}
+    after = {"name": "deploy", "jobs": {"a/b": {"x": 9}, "d": {"x": 3}, "e": {}}}
+    assert diff_patches(before, after) == [
+        Patch("replace", "/jobs/a~1b", {"x": 9}),
+        Patch("remove", "/jobs/c"),
+        Patch("add", "/jobs/e", {}),
+    ]

@@ -1,0 +1,142 @@
+"""The least-privilege proof: the synthesized policies allow exactly what policies/access.yaml lists.
+
+Every principal x every action of s3, kms, sagemaker, sts, iam, events, ssm, sns, lambda, apigateway,
+cloudformation (and ecr, logs, cloudwatch) x every resource x every context variant; see
+policies/proof.py for the universe and the three views.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accounts.config import OrgConfig
+from policies.access_matrix import ACCESS_MD, MatrixError, entries, expand, load_matrix, render_markdown
+from policies.iam.cloudformation import StackResolver, TemplateError, load_deployment
+from policies.proof import SERVICES, Grant, ProofResult, Universe, build_universe, run_proof
+from policies.render import StackTemplate
+from tests.conftest import Synth
+
+NOBODY = ("outsider", "org-member", "anonymous")
+
+
+@pytest.fixture(scope="module")
+def universe(config: OrgConfig, synth: Synth) -> Universe:
+    return build_universe(config, load_deployment(synth.outdir))
+
+
+@pytest.fixture(scope="module")
+def proof(universe: Universe) -> ProofResult:
+    return run_proof(universe)
+
+
+@pytest.fixture(scope="module")
+def matrix() -> dict[Grant, str]:
+    return expand(load_matrix())
+
+
+def _describe(grant: Grant) -> str:
+    return (
+        f"principal={grant.principal} view={grant.view} action={grant.action} "
+        f"resource={grant.resource} context={grant.when}"
+    )
+
+
+def test_deployed_policies_allow_exactly_the_signed_off_matrix(proof: ProofResult, matrix: dict[Grant, str]) -> None:
+    unexpected = [
+        f"ALLOWED, NOT IN access.yaml: {_describe(g)} by {'; '.join(proof.grants[g])}"
+        for g in sorted(set(proof.grants) - set(matrix), key=_describe)
+    ]
+    missing = [
+        f"IN access.yaml, NOT ALLOWED: {_describe(g)}" for g in sorted(set(matrix) - set(proof.grants), key=_describe)
+    ]
+    assert unexpected + missing == [], "\n".join(
+        [*unexpected, *missing, "(regenerate with `python -m policies.access_matrix draft cdk.out` and review)"]
+    )
+
+
+def test_outsider_org_member_and_anonymous_get_nothing(proof: ProofResult) -> None:
+    data = load_matrix()
+    listed = {who: [e for view in ("allowed",) for e in entries(data).get((who, view), [])] for who in NOBODY}
+    computed = {who: [_describe(g) for g in proof.grants if g.principal == who] for who in NOBODY}
+    assert (listed, computed) == ({who: [] for who in NOBODY}, {who: [] for who in NOBODY})
+
+
+def test_the_matrix_names_every_principal_of_the_sweep_and_no_other(universe: Universe) -> None:
+    assert list(load_matrix()["principals"]) == [p.id for p in universe.principals]
+
+
+def test_the_sweep_covers_every_action_of_the_services_and_200000_decisions(
+    universe: Universe, proof: ProofResult
+) -> None:
+    services = {action.split(":", 1)[0] for action in universe.actions}
+    assert (services >= set(SERVICES), len(universe.actions) > 1500, proof.decisions >= 200_000) == (True, True, True)
+
+
+def test_every_deployed_role_is_a_principal_with_its_policies(universe: Universe) -> None:
+    deployed = {p.principal.name for p in universe.principals if p.modelled == "deployed"}
+    assert deployed == set(universe.deployment.roles)
+
+
+def test_access_md_is_generated_from_access_yaml() -> None:
+    assert ACCESS_MD.read_text() == render_markdown(load_matrix()), "run `make policies` to regenerate ACCESS.md"
+
+
+def test_a_malformed_matrix_entry_names_principal_view_and_index(tmp_path: Path) -> None:
+    path = tmp_path / "access.yaml"
+    path.write_text("principals:\n  someone:\n    allowed:\n    - actions: [s3:GetObject]\n      reason: why\n")
+    with pytest.raises(MatrixError) as raised:
+        expand(load_matrix(path))
+    assert str(raised.value) == "access.yaml: principals.someone.allowed[0]: actions, resources and reason are required"
+
+
+def _resolver(resources: dict[str, object]) -> StackResolver:
+    template = {"Resources": resources}
+    return StackResolver(StackTemplate("App/Stack", "Stack", "111111111111", "eu-west-1", Path("t.json"), template))
+
+
+def test_intrinsics_resolve_to_the_arns_of_known_resources() -> None:
+    resolver = _resolver(
+        {
+            "ArtifactsKeyA4B22E2B": {"Type": "AWS::KMS::Key", "Properties": {}},
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "my-bucket"}},
+        }
+    )
+    resolved = resolver.resolve(
+        [
+            {"Fn::GetAtt": ["ArtifactsKeyA4B22E2B", "Arn"]},
+            {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]},
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/x-${AWS::Region}"},
+        ],
+        "where",
+    )
+    assert resolved == [
+        "arn:aws:kms:eu-west-1:111111111111:key/artifacts-key",
+        "arn:aws:s3:::my-bucket/*",
+        "arn:aws:iam::111111111111:role/x-eu-west-1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            {"Fn::ImportValue": "SharedKeyArn"},
+            "App/Stack/Policy.PolicyDocument: intrinsic Fn::ImportValue cannot be resolved to a literal",
+        ),
+        (
+            {"Ref": "Missing"},
+            "App/Stack/Policy.PolicyDocument: reference to 'Missing', which is not a resource of the stack",
+        ),
+        (
+            {"Fn::GetAtt": ["Queue", "QueueUrl"]},
+            "App/Stack/Policy.PolicyDocument: Fn::GetAtt Queue.QueueUrl (AWS::SQS::Queue) cannot be resolved",
+        ),
+    ],
+)
+def test_an_unresolvable_intrinsic_is_an_error_not_a_guess(value: object, message: str) -> None:
+    resolver = _resolver({"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}})
+    with pytest.raises(TemplateError) as raised:
+        resolver.resolve(value, "App/Stack/Policy.PolicyDocument")
+    assert str(raised.value) == message

@@ -1,0 +1,155 @@
+"""Manifests `workloads/<env>/<model>.yaml`: each bad one gets a single line naming file, field and rule.
+
+The sandbox organisation's registry lives in shared services 111111111111, eu-west-1, and knows one model,
+churn-model; each test writes its manifest under tmp_path/qa/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from workloads.manifest import (
+    Alarms,
+    EnvironmentManifest,
+    Manifest,
+    Rollout,
+    load_all,
+    load_manifest,
+)
+
+ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/3"
+
+
+def write(tmp_path: Path, text: str, *, env: str = "qa", name: str = "churn-model") -> Path:
+    folder = tmp_path / env
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def error_of(path: Path, config: OrgConfig) -> str:
+    with pytest.raises(InputError) as caught:
+        load_manifest(path, config)
+    return str(caught.value)
+
+
+def test_a_minimal_manifest_loads_with_safe_defaults(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\n")
+    manifest = load_manifest(path, config)
+    assert manifest == Manifest(
+        model="churn-model",
+        model_package_arn=ARN,
+        instance_type="ml.m5.large",
+        instance_count=1,
+        rollout=Rollout(strategy="canary", step_percent=10, wait_minutes=5, termination_wait_minutes=10),
+        alarms=Alarms(max_5xx_errors=0, max_model_latency_ms=1000),
+        data_capture=None,
+        autoscaling=None,
+    )
+    assert manifest.version == 3
+
+
+def test_the_shipped_manifests_load_for_every_environment(config: OrgConfig) -> None:
+    loaded = load_all(config)
+    assert list(loaded) == ["qa", "prod"]
+    for env, manifests in loaded.items():
+        assert [(item.env, item.path.name, item.manifest.model) for item in manifests] == [
+            (env, "churn-model.yaml", "churn-model")
+        ]
+        assert all(isinstance(item, EnvironmentManifest) for item in manifests)
+
+
+def test_an_unknown_field_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\ninstance_typ: ml.m5.large\n")
+    assert error_of(path, config) == (
+        f"{path}: instance_typ: unknown key (check the spelling; unknown keys are rejected)"
+    )
+
+
+def test_an_unknown_nested_field_is_rejected_with_its_path(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\nrollout:\n  strategy: linear\n  step: 20\n")
+    assert error_of(path, config) == (
+        f"{path}: rollout.step: unknown key (check the spelling; unknown keys are rejected)"
+    )
+
+
+def test_a_malformed_arn_is_rejected_with_the_expected_shape(tmp_path: Path, config: OrgConfig) -> None:
+    group_arn = "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model"
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {group_arn}\n")
+    assert error_of(path, config) == (
+        f"{path}: model_package_arn: malformed ModelPackage ARN '{group_arn}'; expected "
+        "arn:aws:sagemaker:<region>:<12-digit account>:model-package/<group>/<version>"
+    )
+
+
+def test_an_arn_of_another_account_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:999999999999:model-package/churn-model/3"
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {arn}\n")
+    assert error_of(path, config) == (
+        f"{path}: model_package_arn: {arn} is in account 999999999999; "
+        "expected the shared-services account 111111111111"
+    )
+
+
+def test_an_arn_of_another_region_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    arn = "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn-model/3"
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {arn}\n")
+    assert error_of(path, config) == f"{path}: model_package_arn: {arn} is in region us-east-1; expected eu-west-1"
+
+
+def test_an_arn_in_a_group_other_than_the_model_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud-model/3"
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {arn}\n")
+    assert error_of(path, config) == (
+        f"{path}: model_package_arn: {arn} is in group 'fraud-model'; expected the manifest's model 'churn-model'"
+    )
+
+
+def test_an_instance_count_below_one_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\ninstance_count: 0\n")
+    assert error_of(path, config) == f"{path}: instance_count: Input should be greater than or equal to 1"
+
+
+def test_an_unknown_rollout_strategy_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\nrollout:\n  strategy: all-at-once\n")
+    assert error_of(path, config) == f"{path}: rollout.strategy: Input should be 'canary' or 'linear'"
+
+
+def test_a_linear_step_below_sagemakers_ten_percent_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(
+        tmp_path,
+        f"model: churn-model\nmodel_package_arn: {ARN}\nrollout:\n  strategy: linear\n  step_percent: 5\n",
+    )
+    assert error_of(path, config) == (
+        f"{path}: rollout: step_percent must be 10 to 50 for a linear rollout (SageMaker's LinearStepSize limit); got 5"
+    )
+
+
+def test_a_model_that_does_not_match_the_file_name_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\n", name="churn")
+    assert error_of(path, config) == f"{path}: model: 'churn-model' does not match the file name 'churn'"
+
+
+def test_a_model_missing_from_accounts_yaml_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud-model/1"
+    path = write(tmp_path, f"model: fraud-model\nmodel_package_arn: {arn}\n", name="fraud-model")
+    assert error_of(path, config) == f"{path}: model: unknown model 'fraud-model'; expected one of ['churn-model']"
+
+
+def test_a_manifest_outside_every_environment_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\n", env="staging")
+    assert error_of(path, config) == (
+        f"{path}: 'staging' is not an environment of accounts.yaml; expected one of ['qa', 'prod']"
+    )
+
+
+def test_malformed_yaml_is_rejected_with_its_line(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(tmp_path, "model: churn-model\nmodel_package_arn: [unclosed\n")
+    assert error_of(path, config) == (
+        f"{path}: malformed YAML (line 3, column 1): expected ',' or ']', but got '<stream end>'"
+    )

@@ -1,0 +1,953 @@
+"""The shared-services stack: artifact key and bucket, registry groups, the approver/promoter roles, and
+what the approval workflow adds to them (its own key, its function roles, its statements in the approver
+and promoter roles). The workflow's own resources are specified in tests/test_approval_workflow_stack.py;
+the invariants at the end read every policy of the whole stack, the workflow's included.
+
+Expected policies are written out in full for the sandbox organisation (shared 111111111111, data science
+222222222222, deployment 333333333333, qa 444444444444, prod 555555555555, eu-west-1, churn-model).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from accounts.config import OrgConfig
+from shared_services.principals import unique_sids
+from shared_services.stack import SharedServicesStack
+from tests.conftest import Synth, config_with
+from workloads.manifest import load_environment
+
+SHARED = "ModelOps-SharedServices/SharedServices"
+DATA_SCIENCE = "ModelOps-DataScience"
+
+BUCKET = "modelops-artifacts-111111111111-eu-west-1"
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
+DS_ROLE = "arn:aws:iam::222222222222:role/modelops-data-science"
+QA_EXEC = "arn:aws:iam::444444444444:role/modelops-exec-qa-churn-model"
+PROD_EXEC = "arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model"
+GROUP_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model"
+PACKAGES_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/*"
+HISTORY_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/history"
+S3_VIA = "s3.eu-west-1.amazonaws.com"
+READ_REGISTRY = [
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+]
+HISTORY_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"]
+ASSUME = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+SHARED_ROOT = "arn:aws:iam::111111111111:root"
+REVIEW_ROLE = "arn:aws:iam::111111111111:role/modelops-approval-review"
+GITHUB_PROMOTE_ROLE = "arn:aws:iam::333333333333:role/modelops-github-promote"
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+]
+ACCOUNT = re.compile(r"\d{12}")
+WILDCARD_ACTION = re.compile(r"\*|[a-z0-9-]+:\*")  # `*` or a whole service such as `kms:*`
+
+
+@pytest.fixture(scope="module")
+def template(synth: Synth) -> Template:
+    return synth.template(SHARED)
+
+
+@pytest.fixture(scope="module")
+def resources(template: Template) -> dict[str, Any]:
+    res: dict[str, Any] = template.to_json()["Resources"]
+    return res
+
+
+def only(template: Template, resource_type: str) -> tuple[str, Mapping[str, Any]]:
+    """The logical id and body of the one resource of `resource_type`."""
+    found = template.find_resources(resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def key_under(template: Template, prefix: str) -> tuple[str, Mapping[str, Any]]:
+    """The logical id and body of the one KMS key of the construct `prefix` (`Artifacts`, `ApprovalWorkflow`)."""
+    found = {
+        logical_id: key
+        for logical_id, key in template.find_resources("AWS::KMS::Key").items()
+        if logical_id.startswith(f"{prefix}Key")
+    }
+    assert len(found) == 1, f"expected one key under {prefix}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def artifact_key(template: Template) -> tuple[str, Mapping[str, Any]]:
+    """The artifact key (the approval workflow has a key of its own)."""
+    return key_under(template, "Artifacts")
+
+
+def bucket_named(template: Template, name: str) -> tuple[str, Mapping[str, Any]]:
+    found = template.find_resources("AWS::S3::Bucket", {"Properties": {"BucketName": name}})
+    assert len(found) == 1, f"expected one bucket named {name}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def policy_of_bucket(template: Template, logical_id: str) -> list[dict[str, Any]]:
+    found = template.find_resources("AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": logical_id}}})
+    assert len(found) == 1
+    statements: list[dict[str, Any]] = next(iter(found.values()))["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def role_named(template: Template, name: str) -> dict[str, Any]:
+    found = template.find_resources("AWS::IAM::Role", {"Properties": {"RoleName": name}})
+    assert len(found) == 1, f"expected one role named {name}, found {sorted(found)}"
+    properties: dict[str, Any] = next(iter(found.values()))["Properties"]
+    return properties
+
+
+def tls_only(logical_id: str) -> dict[str, Any]:
+    """The statement CDK's enforce_ssl writes."""
+    arn = {"Fn::GetAtt": [logical_id, "Arn"]}
+    return {
+        "Action": "s3:*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Resource": [arn, {"Fn::Join": ["", [arn, "/*"]]}],
+    }
+
+
+# -- KMS key ----------------------------------------------------------------------------------------
+
+
+def test_key_rotates_has_the_artifact_alias_and_is_retained(template: Template) -> None:
+    key_id, key = artifact_key(template)
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    assert key["UpdateReplacePolicy"] == "Retain"
+    template.has_resource_properties(
+        "AWS::KMS::Alias",
+        {"AliasName": "alias/modelops-artifacts", "TargetKeyId": {"Fn::GetAtt": [key_id, "Arn"]}},
+    )
+
+
+def test_key_policy_lets_shared_services_administer_and_others_use_the_key_only_through_s3(
+    template: Template,
+) -> None:
+    _, key = artifact_key(template)
+    assert key["Properties"]["KeyPolicy"]["Statement"] == [
+        {
+            "Sid": "SharedServicesAdministersKey",
+            "Action": KEY_ADMIN_ACTIONS,
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+            "Resource": "*",
+        },
+        {
+            "Sid": "DataScienceUsesKeyThroughS3",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
+            "Condition": {"StringEquals": {"kms:CallerAccount": "222222222222", "kms:ViaService": S3_VIA}},
+            "Effect": "Allow",
+            "Principal": {"AWS": DS_ROLE},
+            "Resource": "*",
+        },
+        {
+            "Sid": "EndpointsDecryptThroughS3Qa",
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": [QA_EXEC]},
+                "StringEquals": {"kms:ViaService": S3_VIA},
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+            "Resource": "*",
+        },
+        {
+            "Sid": "EndpointsDecryptThroughS3Prod",
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": [PROD_EXEC]},
+                "StringEquals": {"kms:ViaService": S3_VIA},
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+            "Resource": "*",
+        },
+    ]
+
+
+def test_the_stack_has_exactly_the_artifact_key_and_the_approval_workflow_key(template: Template) -> None:
+    aliases = {
+        alias["Properties"]["AliasName"]: alias["Properties"]["TargetKeyId"]
+        for alias in template.find_resources("AWS::KMS::Alias").values()
+    }
+    assert aliases == {
+        "alias/modelops-artifacts": {"Fn::GetAtt": [artifact_key(template)[0], "Arn"]},
+        "alias/modelops-approval": {"Fn::GetAtt": [key_under(template, "ApprovalWorkflow")[0], "Arn"]},
+    }
+    assert len(template.find_resources("AWS::KMS::Key")) == 2
+
+
+def test_approval_key_is_administered_by_shared_services_and_used_only_through_its_services(
+    template: Template,
+) -> None:
+    """No `kms:*` for the account: only the function roles use it directly, through DynamoDB and SNS."""
+    _, key = key_under(template, "ApprovalWorkflow")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    secrets_manager = {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
+    cdk_root = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::111111111111:root"]]}
+    assert key["Properties"]["KeyPolicy"]["Statement"] == [
+        {
+            "Sid": "SharedServicesAdministersKey",
+            "Action": KEY_ADMIN_ACTIONS,
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+            "Resource": "*",
+        },
+        {
+            "Sid": "FunctionsUseKeyThroughServices",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
+            "Condition": {
+                "ArnEquals": {
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::111111111111:role/modelops-approval-notify",
+                        REVIEW_ROLE,
+                        "arn:aws:iam::111111111111:role/modelops-approval-dispatch",
+                    ]
+                },
+                "StringEquals": {"kms:ViaService": ["dynamodb.eu-west-1.amazonaws.com", "sns.eu-west-1.amazonaws.com"]},
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsEncryptsWorkflowLogs",
+            "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:Describe*"],
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": [
+                        "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/modelops-approval-*",
+                        "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/apigateway/modelops-approval-review",
+                    ]
+                }
+            },
+            "Effect": "Allow",
+            "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+            "Resource": "*",
+        },
+        # Written by CDK for the two secrets encrypted with the key.
+        {
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+            "Condition": secrets_manager,
+            "Effect": "Allow",
+            "Principal": {"AWS": cdk_root},
+            "Resource": "*",
+        },
+        {
+            "Action": ["kms:CreateGrant", "kms:DescribeKey"],
+            "Condition": secrets_manager,
+            "Effect": "Allow",
+            "Principal": {"AWS": cdk_root},
+            "Resource": "*",
+        },
+    ]
+
+
+# -- buckets ----------------------------------------------------------------------------------------
+
+PRIVATE = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def test_artifact_bucket_is_kms_encrypted_versioned_private_owner_enforced_logged_and_retained(
+    template: Template,
+) -> None:
+    key_id, _ = artifact_key(template)
+    logs_id, _ = bucket_named(template, "modelops-access-logs-111111111111-eu-west-1")
+    _, bucket = bucket_named(template, BUCKET)
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["Properties"] == {
+        "BucketName": BUCKET,
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {
+                    "BucketKeyEnabled": True,
+                    "ServerSideEncryptionByDefault": {
+                        "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+                        "SSEAlgorithm": "aws:kms",
+                    },
+                }
+            ]
+        },
+        "LoggingConfiguration": {
+            "DestinationBucketName": {"Ref": logs_id},
+            "LogFilePrefix": "artifact-bucket/",
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "PublicAccessBlockConfiguration": PRIVATE,
+        "VersioningConfiguration": {"Status": "Enabled"},
+    }
+
+
+def test_access_log_bucket_is_sse_s3_versioned_private_owner_enforced_and_retained(
+    template: Template,
+) -> None:
+    _, logs = bucket_named(template, "modelops-access-logs-111111111111-eu-west-1")
+    assert logs["DeletionPolicy"] == "Retain"
+    assert logs["Properties"] == {
+        "BucketName": "modelops-access-logs-111111111111-eu-west-1",
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "PublicAccessBlockConfiguration": PRIVATE,
+        "VersioningConfiguration": {"Status": "Enabled"},
+    }
+    assert logs["Metadata"]["checkov"] == {
+        "skip": [{"id": "CKV_AWS_18", "comment": "This is the access-log target; logging it to itself would loop."}]
+    }
+
+
+def test_access_log_bucket_is_tls_only_and_accepts_logs_only_from_the_artifact_bucket(
+    template: Template,
+) -> None:
+    logs_id, _ = bucket_named(template, "modelops-access-logs-111111111111-eu-west-1")
+    bucket_id, _ = bucket_named(template, BUCKET)
+    assert policy_of_bucket(template, logs_id) == [
+        tls_only(logs_id),
+        {
+            "Action": "s3:PutObject",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [bucket_id, "Arn"]}},
+                "StringEquals": {"aws:SourceAccount": "111111111111"},
+            },
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [logs_id, "Arn"]}, "/artifact-bucket/*"]]},
+        },
+    ]
+
+
+def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifacts_endpoints_own_prefix(
+    template: Template,
+) -> None:
+    key_id, _ = artifact_key(template)
+    bucket_id, _ = bucket_named(template, BUCKET)
+    assert policy_of_bucket(template, bucket_id) == [
+        tls_only(bucket_id),
+        {
+            "Sid": "DenyUploadsNotEncryptedWithKms",
+            "Action": "s3:PutObject",
+            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": f"{BUCKET_ARN}/*",
+        },
+        {
+            "Sid": "DenyUploadsWithAnotherKey",
+            "Action": "s3:PutObject",
+            "Condition": {
+                "StringNotEqualsIfExists": {
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key_id, "Arn"]}
+                }
+            },
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": f"{BUCKET_ARN}/*",
+        },
+        {
+            "Sid": "DataScienceWritesArtifacts",
+            "Action": [
+                "s3:AbortMultipartUpload",
+                "s3:GetObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
+            "Effect": "Allow",
+            "Principal": {"AWS": DS_ROLE},
+            "Resource": f"{BUCKET_ARN}/artifacts/*",
+        },
+        {
+            "Sid": "DataScienceListsArtifacts",
+            "Action": "s3:ListBucket",
+            "Condition": {"StringLike": {"s3:prefix": "artifacts/*"}},
+            "Effect": "Allow",
+            "Principal": {"AWS": DS_ROLE},
+            "Resource": BUCKET_ARN,
+        },
+        {
+            "Sid": "EndpointsReadChurnModel",
+            "Action": "s3:GetObject",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": [QA_EXEC, PROD_EXEC]}},
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::444444444444:root", "arn:aws:iam::555555555555:root"]},
+            "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
+        },
+    ]
+
+
+# -- registry ---------------------------------------------------------------------------------------
+
+
+def test_one_retained_model_package_group_per_model_whose_policy_grants_no_approval_change(
+    template: Template,
+) -> None:
+    _, group = only(template, "AWS::SageMaker::ModelPackageGroup")
+    assert group["DeletionPolicy"] == "Retain"
+    assert group["Properties"]["ModelPackageGroupName"] == "churn-model"
+    assert group["Properties"]["ModelPackageGroupDescription"] == (
+        "Predicts which retail customers will close their account within 90 days."
+    )
+    assert group["Properties"]["ModelPackageGroupPolicy"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DataScienceRegistersPendingVersions",
+                "Action": "sagemaker:CreateModelPackage",
+                "Condition": {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+                "Effect": "Allow",
+                "Principal": {"AWS": DS_ROLE},
+                "Resource": [GROUP_ARN, PACKAGES_ARN],
+            },
+            {
+                "Sid": "DataScienceReadsRegistry",
+                "Action": READ_REGISTRY,
+                "Effect": "Allow",
+                "Principal": {"AWS": DS_ROLE},
+                "Resource": [GROUP_ARN, PACKAGES_ARN],
+            },
+            {
+                "Sid": "DeployRolesReadRegistry",
+                "Action": READ_REGISTRY,
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": [
+                        "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
+                        "arn:aws:iam::333333333333:role/modelops-github-deploy-prod",
+                    ]
+                },
+                "Resource": [GROUP_ARN, PACKAGES_ARN],
+            },
+            {
+                "Sid": "CloudFormationCreatesModels",
+                "Action": ["sagemaker:CreateModel", *READ_REGISTRY],
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": [
+                        "arn:aws:iam::444444444444:role/cdk-hnb659fds-cfn-exec-role-444444444444-eu-west-1",
+                        "arn:aws:iam::555555555555:role/cdk-hnb659fds-cfn-exec-role-555555555555-eu-west-1",
+                    ]
+                },
+                "Resource": [GROUP_ARN, PACKAGES_ARN],
+            },
+            {
+                "Sid": "OperatorsReadRegistry",
+                "Action": READ_REGISTRY,
+                "Condition": {
+                    "ArnEquals": {
+                        "aws:PrincipalArn": [
+                            "arn:aws:iam::444444444444:role/modelops-operator",
+                            "arn:aws:iam::555555555555:role/modelops-operator",
+                        ]
+                    }
+                },
+                "Effect": "Allow",
+                "Principal": {"AWS": ["arn:aws:iam::444444444444:root", "arn:aws:iam::555555555555:root"]},
+                "Resource": [GROUP_ARN, PACKAGES_ARN],
+            },
+        ],
+    }
+
+
+# -- roles ------------------------------------------------------------------------------------------
+
+
+def test_approver_role_is_assumable_only_from_the_approver_permission_set_and_the_review_function(
+    template: Template,
+) -> None:
+    role = role_named(template, "modelops-approver")
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Sid": "ApproversPermissionSet",
+            "Action": ASSUME,
+            "Condition": {
+                "ArnLike": {
+                    "aws:PrincipalArn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+                    "*AWSReservedSSO_ModelOpsApprover_*"
+                }
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+        },
+        {
+            "Sid": "ApprovalReviewFunction",
+            "Action": ASSUME,
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": REVIEW_ROLE}},
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+        },
+    ]
+
+
+def test_the_review_function_the_approver_trusts_is_a_role_of_this_stack_only_lambda_can_assume(
+    template: Template,
+) -> None:
+    """The account-root principal of `ApprovalReviewFunction` is safe only because its pinned role is this."""
+    role = role_named(template, REVIEW_ROLE.rsplit("/", 1)[1])
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+
+
+def test_approver_role_changes_approval_of_configured_groups_and_appends_their_history(
+    template: Template,
+) -> None:
+    role = role_named(template, "modelops-approver")
+    assert role["Policies"] == [
+        {
+            "PolicyName": "modelops-approver",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DecideApproval",
+                        "Action": "sagemaker:UpdateModelPackage",
+                        "Effect": "Allow",
+                        "Resource": PACKAGES_ARN,
+                    },
+                    {
+                        "Sid": "ReadRegistry",
+                        "Action": READ_REGISTRY,
+                        "Effect": "Allow",
+                        "Resource": [GROUP_ARN, PACKAGES_ARN],
+                    },
+                    {
+                        "Sid": "AppendHistory",
+                        "Action": HISTORY_ACTIONS,
+                        "Effect": "Allow",
+                        "Resource": HISTORY_ARN,
+                    },
+                ],
+            },
+        }
+    ]
+
+
+def test_promoter_role_is_assumable_by_the_github_deploy_and_promotion_roles_and_the_platform_permission_set(
+    template: Template,
+) -> None:
+    role = role_named(template, "modelops-promoter")
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Sid": "GitHubDeployRoles",
+            "Action": ASSUME,
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": [
+                    "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
+                    "arn:aws:iam::333333333333:role/modelops-github-deploy-prod",
+                ]
+            },
+        },
+        {
+            "Sid": "GitHubPromotionWorkflow",
+            "Action": ASSUME,
+            "Effect": "Allow",
+            "Principal": {"AWS": GITHUB_PROMOTE_ROLE},
+        },
+        {
+            "Sid": "PlatformPermissionSet",
+            "Action": ASSUME,
+            "Condition": {
+                "ArnLike": {
+                    "aws:PrincipalArn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+                    "*AWSReservedSSO_ModelOpsPlatform_*"
+                }
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+        },
+    ]
+
+
+def test_promoter_role_reads_the_registry_records_history_and_live_versions_and_reports_deploys_but_changes_no_version(
+    template: Template,
+) -> None:
+    role = role_named(template, "modelops-promoter")
+    assert role["Policies"] == [
+        {
+            "PolicyName": "modelops-promoter",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ReadRegistry",
+                        "Action": READ_REGISTRY,
+                        "Effect": "Allow",
+                        "Resource": [GROUP_ARN, PACKAGES_ARN],
+                    },
+                    {
+                        "Sid": "AppendHistory",
+                        "Action": HISTORY_ACTIONS,
+                        "Effect": "Allow",
+                        "Resource": HISTORY_ARN,
+                    },
+                    {
+                        "Sid": "RecordLiveVersions",
+                        "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"],
+                        "Effect": "Allow",
+                        "Resource": [
+                            "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/live/qa",
+                            "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/live/prod",
+                        ],
+                    },
+                    {
+                        "Sid": "ReportVerifiedDeploys",
+                        "Action": "events:PutEvents",
+                        "Condition": {
+                            "StringEquals": {
+                                "events:source": "modelops.pipeline",
+                                "events:detail-type": "ModelOps Deploy Verified",
+                            }
+                        },
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:events:eu-west-1:111111111111:event-bus/default",
+                    },
+                ],
+            },
+        }
+    ]
+
+
+def test_the_one_event_the_promoter_may_put_is_the_one_a_workflow_rule_on_the_default_bus_listens_for(
+    template: Template,
+) -> None:
+    rules = template.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["modelops.pipeline"]}}}
+    )
+    assert [rule["Properties"]["EventPattern"] for rule in rules.values()] == [
+        {
+            "source": ["modelops.pipeline"],
+            "detail-type": ["ModelOps Deploy Verified"],
+            "detail": {"model": ["churn-model"]},
+        }
+    ]
+    assert ["EventBusName" in rule["Properties"] for rule in rules.values()] == [False]
+
+
+def test_the_stack_defines_exactly_the_approver_and_promoter_roles_and_one_role_per_approval_function(
+    template: Template,
+) -> None:
+    names = sorted(role["Properties"]["RoleName"] for role in template.find_resources("AWS::IAM::Role").values())
+    assert names == [
+        "modelops-approval-dispatch",
+        "modelops-approval-notify",
+        "modelops-approval-review",
+        "modelops-approver",
+        "modelops-promoter",
+    ]
+
+
+# -- published values -------------------------------------------------------------------------------
+
+
+def api_url(template: Template, path: str) -> dict[str, Any]:
+    """The approval API's URL on its `v1` stage, followed by `path`."""
+    api_id, _ = only(template, "AWS::ApiGateway::RestApi")
+    host = ["https://", {"Ref": api_id}, ".execute-api.eu-west-1.", {"Ref": "AWS::URLSuffix"}]
+    return {"Fn::Join": ["", [*host, f"/v1/{path}"]]}
+
+
+def test_bucket_key_group_and_approval_api_are_published_as_parameters_and_history_is_left_to_run_time(
+    template: Template,
+) -> None:
+    key_id, _ = artifact_key(template)
+    bucket_id, _ = bucket_named(template, BUCKET)
+    parameters = {
+        p["Properties"]["Name"]: p["Properties"]["Value"]
+        for p in template.find_resources("AWS::SSM::Parameter").values()
+    }
+    assert parameters == {
+        "/modelops/shared/approval-api-url": api_url(template, ""),
+        "/modelops/shared/artifact-bucket": {"Ref": bucket_id},
+        "/modelops/shared/artifact-key-arn": {"Fn::GetAtt": [key_id, "Arn"]},
+        "/modelops/shared/model-package-group/churn-model": GROUP_ARN,
+    }
+
+
+def test_the_group_parameter_is_created_after_its_group(template: Template) -> None:
+    group_id, _ = only(template, "AWS::SageMaker::ModelPackageGroup")
+    found = template.find_resources(
+        "AWS::SSM::Parameter", {"Properties": {"Name": "/modelops/shared/model-package-group/churn-model"}}
+    )
+    assert [p["DependsOn"] for p in found.values()] == [[group_id]]
+
+
+def test_bucket_key_group_review_page_and_api_endpoint_are_stack_outputs(template: Template) -> None:
+    key_id, _ = artifact_key(template)
+    bucket_id, _ = bucket_named(template, BUCKET)
+    api_id, _ = only(template, "AWS::ApiGateway::RestApi")
+    stage_id, _ = only(template, "AWS::ApiGateway::Stage")
+    host = ["https://", {"Ref": api_id}, ".execute-api.eu-west-1.", {"Ref": "AWS::URLSuffix"}]
+    outputs = {name: output["Value"] for name, output in template.to_json()["Outputs"].items()}
+    assert outputs == {
+        # CDK's own output for the REST API: the deployed stage's URL.
+        "ApprovalWorkflowApiEndpoint8935BFDC": {"Fn::Join": ["", [*host, "/", {"Ref": stage_id}, "/"]]},
+        "ApprovalWorkflowReviewUrlB289367A": api_url(template, "review"),
+        "ArtifactBucket": {"Ref": bucket_id},
+        "ArtifactKeyArn": {"Fn::GetAtt": [key_id, "Arn"]},
+        "ModelPackageGroupChurnModel": GROUP_ARN,
+    }
+
+
+# -- invariants over both account stacks, the approval workflow included ----------------------------
+
+# Identity policies that stand alone; every other top-level document is a resource or trust policy.
+IDENTITY_POLICY_TYPES = {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}
+# How AWS::Lambda::Permission properties read as conditions (operator, key) of the function policy's statement.
+PERMISSION_CONDITIONS = {
+    "SourceArn": ("ArnLike", "aws:SourceArn"),
+    "SourceAccount": ("StringEquals", "aws:SourceAccount"),
+    "PrincipalOrgID": ("StringEquals", "aws:PrincipalOrgID"),
+}
+
+
+class Found(NamedTuple):
+    """One statement of a synthesized template, with where it came from."""
+
+    stack: str
+    logical_id: str
+    resource_type: str
+    identity_account: str | None  # the identity's account for an identity policy, None for a resource policy
+    statement: dict[str, Any]
+
+
+def lambda_permission_statement(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The function-policy statement an AWS::Lambda::Permission adds."""
+    principal = properties["Principal"]
+    is_service = isinstance(principal, str) and principal.endswith(".amazonaws.com")
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Action": properties["Action"],
+        "Principal": {"Service": principal} if is_service else {"AWS": principal},
+    }
+    conditions: dict[str, dict[str, Any]] = {}
+    for prop, (operator, key) in PERMISSION_CONDITIONS.items():
+        if prop in properties:
+            conditions.setdefault(operator, {})[key] = properties[prop]
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
+
+
+def documents_of(
+    resource_type: str, properties: Mapping[str, Any], account: str
+) -> list[tuple[dict[str, Any], str | None]]:
+    """The policy documents a resource's properties hold, with the identity's account for identity policies."""
+    identity = account if resource_type in IDENTITY_POLICY_TYPES else None
+    documents = [(value, identity) for value in properties.values() if isinstance(value, dict) and "Statement" in value]
+    documents += [(inline["PolicyDocument"], account) for inline in properties.get("Policies", [])]
+    return documents
+
+
+def nested_documents(value: Any) -> int:
+    """How many policy documents (objects holding a `Statement`) sit anywhere inside `value`."""
+    if isinstance(value, dict):
+        return int("Statement" in value) + sum(nested_documents(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(nested_documents(v) for v in value)
+    return 0
+
+
+def resources_of(synth: Synth) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    for path in (SHARED, DATA_SCIENCE):
+        account = synth.stacks[path].account
+        for logical_id, resource in synth.template(path).to_json()["Resources"].items():
+            yield path, account, logical_id, resource
+
+
+def policy_statements(synth: Synth) -> Iterator[Found]:
+    """Every statement of both account stacks: identity, trust and resource policies and Lambda permissions."""
+    for path, account, logical_id, resource in resources_of(synth):
+        properties = resource.get("Properties", {})
+        documents = documents_of(resource["Type"], properties, account)
+        if resource["Type"] == "AWS::Lambda::Permission":
+            documents.append(({"Statement": [lambda_permission_statement(properties)]}, None))
+        for document, identity_account in documents:
+            for statement in document["Statement"]:
+                yield Found(path, logical_id, resource["Type"], identity_account, statement)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def principal_accounts(statement: dict[str, Any]) -> list[str]:
+    """The account of each AWS principal, `*` for anyone, `service:<name>` for a service principal."""
+    principal = statement.get("Principal", {})
+    if principal == "*":
+        return ["*"]
+    accounts = ["*" if arn == "*" else ACCOUNT.findall(json.dumps(arn))[0] for arn in as_list(principal.get("AWS", []))]
+    return accounts + [f"service:{name}" for name in as_list(principal.get("Service", []))]
+
+
+def test_no_statement_grants_update_model_package_outside_shared_services(synth: Synth) -> None:
+    offenders = []
+    for found in policy_statements(synth):
+        statement = found.statement
+        if statement["Effect"] != "Allow":
+            continue
+        actions = [a.lower() for a in as_list(statement.get("Action", []))]
+        if not any(fnmatch.fnmatchcase("sagemaker:updatemodelpackage", a) for a in actions):
+            continue
+        accounts = [found.identity_account] if found.identity_account else principal_accounts(statement)
+        if any(account != "111111111111" for account in accounts):
+            offenders.append((found.stack, found.logical_id, statement.get("Sid")))
+    assert offenders == []
+    # and the approval path itself does hold it
+    holders = [
+        (found.logical_id, found.statement.get("Sid"))
+        for found in policy_statements(synth)
+        if "sagemaker:UpdateModelPackage" in as_list(found.statement.get("Action", []))
+    ]
+    assert holders == [("RolesApprover8F69140E", "DecideApproval")]
+
+
+def test_no_allow_has_a_wildcard_or_whole_service_action_or_a_wildcard_principal(synth: Synth) -> None:
+    offenders = []
+    for found in policy_statements(synth):
+        statement = found.statement
+        if statement["Effect"] != "Allow":
+            continue
+        if any(WILDCARD_ACTION.fullmatch(a) for a in as_list(statement.get("Action", []))):
+            offenders.append((found.stack, found.logical_id, statement.get("Sid"), "action"))
+        if "NotAction" in statement:
+            offenders.append((found.stack, found.logical_id, statement.get("Sid"), "action"))
+        if "*" in principal_accounts(statement) or "NotPrincipal" in statement:
+            offenders.append((found.stack, found.logical_id, statement.get("Sid"), "principal"))
+    assert offenders == []
+
+
+def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_included(synth: Synth) -> None:
+    kinds = {(found.stack, found.resource_type) for found in policy_statements(synth)}
+    assert kinds == {
+        (DATA_SCIENCE, "AWS::IAM::Role"),
+        (SHARED, "AWS::IAM::Role"),
+        (SHARED, "AWS::KMS::Key"),
+        (SHARED, "AWS::Lambda::Permission"),
+        (SHARED, "AWS::S3::BucketPolicy"),
+        (SHARED, "AWS::SNS::TopicPolicy"),
+        (SHARED, "AWS::SQS::QueuePolicy"),
+        (SHARED, "AWS::SageMaker::ModelPackageGroup"),
+    }
+    workflow = {
+        found.resource_type for found in policy_statements(synth) if found.logical_id.startswith("ApprovalWorkflow")
+    }
+    assert workflow == {
+        "AWS::IAM::Role",
+        "AWS::KMS::Key",
+        "AWS::Lambda::Permission",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::QueuePolicy",
+    }
+
+
+def test_no_policy_document_hides_where_the_invariants_do_not_look(synth: Synth) -> None:
+    unread = [
+        (path, logical_id)
+        for path, account, logical_id, resource in resources_of(synth)
+        if nested_documents(resource.get("Properties", {}))
+        != len(documents_of(resource["Type"], resource.get("Properties", {}), account))
+    ]
+    assert unread == []
+
+
+# -- another organisation: codepipeline engine, manifests in prod only ------------------------------
+
+
+@pytest.fixture(scope="module")
+def variant(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Shared services alone for a codepipeline organisation where only prod runs an endpoint."""
+    variant_config = config_with(
+        pipeline={
+            "engine": "codepipeline",
+            "repository": "example-org/modelops",
+            "branch": "main",
+            "codestar_connection_arn": config.pipeline.codestar_connection_arn,
+        }
+    )
+    manifests = {"qa": [], "prod": load_environment(variant_config, "prod")}
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("shared-variant")))
+    stack = SharedServicesStack(
+        app,
+        "SharedServices",
+        config=variant_config,
+        manifests=manifests,
+        env=cdk.Environment(account="111111111111", region="eu-west-1"),
+    )
+    return Template.from_stack(stack)
+
+
+def test_an_environment_without_manifests_gets_no_key_or_bucket_grant(variant: Template) -> None:
+    _, key = artifact_key(variant)
+    assert [s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]] == [
+        "SharedServicesAdministersKey",
+        "DataScienceUsesKeyThroughS3",
+        "EndpointsDecryptThroughS3Prod",
+    ]
+    bucket_id, _ = bucket_named(variant, BUCKET)
+    endpoints = [s for s in policy_of_bucket(variant, bucket_id) if s.get("Sid") == "EndpointsReadChurnModel"]
+    assert endpoints == [
+        {
+            "Sid": "EndpointsReadChurnModel",
+            "Action": "s3:GetObject",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": [PROD_EXEC]}},
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+            "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
+        }
+    ]
+
+
+def test_without_the_github_engine_no_github_deploy_role_is_named(variant: Template) -> None:
+    _, group = only(variant, "AWS::SageMaker::ModelPackageGroup")
+    assert [s["Sid"] for s in group["Properties"]["ModelPackageGroupPolicy"]["Statement"]] == [
+        "DataScienceRegistersPendingVersions",
+        "DataScienceReadsRegistry",
+        "CloudFormationCreatesModels",
+        "OperatorsReadRegistry",
+    ]
+    promoter = role_named(variant, "modelops-promoter")
+    assert [s["Sid"] for s in promoter["AssumeRolePolicyDocument"]["Statement"]] == ["PlatformPermissionSet"]
+
+
+def test_models_whose_names_collapse_to_the_same_sid_are_refused() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^models 'churn-model' and 'churn--model' both map to policy Sid "
+        r"'ChurnModel'; rename one$",
+    ):
+        unique_sids(["churn-model", "churn--model"], "models")

@@ -1,0 +1,130 @@
+"""The promotion board and the drift check: what the registry holds, what git pins, what runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import cli.main
+from deployment.promotion.aws import AwsContext
+from deployment.promotion.status import EnvCell, board
+from tests.promotion_support import REPO_ROOT, LocalAws
+
+ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
+CONFIG = str(REPO_ROOT / "accounts" / "accounts.yaml")
+
+
+def modelops(workloads: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli.main.app, ["--config", CONFIG, "--workloads", str(workloads), *args])
+    return result.exit_code, result.stdout
+
+
+def serve(local_aws: LocalAws, account: str, arn: str, suffix: str) -> None:
+    """An endpoint `churn-model` in `account` running `arn`, built as CloudFormation builds it."""
+    client = local_aws.admin(account).client("sagemaker", region_name="eu-west-1")
+    model = f"ChurnModel{suffix}"
+    client.create_model(
+        ModelName=model,
+        ExecutionRoleArn=f"arn:aws:iam::{account}:role/modelops-exec-env-churn-model",
+        PrimaryContainer={"ModelPackageName": arn},
+    )
+    client.create_endpoint_config(
+        EndpointConfigName=f"ChurnModelConfig{suffix}",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    client.create_endpoint(EndpointName="churn-model", EndpointConfigName=f"ChurnModelConfig{suffix}")
+
+
+def test_the_board_lists_versions_newest_first_and_pinned_against_live(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    local_aws.register(n=2)
+    rejected = local_aws.register(n=3)
+    local_aws.set_status(rejected, "Rejected")
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    [row] = board(AwsContext(local_aws.config), local_aws.config, workloads)
+    assert [(v.version, v.status) for v in row.versions] == [
+        (3, "Rejected"),
+        (2, "PendingManualApproval"),
+        (1, "Approved"),
+    ]
+    assert row.envs == [
+        EnvCell("qa", pinned=ARN.format(1), live=ARN.format(1)),
+        EnvCell("prod", pinned=ARN.format(1), live=None),
+    ]
+    assert [cell.drift for cell in row.envs] == [False, True]
+
+
+def test_status_json_carries_the_same_board(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    local_aws.mark_deployed("churn-model", "prod", ARN.format(1))
+    code, stdout = modelops(workloads, "status", "churn-model", "--json")
+    [row] = json.loads(stdout)
+    assert code == 0
+    assert [(v["version"], v["status"]) for v in row["versions"]] == [(1, "Approved")]
+    assert row["environments"] == [
+        {"env": "qa", "pinned": ARN.format(1), "live": ARN.format(1), "drift": False},
+        {"env": "prod", "pinned": ARN.format(1), "live": ARN.format(1), "drift": False},
+    ]
+
+
+def test_status_table_marks_drift(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    code, stdout = modelops(workloads, "status")
+    assert code == 0
+    assert "v1 / v1" in stdout
+    assert "v1 / nothing  DRIFT" in stdout
+
+
+def test_drift_passes_when_every_endpoint_runs_its_pin(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    serve(local_aws, "444444444444", ARN.format(1), "A")
+    serve(local_aws, "555555555555", ARN.format(1), "A")
+    code, stdout = modelops(workloads, "drift")
+    assert code == 0
+    assert stdout.splitlines()[-1] == "no drift: every endpoint runs its pin"
+
+
+def test_drift_exits_1_and_lists_every_endpoint_that_differs_from_git(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    local_aws.approved(n=2)
+    serve(local_aws, "444444444444", ARN.format(1), "A")
+    serve(local_aws, "555555555555", ARN.format(2), "B")
+    code, stdout = modelops(workloads, "drift", "--json")
+    assert code == 1
+    assert json.loads(stdout) == [
+        {
+            "env": "qa",
+            "model": "churn-model",
+            "pinned": ARN.format(1),
+            "live": ARN.format(1),
+            "endpoint_status": "InService",
+            "drift": False,
+            "detail": "runs v1, as pinned",
+        },
+        {
+            "env": "prod",
+            "model": "churn-model",
+            "pinned": ARN.format(1),
+            "live": ARN.format(2),
+            "endpoint_status": "InService",
+            "drift": True,
+            "detail": "the endpoint runs v2 but git pins v1",
+        },
+    ]
+
+
+def test_a_pinned_model_without_an_endpoint_is_drift(local_aws: LocalAws, workloads: Path) -> None:
+    local_aws.approved(n=1)
+    serve(local_aws, "444444444444", ARN.format(1), "A")
+    code, stdout = modelops(workloads, "drift", "--json")
+    assert code == 1
+    assert [(c["env"], c["drift"], c["detail"]) for c in json.loads(stdout)] == [
+        ("qa", False, "runs v1, as pinned"),
+        ("prod", True, "git pins v1 but no endpoint is live"),
+    ]

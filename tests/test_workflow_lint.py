@@ -1,0 +1,273 @@
+"""The workflows under .github/workflows pass zizmor and GitHub's workflow schema, and deploy.yml is shaped
+as the design says: chain order, one GitHub Environment and one OIDC role per target, pinned actions,
+pinned CDK CLI, least permissions."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deployment.github_pipeline import CDK_CLI_VERSION
+from deployment.workflow_patches import PINNED_ACTIONS
+from tests.conftest import REPO_ROOT, Synth
+
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+ZIZMOR_CONFIG = REPO_ROOT / ".github" / "zizmor.yml"
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+DEPLOY_ROLE = "arn:aws:iam::333333333333:role/modelops-github-deploy-{}"
+
+
+def load_workflow(text: str) -> dict[str, Any]:
+    """A workflow as GitHub reads it: YAML 1.1 would turn the `on:` key into True."""
+    loaded: dict[Any, Any] = yaml.safe_load(text)
+    if True in loaded:
+        loaded["on"] = loaded.pop(True)
+    return {str(key): value for key, value in loaded.items()}
+
+
+def run_tool(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO_ROOT)
+
+
+@pytest.fixture(scope="module")
+def zizmor_findings() -> list[dict[str, Any]]:
+    completed = run_tool(
+        str(VENV_BIN / "zizmor"),
+        "--offline",
+        "--config",
+        str(ZIZMOR_CONFIG),
+        "--format",
+        "json",
+        str(WORKFLOWS),
+    )
+    # zizmor exits 0 without findings, 10-14 by the highest severity found; anything else is zizmor failing.
+    if completed.returncode not in (0, 10, 11, 12, 13, 14):
+        pytest.fail(f"zizmor exited {completed.returncode}: {completed.stderr.strip()[-2000:]}")
+    findings: list[dict[str, Any]] = json.loads(completed.stdout)
+    return findings
+
+
+def describe(finding: dict[str, Any]) -> str:
+    where = finding["locations"][0]["symbolic"]["key"]["Local"]["verbatim_path"]
+    row = finding["locations"][0]["concrete"]["location"]["start_point"]["row"] + 1
+    return f"{finding['ident']} ({finding['determinations']['severity']}) at {where}:{row}"
+
+
+@pytest.fixture(scope="module")
+def deploy(synth: Synth) -> dict[str, Any]:
+    return load_workflow(synth.workflow_path.read_text())
+
+
+def test_zizmor_finds_nothing_high_or_medium(zizmor_findings: list[dict[str, Any]]) -> None:
+    serious = [describe(f) for f in zizmor_findings if f["determinations"]["severity"] in ("High", "Medium")]
+    assert serious == [], "fix these in the workflow (or deployment/github_pipeline.py for deploy.yml)"
+
+
+def test_zizmor_findings_are_only_the_pinned_cdk_cli_installs(zizmor_findings: list[dict[str, Any]]) -> None:
+    findings = {
+        (
+            f["ident"],
+            f["determinations"]["severity"],
+            *sorted(
+                {
+                    command
+                    for location in f["locations"]
+                    for command in re.findall(r"npm install [^\n]*", location["concrete"]["feature"] or "")
+                }
+            ),
+        )
+        for f in zizmor_findings
+    }
+    assert findings == {("adhoc-packages", "Low", f"npm install --global aws-cdk@{CDK_CLI_VERSION}")}
+    # The synth job and one deploy job per target: shared services, qa, prod.
+    assert len(zizmor_findings) == 4
+
+
+def test_every_zizmor_suppression_says_why() -> None:
+    config = yaml.safe_load(ZIZMOR_CONFIG.read_text())
+    lines = ZIZMOR_CONFIG.read_text().splitlines()
+    for rule in config["rules"]:
+        index = next(i for i, line in enumerate(lines) if line.strip() == f"{rule}:")
+        assert lines[index - 1].strip().startswith("#"), f"{ZIZMOR_CONFIG}: rule {rule!r} has no reason above it"
+    assert config == {"rules": {}}
+
+
+@pytest.mark.parametrize("workflow", ["deploy.yml", "checks.yml"])
+def test_workflow_is_valid_against_githubs_schema(workflow: str) -> None:
+    completed = run_tool(
+        str(VENV_BIN / "check-jsonschema"),
+        "--output-format",
+        "json",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        str(WORKFLOWS / workflow),
+    )
+    report = json.loads(completed.stdout)
+    assert (report["status"], report["errors"], report.get("parse_errors", [])) == ("ok", [], [])
+
+
+@pytest.mark.parametrize("workflow", ["deploy.yml", "checks.yml"])
+def test_every_action_is_pinned_to_a_release_commit_named_in_a_comment(workflow: str) -> None:
+    uses = [line.strip() for line in (WORKFLOWS / workflow).read_text().splitlines() if "uses:" in line]
+    assert uses, f"{workflow} uses no action"
+    for line in uses:
+        match = re.fullmatch(
+            r"(- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<version>v[\d.]+)", line
+        )
+        assert match is not None, f"{workflow}: {line!r} is not `uses: owner/repo@<40-hex sha> # vX.Y.Z`"
+        pin = PINNED_ACTIONS[match["action"]]
+        assert (match["sha"], match["version"]) == (pin.sha, pin.version), f"{workflow}: {line!r}"
+
+
+def test_deploy_runs_on_push_to_the_configured_branch_and_by_hand(deploy: dict[str, Any]) -> None:
+    assert deploy["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": {}}
+    assert deploy["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+
+
+def test_deploy_jobs_follow_the_chain_each_after_the_one_before(deploy: dict[str, Any]) -> None:
+    needs = {job_id: job.get("needs", []) for job_id, job in deploy["jobs"].items()}
+    assert needs == {
+        "Build-Synth": [],
+        "ModelOps-SharedServices-SharedServices-Deploy": ["Build-Synth"],
+        "ModelOps-qa-Endpoints-Deploy": ["Build-Synth", "ModelOps-SharedServices-SharedServices-Deploy"],
+        "ModelOps-prod-Endpoints-Deploy": ["Build-Synth", "ModelOps-qa-Endpoints-Deploy"],
+    }
+
+
+def test_each_deploy_job_runs_in_its_targets_environment_with_its_targets_role(
+    deploy: dict[str, Any],
+) -> None:
+    placement = {}
+    for job_id, job in deploy["jobs"].items():
+        roles = [
+            step["with"]["role-to-assume"] for step in job["steps"] if step.get("name") == "Authenticate Via OIDC Role"
+        ]
+        placement[job_id] = (job.get("environment"), roles)
+    assert placement == {
+        "Build-Synth": (None, []),
+        "ModelOps-SharedServices-SharedServices-Deploy": (
+            "shared-services",
+            [DEPLOY_ROLE.format("shared-services")],
+        ),
+        "ModelOps-qa-Endpoints-Deploy": ("qa", [DEPLOY_ROLE.format("qa")]),
+        "ModelOps-prod-Endpoints-Deploy": ("prod", [DEPLOY_ROLE.format("prod")]),
+    }
+
+
+def test_each_deploy_job_publishes_its_own_stacks_assets_then_deploys_with_that_accounts_cdk_roles(
+    deploy: dict[str, Any],
+) -> None:
+    job = deploy["jobs"]["ModelOps-prod-Endpoints-Deploy"]
+    assert [step.get("name", step.get("id")) for step in job["steps"]] == [
+        "Download cdk.out",
+        "Set up Node",
+        "Install the CDK CLI",
+        "Authenticate Via OIDC Role",
+        "Publish assets",
+        "Locate the template",
+        "Assume CDK Deploy Role",
+        "Deploy",
+    ]
+    steps = {step.get("name", step.get("id")): step for step in job["steps"]}
+    assert steps["Publish assets"]["run"] == (
+        "cdk publish-assets --unstable=publish-assets --no-notices --app cdk.out --exclusively ModelOps-prod/Endpoints"
+    )
+    assert steps["Assume CDK Deploy Role"]["with"]["role-to-assume"] == (
+        "arn:aws:iam::555555555555:role/cdk-hnb659fds-deploy-role-555555555555-eu-west-1"
+    )
+    deploy_with = steps["Deploy"]["with"]
+    assert (
+        deploy_with["role-arn"] == "arn:aws:iam::555555555555:role/cdk-hnb659fds-cfn-exec-role-555555555555-eu-west-1"
+    )
+    assert deploy_with["template"] == "${{ steps.TemplateUrl.outputs.url }}"
+    assert (deploy_with["name"], deploy_with["capabilities"]) == (
+        "ModelOps-prod-Endpoints",
+        "CAPABILITY_NAMED_IAM",
+    )
+
+
+@pytest.mark.parametrize(
+    ("job_id", "artifact"),
+    [
+        ("ModelOps-SharedServices-SharedServices-Deploy", "ModelOpsSharedServices425A36BC"),
+        ("ModelOps-qa-Endpoints-Deploy", "ModelOpsqaEndpoints8DCC290E"),
+        ("ModelOps-prod-Endpoints-Deploy", "ModelOpsprodEndpoints4C728E33"),
+    ],
+)
+def test_deploy_job_finds_the_template_cloudformation_must_deploy(
+    deploy: dict[str, Any], synth: Synth, tmp_path: Path, job_id: str, artifact: str
+) -> None:
+    (step,) = [step for step in deploy["jobs"][job_id]["steps"] if step.get("id") == "TemplateUrl"]
+    output = tmp_path / "github-output"
+    completed = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=synth.workdir,
+        env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    # The URL the assembly records for the stack's template (s3://bucket/key), as an HTTPS URL.
+    manifests = list(synth.outdir.glob(f"assembly-*/{artifact}.template.json"))
+    assembly = json.loads((manifests[0].parent / "manifest.json").read_text())
+    bucket, key = assembly["artifacts"][artifact]["properties"]["stackTemplateAssetObjectUrl"][5:].split("/", 1)
+    assert output.read_text() == f"url=https://{bucket}.s3.eu-west-1.amazonaws.com/{key}\n"
+
+
+def test_only_jobs_that_assume_a_role_may_request_an_oidc_token(deploy: dict[str, Any]) -> None:
+    assert deploy["permissions"] == {}
+    assert {job_id: job["permissions"] for job_id, job in deploy["jobs"].items()} == {
+        "Build-Synth": {"contents": "read"},
+        "ModelOps-SharedServices-SharedServices-Deploy": {"contents": "read", "id-token": "write"},
+        "ModelOps-qa-Endpoints-Deploy": {"contents": "read", "id-token": "write"},
+        "ModelOps-prod-Endpoints-Deploy": {"contents": "read", "id-token": "write"},
+    }
+
+
+def test_checks_workflow_may_only_read_the_repository() -> None:
+    checks = load_workflow((WORKFLOWS / "checks.yml").read_text())
+    assert checks["permissions"] == {"contents": "read"}
+    assert [job.get("permissions") for job in checks["jobs"].values()] == [None, None]
+    assert checks["on"] == {"pull_request": {"branches": ["main"]}}
+
+
+@pytest.mark.parametrize("workflow", ["deploy.yml", "checks.yml"])
+def test_no_checkout_leaves_the_token_behind_and_no_node_setup_caches(workflow: str, synth: Synth) -> None:
+    path = synth.workflow_path if workflow == "deploy.yml" else WORKFLOWS / workflow
+    steps = [step for job in load_workflow(path.read_text())["jobs"].values() for step in job["steps"]]
+    checkouts = [step["with"] for step in steps if step.get("uses", "").startswith("actions/checkout@")]
+    node_setups = [step["with"] for step in steps if step.get("uses", "").startswith("actions/setup-node@")]
+    assert checkouts
+    assert node_setups
+    assert all(with_ == {"persist-credentials": False} for with_ in checkouts)
+    assert all(with_ == {"node-version": "22", "package-manager-cache": False} for with_ in node_setups)
+
+
+def test_cdk_cli_is_installed_at_the_version_the_makefile_pins(synth: Synth) -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert f"CDK_CLI_VERSION := {CDK_CLI_VERSION}\n" in makefile
+    installs = re.findall(r"npm install [^\n]*", synth.workflow_path.read_text())
+    assert installs == [f"npm install --global aws-cdk@{CDK_CLI_VERSION}"] * 4
+
+
+def test_credentials_last_the_hour_iam_allows_a_chained_role(deploy: dict[str, Any]) -> None:
+    durations = [
+        step["with"]["role-duration-seconds"]
+        for job in deploy["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    ]
+    # Two per deploy job: the target's OIDC role, then the CDK deploy role chained from it.
+    assert durations == [3600] * 6
+
+
+def test_deploy_jobs_run_on_a_fixed_runner_image(deploy: dict[str, Any]) -> None:
+    assert {job["runs-on"] for job in deploy["jobs"].values()} == {"ubuntu-24.04"}

@@ -1,0 +1,236 @@
+"""IAM roles of a workload account: the operator the pipeline assumes, and each endpoint's execution role.
+
+The statements are built by plain functions so the security review reads them in one place; the
+role builders only wrap them. Every resource is named exactly unless a comment says why it cannot be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from accounts import naming
+from accounts.config import OrgConfig
+
+SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class CaptureGrant:
+    """Where one endpoint's data capture writes, and the key that encrypts it (tokens at synth time)."""
+
+    objects_arn: str
+    key_arn: str
+
+
+def _account(config: OrgConfig, env_name: str) -> str:
+    return config.environment(env_name).account
+
+
+def _log_group_arn(config: OrgConfig, env_name: str, model: str) -> str:
+    account = _account(config, env_name)
+    return f"arn:aws:logs:{config.region}:{account}:log-group:{naming.endpoint_log_group(model)}"
+
+
+def execution_statements(
+    config: OrgConfig, env_name: str, model: str, capture: CaptureGrant | None
+) -> list[iam.PolicyStatement]:
+    """What one endpoint's SageMaker execution role may do: its artifacts, its image, its logs."""
+    region, shared = config.region, config.accounts.shared_services
+    log_group = _log_group_arn(config, env_name, model)
+    statements = [
+        iam.PolicyStatement(
+            sid="ReadOwnArtifacts",
+            actions=["s3:GetObject"],
+            resources=[f"{naming.artifact_bucket_arn(config)}/{naming.artifact_prefix(model)}*"],
+        ),
+        # The artifact key lives in shared services and is reached by alias, so this stack needs no key ARN;
+        # the alias condition pins it to that one key, ViaService to decryption done by S3 for GetObject.
+        iam.PolicyStatement(
+            sid="DecryptArtifactsThroughS3",
+            actions=["kms:Decrypt"],
+            resources=[naming.shared_kms_keys_arn_pattern(config)],
+            conditions={
+                "StringEquals": {"kms:ViaService": naming.s3_via_service(config)},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.ARTIFACT_KEY_ALIAS},
+            },
+        ),
+        # Images are pushed to the shared-services account's ECR when a version is registered; the exact
+        # repository is only known from the model package, which changes with every promotion.
+        iam.PolicyStatement(
+            sid="PullImagesFromSharedServices",
+            actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resources=[f"arn:aws:ecr:{region}:{shared}:repository/*"],
+        ),
+        # GetAuthorizationToken has no resource type and no condition key; the token alone reads nothing,
+        # the repository statement above decides which images can be pulled with it.
+        iam.PolicyStatement(
+            sid="AuthenticateToEcr",
+            actions=["ecr:GetAuthorizationToken"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="WriteOwnLogs",
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group, f"{log_group}:*"],
+        ),
+        # PutMetricData has no resource type; the namespace condition keeps the role to instance metrics.
+        iam.PolicyStatement(
+            sid="PublishInstanceMetrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": naming.ENDPOINT_INSTANCE_NAMESPACE}},
+        ),
+    ]
+    if capture is not None:
+        statements += [
+            iam.PolicyStatement(
+                sid="WriteOwnDataCapture",
+                actions=["s3:PutObject"],
+                resources=[capture.objects_arn],
+            ),
+            # SageMaker documents that the execution role itself must be allowed kms:Encrypt with the
+            # capture key, so this is not narrowed to S3; the resource is this account's endpoint key only.
+            iam.PolicyStatement(
+                sid="EncryptDataCapture",
+                actions=["kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[capture.key_arn],
+            ),
+        ]
+    return statements
+
+
+def execution_trust(config: OrgConfig, env_name: str) -> list[iam.PolicyStatement]:
+    """SageMaker, acting for this account only (confused-deputy protection)."""
+    return [
+        iam.PolicyStatement(
+            sid="SageMakerForThisAccount",
+            principals=[iam.ServicePrincipal(SAGEMAKER_SERVICE)],
+            actions=["sts:AssumeRole"],
+            conditions={"StringEquals": {"aws:SourceAccount": _account(config, env_name)}},
+        )
+    ]
+
+
+def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> list[iam.PolicyStatement]:
+    """What the pipeline's operator may do in one workload account, for the models deployed there."""
+    region, account = config.region, _account(config, env_name)
+    statements: list[iam.PolicyStatement] = []
+    if models:
+        endpoints = [naming.endpoint_arn(region, account, model) for model in models]
+        statements += [
+            iam.PolicyStatement(
+                sid="DescribeAndSmokeTestEndpoints",
+                actions=["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
+                resources=endpoints,
+            ),
+            # Models and endpoint configs get CloudFormation-generated names: each pin of a new version
+            # replaces them under a new name, which is what makes the endpoint update blue/green. Their
+            # names cannot be known here, so the grant covers this account and region, read-only. The
+            # account runs nothing but modelops endpoints, so nothing else is described through it.
+            iam.PolicyStatement(
+                sid="DescribeEndpointConfigsAndModels",
+                actions=["sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
+                resources=[
+                    f"arn:aws:sagemaker:{region}:{account}:endpoint-config/*",
+                    f"arn:aws:sagemaker:{region}:{account}:model/*",
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="RecordLiveModelPackage",
+                actions=["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"],
+                resources=[
+                    naming.ssm_parameter_arn(region, account, naming.live_arn_parameter(model))
+                    for model in models
+                ],
+            ),
+        ]
+    # GetMetricData has neither a resource type nor a condition key, so `*` is the only form IAM accepts.
+    # It reads metric values only; the post-deploy report needs the endpoints' invocations, latency, 4XX/5XX.
+    statements.append(
+        iam.PolicyStatement(
+            sid="ReadEndpointMetrics",
+            actions=["cloudwatch:GetMetricData"],
+            resources=["*"],
+        )
+    )
+    return statements
+
+
+def operator_trust(config: OrgConfig, env_name: str) -> list[iam.PolicyStatement]:
+    """Only this environment's GitHub deploy role in the deployment account, named exactly.
+
+    SetSourceIdentity: the deploy role's session may carry the CI actor as source identity, and a session
+    that does can only chain into roles that allow it; it then shows in CloudTrail for every operator call.
+    """
+    return [
+        iam.PolicyStatement(
+            sid="GitHubDeployRole",
+            principals=[iam.ArnPrincipal(naming.github_deploy_role_arn(config, env_name))],
+            actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
+        )
+    ]
+
+
+def _role(
+    scope: Construct,
+    construct_id: str,
+    *,
+    role_name: str,
+    description: str,
+    trust: list[iam.PolicyStatement],
+    permissions: list[iam.PolicyStatement],
+) -> iam.CfnRole:
+    """A role whose trust and one inline policy are exactly the statements given.
+
+    L1 on purpose: the L2 Role writes its own trust statement and may merge grants into a separate policy;
+    here the reviewed statements are the deployed ones, and the policy lives and dies with the role.
+    """
+    return iam.CfnRole(
+        scope,
+        construct_id,
+        role_name=role_name,
+        description=description,
+        assume_role_policy_document=iam.PolicyDocument(statements=trust),
+        policies=[
+            iam.CfnRole.PolicyProperty(
+                policy_name=role_name, policy_document=iam.PolicyDocument(statements=permissions)
+            )
+        ],
+    )
+
+
+def execution_role(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: OrgConfig,
+    env_name: str,
+    model: str,
+    capture: CaptureGrant | None,
+) -> iam.CfnRole:
+    """The SageMaker execution role of one model's endpoint."""
+    return _role(
+        scope,
+        construct_id,
+        role_name=naming.execution_role_name(env_name, model),
+        description=f"SageMaker execution role of the {model} endpoint in {env_name}",
+        trust=execution_trust(config, env_name),
+        permissions=execution_statements(config, env_name, model, capture),
+    )
+
+
+def operator_role(
+    scope: Construct, construct_id: str, *, config: OrgConfig, env_name: str, models: list[str]
+) -> iam.CfnRole:
+    """The role the pipeline assumes after a deploy: smoke test, live-ARN record, metrics."""
+    return _role(
+        scope,
+        construct_id,
+        role_name=naming.OPERATOR_ROLE,
+        description=f"modelops operator in {env_name}: describes, smoke-tests and records endpoints",
+        trust=operator_trust(config, env_name),
+        permissions=operator_statements(config, env_name, models),
+    )
