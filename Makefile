@@ -35,10 +35,19 @@ $(CHECKOV):
 $(CDK):
 	npm install --silent --no-fund --no-audit --prefix $(TOOLS) aws-cdk@$(CDK_CLI_VERSION)
 
-setup: $(VENV)/.installed $(CHECKOV) $(CDK) ## Install the venv, checkov and the CDK CLI
+# The review-page tests and the demo drive Debian's Chromium (a registry package, never a browser download).
+CHROMIUM := /usr/bin/chromium /usr/bin/chromedriver
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+		echo "error: Chromium is missing; run: sudo apt-get update && sudo apt-get install -y chromium chromium-driver" >&2; exit 2; \
+	fi
 
-test: $(VENV)/.installed $(CHECKOV) ## Run the tests (config, CDK assertions, policies, workflows, checkov, cfn-lint, sandbox)
-	$(PY) -m pytest -q
+setup: $(VENV)/.installed $(CHECKOV) $(CDK) $(CHROMIUM) ## Install the venv, checkov, the CDK CLI and Chromium
+
+test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run the tests (config, CDK assertions, policies, workflows, checkov, cfn-lint, sandbox)
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
@@ -48,15 +57,20 @@ lint: $(VENV)/.installed ## ruff and mypy
 synth: $(VENV)/.installed ## Synthesize cdk.out/ and regenerate .github/workflows/deploy.yml and CODEOWNERS
 	$(PY) app.py
 
-policies: synth ## Render every deployed policy document into policies/rendered/ for review
+policies: synth ## Render every deployed policy into policies/rendered/, and ACCESS.md from access.yaml
 	$(PY) -m policies.render cdk.out policies/rendered
 	$(PY) -m policies.access_matrix render
 
-demo: $(VENV)/.installed ## Run a model's whole lifecycle against the local sandbox
-	@echo "make demo arrives with the main-job issue (the modelops CLI and the sandbox); it is not built yet." >&2; exit 2
+demo: $(VENV)/.installed $(CHROMIUM) ## Run a model's whole lifecycle against the local sandbox
+	$(PY) -m sandbox.demo
 
 bench-synth: $(VENV)/.installed ## Benchmark: synth wall time, sandbox org and 50 models x 2 environments
 	$(PY) -m benchmarks.synth
+
+bench: bench-synth ## Every benchmark: synth, IAM sweep, promote API calls, status board
+	$(PY) -m benchmarks.iam_sweep
+	$(PY) -m benchmarks.promote_calls
+	$(PY) -m benchmarks.status_board
 
 clean: ## Remove generated build output (keeps the venvs)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -23,9 +23,7 @@ def data_science_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
     """Data scientists through their Identity Center permission set, and SageMaker jobs of this account."""
     account = config.accounts.data_science
     return [
-        permission_set_trust(
-            account, naming.DATA_SCIENTIST_PERMISSION_SET, sid="DataScientistsPermissionSet"
-        ),
+        permission_set_trust(account, naming.DATA_SCIENTIST_PERMISSION_SET, sid="DataScientistsPermissionSet"),
         iam.PolicyStatement(
             sid="SageMakerJobsOfThisAccount",
             principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
@@ -68,9 +66,7 @@ def data_science_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
                 sid="RegisterPendingVersions",
                 actions=["sagemaker:CreateModelPackage"],
                 resources=registry,
-                conditions={
-                    "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
-                },
+                conditions={"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
             ),
             iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=registry),
         ]
@@ -90,6 +86,4 @@ class DataScienceStack(cdk.Stack):
             trust=data_science_trust(config),
             permissions=data_science_permissions(config),
         )
-        cdk.CfnOutput(
-            self, "DataScienceRoleArn", value=self.role.attr_arn, description="The data-science role."
-        )
+        cdk.CfnOutput(self, "DataScienceRoleArn", value=self.role.attr_arn, description="The data-science role.")

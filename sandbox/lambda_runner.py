@@ -14,8 +14,8 @@ this process:
   and handed to the handler through AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, as Lambda
   does, so each boto3 call the handler makes acts as that role in the function's account;
 - the environment is Lambda's: the host's AWS_*, POWERTOOLS_* and MODELOPS_* variables are removed, the
-  function's variables and Lambda's reserved ones are set, and everything is restored afterwards. The
-  one host variable kept is AWS_ENDPOINT_URL: the sandbox's network, where AWS's API endpoints are;
+  function's variables and Lambda's reserved ones are set, and everything is restored afterwards. One
+  variable is added that Lambda does not set: AWS_ENDPOINT_URL, the sandbox's network, where AWS's APIs are;
 - every invocation is a cold start: functools caches of the bundled modules, Powertools' parameter
   providers and boto3's default session are cleared first (in Lambda each function has its own process);
 - the handler's log lines go to the function's CloudWatch log group, written as the execution role (the
@@ -24,8 +24,8 @@ this process:
 
 Overrides are the only place the sandbox differs from what was deployed, and only for URLs that point
 outside it: the review link base (the local review gateway instead of execute-api) and GitHub's API base
-(the local stand-in). An override must name a variable the function was deployed with; the Invocation
-records which variables were overridden.
+(the local stand-in). An override must replace a deployed URL with a URL, and the Invocation records
+which variables were overridden.
 
 `run_pending` delivers what EventBridge routed to a function: moto records each event a deployed rule
 matched for a Lambda target (sandbox/moto_compat/events.py), and the runner invokes the function once per
@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -110,6 +111,7 @@ class Invocation:
     request_id: str
     result: Any
     logs: list[str]
+    log_stream: str
     overridden: tuple[str, ...]
 
 
@@ -209,7 +211,14 @@ class LambdaRunner:
                 f"{function_name} failed on request {request_id}: {type(failure).__name__}: {failure}"
             ) from failure
         return Invocation(
-            function.name, function.handler, function.role, request_id, result, lines, tuple(sorted(overrides))
+            function_name=function.name,
+            handler=function.handler,
+            role=function.role,
+            request_id=request_id,
+            result=result,
+            logs=lines,
+            log_stream=stream,
+            overridden=tuple(sorted(overrides)),
         )
 
     def pending(self, function_name: str) -> list[dict[str, Any]]:
@@ -259,13 +268,15 @@ class LambdaRunner:
         return root
 
     def _checked_overrides(self, function: _Function) -> dict[str, str]:
+        """The function's overrides, each replacing a deployed URL with a URL (nothing else may differ)."""
         overrides = self._overrides.get(function.name, {})
-        unknown = sorted(set(overrides) - set(function.environment))
-        if unknown:
-            raise ValueError(
-                f"override of {function.name}: {', '.join(unknown)} is not in its deployed environment "
-                f"({', '.join(sorted(function.environment))}); overrides replace deployed URLs only"
-            )
+        for name, value in sorted(overrides.items()):
+            deployed = function.environment.get(name)
+            if deployed is None or not _is_url(deployed) or not _is_url(value):
+                raise ValueError(
+                    f"override {name}={value!r} of {function.name}: overrides replace a deployed URL with a URL; "
+                    f"the deployed value is {deployed!r}"
+                )
         return overrides
 
     def _execution_role(self, function: _Function) -> boto3.Session:
@@ -315,6 +326,11 @@ class LambdaRunner:
 
 
 # -- the process a function runs in ------------------------------------------------------------------------
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _check_same_code(function_name: str, task_root: Path) -> None:

@@ -45,9 +45,7 @@ def encryption_statements(config: OrgConfig, key_arn: str) -> list[iam.PolicySta
             principals=[iam.AnyPrincipal()],
             actions=["s3:PutObject"],
             resources=[objects],
-            conditions={
-                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
-            },
+            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
         ),
     ]
 
@@ -79,9 +77,7 @@ def endpoint_statement(config: OrgConfig, model: str, roles: list[WorkloadRoles]
         principals=[iam.ArnPrincipal(account.root_arn) for account in roles],
         actions=["s3:GetObject"],
         resources=[artifact_objects_arn(config, naming.artifact_prefix(model))],
-        conditions={
-            "ArnEquals": {"aws:PrincipalArn": [arn for account in roles for arn in account.role_arns]}
-        },
+        conditions={"ArnEquals": {"aws:PrincipalArn": [arn for account in roles for arn in account.role_arns]}},
     )
 
 

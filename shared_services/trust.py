@@ -42,11 +42,7 @@ def define_role(
     for grants; here the reviewed documents are the deployed documents.
     """
     policies = (
-        [
-            iam.CfnRole.PolicyProperty(
-                policy_name=role_name, policy_document=iam.PolicyDocument(statements=permissions)
-            )
-        ]
+        [iam.CfnRole.PolicyProperty(policy_name=role_name, policy_document=iam.PolicyDocument(statements=permissions))]
         if permissions
         else None
     )

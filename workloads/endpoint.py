@@ -74,9 +74,7 @@ def deployment_config(manifest: Manifest) -> sagemaker.CfnEndpoint.DeploymentCon
         ),
         auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
             alarms=[
-                sagemaker.CfnEndpoint.AlarmProperty(
-                    alarm_name=naming.rollback_alarm_name(manifest.model, signal)
-                )
+                sagemaker.CfnEndpoint.AlarmProperty(alarm_name=naming.rollback_alarm_name(manifest.model, signal))
                 for signal in ROLLBACK_SIGNALS
             ]
         ),
@@ -185,9 +183,7 @@ class ModelEndpoint(Construct):
         super().__init__(scope, construct_id)
         model = manifest.model
         if (capture is None) != (manifest.data_capture is None):
-            raise ValueError(
-                f"{model}: pass a capture bucket exactly when the manifest configures data capture"
-            )
+            raise ValueError(f"{model}: pass a capture bucket exactly when the manifest configures data capture")
         grant = CaptureGrant(capture.objects_arn(model), key.key_arn) if capture is not None else None
         self.execution_role = execution_role(
             self, "ExecutionRole", config=config, env_name=env_name, model=model, capture=grant
@@ -239,9 +235,7 @@ class ModelEndpoint(Construct):
         self.autoscaler: Autoscaler | None = None
         if manifest.autoscaling is not None:
             self.autoscaler = Autoscaler(self, "Autoscaling", model=model, scaling=manifest.autoscaling)
-            self.autoscaler.target.add_resource_dependency(
-                self.endpoint, "the variant must exist to be scaled"
-            )
+            self.autoscaler.target.add_resource_dependency(self.endpoint, "the variant must exist to be scaled")
 
 
 def _data_capture(

@@ -114,9 +114,7 @@ def parse_manifest(data: Any, path: Path, config: OrgConfig, env: str) -> Manife
     if manifest.model not in known:
         raise InputError(f"{path}: model: unknown model {manifest.model!r}; expected one of {known}")
     if env not in config.chain:
-        raise InputError(
-            f"{path}: {env!r} is not an environment of accounts.yaml; expected one of {config.chain}"
-        )
+        raise InputError(f"{path}: {env!r} is not an environment of accounts.yaml; expected one of {config.chain}")
     return manifest
 
 

@@ -142,8 +142,7 @@ def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> 
                 sid="RecordLiveModelPackage",
                 actions=["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"],
                 resources=[
-                    naming.ssm_parameter_arn(region, account, naming.live_arn_parameter(model))
-                    for model in models
+                    naming.ssm_parameter_arn(region, account, naming.live_arn_parameter(model)) for model in models
                 ],
             ),
         ]
