@@ -289,3 +289,19 @@ def cdk_staging_bucket(account: str, region: str) -> str:
 
 
 CDK_BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"
+
+
+# The read-only path of `modelops verify` (the CI gate on pull requests and before each deploy).
+VERIFIER_ROLE = f"{PREFIX}-verifier"  # shared services: reads the registry, live records and history; writes nothing
+GITHUB_VERIFY_ROLE = f"{PREFIX}-github-verify"  # deployment account: the PR checks' OIDC role
+
+
+def verifier_role_arn(config: OrgConfig) -> str:
+    """The shared-services role `modelops verify` reads through; it can change nothing."""
+    return role_arn(config.accounts.shared_services, VERIFIER_ROLE)
+
+
+def github_verify_role_arn(config: OrgConfig) -> str:
+    """The role pull-request jobs of `.github/workflows/checks.yml` assume through GitHub OIDC; it may assume
+    only the verifier."""
+    return role_arn(config.accounts.deployment, GITHUB_VERIFY_ROLE)

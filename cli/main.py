@@ -7,6 +7,7 @@ assumes the role the role model gives its purpose. `AWS_ENDPOINT_URL` points eve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -270,7 +271,14 @@ def verify_command(
         raise typer.Exit(EXIT_FAILED)
 
 
-# -- deploy -----------------------------------------------------------------------------------------
+# -- deploy, record-deploy ---------------------------------------------------------------------------
+
+SmokeBodyOption = Annotated[
+    Path | None, typer.Option("--smoke-body", help="File sent to each endpoint as the smoke test.")
+]
+SmokeContentTypeOption = Annotated[
+    str, typer.Option("--smoke-content-type", help="Content type of the smoke test request.")
+]
 
 
 @app.command(name="deploy")
@@ -278,21 +286,12 @@ def verify_command(
 def deploy_command(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="The environment to deploy.")],
-    smoke_body: Annotated[
-        Path | None, typer.Option("--smoke-body", help="File sent to each endpoint as the smoke test.")
-    ] = None,
-    smoke_content_type: Annotated[
-        str, typer.Option("--smoke-content-type", help="Content type of the smoke test request.")
-    ] = release.DEFAULT_SMOKE_CONTENT_TYPE,
+    smoke_body: SmokeBodyOption = None,
+    smoke_content_type: SmokeContentTypeOption = release.DEFAULT_SMOKE_CONTENT_TYPE,
 ) -> None:
-    """Deploy ENV: gates, synth, CloudFormation with its roles, smoke test, live record."""
+    """Deploy ENV: gates, synth, CloudFormation with its roles, smoke test, live record, next review."""
     s = settings(ctx)
-    body = release.DEFAULT_SMOKE_BODY
-    if smoke_body is not None:
-        try:
-            body = smoke_body.read_bytes()
-        except OSError as exc:
-            raise InputError(f"--smoke-body: {smoke_body}: {exc.strerror}") from None
+    body = _smoke_body(smoke_body)
     with output.progress(f"deploying {env}", log_lines=True) as update:
         result = release.deploy(
             s.aws(),
@@ -305,7 +304,80 @@ def deploy_command(
         )
     stacks = ", ".join(result.stacks)
     output.say(f"deployed {env} (account {result.account}): {stacks}{'' if result.changed else ' (no changes)'}")
-    for model in result.models:
+    _report_recorded(env, result.next_env, result.models)
+
+
+@app.command(name="record-deploy")
+@handled
+def record_deploy_command(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Argument(help="The environment whose stack the pipeline just deployed.")],
+    smoke_body: SmokeBodyOption = None,
+    smoke_content_type: SmokeContentTypeOption = release.DEFAULT_SMOKE_CONTENT_TYPE,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="When the deploy began (ISO 8601 with its zone), the start of the metrics window "
+            "(default: an hour ago).",
+        ),
+    ] = None,
+) -> None:
+    """The pipeline's post-deploy step: smoke test, read back, record the live ARN, notify the next
+    environment's approvers."""
+    s = settings(ctx)
+    body = _smoke_body(smoke_body)
+    started = _since(since)
+    with output.progress(f"recording the deploy of {env}", log_lines=True) as update:
+        result = release.after_deploy(
+            s.aws(),
+            s.config,
+            s.workloads,
+            env,
+            smoke_body=body,
+            smoke_content_type=smoke_content_type,
+            started=started,
+            progress=update,
+        )
+    output.say(f"verified and recorded {env} (account {result.account})")
+    _report_recorded(env, result.next_env, result.models)
+
+
+def _smoke_body(path: Path | None) -> bytes:
+    if path is None:
+        return release.DEFAULT_SMOKE_BODY
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"--smoke-body: {path}: {exc.strerror}") from None
+
+
+def _since(value: str | None) -> datetime | None:
+    """--since as an aware UTC time; a time without its zone would be read in the runner's zone."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"--since {value}: expected an ISO 8601 time with its zone, e.g. 2026-11-22T10:15:00Z")
+    if moment > datetime.now(UTC):
+        raise InputError(f"--since {value}: is in the future; expected when the deploy began")
+    return moment.astimezone(UTC)
+
+
+def _report_recorded(env: str, next_env: str | None, models: list[release.DeployedModel]) -> None:
+    """Whom the post-deploy step asked to review next, then what each endpoint runs (the last line)."""
+    if next_env is None:
+        output.say(f"  {env} is the last environment: nobody is asked to review next")
+    else:
+        for model in models:
+            output.say(
+                f"  asked the approvers of {next_env} to review {model.model} {version_label(model.arn)} "
+                f"(event {model.review_event})"
+            )
+    for model in models:
         output.say(f"  {model.endpoint} runs {model.arn} (smoke test passed, live record written)")
 
 

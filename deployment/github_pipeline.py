@@ -12,6 +12,13 @@ assembly schema aws-cdk-lib 2.275 writes). `secure_workflow` rewrites what it ge
 job gets its target's role and first publishes its own stack's assets with the pinned CDK CLI, the
 asset jobs go, every action is pinned to a commit, and the synth job loses its OIDC permission.
 The result goes back through the library's own `workflow_file.patch`.
+
+Each environment's job (not the shared-services one) also runs modelops around its stack deploy: the
+gates (`modelops verify`) before anything is published or deployed, and the post-deploy step
+(`modelops record-deploy ENV`: smoke test, read-back, live record, the next environment's approvers
+asked to review) after it. Both run as the job's own OIDC role, which may assume the verifier, the
+promoter and the environment's operator; the CloudFormation step leaves the CDK deploy role's
+credentials behind, so the job authenticates through OIDC again before recording.
 """
 
 from __future__ import annotations
@@ -68,6 +75,17 @@ SETUP_NODE_WITH = {"node-version": NODE_VERSION, "package-manager-cache": False}
 SESSION_SECONDS = 3600
 # No usage data leaves the pipeline.
 CLI_ENV = {"CDK_DISABLE_CLI_TELEMETRY": "true"}
+
+# modelops in the environments' deploy jobs, installed as .github/workflows/promote.yml installs it.
+INSTALL_MODELOPS = (
+    "python -m pip install --quiet --requirement requirements.lock\n"
+    "python -m pip install --quiet --no-deps --editable ."
+)
+VERIFY_STEP = "Verify"
+# The gates step also notes when the deploy began: the start of the metrics window the next
+# environment's approvers see.
+VERIFY_RUN = 'echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$GITHUB_OUTPUT"\nmodelops verify'
+REAUTHENTICATE_STEP = "Authenticate Via OIDC Role for the post-deploy step"
 
 # The template's S3 URL, read from the stack's asset manifest in the downloaded assembly. Looked up at
 # run time, so that deploy.yml does not change with every template (or every promoted model version).
@@ -253,8 +271,37 @@ def _secure_deploy_job(
         },
     ]
     secured["steps"] = publish_assets + [step for step in secured["steps"] if step is not oidc]
+    if stack.target != SHARED_SERVICES_TARGET:
+        secured["steps"] = _with_modelops(secured["steps"], oidc, stack.target)
     secured["name"] = f"Deploy {stack.construct_path} to {stack.target}"
     return _ordered(secured)
+
+
+def _with_modelops(steps: list[dict[str, Any]], oidc: dict[str, Any], env: str) -> list[dict[str, Any]]:
+    """An environment job's `steps` with the gates before its first AWS change and the post-deploy step last."""
+    install = [
+        # First: a checkout cleans the workspace, which would delete the downloaded assembly.
+        {"name": "Checkout", "uses": pinned("actions/checkout@v6"), "with": {"persist-credentials": False}},
+        *steps[: steps.index(oidc)],
+        {
+            "name": "Set up Python",
+            "uses": pinned("actions/setup-python@v6"),
+            "with": {"python-version": PYTHON_VERSION},
+        },
+        {"name": "Install modelops", "run": INSTALL_MODELOPS},
+        oidc,
+        {"id": VERIFY_STEP, "name": "Check the promotion gates", "run": VERIFY_RUN},
+    ]
+    record = [
+        {**copy.deepcopy(oidc), "name": REAUTHENTICATE_STEP},
+        {
+            "name": "Record the deploy and notify the next approvers",
+            # A step output reaches the shell only as an environment variable.
+            "env": {"DEPLOY_STARTED": f"${{{{ steps.{VERIFY_STEP}.outputs.started }}}}"},
+            "run": f'modelops record-deploy {env} --since "$DEPLOY_STARTED"',
+        },
+    ]
+    return install + steps[steps.index(oidc) + 1 :] + record
 
 
 def _common(job: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,10 @@ Each role is assumable only by a job of this repository that runs in the GitHub 
 same name (`repo:<owner>/<repo>:environment:<target>`, no wildcard), so the environment's protection
 rules stand between a workflow and the account. It may then assume only its target account's CDK
 bootstrap roles, plus the operator role there (smoke test, live ARN) and the shared-services promoter
-role (to record the deploy).
+role (to record the deploy); an environment's role may also assume the read-only verifier (the
+pre-deploy gate check).
+
+Pull-request checks get their own role, `modelops-github-verify`, which may assume only the verifier.
 """
 
 from __future__ import annotations
@@ -49,6 +52,14 @@ def oidc_subject(config: OrgConfig, target: str) -> str:
     return f"repo:{config.pipeline.repository}:environment:{target}"
 
 
+def pull_request_subject(config: OrgConfig) -> str:
+    """The exact `sub` claim of a job of this repository triggered by `pull_request`, without an environment.
+
+    GitHub gives fork pull requests no OIDC token at all, so only branches of this repository get it.
+    """
+    return f"repo:{config.pipeline.repository}:pull_request"
+
+
 def assumable_roles(config: OrgConfig, target: str) -> list[str]:
     """The role ARNs a target's deploy role may assume, and nothing else."""
     account = target_account(config, target)
@@ -56,6 +67,9 @@ def assumable_roles(config: OrgConfig, target: str) -> list[str]:
     if target != SHARED_SERVICES_TARGET:
         roles.append(naming.operator_role_arn(config, target))
     roles.append(naming.promoter_role_arn(config))
+    if target != SHARED_SERVICES_TARGET:
+        # The pre-deploy gate check; the verifier trusts environment deploy roles only.
+        roles.append(naming.verifier_role_arn(config))
     return roles
 
 
@@ -134,3 +148,34 @@ class GitHubDeploymentRolesStack(cdk.Stack):
             },
         )
         cdk.CfnOutput(self, "RoleArn-promotion", value=self.promote_role.role_arn)
+
+        # `.github/workflows/checks.yml` runs the gates on every pull request. The PR's author controls the
+        # workflow file on their branch, so this role reaches only the read-only verifier.
+        self.verify_role = iam.Role(
+            self,
+            "Verify",
+            role_name=naming.GITHUB_VERIFY_ROLE,
+            description=f"GitHub Actions pull-request checks of {config.pipeline.repository}",
+            max_session_duration=MAX_SESSION,
+            assumed_by=iam.WebIdentityPrincipal(
+                provider.attr_arn,
+                conditions={
+                    "StringEquals": {
+                        f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+                        f"{GITHUB_OIDC_HOST}:sub": pull_request_subject(config),
+                    }
+                },
+            ),
+            inline_policies={
+                "AssumeVerifier": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="AssumeVerifier",
+                            actions=["sts:AssumeRole"],
+                            resources=[naming.verifier_role_arn(config)],
+                        )
+                    ]
+                )
+            },
+        )
+        cdk.CfnOutput(self, "RoleArn-verify", value=self.verify_role.role_arn)

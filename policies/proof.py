@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import product
@@ -35,6 +35,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from policies.iam import Context, Decision, Policy, PolicyKind, Principal, Request, Resource, evaluate
 from policies.iam.cloudformation import Deployment, Document
+from policies.iam.policy import PrincipalMatch
 
 SERVICES = (
     "s3", "kms", "sagemaker", "sts", "iam", "events", "ssm", "sns", "lambda", "apigateway", "cloudformation",
@@ -587,6 +588,11 @@ class Sweeper:
             label: _arn_account(arn) or owners.get(arn.split("/", 1)[0], "") for label, arn in self._source_arns.items()
         }
 
+    def dimension_inputs(self) -> tuple[object, ...]:
+        """What the context dimensions are built from, beyond the config: two sweepers with equal
+        inputs give every request the same dimensions and variants."""
+        return (self.via_values, self._source_arns, self._source_owner)
+
     # --- dimensions ---
 
     def dimensions(self, who: ProofPrincipal, action: str, target: ProofResource) -> list[tuple[str, tuple[str, ...]]]:
@@ -761,8 +767,11 @@ class Sweeper:
         principals: Iterable[ProofPrincipal] | None = None,
         actions: Iterable[str] | None = None,
         views: Iterable[str] = VIEWS,
+        resources: Collection[str] | None = None,
     ) -> dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], Decision]]]:
-        """Allowed requests per (principal id, view): (action, resource symbol) -> variant -> decision."""
+        """Allowed requests per (principal id, view): (action, resource symbol) -> variant -> decision.
+
+        `resources` (symbols), when given, limits the sweep to those resources of each view's scope."""
         wanted_views = set(views)
         action_list = list(actions) if actions is not None else self.universe.actions
         results: dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], Decision]]] = {}
@@ -778,6 +787,8 @@ class Sweeper:
                         continue  # with the resource side open, only the role's own Allow statements can allow
                     service = action.split(":", 1)[0]
                     for target in self.scope(who, view, service):
+                        if resources is not None and target.symbol not in resources:
+                            continue
                         resource = self._open_policy(who, target) if view == "identity_alone" else target.resource
                         for labels, context in self.variants(who, action, target):
                             decision = evaluate(Request(principal, action, resource, context))
@@ -1011,6 +1022,70 @@ def mutate(universe: Universe, mutation: Mutation) -> tuple[Universe, list[Proof
         else principals
     )
     return mutated, affected, actions
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The grants a widened document can change: of these principals and actions, in these views, and
+    on these resources (symbols; `None`: on any)."""
+
+    principals: frozenset[str]
+    views: frozenset[str]
+    actions: frozenset[str]
+    resources: frozenset[str] | None
+
+    def covers(self, principal: str, view: str, action: str, resource: str) -> bool:
+        """Whether a grant of this principal, view, action and resource lies within the reach."""
+        return (
+            principal in self.principals
+            and view in self.views
+            and action in self.actions
+            and (self.resources is None or resource in self.resources)
+        )
+
+
+def reach(universe: Universe, mutation: Mutation) -> tuple[Universe, list[ProofPrincipal], Reach]:
+    """The widened universe, and the principals and grants whose decisions the widening can change.
+
+    A statement takes part in a decision only when it matches the request's action, resource and
+    principal, and a widened statement matches a superset of what it matched before; so only requests
+    of the principals and actions `mutate` names can change, and of those:
+    - an identity policy decides only in its roles' `allowed` and `identity_alone` views (the
+      `resource_policies_alone` view gives the role an administrator's identity policies instead);
+    - a resource, key or trust policy decides only on the resources it governs, in the `allowed` and
+      `resource_policies_alone` views (`identity_alone` replaces it by an open policy), and only for
+      the principals its widened statement names (widenings leave the Principal element as it was).
+    Every other grant is the unmutated universe's, evaluated with the same context dimensions. The
+    exception: a widening that drops the only condition naming a kms:ViaService or aws:SourceArn value
+    changes the dimensions themselves, and then everything `mutate` names is in reach.
+    """
+    mutated, principals, actions = mutate(universe, mutation)
+    policy = mutated.policies[mutation.document]
+    views: frozenset[str]
+    resources: frozenset[str] | None
+    if Sweeper(mutated).dimension_inputs() != Sweeper(universe).dimension_inputs():
+        views, resources = frozenset(VIEWS), None
+    elif policy.kind is PolicyKind.IDENTITY:
+        views, resources = frozenset({"allowed", "identity_alone"}), None
+    else:
+        views = frozenset({"allowed", "resource_policies_alone"})
+        resources = frozenset(r.symbol for r in mutated.resources if r.resource.policy is policy)
+        widened = policy.statements[mutation.statement]
+        principals = [p for p in principals if widened.principal_match(p.principal) is not PrincipalMatch.NONE]
+    return mutated, principals, Reach(frozenset(p.id for p in principals), views, frozenset(actions), resources)
+
+
+def recheck(universe: Universe, mutation: Mutation) -> tuple[ProofResult, Reach]:
+    """Sweep the widened universe on every request in the widening's `reach`."""
+    mutated, principals, within = reach(universe, mutation)
+    result = run_proof(
+        mutated,
+        principals=principals,
+        actions=sorted(within.actions),
+        views=within.views,
+        resources=within.resources,
+    )
+    return result, within
 
 
 def policy_reach(

@@ -1,4 +1,5 @@
-"""The shared-services roles people and CI assume: the approver (decides) and the promoter (records)."""
+"""The shared-services roles people and CI assume: the approver (decides), the promoter (records) and the
+verifier (reads what the gates need, for pull-request checks)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from shared_services.trust import HUMAN_ASSUME_ACTIONS, define_role, permission_
 
 HISTORY_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"]
 LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"]
+# The verifier's reads: the no-skipping gate reads live records in one batch, the rollback gate the history.
+READ_HISTORY_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory"]
+READ_LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters"]
 
 
 def _models(config: OrgConfig) -> list[str]:
@@ -113,8 +117,62 @@ def promoter_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
     return trust
 
 
+def verifier_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Read the registry, the live records and the history: what the gates read, and nothing that writes."""
+    if not config.models:
+        return []
+    models = _models(config)
+    return [
+        registry_read_statement(config),
+        iam.PolicyStatement(
+            sid="ReadLiveVersions",
+            actions=READ_LIVE_RECORD_ACTIONS,
+            resources=[
+                naming.shared_parameter_arn(config, naming.live_record_parameter(m, env))
+                for m in models
+                for env in config.chain
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="ReadHistory",
+            actions=READ_HISTORY_ACTIONS,
+            resources=[naming.history_parameter_arn(config, m) for m in models],
+        ),
+    ]
+
+
+def verifier_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The deploy roles (pre-deploy gate check), the pull-request checks' role, platform team and approvers.
+
+    A pull request's author controls the workflow file on their branch, so the role a PR job reaches may
+    read and nothing else; that is why PR checks get this role rather than the promoter.
+    """
+    trust = []
+    deploy_roles = github_deploy_role_arns(config)
+    if deploy_roles:
+        trust.append(
+            iam.PolicyStatement(
+                sid="GitHubDeployRoles",
+                principals=[iam.ArnPrincipal(arn) for arn in deploy_roles],
+                actions=HUMAN_ASSUME_ACTIONS,
+            )
+        )
+    if config.pipeline.engine == "github-actions":
+        trust.append(
+            iam.PolicyStatement(
+                sid="GitHubPullRequestChecks",
+                principals=[iam.ArnPrincipal(naming.github_verify_role_arn(config))],
+                actions=HUMAN_ASSUME_ACTIONS,
+            )
+        )
+    account = config.accounts.shared_services
+    trust.append(permission_set_trust(account, naming.PLATFORM_PERMISSION_SET, sid="PlatformPermissionSet"))
+    trust.append(permission_set_trust(account, naming.APPROVER_PERMISSION_SET, sid="ApproversPermissionSet"))
+    return trust
+
+
 class RegistryRoles(Construct):
-    """The approver and promoter roles."""
+    """The approver, promoter and verifier roles."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
         super().__init__(scope, construct_id)
@@ -133,4 +191,12 @@ class RegistryRoles(Construct):
             description="Reads the model registry and appends promotions and deploys to the model history.",
             trust=promoter_trust(config),
             permissions=promoter_permissions(config),
+        )
+        self.verifier = define_role(
+            self,
+            "Verifier",
+            role_name=naming.VERIFIER_ROLE,
+            description="Reads the model registry, live records and history for the promotion gates; writes nothing.",
+            trust=verifier_trust(config),
+            permissions=verifier_permissions(config),
         )

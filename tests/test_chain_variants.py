@@ -96,6 +96,7 @@ def test_deployment_account_has_a_role_per_target_of_the_chain(four_stage: Synth
             for target in ["shared-services", "dev", "test", "uat", "prod"]
         },
         "modelops-github-promote": "repo:example-org/modelops:environment:promotion",
+        "modelops-github-verify": "repo:example-org/modelops:pull_request",
     }
 
 

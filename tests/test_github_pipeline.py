@@ -21,6 +21,7 @@ from tests.conftest import REPO_ROOT, Synth
 ROLES_STACK = "ModelOps-DeploymentRoles"
 SHARED_STACK = "ModelOps-SharedServices/SharedServices"
 PROMOTER = "arn:aws:iam::111111111111:role/modelops-promoter"
+VERIFIER = "arn:aws:iam::111111111111:role/modelops-verifier"
 CHECKOUT_SHA = "df4cb1c069e1874edd31b4311f1884172cec0e10"
 
 
@@ -60,6 +61,7 @@ def test_one_deploy_role_per_target_and_one_promotion_role(synth: Synth) -> None
         "modelops-github-deploy-qa",
         "modelops-github-deploy-shared-services",
         "modelops-github-promote",
+        "modelops-github-verify",
     ]
 
 
@@ -86,15 +88,15 @@ def test_deploy_role_trusts_only_this_repository_in_the_targets_environment(synt
 
 
 @pytest.mark.parametrize(
-    ("target", "account", "operator"),
+    ("target", "account", "operator", "verifier"),
     [
-        ("shared-services", "111111111111", []),
-        ("qa", "444444444444", ["operator"]),
-        ("prod", "555555555555", ["operator"]),
+        ("shared-services", "111111111111", [], []),
+        ("qa", "444444444444", ["operator"], [VERIFIER]),
+        ("prod", "555555555555", ["operator"], [VERIFIER]),
     ],
 )
-def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_and_the_promoter(
-    synth: Synth, target: str, account: str, operator: list[str]
+def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_the_promoter_and_an_environments_verifier(
+    synth: Synth, target: str, account: str, operator: list[str], verifier: list[str]
 ) -> None:
     role = _roles(synth)[f"modelops-github-deploy-{target}"]
     cdk = [
@@ -115,6 +117,7 @@ def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_and_the_prom
                             *cdk,
                             *[f"arn:aws:iam::{account}:role/modelops-{name}" for name in operator],
                             PROMOTER,
+                            *verifier,
                         ],
                     }
                 ],

@@ -2,7 +2,9 @@
 
 Each Allow statement of each policy document in the synthesized templates is widened in turn (one
 extra action, a wildcard resource, a dropped condition); the sweep reruns on what the widening can
-change and must disagree with policies/access.yaml. A widening the proof does not see must be
+change (`recheck`: the requests the widened statement takes part in) and must disagree there with
+policies/access.yaml (elsewhere the grants are the unmutated ones, which
+tests/test_least_privilege_proof.py holds equal to access.yaml). A widening the proof does not see must be
 equivalent: the widened policy, evaluated on its own, allows no request of the universe that the
 original did not (e.g. an extra action that never carries the key the statement's condition tests,
 or a statement already covered by another). That is checked independently, policy by policy.
@@ -17,7 +19,19 @@ import pytest
 from accounts.config import OrgConfig
 from policies.access_matrix import expand, load_matrix
 from policies.iam.cloudformation import load_deployment
-from policies.proof import Mutation, Universe, build_universe, mutate, mutations, policy_reach, run_proof
+from policies.proof import (
+    VIEWS,
+    Mutation,
+    ProofResult,
+    Universe,
+    build_universe,
+    mutate,
+    mutations,
+    policy_reach,
+    reach,
+    recheck,
+    run_proof,
+)
 from tests.conftest import Synth
 
 Key = tuple[str, str, str, str, str]
@@ -28,12 +42,13 @@ def universe(config: OrgConfig, synth: Synth) -> Universe:
     return build_universe(config, load_deployment(synth.outdir))
 
 
+def _keys(result: ProofResult) -> set[Key]:
+    return {(g.principal, g.view, g.action, g.resource, g.when) for g in result.grants}
+
+
 def _caught(universe: Universe, mutation: Mutation, matrix: set[Key]) -> bool:
-    mutated, principals, actions = mutate(universe, mutation)
-    ids, wanted = {p.id for p in principals}, set(actions)
-    result = run_proof(mutated, principals=principals, actions=actions)
-    computed = {(g.principal, g.view, g.action, g.resource, g.when) for g in result.grants}
-    return computed != {grant for grant in matrix if grant[0] in ids and grant[2] in wanted}
+    result, within = recheck(universe, mutation)
+    return _keys(result) != {grant for grant in matrix if within.covers(*grant[:4])}
 
 
 def _equivalent(universe: Universe, mutation: Mutation) -> bool:
@@ -60,3 +75,44 @@ def test_every_widening_of_every_deployed_policy_is_caught_or_provably_equivalen
 
 def test_the_mutations_cover_all_three_widenings(universe: Universe) -> None:
     assert {m.kind for m in mutations(universe)} == {"extra-action", "wildcard-resource", "dropped-condition"}
+
+
+def test_rechecking_what_a_widening_reaches_gives_the_full_resweeps_grants(universe: Universe) -> None:
+    """For the smallest widening of each kind on each kind of policy, the recheck plus the unmutated
+    grants outside its reach equal a full re-sweep of every principal and action the widening names.
+    (A widening that changes the context dimensions has everything in reach: nothing to compare.)"""
+    samples: dict[tuple[str, str], tuple[int, Mutation]] = {}
+    for mutation in mutations(universe):
+        _, principals, actions = mutate(universe, mutation)
+        if reach(universe, mutation)[2].views == set(VIEWS):
+            continue
+        kind = (universe.policies[mutation.document].kind.value, mutation.kind)
+        size = len(principals) * len(actions)
+        if kind not in samples or size < samples[kind][0]:
+            samples[kind] = (size, mutation)
+    mismatched = []
+    for _, mutation in samples.values():
+        mutated, principals, actions = mutate(universe, mutation)
+        full = _keys(run_proof(mutated, principals=principals, actions=actions))
+        result, within = recheck(universe, mutation)
+        named = {p.id for p in principals}
+        unmutated = _keys(
+            run_proof(universe, principals=[p for p in universe.principals if p.id in named], actions=actions)
+        )
+        if _keys(result) | {g for g in unmutated if not within.covers(*g[:4])} != full:
+            mismatched.append(str(mutation))
+    assert (sorted(samples), mismatched) == (
+        [
+            ("identity", "dropped-condition"),
+            ("identity", "extra-action"),
+            ("identity", "wildcard-resource"),
+            ("kms-key", "dropped-condition"),
+            ("kms-key", "extra-action"),
+            ("resource", "dropped-condition"),
+            ("resource", "extra-action"),
+            ("resource", "wildcard-resource"),
+            ("trust", "dropped-condition"),
+            ("trust", "extra-action"),
+        ],
+        [],
+    )

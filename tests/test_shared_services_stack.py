@@ -658,7 +658,7 @@ def test_the_one_event_the_promoter_may_put_is_the_one_a_workflow_rule_on_the_de
     assert ["EventBusName" in rule["Properties"] for rule in rules.values()] == [False]
 
 
-def test_the_stack_defines_exactly_the_approver_and_promoter_roles_and_one_role_per_approval_function(
+def test_the_stack_defines_exactly_the_approver_promoter_and_verifier_roles_and_one_role_per_approval_function(
     template: Template,
 ) -> None:
     names = sorted(role["Properties"]["RoleName"] for role in template.find_resources("AWS::IAM::Role").values())
@@ -668,6 +668,7 @@ def test_the_stack_defines_exactly_the_approver_and_promoter_roles_and_one_role_
         "modelops-approval-review",
         "modelops-approver",
         "modelops-promoter",
+        "modelops-verifier",
     ]
 
 

@@ -166,14 +166,20 @@ def test_each_deploy_job_publishes_its_own_stacks_assets_then_deploys_with_that_
 ) -> None:
     job = deploy["jobs"]["ModelOps-prod-Endpoints-Deploy"]
     assert [step.get("name", step.get("id")) for step in job["steps"]] == [
+        "Checkout",
         "Download cdk.out",
         "Set up Node",
         "Install the CDK CLI",
+        "Set up Python",
+        "Install modelops",
         "Authenticate Via OIDC Role",
+        "Check the promotion gates",
         "Publish assets",
         "Locate the template",
         "Assume CDK Deploy Role",
         "Deploy",
+        "Authenticate Via OIDC Role for the post-deploy step",
+        "Record the deploy and notify the next approvers",
     ]
     steps = {step.get("name", step.get("id")): step for step in job["steps"]}
     assert steps["Publish assets"]["run"] == (
@@ -235,7 +241,12 @@ def test_only_jobs_that_assume_a_role_may_request_an_oidc_token(deploy: dict[str
 def test_checks_workflow_may_only_read_the_repository() -> None:
     checks = load_workflow((WORKFLOWS / "checks.yml").read_text())
     assert checks["permissions"] == {"contents": "read"}
-    assert [job.get("permissions") for job in checks["jobs"].values()] == [None, None]
+    # The gates job reads AWS through OIDC (tests/test_verifier_role.py); the others inherit `contents: read`.
+    assert [job.get("permissions") for job in checks["jobs"].values()] == [
+        None,
+        None,
+        {"contents": "read", "id-token": "write"},
+    ]
     assert checks["on"] == {"pull_request": {"branches": ["main"]}}
 
 
@@ -247,7 +258,11 @@ def test_no_checkout_leaves_the_token_behind_and_no_node_setup_caches(workflow: 
     node_setups = [step["with"] for step in steps if step.get("uses", "").startswith("actions/setup-node@")]
     assert checkouts
     assert node_setups
-    assert all(with_ == {"persist-credentials": False} for with_ in checkouts)
+    # fetch-depth 0 only where a job diffs against the base branch (checks.yml `gates`).
+    assert all(
+        with_ in ({"persist-credentials": False}, {"persist-credentials": False, "fetch-depth": 0})
+        for with_ in checkouts
+    )
     assert all(with_ == {"node-version": "22", "package-manager-cache": False} for with_ in node_setups)
 
 
@@ -265,8 +280,9 @@ def test_credentials_last_the_hour_iam_allows_a_chained_role(deploy: dict[str, A
         for step in job["steps"]
         if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
     ]
-    # Two per deploy job: the target's OIDC role, then the CDK deploy role chained from it.
-    assert durations == [3600] * 6
+    # Two per deploy job: the target's OIDC role, then the CDK deploy role chained from it; environment jobs
+    # authenticate through OIDC once more for the post-deploy step.
+    assert durations == [3600] * 8
 
 
 def test_deploy_jobs_run_on_a_fixed_runner_image(deploy: dict[str, Any]) -> None:

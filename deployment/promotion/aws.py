@@ -174,6 +174,10 @@ class AwsContext:
         """Shared services: reads the registry, reads and appends history and live records."""
         return self.assume(naming.promoter_role_arn(self.config), via=via)
 
+    def verifier(self, *, via: str | None = None) -> boto3.Session:
+        """Shared services: reads the registry, live records and history for the gates; writes nothing."""
+        return self.assume(naming.verifier_role_arn(self.config), via=via)
+
     def approver(self) -> boto3.Session:
         """Shared services: the only role that changes approval status."""
         return self.assume(naming.approver_role_arn(self.config))

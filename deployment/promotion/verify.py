@@ -89,28 +89,29 @@ def manifest_files(config: OrgConfig, workloads_root: Path) -> tuple[list[Path],
 
 
 class Verifier:
-    """Checks manifests against the registry and the live records, through the promoter role."""
+    """Checks manifests against the registry, the live records and the history, through the read-only
+    verifier role (assumed from the ambient credentials, or chained from role `via`)."""
 
     def __init__(
         self,
         aws: AwsContext,
         config: OrgConfig,
         *,
-        promoter_via: str | None = None,
+        via: str | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.aws = aws
         self.config = config
-        self.via = promoter_via
+        self.via = via
         self.progress = progress or (lambda _message: None)
-        self.role = naming.promoter_role_arn(config)
+        self.role = naming.verifier_role_arn(config)
         self._history: dict[str, list[str]] = {}
 
     def _sagemaker(self) -> SageMakerClient:
-        return self.aws.promoter(via=self.via).client("sagemaker", region_name=self.config.region)
+        return self.aws.verifier(via=self.via).client("sagemaker", region_name=self.config.region)
 
     def _ssm(self) -> SSMClient:
-        return self.aws.promoter(via=self.via).client("ssm", region_name=self.config.region)
+        return self.aws.verifier(via=self.via).client("ssm", region_name=self.config.region)
 
     def _was_live(self, model: str, env: str) -> list[str]:
         key = f"{model}/{env}"
@@ -182,10 +183,13 @@ def verify(
     *,
     changed_from: str | None = None,
     envs: Iterable[str] | None = None,
-    promoter_via: str | None = None,
+    via: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[list[Path], list[Failure]]:
-    """Check the manifests (all, those changed since `changed_from`, or those of `envs`)."""
+    """Check the manifests (all, those changed since `changed_from`, or those of `envs`).
+
+    AWS is read as the verifier role, chained from role `via` when given (a deploy job's role).
+    """
     if not workloads_root.is_dir():
         raise InputError(f"{workloads_root}: workloads folder not found")
     files, failures = manifest_files(config, workloads_root)
@@ -196,5 +200,5 @@ def verify(
     if envs is not None:
         wanted = set(envs)
         files = [path for path in files if path.parent.name in wanted]
-    verifier = Verifier(aws, config, promoter_via=promoter_via, progress=progress)
+    verifier = Verifier(aws, config, via=via, progress=progress)
     return files, sorted(failures + verifier.verify(files), key=lambda failure: failure.path)

@@ -1,0 +1,327 @@
+"""The post-deploy step, in the sandbox organisation: after a deploy the endpoint is smoke-tested, read back
+and recorded live, and the next environment's approvers are asked to review it, with its CloudWatch metrics,
+through one event on the shared-services bus; after the last environment nobody is asked.
+
+One version goes through the module: registered, approved, promoted and deployed to qa once (module
+fixture), then promoted and deployed to prod once. The events are read where the approval workflow's rule
+delivers them: moto records each event a deployed rule matched for the notify Lambda."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from typer.testing import CliRunner, Result
+
+import cli.main
+from accounts import naming
+from accounts.config import OrgConfig
+from deployment.aws_sessions import assume_role
+from deployment.promotion.aws import AwsContext
+from deployment.promotion.history import History, LiveRecords
+from deployment.promotion.release import is_session_of
+from sandbox.lambda_runner import LambdaRunner
+from sandbox.organization import (
+    Sandbox,
+    account_admin_session,
+    management_session,
+    person_role_name,
+    person_session,
+)
+from shared_services.handlers.post_deploy import DEPLOY_VERIFIED
+from tests.promotion_support import QA_APPROVER, REPO_ROOT
+
+CONFIG = REPO_ROOT / "accounts" / "accounts.yaml"
+PIPELINE_SESSION = "modelops-4242-1"  # what the deploy workflow names its sessions: run id, attempt
+QA, PROD, SHARED = "444444444444", "555555555555", "111111111111"
+LIVE_PARAMETER = "/modelops/models/churn-model/live-model-package-arn"
+NO_METRICS = {"Invocations": None, "ModelLatency": None, "Invocation4XXErrors": None, "Invocation5XXErrors": None}
+
+
+def modelops(workloads: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli.main.app, ["--config", str(CONFIG), "--workloads", str(workloads), *args])
+
+
+def use_credentials(monkeypatch: pytest.MonkeyPatch, session: boto3.Session) -> None:
+    frozen = session.get_credentials().get_frozen_credentials()  # type: ignore[union-attr]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", str(frozen.access_key))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", str(frozen.secret_key))
+    monkeypatch.setenv("AWS_SESSION_TOKEN", str(frozen.token))
+
+
+def act_as_person(
+    monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, account: str, permission_set: str, email: str
+) -> None:
+    role = person_role_name(permission_set)
+    use_credentials(
+        monkeypatch, person_session(sandbox.config, sandbox.endpoint_url, account=account, role_name=role, email=email)
+    )
+
+
+def act_as_pipeline(monkeypatch: pytest.MonkeyPatch, config: OrgConfig, env: str) -> None:
+    """The credentials a deploy job of `env` holds: its GitHub deploy role (GitHub OIDC in real AWS)."""
+    role = naming.github_deploy_role_arn(config, env)
+    use_credentials(
+        monkeypatch,
+        assume_role(role, session_name=PIPELINE_SESSION, base=management_session(config), region="eu-west-1"),
+    )
+
+
+def deploy_verified_events(sandbox: Sandbox) -> list[dict[str, Any]]:
+    """Take the deploy-verified events the approval workflow's rule delivered to the notify Lambda."""
+    with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner:
+        pending = runner.pending(naming.approval_function_name("notify"))
+    return [event for event in pending if event["detail-type"] == DEPLOY_VERIFIED]
+
+
+def minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def period_bounds(period: str) -> tuple[str, str]:
+    start, _, end = period.removesuffix(" UTC").partition(" to ")
+    return start, end
+
+
+def shared_ssm(config: OrgConfig) -> Any:
+    return account_admin_session(config, SHARED).client("ssm", region_name="eu-west-1")
+
+
+def workload_ssm(config: OrgConfig) -> Any:
+    return account_admin_session(config, QA).client("ssm", region_name="eu-west-1")
+
+
+@dataclass
+class QaDeploy:
+    """One version, approved for qa and deployed there by a platform engineer with `modelops deploy qa`."""
+
+    workloads: Path
+    arn: str
+    version: int
+    result: Result
+    events: list[dict[str, Any]]
+    before: datetime
+    after: datetime
+
+
+@pytest.fixture(scope="module")
+def qa_deploy(sandbox_organization: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QaDeploy]:
+    sandbox = sandbox_organization
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if not sandbox.is_set_up():
+            sandbox.reset()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint_url)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        workloads = tmp_path_factory.mktemp("post-deploy") / "workloads"
+        for env in ("qa", "prod"):
+            shutil.copytree(REPO_ROOT / "workloads" / env, workloads / env, ignore=shutil.ignore_patterns("*.py"))
+        deploy_verified_events(sandbox)  # whatever earlier tests left
+        card = workloads.parent / "card.json"
+        card.write_text('{"model_overview": {"model_description": "churn"}}')
+
+        act_as_person(monkeypatch, sandbox, "222222222222", naming.DATA_SCIENTIST_PERMISSION_SET, "ds@example.com")
+        registered = modelops(
+            workloads, "register", "churn-model",
+            "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/post/model.tar.gz",
+            "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+            "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04", "--source-commit", "abcdef1",
+            "--model-card", str(card),
+        )  # fmt: skip
+        assert registered.exit_code == 0, registered.output
+        arn = registered.stdout.strip()
+        version = int(arn.rsplit("/", 1)[1])
+        act_as_person(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
+        approved = modelops(workloads, "approve", "churn-model", str(version), "--reason", "holds on holdout")
+        assert approved.exit_code == 0, approved.output
+        act_as_person(monkeypatch, sandbox, SHARED, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
+        promoted = modelops(workloads, "promote", "churn-model", "--to", "qa", "--arn", arn)
+        assert promoted.exit_code == 0, promoted.output
+
+        before = datetime.now(UTC)
+        result = modelops(workloads, "deploy", "qa")
+        after = datetime.now(UTC)
+        assert result.exit_code == 0, result.output
+        yield QaDeploy(workloads, arn, version, result, deploy_verified_events(sandbox), before, after)
+
+
+@pytest.fixture
+def pipeline(qa_deploy: QaDeploy, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> tuple[QaDeploy, Sandbox]:
+    """The sandbox after the qa deploy, with the qa deploy job's credentials as the ambient ones."""
+    act_as_pipeline(monkeypatch, sandbox.config, "qa")
+    return qa_deploy, sandbox
+
+
+def test_a_deploy_asks_the_next_environments_approvers_with_the_endpoints_metrics(
+    qa_deploy: QaDeploy, sandbox: Sandbox
+) -> None:
+    [event] = qa_deploy.events
+    arn, version = qa_deploy.arn, qa_deploy.version
+    assert qa_deploy.result.stdout.splitlines() == [
+        "deployed qa (account 444444444444): ModelOps-qa-Endpoints",
+        f"  asked the approvers of prod to review churn-model v{version} (event {event['id']})",
+        f"  churn-model runs {arn} (smoke test passed, live record written)",
+    ]
+    assert (event["source"], event["account"], event["region"], event["resources"]) == (
+        "modelops.pipeline",
+        SHARED,
+        "eu-west-1",
+        [arn],
+    )
+    detail = event["detail"]
+    assert {key: value for key, value in detail.items() if key != "period"} == {
+        "model": "churn-model",
+        "env": "qa",
+        "arn": arn,
+        "metrics": NO_METRICS,  # SageMaker had published nothing for the new endpoint yet
+    }
+    start, end = period_bounds(detail["period"])
+    assert minute(qa_deploy.before) <= start <= end <= minute(qa_deploy.after)
+    assert workload_ssm(sandbox.config).get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == arn
+    assert LiveRecords(shared_ssm(sandbox.config)).get("churn-model", "qa") == arn
+
+
+def test_record_deploy_alone_verifies_records_and_asks_again_as_the_pipeline(
+    pipeline: tuple[QaDeploy, Sandbox],
+) -> None:
+    deployed, sandbox = pipeline
+    since = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
+    dimensions = [{"Name": "EndpointName", "Value": "churn-model"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    seen = datetime.now(UTC) - timedelta(minutes=10)
+    account_admin_session(sandbox.config, QA).client("cloudwatch", region_name="eu-west-1").put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {"MetricName": name, "Dimensions": dimensions, "Value": value, "Timestamp": seen}
+            for name, value in (("Invocations", 7), ("ModelLatency", 1800), ("Invocation4XXErrors", 1))
+        ],
+    )
+
+    result = modelops(deployed.workloads, "record-deploy", "qa", "--since", since.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    after = datetime.now(UTC)
+
+    assert result.exit_code == 0, result.output
+    [event] = deploy_verified_events(sandbox)
+    assert result.stdout.splitlines() == [
+        "verified and recorded qa (account 444444444444)",
+        f"  asked the approvers of prod to review churn-model v{deployed.version} (event {event['id']})",
+        f"  churn-model runs {deployed.arn} (smoke test passed, live record written)",
+    ]
+    detail = event["detail"]
+    assert (detail["model"], detail["env"], detail["arn"]) == ("churn-model", "qa", deployed.arn)
+    assert detail["metrics"] == {
+        "Invocations": 7.0,
+        "ModelLatency": 1800.0,
+        "Invocation4XXErrors": 1.0,
+        "Invocation5XXErrors": None,
+    }
+    start, end = period_bounds(detail["period"])
+    assert start == minute(since)
+    assert minute(since) <= end <= minute(after)
+    latest = History(shared_ssm(sandbox.config), "churn-model").read()[-1]
+    assert (latest.who, latest.action, latest.env, latest.arn) == (PIPELINE_SESSION, "deployed", "qa", deployed.arn)
+
+
+def refusing_put_events(session: boto3.Session) -> None:
+    """EventBridge answers PutEvents with a failed entry, as it does when it throttles an entry."""
+
+    def refuse(**_kwargs: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        parsed = {
+            "FailedEntryCount": 1,
+            "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "Rate exceeded"}],
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+        return AWSResponse("https://events.eu-west-1.amazonaws.com/", 200, {}, None), parsed  # type: ignore[arg-type]
+
+    # A before-call handler that returns a response stands in for the call, as botocore.stub.Stubber does.
+    session.events.register("before-call.eventbridge.PutEvents", refuse)  # type: ignore[arg-type]
+
+
+def test_a_refused_notification_is_reported_and_the_live_record_stays_written(
+    pipeline: tuple[QaDeploy, Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed, sandbox = pipeline
+    stale = deployed.arn.rsplit("/", 1)[0] + "/999"
+    workload_ssm(sandbox.config).put_parameter(Name=LIVE_PARAMETER, Value=stale, Type="String", Overwrite=True)
+    LiveRecords(shared_ssm(sandbox.config)).put("churn-model", "qa", stale)
+    monkeypatch.setattr(cli.main, "make_aws", lambda config: AwsContext(config, on_session=refusing_put_events))
+
+    result = modelops(deployed.workloads, "record-deploy", "qa")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
+        f"error: qa is deployed and its live record written, but the approvers of prod were not asked to review "
+        f"churn-model v{deployed.version}: EventBridge refused the deploy-verified event for {deployed.arn}: "
+        "ThrottlingException: Rate exceeded; run `modelops record-deploy qa` to ask them again"
+    ]
+    assert workload_ssm(sandbox.config).get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == deployed.arn
+    assert LiveRecords(shared_ssm(sandbox.config)).get("churn-model", "qa") == deployed.arn
+    assert deploy_verified_events(sandbox) == []
+
+
+def test_after_the_last_environment_nobody_is_asked(
+    qa_deploy: QaDeploy, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act_as_person(monkeypatch, sandbox, SHARED, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
+    promoted = modelops(qa_deploy.workloads, "promote", "churn-model", "--to", "prod", "--arn", qa_deploy.arn)
+    assert promoted.exit_code == 0, promoted.output
+
+    result = modelops(qa_deploy.workloads, "deploy", "prod")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "deployed prod (account 555555555555): ModelOps-prod-Endpoints",
+        "  prod is the last environment: nobody is asked to review next",
+        f"  churn-model runs {qa_deploy.arn} (smoke test passed, live record written)",
+    ]
+    assert deploy_verified_events(sandbox) == []
+    prod = account_admin_session(sandbox.config, PROD).client("ssm", region_name="eu-west-1")
+    assert prod.get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == qa_deploy.arn
+
+
+# -- no AWS needed --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [
+        ("yesterday", "--since yesterday: expected an ISO 8601 time with its zone, e.g. 2026-11-22T10:15:00Z"),
+        (
+            "2026-01-01T10:00:00",
+            "--since 2026-01-01T10:00:00: expected an ISO 8601 time with its zone, e.g. 2026-11-22T10:15:00Z",
+        ),
+        ("2999-01-01T00:00:00Z", "--since 2999-01-01T00:00:00Z: is in the future; expected when the deploy began"),
+    ],
+)
+def test_record_deploy_refuses_a_since_it_cannot_place_in_time(tmp_path: Path, since: str, message: str) -> None:
+    result = modelops(tmp_path, "record-deploy", "qa", "--since", since)
+    assert (result.exit_code, result.stderr, result.stdout) == (2, f"error: {message}\n", "")
+
+
+def test_record_deploy_of_an_unknown_environment_is_input_error(tmp_path: Path) -> None:
+    result = modelops(tmp_path, "record-deploy", "staging")
+    assert (result.exit_code, result.stderr, result.stdout) == (
+        2,
+        "error: unknown environment 'staging'; expected one of ['qa', 'prod']\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("arn:aws:sts::333333333333:assumed-role/modelops-github-deploy-qa/modelops-4242-1", True),
+        ("arn:aws:sts::333333333333:assumed-role/modelops-github-deploy-prod/modelops-4242-1", False),
+        ("arn:aws:sts::444444444444:assumed-role/modelops-github-deploy-qa/modelops-4242-1", False),
+        ("arn:aws:sts::333333333333:assumed-role/AWSReservedSSO_ModelOpsPlatform_0/p@example.com", False),
+        ("arn:aws:iam::333333333333:user/modelops-github-deploy-qa", False),
+    ],
+)
+def test_only_the_deploy_roles_own_session_skips_assuming_it_again(caller: str, expected: bool) -> None:
+    assert is_session_of(caller, "arn:aws:iam::333333333333:role/modelops-github-deploy-qa") is expected
