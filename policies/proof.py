@@ -33,7 +33,7 @@ from typing import Any
 
 from accounts import naming
 from accounts.config import OrgConfig
-from policies.iam import Context, Decision, Policy, PolicyKind, Principal, Request, Resource, evaluate
+from policies.iam import Context, Decision, Policy, PolicyKind, Principal, Resource, decide, prepare
 from policies.iam.cloudformation import Deployment, Document
 from policies.iam.policy import PrincipalMatch
 
@@ -575,6 +575,9 @@ class Sweeper:
         self.oidc_subjects["fork"] = f"repo:{OTHER}/{config.pipeline.repo}:environment:{targets[-1]}"
         self.oidc_subjects["other-repo"] = f"repo:{config.pipeline.owner}/{OTHER}:environment:{targets[-1]}"
         self.oidc_subjects["branch"] = f"repo:{repo}:ref:refs/heads/{config.pipeline.branch}"
+        # The promotion workflow's environment, and a pull-request job (the PR gates job).
+        self.oidc_subjects["promotion"] = f"repo:{repo}:environment:promotion"
+        self.oidc_subjects["pull-request"] = f"repo:{repo}:pull_request"
         # aws:SourceArn values the policies name (e.g. the EventBridge rule allowed to invoke a function).
         self._source_arns: dict[str, str] = {}
         for policy in universe.policies.values():
@@ -790,8 +793,10 @@ class Sweeper:
                         if resources is not None and target.symbol not in resources:
                             continue
                         resource = self._open_policy(who, target) if view == "identity_alone" else target.resource
+                        # What does not depend on the context is matched once; each variant is decided.
+                        prepared = prepare(principal, action, resource)
                         for labels, context in self.variants(who, action, target):
-                            decision = evaluate(Request(principal, action, resource, context))
+                            decision = decide(prepared, context)
                             count += 1
                             if decision.allowed:
                                 allowed.setdefault((action, target.symbol), {})[labels] = decision

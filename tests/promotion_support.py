@@ -7,6 +7,7 @@ exactly as the CLI sees them in real AWS.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from sandbox.server import SandboxServer
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sts import STSClient
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QA_APPROVER = "qa.approver@example.com"
@@ -136,14 +138,21 @@ class LocalAws:
         return [record.to_json() for record in History(ssm, model).read()]
 
 
-def person_session(endpoint_url: str, *, account: str, role: str, email: str) -> boto3.Session:
-    """Credentials of `email` signed in to `role` in `account` (STS AssumeRole, session name = email)."""
+@functools.cache
+def _signing_in(endpoint_url: str) -> STSClient:
+    """The STS client people sign in through. Its keys are fixed and stored nowhere in moto, so a reset
+    leaves it valid; one per server saves a session and a client per sign-in."""
     base = new_session(
         region="eu-west-1",
         access_key="AKIAIOSFODNN7EXAMPLE",
         secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     )
-    sts = base.client("sts", endpoint_url=endpoint_url)
+    return base.client("sts", endpoint_url=endpoint_url)
+
+
+def person_session(endpoint_url: str, *, account: str, role: str, email: str) -> boto3.Session:
+    """Credentials of `email` signed in to `role` in `account` (STS AssumeRole, session name = email)."""
+    sts = _signing_in(endpoint_url)
     credentials = sts.assume_role(RoleArn=naming.role_arn(account, role), RoleSessionName=email)["Credentials"]
     return new_session(
         region="eu-west-1",

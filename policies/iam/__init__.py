@@ -5,7 +5,7 @@ model (`UnsupportedPolicyError`) instead of guessing.
 """
 
 from policies.iam.errors import InvalidPolicyError, PolicyError, UnsupportedPolicyError
-from policies.iam.evaluate import evaluate
+from policies.iam.evaluate import Prepared, decide, evaluate, prepare
 from policies.iam.model import (
     Context,
     Decision,
@@ -26,11 +26,14 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyKind",
+    "Prepared",
     "Principal",
     "PrincipalKind",
     "Request",
     "Resource",
     "StatementRef",
     "UnsupportedPolicyError",
+    "decide",
     "evaluate",
+    "prepare",
 ]

@@ -18,6 +18,7 @@ grants are not modelled (this repository uses none of them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from policies.iam.model import (
@@ -56,48 +57,80 @@ POLICY_NOUN = {
 
 def evaluate(request: Request) -> Decision:
     """Decide one request: Allow, ExplicitDeny or ImplicitDeny, and which statements decided it."""
-    principal = request.principal
-    action = request.action.lower()
-    resource = request.resource
+    return decide(prepare(request.principal, request.action, request.resource), request.context)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The part of a decision that does not depend on the request context: the statements whose action,
+    resource and principal match, in document order. A sweep prepares each (principal, action,
+    resource) once and decides it for every context variant."""
+
+    principal: Principal
+    action: str  # lower-cased
+    resource: Resource
+    identity: tuple[Statement, ...]
+    resource_policy: Policy | None
+    resource_statements: tuple[tuple[Statement, PrincipalMatch], ...]
+
+
+def prepare(principal: Principal, action: str, resource: Resource) -> Prepared:
+    """The context-free part of deciding `action` by `principal` on `resource`."""
+    action = action.lower()
     arn = resource.arn
+    identity: tuple[Statement, ...] = ()
+    if principal.kind is PrincipalKind.ROLE:
+        identity = tuple(
+            statement
+            for policy in principal.identity_policies
+            for statement in policy.statements_for(action)
+            if statement.matches_resource(arn)
+        )
+    resource_policy = _applicable_policy(resource, action)
+    matching: tuple[tuple[Statement, PrincipalMatch], ...] = ()
+    if resource_policy is not None:
+        matching = tuple(
+            (statement, match)
+            for statement in resource_policy.statements_for(action)
+            if (match := statement.principal_match(principal)) is not PrincipalMatch.NONE
+            and statement.matches_resource(arn)
+        )
+    return Prepared(principal, action, resource, identity, resource_policy, matching)
+
+
+def decide(prepared: Prepared, context: Context) -> Decision:
+    """Decide a prepared request in `context`."""
+    principal = prepared.principal
+    resource = prepared.resource
     lookup: Callable[[str], ContextValue | None] | None = None
-    is_role = principal.kind is PrincipalKind.ROLE
 
     identity_allow: Statement | None = None
-    if is_role:
-        for policy in principal.identity_policies:
-            for statement in policy.statements_for(action):
-                if not statement.matches_resource(arn):
-                    continue
-                if statement.conditions:
-                    lookup = lookup or _lookup(principal, action, request.context)
-                    if not statement.conditions_hold(lookup):
-                        continue
-                if not statement.allow:
-                    return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
-                if identity_allow is None:
-                    identity_allow = statement
+    for statement in prepared.identity:
+        if statement.conditions:
+            lookup = lookup or _lookup(principal, prepared.action, context)
+            if not statement.conditions_hold(lookup):
+                continue
+        if not statement.allow:
+            return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+        if identity_allow is None:
+            identity_allow = statement
 
-    resource_policy = _applicable_policy(resource, action)
+    resource_policy = prepared.resource_policy
     direct: Statement | None = None
     delegated: Statement | None = None
-    if resource_policy is not None:
-        for statement in resource_policy.statements_for(action):
-            match = statement.principal_match(principal)
-            if match is PrincipalMatch.NONE or not statement.matches_resource(arn):
+    for statement, match in prepared.resource_statements:
+        if statement.conditions:
+            lookup = lookup or _lookup(principal, prepared.action, context)
+            if not statement.conditions_hold(lookup):
                 continue
-            if statement.conditions:
-                lookup = lookup or _lookup(principal, action, request.context)
-                if not statement.conditions_hold(lookup):
-                    continue
-            if not statement.allow:
-                return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
-            if match is PrincipalMatch.DIRECT:
-                direct = direct or statement
-            else:
-                delegated = delegated or statement
+        if not statement.allow:
+            return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+        if match is PrincipalMatch.DIRECT:
+            direct = direct or statement
+        else:
+            delegated = delegated or statement
 
-    if is_role:
+    if principal.kind is PrincipalKind.ROLE:
         # The common case in a sweep, answered without the full case analysis below (same reasons).
         nothing_allows = identity_allow is None and direct is None and delegated is None
         if nothing_allows and (resource_policy is None or resource_policy.kind is PolicyKind.RESOURCE):
@@ -107,7 +140,7 @@ def evaluate(request: Request) -> Decision:
         return Decision(Effect.ALLOW, (direct.ref,), ALLOWED_BY_RESOURCE)
     if principal.kind is PrincipalKind.ANONYMOUS:
         return _implicit(ANONYMOUS_DENY)
-    return _implicit(RESOURCE_ONLY_DENY.format(kind=principal.kind))
+    return _implicit_formatted(RESOURCE_ONLY_DENY, kind=principal.kind)
 
 
 def _decide_for_role(
@@ -129,9 +162,9 @@ def _decide_for_role(
             return Decision(Effect.ALLOW, refs, ALLOWED_BY_RESOURCE)
         if must_allow:
             if delegated is None:
-                return _implicit(MUST_ALLOW.format(policy=noun))
+                return _implicit_formatted(MUST_ALLOW, policy=noun)
             if identity_allow is None:
-                return _implicit(DELEGATED_ONLY.format(policy=noun, account=principal.account))
+                return _implicit_formatted(DELEGATED_ONLY, policy=noun, account=principal.account)
             return Decision(Effect.ALLOW, (delegated.ref, identity_allow.ref), ALLOWED_DELEGATED.format(policy=noun))
         if identity_allow is not None:
             return Decision(Effect.ALLOW, (identity_allow.ref,), ALLOWED_BY_IDENTITY)
@@ -166,6 +199,12 @@ def _applicable_policy(resource: Resource, action: str) -> Policy | None:
 def _implicit(reason: str) -> Decision:
     """Implicit denials carry no statement, so one shared object per reason serves every request."""
     return Decision(Effect.IMPLICIT_DENY, (), reason)
+
+
+@lru_cache(maxsize=256)
+def _implicit_formatted(template: str, **fields: str | None) -> Decision:
+    """`_implicit` of a reason template filled in, cached by its fields (a sweep denies the same way often)."""
+    return _implicit(template.format(**fields))
 
 
 def _lookup(principal: Principal, action: str, context: Context) -> Callable[[str], ContextValue | None]:
