@@ -86,96 +86,66 @@ class GitHubDeploymentRolesStack(cdk.Stack):
             url=f"https://{GITHUB_OIDC_HOST}",
             client_id_list=[GITHUB_OIDC_AUDIENCE],
         )
+        self.provider = provider
         self.roles: dict[str, iam.Role] = {}
         for target in deploy_targets(config):
-            self.roles[target] = iam.Role(
-                self,
+            # The workflow skips session tags (role-skip-session-tagging): no sts:TagSession.
+            self.roles[target] = self._github_role(
                 f"Deploy-{target}",
                 role_name=naming.github_deploy_role_name(target),
                 description=f"GitHub Actions jobs of {config.pipeline.repository} in environment {target}",
-                max_session_duration=MAX_SESSION,
-                assumed_by=iam.WebIdentityPrincipal(
-                    provider.attr_arn,
-                    conditions={
-                        "StringEquals": {
-                            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                            f"{GITHUB_OIDC_HOST}:sub": oidc_subject(config, target),
-                        }
-                    },
-                ),
-                inline_policies={
-                    "AssumeTargetRoles": iam.PolicyDocument(
-                        statements=[
-                            # The workflow skips session tags (role-skip-session-tagging): no sts:TagSession.
-                            iam.PolicyStatement(
-                                sid="AssumeTargetRoles",
-                                actions=["sts:AssumeRole"],
-                                resources=assumable_roles(config, target),
-                            )
-                        ]
-                    )
-                },
+                subject=oidc_subject(config, target),
+                policy="AssumeTargetRoles",
+                assumable=assumable_roles(config, target),
             )
             cdk.CfnOutput(self, f"RoleArn-{target}", value=self.roles[target].role_arn)
 
         # `.github/workflows/promote.yml` reads the registry and history to open a promotion PR: its jobs
         # run in GitHub Environment `promotion`, and it may assume only the shared-services promoter.
-        self.promote_role = iam.Role(
-            self,
+        self.promote_role = self._github_role(
             "Promote",
             role_name=naming.GITHUB_PROMOTE_ROLE,
             description=f"GitHub Actions promotion jobs of {config.pipeline.repository}",
-            max_session_duration=MAX_SESSION,
-            assumed_by=iam.WebIdentityPrincipal(
-                provider.attr_arn,
-                conditions={
-                    "StringEquals": {
-                        f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                        f"{GITHUB_OIDC_HOST}:sub": oidc_subject(config, PROMOTION_ENVIRONMENT),
-                    }
-                },
-            ),
-            inline_policies={
-                "AssumePromoter": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            sid="AssumePromoter",
-                            actions=["sts:AssumeRole"],
-                            resources=[naming.promoter_role_arn(config)],
-                        )
-                    ]
-                )
-            },
+            subject=oidc_subject(config, PROMOTION_ENVIRONMENT),
+            policy="AssumePromoter",
+            assumable=[naming.promoter_role_arn(config)],
         )
         cdk.CfnOutput(self, "RoleArn-promotion", value=self.promote_role.role_arn)
 
         # `.github/workflows/checks.yml` runs the gates on every pull request. The PR's author controls the
         # workflow file on their branch, so this role reaches only the read-only verifier.
-        self.verify_role = iam.Role(
-            self,
+        self.verify_role = self._github_role(
             "Verify",
             role_name=naming.GITHUB_VERIFY_ROLE,
             description=f"GitHub Actions pull-request checks of {config.pipeline.repository}",
+            subject=pull_request_subject(config),
+            policy="AssumeVerifier",
+            assumable=[naming.verifier_role_arn(config)],
+        )
+        cdk.CfnOutput(self, "RoleArn-verify", value=self.verify_role.role_arn)
+
+    def _github_role(
+        self, construct_id: str, *, role_name: str, description: str, subject: str, policy: str, assumable: list[str]
+    ) -> iam.Role:
+        """A role only GitHub Actions jobs with exactly `subject` can assume, which may assume `assumable`."""
+        return iam.Role(
+            self,
+            construct_id,
+            role_name=role_name,
+            description=description,
             max_session_duration=MAX_SESSION,
             assumed_by=iam.WebIdentityPrincipal(
-                provider.attr_arn,
+                self.provider.attr_arn,
                 conditions={
                     "StringEquals": {
                         f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                        f"{GITHUB_OIDC_HOST}:sub": pull_request_subject(config),
+                        f"{GITHUB_OIDC_HOST}:sub": subject,
                     }
                 },
             ),
             inline_policies={
-                "AssumeVerifier": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            sid="AssumeVerifier",
-                            actions=["sts:AssumeRole"],
-                            resources=[naming.verifier_role_arn(config)],
-                        )
-                    ]
+                policy: iam.PolicyDocument(
+                    statements=[iam.PolicyStatement(sid=policy, actions=["sts:AssumeRole"], resources=assumable)]
                 )
             },
         )
-        cdk.CfnOutput(self, "RoleArn-verify", value=self.verify_role.role_arn)
