@@ -34,6 +34,7 @@ def large_organisation(folder: Path, models: int) -> tuple[Path, Path]:
     data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
     template = data["models"][0]
     data["models"] = [{**template, "name": f"model-{index:03d}"} for index in range(models)]
+    folder.mkdir(parents=True, exist_ok=True)
     config = folder / "accounts.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     root = folder / "workloads"
