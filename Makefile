@@ -13,7 +13,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup test lint synth policies demo bench-synth bench clean
+.PHONY: help setup test lint synth policies demo bench-synth bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,12 @@ bench: bench-synth ## Every benchmark: synth, IAM sweep, promote API calls, stat
 	$(PY) -m benchmarks.iam_sweep
 	$(PY) -m benchmarks.promote_calls
 	$(PY) -m benchmarks.status_board
+
+lock: ## Re-freeze requirements.lock from a venv built from pyproject.toml's pins
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --upgrade pip==26.3 && .lock-venv/bin/pip install -q -e '.[dev]'
+	{ head -n 2 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 clean: ## Remove generated build output (keeps the venvs)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

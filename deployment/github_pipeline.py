@@ -107,6 +107,12 @@ class StackTarget:
     template_file: str
 
 
+# The library's header says the file is generated; this says how to regenerate it.
+REGENERATE_HINT = (
+    "# Regenerate with `make synth` (deployment/github_pipeline.py); a test fails while this file differs.\n"
+)
+
+
 def add_github_pipeline(
     app: cdk.App,
     *,
@@ -175,7 +181,8 @@ def add_github_pipeline(
     }
     secured = secure_workflow(config, generated, stacks)
     workflow.workflow_file.patch(*[_json_patch(patch) for patch in diff_patches(generated, secured)])
-    text = annotate_pins(workflow.workflow_file.to_yaml())
+    header, generated_by, body = annotate_pins(workflow.workflow_file.to_yaml()).split("\n", 2)
+    text = "\n".join([header, generated_by, REGENERATE_HINT.rstrip("\n"), body])
     if yaml.safe_load(text) != secured:
         raise WorkflowGenerationError("the patched workflow differs from the secured one; a patch was lost")
     _write_protected(Path(workflow_path), text)
