@@ -312,8 +312,7 @@ class Releaser:
         Every model is tried; the failures are reported together, after the live record was written.
         """
         following = self.config.next_environment(self.env.name)
-        if following is None:
-            self.progress(f"{self.env.name} is the last environment; nobody is asked to review next")
+        if following is None:  # the command's summary says nobody is asked next
             return [_deployed(entry, None) for entry in manifests]
         operator = naming.operator_role_arn(self.config, self.env.name)
         promoter = naming.promoter_role_arn(self.config)
