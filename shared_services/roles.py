@@ -89,8 +89,11 @@ def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     ]
 
 
-def promoter_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
-    """The per-environment GitHub deploy roles (to record deploys) and the platform team."""
+def pipeline_and_people_trust(
+    config: OrgConfig, *, workflow: tuple[str, str], permission_sets: list[tuple[str, str]]
+) -> list[iam.PolicyStatement]:
+    """Trust for a role the pipeline and people share: the GitHub deploy roles, one other GitHub workflow's
+    role (`(sid, role ARN)`, github-actions engine only) and IAM Identity Center permission sets."""
     trust = []
     deploy_roles = github_deploy_role_arns(config)
     if deploy_roles:
@@ -102,19 +105,20 @@ def promoter_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
             )
         )
     if config.pipeline.engine == "github-actions":
-        trust.append(
-            iam.PolicyStatement(
-                sid="GitHubPromotionWorkflow",
-                principals=[iam.ArnPrincipal(naming.github_promote_role_arn(config))],
-                actions=HUMAN_ASSUME_ACTIONS,
-            )
-        )
-    trust.append(
-        permission_set_trust(
-            config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, sid="PlatformPermissionSet"
-        )
-    )
+        sid, role = workflow
+        trust.append(iam.PolicyStatement(sid=sid, principals=[iam.ArnPrincipal(role)], actions=HUMAN_ASSUME_ACTIONS))
+    account = config.accounts.shared_services
+    trust += [permission_set_trust(account, name, sid=sid) for name, sid in permission_sets]
     return trust
+
+
+def promoter_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The per-environment GitHub deploy roles (to record deploys), the promotion workflow and the platform team."""
+    return pipeline_and_people_trust(
+        config,
+        workflow=("GitHubPromotionWorkflow", naming.github_promote_role_arn(config)),
+        permission_sets=[(naming.PLATFORM_PERMISSION_SET, "PlatformPermissionSet")],
+    )
 
 
 def verifier_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
@@ -147,28 +151,14 @@ def verifier_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
     A pull request's author controls the workflow file on their branch, so the role a PR job reaches may
     read and nothing else; that is why PR checks get this role rather than the promoter.
     """
-    trust = []
-    deploy_roles = github_deploy_role_arns(config)
-    if deploy_roles:
-        trust.append(
-            iam.PolicyStatement(
-                sid="GitHubDeployRoles",
-                principals=[iam.ArnPrincipal(arn) for arn in deploy_roles],
-                actions=HUMAN_ASSUME_ACTIONS,
-            )
-        )
-    if config.pipeline.engine == "github-actions":
-        trust.append(
-            iam.PolicyStatement(
-                sid="GitHubPullRequestChecks",
-                principals=[iam.ArnPrincipal(naming.github_verify_role_arn(config))],
-                actions=HUMAN_ASSUME_ACTIONS,
-            )
-        )
-    account = config.accounts.shared_services
-    trust.append(permission_set_trust(account, naming.PLATFORM_PERMISSION_SET, sid="PlatformPermissionSet"))
-    trust.append(permission_set_trust(account, naming.APPROVER_PERMISSION_SET, sid="ApproversPermissionSet"))
-    return trust
+    return pipeline_and_people_trust(
+        config,
+        workflow=("GitHubPullRequestChecks", naming.github_verify_role_arn(config)),
+        permission_sets=[
+            (naming.PLATFORM_PERMISSION_SET, "PlatformPermissionSet"),
+            (naming.APPROVER_PERMISSION_SET, "ApproversPermissionSet"),
+        ],
+    )
 
 
 class RegistryRoles(Construct):
