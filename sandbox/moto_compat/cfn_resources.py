@@ -37,25 +37,37 @@ def _policy_text(policy: Any) -> str:
     return policy if isinstance(policy, str) else json.dumps(policy)
 
 
-class ModelPackageGroupResource(CloudFormationModel):
+class _DeclaredResource(CloudFormationModel):
+    """A resource type this module emulates, declared by its type, name property and GetAtt attributes."""
+
+    resource_type = ""
+    name_property = ""  # the property that names the resource, "" when CloudFormation generates no name
+    attributes: tuple[str, ...] = ()
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.name_property
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.resource_type
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.attributes
+
+
+class ModelPackageGroupResource(_DeclaredResource):
     """AWS::SageMaker::ModelPackageGroup, with its ModelPackageGroupPolicy. Ref returns the group ARN."""
+
+    resource_type = "AWS::SageMaker::ModelPackageGroup"
+    name_property = "ModelPackageGroupName"
+    attributes = ("ModelPackageGroupArn", "CreationTime", "ModelPackageGroupStatus")
 
     def __init__(self, group: Any, account_id: str, region_name: str) -> None:
         self.group = group
         self.account_id = account_id
         self.region_name = region_name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "ModelPackageGroupName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SageMaker::ModelPackageGroup"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("ModelPackageGroupArn", "CreationTime", "ModelPackageGroupStatus")
 
     @property
     def physical_resource_id(self) -> str:
@@ -121,26 +133,18 @@ class ModelPackageGroupResource(CloudFormationModel):
         return True
 
 
-class BucketPolicyResource(CloudFormationModel):
+class BucketPolicyResource(_DeclaredResource):
     """AWS::S3::BucketPolicy: puts the policy on the bucket (moto skips the type)."""
+
+    resource_type = "AWS::S3::BucketPolicy"
+    name_property = ""
+    attributes = ()
 
     def __init__(self, name: str, bucket: str, account_id: str, region_name: str) -> None:
         self.name = name
         self.bucket = bucket
         self.account_id = account_id
         self.region_name = region_name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
 
     @property
     def physical_resource_id(self) -> str:
@@ -220,23 +224,15 @@ def _metric_queries(metrics: list[dict[str, Any]] | None) -> list[Any] | None:
     return queries
 
 
-class AlarmResource(CloudFormationModel):
+class AlarmResource(_DeclaredResource):
     """AWS::CloudWatch::Alarm: a real alarm in moto's CloudWatch. Ref returns the alarm name; GetAtt Arn."""
+
+    resource_type = "AWS::CloudWatch::Alarm"
+    name_property = "AlarmName"
+    attributes = ("Arn",)
 
     def __init__(self, alarm: Any) -> None:
         self.alarm = alarm
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
 
     @property
     def physical_resource_id(self) -> str:
@@ -301,26 +297,18 @@ class AlarmResource(CloudFormationModel):
         return True
 
 
-class ScalableTargetResource(CloudFormationModel):
+class ScalableTargetResource(_DeclaredResource):
     """AWS::ApplicationAutoScaling::ScalableTarget: registered with Application Auto Scaling. Ref returns
     `<ResourceId>|<ScalableDimension>|<ServiceNamespace>`, the id a ScalingPolicy's ScalingTargetId takes."""
+
+    resource_type = "AWS::ApplicationAutoScaling::ScalableTarget"
+    name_property = ""
+    attributes = ()
 
     def __init__(self, namespace: str, resource_id: str, dimension: str) -> None:
         self.namespace = namespace
         self.resource_id = resource_id
         self.dimension = dimension
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApplicationAutoScaling::ScalableTarget"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
 
     @property
     def physical_resource_id(self) -> str:
@@ -376,24 +364,16 @@ class ScalableTargetResource(CloudFormationModel):
         return True
 
 
-class ScalingPolicyResource(CloudFormationModel):
+class ScalingPolicyResource(_DeclaredResource):
     """AWS::ApplicationAutoScaling::ScalingPolicy: put on its scalable target. Ref and GetAtt Arn return
     the policy ARN."""
 
+    resource_type = "AWS::ApplicationAutoScaling::ScalingPolicy"
+    name_property = "PolicyName"
+    attributes = ("Arn",)
+
     def __init__(self, policy: Any) -> None:
         self.policy = policy
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "PolicyName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApplicationAutoScaling::ScalingPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
 
     @property
     def physical_resource_id(self) -> str:
@@ -455,29 +435,16 @@ class ScalingPolicyResource(CloudFormationModel):
         return True
 
 
-class _BackendResource(CloudFormationModel):
+class _BackendResource(_DeclaredResource):
     """A resource made by one backend call and removed by another; updates replace it."""
 
-    resource_type = ""
-    name_property = ""
+    attributes = ("Arn",)
 
     def __init__(self, physical_id: str, properties: dict[str, Any], account_id: str, region_name: str) -> None:
         self.physical_id = physical_id
         self.properties = properties
         self.account_id = account_id
         self.region_name = region_name
-
-    @classmethod
-    def cloudformation_name_type(cls) -> str:
-        return cls.name_property
-
-    @classmethod
-    def cloudformation_type(cls) -> str:
-        return cls.resource_type
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
 
     @property
     def physical_resource_id(self) -> str:
