@@ -19,10 +19,10 @@ from typing import Any
 
 from accounts import naming
 from accounts.config import OrgConfig, load_config
-from deployment.aws_sessions import assume_role
-from deployment.promotion.aws import AwsContext, new_session
-from deployment.promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords
-from deployment.promotion.promote import promote
+from promotion.aws import AwsContext, new_session
+from promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords
+from promotion.promote import promote
+from promotion.sessions import assume_role
 from sandbox.server import SandboxServer, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 import cli.main
 from accounts import naming
 from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, parse_config
-from deployment.aws_sessions import assume_role
-from deployment.promotion.aws import AwsContext, new_session
-from deployment.promotion.history import LiveRecords
-from deployment.promotion.status import board
+from promotion.aws import AwsContext, new_session
+from promotion.history import LiveRecords
+from promotion.sessions import assume_role
+from promotion.status import board
 from sandbox.server import start_server
 
 MODELS = 100

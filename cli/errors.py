@@ -13,8 +13,8 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accounts.validation import InputError
-from deployment.promotion.aws import translate
-from deployment.promotion.errors import ModelOpsError
+from promotion.aws import translate
+from promotion.errors import ModelOpsError
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -18,12 +18,12 @@ from accounts.validation import InputError
 from cli import output
 from cli.errors import EXIT_FAILED, fail, handled
 from cli.sandbox import sandbox_app
-from deployment.promotion import audit, drift, registration, release, status, verify
-from deployment.promotion.aws import AwsContext
-from deployment.promotion.decisions import Verdict, decide_as_caller
-from deployment.promotion.gates import version_label
-from deployment.promotion.history import record_dict
-from deployment.promotion.promote import DEFAULT_PR_BODY_FILE, Outcome, promote, rollback
+from promotion import audit, drift, registration, release, status, verify
+from promotion.aws import AwsContext
+from promotion.decisions import Verdict, decide_as_caller
+from promotion.gates import version_label
+from promotion.history import record_dict
+from promotion.promote import DEFAULT_PR_BODY_FILE, Outcome, promote, rollback
 
 DEFAULT_CONFIG = Path("accounts/accounts.yaml")
 DEFAULT_WORKLOADS = Path("workloads")

@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from deployment.promotion.drift import EndpointCheck
-from deployment.promotion.gates import version_label
-from deployment.promotion.history import HistoryRecord
-from deployment.promotion.status import BoardRow
-from deployment.promotion.verify import Failure
+from promotion.drift import EndpointCheck
+from promotion.gates import version_label
+from promotion.history import HistoryRecord
+from promotion.status import BoardRow
+from promotion.verify import Failure
 
 
 def stdout() -> Console:

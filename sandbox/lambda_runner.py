@@ -63,7 +63,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto.awslambda import models as _lambda_models
 
 from accounts.config import OrgConfig
-from deployment.aws_sessions import assume_role
+from promotion.sessions import assume_role
 from sandbox.moto_compat.events import lambda_deliveries
 from sandbox.organization import account_admin_session, aws_endpoint
 

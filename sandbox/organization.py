@@ -12,7 +12,7 @@
    roles the pipeline uses: assets published by the CDK file-publishing role, the stack deployed by the
    CDK deploy role with the CDK cfn-exec role as CloudFormation's execution role.
 
-Nothing here is a sandbox branch of production code: the deploys go through deployment/cfn_deploy.py and
+Nothing here is a sandbox branch of production code: the deploys go through promotion/cfn_deploy.py and
 every call reaches moto through the standard `AWS_ENDPOINT_URL`.
 """
 
@@ -32,8 +32,8 @@ from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.aws_sessions import assume_role
-from deployment.cfn_deploy import StackArtifact, deploy_stack, publish_assets, stack_artifacts
+from promotion.cfn_deploy import StackArtifact, deploy_stack, publish_assets, stack_artifacts
+from promotion.sessions import assume_role
 from sandbox import cdk_bootstrap
 from sandbox.server import SandboxServer, start_server
 

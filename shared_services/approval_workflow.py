@@ -41,29 +41,15 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from shared_services.handlers.post_deploy import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
+from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
 from shared_services.key_policy import administration_statement
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
 CONFIG_FILE_NAME = "modelops_config.json"
 
-# Repository modules the handlers import (directly or through deployment.promotion).
-BUNDLED_MODULES = (
-    "accounts/__init__.py",
-    "accounts/config.py",
-    "accounts/naming.py",
-    "accounts/validation.py",
-    "deployment/__init__.py",
-    "deployment/aws_sessions.py",
-    "deployment/promotion/__init__.py",
-    "deployment/promotion/aws.py",
-    "deployment/promotion/decisions.py",
-    "deployment/promotion/errors.py",
-    "deployment/promotion/history.py",
-    "deployment/promotion/registry.py",
-    "shared_services/__init__.py",
-)
+# Repository packages the handlers import (directly or through the promotion engine), copied whole.
+BUNDLED_PACKAGES = ("accounts", "workloads", "promotion")
 # Third-party distributions vendored into the bundle. boto3 and its dependencies come with the runtime.
 VENDORED_DISTRIBUTIONS = (
     "aws-lambda-powertools",
@@ -86,6 +72,12 @@ STAGE_NAME = "v1"
 STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
 RESERVED_CONCURRENCY = {"notify": 2, "review": 5, "dispatch": 2}
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+
+
+def _not_source(directory: str, names: list[str]) -> set[str]:
+    """What a package copy leaves out: anything but Python modules and sub-packages (no data, no caches)."""
+    here = Path(directory)
+    return {name for name in names if not (name.endswith(".py") or ((here / name) / "__init__.py").is_file())}
 
 
 class BundleError(RuntimeError):
@@ -117,17 +109,17 @@ def _copy_distribution(name: str, output: Path) -> None:
 
 def build_bundle(config: OrgConfig, output: Path) -> None:
     """Write the Lambda code into `output`: handlers, repository modules, vendored packages and the config."""
-    for module in BUNDLED_MODULES:
-        source = REPO_ROOT / module
-        if not source.is_file():
-            raise BundleError(f"cannot bundle the approval Lambdas: {module} does not exist")
-        target = output / module
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    for package in BUNDLED_PACKAGES:
+        source = REPO_ROOT / package
+        if not (source / "__init__.py").is_file():
+            raise BundleError(f"cannot bundle the approval Lambdas: the package {package} does not exist")
+        shutil.copytree(source, output / package, ignore=_not_source, dirs_exist_ok=True)
+    (output / "shared_services").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO_ROOT / "shared_services" / "__init__.py", output / "shared_services" / "__init__.py")
     shutil.copytree(
         HANDLERS_DIR,
         output / "shared_services" / "handlers",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        ignore=_not_source,
         dirs_exist_ok=True,
     )
     for name in VENDORED_DISTRIBUTIONS:

@@ -19,8 +19,8 @@ import pytest
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.promotion.aws import new_session
-from deployment.promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords
+from promotion.aws import new_session
+from promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords
 from sandbox.server import SandboxServer
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from accounts.config import OrgConfig
-from deployment.aws_sessions import assume_role
+from promotion.sessions import assume_role
 from sandbox.organization import MANAGEMENT_CREDENTIALS, Sandbox, start_sandbox
 from sandbox.server import SandboxServer, start_server
 

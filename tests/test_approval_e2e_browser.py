@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from accounts import naming
-from deployment.aws_sessions import assume_role
-from deployment.promotion.history import History
-from deployment.promotion.registry import Registry
+from promotion.history import History
+from promotion.registry import Registry
+from promotion.sessions import assume_role
 from sandbox.approver import headless_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.lambda_runner import LambdaRunner

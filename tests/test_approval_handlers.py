@@ -19,10 +19,11 @@ from moto import mock_aws
 
 from accounts import naming
 from accounts.config import OrgConfig, load_config
-from deployment.promotion.history import History
-from deployment.promotion.registry import Registry
+from promotion import events as post_deploy
+from promotion.history import History
+from promotion.registry import Registry
 from sandbox.moto_compat import registry as registry_compat
-from shared_services.handlers import dispatch, notify, post_deploy, review, settings, tokens
+from shared_services.handlers import dispatch, notify, review, settings, tokens
 
 REGION = "eu-west-1"
 SHARED = "111111111111"

@@ -346,14 +346,15 @@ def test_the_bundle_holds_the_handlers_their_modules_vendored_packages_and_the_c
         "accounts",
         "annotated_types",
         "aws_lambda_powertools",
-        "deployment",
         "jmespath",
         "modelops_config.json",
+        "promotion",
         "pydantic",
         "pydantic_core",
         "shared_services",
         "typing_extensions.py",
         "typing_inspection",
+        "workloads",
         "yaml",
     ]
     assert sorted(p.name for p in (bundle / "shared_services").iterdir()) == ["__init__.py", "handlers"]

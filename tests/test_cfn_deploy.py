@@ -1,4 +1,4 @@
-"""deployment/cfn_deploy.py: one stack through CloudFormation, as the pipeline deploys it.
+"""promotion/cfn_deploy.py: one stack through CloudFormation, as the pipeline deploys it.
 
 The local AWS stands in for CloudFormation (with its create, update and rollback semantics, see
 tests/test_moto_compat.py); the code under test is the production deploy path.
@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pytest
 
-from deployment.cfn_deploy import (
+from promotion.cfn_deploy import (
     TEMPLATE_BODY_LIMIT,
     DeployFailed,
     DeployResult,

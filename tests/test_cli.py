@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 import cli.main
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.promotion.aws import AwsContext, new_session
+from promotion.aws import AwsContext, new_session
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from tests.promotion_support import PROD_APPROVER, QA_APPROVER, REPO_ROOT, LocalAws
 

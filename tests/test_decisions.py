@@ -9,10 +9,10 @@ import pytest
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion.decisions import Verdict, decide
-from deployment.promotion.errors import DecisionRefused
-from deployment.promotion.history import History, HistoryRecord
-from deployment.promotion.registry import Registry
+from promotion.decisions import Verdict, decide
+from promotion.errors import DecisionRefused
+from promotion.history import History, HistoryRecord
+from promotion.registry import Registry
 from tests.promotion_support import PROD_APPROVER, QA_APPROVER, LocalAws
 
 V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"

@@ -6,9 +6,9 @@ import pytest
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion import gates
-from deployment.promotion.gates import GateFailure
-from deployment.promotion.registry import Lineage, PackageInfo
+from promotion import gates
+from promotion.gates import GateFailure
+from promotion.registry import Lineage, PackageInfo
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 

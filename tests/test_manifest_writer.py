@@ -9,8 +9,8 @@ import pytest
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion import manifest_writer
-from deployment.promotion.errors import ConcurrentUpdate
+from promotion import manifest_writer
+from promotion.errors import ConcurrentUpdate
 from tests.promotion_support import REPO_ROOT
 
 V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"

@@ -23,10 +23,11 @@ from typer.testing import CliRunner, Result
 import cli.main
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.aws_sessions import assume_role
-from deployment.promotion.aws import AwsContext
-from deployment.promotion.history import History, LiveRecords
-from deployment.promotion.release import is_session_of
+from promotion.aws import AwsContext
+from promotion.events import DEPLOY_VERIFIED
+from promotion.history import History, LiveRecords
+from promotion.release import is_session_of
+from promotion.sessions import assume_role
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import (
     Sandbox,
@@ -35,7 +36,6 @@ from sandbox.organization import (
     person_role_name,
     person_session,
 )
-from shared_services.handlers.post_deploy import DEPLOY_VERIFIED
 from tests.promotion_support import QA_APPROVER, REPO_ROOT
 
 CONFIG = REPO_ROOT / "accounts" / "accounts.yaml"

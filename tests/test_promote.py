@@ -11,12 +11,12 @@ import pytest
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.cfn_deploy import DeployFailed, StackArtifact
-from deployment.promotion import manifest_writer, release
-from deployment.promotion.aws import AwsContext
-from deployment.promotion.errors import CheckFailed, ConcurrentUpdate, GateFailed
-from deployment.promotion.history import History, HistoryRecord, LiveRecords
-from deployment.promotion.promote import Outcome, promote, rollback
+from promotion import manifest_writer, release
+from promotion.aws import AwsContext
+from promotion.cfn_deploy import DeployFailed, StackArtifact
+from promotion.errors import CheckFailed, ConcurrentUpdate, GateFailed
+from promotion.history import History, HistoryRecord, LiveRecords
+from promotion.promote import Outcome, promote, rollback
 from tests.promotion_support import LocalAws
 from workloads.manifest import load_manifest
 

@@ -17,8 +17,8 @@ import pytest
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.aws_sessions import assume_role, caller_arn
-from deployment.cfn_deploy import DeployFailed, StackArtifact, deploy_stack, stack_artifacts
+from promotion.cfn_deploy import DeployFailed, StackArtifact, deploy_stack, stack_artifacts
+from promotion.sessions import assume_role, caller_arn
 from sandbox import cdk_bootstrap
 from sandbox.organization import (
     CFN_EXECUTION_POLICY_FILE,

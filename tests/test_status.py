@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import cli.main
-from deployment.promotion.aws import AwsContext
-from deployment.promotion.status import EnvCell, board
+from promotion.aws import AwsContext
+from promotion.status import EnvCell, board
 from tests.promotion_support import REPO_ROOT, LocalAws
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"

@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.promotion.registry import APPROVED, PackageInfo
+from promotion.registry import APPROVED, PackageInfo
 from shared_services.handlers import settings
 from shared_services.handlers.packages import describe
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from accounts.config import OrgConfig
-from deployment.promotion.registry import PackageInfo
+from promotion.registry import PackageInfo
 
 # SNS limits an email subject to 100 printable ASCII characters.
 MAX_SUBJECT = 100

@@ -24,9 +24,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.events import DEPLOY_VERIFIED, ENDPOINT_METRICS
 from shared_services.handlers import message, settings, tokens
 from shared_services.handlers.packages import describe
-from shared_services.handlers.post_deploy import DEPLOY_VERIFIED, ENDPOINT_METRICS
 
 logger = Logger(service=naming.approval_function_name("notify"))
 

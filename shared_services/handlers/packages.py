@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from deployment.promotion.registry import PackageInfo, package_from_description
+from promotion.registry import PackageInfo, package_from_description
 
 
 @dataclass(frozen=True)

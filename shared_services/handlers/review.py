@@ -5,7 +5,7 @@
 - POST /decisions          IAM-authenticated JSON route for `modelops approve` through the API; the
                            approver is the caller's Identity Center session (permission set ModelOpsApprover).
 
-Both decision routes end in `deployment.promotion.decisions.decide`, the CLI's decision function, run with
+Both decision routes end in `promotion.decisions.decide`, the CLI's decision function, run with
 the credentials of `modelops-approver` (the only role that changes approval status), assumed with the
 approver as role session name and source identity so CloudTrail names the person.
 """
@@ -35,12 +35,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.aws_sessions import session_name_for
-from deployment.promotion.aws import calling
-from deployment.promotion.decisions import Decision, Verdict, decide
-from deployment.promotion.errors import DecisionRefused, ModelOpsError
-from deployment.promotion.history import History, LiveRecords
-from deployment.promotion.registry import APPROVED, REJECTED, Registry
+from promotion.aws import calling
+from promotion.decisions import Decision, Verdict, decide
+from promotion.errors import DecisionRefused, ModelOpsError
+from promotion.history import History, LiveRecords
+from promotion.registry import APPROVED, REJECTED, Registry
+from promotion.sessions import session_name_for
 from shared_services.handlers import page, settings, tokens
 from shared_services.handlers.message import card_summary, lineage_lines, threshold_text
 from shared_services.handlers.packages import Described, describe

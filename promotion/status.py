@@ -14,9 +14,9 @@ from pathlib import Path
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.history import LiveRecords
-from deployment.promotion.registry import Registry, VersionSummary
+from promotion.aws import AwsContext, calling
+from promotion.history import LiveRecords
+from promotion.registry import Registry, VersionSummary
 from workloads.manifest import load_all
 
 DEFAULT_VERSIONS = 10

@@ -38,7 +38,8 @@ from typing import Any
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.cfn_deploy import (
+from promotion.aws import AwsContext, calling
+from promotion.cfn_deploy import (
     TEMPLATE_BODY_LIMIT,
     DeployFailed,
     StackArtifact,
@@ -46,13 +47,12 @@ from deployment.cfn_deploy import (
     publish_assets,
     stack_artifacts,
 )
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.endpoints import read_endpoint
-from deployment.promotion.errors import CheckFailed, GateFailed, ModelOpsError
-from deployment.promotion.gates import version_label
-from deployment.promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords, utc_now
-from deployment.promotion.verify import verify
-from shared_services.handlers.post_deploy import NotifyFailed, notify_next_environment
+from promotion.endpoints import read_endpoint
+from promotion.errors import CheckFailed, GateFailed, ModelOpsError
+from promotion.events import NotifyFailed, notify_next_environment
+from promotion.gates import version_label
+from promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords, utc_now
+from promotion.verify import verify
 from workloads.manifest import EnvironmentManifest, load_environment
 
 Progress = Callable[[str], None]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.endpoints import read_endpoint
-from deployment.promotion.gates import version_label
+from promotion.aws import AwsContext, calling
+from promotion.endpoints import read_endpoint
+from promotion.gates import version_label
 from workloads.manifest import load_all
 
 Progress = Callable[[str], None]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from accounts import naming
 from accounts.config import OrgConfig, Threshold
 from accounts.validation import InputError
-from deployment.promotion.registry import APPROVED, REJECTED, PackageInfo
+from promotion.registry import APPROVED, REJECTED, PackageInfo
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.registry import MAX_METADATA_ENTRIES, Registry, model_card_text
+from promotion.aws import AwsContext, calling
+from promotion.registry import MAX_METADATA_ENTRIES, Registry, model_card_text
 
 ECR_IMAGE = re.compile(
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"

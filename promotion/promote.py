@@ -14,10 +14,10 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion import gates, manifest_writer, pr_body
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.errors import GateFailed
-from deployment.promotion.history import (
+from promotion import gates, manifest_writer, pr_body
+from promotion.aws import AwsContext, calling
+from promotion.errors import GateFailed
+from promotion.history import (
     PROMOTION_PROPOSED,
     ROLLBACK_PROPOSED,
     History,
@@ -25,7 +25,7 @@ from deployment.promotion.history import (
     LiveRecords,
     utc_now,
 )
-from deployment.promotion.registry import PackageInfo, Registry
+from promotion.registry import PackageInfo, Registry
 from workloads.manifest import manifest_path
 
 DEFAULT_PR_BODY_FILE = Path(".modelops/pr.md")

@@ -7,9 +7,9 @@ from datetime import UTC
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.history import History, HistoryRecord
-from deployment.promotion.registry import Registry
+from promotion.aws import AwsContext, calling
+from promotion.history import History, HistoryRecord
+from promotion.registry import Registry
 
 REGISTERED = "registered"
 

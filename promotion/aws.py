@@ -18,8 +18,8 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from accounts import naming
 from accounts.config import OrgConfig
-from deployment.aws_sessions import assume_role
-from deployment.promotion.errors import AwsAccessDenied, AwsCallFailed, AwsUnreachable
+from promotion.errors import AwsAccessDenied, AwsCallFailed, AwsUnreachable
+from promotion.sessions import assume_role
 
 SessionHook = Callable[[boto3.Session], None]
 

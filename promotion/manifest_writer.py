@@ -24,7 +24,7 @@ from ruamel.yaml.error import YAMLError
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion.errors import ConcurrentUpdate
+from promotion.errors import ConcurrentUpdate
 from workloads.manifest import Manifest, load_manifest, parse_manifest
 
 NEW_MANIFEST_HEADER = (

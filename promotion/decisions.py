@@ -14,12 +14,12 @@ from typing import Literal
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.errors import DecisionRefused
-from deployment.promotion.history import APPROVED as APPROVED_ACTION
-from deployment.promotion.history import REJECTED as REJECTED_ACTION
-from deployment.promotion.history import History, HistoryRecord, utc_now
-from deployment.promotion.registry import APPROVED, REJECTED, Registry, approval_key
+from promotion.aws import AwsContext, calling
+from promotion.errors import DecisionRefused
+from promotion.history import APPROVED as APPROVED_ACTION
+from promotion.history import REJECTED as REJECTED_ACTION
+from promotion.history import History, HistoryRecord, utc_now
+from promotion.registry import APPROVED, REJECTED, Registry, approval_key
 
 Verdict = Literal["approve", "reject"]
 # ApprovalDescription holds at most 1024 characters: "<approver>: <reason>" must fit.

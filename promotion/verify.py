@@ -17,11 +17,11 @@ import yaml
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from deployment.promotion import gates
-from deployment.promotion.aws import AwsContext, calling
-from deployment.promotion.history import History, LiveRecords
-from deployment.promotion.promote import display_path
-from deployment.promotion.registry import PackageInfo, Registry
+from promotion import gates
+from promotion.aws import AwsContext, calling
+from promotion.history import History, LiveRecords
+from promotion.promote import display_path
+from promotion.registry import PackageInfo, Registry
 from workloads.manifest import Manifest, load_manifest
 
 if TYPE_CHECKING:

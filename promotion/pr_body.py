@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from accounts.config import OrgConfig
-from deployment.promotion.gates import version_label
-from deployment.promotion.registry import PackageInfo
+from promotion.gates import version_label
+from promotion.registry import PackageInfo
 
 
 @dataclass(frozen=True)
