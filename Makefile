@@ -13,7 +13,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup test lint synth policies demo bench-synth bench lock clean
+.PHONY: help setup test lint synth generate policies demo bench-synth bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,12 +54,12 @@ lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-synth: $(VENV)/.installed ## Synthesize cdk.out/ and regenerate .github/workflows/deploy.yml and CODEOWNERS
-	$(PY) app.py
+synth: generate ## Synthesize cdk.out/ (synth writes nothing else), then run the generate step
 
-policies: synth ## Render every deployed policy into policies/rendered/, and ACCESS.md from access.yaml
-	$(PY) -m policies.render cdk.out policies/rendered
-	$(PY) -m policies.access_matrix render
+generate: $(VENV)/.installed ## Regenerate every committed generated file: deploy.yml, CODEOWNERS, policies/rendered, access.yaml draft, ACCESS.md
+	$(PY) -m deployment.generate
+
+policies: generate ## Same as generate (kept for muscle memory)
 
 demo: $(VENV)/.installed $(CHROMIUM) ## Run a model's whole lifecycle against the local sandbox
 	$(PY) -m sandbox.demo

@@ -23,15 +23,10 @@ RUNS = 3
 
 
 def _synthesized(workdir: Path) -> Path:
-    from deployment.cdk_app import build_app
+    from deployment.cdk_app import synthesize
+    from workloads.manifest import WORKLOADS_ROOT
 
-    previous = Path.cwd()
-    os.chdir(workdir)  # the GitHub engine writes its workflow relative to the working directory
-    try:
-        build_app(load_config(), outdir=str(workdir / "cdk.out")).synth()
-    finally:
-        os.chdir(previous)
-    return workdir / "cdk.out"
+    return synthesize(load_config(), WORKLOADS_ROOT, workdir / "cdk.out")
 
 
 def main(argv: list[str]) -> int:

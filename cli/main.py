@@ -18,7 +18,7 @@ from accounts.validation import InputError
 from cli import output
 from cli.errors import EXIT_FAILED, fail, handled
 from cli.sandbox import sandbox_app
-from promotion import audit, drift, registration, release, status, verify
+from promotion import audit, deploy, drift, post_deploy, registration, status, verify
 from promotion.aws import AwsContext
 from promotion.decisions import Verdict, decide_as_caller
 from promotion.gates import version_label
@@ -287,17 +287,18 @@ def deploy_command(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="The environment to deploy.")],
     smoke_body: SmokeBodyOption = None,
-    smoke_content_type: SmokeContentTypeOption = release.DEFAULT_SMOKE_CONTENT_TYPE,
+    smoke_content_type: SmokeContentTypeOption = post_deploy.DEFAULT_SMOKE_CONTENT_TYPE,
 ) -> None:
     """Deploy ENV: gates, synth, CloudFormation with its roles, smoke test, live record, next review."""
     s = settings(ctx)
     body = _smoke_body(smoke_body)
     with output.progress(f"deploying {env}", log_lines=True) as update:
-        result = release.deploy(
+        result = deploy.deploy(
             s.aws(),
             s.config,
             s.workloads,
             env,
+            synthesize=synthesize_app,
             smoke_body=body,
             smoke_content_type=smoke_content_type,
             progress=update,
@@ -313,7 +314,7 @@ def record_deploy_command(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="The environment whose stack the pipeline just deployed.")],
     smoke_body: SmokeBodyOption = None,
-    smoke_content_type: SmokeContentTypeOption = release.DEFAULT_SMOKE_CONTENT_TYPE,
+    smoke_content_type: SmokeContentTypeOption = post_deploy.DEFAULT_SMOKE_CONTENT_TYPE,
     since: Annotated[
         str | None,
         typer.Option(
@@ -329,7 +330,7 @@ def record_deploy_command(
     body = _smoke_body(smoke_body)
     started = _since(since)
     with output.progress(f"recording the deploy of {env}", log_lines=True) as update:
-        result = release.after_deploy(
+        result = post_deploy.after_deploy(
             s.aws(),
             s.config,
             s.workloads,
@@ -343,9 +344,16 @@ def record_deploy_command(
     _report_recorded(env, result.next_env, result.models)
 
 
+def synthesize_app(config: OrgConfig, workloads_root: Path, outdir: Path) -> Path:
+    """The CDK app's synth for `deploy`; imported here because jsii starts Node on import (seconds)."""
+    from deployment.cdk_app import synthesize
+
+    return synthesize(config, workloads_root, outdir)
+
+
 def _smoke_body(path: Path | None) -> bytes:
     if path is None:
-        return release.DEFAULT_SMOKE_BODY
+        return post_deploy.DEFAULT_SMOKE_BODY
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -367,7 +375,7 @@ def _since(value: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _report_recorded(env: str, next_env: str | None, models: list[release.DeployedModel]) -> None:
+def _report_recorded(env: str, next_env: str | None, models: list[post_deploy.DeployedModel]) -> None:
     """Whom the post-deploy step asked to review next, then what each endpoint runs (the last line)."""
     if next_env is None:
         output.say(f"  {env} is the last environment: nobody is asked to review next")

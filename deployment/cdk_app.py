@@ -8,11 +8,14 @@ import aws_cdk as cdk
 
 from accounts.config import OrgConfig
 from data_science.stack import DataScienceStack
-from deployment.codeowners import write_codeowners
 from deployment.stages import SharedServicesStage, WorkloadStage
 from workloads.manifest import WORKLOADS_ROOT, load_all
 
-DEFAULT_WORKFLOW_PATH = ".github/workflows/deploy.yml"
+
+def synthesize(config: OrgConfig, workloads_root: Path, outdir: Path) -> Path:
+    """Synthesize the app for `config` and `workloads_root` into `outdir`; returns the cloud assembly's path."""
+    build_app(config, workloads_root=workloads_root, outdir=str(outdir)).synth()
+    return outdir
 
 
 def build_app(
@@ -20,13 +23,11 @@ def build_app(
     *,
     workloads_root: Path = WORKLOADS_ROOT,
     outdir: str | None = None,
-    workflow_path: str = DEFAULT_WORKFLOW_PATH,
 ) -> cdk.App:
     """Build (not yet synthesize) the app: account stacks plus the pipeline and its stages.
 
-    `workflow_path` is where the GitHub engine writes its workflow, relative to the working directory;
-    `.github/CODEOWNERS` is written beside its `workflows/` folder, whichever the engine, since both
-    take their source from the GitHub repository whose reviews it governs.
+    Synthesizing it writes only into `outdir` (a temporary directory when None): the GitHub engine's
+    workflow included. The generate step (deployment/generate.py) copies what the repository commits.
     """
     app = cdk.App(outdir=outdir)
     manifests = load_all(config, workloads_root)
@@ -51,7 +52,7 @@ def build_app(
             config=config,
             env=cdk.Environment(account=config.accounts.deployment, region=config.region),
         )
-        add_github_pipeline(app, config=config, shared=shared, workloads=workloads, workflow_path=workflow_path)
+        add_github_pipeline(app, config=config, shared=shared, workloads=workloads)
     else:
         from deployment.codepipeline_stack import CodePipelineStack
 
@@ -63,5 +64,4 @@ def build_app(
             workloads=workloads,
             env=cdk.Environment(account=config.accounts.deployment, region=config.region),
         )
-    write_codeowners(config, Path(workflow_path).parent.parent / "CODEOWNERS")
     return app

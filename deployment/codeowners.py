@@ -12,7 +12,7 @@ from accounts.config import OrgConfig
 
 HEADER = """\
 # GENERATED from accounts/accounts.yaml by deployment/codeowners.py: do not edit by hand.
-# To change an owner, edit accounts/accounts.yaml and run `make synth`; a test fails while
+# To change an owner, edit accounts/accounts.yaml and run `make generate`; a test fails while
 # this file differs from what the configuration generates.
 #
 # The last matching pattern wins, so the catch-all comes first.

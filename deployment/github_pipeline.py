@@ -24,7 +24,6 @@ credentials behind, so the job authenticates through OIDC again before recording
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,8 +108,12 @@ class StackTarget:
 
 # The library's header says the file is generated; this says how to regenerate it.
 REGENERATE_HINT = (
-    "# Regenerate with `make synth` (deployment/github_pipeline.py); a test fails while this file differs.\n"
+    "# Regenerate with `make generate` (deployment/github_pipeline.py); a test fails while this file differs.\n"
 )
+# Where the repository keeps the workflow, and where synth leaves it: synth writes only inside its outdir,
+# and `make generate` (deployment/generate.py) copies it into the repository.
+WORKFLOW_FILE = Path(".github/workflows/deploy.yml")
+ASSEMBLY_WORKFLOW = Path("github-workflow/deploy.yml")
 
 
 def add_github_pipeline(
@@ -119,12 +122,11 @@ def add_github_pipeline(
     config: OrgConfig,
     shared: SharedServicesStage,
     workloads: list[WorkloadStage],
-    workflow_path: str,
 ) -> GitHubWorkflow:
-    """Add the deploy workflow to `app` and write it, secured, to `workflow_path`.
+    """Add the deploy workflow to `app` and write it, secured, to `ASSEMBLY_WORKFLOW` in the app's outdir.
 
-    With `GITHUB_WORKFLOW` set to the workflow's name (GitHub sets it while the workflow runs), a
-    generated file that differs from the committed one fails the synth instead of being written.
+    Whether the committed copy is current is the generate step's check (`make generate`), run by the PR
+    checks and by the deploy workflow's own synth job.
     """
     outdir = Path(app.outdir)
     workflow = GitHubWorkflow(
@@ -147,7 +149,8 @@ def add_github_pipeline(
                 ".venv/bin/python -m pip install --no-deps --editable .",
                 f"npm install --global aws-cdk@{CDK_CLI_VERSION}",
             ],
-            commands=["cdk synth"],
+            # The workflow that runs must be the one generated from this commit (as the PR checks ensure).
+            commands=["cdk synth", ".venv/bin/python -m deployment.generate --check --assembly cdk.out"],
             env=CLI_ENV,
             primary_output_directory=CDK_OUT,
         ),
@@ -161,7 +164,8 @@ def add_github_pipeline(
             role_session_name=SESSION_NAME,
         ),
     )
-    # The library's diff check compares before secure_workflow runs; _write_protected checks after.
+    # The library's diff check compares the raw rendering, before secure_workflow; the generate step's
+    # check compares the secured file instead.
     workflow.node.set_context("cdk-pipelines-github:diffProtection", "false")
 
     deployments: dict[str, pipelines.StageDeployment] = {}
@@ -185,7 +189,9 @@ def add_github_pipeline(
     text = "\n".join([header, generated_by, REGENERATE_HINT.rstrip("\n"), body])
     if yaml.safe_load(text) != secured:
         raise WorkflowGenerationError("the patched workflow differs from the secured one; a patch was lost")
-    _write_protected(Path(workflow_path), text)
+    written = outdir / ASSEMBLY_WORKFLOW
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_text(text)
     return workflow
 
 
@@ -363,16 +369,3 @@ def _json_patch(patch: Patch) -> JsonPatch:
     if patch.op == "replace":
         return JsonPatch.replace(patch.path, patch.value)
     return JsonPatch.remove(patch.path)
-
-
-def _write_protected(path: Path, text: str) -> None:
-    """Write the workflow; inside the deploy workflow itself, refuse a committed copy that is stale."""
-    if os.environ.get("GITHUB_WORKFLOW") == WORKFLOW_NAME:
-        committed = path.read_text() if path.exists() else None
-        if committed != text:
-            raise WorkflowGenerationError(
-                f"{path}: the committed workflow differs from the generated one; run `make synth` and commit it"
-            )
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)

@@ -19,6 +19,7 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import gates
 from promotion.aws import AwsContext, calling
+from promotion.errors import GateFailed
 from promotion.history import History, LiveRecords
 from promotion.promote import display_path
 from promotion.registry import PackageInfo, Registry
@@ -27,6 +28,9 @@ from workloads.manifest import Manifest, load_manifest
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_ssm import SSMClient
+
+    from promotion.deploy_roles import EnvironmentRoles
+    from workloads.manifest import EnvironmentManifest
 
 Progress = Callable[[str], None]
 
@@ -202,3 +206,18 @@ def verify(
         files = [path for path in files if path.parent.name in wanted]
     verifier = Verifier(aws, config, via=via, progress=progress)
     return files, sorted(failures + verifier.verify(files), key=lambda failure: failure.path)
+
+
+def require_gates(roles: EnvironmentRoles, workloads_root: Path, manifests: list[EnvironmentManifest]) -> None:
+    """Every gate of the environment's manifests, read through its deploy role; GateFailed lists each failure."""
+    roles.progress(f"checking the gates of {len(manifests)} manifest(s) in {roles.env.name}")
+    _files, failures = verify(
+        roles.aws,
+        roles.config,
+        workloads_root,
+        envs=[roles.env.name],
+        via=roles.via,
+        progress=roles.progress,
+    )
+    if failures:
+        raise GateFailed([str(failure) for failure in failures])

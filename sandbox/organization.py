@@ -260,31 +260,11 @@ def bootstrap_organization(
 
 
 def synthesize(config: OrgConfig, workdir: Path, workloads_root: Path | None = None) -> Path:
-    """Synthesize the CDK app into `workdir/cdk.out` and return that path.
+    """Synthesize the CDK app into `workdir/cdk.out` and return that path; nothing else is written."""
+    from deployment.cdk_app import synthesize as synthesize_app  # jsii starts Node on import: only here
+    from workloads.manifest import WORKLOADS_ROOT
 
-    The GitHub engine writes its workflow relative to the working directory, so synthesis runs with
-    `workdir` as the working directory; the repository's own files are never touched.
-    """
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from deployment.cdk_app import build_app  # jsii starts Node on import: only when synthesizing
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    previous = Path.cwd()
-    saved_workflow = os.environ.pop("GITHUB_WORKFLOW", None)  # no committed-workflow diff check here
-    os.chdir(workdir)
-    try:
-        outdir = str(workdir / "cdk.out")
-        app = (
-            build_app(config, outdir=outdir)
-            if workloads_root is None
-            else build_app(config, outdir=outdir, workloads_root=workloads_root)
-        )
-        app.synth()
-    finally:
-        os.chdir(previous)
-        if saved_workflow is not None:
-            os.environ["GITHUB_WORKFLOW"] = saved_workflow
-    return workdir / "cdk.out"
+    return synthesize_app(config, workloads_root or WORKLOADS_ROOT, workdir / "cdk.out")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 
 from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config, parse_config
 from deployment.cdk_app import build_app
+from deployment.github_pipeline import ASSEMBLY_WORKFLOW
 from workloads.manifest import WORKLOADS_ROOT
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -43,19 +44,15 @@ class Synth:
 
     @property
     def workflow_path(self) -> Path:
-        return self.workdir / ".github" / "workflows" / "deploy.yml"
+        """Where synth left the GitHub engine's workflow: inside the cloud assembly, like everything it writes."""
+        return self.outdir / ASSEMBLY_WORKFLOW
 
 
 def synthesize(config: OrgConfig, workdir: Path, workloads_root: Path | None = None) -> Synth:
-    """Synthesize the app for `config` inside `workdir` (the generated workflow lands there too)."""
+    """Synthesize the app for `config` into `workdir/cdk.out`; synth writes nothing outside it."""
     workdir.mkdir(parents=True, exist_ok=True)
-    previous = Path.cwd()
-    os.chdir(workdir)
-    try:
-        app = build_app(config, workloads_root=workloads_root or WORKLOADS_ROOT, outdir=str(workdir / "cdk.out"))
-        app.synth()
-    finally:
-        os.chdir(previous)
+    app = build_app(config, workloads_root=workloads_root or WORKLOADS_ROOT, outdir=str(workdir / "cdk.out"))
+    app.synth()
     stacks = {
         stack.node.path: stack
         for stack in app.node.find_all()

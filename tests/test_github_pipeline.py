@@ -4,11 +4,8 @@ promoter), and the workflow refuses to be generated from unpinned or unknown act
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from deployment.github_pipeline import WORKFLOW_NAME, _write_protected
 from deployment.workflow_patches import (
     Patch,
     WorkflowGenerationError,
@@ -16,7 +13,7 @@ from deployment.workflow_patches import (
     diff_patches,
     pinned,
 )
-from tests.conftest import REPO_ROOT, Synth
+from tests.conftest import Synth
 
 ROLES_STACK = "ModelOps-DeploymentRoles"
 SHARED_STACK = "ModelOps-SharedServices/SharedServices"
@@ -25,16 +22,9 @@ VERIFIER = "arn:aws:iam::111111111111:role/modelops-verifier"
 CHECKOUT_SHA = "df4cb1c069e1874edd31b4311f1884172cec0e10"
 
 
-def test_committed_deploy_workflow_is_exactly_what_synth_generates(synth: Synth) -> None:
-    committed = REPO_ROOT / ".github" / "workflows" / "deploy.yml"
-    assert committed.exists(), f"{committed} is missing: run `make synth` and commit it"
-    assert committed.read_bytes() == synth.workflow_path.read_bytes(), (
-        f"{committed} is stale: run `make synth` and commit the result"
-    )
-
-
-def test_synth_writes_no_raw_workflow_outside_cdk_out(synth: Synth) -> None:
-    assert sorted(p.name for p in (synth.workdir / ".github" / "workflows").iterdir()) == ["deploy.yml"]
+def test_synth_writes_nothing_outside_its_outdir(synth: Synth) -> None:
+    assert sorted(p.name for p in synth.workdir.iterdir()) == ["cdk.out"]
+    assert synth.workflow_path.is_file()
 
 
 def _roles(synth: Synth) -> dict[str, dict[str, object]]:
@@ -176,35 +166,6 @@ def test_the_promoter_trusts_the_promotion_role_this_stack_creates(synth: Synth)
     ]
     account = synth.stacks[ROLES_STACK].account
     assert [s["Principal"] for s in statements] == [{"AWS": f"arn:aws:iam::{account}:role/modelops-github-promote"}]
-
-
-def test_inside_the_deploy_workflow_a_stale_committed_file_fails_the_synth(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    committed = tmp_path / "deploy.yml"
-    committed.write_text("name: deploy\n")
-    monkeypatch.setenv("GITHUB_WORKFLOW", WORKFLOW_NAME)
-    with pytest.raises(WorkflowGenerationError) as error:
-        _write_protected(committed, "name: deploy\non: {}\n")
-    assert str(error.value) == (
-        f"{committed}: the committed workflow differs from the generated one; run `make synth` and commit it"
-    )
-    assert committed.read_text() == "name: deploy\n"
-
-
-def test_inside_the_deploy_workflow_an_up_to_date_file_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    committed = tmp_path / "deploy.yml"
-    committed.write_text("name: deploy\n")
-    monkeypatch.setenv("GITHUB_WORKFLOW", WORKFLOW_NAME)
-    _write_protected(committed, "name: deploy\n")
-    assert committed.read_text() == "name: deploy\n"
-
-
-def test_outside_github_the_workflow_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GITHUB_WORKFLOW", raising=False)
-    target = tmp_path / ".github" / "workflows" / "deploy.yml"
-    _write_protected(target, "name: deploy\n")
-    assert target.read_text() == "name: deploy\n"
 
 
 def test_an_action_without_a_pin_is_refused() -> None:

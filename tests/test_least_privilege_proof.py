@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from accounts.config import OrgConfig
+from deployment import generate
 from policies.access_matrix import ACCESS_MD, MatrixError, entries, expand, load_matrix, render_markdown
 from policies.iam.cloudformation import StackResolver, TemplateError, load_deployment
 from policies.proof import SERVICES, Grant, ProofResult, Universe, build_universe, run_proof
 from policies.render import StackTemplate
-from tests.conftest import Synth
+from tests.conftest import REPO_ROOT, Synth
 
 NOBODY = ("outsider", "org-member", "anonymous")
 
@@ -140,3 +141,12 @@ def test_an_unresolvable_intrinsic_is_an_error_not_a_guess(value: object, messag
     with pytest.raises(TemplateError) as raised:
         resolver.resolve(value, "App/Stack/Policy.PolicyDocument")
     assert str(raised.value) == message
+
+
+def test_every_generated_file_of_the_repository_is_current(
+    config: OrgConfig, synth: Synth, universe: Universe, proof: ProofResult
+) -> None:
+    expected = generate.generated(
+        config, synth.outdir, previous_matrix=REPO_ROOT / "policies" / "access.yaml", proof=(universe, proof)
+    )
+    assert generate.stale(expected, REPO_ROOT) == [], "run `make generate` and commit the result"

@@ -24,9 +24,9 @@ import cli.main
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext
+from promotion.deploy_roles import is_session_of
 from promotion.events import DEPLOY_VERIFIED
 from promotion.history import History, LiveRecords
-from promotion.release import is_session_of
 from promotion.sessions import assume_role
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import (

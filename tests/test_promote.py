@@ -11,7 +11,7 @@ import pytest
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from promotion import manifest_writer, release
+from promotion import deploy, manifest_writer
 from promotion.aws import AwsContext
 from promotion.cfn_deploy import DeployFailed, StackArtifact
 from promotion.errors import CheckFailed, ConcurrentUpdate, GateFailed
@@ -324,7 +324,7 @@ def test_a_failed_deploy_names_resource_and_reason_and_records_nothing(
         cfn_exec_role_arn=None,
         template_object_url=None,
     )
-    monkeypatch.setattr(release, "synthesize_stage", lambda *args, **kwargs: [artifact])
+    monkeypatch.setattr(deploy, "stage_stacks", lambda *args, **kwargs: [artifact])
 
     def fail_update(*args: Any, **kwargs: Any) -> None:
         raise DeployFailed(
@@ -334,9 +334,11 @@ def test_a_failed_deploy_names_resource_and_reason_and_records_nothing(
             "UPDATE_ROLLBACK_COMPLETE",
         )
 
-    monkeypatch.setattr(release, "deploy_stack", fail_update)
+    monkeypatch.setattr(deploy, "deploy_stack", fail_update)
     with pytest.raises(CheckFailed) as raised:
-        release.deploy(AwsContext(local_aws.config), local_aws.config, workloads, "qa")
+        deploy.deploy(
+            AwsContext(local_aws.config), local_aws.config, workloads, "qa", synthesize=lambda _c, _w, out: out
+        )
     assert str(raised.value) == (
         "deploy of ModelOps-qa-Endpoints failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
         "available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back, the previous "

@@ -1,0 +1,230 @@
+"""The post-deploy step of one environment, after its stacks deployed (`modelops record-deploy ENV`).
+
+1. smoke-test each endpoint (InvokeEndpoint, as the environment's operator);
+2. read each endpoint back (endpoint → config → model → container) and require the pinned ARN;
+3. record the live ARN: the workload account's parameter (for inference consumers), the shared-services
+   live record (for the gates), and the history;
+4. ask the next environment's approvers to review each version, with the endpoint's CloudWatch metrics
+   since the deploy began (none after the last environment).
+
+It re-reads and validates the environment's manifests but does not ask the registry again: the gates
+were checked before the stack was deployed, the read-back proves the endpoint runs exactly the pinned
+ARN, and the record must say what is live. Refusing to record a version that serves would leave inference
+consumers reading a stale ARN; the next environment's gates ask the registry anew. A failed notification
+leaves the live record written (the endpoint does run that version) and is reported as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from accounts import naming
+from accounts.config import OrgConfig
+from promotion.aws import AwsContext, calling
+from promotion.deploy_roles import CallingClient, EnvironmentRoles, Progress
+from promotion.endpoints import read_endpoint
+from promotion.errors import CheckFailed, ModelOpsError
+from promotion.events import NotifyFailed, notify_next_environment
+from promotion.gates import version_label
+from promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords, utc_now
+from workloads.manifest import EnvironmentManifest, load_environment
+
+DEFAULT_SMOKE_BODY = b"0\n"
+DEFAULT_SMOKE_CONTENT_TYPE = "text/csv"
+# The metrics window when the caller does not say when the deploy began: a blue/green update with its
+# baking time fits in the hour the pipeline's deploy credentials last.
+DEFAULT_METRICS_WINDOW = timedelta(hours=1)
+
+
+class NotificationFailed(ModelOpsError):
+    """The deploy is live and recorded, but the next environment's approvers were not (all) asked."""
+
+
+@dataclass(frozen=True)
+class DeployedModel:
+    """One model live in the environment, and the event that asked the next approvers (None after the last)."""
+
+    model: str
+    arn: str
+    endpoint: str
+    review_event: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the post-deploy step verified and recorded, and whom it asked to review next."""
+
+    env: str
+    account: str
+    next_env: str | None
+    models: list[DeployedModel]
+
+
+def read_manifests(roles: EnvironmentRoles, workloads_root: Path) -> list[EnvironmentManifest]:
+    """The environment's manifests, validated (schema, ARN form, model package group)."""
+    return load_environment(roles.config, roles.env.name, workloads_root)
+
+
+def smoke_and_read_back(
+    roles: EnvironmentRoles, manifests: list[EnvironmentManifest], body: bytes, content_type: str
+) -> None:
+    """Invoke each endpoint once, then require that it is InService and runs exactly the pinned ARN."""
+    env, account = roles.env.name, roles.account
+    operator = naming.operator_role_arn(roles.config, env)
+    with calling(f"the SageMaker endpoints of {env} (account {account})", role=operator):
+        session = roles.operator()
+        sagemaker = session.client("sagemaker", region_name=roles.region)
+        runtime = session.client("sagemaker-runtime", region_name=roles.region)
+        for entry in manifests:
+            endpoint = naming.endpoint_name(entry.manifest.model)
+            roles.progress(f"smoke-testing {endpoint}")
+            response = runtime.invoke_endpoint(EndpointName=endpoint, ContentType=content_type, Body=body)
+            status = int(response["ResponseMetadata"]["HTTPStatusCode"])
+            if status != 200:
+                raise CheckFailed(f"smoke test of {endpoint} in {env} answered HTTP {status}")
+            live = read_endpoint(sagemaker, endpoint)
+            pinned = entry.manifest.model_package_arn
+            if live is None:
+                raise CheckFailed(f"read-back: endpoint {endpoint} does not exist in {env} after the deploy")
+            if live.status != "InService" or live.package != pinned:
+                raise CheckFailed(
+                    f"read-back: endpoint {endpoint} in {env} is {live.status} and runs "
+                    f"{', '.join(live.packages) or 'no model package'}; expected the pinned {pinned}; "
+                    "the live record was not updated"
+                )
+
+
+def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> None:
+    """Write each live ARN: the workload account's parameter, the shared live record, and the history."""
+    env, account, config = roles.env.name, roles.account, roles.config
+    operator = naming.operator_role_arn(config, env)
+    with calling(f"Parameter Store in {env} (account {account})", role=operator):
+        ssm = roles.operator().client("ssm", region_name=roles.region)
+        for entry in manifests:
+            ssm.put_parameter(
+                Name=naming.live_arn_parameter(entry.manifest.model),
+                Value=entry.manifest.model_package_arn,
+                Type="String",
+                Overwrite=True,
+                Tier="Standard",
+            )
+    promoter = naming.promoter_role_arn(config)
+    shared = f"Parameter Store in the shared-services account {config.accounts.shared_services}"
+    with calling(shared, role=promoter):
+        client = roles.promoter().client("ssm", region_name=roles.region)
+        who, when = roles.aws.identity(), utc_now()
+        for entry in manifests:
+            arn = entry.manifest.model_package_arn
+            LiveRecords(client).put(entry.manifest.model, env, arn)
+            History(client, entry.manifest.model).append(
+                HistoryRecord(
+                    who=who,
+                    when=when,
+                    action=DEPLOYED,
+                    reason=f"deployed {version_label(arn)} to {env}",
+                    arn=arn,
+                    account=account,
+                    env=env,
+                )
+            )
+
+
+def ask_next_environment(
+    roles: EnvironmentRoles, manifests: list[EnvironmentManifest], start: datetime
+) -> list[DeployedModel]:
+    """Ask the next environment's approvers to review each version, with its metrics since `start`.
+
+    Every model is tried; the failures are reported together, after the live record was written.
+    """
+    env, config = roles.env.name, roles.config
+    following = config.next_environment(env)
+    if following is None:  # the command's summary says nobody is asked next
+        return [deployed_model(entry, None) for entry in manifests]
+    operator = naming.operator_role_arn(config, env)
+    promoter = naming.promoter_role_arn(config)
+    workload = f"CloudWatch in {env} (account {roles.account})"
+    shared = f"EventBridge in the shared-services account {config.accounts.shared_services}"
+    end = datetime.now(UTC)
+    models: list[DeployedModel] = []
+    failures: list[str] = []
+    for entry in manifests:
+        model, arn = entry.manifest.model, entry.manifest.model_package_arn
+        roles.progress(f"asking the approvers of {following.name} to review {model} {version_label(arn)}")
+        try:
+            with calling(workload, role=operator):
+                cloudwatch = roles.operator().client("cloudwatch", region_name=roles.region)
+            with calling(shared, role=promoter):
+                events = roles.promoter().client("events", region_name=roles.region)
+            asked = notify_next_environment(
+                config=config,
+                events=CallingClient(events, shared, promoter),
+                cloudwatch=CallingClient(cloudwatch, workload, operator),
+                model=model,
+                env=env,
+                arn=arn,
+                start=start,
+                end=end,
+            )
+        except (NotifyFailed, ModelOpsError) as exc:
+            failures.append(
+                f"{env} is deployed and its live record written, but the approvers of "
+                f"{following.name} were not asked to review {model} {version_label(arn)}: {exc}; "
+                f"run `modelops record-deploy {env}` to ask them again"
+            )
+            continue
+        models.append(deployed_model(entry, asked.event_id if asked is not None else None))
+    if failures:
+        raise NotificationFailed("\n".join(failures))
+    return models
+
+
+def deployed_model(entry: EnvironmentManifest, review_event: str | None) -> DeployedModel:
+    """The summary line of one deployed manifest."""
+    return DeployedModel(
+        model=entry.manifest.model,
+        arn=entry.manifest.model_package_arn,
+        endpoint=naming.endpoint_name(entry.manifest.model),
+        review_event=review_event,
+    )
+
+
+def verify_and_record(
+    roles: EnvironmentRoles, manifests: list[EnvironmentManifest], body: bytes, content_type: str, start: datetime
+) -> Recorded:
+    """Smoke test and read back each endpoint, record the live ARNs, then ask the next environment."""
+    smoke_and_read_back(roles, manifests, body, content_type)
+    record_live(roles, manifests)
+    models = ask_next_environment(roles, manifests, start)
+    following = roles.config.next_environment(roles.env.name)
+    return Recorded(
+        env=roles.env.name,
+        account=roles.account,
+        next_env=following.name if following is not None else None,
+        models=models,
+    )
+
+
+def after_deploy(
+    aws: AwsContext,
+    config: OrgConfig,
+    workloads_root: Path,
+    env: str,
+    *,
+    smoke_body: bytes = DEFAULT_SMOKE_BODY,
+    smoke_content_type: str = DEFAULT_SMOKE_CONTENT_TYPE,
+    started: datetime | None = None,
+    progress: Progress | None = None,
+) -> Recorded:
+    """The post-deploy step of `env`, after its stack deployed (see the module docstring).
+
+    `started` is when the deploy began, the start of the metrics window the next approvers see
+    (default: DEFAULT_METRICS_WINDOW ago). NotificationFailed once the live record is written means only
+    the request to the next environment's approvers failed.
+    """
+    roles = EnvironmentRoles(aws, config, env, progress or (lambda _message: None))
+    manifests = read_manifests(roles, workloads_root)
+    roles.progress(f"verifying and recording {len(manifests)} endpoint(s) in {env}")
+    start = started if started is not None else datetime.now(UTC) - DEFAULT_METRICS_WINDOW
+    return verify_and_record(roles, manifests, smoke_body, smoke_content_type, start)
