@@ -10,29 +10,11 @@ from aws_cdk import aws_iam as iam
 
 from accounts import naming
 from accounts.config import OrgConfig
+from policies.actions import KEY_ADMIN_ACTIONS
 from shared_services.principals import WorkloadRoles, pascal
 
 # S3 calls GenerateDataKey to write and Decrypt to read (and to complete multipart uploads). ReEncrypt is
 # left out: S3 never calls it, and the data-science identity policy does not grant it either.
-# AWS's key-administrator set. It replaces CDK's default `kms:*` for the account: shared-services IAM
-# policies can manage the key (CloudFormation needs that) but cannot grant themselves encrypt or decrypt.
-KEY_ADMIN_ACTIONS = [
-    "kms:CancelKeyDeletion",
-    "kms:Create*",
-    "kms:Delete*",
-    "kms:Describe*",
-    "kms:Disable*",
-    "kms:Enable*",
-    "kms:Get*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Revoke*",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:Update*",
-]
 DATA_SCIENCE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
 ENDPOINT_KEY_ACTIONS = ["kms:Decrypt"]
 

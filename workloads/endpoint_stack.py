@@ -16,7 +16,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from shared_services.key_policy import KEY_ADMIN_ACTIONS  # the same administrator set as the artifact key
+from policies.actions import KEY_ADMIN_ACTIONS  # the same administrator set as the artifact key
 from workloads.capture import CaptureBucket
 from workloads.endpoint import ModelEndpoint
 from workloads.manifest import EnvironmentManifest, Manifest
