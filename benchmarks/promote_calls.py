@@ -20,7 +20,7 @@ from typing import Any
 from accounts import naming
 from accounts.config import OrgConfig, load_config
 from promotion.aws import AwsContext, new_session
-from promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords
+from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
 from promotion.promote import promote
 from promotion.sessions import assume_role
 from sandbox.server import SandboxServer, start_server
@@ -57,7 +57,7 @@ def populate(server: SandboxServer, config: OrgConfig, versions: int) -> None:
     newest = naming.model_package_arn(config, "churn-model", versions)
     LiveRecords(ssm).put("churn-model", "qa", newest)
     History(ssm, "churn-model").append(
-        HistoryRecord("bench", "2026-01-01T00:00:00Z", DEPLOYED, "bench", newest, "444444444444", "qa")
+        HistoryRecord("bench", "2026-01-01T00:00:00Z", HistoryAction.DEPLOYED, "bench", newest, "444444444444", "qa")
     )
 
 

@@ -16,7 +16,6 @@ from accounts.validation import InputError
 from promotion.aws import translate
 from promotion.errors import ModelOpsError
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INPUT = 2
 

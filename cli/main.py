@@ -22,7 +22,6 @@ from promotion import audit, deploy, drift, post_deploy, registration, status, v
 from promotion.aws import AwsContext
 from promotion.decisions import Verdict, decide_as_caller
 from promotion.gates import version_label
-from promotion.history import record_dict
 from promotion.promote import DEFAULT_PR_BODY_FILE, Outcome, promote, rollback
 
 DEFAULT_CONFIG = Path("accounts/accounts.yaml")
@@ -439,7 +438,7 @@ def history_command(
     with output.progress(f"reading the history of {model}"):
         records = audit.audit_trail(s.aws(), s.config, model)
     if json:
-        output.emit_json([record_dict(record) for record in records])
+        output.emit_json([record.as_dict() for record in records])
     else:
         output.stdout().print(output.history_table(model, records))
 

@@ -8,10 +8,8 @@ from datetime import UTC
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, calling
-from promotion.history import History, HistoryRecord
+from promotion.history import History, HistoryAction, HistoryRecord
 from promotion.registry import Registry
-
-REGISTERED = "registered"
 
 
 def audit_trail(aws: AwsContext, config: OrgConfig, model: str) -> list[HistoryRecord]:
@@ -28,7 +26,7 @@ def audit_trail(aws: AwsContext, config: OrgConfig, model: str) -> list[HistoryR
                 HistoryRecord(
                     who=(package.lineage.registered_by if package is not None else None) or "",
                     when=when,
-                    action=REGISTERED,
+                    action=HistoryAction.REGISTERED,
                     reason=package.description if package is not None else "",
                     arn=summary.arn,
                     account=config.accounts.shared_services,

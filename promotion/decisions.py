@@ -2,8 +2,13 @@
 
 A decision sets the version's approval status, an ApprovalDescription `<approver>: <reason>`, records the
 decision for the environment in CustomerMetadataProperties, and appends it to the history in Parameter
-Store. The caller has authenticated the approver (STS for the CLI, a signed link for the page); this
-function checks that the approver belongs to the environment's group and that the transition is allowed.
+Store. The caller has authenticated the approver (STS for the CLI, a signed link for the page); the rules
+below (`check_approver`, `check_open`) say whether that approver may decide, and the review page asks the
+same two functions before it shows the buttons, so every route gives the same answer.
+
+A decision for an environment is final: once a version is approved or rejected for it, nobody decides
+for that environment again, and a Rejected version is never approved. What changes a decision is a new
+version, or a decision for the next environment.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
 from promotion.errors import DecisionRefused
-from promotion.history import APPROVED as APPROVED_ACTION
-from promotion.history import REJECTED as REJECTED_ACTION
-from promotion.history import History, HistoryRecord, utc_now
-from promotion.registry import APPROVED, REJECTED, Registry, approval_key
+from promotion.history import History, HistoryAction, HistoryRecord, utc_now
+from promotion.registry import ApprovalStatus, PackageInfo, Registry, approval_key
 
 Verdict = Literal["approve", "reject"]
+STATUS_OF: dict[Verdict, ApprovalStatus] = {"approve": ApprovalStatus.APPROVED, "reject": ApprovalStatus.REJECTED}
+NOT_AN_APPROVER, ALREADY_DECIDED, OUT_OF_ORDER = "not-an-approver", "already-decided", "out-of-order"
 # ApprovalDescription holds at most 1024 characters: "<approver>: <reason>" must fit.
 MAX_REASON = 800
 
@@ -34,10 +39,40 @@ class Decision:
     version: int
     arn: str
     env: str
-    status: str
+    status: ApprovalStatus
     approver: str
     reason: str
     when: str
+
+
+def check_approver(config: OrgConfig, env: str, approver: str) -> None:
+    """Refuse an approver outside `env`'s approver group (checked before anything is read)."""
+    if approver not in config.approvers(env).members:
+        group = config.environment(env).approver_group
+        raise DecisionRefused(
+            f"{approver} is not a member of {group}, the approver group of {env}", kind=NOT_AN_APPROVER
+        )
+
+
+def check_open(config: OrgConfig, package: PackageInfo, env: str, verdict: Verdict | None) -> None:
+    """Refuse a decision the rules do not allow for `package` in `env`; `verdict` None asks for either."""
+    if package.status == ApprovalStatus.REJECTED:
+        raise DecisionRefused(
+            f"{package.label} is already Rejected ({package.approval_description}); register a new version instead",
+            kind=ALREADY_DECIDED,
+        )
+    recorded = package.approvals.get(env)
+    if recorded is not None and recorded.decision:
+        raise DecisionRefused(
+            f"{package.label} is already {recorded.decision} for {env} by {recorded.by} at {recorded.at}",
+            kind=ALREADY_DECIDED,
+        )
+    if verdict == "approve" and package.status != ApprovalStatus.APPROVED and env != config.chain[0]:
+        raise DecisionRefused(
+            f"{package.label} is {package.status}; a new version is approved first for "
+            f"{config.chain[0]}, the first environment of the chain",
+            kind=OUT_OF_ORDER,
+        )
 
 
 def decide(
@@ -55,8 +90,9 @@ def decide(
 ) -> Decision:
     """Approve or reject `model` version `version` for `env` (default: the first environment of the chain).
 
-    Refuses (DecisionRefused): an approver outside the environment's group, approving a Rejected version,
-    deciding again what is already decided, a first approval for any environment but the first.
+    Refuses (DecisionRefused, see `check_approver` and `check_open`): an approver outside the environment's
+    group, any decision on a Rejected version, deciding again for an environment, a first approval for any
+    environment but the first.
     Rejects as bad input (InputError): an unknown model, environment or version, a missing reason.
     """
     config.model(model)
@@ -67,35 +103,14 @@ def decide(
         raise InputError(f"{action} needs a reason: say why with --reason")
     if len(reason) > MAX_REASON:
         raise InputError(f"--reason: at most {MAX_REASON} characters, got {len(reason)}")
-    group_name = config.environment(env_name).approver_group
-    if approver not in config.approvers(env_name).members:
-        raise DecisionRefused(
-            f"{approver} is not a member of {group_name}, the approver group of {env_name}; nothing was recorded"
-        )
+    check_approver(config, env_name, approver)
 
     arn = naming.model_package_arn(config, model, version)
     package = registry.describe(arn)
     if package is None:
         raise InputError(f"{model} version {version} does not exist in the registry ({arn})")
-    recorded = package.approvals.get(env_name)
-
-    if verdict == "approve":
-        status = APPROVED
-        if package.status == REJECTED:
-            raise DecisionRefused(f"{package.label} is Rejected and cannot be approved; register a new version instead")
-        if recorded is not None and recorded.decision == APPROVED:
-            raise DecisionRefused(
-                f"{package.label} is already approved for {env_name} by {recorded.by} at {recorded.at}"
-            )
-        if package.status != APPROVED and env_name != config.chain[0]:
-            raise DecisionRefused(
-                f"{package.label} is {package.status}; a new version is approved first for "
-                f"{config.chain[0]}, the first environment of the chain"
-            )
-    else:
-        status = REJECTED
-        if package.status == REJECTED:
-            raise DecisionRefused(f"{package.label} is already Rejected ({package.approval_description})")
+    check_open(config, package, env_name, verdict)
+    status = STATUS_OF[verdict]
 
     when = now or utc_now()
     keys = [approval_key(env_name, part) for part in ("decision", "by", "at")]
@@ -110,7 +125,7 @@ def decide(
             HistoryRecord(
                 who=approver,
                 when=when,
-                action=APPROVED_ACTION if verdict == "approve" else REJECTED_ACTION,
+                action=HistoryAction.APPROVED if verdict == "approve" else HistoryAction.REJECTED,
                 reason=reason,
                 arn=arn,
                 account=config.accounts.shared_services,

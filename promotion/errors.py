@@ -22,7 +22,15 @@ class GateFailed(ModelOpsError):
 
 
 class DecisionRefused(ModelOpsError):
-    """An approval or rejection that the rules do not allow (e.g. approving a rejected version)."""
+    """An approval or rejection that the rules do not allow (e.g. approving a rejected version).
+
+    `kind` says which rule refused, for routes that answer differently (the review page's HTTP status):
+    `not-an-approver`, `already-decided` or `out-of-order`.
+    """
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class ConcurrentUpdate(ModelOpsError):

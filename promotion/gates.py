@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from accounts import naming
 from accounts.config import OrgConfig, Threshold
 from accounts.validation import InputError
-from promotion.registry import APPROVED, REJECTED, PackageInfo
+from promotion.registry import ApprovalStatus, PackageInfo
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,9 @@ def registry_failures(arn: str, package: PackageInfo | None) -> list[GateFailure
     """The version exists and is Approved."""
     if package is None:
         return [GateFailure("version-exists", f"{arn} does not exist in the registry")]
-    if package.status == APPROVED:
+    if package.status == ApprovalStatus.APPROVED:
         return []
-    if package.status == REJECTED:
+    if package.status == ApprovalStatus.REJECTED:
         why = f" ({package.approval_description})" if package.approval_description else ""
         return [GateFailure("approved", f"{package.label} is Rejected{why}; only Approved versions can be promoted")]
     return [

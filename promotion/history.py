@@ -11,9 +11,10 @@ live in `env`; the chain gate reads it in one call, however long the history gro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -23,11 +24,18 @@ from accounts import naming
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
-APPROVED = "approved"
-REJECTED = "rejected"
-PROMOTION_PROPOSED = "promotion-proposed"
-ROLLBACK_PROPOSED = "rollback-proposed"
-DEPLOYED = "deployed"
+
+class HistoryAction(StrEnum):
+    """What a history record says happened."""
+
+    REGISTERED = "registered"  # read from the registry itself, never stored in the history
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PROMOTION_PROPOSED = "promotion-proposed"
+    ROLLBACK_PROPOSED = "rollback-proposed"
+    DEPLOYED = "deployed"
+
+
 # GetParameters accepts at most 10 names per call.
 GET_PARAMETERS_BATCH = 10
 HISTORY_PAGE = 50
@@ -44,14 +52,19 @@ class HistoryRecord:
 
     who: str
     when: str
-    action: str
+    action: HistoryAction
     reason: str
     arn: str
     account: str
     env: str | None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The record as plain data (JSON output, and the stored form)."""
+        return asdict(self)
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        """The stored form: compact JSON with sorted keys."""
+        return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_value(cls, value: str) -> HistoryRecord | None:
@@ -62,10 +75,12 @@ class HistoryRecord:
             return None
         if not isinstance(data, dict) or not {"action", "arn", "when"} <= data.keys():
             return None
+        if data["action"] not in set(HistoryAction):
+            return None
         return cls(
             who=str(data.get("who", "")),
             when=str(data["when"]),
-            action=str(data["action"]),
+            action=HistoryAction(data["action"]),
             reason=str(data.get("reason", "")),
             arn=str(data["arn"]),
             account=str(data.get("account", "")),
@@ -111,7 +126,7 @@ class History:
     def deployed_arns(self, env: str, records: Iterable[HistoryRecord] | None = None) -> list[str]:
         """ARNs recorded as deployed in `env`, oldest first (a version may appear more than once)."""
         trail = self.read() if records is None else records
-        return [record.arn for record in trail if record.action == DEPLOYED and record.env == env]
+        return [record.arn for record in trail if record.action == HistoryAction.DEPLOYED and record.env == env]
 
 
 class LiveRecords:
@@ -149,8 +164,3 @@ class LiveRecords:
             Overwrite=True,
             Tier="Standard",
         )
-
-
-def record_dict(record: HistoryRecord) -> Mapping[str, Any]:
-    """A record as plain data for JSON output."""
-    return asdict(record)

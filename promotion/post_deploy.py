@@ -28,7 +28,7 @@ from promotion.endpoints import read_endpoint
 from promotion.errors import CheckFailed, ModelOpsError
 from promotion.events import NotifyFailed, notify_next_environment
 from promotion.gates import version_label
-from promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords, utc_now
+from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords, utc_now
 from workloads.manifest import EnvironmentManifest, load_environment
 
 DEFAULT_SMOKE_BODY = b"0\n"
@@ -122,7 +122,7 @@ def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -
                 HistoryRecord(
                     who=who,
                     when=when,
-                    action=DEPLOYED,
+                    action=HistoryAction.DEPLOYED,
                     reason=f"deployed {version_label(arn)} to {env}",
                     arn=arn,
                     account=account,

@@ -17,14 +17,7 @@ from accounts.validation import InputError
 from promotion import gates, manifest_writer, pr_body
 from promotion.aws import AwsContext, calling
 from promotion.errors import GateFailed
-from promotion.history import (
-    PROMOTION_PROPOSED,
-    ROLLBACK_PROPOSED,
-    History,
-    HistoryRecord,
-    LiveRecords,
-    utc_now,
-)
+from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords, utc_now
 from promotion.registry import PackageInfo, Registry
 from workloads.manifest import manifest_path
 
@@ -199,7 +192,7 @@ class Promoter:
                     HistoryRecord(
                         who=self.aws.identity(),
                         when=utc_now(),
-                        action=ROLLBACK_PROPOSED if plan.rollback else PROMOTION_PROPOSED,
+                        action=HistoryAction.ROLLBACK_PROPOSED if plan.rollback else HistoryAction.PROMOTION_PROPOSED,
                         reason=reason or plan.pull_request.title,
                         arn=plan.arn,
                         account=self.config.environment(plan.env).account,

@@ -11,10 +11,10 @@ Lineage uses AWS's MetadataProperties (CommitId, GeneratedBy = training job ARN)
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -26,15 +26,19 @@ from accounts.validation import InputError
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
-APPROVED = "Approved"
-REJECTED = "Rejected"
-PENDING = "PendingManualApproval"
+
+class ApprovalStatus(StrEnum):
+    """A version's ModelApprovalStatus in the registry (SageMaker's own values)."""
+
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+    PENDING = "PendingManualApproval"
+
 
 METRIC_PREFIX = "metric:"
 REGISTERED_BY = "registered-by"
 # AWS's limit on CustomerMetadataProperties entries; metrics share it with lineage and approvals.
 MAX_METADATA_ENTRIES = 50
-METADATA_VALUE = re.compile(r"^[\w\s.:/=+\-@]*$")
 # Sizes of one ListModelPackages page; AWS allows up to 100.
 MAX_PAGE = 100
 
@@ -132,7 +136,7 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
         arn=arn,
         group=ref.group,
         version=int(described.get("ModelPackageVersion") or ref.version),
-        status=str(described.get("ModelApprovalStatus") or PENDING),
+        status=str(described.get("ModelApprovalStatus") or ApprovalStatus.PENDING),
         created=described.get("CreationTime"),
         description=str(described.get("ModelPackageDescription") or ""),
         approval_description=str(described.get("ApprovalDescription") or ""),
@@ -213,13 +217,13 @@ class Registry:
                 yield VersionSummary(
                     arn=arn,
                     version=int(summary.get("ModelPackageVersion") or naming.parse_model_package_arn(arn).version),
-                    status=str(summary.get("ModelApprovalStatus") or PENDING),
+                    status=str(summary.get("ModelApprovalStatus") or ApprovalStatus.PENDING),
                     created=summary.get("CreationTime"),
                 )
 
     def latest_approved(self, model: str) -> VersionSummary | None:
         """The newest Approved version of `model`, in one ListModelPackages call."""
-        return next(self.versions(model, limit=1, status=APPROVED), None)
+        return next(self.versions(model, limit=1, status=ApprovalStatus.APPROVED), None)
 
     def register(
         self,
@@ -249,7 +253,7 @@ class Registry:
                 "SupportedContentTypes": [content_type],
                 "SupportedResponseMIMETypes": [content_type],
             },
-            "ModelApprovalStatus": PENDING,
+            "ModelApprovalStatus": ApprovalStatus.PENDING,
             "MetadataProperties": lineage,
             "CustomerMetadataProperties": metadata,
         }

@@ -40,8 +40,3 @@ def assume_role(
         aws_session_token=credentials["SessionToken"],
         region_name=region or base.region_name,
     )
-
-
-def caller_arn(session: boto3.Session) -> str:
-    """The ARN STS reports for `session`'s credentials (who is acting)."""
-    return str(session.client("sts").get_caller_identity()["Arn"])

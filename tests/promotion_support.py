@@ -20,7 +20,7 @@ import pytest
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import new_session
-from promotion.history import DEPLOYED, History, HistoryRecord, LiveRecords
+from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
 from sandbox.server import SandboxServer
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class LocalAws:
             HistoryRecord(
                 who="ci",
                 when="2026-01-01T00:00:00Z",
-                action=DEPLOYED,
+                action=HistoryAction.DEPLOYED,
                 reason="test",
                 arn=arn,
                 account=self.config.environment(env).account,

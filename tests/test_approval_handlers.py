@@ -476,6 +476,19 @@ def test_the_iam_route_decides_as_the_signed_in_approver(workflow: Workflow) -> 
     }
 
 
+def test_the_iam_route_refuses_to_reject_a_version_already_approved_for_the_environment(workflow: Workflow) -> None:
+    arn = workflow.register()
+    approve = {"arn": arn, "env": "qa", "decision": "Approved", "reason": "ok for qa"}
+    assert post_decisions(approve, SSO_APPROVER)["statusCode"] == 200
+    before = workflow.snapshot(arn)
+    reject = {"arn": arn, "env": "qa", "decision": "Rejected", "reason": "second thoughts"}
+    response = post_decisions(reject, SSO_APPROVER)
+    assert response["statusCode"] == 409
+    message = json.loads(response["body"])["error"]
+    assert message.startswith(f"churn-model v1 is already Approved for qa by {QA_APPROVER} at ")
+    assert workflow.snapshot(arn) == before
+
+
 def test_a_retried_iam_request_returns_the_first_result_instead_of_deciding_twice(workflow: Workflow) -> None:
     arn = workflow.register()
     body = {"arn": arn, "env": "qa", "decision": "Approved", "reason": "ok for qa"}

@@ -349,7 +349,7 @@ def test_approving_a_rejected_version_is_refused(approver: LocalAws) -> None:
     refused(
         modelops("approve", "churn-model", "1", "--reason", "changed my mind"),
         1,
-        "churn-model v1 is Rejected and cannot be approved; register a new version instead",
+        "churn-model v1 is already Rejected (qa.approver@example.com: leaks the label); register a new version instead",
     )
     assert (status_of(approver, 1), approver.history_values()) == ("Rejected", history)
 
@@ -359,8 +359,17 @@ def test_an_approver_of_another_group_is_refused(approver: LocalAws) -> None:
     refused(
         modelops("approve", "churn-model", "1", "--reason", "ok"),
         1,
-        "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa; nothing was recorded",
+        "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa",
     )
+
+
+def test_rejecting_a_version_already_approved_for_the_environment_is_refused(approver: LocalAws) -> None:
+    assert modelops("approve", "churn-model", "1", "--reason", "ok for qa").exit_code == 0
+    history = approver.history_values()
+    result = modelops("reject", "churn-model", "1", "--reason", "second thoughts")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: churn-model v1 is already Approved for qa by qa.approver@example.com at ")
+    assert (status_of(approver, 1), approver.history_values()) == ("Approved", history)
 
 
 # -- register -------------------------------------------------------------------------------------------

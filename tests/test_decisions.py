@@ -96,7 +96,9 @@ def test_approving_a_rejected_version_is_refused_and_changes_nothing(local_aws: 
     before = (described(local_aws), local_aws.history_values())
     with pytest.raises(DecisionRefused) as raised:
         run(local_aws, "approve", reason="second thoughts")
-    assert str(raised.value) == "churn-model v1 is Rejected and cannot be approved; register a new version instead"
+    assert str(raised.value) == (
+        "churn-model v1 is already Rejected (qa.approver@example.com: leaks the label); register a new version instead"
+    )
     assert (described(local_aws), local_aws.history_values()) == before
 
 
@@ -113,9 +115,7 @@ def test_an_approver_outside_the_environments_group_is_refused(local_aws: LocalA
     local_aws.register()
     with pytest.raises(DecisionRefused) as raised:
         run(local_aws, "approve", approver=PROD_APPROVER)
-    assert str(raised.value) == (
-        "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa; nothing was recorded"
-    )
+    assert str(raised.value) == ("prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa")
     assert described(local_aws)["ModelApprovalStatus"] == "PendingManualApproval"
 
 
@@ -150,7 +150,20 @@ def test_approving_twice_for_the_same_environment_is_refused(local_aws: LocalAws
     run(local_aws, "approve")
     with pytest.raises(DecisionRefused) as raised:
         run(local_aws, "approve")
-    assert str(raised.value) == f"churn-model v1 is already approved for qa by {QA_APPROVER} at {WHEN}"
+    assert str(raised.value) == f"churn-model v1 is already Approved for qa by {QA_APPROVER} at {WHEN}"
+
+
+def test_rejecting_a_version_already_approved_for_the_environment_is_refused_as_on_the_review_page(
+    local_aws: LocalAws,
+) -> None:
+    local_aws.register()
+    run(local_aws, "approve")
+    before = (described(local_aws), local_aws.history_values())
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "reject", reason="second thoughts")
+    assert str(raised.value) == f"churn-model v1 is already Approved for qa by {QA_APPROVER} at {WHEN}"
+    assert raised.value.kind == "already-decided"
+    assert (described(local_aws), local_aws.history_values()) == before
 
 
 class BrokenHistory(History):

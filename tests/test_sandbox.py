@@ -18,7 +18,7 @@ import pytest
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.cfn_deploy import DeployFailed, StackArtifact, deploy_stack, stack_artifacts
-from promotion.sessions import assume_role, caller_arn
+from promotion.sessions import assume_role
 from sandbox import cdk_bootstrap
 from sandbox.organization import (
     CFN_EXECUTION_POLICY_FILE,
@@ -182,7 +182,7 @@ def test_a_person_signs_in_to_their_identity_center_role_under_their_email(sandb
     session = person_session(config, sandbox.endpoint_url, account=account, role_name=role, email=DATA_SCIENTIST)
 
     assert (
-        caller_arn(session)
+        session.client("sts").get_caller_identity()["Arn"]
         == f"arn:aws:sts::{account}:assumed-role/AWSReservedSSO_DataScientist_sandbox/{DATA_SCIENTIST}"
     )
     path = _admin(sandbox, account).client("iam").get_role(RoleName=role)["Role"]["Path"]

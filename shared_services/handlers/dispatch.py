@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
 from accounts.config import OrgConfig
-from promotion.registry import APPROVED, PackageInfo
+from promotion.registry import ApprovalStatus, PackageInfo
 from shared_services.handlers import settings
 from shared_services.handlers.packages import describe
 
@@ -59,7 +59,9 @@ class DispatchRequest:
 
 def approved_env(config: OrgConfig, package: PackageInfo) -> str:
     """The environment of the newest Approved decision on the version (the first of the chain if none)."""
-    approvals = [a for a in package.approvals.values() if a.decision == APPROVED and a.env in config.chain]
+    approvals = [
+        a for a in package.approvals.values() if a.decision == ApprovalStatus.APPROVED and a.env in config.chain
+    ]
     if not approvals:
         return config.chain[0]
     return max(approvals, key=lambda a: (a.at, config.chain.index(a.env))).env
@@ -143,7 +145,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Entry point: one Approved state change, one dispatch (per environment, ever)."""
     IDEMPOTENCY.register_lambda_context(context)
     detail = event.detail
-    if detail.get("ModelApprovalStatus") != APPROVED:
+    if detail.get("ModelApprovalStatus") != ApprovalStatus.APPROVED:
         return {"dispatched": False}
     config = settings.org_config()
     arn = str(detail["ModelPackageArn"])

@@ -25,13 +25,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.events import DEPLOY_VERIFIED, ENDPOINT_METRICS
+from promotion.registry import ApprovalStatus
 from shared_services.handlers import message, settings, tokens
 from shared_services.handlers.packages import describe
 
 logger = Logger(service=naming.approval_function_name("notify"))
 
 STATE_CHANGE = "SageMaker Model Package State Change"
-PENDING = "PendingManualApproval"
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _target(config: OrgConfig, event: EventBridgeEvent) -> tuple[str, str, messa
     """(ARN, environment to decide for, deploy evidence) for an event, or None when nobody must decide."""
     detail: Mapping[str, Any] = event.detail
     if event.detail_type == STATE_CHANGE:
-        if detail.get("ModelApprovalStatus") != PENDING:
+        if detail.get("ModelApprovalStatus") != ApprovalStatus.PENDING:
             return None
         return str(detail["ModelPackageArn"]), config.chain[0], None
     if event.detail_type == DEPLOY_VERIFIED:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -36,10 +37,10 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import calling
-from promotion.decisions import Decision, Verdict, decide
+from promotion.decisions import ALREADY_DECIDED, NOT_AN_APPROVER, Decision, Verdict, check_approver, check_open, decide
 from promotion.errors import DecisionRefused, ModelOpsError
 from promotion.history import History, LiveRecords
-from promotion.registry import APPROVED, REJECTED, Registry
+from promotion.registry import ApprovalStatus, Registry
 from promotion.sessions import session_name_for
 from shared_services.handlers import page, settings, tokens
 from shared_services.handlers.message import card_summary, lineage_lines, threshold_text
@@ -48,7 +49,12 @@ from shared_services.handlers.packages import Described, describe
 FUNCTION = naming.approval_function_name("review")
 logger = Logger(service=FUNCTION)
 
-VERDICTS: dict[str, Verdict] = {APPROVED: "approve", REJECTED: "reject"}
+VERDICTS: dict[str, Verdict] = {ApprovalStatus.APPROVED: "approve", ApprovalStatus.REJECTED: "reject"}
+# The page's answer to each rule of promotion.decisions that refuses: HTTP status and title.
+REFUSALS = {
+    NOT_AN_APPROVER: (403, "Not an approver for this environment"),
+    ALREADY_DECIDED: (409, "Already decided"),
+}
 IDEMPOTENCY_SECONDS = 3600
 # The assumed-role ARN IAM Identity Center gives a person signed in with the approver permission set.
 SSO_APPROVER_SESSION = re.compile(
@@ -95,6 +101,16 @@ def _verify_token(key: bytes, token: str, now: datetime) -> tokens.ReviewClaims:
         raise Refused(400, "This review link is malformed", text) from None
 
 
+@contextmanager
+def refused_as_page() -> Iterator[None]:
+    """A rule's DecisionRefused as the page's Refused, with the status and title of its kind."""
+    try:
+        yield
+    except DecisionRefused as exc:
+        status, title = REFUSALS.get(exc.kind, (409, "Decision refused"))
+        raise Refused(status, title, str(exc)) from None
+
+
 def check_target(config: OrgConfig, sagemaker: Any, *, arn: str, env: str, approver: str) -> Target:
     """The version, environment and approver of a request, or Refused saying which one is wrong.
 
@@ -103,13 +119,8 @@ def check_target(config: OrgConfig, sagemaker: Any, *, arn: str, env: str, appro
     """
     if env not in config.chain:
         raise Refused(404, "Unknown environment", f"environment {env!r} is not in the chain {config.chain}")
-    group = config.environment(env).approver_group
-    if approver not in config.approvers(env).members:
-        raise Refused(
-            403,
-            "Not an approver for this environment",
-            f"{approver} is not a member of {group}, the approver group of {env}",
-        )
+    with refused_as_page():
+        check_approver(config, env, approver)
     try:
         ref = naming.parse_model_package_arn(arn)
     except ValueError as exc:
@@ -120,16 +131,8 @@ def check_target(config: OrgConfig, sagemaker: Any, *, arn: str, env: str, appro
     described = describe(sagemaker, arn)
     if described is None:
         raise Refused(404, "Unknown model package", f"model package {arn} does not exist in the registry")
-    package = described.package
-    recorded = package.approvals.get(env)
-    if package.status == REJECTED:
-        raise Refused(409, "Already decided", f"{package.label} is already Rejected ({package.approval_description})")
-    if recorded is not None and recorded.decision:
-        raise Refused(
-            409,
-            "Already decided",
-            f"{package.label} is already {recorded.decision} for {env} by {recorded.by} at {recorded.at}",
-        )
+    with refused_as_page():
+        check_open(config, described.package, env, verdict=None)
     return Target(arn=arn, model=ref.group, version=ref.version, env=env, approver=approver, described=described)
 
 
@@ -221,9 +224,8 @@ def decide_once(
         "reason": reason,
     }
     try:
-        result: dict[str, Any] = _idempotent_record()(request=request)
-    except DecisionRefused as exc:
-        raise Refused(409, "Decision refused", str(exc)) from None
+        with refused_as_page():
+            result: dict[str, Any] = _idempotent_record()(request=request)
     except InputError as exc:
         raise Refused(400, "Decision not accepted", str(exc)) from None
     except ModelOpsError as exc:
