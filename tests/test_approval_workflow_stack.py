@@ -19,12 +19,8 @@ from aws_cdk.assertions import Template
 from accounts import naming
 from accounts.config import OrgConfig
 from deployment.workflow_patches import PINNED_ACTIONS
-from shared_services.approval_workflow import (
-    ApprovalWorkflow,
-    approver_trust_statement,
-    deploy_verified_statement,
-    state_change_pattern,
-)
+from shared_services.approval_statements import approver_trust_statement, deploy_verified_statement
+from shared_services.approval_workflow import ApprovalWorkflow, state_change_pattern
 from tests.conftest import REPO_ROOT
 
 SHARED = "111111111111"
