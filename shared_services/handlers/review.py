@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import boto3
@@ -44,6 +44,9 @@ from promotion.sessions import session_name_for
 from shared_services.handlers import page, settings, tokens
 from shared_services.handlers.message import card_summary, lineage_lines, threshold_text
 from shared_services.handlers.packages import Described, describe
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
 
 FUNCTION = naming.approval_function_name("review")
 logger = Logger(service=FUNCTION)
@@ -95,7 +98,7 @@ def _verify_token(key: bytes, token: str, now: datetime) -> tokens.ReviewClaims:
         raise Refused(400, "This review link is malformed", text) from None
 
 
-def check_target(config: OrgConfig, sagemaker: Any, *, arn: str, env: str, approver: str) -> Target:
+def check_target(config: OrgConfig, sagemaker: SageMakerClient, *, arn: str, env: str, approver: str) -> Target:
     """The version, environment and approver of a request, or Refused saying which one is wrong.
 
     The order matters for what a person learns: the approver's membership is checked before anything is
