@@ -12,10 +12,30 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from accounts import naming
 from accounts.config import OrgConfig
+
+if TYPE_CHECKING:
+    from typing import Protocol, Unpack
+
+    from mypy_boto3_cloudwatch.type_defs import (
+        DimensionTypeDef,
+        GetMetricDataInputTypeDef,
+        GetMetricDataOutputTypeDef,
+        MetricDataQueryTypeDef,
+    )
+    from mypy_boto3_events.type_defs import PutEventsRequestTypeDef, PutEventsResponseTypeDef
+
+    # The one call made on each client, declared as mypy-boto3's client declares it. Structural, because the
+    # engine passes its error-wrapping proxies of the clients (promotion.release), not the clients themselves.
+    class MetricsClient(Protocol):
+        def get_metric_data(self, **kwargs: Unpack[GetMetricDataInputTypeDef]) -> GetMetricDataOutputTypeDef: ...
+
+    class EventsClient(Protocol):
+        def put_events(self, **kwargs: Unpack[PutEventsRequestTypeDef]) -> PutEventsResponseTypeDef: ...
+
 
 PIPELINE_EVENT_SOURCE = "modelops.pipeline"
 DEPLOY_VERIFIED = "ModelOps Deploy Verified"
@@ -41,14 +61,16 @@ class NextReview:
     metrics: dict[str, float | None]
 
 
-def collect_endpoint_metrics(cloudwatch: Any, *, model: str, start: datetime, end: datetime) -> dict[str, float | None]:
+def collect_endpoint_metrics(
+    cloudwatch: MetricsClient, *, model: str, start: datetime, end: datetime
+) -> dict[str, float | None]:
     """Each endpoint metric over [start, end) as one value; None where CloudWatch has no data points."""
     seconds = max(60, int((end - start).total_seconds()) // 60 * 60)
-    dimensions = [
+    dimensions: list[DimensionTypeDef] = [
         {"Name": "EndpointName", "Value": naming.endpoint_name(model)},
         {"Name": "VariantName", "Value": naming.VARIANT_NAME},
     ]
-    queries = [
+    queries: list[MetricDataQueryTypeDef] = [
         {
             "Id": f"m{index}",
             "Label": name,
@@ -83,8 +105,8 @@ def _combine(name: str, points: list[float]) -> float:
 def notify_next_environment(
     *,
     config: OrgConfig,
-    events: Any,
-    cloudwatch: Any,
+    events: EventsClient,
+    cloudwatch: MetricsClient,
     model: str,
     env: str,
     arn: str,

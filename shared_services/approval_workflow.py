@@ -5,25 +5,16 @@ group, one personal review link each) -> review page and decision API (API Gatew
 decides through the `modelops-approver` role) -> Approved event -> dispatch Lambda -> GitHub
 `repository_dispatch` (`model-approved`) -> `.github/workflows/promote.yml` opens the promotion PR.
 
-Packaging: the Lambda code is bundled locally (no Docker) into a directory holding only the handler
-package, the repository modules it imports and the pinned third-party packages it needs, vendored from
-the locked virtualenv. Powertools is vendored rather than taken from AWS's public layer so that the
-function runs exactly the versions the tests ran, needs no layer in another account, and deploys the same
-way in the sandbox. Compiled wheels (pydantic-core, PyYAML) are accepted only when built for Lambda's
-python3.11 x86_64 (manylinux, glibc <= 2.26); anything else stops the synth with a one-line error.
+The functions' code is built by `approval_bundle`; their roles' statements and the key's are in
+`approval_statements`.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import re
-import shutil
-from pathlib import Path
 from typing import Any, cast
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -42,29 +33,15 @@ from constructs import Construct
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
-from shared_services.key_policy import administration_statement
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
-CONFIG_FILE_NAME = "modelops_config.json"
-
-# Repository packages the handlers import (directly or through the promotion engine), copied whole.
-BUNDLED_PACKAGES = ("accounts", "workloads", "promotion")
-# Third-party distributions vendored into the bundle. boto3 and its dependencies come with the runtime.
-VENDORED_DISTRIBUTIONS = (
-    "aws-lambda-powertools",
-    "jmespath",
-    "typing-extensions",
-    "pydantic",
-    "pydantic-core",
-    "annotated-types",
-    "typing-inspection",
-    "PyYAML",
+from shared_services.approval_bundle import ARCHITECTURE, CONFIG_FILE_NAME, RUNTIME, lambda_code
+from shared_services.approval_statements import (
+    dispatch_statements,
+    log_statement,
+    logs_key_statement,
+    notify_statements,
+    review_statements,
+    workflow_key_statements,
 )
-# Lambda's python3.11 runtime runs on Amazon Linux 2 (glibc 2.26), x86_64.
-RUNTIME = lambda_.Runtime.PYTHON_3_11
-ARCHITECTURE = lambda_.Architecture.X86_64
-_COMPATIBLE_TAG = re.compile(r"^(py3-none-any|cp311-cp311-manylinux(2014|_2_(1[0-9]|2[0-6]))_x86_64)$")
 
 GITHUB_API_URL = "https://api.github.com"
 REVIEW_TOKEN_TTL_HOURS = 72
@@ -72,195 +49,6 @@ STAGE_NAME = "v1"
 STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
 RESERVED_CONCURRENCY = {"notify": 2, "review": 5, "dispatch": 2}
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
-
-
-def _not_source(directory: str, names: list[str]) -> set[str]:
-    """What a package copy leaves out: anything but Python modules and sub-packages (no data, no caches)."""
-    here = Path(directory)
-    return {name for name in names if not (name.endswith(".py") or ((here / name) / "__init__.py").is_file())}
-
-
-class BundleError(RuntimeError):
-    """The Lambda bundle cannot be built on this machine; the message says why."""
-
-
-def _compatible(distribution: importlib.metadata.Distribution) -> bool:
-    wheel = distribution.read_text("WHEEL") or ""
-    tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
-    return any(_COMPATIBLE_TAG.match(tag) for tag in tags)
-
-
-def _copy_distribution(name: str, output: Path) -> None:
-    distribution = importlib.metadata.distribution(name)
-    if not _compatible(distribution):
-        raise BundleError(
-            f"cannot bundle {name} {distribution.version} for the Lambda runtime: the installed wheel is not "
-            "built for python3.11 manylinux x86_64; synthesize on Linux x86_64 (as CI does)"
-        )
-    for file in distribution.files or []:
-        relative = Path(str(file))
-        if relative.parts[0] == ".." or "__pycache__" in relative.parts or relative.suffix == ".pyc":
-            continue
-        source = Path(str(distribution.locate_file(file)))
-        target = output / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-
-
-def build_bundle(config: OrgConfig, output: Path) -> None:
-    """Write the Lambda code into `output`: handlers, repository modules, vendored packages and the config."""
-    for package in BUNDLED_PACKAGES:
-        source = REPO_ROOT / package
-        if not (source / "__init__.py").is_file():
-            raise BundleError(f"cannot bundle the approval Lambdas: the package {package} does not exist")
-        shutil.copytree(source, output / package, ignore=_not_source, dirs_exist_ok=True)
-    (output / "shared_services").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO_ROOT / "shared_services" / "__init__.py", output / "shared_services" / "__init__.py")
-    shutil.copytree(
-        HANDLERS_DIR,
-        output / "shared_services" / "handlers",
-        ignore=_not_source,
-        dirs_exist_ok=True,
-    )
-    for name in VENDORED_DISTRIBUTIONS:
-        _copy_distribution(name, output)
-    # The handlers validate this with the same OrgConfig model as the CLI.
-    (output / CONFIG_FILE_NAME).write_text(
-        json.dumps(config.model_dump(mode="json", exclude_none=True), indent=1, sort_keys=True) + "\n",
-        encoding="utf-8",
-    )
-
-
-@jsii.implements(cdk.ILocalBundling)
-class _LocalBundler:
-    """CDK local bundling: builds the bundle in-process, so no Docker is needed."""
-
-    def __init__(self, config: OrgConfig) -> None:
-        self._config = config
-
-    def try_bundle(self, output_dir: str, _options: Any) -> bool:
-        build_bundle(self._config, Path(output_dir))
-        return True
-
-
-def lambda_code(config: OrgConfig) -> lambda_.Code:
-    """The approval Lambdas' code asset; its hash is the bundle's content, so config changes redeploy."""
-    return lambda_.Code.from_asset(
-        str(HANDLERS_DIR),
-        asset_hash_type=cdk.AssetHashType.OUTPUT,
-        exclude=["__pycache__", "*.pyc"],
-        bundling=cdk.BundlingOptions(
-            # Never pulled: local bundling always succeeds or raises.
-            image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.11"),
-            # jsii calls back with the options as one positional struct, not the keywords the stub declares.
-            local=cast(cdk.ILocalBundling, _LocalBundler(config)),
-        ),
-    )
-
-
-# -- IAM: one role per function, exactly these statements -------------------------------------------------
-
-
-def _arn(config: OrgConfig, service: str, resource: str) -> str:
-    return f"arn:aws:{service}:{config.region}:{config.accounts.shared_services}:{resource}"
-
-
-def log_statement(config: OrgConfig, purpose: str) -> iam.PolicyStatement:
-    group = _arn(config, "logs", f"log-group:/aws/lambda/{naming.approval_function_name(purpose)}")
-    return iam.PolicyStatement(
-        sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[f"{group}:*"]
-    )
-
-
-def describe_packages_statement(config: OrgConfig) -> iam.PolicyStatement:
-    return iam.PolicyStatement(
-        sid="DescribeRegisteredVersions",
-        actions=["sagemaker:DescribeModelPackage"],
-        resources=[naming.model_packages_arn_pattern(config, model.name) for model in config.models],
-    )
-
-
-def state_table_statement(config: OrgConfig, purpose: str) -> iam.PolicyStatement:
-    """Items of the state table keyed by this function's name only (Powertools and token records)."""
-    function = naming.approval_function_name(purpose)
-    return iam.PolicyStatement(
-        sid="OwnStateRecords",
-        actions=["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-        resources=[_arn(config, "dynamodb", f"table/{naming.APPROVAL_TABLE}")],
-        conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{function}.*", f"{function}#*"]}},
-    )
-
-
-# The services that store the workflow's data under its key for the functions (Secrets Manager and
-# CloudWatch Logs get their own statements: the secrets add theirs, the log statement is below).
-KEY_USER_SERVICES = ["dynamodb", "sns"]
-KEY_USER_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
-
-
-def workflow_key_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
-    """The workflow key's own statements; they replace CDK's default `kms:*` for the account.
-
-    Shared services administers the key; only the workflow's function roles use it, and only through
-    DynamoDB and SNS. The roles are created after the key, so the principal is the account and
-    `aws:PrincipalArn` pins them (the documented pattern for principals created later).
-    """
-    account = config.accounts.shared_services
-    functions = [naming.role_arn(account, naming.approval_function_name(p)) for p in naming.APPROVAL_FUNCTIONS]
-    return [
-        administration_statement(config),
-        iam.PolicyStatement(
-            sid="FunctionsUseKeyThroughServices",
-            principals=[iam.ArnPrincipal(naming.account_root_arn(account))],
-            actions=KEY_USER_ACTIONS,
-            resources=["*"],
-            conditions={
-                "ArnEquals": {"aws:PrincipalArn": functions},
-                "StringEquals": {"kms:ViaService": [f"{s}.{config.region}.amazonaws.com" for s in KEY_USER_SERVICES]},
-            },
-        ),
-    ]
-
-
-def key_statement(config: OrgConfig, key_arn: str, actions: list[str], services: list[str]) -> iam.PolicyStatement:
-    return iam.PolicyStatement(
-        sid="UseWorkflowKeyThroughServices",
-        actions=actions,
-        resources=[key_arn],
-        conditions={"StringEquals": {"kms:ViaService": [f"{s}.{config.region}.amazonaws.com" for s in services]}},
-    )
-
-
-def approver_trust_statement(config: OrgConfig) -> iam.PolicyStatement:
-    """The statement `modelops-approver`'s trust policy needs so that the review function decides as it.
-
-    The review role is created in the same stack after the approver role, so the principal is the account
-    and `aws:PrincipalArn` pins the exact role (the documented pattern for principals created later).
-    """
-    return iam.PolicyStatement(
-        sid="ApprovalReviewFunction",
-        principals=[iam.ArnPrincipal(naming.account_root_arn(config.accounts.shared_services))],
-        actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
-        conditions={
-            "ArnEquals": {
-                "aws:PrincipalArn": naming.role_arn(
-                    config.accounts.shared_services, naming.approval_function_name("review")
-                )
-            }
-        },
-    )
-
-
-def deploy_verified_statement(config: OrgConfig) -> iam.PolicyStatement:
-    """What `modelops-promoter` needs so the pipeline can report a verified deploy (post-deploy step).
-
-    Only that one event, on the shared-services default bus.
-    """
-    return iam.PolicyStatement(
-        sid="ReportVerifiedDeploys",
-        actions=["events:PutEvents"],
-        resources=[_arn(config, "events", "event-bus/default")],
-        conditions={"StringEquals": {"events:source": PIPELINE_EVENT_SOURCE, "events:detail-type": DEPLOY_VERIFIED}},
-    )
 
 
 def _skip_checks(resource: cdk.CfnResource, *checks: tuple[str, str]) -> None:
@@ -281,7 +69,6 @@ class ApprovalWorkflow(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
-        account, region = config.accounts.shared_services, config.region
 
         self.key = kms.Key(
             self,
@@ -293,29 +80,7 @@ class ApprovalWorkflow(Construct):
             policy=iam.PolicyDocument(statements=workflow_key_statements(config)),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        # CloudWatch Logs encrypts the workflow's log groups with the key, and only those.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsEncryptsWorkflowLogs",
-                principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
-                actions=[
-                    "kms:Decrypt*",
-                    "kms:Encrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": [
-                            _arn(config, "logs", f"log-group:/aws/lambda/{naming.APPROVAL_PREFIX}-*"),
-                            _arn(config, "logs", f"log-group:/aws/apigateway/{naming.APPROVAL_API}"),
-                        ]
-                    }
-                },
-            )
-        )
+        self.key.add_to_resource_policy(logs_key_statement(config))
 
         self.table = dynamodb.Table(
             self,
@@ -395,7 +160,7 @@ class ApprovalWorkflow(Construct):
 
         code = lambda_code(config)
         self.api = self._api(config)
-        api_url = f"https://{self.api.rest_api_id}.execute-api.{region}.{cdk.Aws.URL_SUFFIX}/{STAGE_NAME}/"
+        api_url = f"https://{self.api.rest_api_id}.execute-api.{config.region}.{cdk.Aws.URL_SUFFIX}/{STAGE_NAME}/"
         review_url = f"{api_url}review"
 
         self.notify = self._function(
@@ -407,26 +172,12 @@ class ApprovalWorkflow(Construct):
                 "TOKEN_SECRET_ARN": self.token_key.secret_arn,
                 "REVIEW_TOKEN_TTL_HOURS": str(review_token_ttl_hours),
             },
-            statements=[
-                describe_packages_statement(config),
-                iam.PolicyStatement(
-                    sid="PublishToApproverTopics",
-                    actions=["sns:Publish"],
-                    resources=[naming.approval_topic_arn(config, env) for env in config.chain],
-                ),
-                iam.PolicyStatement(
-                    sid="ReadReviewTokenKey",
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[self.token_key.secret_arn],
-                ),
-                key_statement(
-                    config,
-                    self.key.key_arn,
-                    ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    ["sns", "secretsmanager"],
-                ),
-                self._dead_letter_statement(),
-            ],
+            statements=notify_statements(
+                config,
+                key_arn=self.key.key_arn,
+                token_secret_arn=self.token_key.secret_arn,
+                dead_letter_queue_arn=self.failed_events.queue_arn,
+            ),
             asynchronous=True,
         )
         self.review = self._function(
@@ -437,35 +188,7 @@ class ApprovalWorkflow(Construct):
                 "TOKEN_SECRET_ARN": self.token_key.secret_arn,
                 "STATE_TABLE": naming.APPROVAL_TABLE,
             },
-            statements=[
-                describe_packages_statement(config),
-                iam.PolicyStatement(
-                    sid="ReadLiveRecords",
-                    actions=["ssm:GetParameter"],
-                    resources=[
-                        naming.ssm_parameter_arn(region, account, naming.live_record_parameter(m.name, env))
-                        for m in config.models
-                        for env in config.chain
-                    ],
-                ),
-                iam.PolicyStatement(
-                    sid="ReadReviewTokenKey",
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[self.token_key.secret_arn],
-                ),
-                state_table_statement(config, "review"),
-                key_statement(
-                    config,
-                    self.key.key_arn,
-                    ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
-                    ["dynamodb", "secretsmanager"],
-                ),
-                iam.PolicyStatement(
-                    sid="DecideAsApprover",
-                    actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
-                    resources=[naming.approver_role_arn(config)],
-                ),
-            ],
+            statements=review_statements(config, key_arn=self.key.key_arn, token_secret_arn=self.token_key.secret_arn),
             asynchronous=False,
         )
         self.dispatch = self._function(
@@ -478,22 +201,12 @@ class ApprovalWorkflow(Construct):
                 "GITHUB_REPOSITORY": config.pipeline.repository,
                 "STATE_TABLE": naming.APPROVAL_TABLE,
             },
-            statements=[
-                describe_packages_statement(config),
-                iam.PolicyStatement(
-                    sid="ReadGitHubToken",
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[self.github_token.secret_arn],
-                ),
-                state_table_statement(config, "dispatch"),
-                key_statement(
-                    config,
-                    self.key.key_arn,
-                    ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
-                    ["dynamodb", "secretsmanager"],
-                ),
-                self._dead_letter_statement(),
-            ],
+            statements=dispatch_statements(
+                config,
+                key_arn=self.key.key_arn,
+                github_token_secret_arn=self.github_token.secret_arn,
+                dead_letter_queue_arn=self.failed_events.queue_arn,
+            ),
             asynchronous=True,
         )
         self._routes()
@@ -509,11 +222,6 @@ class ApprovalWorkflow(Construct):
         cdk.CfnOutput(self, "ReviewUrl", value=review_url)
 
     # -- pieces --------------------------------------------------------------------------------------
-
-    def _dead_letter_statement(self) -> iam.PolicyStatement:
-        return iam.PolicyStatement(
-            sid="SendFailedEvents", actions=["sqs:SendMessage"], resources=[self.failed_events.queue_arn]
-        )
 
     def _function(
         self,

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from shared_services.approval_workflow import approver_trust_statement, deploy_verified_statement
+from shared_services.approval_statements import approver_trust_statement, deploy_verified_statement
 from shared_services.principals import github_deploy_role_arns
 from shared_services.registry import REGISTRY_READ_ACTIONS
 from shared_services.trust import HUMAN_ASSUME_ACTIONS, define_role, permission_set_trust

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import boto3
@@ -24,6 +24,11 @@ from promotion.history import History
 from promotion.registry import Registry
 from sandbox.moto_compat import registry as registry_compat
 from shared_services.handlers import dispatch, notify, review, settings, tokens
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
+
+    from promotion.events import EventsClient, MetricsClient
 
 REGION = "eu-west-1"
 SHARED = "111111111111"
@@ -571,7 +576,7 @@ def test_a_verified_qa_deploy_asks_prod_approvers_with_the_endpoint_metrics(work
     events.put_targets(Rule="deploy-verified", Targets=[{"Id": "q", "Arn": queue_arn}])
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     end = datetime.now(UTC).replace(microsecond=0)
-    dimensions = [
+    dimensions: list[DimensionTypeDef] = [
         {"Name": "EndpointName", "Value": "churn-model"},
         {"Name": "VariantName", "Value": "AllTraffic"},
     ]
@@ -629,8 +634,8 @@ def test_a_verified_qa_deploy_asks_prod_approvers_with_the_endpoint_metrics(work
 def test_after_the_last_environment_nobody_is_asked(workflow: Workflow) -> None:
     asked = post_deploy.notify_next_environment(
         config=workflow.config,
-        events=None,
-        cloudwatch=None,
+        events=cast("EventsClient", None),
+        cloudwatch=cast("MetricsClient", None),
         model="churn-model",
         env="prod",
         arn="arn",

@@ -19,12 +19,8 @@ from aws_cdk.assertions import Template
 from accounts import naming
 from accounts.config import OrgConfig
 from deployment.workflow_patches import PINNED_ACTIONS
-from shared_services.approval_workflow import (
-    ApprovalWorkflow,
-    approver_trust_statement,
-    deploy_verified_statement,
-    state_change_pattern,
-)
+from shared_services.approval_statements import approver_trust_statement, deploy_verified_statement
+from shared_services.approval_workflow import ApprovalWorkflow, state_change_pattern
 from tests.conftest import REPO_ROOT
 
 SHARED = "111111111111"
@@ -366,16 +362,21 @@ def test_the_bundle_holds_the_handlers_their_modules_vendored_packages_and_the_c
     assert (bundle / f"aws_lambda_powertools-{importlib.metadata.version('aws-lambda-powertools')}.dist-info").is_dir()
 
 
-def test_every_handler_imports_from_the_bundle_and_the_runtimes_boto3_alone(stack: tuple[Template, Path]) -> None:
-    _, outdir = stack
+def lambda_runtime(outdir: Path) -> Path:
+    """A directory holding what Lambda's python3.11 runtime provides besides the standard library."""
     site = Path(str(importlib.metadata.distribution("boto3").locate_file("")))
     runtime = outdir / "lambda-runtime"
     runtime.mkdir(exist_ok=True)
-    # What Lambda's python3.11 runtime provides besides the standard library.
     for name in ("boto3", "botocore", "s3transfer", "dateutil", "six.py", "urllib3"):
         target = runtime / name
         if not target.exists():
             target.symlink_to(site / name)
+    return runtime
+
+
+def test_every_handler_imports_from_the_bundle_and_the_runtimes_boto3_alone(stack: tuple[Template, Path]) -> None:
+    _, outdir = stack
+    runtime = lambda_runtime(outdir)
     code = (
         "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
         "import shared_services.handlers.notify, shared_services.handlers.review, shared_services.handlers.dispatch\n"
@@ -390,6 +391,66 @@ def test_every_handler_imports_from_the_bundle_and_the_runtimes_boto3_alone(stac
         env={"MODELOPS_CONFIG_FILE": "modelops_config.json", "AWS_DEFAULT_REGION": "eu-west-1"},
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+# Modules the bundle ships (packages are copied whole) that no handler reaches, with the one dependency
+# Lambda lacks: the workload stacks' CDK constructs, and the CLI's manifest editing (ruamel.yaml round trips).
+NOT_IMPORTABLE_IN_LAMBDA = {
+    "workloads.capture": "aws_cdk",
+    "workloads.endpoint": "aws_cdk",
+    "workloads.endpoint_stack": "aws_cdk",
+    "workloads.roles": "aws_cdk",
+    "promotion.manifest_writer": "ruamel",
+    "promotion.promote": "ruamel",
+    "promotion.release": "ruamel",
+    "promotion.verify": "ruamel",
+}
+# Runs isolated (-I: no PYTHON* variables, no script or working directory on the path; -S: no site-packages),
+# so only the bundle, the runtime's boto3 and the standard library can be imported. Prints, as JSON, each
+# module whose import misses a module (and which), and every loaded module that came from anywhere else.
+IMPORT_EVERY_MODULE = """
+import importlib, json, sys, sysconfig
+bundle, runtime, modules = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.path[:0] = [bundle, runtime]
+missing = {}
+for name in modules:
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        missing[name] = exc.name
+allowed = (bundle, runtime, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+files = {name: getattr(module, "__file__", None) for name, module in sys.modules.items()}
+elsewhere = sorted(name for name, file in files.items() if file and not file.startswith(allowed))
+print(json.dumps({"missing": missing, "elsewhere": elsewhere}))
+"""
+
+
+def repository_modules(bundle: Path) -> list[str]:
+    """Every module of the repository's packages in the bundle (those that also exist in the repository)."""
+    packages = [p for p in bundle.iterdir() if (p / "__init__.py").is_file() and (REPO_ROOT / p.name).is_dir()]
+    files = sorted(f.relative_to(bundle).with_suffix("") for package in packages for f in package.rglob("*.py"))
+    return [".".join(f.parts[:-1] if f.name == "__init__" else f.parts) for f in files]
+
+
+def test_every_module_of_the_bundle_imports_from_it_and_the_runtimes_boto3_alone(
+    stack: tuple[Template, Path],
+) -> None:
+    _, outdir = stack
+    bundle = bundle_dir(outdir)
+    modules = repository_modules(bundle)
+    assert {f"shared_services.handlers.{purpose}" for purpose in naming.APPROVAL_FUNCTIONS} <= set(modules)
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", IMPORT_EVERY_MODULE, str(bundle), str(lambda_runtime(outdir)), *modules],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=bundle,
+        env={"MODELOPS_CONFIG_FILE": "modelops_config.json", "AWS_DEFAULT_REGION": "eu-west-1"},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    result = json.loads(completed.stdout)
+    assert result["missing"] == NOT_IMPORTABLE_IN_LAMBDA
+    assert result["elsewhere"] == []
 
 
 # -- .github/workflows/promote.yml ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -37,6 +37,9 @@ from sandbox.organization import (
     person_session,
 )
 from tests.promotion_support import QA_APPROVER, REPO_ROOT
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
 
 CONFIG = REPO_ROOT / "accounts" / "accounts.yaml"
 PIPELINE_SESSION = "modelops-4242-1"  # what the deploy workflow names its sessions: run id, attempt
@@ -193,7 +196,10 @@ def test_record_deploy_alone_verifies_records_and_asks_again_as_the_pipeline(
 ) -> None:
     deployed, sandbox = pipeline
     since = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
-    dimensions = [{"Name": "EndpointName", "Value": "churn-model"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    dimensions: list[DimensionTypeDef] = [
+        {"Name": "EndpointName", "Value": "churn-model"},
+        {"Name": "VariantName", "Value": "AllTraffic"},
+    ]
     seen = datetime.now(UTC) - timedelta(minutes=10)
     account_admin_session(sandbox.config, QA).client("cloudwatch", region_name="eu-west-1").put_metric_data(
         Namespace="AWS/SageMaker",

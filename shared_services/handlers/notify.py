@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -28,6 +28,10 @@ from promotion.events import DEPLOY_VERIFIED, ENDPOINT_METRICS
 from promotion.registry import ApprovalStatus
 from shared_services.handlers import message, settings, tokens
 from shared_services.handlers.packages import describe
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sns import SNSClient
 
 logger = Logger(service=naming.approval_function_name("notify"))
 
@@ -46,8 +50,8 @@ class Published:
 def publish_review_requests(
     *,
     config: OrgConfig,
-    sagemaker: Any,
-    sns: Any,
+    sagemaker: SageMakerClient,
+    sns: SNSClient,
     arn: str,
     env: str,
     key: bytes,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from promotion.registry import PackageInfo, package_from_description
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ def _not_found(exc: ClientError) -> bool:
     )
 
 
-def describe(sagemaker: Any, arn: str) -> Described | None:
+def describe(sagemaker: SageMakerClient, arn: str) -> Described | None:
     """The version at `arn`, or None when the registry has no such version."""
     try:
         response = sagemaker.describe_model_package(ModelPackageName=arn)

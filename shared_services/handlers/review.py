@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import boto3
@@ -45,6 +45,9 @@ from promotion.sessions import session_name_for
 from shared_services.handlers import page, settings, tokens
 from shared_services.handlers.message import card_summary, lineage_lines, threshold_text
 from shared_services.handlers.packages import Described, describe
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
 
 FUNCTION = naming.approval_function_name("review")
 logger = Logger(service=FUNCTION)
@@ -111,7 +114,7 @@ def refused_as_page() -> Iterator[None]:
         raise Refused(status, title, str(exc)) from None
 
 
-def check_target(config: OrgConfig, sagemaker: Any, *, arn: str, env: str, approver: str) -> Target:
+def check_target(config: OrgConfig, sagemaker: SageMakerClient, *, arn: str, env: str, approver: str) -> Target:
     """The version, environment and approver of a request, or Refused saying which one is wrong.
 
     The order matters for what a person learns: the approver's membership is checked before anything is

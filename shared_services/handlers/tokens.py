@@ -15,7 +15,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 DEFAULT_TTL = timedelta(hours=72)
 SEPARATOR = "|"
@@ -98,11 +101,11 @@ class TokenReused(TokenError):
     """The token's nonce was already recorded: the link was used before."""
 
 
-def consume(table: Any, claims: ReviewClaims, *, key_prefix: str, now: datetime) -> None:
+def consume(table: Table, claims: ReviewClaims, *, key_prefix: str, now: datetime) -> None:
     """Record the token's single use with a conditional write; TokenReused when it was used before.
 
-    `table` is a boto3 DynamoDB Table. The record expires (DynamoDB TTL) with the token itself, after
-    which the token is refused as expired anyway.
+    The record expires (DynamoDB TTL) with the token itself, after which the token is refused as expired
+    anyway.
     """
     from botocore.exceptions import ClientError
 
