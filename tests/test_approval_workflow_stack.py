@@ -402,7 +402,7 @@ NOT_IMPORTABLE_IN_LAMBDA = {
     "workloads.roles": "aws_cdk",
     "promotion.manifest_writer": "ruamel",
     "promotion.promote": "ruamel",
-    "promotion.release": "ruamel",
+    "promotion.deploy": "ruamel",
     "promotion.verify": "ruamel",
 }
 # Runs isolated (-I: no PYTHON* variables, no script or working directory on the path; -S: no site-packages),
