@@ -110,8 +110,17 @@ class Pipeline(StrictModel):
 
 
 class Threshold(StrictModel):
+    """Bounds on one metric: at least `min`, at most `max`, or both."""
+
     min: float | None = None
     max: float | None = None
+
+    def text(self) -> str:
+        """The bounds as every view writes them, e.g. `min 0.8, max 0.95`."""
+        parts = [f"min {self.min:g}"] if self.min is not None else []
+        if self.max is not None:
+            parts.append(f"max {self.max:g}")
+        return ", ".join(parts)
 
     @model_validator(mode="after")
     def _has_a_bound(self) -> Threshold:
@@ -120,7 +129,9 @@ class Threshold(StrictModel):
         return self
 
 
-class Gate(StrictModel):
+class Requirements(StrictModel):
+    """What a version of a model must show to enter one environment (`gates.<env>` in accounts.yaml)."""
+
     metrics: dict[str, Threshold] = Field(default_factory=dict)
     model_card_required: bool = False
 
@@ -139,7 +150,7 @@ def _model_name(value: str) -> str:
 class ModelSpec(StrictModel):
     name: Annotated[str, AfterValidator(_model_name)]
     description: str = ""
-    gates: dict[str, Gate] = Field(default_factory=dict)
+    gates: dict[str, Requirements] = Field(default_factory=dict)
 
 
 class OrgConfig(StrictModel):
@@ -230,6 +241,10 @@ class OrgConfig(StrictModel):
             if model.name == name:
                 return model
         raise InputError(f"unknown model {name!r}; expected one of {[m.name for m in self.models]}")
+
+    def requirements(self, model: str, env: str) -> Requirements:
+        """What `model` must show to enter `env`; no requirements when none are configured."""
+        return self.model(model).gates.get(env) or Requirements()
 
     def approvers(self, env_name: str) -> ApproverGroup:
         """The approver group that decides for `env_name`."""

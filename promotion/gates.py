@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from accounts import naming
-from accounts.config import OrgConfig, Threshold
+from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.registry import ApprovalStatus, PackageInfo
 
@@ -113,20 +113,9 @@ def chain_failures(
     ]
 
 
-def _bound(threshold: Threshold) -> str:
-    parts = []
-    if threshold.min is not None:
-        parts.append(f"min {threshold.min:g}")
-    if threshold.max is not None:
-        parts.append(f"max {threshold.max:g}")
-    return ", ".join(parts)
-
-
 def threshold_failures(config: OrgConfig, model: str, env: str, package: PackageInfo) -> list[GateFailure]:
     """The metric thresholds and model-card requirement configured for `model` in `env`."""
-    gate = config.model(model).gates.get(env)
-    if gate is None:
-        return []
+    gate = config.requirements(model, env)
     failures: list[GateFailure] = []
     for name, threshold in sorted(gate.metrics.items()):
         value = package.metrics.get(name)
@@ -134,7 +123,7 @@ def threshold_failures(config: OrgConfig, model: str, env: str, package: Package
             failures.append(
                 GateFailure(
                     "metric-threshold",
-                    f"{package.label} has no metric {name!r}; {env} requires {_bound(threshold)}",
+                    f"{package.label} has no metric {name!r}; {env} requires {threshold.text()}",
                 )
             )
         elif threshold.min is not None and value < threshold.min:

@@ -45,8 +45,7 @@ def _change(new: float | None, old: float | None) -> str:
 
 def metrics_table(config: OrgConfig, model: str, env: str, proposed: PackageInfo, replaced: PackageInfo | None) -> str:
     """Every metric either version reports, with the environment's bound where one is configured."""
-    gate = config.model(model).gates.get(env)
-    thresholds = gate.metrics if gate is not None else {}
+    thresholds = config.requirements(model, env).metrics
     names = sorted(set(proposed.metrics) | set(replaced.metrics if replaced else {}) | set(thresholds))
     old_label = replaced.label if replaced is not None else "nothing"
     lines = [
@@ -55,13 +54,8 @@ def metrics_table(config: OrgConfig, model: str, env: str, proposed: PackageInfo
     ]
     for name in names:
         threshold = thresholds.get(name)
-        bound = []
-        if threshold is not None and threshold.min is not None:
-            bound.append(f"≥ {threshold.min:g}")
-        if threshold is not None and threshold.max is not None:
-            bound.append(f"≤ {threshold.max:g}")
         new, old = _metric(proposed, name), _metric(replaced, name)
-        required = ", ".join(bound) or "—"
+        required = threshold.text() if threshold is not None else "—"
         lines.append(f"| {escape(name)} | {required} | {_format(old)} | {_format(new)}{_change(new, old)} |")
     return "\n".join(lines)
 
@@ -77,13 +71,9 @@ def approval_lines(package: PackageInfo) -> list[str]:
 
 
 def lineage_lines(package: PackageInfo) -> list[str]:
-    lineage = package.lineage
     rows = [
-        ("source commit", lineage.source_commit),
-        ("training job", lineage.training_job),
-        ("artifact", lineage.artifact),
-        ("image", lineage.image),
-        ("registered by", lineage.registered_by),
+        *package.lineage.entries(),
+        ("registered by", package.lineage.registered_by),
         ("model card", package.model_card_status),
     ]
     lines = [f"- {name}: `{value}`" if value else f"- {name}: none" for name, value in rows]

@@ -41,6 +41,7 @@ REGISTERED_BY = "registered-by"
 MAX_METADATA_ENTRIES = 50
 # Sizes of one ListModelPackages page; AWS allows up to 100.
 MAX_PAGE = 100
+MAX_CARD_SUMMARY = 300
 
 
 def approval_key(env: str, part: str) -> str:
@@ -60,11 +61,22 @@ class Approval:
 
 @dataclass(frozen=True)
 class Lineage:
+    """Where a version came from, as registered."""
+
     source_commit: str | None
     training_job: str | None
     artifact: str | None
     image: str | None
     registered_by: str | None
+
+    def entries(self) -> list[tuple[str, str | None]]:
+        """The lineage as (label, value) pairs in the order every view shows them; None where unknown."""
+        return [
+            ("source commit", self.source_commit),
+            ("training job", self.training_job),
+            ("artifact", self.artifact),
+            ("image", self.image),
+        ]
 
 
 @dataclass(frozen=True)
@@ -151,21 +163,37 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
         ),
         model_card_status=str(card.get("ModelCardStatus") or "present") if card else None,
         metadata=metadata,
-        model_card_summary=_card_summary(card.get("ModelCardContent")) if card else None,
+        model_card_summary=card_summary(card.get("ModelCardContent")) if card else None,
     )
 
 
-def _card_summary(content: object, limit: int = 300) -> str | None:
-    """The card's model description (model_overview.model_description), shortened for messages."""
+def card_summary(content: object, limit: int = MAX_CARD_SUMMARY) -> str | None:
+    """A short plain-text summary of a model card's content: its text fields in order, `path: value`.
+
+    It reads any card schema (the model package card has no model description), and says nothing it
+    cannot read: None for no content, the raw text (shortened) when it is not JSON.
+    """
+    if content is None or not str(content).strip():
+        return None
     try:
         document = json.loads(str(content))
     except json.JSONDecodeError:
-        return None
-    overview = document.get("model_overview") if isinstance(document, dict) else None
-    description = overview.get("model_description") if isinstance(overview, dict) else None
-    if not isinstance(description, str) or not description.strip():
-        return None
-    text = " ".join(description.split())
+        return _shortened(str(content), limit)
+    leaves: list[str] = []
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, dict):
+            for key in value:
+                walk(value[key], f"{path}.{key}" if path else str(key))
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            leaves.append(f"{path}: {value}")
+
+    walk(document, "")
+    return _shortened("; ".join(leaves), limit) if leaves else None
+
+
+def _shortened(text: str, limit: int) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -178,6 +206,17 @@ def _not_found(exc: ClientError) -> bool:
     )
 
 
+def describe_package(client: SageMakerClient, arn: str) -> PackageInfo | None:
+    """The version at `arn` as DescribeModelPackage reports it, or None when the registry has no such version."""
+    try:
+        described = client.describe_model_package(ModelPackageName=arn)
+    except ClientError as exc:
+        if _not_found(exc):
+            return None
+        raise
+    return package_from_description(described)
+
+
 class Registry:
     """The registry's model package groups, one per configured model, in the shared-services account."""
 
@@ -187,13 +226,7 @@ class Registry:
 
     def describe(self, arn: str) -> PackageInfo | None:
         """The package at `arn`, or None when the registry has no such version."""
-        try:
-            described = self.client.describe_model_package(ModelPackageName=arn)
-        except ClientError as exc:
-            if _not_found(exc):
-                return None
-            raise
-        return package_from_description(described)
+        return describe_package(self.client, arn)
 
     def versions(self, model: str, *, limit: int | None = None, status: str | None = None) -> Iterator[VersionSummary]:
         """Versions of `model`'s group, newest first, reading only as many pages as `limit` needs."""

@@ -25,13 +25,25 @@ def assume_role(
     base: boto3.Session | None = None,
     region: str | None = None,
     duration_seconds: int = 3600,
+    source_identity: str | None = None,
 ) -> boto3.Session:
-    """A boto3 session holding temporary credentials of `role_arn`, assumed from `base` (default chain)."""
+    """A boto3 session holding temporary credentials of `role_arn`, assumed from `base` (default chain).
+
+    `source_identity` (a person's identity) is set as the session's SourceIdentity, which CloudTrail
+    records and every role chained from this session carries.
+    """
     base = base or boto3.Session(region_name=region)
-    response = base.client("sts", region_name=region or base.region_name).assume_role(
-        RoleArn=role_arn,
-        RoleSessionName=session_name_for(session_name),
-        DurationSeconds=duration_seconds,
+    sts = base.client("sts", region_name=region or base.region_name)
+    name = session_name_for(session_name)
+    response = (
+        sts.assume_role(RoleArn=role_arn, RoleSessionName=name, DurationSeconds=duration_seconds)
+        if source_identity is None
+        else sts.assume_role(
+            RoleArn=role_arn,
+            RoleSessionName=name,
+            DurationSeconds=duration_seconds,
+            SourceIdentity=session_name_for(source_identity),
+        )
     )
     credentials = response["Credentials"]
     return boto3.Session(

@@ -29,9 +29,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
 from accounts.config import OrgConfig
-from promotion.registry import ApprovalStatus, PackageInfo
+from promotion.registry import ApprovalStatus, PackageInfo, describe_package
 from shared_services.handlers import settings
-from shared_services.handlers.packages import describe
 
 FUNCTION = naming.approval_function_name("dispatch")
 logger = Logger(service=FUNCTION)
@@ -149,11 +148,10 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         return {"dispatched": False}
     config = settings.org_config()
     arn = str(detail["ModelPackageArn"])
-    described = describe(boto3.client("sagemaker", region_name=config.region), arn)
-    if described is None:
+    package = describe_package(boto3.client("sagemaker", region_name=config.region), arn)
+    if package is None:
         raise LookupError(f"model package {arn} does not exist in the registry")
-    env = approved_env(config, described.package)
-    package = described.package
+    env = approved_env(config, package)
     request = {
         "idempotency_key": f"{arn}|{env}",
         "model": package.group,

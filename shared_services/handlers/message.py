@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +12,6 @@ from promotion.registry import PackageInfo
 
 # SNS limits an email subject to 100 printable ASCII characters.
 MAX_SUBJECT = 100
-MAX_CARD_SUMMARY = 300
 
 
 @dataclass(frozen=True)
@@ -30,49 +28,14 @@ def review_link(review_url: str, token: str) -> str:
 
 
 def threshold_text(config: OrgConfig, model: str, env: str, metric: str) -> str:
-    """The environment's gate on `metric`, e.g. `min 0.8`, or `none`."""
-    gate = config.model(model).gates.get(env)
-    threshold = gate.metrics.get(metric) if gate else None
-    if threshold is None:
-        return "none"
-    parts = []
-    if threshold.min is not None:
-        parts.append(f"min {threshold.min:g}")
-    if threshold.max is not None:
-        parts.append(f"max {threshold.max:g}")
-    return ", ".join(parts)
-
-
-def card_summary(content: str | None) -> str:
-    """A short plain-text summary of a model card's JSON content: its first few text fields."""
-    if not content:
-        return ""
-    try:
-        document = json.loads(content)
-    except json.JSONDecodeError:
-        return content[:MAX_CARD_SUMMARY]
-    leaves: list[str] = []
-
-    def walk(value: object, path: str) -> None:
-        if isinstance(value, dict):
-            for key in value:
-                walk(value[key], f"{path}.{key}" if path else str(key))
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            leaves.append(f"{path}: {value}")
-
-    walk(document, "")
-    return "; ".join(leaves)[:MAX_CARD_SUMMARY]
+    """The environment's bounds on `metric`, e.g. `min 0.8`, or `none`."""
+    threshold = config.requirements(model, env).metrics.get(metric)
+    return threshold.text() if threshold is not None else "none"
 
 
 def lineage_lines(package: PackageInfo) -> list[tuple[str, str]]:
-    lineage = package.lineage
-    rows = [
-        ("Source commit", lineage.source_commit),
-        ("Training job", lineage.training_job),
-        ("Artifact", lineage.artifact),
-        ("Image", lineage.image),
-    ]
-    return [(label, value) for label, value in rows if value]
+    """The registered lineage, as the email and the review page show it: known entries only."""
+    return [(label.capitalize(), value) for label, value in package.lineage.entries() if value]
 
 
 def subject(package: PackageInfo, env: str) -> str:

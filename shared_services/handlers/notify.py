@@ -25,9 +25,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.events import DEPLOY_VERIFIED, ENDPOINT_METRICS
-from promotion.registry import ApprovalStatus
+from promotion.registry import ApprovalStatus, describe_package
 from shared_services.handlers import message, settings, tokens
-from shared_services.handlers.packages import describe
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -61,10 +60,9 @@ def publish_review_requests(
     evidence: message.DeployEvidence | None = None,
 ) -> list[Published]:
     """Publish one review request per member of `env`'s approver group to `env`'s topic."""
-    described = describe(sagemaker, arn)
-    if described is None:
+    package = describe_package(sagemaker, arn)
+    if package is None:
         raise LookupError(f"model package {arn} does not exist in the registry")
-    package = described.package
     topic = naming.approval_topic_arn(config, env)
     sent: list[Published] = []
     for approver in config.approvers(env).members:

@@ -40,11 +40,10 @@ from promotion.aws import calling
 from promotion.decisions import ALREADY_DECIDED, NOT_AN_APPROVER, Decision, Verdict, check_approver, check_open, decide
 from promotion.errors import DecisionRefused, ModelOpsError
 from promotion.history import History, LiveRecords
-from promotion.registry import ApprovalStatus, Registry
-from promotion.sessions import session_name_for
+from promotion.registry import ApprovalStatus, PackageInfo, Registry, describe_package
+from promotion.sessions import assume_role
 from shared_services.handlers import page, settings, tokens
-from shared_services.handlers.message import card_summary, lineage_lines, threshold_text
-from shared_services.handlers.packages import Described, describe
+from shared_services.handlers.message import lineage_lines, threshold_text
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -86,7 +85,7 @@ class Target:
     version: int
     env: str
     approver: str
-    described: Described
+    package: PackageInfo
 
 
 # -- checks shared by the page and both decision routes ----------------------------------------------------
@@ -131,12 +130,12 @@ def check_target(config: OrgConfig, sagemaker: SageMakerClient, *, arn: str, env
     known = {model.name for model in config.models}
     if ref.account != config.accounts.shared_services or ref.region != config.region or ref.group not in known:
         raise Refused(404, "Unknown model package", f"{arn} is not a version of a model in this registry")
-    described = describe(sagemaker, arn)
-    if described is None:
+    package = describe_package(sagemaker, arn)
+    if package is None:
         raise Refused(404, "Unknown model package", f"model package {arn} does not exist in the registry")
     with refused_as_page():
-        check_open(config, described.package, env, verdict=None)
-    return Target(arn=arn, model=ref.group, version=ref.version, env=env, approver=approver, described=described)
+        check_open(config, package, env, verdict=None)
+    return Target(arn=arn, model=ref.group, version=ref.version, env=env, approver=approver, package=package)
 
 
 # -- the decision, as the approver role ---------------------------------------------------------------------
@@ -144,19 +143,12 @@ def check_target(config: OrgConfig, sagemaker: SageMakerClient, *, arn: str, env
 
 def approver_session(config: OrgConfig, approver: str) -> boto3.Session:
     """Credentials of `modelops-approver`, with the approver as session name and source identity."""
-    sts = boto3.client("sts", region_name=config.region)
-    name = session_name_for(approver)
-    credentials = sts.assume_role(
-        RoleArn=naming.approver_role_arn(config),
-        RoleSessionName=name,
-        SourceIdentity=name,
-        DurationSeconds=900,
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=config.region,
+    return assume_role(
+        naming.approver_role_arn(config),
+        session_name=approver,
+        source_identity=approver,
+        region=config.region,
+        duration_seconds=900,
     )
 
 
@@ -269,14 +261,14 @@ def _live_version(config: OrgConfig, model: str, env: str) -> tuple[str, dict[st
     arn = LiveRecords(boto3.client("ssm", region_name=config.region)).get(model, env)
     if arn is None:
         return page.UNKNOWN, {}
-    live = describe(boto3.client("sagemaker", region_name=config.region), arn)
+    live = describe_package(boto3.client("sagemaker", region_name=config.region), arn)
     if live is None:
         return page.UNKNOWN, {}
-    return f"version {live.package.version}", live.package.metrics
+    return f"version {live.version}", live.metrics
 
 
 def review_view(config: OrgConfig, target: Target, claims: tokens.ReviewClaims, token: str) -> page.ReviewView:
-    package = target.described.package
+    package = target.package
     live_label, live_metrics = _live_version(config, target.model, target.env)
     metrics = [
         page.MetricRow(
@@ -302,7 +294,7 @@ def review_view(config: OrgConfig, target: Target, claims: tokens.ReviewClaims, 
         token=token,
         live_version=live_label,
         metrics=metrics,
-        model_card=card_summary(target.described.model_card),
+        model_card=package.model_card_summary or "",
         lineage=lineage_lines(package),
     )
 
