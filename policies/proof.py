@@ -35,6 +35,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from policies.iam import Context, Decision, Policy, PolicyKind, Principal, Resource, decide, prepare
 from policies.iam.cloudformation import Deployment, Document
+from policies.iam.evaluate import context_lookup
 from policies.iam.policy import PrincipalMatch
 
 SERVICES = (
@@ -1100,8 +1101,6 @@ def policy_reach(
     Allow statement applies and no Deny statement does): the independent oracle that tells an
     equivalent mutation (one that widens the text but allows no additional request, e.g. because
     another statement of the policy already allowed it) from one the proof must catch."""
-    from policies.iam.evaluate import _lookup
-
     sweeper = Sweeper(universe)
     reach: set[tuple[str, str, str, tuple[tuple[str, str], ...]]] = set()
     for who in principals:
@@ -1126,7 +1125,7 @@ def policy_reach(
                 if not any(s.allow for s in applying):
                     continue
                 for labels, context in sweeper.variants(who, action, target):
-                    lookup = _lookup(who.principal, action.lower(), context)
+                    lookup = context_lookup(who.principal, action.lower(), context)
                     holding = [s for s in applying if s.conditions_hold(lookup)]
                     if any(s.allow for s in holding) and not any(not s.allow for s in holding):
                         reach.add((who.id, action, target.symbol, labels))
