@@ -13,9 +13,9 @@ import pytest
 
 from accounts.config import OrgConfig
 from policies.access_matrix import ACCESS_MD, MatrixError, entries, expand, load_matrix, render_markdown
+from policies.cloud_assembly import StackTemplate
 from policies.iam.cloudformation import StackResolver, TemplateError, load_deployment
 from policies.proof import SERVICES, Grant, ProofResult, Universe, build_universe, run_proof
-from policies.render import StackTemplate
 from tests.conftest import Synth
 
 NOBODY = ("outsider", "org-member", "anonymous")

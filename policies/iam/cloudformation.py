@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policies.cloud_assembly import StackTemplate, load_assembly
 from policies.iam.policy import PolicyKind
-from policies.render import POLICY_SOURCES, StackTemplate, load_assembly
+from policies.policy_sources import POLICY_SOURCES
 
 _HASH_SUFFIX = re.compile(r"[0-9A-F]{8}$")
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
