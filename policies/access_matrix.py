@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if len(args) == 2 and args[0] == "draft":
             from accounts.config import load_config
-            from policies.iam.cloudformation import load_deployment
+            from policies.iam.cloudformation.reader import load_deployment
             from policies.proof import build_universe, run_proof
 
             universe = build_universe(load_config(), load_deployment(Path(args[1])))

@@ -34,7 +34,7 @@ from typing import Any
 from accounts import naming
 from accounts.config import OrgConfig
 from policies.iam import Context, Decision, Policy, PolicyKind, Principal, Resource, decide, prepare
-from policies.iam.cloudformation import Deployment, Document
+from policies.iam.cloudformation.deployment import Deployment, Document
 from policies.iam.evaluate import context_lookup
 from policies.iam.policy import PrincipalMatch
 

@@ -14,7 +14,8 @@ import pytest
 from accounts.config import OrgConfig
 from policies.access_matrix import ACCESS_MD, MatrixError, entries, expand, load_matrix, render_markdown
 from policies.cloud_assembly import StackTemplate
-from policies.iam.cloudformation import StackResolver, TemplateError, load_deployment
+from policies.iam.cloudformation.reader import load_deployment
+from policies.iam.cloudformation.resolver import StackResolver, TemplateError
 from policies.proof import SERVICES, Grant, ProofResult, Universe, build_universe, run_proof
 from tests.conftest import Synth
 

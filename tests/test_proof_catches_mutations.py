@@ -18,7 +18,7 @@ import pytest
 
 from accounts.config import OrgConfig
 from policies.access_matrix import expand, load_matrix
-from policies.iam.cloudformation import load_deployment
+from policies.iam.cloudformation.reader import load_deployment
 from policies.proof import (
     SERVICE_RESOURCES,
     VIEWS,
