@@ -18,7 +18,9 @@ from typing import Any
 
 import yaml
 
-from policies.proof import VIEWS, Grant, ProofResult, Universe
+from policies.proof.results import Grant, ProofResult
+from policies.proof.sweep import VIEWS
+from policies.proof.universe import Universe
 
 ACCESS_YAML = Path(__file__).resolve().parent / "access.yaml"
 ACCESS_MD = Path(__file__).resolve().parent / "ACCESS.md"
@@ -229,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         if len(args) == 2 and args[0] == "draft":
             from accounts.config import load_config
             from policies.iam.cloudformation.reader import load_deployment
-            from policies.proof import build_universe, run_proof
+            from policies.proof.results import run_proof
+            from policies.proof.universe import build_universe
 
             universe = build_universe(load_config(), load_deployment(Path(args[1])))
             previous = expand(load_matrix()) if ACCESS_YAML.exists() else {}

@@ -16,7 +16,9 @@ from policies.access_matrix import ACCESS_MD, MatrixError, entries, expand, load
 from policies.cloud_assembly import StackTemplate
 from policies.iam.cloudformation.reader import load_deployment
 from policies.iam.cloudformation.resolver import StackResolver, TemplateError
-from policies.proof import SERVICES, Grant, ProofResult, Universe, build_universe, run_proof
+from policies.proof.actions import SERVICES
+from policies.proof.results import Grant, ProofResult, run_proof
+from policies.proof.universe import Universe, build_universe
 from tests.conftest import Synth
 
 NOBODY = ("outsider", "org-member", "anonymous")
