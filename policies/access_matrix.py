@@ -40,7 +40,7 @@ HEADER = """\
 # The access matrix the security team signs off. tests/test_least_privilege_proof.py proves that the
 # policies synthesized from this repository allow exactly this: no more, no less.
 #
-# Per principal and view (see policies/proof.py): entries of actions x resources, allowed when the
+# Per principal and view (see policies/proof/__init__.py): entries of actions x resources, allowed when the
 # request context has the listed values (a dimension left out does not matter):
 #   tls: on|off (aws:SecureTransport); via: s3|direct (kms:ViaService, KMS actions);
 #   source: own|foreign (aws:SourceAccount/SourceArn of a service principal);
