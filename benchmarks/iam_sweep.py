@@ -16,8 +16,9 @@ from pathlib import Path
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from accounts.config import load_config
-from policies.iam.cloudformation import load_deployment
-from policies.proof import build_universe, run_proof
+from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.results import run_proof
+from policies.proof.universe import build_universe
 
 RUNS = 3
 

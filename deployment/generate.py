@@ -30,8 +30,10 @@ from accounts.validation import InputError
 from deployment.codeowners import render_codeowners
 from deployment.github_pipeline import ASSEMBLY_WORKFLOW, WORKFLOW_FILE
 from policies import access_matrix, render
-from policies.iam.cloudformation import load_deployment
-from policies.proof import ProofResult, Universe, build_universe, run_proof
+from policies.cloud_assembly import AssemblyError
+from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.results import ProofResult, run_proof
+from policies.proof.universe import Universe, build_universe
 from workloads.manifest import WORKLOADS_ROOT, load_all
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             assembly=args.assembly,
             check=args.check,
         )
-    except (InputError, access_matrix.MatrixError, render.RenderError) as error:
+    except (InputError, access_matrix.MatrixError, render.RenderError, AssemblyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -18,7 +18,11 @@ from typing import Any
 
 import yaml
 
-from policies.proof import VIEWS, Grant, ProofResult, Universe
+from accounts.config import load_config
+from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.results import Grant, ProofResult, run_proof
+from policies.proof.sweep import VIEWS
+from policies.proof.universe import Universe, build_universe
 
 ACCESS_YAML = Path(__file__).resolve().parent / "access.yaml"
 ACCESS_MD = Path(__file__).resolve().parent / "ACCESS.md"
@@ -36,7 +40,7 @@ HEADER = """\
 # The access matrix the security team signs off. tests/test_least_privilege_proof.py proves that the
 # policies synthesized from this repository allow exactly this: no more, no less.
 #
-# Per principal and view (see policies/proof.py): entries of actions x resources, allowed when the
+# Per principal and view (see policies/proof/__init__.py): entries of actions x resources, allowed when the
 # request context has the listed values (a dimension left out does not matter):
 #   tls: on|off (aws:SecureTransport); via: s3|direct (kms:ViaService, KMS actions);
 #   source: own|foreign (aws:SourceAccount/SourceArn of a service principal);
@@ -54,6 +58,8 @@ class MatrixError(ValueError):
 
 @dataclass(frozen=True)
 class Entry:
+    """One entry of access.yaml: these actions on these resources, when the context matches, and why."""
+
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     when: str
@@ -221,16 +227,13 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m policies.access_matrix render | draft CDK_OUT`; 0 on success, 2 on bad input."""
     args = sys.argv[1:] if argv is None else argv
     try:
         if args == ["render"]:
             ACCESS_MD.write_text(render_markdown(load_matrix()))
             return 0
         if len(args) == 2 and args[0] == "draft":
-            from accounts.config import load_config
-            from policies.iam.cloudformation import load_deployment
-            from policies.proof import build_universe, run_proof
-
             universe = build_universe(load_config(), load_deployment(Path(args[1])))
             previous = expand(load_matrix()) if ACCESS_YAML.exists() else {}
             text = draft(universe, run_proof(universe), previous)

@@ -16,302 +16,25 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policies.cloud_assembly import AssemblyError, StackTemplate, load_assembly
+from policies.policy_sources import POLICY_SOURCES, PolicySource
+from policies.render_intrinsics import IntrinsicRenderer
+
 GENERATED_NOTE = "by `make policies` from the synthesized templates; do not edit"
 INDEX_FILE = "INDEX.md"
-
-STACK_ARTIFACT = "aws:cloudformation:stack"
-NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
-NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 class RenderError(ValueError):
     """Bad input: the message names the file, resource or field and what was expected."""
 
 
-# --------------------------------------------------------------------------- the cloud assembly
-
-
-@dataclass(frozen=True)
-class StackTemplate:
-    """One deployed template; `path` is the stack's display path, e.g. `ModelOps-qa/Endpoints`."""
-
-    path: str
-    stack_name: str
-    account: str | None
-    region: str | None
-    template_file: Path
-    template: dict[str, Any]
-
-    @property
-    def resources(self) -> dict[str, dict[str, Any]]:
-        resources: dict[str, dict[str, Any]] = self.template.get("Resources", {})
-        return resources
-
-
-def load_assembly(cdk_out: Path) -> list[StackTemplate]:
-    """Every stack template of the assembly at `cdk_out`, sorted by display path.
-
-    Stages are nested assemblies (`assembly-<stage>/manifest.json`); nested stacks are the
-    templates named by an `AWS::CloudFormation::Stack` resource's `aws:asset:path` metadata.
-    """
-    stacks = sorted(_load_manifest(cdk_out), key=lambda stack: stack.path)
-    seen: set[str] = set()
-    for stack in stacks:
-        if stack.path in seen:
-            raise RenderError(f"{cdk_out}: stack display path {stack.path!r} appears more than once")
-        seen.add(stack.path)
-    return stacks
-
-
-def _load_manifest(directory: Path) -> list[StackTemplate]:
-    manifest_file = directory / "manifest.json"
-    artifacts = _read_json(manifest_file, hint="run `make synth` first").get("artifacts")
-    if not isinstance(artifacts, dict):
-        raise RenderError(f"{manifest_file}: field 'artifacts': expected an object")
-    stacks: list[StackTemplate] = []
-    for artifact_id, artifact in sorted(artifacts.items()):
-        properties = artifact.get("properties", {})
-        if artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
-            stacks.extend(_load_manifest(directory / _required(properties, "directoryName", manifest_file)))
-        elif artifact.get("type") == STACK_ARTIFACT:
-            template_file = directory / _required(properties, "templateFile", manifest_file)
-            account, region = _parse_environment(artifact.get("environment", ""), manifest_file)
-            stack = StackTemplate(
-                path=artifact.get("displayName") or artifact_id,
-                stack_name=properties.get("stackName") or artifact_id,
-                account=account,
-                region=region,
-                template_file=template_file,
-                template=_read_json(template_file, hint="expected a CloudFormation template"),
-            )
-            stacks.append(stack)
-            stacks.extend(_nested_stacks(stack, directory))
-    return stacks
-
-
-def _nested_stacks(parent: StackTemplate, directory: Path) -> list[StackTemplate]:
-    nested: list[StackTemplate] = []
-    for logical_id, resource in sorted(parent.resources.items()):
-        if resource.get("Type") != NESTED_STACK_TYPE:
-            continue
-        asset_path = resource.get("Metadata", {}).get("aws:asset:path")
-        if not isinstance(asset_path, str):
-            raise RenderError(
-                f"{parent.template_file}: Resources.{logical_id}.Metadata.aws:asset:path: "
-                "expected the nested stack's template file"
-            )
-        child = StackTemplate(
-            path=f"{parent.path}/{logical_id}",
-            stack_name=f"{parent.stack_name}-{logical_id}",
-            account=parent.account,
-            region=parent.region,
-            template_file=directory / asset_path,
-            template=_read_json(directory / asset_path, hint="expected a nested stack template"),
-        )
-        nested.append(child)
-        nested.extend(_nested_stacks(child, directory))
-    return nested
-
-
-def _parse_environment(environment: str, manifest_file: Path) -> tuple[str | None, str | None]:
-    """`aws://111111111111/eu-west-1` -> (account, region); environment-agnostic parts -> None."""
-    if not environment.startswith("aws://") or environment.count("/") != 3:
-        raise RenderError(f"{manifest_file}: environment {environment!r}: expected aws://<account>/<region>")
-    account, region = environment.removeprefix("aws://").split("/")
-    return (
-        None if account.startswith("unknown-") else account,
-        None if region.startswith("unknown-") else region,
-    )
-
-
-def _required(properties: dict[str, Any], key: str, manifest_file: Path) -> str:
-    value = properties.get(key)
-    if not isinstance(value, str) or not value:
-        raise RenderError(f"{manifest_file}: artifact property {key!r}: expected a file or directory name")
-    return value
-
-
-def _read_json(path: Path, *, hint: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RenderError(f"{path}: not found ({hint})") from None
-    except json.JSONDecodeError as error:
-        raise RenderError(f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
-    if not isinstance(data, dict):
-        raise RenderError(f"{path}: expected a JSON object ({hint})")
-    return data
-
-
-# --------------------------------------------------------------------------- intrinsics
-
-_NO_VALUE = object()  # Ref AWS::NoValue: the property or list item is dropped
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-
-
-class IntrinsicRenderer:
-    """Renders CloudFormation intrinsics of one stack as readable strings.
-
-    `Ref X` -> `${Ref:X}`, `Fn::GetAtt [X, Arn]` -> `${X.Arn}`, `Fn::Join` and `Fn::Sub` are
-    flattened to one string, pseudo parameters become the stack's account, region and partition.
-    An intrinsic that cannot be flattened (e.g. `Fn::If`) stays an object with rendered arguments.
-    """
-
-    def __init__(self, stack: StackTemplate) -> None:
-        self._mappings: dict[str, Any] = stack.template.get("Mappings", {})
-        self._pseudo: dict[str, str] = {"AWS::StackName": stack.stack_name}
-        if stack.account is not None:
-            self._pseudo["AWS::AccountId"] = stack.account
-        if stack.region is not None:
-            partition, url_suffix = _partition(stack.region)
-            self._pseudo |= {"AWS::Region": stack.region, "AWS::Partition": partition}
-            self._pseudo["AWS::URLSuffix"] = url_suffix
-        self._handlers: dict[str, Callable[[Any], Any]] = {
-            "Ref": self._ref,
-            "Fn::GetAtt": self._get_att,
-            "Fn::Join": self._join,
-            "Fn::Sub": self._sub,
-            "Fn::Select": self._select,
-            "Fn::Split": self._split,
-            "Fn::FindInMap": self._find_in_map,
-            "Fn::ImportValue": lambda argument: f"${{ImportValue:{self._render(argument)}}}",
-        }
-
-    def render(self, value: Any) -> Any:
-        """`value` with every intrinsic rendered; `AWS::NoValue` items removed."""
-        rendered = self._render(value)
-        return None if rendered is _NO_VALUE else rendered
-
-    def _render(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [item for item in map(self._render, value) if item is not _NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, argument),) = value.items()
-            handler = self._handlers.get(key)
-            if handler is not None:
-                return handler(argument)
-        return {key: item for key, item in ((k, self._render(v)) for k, v in value.items()) if item is not _NO_VALUE}
-
-    def _ref(self, name: Any) -> Any:
-        if name == "AWS::NoValue":
-            return _NO_VALUE
-        if name in self._pseudo:
-            return self._pseudo[name]
-        return f"${{{name}}}" if str(name).startswith("AWS::") else f"${{Ref:{name}}}"
-
-    def _get_att(self, argument: Any) -> Any:
-        if isinstance(argument, str):
-            return f"${{{argument}}}"
-        parts = self._render(argument)
-        if isinstance(parts, list) and all(isinstance(part, str) for part in parts):
-            return "${" + ".".join(parts) + "}"
-        return {"Fn::GetAtt": parts}
-
-    def _join(self, argument: Any) -> Any:
-        separator, parts = argument
-        rendered = self._render(parts)
-        if isinstance(rendered, list) and all(isinstance(part, str) for part in rendered):
-            return separator.join(rendered)
-        return {"Fn::Join": [separator, rendered]}
-
-    def _sub(self, argument: Any) -> Any:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
-        values = {name: self._render(value) for name, value in variables.items()}
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):  # ${!Literal} is CloudFormation's escape for a literal ${Literal}
-                return "${" + name[1:] + "}"
-            if name in values:
-                value = values[name]
-                return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-            if name in self._pseudo:
-                return self._pseudo[name]
-            if "." in name or name.startswith("AWS::"):
-                return "${" + name + "}"
-            return "${Ref:" + name + "}"
-
-        return _SUB_VARIABLE.sub(substitute, text)
-
-    def _select(self, argument: Any) -> Any:
-        index, items = self._render(argument)
-        if isinstance(items, list) and str(index).isdigit() and int(index) < len(items):
-            return items[int(index)]
-        return {"Fn::Select": [index, items]}
-
-    def _split(self, argument: Any) -> Any:
-        separator, text = self._render(argument)
-        if isinstance(text, str) and "${" not in text:
-            return text.split(separator)
-        return {"Fn::Split": [separator, text]}
-
-    def _find_in_map(self, argument: Any) -> Any:
-        rendered = self._render(argument)
-        value: Any = self._mappings
-        for key in rendered:
-            if not isinstance(key, str) or not isinstance(value, dict) or key not in value:
-                return {"Fn::FindInMap": rendered}
-            value = value[key]
-        return value
-
-
-def _partition(region: str) -> tuple[str, str]:
-    """The partition and URL suffix of a region (AWS general reference, "ARN formats")."""
-    if region.startswith("cn-"):
-        return "aws-cn", "amazonaws.com.cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov", "amazonaws.com"
-    return "aws", "amazonaws.com"
-
-
 # --------------------------------------------------------------------------- policy documents
 
-
-@dataclass(frozen=True)
-class PolicySource:
-    """Where a resource type keeps a policy document, and what the document is attached to."""
-
-    kind: str
-    document: str  # property holding the document; "" for documents built from several properties
-    attached_to: tuple[str, ...]  # properties naming what the policy applies to; () = the resource itself
-
-
-# Every resource type whose properties carry a policy. A type not listed here that holds a
-# document with a "Statement" makes the render fail, so no policy reaches AWS unreviewed.
-POLICY_SOURCES: dict[str, PolicySource] = {
-    "AWS::IAM::Policy": PolicySource("identity-policy", "PolicyDocument", ("Roles", "Users", "Groups")),
-    "AWS::IAM::ManagedPolicy": PolicySource("identity-policy", "PolicyDocument", ("Roles", "Users", "Groups")),
-    "AWS::IAM::RolePolicy": PolicySource("identity-policy", "PolicyDocument", ("RoleName",)),
-    "AWS::IAM::UserPolicy": PolicySource("identity-policy", "PolicyDocument", ("UserName",)),
-    "AWS::IAM::GroupPolicy": PolicySource("identity-policy", "PolicyDocument", ("GroupName",)),
-    "AWS::IAM::Role": PolicySource("trust-policy", "AssumeRolePolicyDocument", ()),
-    "AWS::IAM::User": PolicySource("identity-policy", "", ()),
-    "AWS::IAM::Group": PolicySource("identity-policy", "", ()),
-    "AWS::S3::BucketPolicy": PolicySource("bucket-policy", "PolicyDocument", ("Bucket",)),
-    "AWS::S3::AccessPoint": PolicySource("access-point-policy", "Policy", ()),
-    "AWS::KMS::Key": PolicySource("key-policy", "KeyPolicy", ()),
-    "AWS::KMS::ReplicaKey": PolicySource("key-policy", "KeyPolicy", ()),
-    "AWS::SageMaker::ModelPackageGroup": PolicySource(
-        "model-package-group-policy", "ModelPackageGroupPolicy", ("ModelPackageGroupName",)
-    ),
-    "AWS::SNS::TopicPolicy": PolicySource("topic-policy", "PolicyDocument", ("Topics",)),
-    "AWS::SNS::TopicInlinePolicy": PolicySource("topic-policy", "PolicyDocument", ("TopicArn",)),
-    "AWS::SQS::QueuePolicy": PolicySource("queue-policy", "PolicyDocument", ("Queues",)),
-    "AWS::SQS::QueueInlinePolicy": PolicySource("queue-policy", "PolicyDocument", ("Queue",)),
-    "AWS::Lambda::Permission": PolicySource("lambda-permission", "", ("FunctionName",)),
-    "AWS::Events::EventBusPolicy": PolicySource("event-bus-policy", "", ("EventBusName",)),
-    "AWS::ApiGateway::RestApi": PolicySource("api-policy", "Policy", ()),
-    "AWS::ECR::Repository": PolicySource("repository-policy", "RepositoryPolicyText", ()),
-    "AWS::Logs::ResourcePolicy": PolicySource("log-resource-policy", "PolicyDocument", ("PolicyName",)),
-    "AWS::SecretsManager::ResourcePolicy": PolicySource("secret-policy", "ResourcePolicy", ("SecretId",)),
-}
 
 # The properties of an AWS::Lambda::Permission that decide who may invoke what.
 _LAMBDA_PERMISSION_FIELDS = (
@@ -354,10 +77,12 @@ class RenderedPolicy:
 
     @property
     def relative_path(self) -> str:
+        """Where the file goes under the output directory."""
         suffix = f".{self.name}" if self.name else ""
         return f"{stack_directory(self.stack.path)}/{self.resource}.{self.kind}{suffix}.json"
 
     def to_json(self) -> str:
+        """The file's content: where the document is deployed, then the document with sorted keys."""
         content: dict[str, Any] = {
             "_generated": GENERATED_NOTE,
             "stack": self.stack.path,
@@ -612,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     cdk_out, out_dir = Path(args[0]), Path(args[1])
     try:
         files = render_assembly(cdk_out)
-    except RenderError as error:
+    except (AssemblyError, RenderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     write_rendered(files, out_dir)

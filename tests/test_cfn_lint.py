@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from policies.render import load_assembly
+from policies.cloud_assembly import load_assembly
 from tests.conftest import REPO_ROOT, Synth
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")

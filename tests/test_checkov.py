@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from policies.render import StackTemplate, load_assembly
+from policies.cloud_assembly import StackTemplate, load_assembly
 from tests.conftest import REPO_ROOT, Synth
 
 CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"

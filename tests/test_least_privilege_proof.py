@@ -14,9 +14,12 @@ import pytest
 from accounts.config import OrgConfig
 from deployment import generate
 from policies.access_matrix import ACCESS_MD, MatrixError, entries, expand, load_matrix, render_markdown
-from policies.iam.cloudformation import StackResolver, TemplateError, load_deployment
-from policies.proof import SERVICES, Grant, ProofResult, Universe, build_universe, run_proof
-from policies.render import StackTemplate
+from policies.cloud_assembly import StackTemplate
+from policies.iam.cloudformation.reader import load_deployment
+from policies.iam.cloudformation.resolver import StackResolver, TemplateError
+from policies.proof.actions import SERVICES
+from policies.proof.results import Grant, ProofResult, run_proof
+from policies.proof.universe import Universe, build_universe
 from tests.conftest import REPO_ROOT, Synth
 
 NOBODY = ("outsider", "org-member", "anonymous")

@@ -18,21 +18,11 @@ import pytest
 
 from accounts.config import OrgConfig
 from policies.access_matrix import expand, load_matrix
-from policies.iam.cloudformation import load_deployment
-from policies.proof import (
-    SERVICE_RESOURCES,
-    VIEWS,
-    Mutation,
-    ProofResult,
-    Universe,
-    build_universe,
-    mutate,
-    mutations,
-    policy_reach,
-    reach,
-    recheck,
-    run_proof,
-)
+from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.mutations import Mutation, mutate, mutations, policy_reach, reach, recheck
+from policies.proof.results import ProofResult, run_proof
+from policies.proof.sweep import SERVICE_RESOURCES, VIEWS
+from policies.proof.universe import Universe, build_universe
 from tests.conftest import Synth
 
 Key = tuple[str, str, str, str, str]

@@ -29,6 +29,8 @@ SUPPORTED = "String*, Arn*, Bool and Null, with IfExists, ForAnyValue and ForAll
 
 
 class SetOperator(Enum):
+    """The set qualifier of a multi-valued condition: any value must match, or all of them."""
+
     ANY = "ForAnyValue"
     ALL = "ForAllValues"
 

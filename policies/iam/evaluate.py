@@ -107,7 +107,7 @@ def decide(prepared: Prepared, context: Context) -> Decision:
     identity_allow: Statement | None = None
     for statement in prepared.identity:
         if statement.conditions:
-            lookup = lookup or _lookup(principal, prepared.action, context)
+            lookup = lookup or context_lookup(principal, prepared.action, context)
             if not statement.conditions_hold(lookup):
                 continue
         if not statement.allow:
@@ -120,7 +120,7 @@ def decide(prepared: Prepared, context: Context) -> Decision:
     delegated: Statement | None = None
     for statement, match in prepared.resource_statements:
         if statement.conditions:
-            lookup = lookup or _lookup(principal, prepared.action, context)
+            lookup = lookup or context_lookup(principal, prepared.action, context)
             if not statement.conditions_hold(lookup):
                 continue
         if not statement.allow:
@@ -207,8 +207,10 @@ def _implicit_formatted(template: str, **fields: str | None) -> Decision:
     return _implicit(template.format(**fields))
 
 
-def _lookup(principal: Principal, action: str, context: Context) -> Callable[[str], ContextValue | None]:
-    """Context lookup that adds the keys AWS derives from the authenticated principal."""
+def context_lookup(principal: Principal, action: str, context: Context) -> Callable[[str], ContextValue | None]:
+    """Context lookup that adds the keys AWS derives from the authenticated principal.
+
+    Public for callers that test statement conditions themselves (the proof's equivalence oracle)."""
 
     def lookup(key: str) -> ContextValue | None:
         if key == "aws:principalarn":

@@ -32,6 +32,8 @@ DERIVED_KEYS = frozenset(
 
 
 class PrincipalKind(StrEnum):
+    """Who makes a request: a role, an AWS service, a web identity (Federated), or an anonymous caller."""
+
     ROLE = "role"
     SERVICE = "service"
     FEDERATED = "federated"
@@ -121,6 +123,7 @@ class Context:
         return self._values.get(key)
 
     def items(self) -> list[tuple[str, ContextValue]]:
+        """The context's keys and values, sorted by key."""
         return sorted(self._values.items())
 
     def __repr__(self) -> str:
@@ -148,6 +151,8 @@ class Request:
 
 
 class Effect(StrEnum):
+    """The outcome of a decision, in the terms of AWS's evaluation logic."""
+
     ALLOW = "Allow"
     EXPLICIT_DENY = "ExplicitDeny"
     IMPLICIT_DENY = "ImplicitDeny"
@@ -175,6 +180,7 @@ class Decision:
 
     @property
     def allowed(self) -> bool:
+        """Whether the request is allowed."""
         return self.effect is Effect.ALLOW
 
     def __str__(self) -> str:

@@ -53,6 +53,8 @@ class PolicyKind(StrEnum):
 
 
 class PrincipalMatch(IntEnum):
+    """How a resource policy statement names a principal: not at all, through its account, or directly."""
+
     NONE = 0
     ACCOUNT = 1  # matched through the account (id or root ARN): delegates to identity policies
     DIRECT = 2  # matched by "*", the role or session ARN, the service or the provider
@@ -197,9 +199,11 @@ class Statement:
         self._principal_cache: dict[Principal, PrincipalMatch] = {}
 
     def matches_action(self, action: str) -> bool:
+        """Whether the statement's Action (or NotAction) covers `action` (lower-cased)."""
         return (self._action.fullmatch(action) is not None) != self.not_action
 
     def matches_resource(self, arn: str) -> bool:
+        """Whether the statement's Resource (or NotResource) covers `arn`; no Resource element covers all."""
         cached = self._resource_cache.get(arn)
         if cached is None:
             if self._resource is None:
@@ -210,6 +214,7 @@ class Statement:
         return cached
 
     def principal_match(self, principal: Principal) -> PrincipalMatch:
+        """How the statement's Principal names `principal`: not at all, through its account, or directly."""
         if self.principals is None:
             return PrincipalMatch.DIRECT  # identity policy: it belongs to the principal
         cached = self._principal_cache.get(principal)
@@ -218,6 +223,7 @@ class Statement:
         return cached
 
     def conditions_hold(self, lookup: Lookup) -> bool:
+        """Whether every condition test holds for the request context `lookup` reads."""
         return all(test.holds(lookup) for test in self.conditions)
 
 
@@ -248,6 +254,7 @@ class Policy:
 
     @classmethod
     def from_json(cls, name: str, text: str, kind: PolicyKind) -> Policy:
+        """The policy of a JSON document text; invalid JSON is an InvalidPolicyError naming the policy."""
         try:
             document = json.loads(text)
         except json.JSONDecodeError as error:

@@ -1,0 +1,73 @@
+"""The sweep's allowed requests reduced to grants with `when` conditions: what access.yaml lists."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from policies.proof.sweep import Sweeper
+from policies.proof.universe import Universe
+
+
+def summarize_when(
+    dims: list[tuple[str, tuple[str, ...]]], allowed: Iterable[tuple[tuple[str, str], ...]]
+) -> dict[str, list[str]]:
+    """The context condition of an allowed pair: per dimension the values that allow it, dimensions that
+    never matter left out. When the allowed variants are not a product of per-dimension values, the
+    combinations are listed under `one_of`."""
+    variants = set(allowed)
+    per_dim = {name: sorted({dict(v)[name] for v in variants}) for name, _ in dims}
+    size = 1
+    for values in per_dim.values():
+        size *= len(values)
+    if size != len(variants):
+        return {"one_of": sorted(",".join(f"{k}={v}" for k, v in variant) for variant in variants)}
+    return {name: per_dim[name] for name, values in dims if len(per_dim[name]) != len(values)}
+
+
+def when_key(when: dict[str, list[str]]) -> str:
+    """A canonical one-line form of a `when` condition, for comparing and printing."""
+    return "; ".join(f"{dim}={'|'.join(values)}" for dim, values in sorted(when.items())) or "always"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One allowed (principal, view, action, resource, when) of the matrix."""
+
+    principal: str
+    view: str
+    action: str
+    resource: str
+    when: str
+
+
+@dataclass
+class ProofResult:
+    """The grants the sweep found, each with the statements that allowed it, and what finding them cost."""
+
+    grants: dict[Grant, tuple[str, ...]]  # grant -> the statements that allowed it (one variant)
+    decisions: int
+    seconds: float
+
+
+def run_proof(universe: Universe, sweeper: Sweeper | None = None, **kwargs: Any) -> ProofResult:
+    """Sweep and reduce to grants (with `when` conditions) and their allowing statements."""
+    sweeper = sweeper or Sweeper(universe)
+    before = sweeper.decisions
+    started = time.perf_counter()
+    raw = sweeper.sweep(**kwargs)
+    seconds = time.perf_counter() - started
+    by_id = {p.id: p for p in universe.principals}
+    targets = {r.symbol: r for r in universe.resources}
+    grants: dict[Grant, tuple[str, ...]] = {}
+    for (principal_id, view), pairs in raw.items():
+        who = by_id[principal_id]
+        for (action, symbol_), variants in pairs.items():
+            target = targets.get(symbol_) or sweeper.star(action.split(":", 1)[0], who.account or "")
+            dims = sweeper.dimensions(who, action, target)
+            when = when_key(summarize_when(dims, variants))
+            first = variants[min(variants)]
+            grants[Grant(principal_id, view, action, symbol_, when)] = tuple(str(ref) for ref in first.statements)
+    return ProofResult(grants, sweeper.decisions - before, seconds)

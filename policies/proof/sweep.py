@@ -1,0 +1,297 @@
+"""The sweep: every principal x action x resource x context variant, decided in three views."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from itertools import product
+from typing import Any
+
+from policies.iam import Context, Decision, Policy, PolicyKind, Principal, Resource, decide, prepare
+from policies.proof.principals import ProofPrincipal, administrator
+from policies.proof.resources import ProofResource
+from policies.proof.samples import FOREIGN_SOURCE_ARN, OTHER, OUTSIDER_ACCOUNT, arn_account, sample_of
+from policies.proof.universe import Universe
+
+ABSENT = "absent"  # the label of a request parameter the request does not carry
+# The three views of a role (see the package docstring); other principals get only `allowed`.
+VIEWS = ("allowed", "identity_alone", "resource_policies_alone")
+SERVICE_RESOURCES = {"sts": "iam"}  # sts:AssumeRole* act on IAM roles
+
+
+class Sweeper:
+    """Runs the sweep; caches contexts, open policies and administrator twins between runs."""
+
+    def __init__(self, universe: Universe) -> None:
+        self.universe = universe
+        self.decisions = 0
+        self._contexts: dict[tuple[tuple[str, Any], ...], Context] = {}
+        self._open: dict[tuple[str, PolicyKind], Policy] = {}
+        self._twins: dict[str, Principal] = {}
+        self._stars: dict[tuple[str, str], ProofResource] = {}
+        self._scopes: dict[tuple[str, str, str], list[ProofResource]] = {}
+        self._variants: dict[tuple[Any, ...], list[tuple[tuple[tuple[str, str], ...], Context]]] = {}
+        config = universe.config
+        # kms:ViaService: directly, through S3, or through any other service a key policy names.
+        suffix = f".{config.region}.amazonaws.com"
+        named = {
+            value.removesuffix(suffix)
+            for policy in universe.policies.values()
+            for statement in policy.statements
+            for test in statement.conditions
+            if test.key == "kms:viaservice"
+            for value in test.values
+            if value.endswith(suffix)
+        }
+        self.via_values: tuple[str, ...] = ("direct", *sorted(named | {"s3"}))
+        targets = ["shared-services", *config.chain]
+        repo = config.pipeline.repository
+        self.oidc_subjects = {target: f"repo:{repo}:environment:{target}" for target in targets}
+        self.oidc_subjects["fork"] = f"repo:{OTHER}/{config.pipeline.repo}:environment:{targets[-1]}"
+        self.oidc_subjects["other-repo"] = f"repo:{config.pipeline.owner}/{OTHER}:environment:{targets[-1]}"
+        self.oidc_subjects["branch"] = f"repo:{repo}:ref:refs/heads/{config.pipeline.branch}"
+        # The promotion workflow's environment, and a pull-request job (the PR gates job).
+        self.oidc_subjects["promotion"] = f"repo:{repo}:environment:promotion"
+        self.oidc_subjects["pull-request"] = f"repo:{repo}:pull_request"
+        # aws:SourceArn values the policies name (e.g. the EventBridge rule allowed to invoke a function).
+        self._source_arns: dict[str, str] = {}
+        for policy in universe.policies.values():
+            for statement in policy.statements:
+                for test in statement.conditions:
+                    if test.key == "aws:sourcearn":
+                        for arn in test.values:
+                            self._source_arns[universe.symbolize(sample_of(arn))] = sample_of(arn)
+        owners = {r.resource.arn: r.resource.account for r in universe.resources}
+        self._source_owner = {
+            label: arn_account(arn) or owners.get(arn.split("/", 1)[0], "") for label, arn in self._source_arns.items()
+        }
+
+    def dimension_inputs(self) -> tuple[object, ...]:
+        """What the context dimensions are built from, beyond the config: two sweepers with equal
+        inputs give every request the same dimensions and variants."""
+        return (self.via_values, self._source_arns, self._source_owner)
+
+    # --- dimensions ---
+
+    def dimensions(self, who: ProofPrincipal, action: str, target: ProofResource) -> list[tuple[str, tuple[str, ...]]]:
+        """The context dimensions of one request and their values, in a fixed order."""
+        kind = who.principal.kind.value
+        dims: list[tuple[str, tuple[str, ...]]] = [("tls", ("on", "off"))]
+        if kind == "role":
+            dims.append(("org", who.org))
+            if action.startswith("kms:"):
+                dims.append(("via", self.via_values))
+        elif kind == "service":
+            dims.append(("source", ("own", *self._source_labels(target), "foreign")))
+        elif kind == "federated":
+            dims.append(("oidc", tuple(self.oidc_subjects)))
+        for key in self.universe.action_params.get(action, ()):
+            dims.append((key, (ABSENT, *self.universe.param_values[key])))
+        return dims
+
+    def context(
+        self, who: ProofPrincipal, action: str, target: ProofResource, labels: tuple[tuple[str, str], ...]
+    ) -> Context:
+        """The request context of one variant, given its labels (cached: variants share contexts)."""
+        values: dict[str, Any] = {}
+        for dim, value in labels:
+            if dim == "tls":
+                values["aws:SecureTransport"] = value == "on"
+            elif dim == "org" and value == "inside":
+                values["aws:PrincipalOrgID"] = self.universe.config.organization.id
+            elif dim == "via" and value != "direct":
+                values["kms:ViaService"] = f"{value}.{self.universe.config.region}.amazonaws.com"
+            elif dim == "source":
+                # own: on behalf of the resource's account (plus the bucket whose logs it delivers);
+                # a named source ARN of that account; or on behalf of an outsider.
+                foreign = value == "foreign"
+                values["aws:SourceAccount"] = OUTSIDER_ACCOUNT if foreign else target.resource.account
+                if foreign:
+                    values["aws:SourceArn"] = FOREIGN_SOURCE_ARN
+                elif value != "own":
+                    values["aws:SourceArn"] = self._source_arns[value]
+                elif target.logging_sources:
+                    values["aws:SourceArn"] = target.logging_sources[0]
+            elif dim == "oidc":
+                values["token.actions.githubusercontent.com:aud"] = "sts.amazonaws.com"
+                values["token.actions.githubusercontent.com:sub"] = self.oidc_subjects[value]
+            elif dim not in ("org", "via") and value != ABSENT:
+                values[dim] = value
+        if action.startswith("kms:") and target.service == "kms":
+            values["kms:ResourceAliases"] = list(target.aliases)
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in values.items()))
+        cached = self._contexts.get(key)
+        if cached is None:
+            cached = self._contexts[key] = Context(values)
+        return cached
+
+    def variants(
+        self, who: ProofPrincipal, action: str, target: ProofResource
+    ) -> list[tuple[tuple[tuple[str, str], ...], Context]]:
+        """Every context variant of one request: its labels and its context (cached)."""
+        kind = who.principal.kind.value
+        kms_target = action.startswith("kms:") and target.service == "kms"
+        key = (
+            kind,
+            who.org,
+            action.startswith("kms:"),
+            self.universe.action_params.get(action, ()),
+            (target.resource.account, target.logging_sources[:1], self._source_labels(target))
+            if kind == "service"
+            else None,
+            target.aliases if kms_target else None,
+            kms_target,
+        )
+        found = self._variants.get(key)
+        if found is None:
+            dims = self.dimensions(who, action, target)
+            found = []
+            for values in product(*(values for _, values in dims)):
+                labels = tuple(zip((name for name, _ in dims), values, strict=True))
+                found.append((labels, self.context(who, action, target, labels)))
+            self._variants[key] = found
+        return found
+
+    def _identity_may_allow(self, who: ProofPrincipal, action: str) -> bool:
+        lowered = action.lower()
+        return any(s.allow for p in who.principal.identity_policies for s in p.statements_for(lowered))
+
+    def _source_labels(self, target: ProofResource) -> tuple[str, ...]:
+        """The named source ARNs of the resource's account, as context labels."""
+        account = target.resource.account
+        return tuple(sorted(label for label, owner in self._source_owner.items() if owner == account))
+
+    # --- views ---
+
+    def star(self, service: str, account: str) -> ProofResource:
+        """The `*` resource of an account: where actions that name no resource are decided."""
+        key = (service, account)
+        if key not in self._stars:
+            self._stars[key] = ProofResource("*", Resource("*", account), service)
+        return self._stars[key]
+
+    def scope(self, who: ProofPrincipal, view: str, service: str) -> list[ProofResource]:
+        """The resources a view of a principal covers for actions of `service`.
+
+        Administrator-modelled roles: other accounts' resources, and their own account's keys and
+        roles (key and trust policies must allow even for an administrator). Where only resource
+        policies can allow (principals that are not roles, administrator-modelled roles, and the
+        `resource_policies_alone` view), resources without a resource policy for this service are
+        left out: the evaluation logic denies them whatever the caller's identity policies say
+        (golden cases cross-account-identity-policy-alone-is-not-enough and
+        anonymous-is-not-an-account-principal).
+        """
+        key = (who.id, view, service)
+        cached = self._scopes.get(key)
+        if cached is not None:
+            return cached
+        candidates = self.universe.resources_by_service.get(SERVICE_RESOURCES.get(service, service), [])
+        account = who.account
+        star = [self.star(service, account)] if account is not None else []
+        if view == "identity_alone":
+            found = [r for r in candidates if r.resource.account != account or _must_allow(r)]
+        elif who.modelled == "deployed" and view == "allowed":
+            found = [*candidates, *star]
+        else:
+            found = [
+                r
+                for r in candidates
+                if _governs(r, service)
+                and (
+                    (who.modelled != "administrator" and view == "allowed")
+                    or r.resource.account != account
+                    or (view in ("allowed", "resource_policies_alone") and _must_allow(r))
+                )
+            ]
+        self._scopes[key] = found
+        return found
+
+    def views(self, who: ProofPrincipal) -> tuple[str, ...]:
+        """The views swept for a principal: all three for our roles, the effective one for the rest."""
+        return VIEWS if who.modelled == "deployed" else ("allowed",)
+
+    def _open_policy(self, who: ProofPrincipal, target: ProofResource) -> Resource:
+        """The resource as if its resource policy allowed this principal's account everything.
+
+        It names the account, not the role: an account grant only delegates, so the role's own
+        identity policies still decide (a grant naming the role would allow without them)."""
+        kind = target.resource.policy.kind if target.resource.policy is not None else PolicyKind.RESOURCE
+        key = (who.account or "", kind)
+        if key not in self._open:
+            document = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "OpenForTheProof",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": who.account},
+                        "Action": "*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+            self._open[key] = Policy("open resource policy (proof view)", document, kind)
+        return Resource(target.resource.arn, target.resource.account, self._open[key])
+
+    def _twin(self, who: ProofPrincipal) -> Principal:
+        if who.id not in self._twins:
+            self._twins[who.id] = Principal.role(
+                who.principal.name,
+                identity_policies=[administrator("identity widened to administrator (proof view)")],
+            )
+        return self._twins[who.id]
+
+    # --- the sweep ---
+
+    def sweep(
+        self,
+        principals: Iterable[ProofPrincipal] | None = None,
+        actions: Iterable[str] | None = None,
+        views: Iterable[str] = VIEWS,
+        resources: Collection[str] | None = None,
+    ) -> dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], Decision]]]:
+        """Allowed requests per (principal id, view): (action, resource symbol) -> variant -> decision.
+
+        `resources` (symbols), when given, limits the sweep to those resources of each view's scope."""
+        wanted_views = set(views)
+        action_list = list(actions) if actions is not None else self.universe.actions
+        results: dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], Decision]]] = {}
+        count = 0
+        for who in principals if principals is not None else self.universe.principals:
+            for view in self.views(who):
+                if view not in wanted_views:
+                    continue
+                principal = self._twin(who) if view == "resource_policies_alone" else who.principal
+                allowed = results.setdefault((who.id, view), {})
+                for action in action_list:
+                    if view == "identity_alone" and not self._identity_may_allow(who, action):
+                        continue  # with the resource side open, only the role's own Allow statements can allow
+                    service = action.split(":", 1)[0]
+                    for target in self.scope(who, view, service):
+                        if resources is not None and target.symbol not in resources:
+                            continue
+                        resource = self._open_policy(who, target) if view == "identity_alone" else target.resource
+                        # What does not depend on the context is matched once; each variant is decided.
+                        prepared = prepare(principal, action, resource)
+                        for labels, context in self.variants(who, action, target):
+                            decision = decide(prepared, context)
+                            count += 1
+                            if decision.allowed:
+                                allowed.setdefault((action, target.symbol), {})[labels] = decision
+        self.decisions += count
+        return results
+
+
+def _must_allow(target: ProofResource) -> bool:
+    """Key and trust policies must allow even inside their account, so they bind administrators too."""
+    policy = target.resource.policy
+    return policy is not None and policy.kind in (PolicyKind.KMS_KEY, PolicyKind.TRUST)
+
+
+def _governs(target: ProofResource, service: str) -> bool:
+    """Whether the resource has a resource policy that applies to actions of `service`."""
+    policy = target.resource.policy
+    if policy is None:
+        return False
+    if policy.kind is PolicyKind.TRUST:
+        return service == "sts"
+    return service == target.service
