@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from policies.iam import (
+    AccessDecision,
     Context,
-    Decision,
     Effect,
     InvalidPolicyError,
     Policy,
@@ -439,7 +439,7 @@ def test_a_bucket_policy_does_not_govern_other_services() -> None:
         PolicyKind.RESOURCE,
     )
     decision = evaluate(Request(Principal.anonymous(), "kms:Decrypt", Resource(BUCKET_OBJECT, ACCOUNT, bucket)))
-    assert decision == Decision(
+    assert decision == AccessDecision(
         Effect.IMPLICIT_DENY, (), 'an anonymous request needs a resource policy statement with Principal "*"'
     )
 
@@ -467,7 +467,7 @@ def test_service_principal_facts_are_derived_not_given() -> None:
 
 
 def test_a_decision_explains_itself_in_one_line() -> None:
-    decision = Decision(
+    decision = AccessDecision(
         Effect.ALLOW,
         (StatementRef("identity", "Read", 0), StatementRef("bucket", None, 2)),
         "cross-account request allowed by both an identity policy and the resource policy",
@@ -490,6 +490,6 @@ def test_the_first_explicit_deny_is_reported_even_after_an_allow() -> None:
     )
     principal = Principal.role(ROLE, identity_policies=[identity])
     decision = evaluate(Request(principal, "IAM:CreateRole", Resource(f"arn:aws:iam::{ACCOUNT}:role/x", ACCOUNT)))
-    assert decision == Decision(
+    assert decision == AccessDecision(
         Effect.EXPLICIT_DENY, (StatementRef("identity", "NoIam", 1),), "an explicit Deny applies"
     )

@@ -7,8 +7,8 @@ model (`UnsupportedPolicyError`) instead of guessing.
 from policies.iam.errors import InvalidPolicyError, PolicyError, UnsupportedPolicyError
 from policies.iam.evaluate import Prepared, decide, evaluate, prepare
 from policies.iam.model import (
+    AccessDecision,
     Context,
-    Decision,
     Effect,
     Principal,
     PrincipalKind,
@@ -19,8 +19,8 @@ from policies.iam.model import (
 from policies.iam.policy import Policy, PolicyKind
 
 __all__ = [
+    "AccessDecision",
     "Context",
-    "Decision",
     "Effect",
     "InvalidPolicyError",
     "Policy",

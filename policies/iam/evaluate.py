@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from policies.iam.model import (
+    AccessDecision,
     Context,
     ContextValue,
-    Decision,
     Effect,
     Principal,
     PrincipalKind,
@@ -55,7 +55,7 @@ POLICY_NOUN = {
 }
 
 
-def evaluate(request: Request) -> Decision:
+def evaluate(request: Request) -> AccessDecision:
     """Decide one request: Allow, ExplicitDeny or ImplicitDeny, and which statements decided it."""
     return decide(prepare(request.principal, request.action, request.resource), request.context)
 
@@ -98,7 +98,7 @@ def prepare(principal: Principal, action: str, resource: Resource) -> Prepared:
     return Prepared(principal, action, resource, identity, resource_policy, matching)
 
 
-def decide(prepared: Prepared, context: Context) -> Decision:
+def decide(prepared: Prepared, context: Context) -> AccessDecision:
     """Decide a prepared request in `context`."""
     principal = prepared.principal
     resource = prepared.resource
@@ -111,7 +111,7 @@ def decide(prepared: Prepared, context: Context) -> Decision:
             if not statement.conditions_hold(lookup):
                 continue
         if not statement.allow:
-            return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+            return AccessDecision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
         if identity_allow is None:
             identity_allow = statement
 
@@ -124,7 +124,7 @@ def decide(prepared: Prepared, context: Context) -> Decision:
             if not statement.conditions_hold(lookup):
                 continue
         if not statement.allow:
-            return Decision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+            return AccessDecision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
         if match is PrincipalMatch.DIRECT:
             direct = direct or statement
         else:
@@ -137,7 +137,7 @@ def decide(prepared: Prepared, context: Context) -> Decision:
             return _implicit(NO_ALLOW if principal.account == resource.account else NO_IDENTITY_ALLOW)
         return _decide_for_role(principal, resource, resource_policy, identity_allow, direct, delegated)
     if direct is not None:
-        return Decision(Effect.ALLOW, (direct.ref,), ALLOWED_BY_RESOURCE)
+        return AccessDecision(Effect.ALLOW, (direct.ref,), ALLOWED_BY_RESOURCE)
     if principal.kind is PrincipalKind.ANONYMOUS:
         return _implicit(ANONYMOUS_DENY)
     return _implicit_formatted(RESOURCE_ONLY_DENY, kind=principal.kind)
@@ -150,7 +150,7 @@ def _decide_for_role(
     identity_allow: Statement | None,
     direct: Statement | None,
     delegated: Statement | None,
-) -> Decision:
+) -> AccessDecision:
     noun = POLICY_NOUN[resource_policy.kind] if resource_policy is not None else ""
     must_allow = resource_policy is not None and resource_policy.kind in (
         PolicyKind.KMS_KEY,
@@ -159,22 +159,24 @@ def _decide_for_role(
     if principal.account == resource.account:
         if direct is not None:
             refs = (direct.ref,) if identity_allow is None else (identity_allow.ref, direct.ref)
-            return Decision(Effect.ALLOW, refs, ALLOWED_BY_RESOURCE)
+            return AccessDecision(Effect.ALLOW, refs, ALLOWED_BY_RESOURCE)
         if must_allow:
             if delegated is None:
                 return _implicit_formatted(MUST_ALLOW, policy=noun)
             if identity_allow is None:
                 return _implicit_formatted(DELEGATED_ONLY, policy=noun, account=principal.account)
-            return Decision(Effect.ALLOW, (delegated.ref, identity_allow.ref), ALLOWED_DELEGATED.format(policy=noun))
+            return AccessDecision(
+                Effect.ALLOW, (delegated.ref, identity_allow.ref), ALLOWED_DELEGATED.format(policy=noun)
+            )
         if identity_allow is not None:
-            return Decision(Effect.ALLOW, (identity_allow.ref,), ALLOWED_BY_IDENTITY)
+            return AccessDecision(Effect.ALLOW, (identity_allow.ref,), ALLOWED_BY_IDENTITY)
         return _implicit(NO_ALLOW)
     if identity_allow is None:
         return _implicit(NO_IDENTITY_ALLOW)
     granting = direct or delegated
     if granting is None:
         return _implicit(NO_RESOURCE_ALLOW if resource_policy is not None else NO_RESOURCE_POLICY)
-    return Decision(Effect.ALLOW, (identity_allow.ref, granting.ref), ALLOWED_CROSS_ACCOUNT)
+    return AccessDecision(Effect.ALLOW, (identity_allow.ref, granting.ref), ALLOWED_CROSS_ACCOUNT)
 
 
 _ARN_SERVICES: dict[str, str] = {}
@@ -196,13 +198,13 @@ def _applicable_policy(resource: Resource, action: str) -> Policy | None:
 
 
 @lru_cache(maxsize=256)
-def _implicit(reason: str) -> Decision:
+def _implicit(reason: str) -> AccessDecision:
     """Implicit denials carry no statement, so one shared object per reason serves every request."""
-    return Decision(Effect.IMPLICIT_DENY, (), reason)
+    return AccessDecision(Effect.IMPLICIT_DENY, (), reason)
 
 
 @lru_cache(maxsize=256)
-def _implicit_formatted(template: str, **fields: str | None) -> Decision:
+def _implicit_formatted(template: str, **fields: str | None) -> AccessDecision:
     """`_implicit` of a reason template filled in, cached by its fields (a sweep denies the same way often)."""
     return _implicit(template.format(**fields))
 

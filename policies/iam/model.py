@@ -171,7 +171,7 @@ class StatementRef:
 
 
 @dataclass(frozen=True)
-class Decision:
+class AccessDecision:
     """The answer: the effect, the statements that decided it, and why in one sentence."""
 
     effect: Effect

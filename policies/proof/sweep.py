@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from itertools import product
 from typing import Any
 
-from policies.iam import Context, Decision, Policy, PolicyKind, Principal, Resource, decide, prepare
+from policies.iam import AccessDecision, Context, Policy, PolicyKind, Principal, Resource, decide, prepare
 from policies.proof.principals import ProofPrincipal, administrator
 from policies.proof.resources import ProofResource
 from policies.proof.samples import FOREIGN_SOURCE_ARN, OTHER, OUTSIDER_ACCOUNT, arn_account, sample_of
@@ -248,13 +248,13 @@ class Sweeper:
         actions: Iterable[str] | None = None,
         views: Iterable[str] = VIEWS,
         resources: Collection[str] | None = None,
-    ) -> dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], Decision]]]:
+    ) -> dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], AccessDecision]]]:
         """Allowed requests per (principal id, view): (action, resource symbol) -> variant -> decision.
 
         `resources` (symbols), when given, limits the sweep to those resources of each view's scope."""
         wanted_views = set(views)
         action_list = list(actions) if actions is not None else self.universe.actions
-        results: dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], Decision]]] = {}
+        results: dict[tuple[str, str], dict[tuple[str, str], dict[tuple[tuple[str, str], ...], AccessDecision]]] = {}
         count = 0
         for who in principals if principals is not None else self.universe.principals:
             for view in self.views(who):
