@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -20,12 +21,12 @@ from moto.iam import models as _iam_models
 from moto.iam.access_control import PermissionResult
 from moto.s3 import models as _s3_models
 
+from sandbox.moto_compat.wrapping import wrap
+
 iam_models: Any = _iam_models
 s3_models: Any = _s3_models
 
 MANAGED_POLICIES = ("AdministratorAccess", "ReadOnlyAccess")
-
-_original: dict[str, Any] = {}
 
 
 @cache
@@ -34,9 +35,9 @@ def _policy_data() -> dict[str, Any]:
     return {name: every[name] for name in MANAGED_POLICIES}
 
 
-def init_aws_policies(self: Any) -> list[Any]:
+def _init_aws_policies(inner: Callable[..., list[Any]], self: Any) -> list[Any]:
     """IAMBackend._init_aws_policies: AWS's own policies present in the account, loaded selectively."""
-    loaded: list[Any] = _original["init_aws_policies"](self)
+    loaded = inner(self)
     if loaded:  # moto was told to load every AWS managed policy; nothing to add
         return loaded
     return [
@@ -50,10 +51,11 @@ def bucket_permission(self: Any, action: str, resource: str) -> Any:
     return PermissionResult.NEUTRAL
 
 
-def apply() -> None:
-    """Install the IAM patches (idempotent)."""
-    if _original:
-        return
-    _original["init_aws_policies"] = iam_models.IAMBackend._init_aws_policies
-    iam_models.IAMBackend._init_aws_policies = init_aws_policies
+def install_aws_managed_policies() -> None:
+    """The AWS managed policies the sandbox attaches exist in every account."""
+    wrap(iam_models.IAMBackend, "_init_aws_policies", _init_aws_policies)
+
+
+def install_bucket_policy_not_evaluated() -> None:
+    """Bucket policies are stored, not evaluated (moto's evaluation drops their conditions)."""
     s3_models.FakeBucket.get_permission = bucket_permission

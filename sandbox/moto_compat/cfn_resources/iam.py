@@ -19,6 +19,7 @@ from sandbox.moto_compat.cfn_resources.base import BackendResource
 iam_models: Any = _iam_models
 iam_backends: Any = _iam_models.iam_backends
 
+# moto's own Role creation, which role_from_cfn extends; kept by install_role_handlers (run once).
 _original: dict[str, Any] = {}
 
 
@@ -91,10 +92,8 @@ class OidcProviderResource(BackendResource):
         iam_backends[self.account_id][get_partition(self.region_name)].delete_open_id_connect_provider(self.physical_id)
 
 
-def apply() -> None:
-    """Install the AWS::IAM::Role handlers (idempotent)."""
-    if _original:
-        return
+def install_role_handlers() -> None:
+    """moto's AWS::IAM::Role with its managed policies, updated in place."""
     _original["role_create"] = iam_models.Role.create_from_cloudformation_json
     iam_models.Role.create_from_cloudformation_json = classmethod(role_from_cfn)
     iam_models.Role.update_from_cloudformation_json = classmethod(role_update_from_cfn)

@@ -1,38 +1,31 @@
 """How moto's CloudFormation finds a resource type's class, with the types the compat layer emulates.
 
 moto silently skips types it does not know (the stack still reports complete) and fails a stack on any
-GetAtt of a skipped type. The lookup returns the emulated class for the types in `IMPLEMENTED`, and for any
+GetAtt of a skipped type. The lookup returns the emulated class for the types in `EMULATED`, and for any
 other AWS type moto lacks, `AcceptedResource`, so references to it resolve and the stack lists it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from moto.cloudformation import parsing as _parsing
 from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 
-from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
-from sandbox.moto_compat.cfn_resources.cloudwatch import AlarmResource
-from sandbox.moto_compat.cfn_resources.iam import OidcProviderResource
-from sandbox.moto_compat.cfn_resources.messaging import (
-    QueuePolicyResource,
-    SnsSubscriptionResource,
-    TopicPolicyResource,
-)
-from sandbox.moto_compat.cfn_resources.s3 import BucketPolicyResource
-from sandbox.moto_compat.cfn_resources.sagemaker import NAME_PROPERTY, ModelPackageGroupResource
-from sandbox.moto_compat.cfn_resources.secretsmanager import SecretResource
+from sandbox.moto_compat.cfn_resources.base import DeclaredResource
+from sandbox.moto_compat.wrapping import wrap
 
 # moto's module is patched at run time; typed as Any so the replaced attributes type-check.
 parsing: Any = _parsing
 
-_original: dict[str, Any] = {}
+# The emulated types by CloudFormation type; each is added by its own entry in the registry of patches.
+EMULATED: dict[str, type[DeclaredResource]] = {}
 
 
 class AcceptedResource(CloudFormationModel):
-    """A type no moto backend can hold (for example AWS::SNS::TopicPolicy or AWS::ApiGateway::Stage).
+    """A type no moto backend holds and the compat layer does not emulate (for example AWS::ApiGateway::Stage).
 
     It is recorded, not emulated: the stack lists it, Ref returns its physical name, and GetAtt returns
     `arn:<partition>:<service>:<region>:<account>:<name>` for attributes ending in Arn and the name for
@@ -108,46 +101,32 @@ class AcceptedResource(CloudFormationModel):
         return True
 
 
-IMPLEMENTED: dict[str, type[CloudFormationModel]] = {
-    cls.cloudformation_type(): cls
-    for cls in (
-        ModelPackageGroupResource,
-        BucketPolicyResource,
-        AlarmResource,
-        ScalableTargetResource,
-        ScalingPolicyResource,
-        OidcProviderResource,
-        SnsSubscriptionResource,
-        TopicPolicyResource,
-        QueuePolicyResource,
-        SecretResource,
-    )
-}
+def emulate(resource: type[DeclaredResource]) -> Callable[[], None]:
+    """The installer that makes moto's CloudFormation create `resource`'s type through `resource`."""
+
+    def install() -> None:
+        EMULATED[resource.resource_type] = resource
+
+    return install
 
 
-def resource_class_from_type(resource_type: str) -> Any:
-    """moto's lookup, with the implemented types and, for any other AWS type it skips, AcceptedResource."""
-    if resource_type in IMPLEMENTED:
-        return IMPLEMENTED[resource_type]
+def _resource_class_from_type(inner: Callable[[str], Any], resource_type: str) -> Any:
+    """moto's lookup, with the emulated types and, for any other AWS type it skips, AcceptedResource."""
+    if resource_type in EMULATED:
+        return EMULATED[resource_type]
     if resource_type.startswith("AWS::") and resource_type not in parsing.NULL_MODELS:
         return parsing.get_model_map().get(resource_type, AcceptedResource)
-    return _original["resource_class_from_type"](resource_type)
+    return inner(resource_type)
 
 
-def resource_name_property_from_type(resource_type: str) -> str | None:
-    """moto's lookup of the property that names a resource, knowing the SageMaker and implemented types."""
-    if resource_type in NAME_PROPERTY:
-        return NAME_PROPERTY[resource_type]
-    if resource_type in IMPLEMENTED:
-        return IMPLEMENTED[resource_type].cloudformation_name_type() or None
-    return _original["resource_name_property_from_type"](resource_type)  # type: ignore[no-any-return]
+def _resource_name_property_from_type(inner: Callable[[str], str | None], resource_type: str) -> str | None:
+    """moto's lookup of the property that names a resource, knowing the emulated types."""
+    if resource_type in EMULATED:
+        return EMULATED[resource_type].cloudformation_name_type() or None
+    return inner(resource_type)
 
 
-def apply() -> None:
-    """Install the lookup (idempotent)."""
-    if _original:
-        return
-    _original["resource_class_from_type"] = parsing.resource_class_from_type
-    _original["resource_name_property_from_type"] = parsing.resource_name_property_from_type
-    parsing.resource_class_from_type = resource_class_from_type
-    parsing.resource_name_property_from_type = resource_name_property_from_type
+def install_type_lookup() -> None:
+    """moto's CloudFormation finds the emulated types, and accepts the AWS types it lacks."""
+    wrap(parsing, "resource_class_from_type", _resource_class_from_type)
+    wrap(parsing, "resource_name_property_from_type", _resource_name_property_from_type)

@@ -17,8 +17,8 @@ REPLACE_ON_CHANGE = {
     "AWS::SageMaker::Model": "ModelName",
     "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
 }
-# The property that names each hosting resource (moto ignores all three).
-NAME_PROPERTY = {**REPLACE_ON_CHANGE, "AWS::SageMaker::Endpoint": "EndpointName"}
+# The property that names each hosting resource (moto's types declare none, so it ignores all three).
+_NAME_PROPERTY = {"Model": "ModelName", "FakeEndpointConfig": "EndpointConfigName", "FakeEndpoint": "EndpointName"}
 
 
 class ModelPackageGroupResource(DeclaredResource):
@@ -165,8 +165,19 @@ def endpoint_update_from_cfn(
     return original_resource
 
 
-def apply() -> None:
-    """Install the hosting handlers on moto's SageMaker types (the same functions each time)."""
+def _named_by(name_property: str) -> Any:
+    """A `cloudformation_name_type` returning `name_property`, as moto's types declare it (a staticmethod)."""
+
+    def cloudformation_name_type() -> str:
+        return name_property
+
+    return staticmethod(cloudformation_name_type)
+
+
+def install_hosting() -> None:
+    """moto's Model, EndpointConfig and Endpoint types with the names, containers and updates AWS has."""
+    for class_name, name_property in _NAME_PROPERTY.items():
+        getattr(sm_models, class_name).cloudformation_name_type = _named_by(name_property)
     sm_models.Model.create_from_cloudformation_json = classmethod(model_from_cfn)
     sm_models.FakeEndpoint.create_from_cloudformation_json = classmethod(endpoint_from_cfn)
     sm_models.FakeEndpoint.update_from_cloudformation_json = classmethod(endpoint_update_from_cfn)

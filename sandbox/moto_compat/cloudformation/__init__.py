@@ -19,18 +19,3 @@ stack resources" and "Stack status codes"):
 `stacks`: create and update outcomes, and the unchanged-update check; `updates`: the update engine;
 `failures`: what a failed resource records. The SageMaker types are in `cfn_resources.sagemaker`.
 """
-
-from __future__ import annotations
-
-from sandbox.moto_compat.cfn_resources import iam as cfn_iam
-from sandbox.moto_compat.cfn_resources import lookup, sagemaker
-from sandbox.moto_compat.cloudformation import stacks, updates
-
-
-def apply() -> None:
-    """Install the CloudFormation patches (idempotent)."""
-    lookup.apply()
-    stacks.apply()
-    updates.apply()
-    cfn_iam.apply()
-    sagemaker.apply()

@@ -3,7 +3,7 @@ rolled back instead of failing the API call, and an update that changes nothing 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto.cloudformation import models as _cfn_models
@@ -19,24 +19,26 @@ from sandbox.moto_compat.cloudformation.failures import (
     physical_id_of,
     resource_event,
 )
+from sandbox.moto_compat.wrapping import wrap
 
 # moto's modules are patched at run time; typed as Any so the replaced attributes type-check.
 cfn_models: Any = _cfn_models
 parsing: Any = _parsing
 cfn_responses: Any = _cfn_responses
 
-_original: dict[str, Any] = {}
 
-
-def parse_and_create_resource(
-    logical_id: str, resource_json: dict[str, Any], resources_map: Any, account_id: str, region_name: str
+def _parse_and_create_resource(
+    inner: Callable[..., Any],
+    logical_id: str,
+    resource_json: dict[str, Any],
+    resources_map: Any,
+    account_id: str,
+    region_name: str,
 ) -> Any:
     """moto's creation of one resource, recording its event and turning a failure into ResourceFailed."""
     resource_type = resource_json["Type"]
     try:
-        resource = _original["parse_and_create_resource"](
-            logical_id, resource_json, resources_map, account_id, region_name
-        )
+        resource = inner(logical_id, resource_json, resources_map, account_id, region_name)
     except ResourceFailed:
         raise
     except Exception as exc:
@@ -152,13 +154,18 @@ def validate_different_update(
         raise CfnValidationError(old_stack.name, message="No updates are to be performed.")
 
 
-def apply() -> None:
-    """Install the CreateStack and UpdateStack outcomes (idempotent)."""
-    if _original:
-        return
-    _original["parse_and_create_resource"] = parsing.parse_and_create_resource
-    parsing.parse_and_create_resource = parse_and_create_resource
+def install_create_rollback() -> None:
+    """CreateStack: a failing resource is recorded and the stack rolled back; resource events recorded."""
+    wrap(parsing, "parse_and_create_resource", _parse_and_create_resource)
     cfn_models.Stack.create_resources = stack_create_resources
-    cfn_models.Stack.update = stack_update
     cfn_models.CloudFormationBackend.create_stack = backend_create_stack
+
+
+def install_update_rollback() -> None:
+    """UpdateStack: a failing resource is recorded and the stack ends UPDATE_ROLLBACK_COMPLETE."""
+    cfn_models.Stack.update = stack_update
+
+
+def install_unchanged_update_refused() -> None:
+    """UpdateStack with the template and parameters the stack has: "No updates are to be performed."."""
     cfn_responses.CloudFormationResponse._validate_different_update = validate_different_update

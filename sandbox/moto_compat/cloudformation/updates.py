@@ -220,6 +220,6 @@ def resource_map_update(self: Any, template: dict[str, Any], parameters: dict[st
     _Update(self, getattr(self, "compat_stack", None)).run(template, parameters)
 
 
-def apply() -> None:
-    """Install the update engine (the same function each time, so idempotent)."""
+def install_update_engine() -> None:
+    """moto's ResourceMap.update replaced by the engine above."""
     parsing.ResourceMap.update = resource_map_update
