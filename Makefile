@@ -62,7 +62,7 @@ generate: $(VENV)/.installed ## Regenerate every committed generated file: deplo
 policies: generate ## Same as generate (kept for muscle memory)
 
 demo: $(VENV)/.installed $(CHROMIUM) ## Run a model's whole lifecycle against the local sandbox
-	$(PY) -m sandbox.demo
+	$(PY) -m demo
 
 bench-synth: $(VENV)/.installed ## Benchmark: synth wall time, sandbox org and 50 models x 2 environments
 	$(PY) -m benchmarks.synth

@@ -6,26 +6,23 @@ assumes the role the role model gives its purpose. `AWS_ENDPOINT_URL` points eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from accounts.config import OrgConfig, load_config
+from accounts.config import OrgConfig
 from accounts.validation import InputError
 from cli import output
 from cli.errors import EXIT_FAILED, fail, handled
 from cli.sandbox import sandbox_app
+from cli.settings import DEFAULT_CONFIG, DEFAULT_WORKLOADS, Settings, settings
 from promotion import audit, deploy, drift, post_deploy, registration, status, verify
 from promotion.aws import AwsContext
 from promotion.decisions import Verdict, decide_as_caller
 from promotion.gates import version_label
 from promotion.promote import DEFAULT_PR_BODY_FILE, Outcome, promote, rollback
-
-DEFAULT_CONFIG = Path("accounts/accounts.yaml")
-DEFAULT_WORKLOADS = Path("workloads")
 
 app = typer.Typer(
     name="modelops",
@@ -38,34 +35,9 @@ app = typer.Typer(
 app.add_typer(sandbox_app)
 
 
-@dataclass
-class Settings:
-    """The global options, and what is built from them on first use."""
-
-    config_path: Path
-    workloads: Path
-    _config: OrgConfig | None = None
-
-    @property
-    def config(self) -> OrgConfig:
-        if self._config is None:
-            self._config = load_config(self.config_path)
-        return self._config
-
-    def aws(self) -> AwsContext:
-        return make_aws(self.config)
-
-
 def make_aws(config: OrgConfig) -> AwsContext:
     """The credentials of one command; a seam for tests that stub AWS responses."""
     return AwsContext(config)
-
-
-def settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_object(Settings)
-    if obj is None:  # a command invoked without the app's callback (never from the console script)
-        obj = Settings(DEFAULT_CONFIG, DEFAULT_WORKLOADS)
-    return obj
 
 
 @app.callback()
@@ -79,7 +51,7 @@ def main_options(
     ] = DEFAULT_WORKLOADS,
 ) -> None:
     """GitOps for SageMaker models across AWS accounts, with a human decision behind every step."""
-    ctx.obj = Settings(config_path=config, workloads=workloads)
+    ctx.obj = Settings(config_path=config, workloads=workloads, make_aws=make_aws)
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

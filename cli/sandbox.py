@@ -12,6 +12,7 @@ import typer
 
 from cli import output
 from cli.errors import handled
+from cli.settings import settings
 
 sandbox_app = typer.Typer(
     name="sandbox", help="The local AWS organisation (moto), for demos and tests.", no_args_is_help=True
@@ -25,7 +26,6 @@ def up(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free one).")] = 0,
 ) -> None:
     """Start the sandbox organisation: every account, bootstrapped, with the shared-services stack deployed."""
-    from cli.main import settings  # the app's global options
     from sandbox.organization import start_sandbox  # moto is imported only for this command
 
     config = settings(ctx).config

@@ -22,7 +22,7 @@ from accounts.config import OrgConfig, load_config
 from promotion import events as post_deploy
 from promotion.history import History
 from promotion.registry import Registry
-from sandbox.moto_compat import registry as registry_compat
+from sandbox import moto_compat
 from shared_services.handlers import dispatch, notify, review, settings, tokens
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def workflow(monkeypatch: pytest.MonkeyPatch, github: GitHubStandIn) -> Iterator
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("MODELOPS_CONFIG_FILE", raising=False)
-    registry_compat.apply()
+    moto_compat.apply()
     reset_caches()
     with mock_aws():
         provisioned = provision(load_config())

@@ -3,6 +3,7 @@ model package exists, UpdateEndpoint, and the endpoint's deployment configuratio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -12,13 +13,12 @@ from moto.sagemaker import responses as _sm_responses
 from moto.sagemaker.exceptions import ValidationError
 
 from sandbox.moto_compat.registry import owner_backend
+from sandbox.moto_compat.wrapping import wrap
 
 # moto's classes are patched at run time; typed as Any so the new attributes type-check.
 SageMakerBackend: Any = _sm_models.SageMakerModelBackend
 FakeEndpoint: Any = _sm_models.FakeEndpoint
 Response: Any = _sm_responses.SageMakerResponse
-
-_original: dict[str, Any] = {}
 
 
 def _package_exists(backend: Any, name_or_arn: str) -> bool:
@@ -27,7 +27,7 @@ def _package_exists(backend: Any, name_or_arn: str) -> bool:
     return mapped in owner.model_packages
 
 
-def create_model(self: Any, **kwargs: Any) -> Any:
+def _create_model(inner: Callable[..., Any], self: Any, **kwargs: Any) -> Any:
     """CreateModel fails with ValidationException when a container names a model package that does not
     exist (in its own account, or in the account its ARN names)."""
     containers = [kwargs.get("primary_container") or {}, *(kwargs.get("containers") or [])]
@@ -35,10 +35,11 @@ def create_model(self: Any, **kwargs: Any) -> Any:
         package = container.get("ModelPackageName")
         if package and not _package_exists(self, package):
             raise ValidationError(f"ModelPackage {package} does not exist.")
-    return _original["create_model"](self, **kwargs)
+    return inner(self, **kwargs)
 
 
-def create_endpoint(
+def _create_endpoint(
+    inner: Callable[..., Any],
     self: Any,
     endpoint_name: str,
     endpoint_config_name: str,
@@ -46,7 +47,7 @@ def create_endpoint(
     deployment_config: dict[str, Any] | None = None,
 ) -> Any:
     """CreateEndpoint keeps its DeploymentConfig; DescribeEndpoint returns it as LastDeploymentConfig."""
-    endpoint = _original["create_endpoint"](self, endpoint_name, endpoint_config_name, tags)
+    endpoint = inner(self, endpoint_name, endpoint_config_name, tags)
     endpoint.last_deployment_config = deployment_config or None
     return endpoint
 
@@ -98,14 +99,14 @@ def _response_update_endpoint(self: Any) -> Any:
     return ActionResult({"EndpointArn": arn})
 
 
-def apply() -> None:
-    """Install the hosting patches (idempotent)."""
-    if _original:
-        return
-    _original["create_model"] = SageMakerBackend.create_model
-    _original["create_endpoint"] = SageMakerBackend.create_endpoint
-    SageMakerBackend.create_model = create_model
-    SageMakerBackend.create_endpoint = create_endpoint
+def install_create_model_check() -> None:
+    """CreateModel's check that each container's model package exists."""
+    wrap(SageMakerBackend, "create_model", _create_model)
+
+
+def install_update_endpoint() -> None:
+    """UpdateEndpoint, and DeploymentConfig kept by CreateEndpoint and UpdateEndpoint."""
+    wrap(SageMakerBackend, "create_endpoint", _create_endpoint)
     SageMakerBackend.update_endpoint = update_endpoint
     Response.create_endpoint = _response_create_endpoint
     Response.update_endpoint = _response_update_endpoint

@@ -10,14 +10,15 @@ each event a Lambda target would have received, delivers the other targets as mo
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from moto.events import models as _events_models
 from moto.utilities.arns import parse_arn
 
-events_models: Any = _events_models
+from sandbox.moto_compat.wrapping import wrap
 
-_original: dict[str, Any] = {}
+events_models: Any = _events_models
 
 
 def lambda_deliveries(account: str, region: str) -> list[tuple[str, dict[str, Any]]]:
@@ -29,11 +30,13 @@ def lambda_deliveries(account: str, region: str) -> list[tuple[str, dict[str, An
     return deliveries
 
 
-def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+def _send_to_targets(
+    inner: Callable[..., None], self: Any, original_event: dict[str, Any], transform_input: bool = True
+) -> None:
     """Rule.send_to_targets: Lambda targets are recorded; the others are delivered by moto."""
     functions = [t for t in self.targets if parse_arn(t["Arn"]).service == "lambda"]
     if not functions:
-        _original["send_to_targets"](self, original_event, transform_input)
+        inner(self, original_event, transform_input)
         return
     if not self.event_pattern.matches_event(original_event):
         return
@@ -43,12 +46,9 @@ def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: 
     if others:
         rule = copy.copy(self)
         rule.targets = others
-        _original["send_to_targets"](rule, original_event, transform_input)
+        inner(rule, original_event, transform_input)
 
 
-def apply() -> None:
-    """Install the EventBridge patch (idempotent)."""
-    if _original:
-        return
-    _original["send_to_targets"] = events_models.Rule.send_to_targets
-    events_models.Rule.send_to_targets = send_to_targets
+def install_lambda_targets() -> None:
+    """Record what a rule delivers to a Lambda target instead of failing the call that emitted the event."""
+    wrap(events_models.Rule, "send_to_targets", _send_to_targets)

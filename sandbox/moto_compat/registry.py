@@ -1,7 +1,9 @@
 """SageMaker Model Registry behaviour that AWS documents and moto 5.2.5 lacks.
 
-Each patch names the operation and the API reference behaviour it follows; tests/test_moto_compat.py
-proves each one. Resource policies are stored and returned, never evaluated: moto evaluates no
+Each `install_*` function is one entry of the registry of patches (`patches.py`), which names the API
+reference behaviour it follows and the test in tests/test_moto_compat.py that proves it. Several of them
+add to the same moto function (CreateModelPackage, UpdateModelPackage) through `wrap`, so each can be
+removed on its own. Resource policies are stored and returned, never evaluated: moto evaluates no
 policies at all, so access is proven statically by the policy tests, not here.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +20,8 @@ from moto.events import models as _events_models
 from moto.sagemaker import models as _sm_models
 from moto.sagemaker import responses as _sm_responses
 from moto.sagemaker.exceptions import ValidationError
+
+from sandbox.moto_compat.wrapping import wrap
 
 # moto's classes are patched at run time; typed as Any so the new attributes type-check.
 events_backends: Any = _events_models.events_backends
@@ -49,8 +54,6 @@ _EVENT_DETAIL_KEYS = (
     "CustomerMetadataProperties",
     "LastModifiedTime",
 )
-
-_original: dict[str, Any] = {}
 
 
 def owner_backend(caller: Any, name_or_arn: str) -> tuple[Any, str]:
@@ -126,45 +129,17 @@ def delete_model_package_group_policy(self: Any, model_package_group_name: str) 
     group.resource_policy = None
 
 
-def describe_model_package_group(self: Any, model_package_group_name: str) -> Any:
-    """DescribeModelPackageGroup accepts the group's name or its ARN (another account's, too)."""
-    backend, name = owner_backend(self, model_package_group_name)
-    return _original["describe_model_package_group"](backend, _group_name(name))
+def install_group_policies() -> None:
+    """Put/Get/DeleteModelPackageGroupPolicy, which moto has no handler for."""
+    SageMakerBackend.put_model_package_group_policy = put_model_package_group_policy
+    SageMakerBackend.get_model_package_group_policy = get_model_package_group_policy
+    SageMakerBackend.delete_model_package_group_policy = delete_model_package_group_policy
+    Response.put_model_package_group_policy = _response_put_model_package_group_policy
+    Response.get_model_package_group_policy = _response_get_model_package_group_policy
+    Response.delete_model_package_group_policy = _response_delete_model_package_group_policy
 
 
-# -- model packages ---------------------------------------------------------------------------------
-
-
-def create_model_package(self: Any, **kwargs: Any) -> str:
-    """CreateModelPackage: a versioned package defaults to PendingManualApproval, keeps its ModelCard,
-    may name its group by ARN (the registry in another account), and emits a state-change event."""
-    model_card = kwargs.pop("model_card", None)
-    group = kwargs.get("model_package_group_name")
-    backend = self
-    if group:
-        backend, _ = owner_backend(self, group)
-        kwargs["model_package_group_name"] = _group_name(group)
-        if kwargs.get("model_approval_status") is None:
-            kwargs["model_approval_status"] = "PendingManualApproval"
-    arn = _original["create_model_package"](backend, **kwargs)
-    package = backend.model_packages[arn]
-    package.model_card = model_card
-    if group:
-        emit_state_change(backend, package)
-    return str(arn)
-
-
-def describe_model_package(self: Any, model_package_name: str) -> Any:
-    """DescribeModelPackage by ARN is served by the account that owns the package."""
-    backend, name = owner_backend(self, model_package_name)
-    return _original["describe_model_package"](backend, name)
-
-
-def list_model_packages(self: Any, **kwargs: Any) -> Any:
-    """ListModelPackages with ModelPackageGroupName given as another account's group ARN lists that group."""
-    group = kwargs.get("model_package_group_name")
-    backend = owner_backend(self, group)[0] if group else self
-    return _original["list_model_packages"](backend, **kwargs)
+# -- model packages: UpdateModelPackage changes only what the request carries ---------------------------
 
 
 def update_model_package(
@@ -175,14 +150,11 @@ def update_model_package(
     customer_metadata_properties: dict[str, str] | None = None,
     customer_metadata_properties_to_remove: list[str] | None = None,
     additional_inference_specifications_to_add: list[Any] | None = None,
-    model_card: dict[str, Any] | None = None,
 ) -> str:
     """UpdateModelPackage changes only what the request carries: a status-only update keeps the metadata,
     a metadata-only update keeps the status, CustomerMetadataProperties are merged key by key and
-    CustomerMetadataPropertiesToRemove deletes keys. A status change emits a state-change event."""
-    backend, name = owner_backend(self, model_package_arn)
-    package = _original["describe_model_package"](backend, name)
-    previous_status = package.model_approval_status
+    CustomerMetadataPropertiesToRemove deletes keys."""
+    package = self.describe_model_package(model_package_arn)
     if model_approval_status is not None:
         package.set_model_approval_status(model_approval_status)
     if approval_description is not None:
@@ -196,21 +168,157 @@ def update_model_package(
         (package.customer_metadata_properties or {}).pop(key, None)
     if additional_inference_specifications_to_add:
         package.add_additional_inference_specifications(additional_inference_specifications_to_add)
-    if model_card is not None:
-        package.model_card = model_card
     package.modifications_done()
-    if package.model_package_group_name and package.model_approval_status != previous_status:
-        emit_state_change(backend, package)
     return str(package.arn)
 
 
-def package_response(self: Any) -> dict[str, Any]:
+def install_partial_update() -> None:
+    """Replace moto's UpdateModelPackage, which overwrites every field with the request's (None if absent).
+
+    It replaces rather than wraps, so it is installed before the patches that wrap UpdateModelPackage.
+    """
+    SageMakerBackend.update_model_package = update_model_package
+
+
+# -- the registry by ARN, from another account ----------------------------------------------------------
+
+
+def _describe_group_in_owner_account(inner: Callable[..., Any], self: Any, model_package_group_name: str) -> Any:
+    """DescribeModelPackageGroup accepts the group's name or its ARN (another account's, too)."""
+    backend, name = owner_backend(self, model_package_group_name)
+    return inner(backend, _group_name(name))
+
+
+def _describe_in_owner_account(inner: Callable[..., Any], self: Any, model_package_name: str) -> Any:
+    """DescribeModelPackage by ARN is served by the account that owns the package."""
+    backend, name = owner_backend(self, model_package_name)
+    return inner(backend, name)
+
+
+def _list_in_owner_account(inner: Callable[..., Any], self: Any, **kwargs: Any) -> Any:
+    """ListModelPackages with ModelPackageGroupName given as another account's group ARN lists that group."""
+    group = kwargs.get("model_package_group_name")
+    backend = owner_backend(self, group)[0] if group else self
+    return inner(backend, **kwargs)
+
+
+def _create_in_group_account(inner: Callable[..., str], self: Any, **kwargs: Any) -> str:
+    """CreateModelPackage with the group's ARN creates the version in the group's account."""
+    group = kwargs.get("model_package_group_name")
+    if not group:
+        return inner(self, **kwargs)
+    backend, _ = owner_backend(self, group)
+    return inner(backend, **{**kwargs, "model_package_group_name": _group_name(group)})
+
+
+def _update_in_owner_account(inner: Callable[..., str], self: Any, model_package_arn: str, **kwargs: Any) -> str:
+    """UpdateModelPackage by ARN is served by the account that owns the package."""
+    backend, name = owner_backend(self, model_package_arn)
+    return inner(backend, name, **kwargs)
+
+
+def install_access_by_arn() -> None:
+    """Create, describe, list and update in the account a model package or group ARN names."""
+    wrap(SageMakerBackend, "describe_model_package_group", _describe_group_in_owner_account)
+    wrap(SageMakerBackend, "describe_model_package", _describe_in_owner_account)
+    wrap(SageMakerBackend, "list_model_packages", _list_in_owner_account)
+    wrap(SageMakerBackend, "create_model_package", _create_in_group_account)
+    wrap(SageMakerBackend, "update_model_package", _update_in_owner_account)
+
+
+# -- PendingManualApproval by default ---------------------------------------------------------------------
+
+
+def _create_pending_manual_approval(inner: Callable[..., str], self: Any, **kwargs: Any) -> str:
+    """A versioned package (one in a group) created without ModelApprovalStatus is PendingManualApproval."""
+    if kwargs.get("model_package_group_name") and kwargs.get("model_approval_status") is None:
+        kwargs = {**kwargs, "model_approval_status": "PendingManualApproval"}
+    return inner(self, **kwargs)
+
+
+def install_pending_manual_approval() -> None:
+    """CreateModelPackage's default approval status for a versioned package."""
+    wrap(SageMakerBackend, "create_model_package", _create_pending_manual_approval)
+
+
+# -- ModelCard --------------------------------------------------------------------------------------------
+
+
+def _package(caller: Any, arn: str) -> Any:
+    """The model package `arn` names, from the backend of the account that owns it."""
+    return owner_backend(caller, arn)[0].model_packages[arn]
+
+
+def _create_with_model_card(
+    inner: Callable[..., str], self: Any, *, model_card: dict[str, Any] | None = None, **kwargs: Any
+) -> str:
+    """CreateModelPackage keeps the request's ModelCard."""
+    arn = inner(self, **kwargs)
+    _package(self, arn).model_card = model_card
+    return arn
+
+
+def _update_with_model_card(
+    inner: Callable[..., str],
+    self: Any,
+    model_package_arn: str,
+    *,
+    model_card: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> str:
+    """UpdateModelPackage replaces the ModelCard when the request carries one."""
+    arn = inner(self, model_package_arn, **kwargs)
+    if model_card is not None:
+        _package(self, arn).model_card = model_card
+    return arn
+
+
+def _response_with_model_card(inner: Callable[..., dict[str, Any]], self: Any) -> dict[str, Any]:
     """DescribeModelPackage returns ModelCard when the package has one."""
-    response: dict[str, Any] = _original["package_response"](self)
+    response = inner(self)
     model_card = getattr(self, "model_card", None)
     if model_card is not None:
         response["ModelCard"] = model_card
     return response
+
+
+def install_model_card() -> None:
+    """ModelCard through CreateModelPackage, UpdateModelPackage and DescribeModelPackage."""
+    wrap(SageMakerBackend, "create_model_package", _create_with_model_card)
+    wrap(SageMakerBackend, "update_model_package", _update_with_model_card)
+    wrap(ModelPackage, "gen_response_object", _response_with_model_card)
+    # moto's handlers drop the request's ModelCard; these pass every parameter on.
+    Response.create_model_package = _response_create_model_package
+    Response.update_model_package = _response_update_model_package
+
+
+# -- the "SageMaker Model Package State Change" event ------------------------------------------------------
+
+
+def _create_emitting_state_change(inner: Callable[..., str], self: Any, **kwargs: Any) -> str:
+    """Registering a versioned package emits the state-change event."""
+    arn = inner(self, **kwargs)
+    if kwargs.get("model_package_group_name"):
+        backend = owner_backend(self, arn)[0]
+        emit_state_change(backend, backend.model_packages[arn])
+    return arn
+
+
+def _update_emitting_state_change(inner: Callable[..., str], self: Any, model_package_arn: str, **kwargs: Any) -> str:
+    """An UpdateModelPackage that changes a versioned package's approval status emits the event."""
+    backend, name = owner_backend(self, model_package_arn)
+    package = backend.describe_model_package(name)
+    previous_status = package.model_approval_status
+    arn = inner(self, model_package_arn, **kwargs)
+    if package.model_package_group_name and package.model_approval_status != previous_status:
+        emit_state_change(backend, package)
+    return arn
+
+
+def install_state_change_events() -> None:
+    """The state-change event on CreateModelPackage and on an approval status change."""
+    wrap(SageMakerBackend, "create_model_package", _create_emitting_state_change)
+    wrap(SageMakerBackend, "update_model_package", _update_emitting_state_change)
 
 
 # -- the HTTP layer: operations moto has no handler for, and parameters it drops ----------------------
@@ -269,35 +377,3 @@ def _response_update_model_package(self: Any) -> Any:
         model_card=self._get_param("ModelCard"),
     )
     return ActionResult({"ModelPackageArn": arn})
-
-
-def apply() -> None:
-    """Install the registry patches (idempotent)."""
-    if _original:
-        return
-    _original["describe_model_package_group"] = SageMakerBackend.describe_model_package_group
-    _original["create_model_package"] = SageMakerBackend.create_model_package
-    _original["describe_model_package"] = SageMakerBackend.describe_model_package
-    _original["list_model_packages"] = SageMakerBackend.list_model_packages
-    _original["package_response"] = ModelPackage.gen_response_object
-
-    for name, function in {
-        "put_model_package_group_policy": put_model_package_group_policy,
-        "get_model_package_group_policy": get_model_package_group_policy,
-        "delete_model_package_group_policy": delete_model_package_group_policy,
-        "describe_model_package_group": describe_model_package_group,
-        "create_model_package": create_model_package,
-        "describe_model_package": describe_model_package,
-        "list_model_packages": list_model_packages,
-        "update_model_package": update_model_package,
-    }.items():
-        setattr(SageMakerBackend, name, function)
-    ModelPackage.gen_response_object = package_response
-    for name, function in {
-        "put_model_package_group_policy": _response_put_model_package_group_policy,
-        "get_model_package_group_policy": _response_get_model_package_group_policy,
-        "delete_model_package_group_policy": _response_delete_model_package_group_policy,
-        "create_model_package": _response_create_model_package,
-        "update_model_package": _response_update_model_package,
-    }.items():
-        setattr(Response, name, function)

@@ -1,16 +1,6 @@
-"""`make demo`: a model's whole lifecycle in the sandbox organisation, step by step.
+"""The demo's steps: the actors, the commands they run, and the approval path they drive.
 
-Every step is a `modelops` command, run in this process against the sandbox's moto server through
-`AWS_ENDPOINT_URL`, with the credentials STS gives the person acting (an IAM Identity Center role whose
-session name is their email). The demo works on a temporary copy of `workloads/`, so the repository's
-tracked files stay as they were.
-
-Version 1 is approved the way an approver does it: the deployed notify function runs on the event the
-deployed rule routed to it, the approver's email arrives through an SQS subscription to the deployed topic,
-headless Chromium opens the review link (served by the deployed review function behind a local gateway),
-types a reason and clicks Approve, and the deployed dispatch function sends GitHub (a local stand-in) the
-repository_dispatch. Version 3 is approved with `modelops approve`: both routes end in the same decision
-function. Screenshots of the review page go to demo-output/ (gitignored).
+Run it with `python -m demo` (`make demo`); the package docstring describes what it shows.
 """
 
 from __future__ import annotations
@@ -280,6 +270,7 @@ def run(config: OrgConfig, workdir: Path) -> None:
 
 
 def main() -> int:
+    """Run the lifecycle once; 0 when every step ended as expected, 1 otherwise."""
     started = time.perf_counter()
     if not sys.stdout.isatty():
         os.environ.setdefault("COLUMNS", "150")  # tables in CI logs need not fit 80 columns
@@ -296,7 +287,3 @@ def main() -> int:
         return 1
     console.print(f"[bold green]demo complete in {time.perf_counter() - started:.1f} s[/bold green]")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

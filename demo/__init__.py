@@ -1,0 +1,14 @@
+"""`make demo` (`python -m demo`): a model's whole lifecycle in the sandbox organisation, step by step.
+
+Every step is a `modelops` command, run in this process against the sandbox's moto server through
+`AWS_ENDPOINT_URL`, with the credentials STS gives the person acting (an IAM Identity Center role whose
+session name is their email). The demo works on a temporary copy of `workloads/`, so the repository's
+tracked files stay as they were.
+
+Version 1 is approved the way an approver does it: the deployed notify function runs on the event the
+deployed rule routed to it, the approver's email arrives through an SQS subscription to the deployed topic,
+headless Chromium opens the review link (served by the deployed review function behind a local gateway),
+types a reason and clicks Approve, and the deployed dispatch function sends GitHub (a local stand-in) the
+repository_dispatch. Version 3 is approved with `modelops approve`: both routes end in the same decision
+function. Screenshots of the review page go to demo-output/ (gitignored).
+"""

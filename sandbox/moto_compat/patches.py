@@ -1,0 +1,329 @@
+"""The registry of moto patches: every place the sandbox follows AWS instead of moto 5.2.5, in one tuple.
+
+Each entry says what moto does, the AWS documentation the patch follows, the test that proves it, and what
+moto must do before the patch can go; `targets` lists what installing it changes, and
+tests/test_moto_compat_patches.py checks that installing changes exactly that and nothing else does.
+`sandbox.moto_compat.apply()` installs `PATCHES` in order. Order matters only where patches share a moto
+function: a patch that replaces one comes before the patches that wrap it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sandbox.moto_compat import endpoints, events, iam, registry
+from sandbox.moto_compat.cfn_resources import iam as cfn_iam
+from sandbox.moto_compat.cfn_resources import lookup, sagemaker
+from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
+from sandbox.moto_compat.cfn_resources.base import DeclaredResource
+from sandbox.moto_compat.cfn_resources.cloudwatch import AlarmResource
+from sandbox.moto_compat.cfn_resources.iam import OidcProviderResource
+from sandbox.moto_compat.cfn_resources.messaging import (
+    QueuePolicyResource,
+    SnsSubscriptionResource,
+    TopicPolicyResource,
+)
+from sandbox.moto_compat.cfn_resources.s3 import BucketPolicyResource
+from sandbox.moto_compat.cfn_resources.sagemaker import ModelPackageGroupResource
+from sandbox.moto_compat.cfn_resources.secretsmanager import SecretResource
+from sandbox.moto_compat.cloudformation import stacks, updates
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One place where the sandbox follows AWS's documented behaviour instead of moto's."""
+
+    name: str
+    replaces: str  # the moto behaviour it replaces
+    follows: str  # the AWS documentation it follows: page title and docs.aws.amazon.com URL
+    test: str  # the node id of the test that proves it
+    removable_when: str  # what moto must do before the patch can be deleted
+    install: Callable[[], None] = field(repr=False)
+    # What installing changes: moto attributes by dotted path, or the CloudFormation type it emulates.
+    targets: tuple[str, ...]
+
+
+SAGEMAKER = "moto.sagemaker.models.SageMakerModelBackend."
+SAGEMAKER_HTTP = "moto.sagemaker.responses.SageMakerResponse."
+CFN = "moto.cloudformation."
+SAGEMAKER_API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_"
+CFN_API = "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_"
+CFN_TYPES = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+TESTS = "tests/test_moto_compat.py::"
+MESSAGING_TEST = "test_stack_creates_subscription_topic_and_queue_policies_and_a_generated_secret"
+
+
+def _emulated(resource: type[DeclaredResource], test: str) -> Patch:
+    """The entry of a CloudFormation type moto 5.2.5 lacks, emulated by `resource` (its docstring says how)."""
+    kind = resource.resource_type
+    page = "aws-resource-" + kind.removeprefix("AWS::").replace("::", "-").lower()
+    return Patch(
+        name=f"cloudformation: {kind}",
+        replaces=f"moto has no {kind}: the stack completes without the resource, and a GetAtt of it fails",
+        follows=f"{kind} - AWS CloudFormation, {CFN_TYPES}{page}.html",
+        test=TESTS + test,
+        removable_when=f"moto's CloudFormation implements {kind} (its Ref and GetAtt values included)",
+        install=lookup.emulate(resource),
+        targets=(kind,),
+    )
+
+
+PATCHES: tuple[Patch, ...] = (
+    # -- SageMaker Model Registry (registry.py) --
+    Patch(
+        name="sagemaker: model package group policies",
+        replaces="moto has no PutModelPackageGroupPolicy, GetModelPackageGroupPolicy or "
+        "DeleteModelPackageGroupPolicy: the calls fail as not implemented",
+        follows=f"PutModelPackageGroupPolicy - Amazon SageMaker, {SAGEMAKER_API}PutModelPackageGroupPolicy.html; "
+        f"GetModelPackageGroupPolicy, {SAGEMAKER_API}GetModelPackageGroupPolicy.html; "
+        f"DeleteModelPackageGroupPolicy, {SAGEMAKER_API}DeleteModelPackageGroupPolicy.html",
+        test=TESTS + "test_group_policy_is_put_read_back_and_deleted",
+        removable_when="moto implements the three ModelPackageGroupPolicy operations",
+        install=registry.install_group_policies,
+        targets=tuple(
+            prefix + f"{verb}_model_package_group_policy"
+            for prefix in (SAGEMAKER, SAGEMAKER_HTTP)
+            for verb in ("put", "get", "delete")
+        ),
+    ),
+    Patch(
+        name="sagemaker: UpdateModelPackage changes only what the request carries",
+        replaces="moto's UpdateModelPackage sets every field to the request's value, None when absent: a status "
+        "update erases CustomerMetadataProperties, a metadata update erases ModelApprovalStatus",
+        follows=f"UpdateModelPackage - Amazon SageMaker, {SAGEMAKER_API}UpdateModelPackage.html",
+        test=TESTS + "test_metadata_update_keeps_status_merges_keys_and_removes_listed_keys",
+        removable_when="moto's UpdateModelPackage leaves the fields a request omits as they were",
+        install=registry.install_partial_update,
+        targets=(SAGEMAKER + "update_model_package",),
+    ),
+    Patch(
+        name="sagemaker: the registry by ARN, from another account",
+        replaces="moto looks a model package or group ARN up in the caller's own account only: another "
+        "account's group ARN in CreateModelPackage or ListModelPackages, and Describe/Update by ARN, find nothing",
+        follows=f"CreateModelPackage - Amazon SageMaker (ModelPackageGroupName: name or ARN), "
+        f"{SAGEMAKER_API}CreateModelPackage.html; DescribeModelPackageGroup, "
+        f"{SAGEMAKER_API}DescribeModelPackageGroup.html",
+        test=TESTS + "test_another_account_registers_describes_and_lists_by_arn",
+        removable_when="moto serves an ARN from the account and region it names",
+        install=registry.install_access_by_arn,
+        targets=tuple(
+            SAGEMAKER + operation
+            for operation in (
+                "describe_model_package_group",
+                "describe_model_package",
+                "list_model_packages",
+                "create_model_package",
+                "update_model_package",
+            )
+        ),
+    ),
+    Patch(
+        name="sagemaker: a versioned package is PendingManualApproval by default",
+        replaces="moto leaves ModelApprovalStatus unset when CreateModelPackage omits it",
+        follows=f"CreateModelPackage - Amazon SageMaker (ModelApprovalStatus), {SAGEMAKER_API}CreateModelPackage.html; "
+        "Update the Approval Status of a Model - Amazon SageMaker, "
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-approve.html",
+        test=TESTS + "test_versioned_package_is_pending_manual_approval_unless_told_otherwise",
+        removable_when="moto's CreateModelPackage defaults a versioned package to PendingManualApproval",
+        install=registry.install_pending_manual_approval,
+        targets=(SAGEMAKER + "create_model_package",),
+    ),
+    Patch(
+        name="sagemaker: ModelCard on model packages",
+        replaces="moto drops the ModelCard of CreateModelPackage and UpdateModelPackage; DescribeModelPackage "
+        "returns none",
+        follows=f"CreateModelPackage - Amazon SageMaker (ModelCard), {SAGEMAKER_API}CreateModelPackage.html; "
+        f"DescribeModelPackage, {SAGEMAKER_API}DescribeModelPackage.html",
+        test=TESTS + "test_model_card_is_returned_by_describe",
+        removable_when="moto stores and returns a model package's ModelCard",
+        install=registry.install_model_card,
+        targets=(
+            SAGEMAKER + "create_model_package",
+            SAGEMAKER + "update_model_package",
+            "moto.sagemaker.models.ModelPackage.gen_response_object",
+            SAGEMAKER_HTTP + "create_model_package",
+            SAGEMAKER_HTTP + "update_model_package",
+        ),
+    ),
+    Patch(
+        name="sagemaker: the Model Package State Change event",
+        replaces="moto emits no event when a versioned package is created or its approval status changes",
+        follows="Automating Amazon SageMaker with Amazon EventBridge (model package state change), "
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html"
+        "#eventbridge-model-package",
+        test=TESTS + "test_registration_and_status_change_emit_the_documented_state_change_event",
+        removable_when='moto puts "SageMaker Model Package State Change" on the registry account\'s default bus',
+        install=registry.install_state_change_events,
+        targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
+    ),
+    # -- EventBridge (events.py) --
+    Patch(
+        name="events: Lambda targets",
+        replaces="moto raises NotImplementedError for a Lambda target, failing the API call that emitted the event",
+        follows="Event bus targets in Amazon EventBridge (each target receives the event independently), "
+        "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html",
+        test=TESTS + "test_a_rule_targeting_a_lambda_does_not_fail_the_call_that_emits_the_event",
+        removable_when="moto delivers to Lambda targets without Docker (sandbox.lambda_runner reads the record)",
+        install=events.install_lambda_targets,
+        targets=("moto.events.models.Rule.send_to_targets",),
+    ),
+    # -- SageMaker hosting (endpoints.py) --
+    Patch(
+        name="sagemaker: CreateModel checks its model package",
+        replaces="moto's CreateModel accepts a container whose ModelPackageName does not exist",
+        follows=f"CreateModel - Amazon SageMaker, {SAGEMAKER_API}CreateModel.html; Common Errors "
+        "(ValidationException), https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html",
+        test=TESTS + "test_create_model_fails_when_its_model_package_does_not_exist",
+        removable_when="moto's CreateModel rejects a ModelPackageName that does not exist",
+        install=endpoints.install_create_model_check,
+        targets=(SAGEMAKER + "create_model",),
+    ),
+    Patch(
+        name="sagemaker: UpdateEndpoint and DeploymentConfig",
+        replaces="moto has no UpdateEndpoint, and CreateEndpoint drops DeploymentConfig",
+        follows=f"UpdateEndpoint - Amazon SageMaker, {SAGEMAKER_API}UpdateEndpoint.html; "
+        f"DescribeEndpoint (LastDeploymentConfig), {SAGEMAKER_API}DescribeEndpoint.html",
+        test=TESTS + "test_update_endpoint_switches_configuration_under_the_same_name",
+        removable_when="moto implements UpdateEndpoint and keeps DeploymentConfig",
+        install=endpoints.install_update_endpoint,
+        targets=(
+            SAGEMAKER + "create_endpoint",
+            SAGEMAKER + "update_endpoint",
+            SAGEMAKER_HTTP + "create_endpoint",
+            SAGEMAKER_HTTP + "update_endpoint",
+        ),
+    ),
+    # -- IAM and S3 policies (iam.py) --
+    Patch(
+        name="iam: AWS managed policies exist",
+        replaces="moto loads no AWS managed policy, or with MOTO_IAM_LOAD_MANAGED_POLICIES all of them "
+        "(about two seconds per account)",
+        follows="Managed policies and inline policies (AWS managed policies) - AWS Identity and Access "
+        "Management, https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html",
+        test=TESTS + "test_aws_managed_policies_exist_in_every_account",
+        removable_when="moto can load a chosen few AWS managed policies, or loads them all cheaply",
+        install=iam.install_aws_managed_policies,
+        targets=("moto.iam.models.IAMBackend._init_aws_policies",),
+    ),
+    Patch(
+        name="s3: bucket policies are not half-evaluated",
+        replaces="moto evaluates a bucket policy on object requests without its Condition, so the TLS-only "
+        "Deny (aws:SecureTransport false) denies every request",
+        follows="IAM JSON policy elements: Condition - AWS Identity and Access Management, "
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html",
+        test=TESTS + "test_tls_only_bucket_policy_does_not_deny_every_request",
+        removable_when="moto evaluates bucket policy conditions (aws:SecureTransport at least)",
+        install=iam.install_bucket_policy_not_evaluated,
+        targets=("moto.s3.models.FakeBucket.get_permission",),
+    ),
+    # -- CloudFormation (cloudformation/, cfn_resources/) --
+    Patch(
+        name="cloudformation: a failed creation rolls back",
+        replaces="moto raises a failing resource out of CreateStack as an API error, keeps what it created, "
+        "and records no resource events",
+        follows=f"CreateStack - AWS CloudFormation (OnFailure: ROLLBACK by default), {CFN_API}CreateStack.html",
+        test=TESTS + "test_failed_creation_deletes_what_was_created_and_ends_in_rollback_complete",
+        removable_when="moto's CreateStack records CREATE_FAILED and rolls back to ROLLBACK_COMPLETE",
+        install=stacks.install_create_rollback,
+        targets=(
+            CFN + "parsing.parse_and_create_resource",
+            CFN + "models.Stack.create_resources",
+            CFN + "models.CloudFormationBackend.create_stack",
+        ),
+    ),
+    Patch(
+        name="cloudformation: updates compare resolved properties and replace before deleting",
+        replaces="moto's update diffs the raw template (a resource whose Ref or GetAtt now resolves "
+        "differently stays as it was), deletes a resource before creating its replacement, and leaves a "
+        "failed update half applied",
+        follows="Understand update behaviors of stack resources - AWS CloudFormation, "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html",
+        test=TESTS + "test_update_replacing_the_model_moves_the_endpoint_to_a_config_of_the_new_model",
+        removable_when="moto's stack update compares resolved properties and replaces create-before-delete",
+        install=updates.install_update_engine,
+        targets=(CFN + "parsing.ResourceMap.update",),
+    ),
+    Patch(
+        name="cloudformation: a failed update rolls back",
+        replaces="moto raises a failing resource out of UpdateStack as an API error",
+        follows=f"UpdateStack - AWS CloudFormation (DisableRollback: false by default), {CFN_API}UpdateStack.html",
+        test=TESTS + "test_failed_update_rolls_back_and_the_previous_endpoint_keeps_serving",
+        removable_when="moto's UpdateStack records UPDATE_FAILED and ends in UPDATE_ROLLBACK_COMPLETE",
+        install=stacks.install_update_rollback,
+        targets=(CFN + "models.Stack.update",),
+    ),
+    Patch(
+        name="cloudformation: an update that changes nothing is refused",
+        replaces="moto runs an UpdateStack with the stack's own template when no parameters are passed",
+        follows=f"UpdateStack - AWS CloudFormation, {CFN_API}UpdateStack.html (the service answers "
+        'ValidationError "No updates are to be performed.")',
+        test=TESTS + "test_update_with_the_same_template_reports_no_updates",
+        removable_when="moto refuses an unchanged UpdateStack without parameters too",
+        install=stacks.install_unchanged_update_refused,
+        targets=(CFN + "responses.CloudFormationResponse._validate_different_update",),
+    ),
+    Patch(
+        name="cloudformation: AWS types moto lacks are accepted",
+        replaces="moto skips a type it does not implement (the stack completes without it) and fails the stack "
+        "on any GetAtt of it; the lookup also finds the emulated types below",
+        follows=f"Fn::GetAtt - AWS CloudFormation, {CFN_TYPES}intrinsic-function-reference-getatt.html; "
+        f"Ref, {CFN_TYPES}intrinsic-function-reference-ref.html",
+        test=TESTS + "test_a_type_no_backend_holds_is_recorded_and_its_references_resolve",
+        removable_when="moto implements every type the synthesized stacks use, and no type below is emulated",
+        install=lookup.install_type_lookup,
+        targets=(CFN + "parsing.resource_class_from_type", CFN + "parsing.resource_name_property_from_type"),
+    ),
+    Patch(
+        name="cloudformation: SageMaker hosting",
+        replaces="moto's Model requires PrimaryContainer and ignores ModelName, EndpointConfig ignores "
+        "EndpointConfigName, and Endpoint ignores EndpointName, drops DeploymentConfig and is deleted and "
+        "recreated by an update",
+        follows=f"AWS::SageMaker::Endpoint - AWS CloudFormation, {CFN_TYPES}aws-resource-sagemaker-endpoint.html; "
+        f"AWS::SageMaker::Model, {CFN_TYPES}aws-resource-sagemaker-model.html",
+        test=TESTS + "test_endpoint_honours_endpoint_name_and_deployment_config",
+        removable_when="moto's SageMaker types honour their names, Containers and DeploymentConfig, and an "
+        "Endpoint update is an UpdateEndpoint",
+        install=sagemaker.install_hosting,
+        targets=(
+            "moto.sagemaker.models.Model.cloudformation_name_type",
+            "moto.sagemaker.models.Model.create_from_cloudformation_json",
+            "moto.sagemaker.models.FakeEndpointConfig.cloudformation_name_type",
+            "moto.sagemaker.models.FakeEndpoint.cloudformation_name_type",
+            "moto.sagemaker.models.FakeEndpoint.create_from_cloudformation_json",
+            "moto.sagemaker.models.FakeEndpoint.update_from_cloudformation_json",
+        ),
+    ),
+    Patch(
+        name="cloudformation: AWS::IAM::Role policies",
+        replaces="moto's AWS::IAM::Role ignores ManagedPolicyArns, and its update changes only the description",
+        follows=f"AWS::IAM::Role - AWS CloudFormation, {CFN_TYPES}aws-resource-iam-role.html",
+        test=TESTS + "test_stack_role_gets_managed_policies_and_updates_trust_and_policies_in_place",
+        removable_when="moto's AWS::IAM::Role attaches ManagedPolicyArns and updates its policies in place",
+        install=cfn_iam.install_role_handlers,
+        targets=(
+            "moto.iam.models.Role.create_from_cloudformation_json",
+            "moto.iam.models.Role.update_from_cloudformation_json",
+        ),
+    ),
+    _emulated(ModelPackageGroupResource, "test_stack_creates_model_package_group_with_its_policy"),
+    _emulated(BucketPolicyResource, "test_stack_puts_its_bucket_policy_on_the_bucket"),
+    _emulated(AlarmResource, "test_stack_creates_cloudwatch_alarm_whose_ref_is_its_name"),
+    _emulated(ScalableTargetResource, "test_stack_registers_scalable_target_and_its_scaling_policy"),
+    _emulated(ScalingPolicyResource, "test_stack_registers_scalable_target_and_its_scaling_policy"),
+    _emulated(OidcProviderResource, "test_stack_creates_the_github_oidc_provider"),
+    _emulated(SnsSubscriptionResource, MESSAGING_TEST),
+    _emulated(TopicPolicyResource, MESSAGING_TEST),
+    _emulated(QueuePolicyResource, MESSAGING_TEST),
+    _emulated(SecretResource, MESSAGING_TEST),
+)
+
+_installed: set[str] = set()
+
+
+def install(patches: Iterable[Patch] = PATCHES) -> None:
+    """Install each of `patches` not installed yet, in order; a patch is installed once per process."""
+    for patch in patches:
+        if patch.name not in _installed:
+            patch.install()
+            _installed.add(patch.name)
