@@ -1,0 +1,1 @@
+"""The `modelops` commands, one module per family; cli/main.py registers each module's COMMANDS."""

@@ -1,0 +1,56 @@
+"""`approve` and `reject`: an approver decides for one environment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli import output
+from cli.errors import handled
+from cli.settings import settings
+from promotion.decisions import Verdict, decide_as_caller
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _decide(ctx: typer.Context, model: str, version: int, verdict: Verdict, reason: str, env: str | None) -> None:
+    s = settings(ctx)
+    decision = decide_as_caller(
+        s.aws(), s.config, model=model, version=version, verdict=verdict, reason=reason, env=env
+    )
+    verdict_text = f"{decision.status.lower()} {model} v{version} for {decision.env}"
+    output.say(f"{verdict_text}: {decision.approver}: {decision.reason}")
+
+
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why; recorded in the registry and the history.")]
+EnvOption = Annotated[
+    str | None, typer.Option("--env", help="The environment decided for (default: the first of the chain).")
+]
+
+
+@handled
+def approve(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[int, typer.Argument(help="The version number.")],
+    reason: ReasonOption,
+    env: EnvOption = None,
+) -> None:
+    """Approve a version, as the signed-in identity, who must be in the environment's approver group."""
+    _decide(ctx, model, version, "approve", reason, env)
+
+
+@handled
+def reject(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[int, typer.Argument(help="The version number.")],
+    reason: ReasonOption = "",
+    env: EnvOption = None,
+) -> None:
+    """Reject a version, with a reason; a rejected version can never be approved."""
+    _decide(ctx, model, version, "reject", reason, env)
+
+
+COMMANDS = [("approve", approve), ("reject", reject)]
