@@ -13,7 +13,6 @@ version, or a decision for the next environment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from accounts import naming
@@ -22,27 +21,13 @@ from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
 from promotion.errors import DecisionRefused
 from promotion.history import History, HistoryAction, HistoryRecord, utc_now
-from promotion.registry import ApprovalStatus, PackageInfo, Registry, approval_key
+from promotion.registry import ApprovalStatus, Decision, PackageInfo, Registry, approval_key
 
 Verdict = Literal["approve", "reject"]
 STATUS_OF: dict[Verdict, ApprovalStatus] = {"approve": ApprovalStatus.APPROVED, "reject": ApprovalStatus.REJECTED}
 NOT_AN_APPROVER, ALREADY_DECIDED, OUT_OF_ORDER = "not-an-approver", "already-decided", "out-of-order"
 # ApprovalDescription holds at most 1024 characters: "<approver>: <reason>" must fit.
 MAX_REASON = 800
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What was recorded."""
-
-    model: str
-    version: int
-    arn: str
-    env: str
-    status: ApprovalStatus
-    approver: str
-    reason: str
-    when: str
 
 
 def check_approver(config: OrgConfig, env: str, approver: str) -> None:
@@ -61,10 +46,10 @@ def check_open(config: OrgConfig, package: PackageInfo, env: str, verdict: Verdi
             f"{package.label} is already Rejected ({package.approval_description}); register a new version instead",
             kind=ALREADY_DECIDED,
         )
-    recorded = package.approvals.get(env)
-    if recorded is not None and recorded.decision:
+    recorded = package.decisions.get(env)
+    if recorded is not None and recorded.status:
         raise DecisionRefused(
-            f"{package.label} is already {recorded.decision} for {env} by {recorded.by} at {recorded.at}",
+            f"{package.label} is already {recorded.status} for {env} by {recorded.approver} at {recorded.when}",
             kind=ALREADY_DECIDED,
         )
     if verdict == "approve" and package.status != ApprovalStatus.APPROVED and env != config.chain[0]:
@@ -144,8 +129,6 @@ def decide(
         )
         raise
     return Decision(
-        model=model,
-        version=version,
         arn=arn,
         env=env_name,
         status=status,

@@ -64,9 +64,9 @@ def approval_lines(package: PackageInfo) -> list[str]:
     lines = [f"- status: **{package.status}**"]
     if package.approval_description:
         lines.append(f"- latest decision: {escape(package.approval_description)}")
-    for approval in package.approvals.values():
-        decided = f"{escape(approval.decision)} by {escape(approval.by)} at {escape(approval.at)}"
-        lines.append(f"- {escape(approval.env)}: {decided}")
+    for decision in package.decisions.values():
+        decided = f"{escape(decision.status)} by {escape(decision.approver)} at {escape(decision.when)}"
+        lines.append(f"- {escape(decision.env)}: {decided}")
     return lines
 
 

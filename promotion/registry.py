@@ -50,13 +50,29 @@ def approval_key(env: str, part: str) -> str:
 
 
 @dataclass(frozen=True)
-class Approval:
-    """The decision recorded for one environment."""
+class Decision:
+    """An approver's decision on a version for one environment: the one type every route and view uses.
 
+    Read back from the registry, `reason` is empty: the registry keeps each environment's status, approver
+    and time in CustomerMetadataProperties, and only the latest reason (ApprovalDescription).
+    """
+
+    arn: str
     env: str
-    decision: str
-    by: str
-    at: str
+    status: str
+    approver: str
+    when: str
+    reason: str = ""
+
+    @property
+    def model(self) -> str:
+        """The model, from the version's ARN."""
+        return naming.parse_model_package_arn(self.arn).group
+
+    @property
+    def version(self) -> int:
+        """The version number, from its ARN."""
+        return naming.parse_model_package_arn(self.arn).version
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,7 @@ class PackageInfo:
     description: str
     approval_description: str
     metrics: dict[str, float]
-    approvals: dict[str, Approval]
+    decisions: dict[str, Decision]
     lineage: Lineage
     model_card_status: str | None
     metadata: dict[str, str] = field(default_factory=dict)
@@ -123,14 +139,15 @@ def _metrics(metadata: Mapping[str, str]) -> dict[str, float]:
     return metrics
 
 
-def _approvals(metadata: Mapping[str, str]) -> dict[str, Approval]:
+def _decisions(arn: str, metadata: Mapping[str, str]) -> dict[str, Decision]:
     envs = {key.split(":")[1] for key in metadata if key.startswith("approval:") and key.count(":") == 2}
     return {
-        env: Approval(
+        env: Decision(
+            arn=arn,
             env=env,
-            decision=metadata.get(approval_key(env, "decision"), ""),
-            by=metadata.get(approval_key(env, "by"), ""),
-            at=metadata.get(approval_key(env, "at"), ""),
+            status=metadata.get(approval_key(env, "decision"), ""),
+            approver=metadata.get(approval_key(env, "by"), ""),
+            when=metadata.get(approval_key(env, "at"), ""),
         )
         for env in sorted(envs)
     }
@@ -153,7 +170,7 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
         description=str(described.get("ModelPackageDescription") or ""),
         approval_description=str(described.get("ApprovalDescription") or ""),
         metrics=_metrics(metadata),
-        approvals=_approvals(metadata),
+        decisions=_decisions(arn, metadata),
         lineage=Lineage(
             source_commit=properties.get("CommitId"),
             training_job=properties.get("GeneratedBy"),

@@ -30,7 +30,7 @@ def package(
         description="",
         approval_description=description,
         metrics={"auc": 0.9, "false_positive_rate": 0.05} if metrics is None else metrics,
-        approvals={},
+        decisions={},
         lineage=Lineage(None, None, None, None, None),
         model_card_status=card,
     )

@@ -58,12 +58,10 @@ class DispatchRequest:
 
 def approved_env(config: OrgConfig, package: PackageInfo) -> str:
     """The environment of the newest Approved decision on the version (the first of the chain if none)."""
-    approvals = [
-        a for a in package.approvals.values() if a.decision == ApprovalStatus.APPROVED and a.env in config.chain
-    ]
+    approvals = [d for d in package.decisions.values() if d.status == ApprovalStatus.APPROVED and d.env in config.chain]
     if not approvals:
         return config.chain[0]
-    return max(approvals, key=lambda a: (a.at, config.chain.index(a.env))).env
+    return max(approvals, key=lambda d: (d.when, config.chain.index(d.env))).env
 
 
 def dispatch_request(

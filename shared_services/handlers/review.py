@@ -37,10 +37,10 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import calling
-from promotion.decisions import ALREADY_DECIDED, NOT_AN_APPROVER, Decision, Verdict, check_approver, check_open, decide
+from promotion.decisions import ALREADY_DECIDED, NOT_AN_APPROVER, Verdict, check_approver, check_open, decide
 from promotion.errors import DecisionRefused, ModelOpsError
 from promotion.history import History, LiveRecords
-from promotion.registry import ApprovalStatus, PackageInfo, Registry, describe_package
+from promotion.registry import ApprovalStatus, Decision, PackageInfo, Registry, describe_package
 from promotion.sessions import assume_role
 from shared_services.handlers import page, settings, tokens
 from shared_services.handlers.message import lineage_lines, threshold_text
