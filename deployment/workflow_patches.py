@@ -45,8 +45,6 @@ PINNED_ACTIONS: dict[str, ActionPin] = {
     "peter-evans/create-pull-request": ActionPin("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
 }
 
-FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-
 
 @dataclass(frozen=True)
 class Patch:
@@ -77,16 +75,6 @@ def pinned(uses: str) -> str:
             f"{pin.major}; pin a {ref} release in deployment/workflow_patches.py"
         )
     return f"{action}@{pin.sha}"
-
-
-def pin_patches(workflow: Mapping[str, Any]) -> list[Patch]:
-    """Replace every step's `uses:` tag by the commit SHA it is pinned to."""
-    patches = []
-    for job_id, job in workflow["jobs"].items():
-        for index, step in enumerate(job.get("steps", [])):
-            if "uses" in step:
-                patches.append(Patch("replace", pointer("jobs", job_id, "steps", index, "uses"), pinned(step["uses"])))
-    return patches
 
 
 _PINNED_USES_LINE = re.compile(r"^(?P<line>\s*(?:- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}))$")
