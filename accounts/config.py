@@ -166,24 +166,41 @@ class OrgConfig(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> OrgConfig:
+        """The rules across fields, one check each, in the order the file reads: the first broken one is reported."""
+        self._check_chain_not_empty()
+        for index, env in enumerate(self.environments):
+            self._check_environment_name_unique(index, env)
+            self._check_environment_has_own_account(index, env)
+            self._check_approver_group_known(index, env)
+        self._check_account_ids_unique()
+        for index, model in enumerate(self.models):
+            self._check_model_name_unique(index, model)
+            self._check_gates_name_known_environments(index, model)
+        return self
+
+    def _check_chain_not_empty(self) -> None:
         if not self.environments:
             raise ValueError("environments: the chain is empty; list at least one environment in promotion order")
-        seen_envs: set[str] = set()
-        for index, env in enumerate(self.environments):
-            where = f"environments[{index}]"
-            if env.name in seen_envs:
-                raise ValueError(f"{where}.name: duplicate environment name {env.name!r}")
-            seen_envs.add(env.name)
-            if env.account == self.accounts.shared_services:
-                raise ValueError(
-                    f"{where}.account: environment {env.name!r} shares account {env.account} with "
-                    "shared_services; each environment needs its own workload account"
-                )
-            if env.approver_group not in self.approver_groups:
-                raise ValueError(
-                    f"{where}.approver_group: unknown group {env.approver_group!r}; "
-                    f"expected one of {sorted(self.approver_groups)}"
-                )
+
+    def _check_environment_name_unique(self, index: int, env: Environment) -> None:
+        if env.name in self.chain[:index]:
+            raise ValueError(f"environments[{index}].name: duplicate environment name {env.name!r}")
+
+    def _check_environment_has_own_account(self, index: int, env: Environment) -> None:
+        if env.account == self.accounts.shared_services:
+            raise ValueError(
+                f"environments[{index}].account: environment {env.name!r} shares account {env.account} with "
+                "shared_services; each environment needs its own workload account"
+            )
+
+    def _check_approver_group_known(self, index: int, env: Environment) -> None:
+        if env.approver_group not in self.approver_groups:
+            raise ValueError(
+                f"environments[{index}].approver_group: unknown group {env.approver_group!r}; "
+                f"expected one of {sorted(self.approver_groups)}"
+            )
+
+    def _check_account_ids_unique(self) -> None:
         owners: dict[str, str] = {}
         named = [
             ("accounts.shared_services", self.accounts.shared_services),
@@ -194,18 +211,15 @@ class OrgConfig(StrictModel):
             if account in owners:
                 raise ValueError(f"{field}: account id {account} appears twice (also at {owners[account]})")
             owners[account] = field
-        seen_models: set[str] = set()
-        for index, model in enumerate(self.models):
-            if model.name in seen_models:
-                raise ValueError(f"models[{index}].name: duplicate model name {model.name!r}")
-            seen_models.add(model.name)
-            for env_name in model.gates:
-                if env_name not in seen_envs:
-                    raise ValueError(
-                        f"models[{index}].gates.{env_name}: unknown environment; expected one of "
-                        f"{[env.name for env in self.environments]}"
-                    )
-        return self
+
+    def _check_model_name_unique(self, index: int, model: ModelSpec) -> None:
+        if model.name in [other.name for other in self.models[:index]]:
+            raise ValueError(f"models[{index}].name: duplicate model name {model.name!r}")
+
+    def _check_gates_name_known_environments(self, index: int, model: ModelSpec) -> None:
+        for env_name in model.gates:
+            if env_name not in self.chain:
+                raise ValueError(f"models[{index}].gates.{env_name}: unknown environment; expected one of {self.chain}")
 
     # -- lookups ---------------------------------------------------------------
 

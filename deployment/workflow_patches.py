@@ -45,8 +45,6 @@ PINNED_ACTIONS: dict[str, ActionPin] = {
     "peter-evans/create-pull-request": ActionPin("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
 }
 
-FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-
 
 @dataclass(frozen=True)
 class Patch:
@@ -79,16 +77,6 @@ def pinned(uses: str) -> str:
     return f"{action}@{pin.sha}"
 
 
-def pin_patches(workflow: Mapping[str, Any]) -> list[Patch]:
-    """Replace every step's `uses:` tag by the commit SHA it is pinned to."""
-    patches = []
-    for job_id, job in workflow["jobs"].items():
-        for index, step in enumerate(job.get("steps", [])):
-            if "uses" in step:
-                patches.append(Patch("replace", pointer("jobs", job_id, "steps", index, "uses"), pinned(step["uses"])))
-    return patches
-
-
 _PINNED_USES_LINE = re.compile(r"^(?P<line>\s*(?:- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}))$")
 
 
@@ -111,26 +99,35 @@ def diff_patches(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Pa
 
     New top-level keys are placed before `jobs`, where a reader looks for them (`permissions:`).
     """
+    patches = _top_level_patches(before, after)
+    before_jobs, after_jobs = before["jobs"], after["jobs"]
+    if any(key not in before for key in after):
+        # JSON patch appends added keys; re-adding `jobs` moves it back after them.
+        return [*patches, Patch("remove", pointer("jobs")), Patch("add", pointer("jobs"), after_jobs)]
+    return patches + _job_patches(before_jobs, after_jobs)
+
+
+def _top_level_patches(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Patch]:
+    """Removed, changed and then added top-level keys; `jobs` is diffed job by job, not here."""
     patches: list[Patch] = []
     for key in before:
         if key not in after:
             patches.append(Patch("remove", pointer(key)))
         elif key != "jobs" and before[key] != after[key]:
             patches.append(Patch("replace", pointer(key), after[key]))
-    new_keys = [key for key in after if key not in before]
-    for key in new_keys:
-        patches.append(Patch("add", pointer(key), after[key]))
-    before_jobs, after_jobs = before["jobs"], after["jobs"]
-    job_patches: list[Patch] = []
+    patches.extend(Patch("add", pointer(key), after[key]) for key in after if key not in before)
+    return patches
+
+
+def _job_patches(before_jobs: Mapping[str, Any], after_jobs: Mapping[str, Any]) -> list[Patch]:
+    """Removed and changed jobs, then added ones, each replaced whole."""
+    patches: list[Patch] = []
     for job_id, job in before_jobs.items():
         if job_id not in after_jobs:
-            job_patches.append(Patch("remove", pointer("jobs", job_id)))
+            patches.append(Patch("remove", pointer("jobs", job_id)))
         elif job != after_jobs[job_id]:
-            job_patches.append(Patch("replace", pointer("jobs", job_id), after_jobs[job_id]))
-    for job_id, job in after_jobs.items():
-        if job_id not in before_jobs:
-            job_patches.append(Patch("add", pointer("jobs", job_id), job))
-    if new_keys:
-        # JSON patch appends added keys; re-adding `jobs` moves it back after them.
-        return [*patches, Patch("remove", pointer("jobs")), Patch("add", pointer("jobs"), after_jobs)]
-    return patches + job_patches
+            patches.append(Patch("replace", pointer("jobs", job_id), after_jobs[job_id]))
+    patches.extend(
+        Patch("add", pointer("jobs", job_id), job) for job_id, job in after_jobs.items() if job_id not in before_jobs
+    )
+    return patches

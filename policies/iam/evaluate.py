@@ -99,84 +99,116 @@ def prepare(principal: Principal, action: str, resource: Resource) -> Prepared:
 
 
 def decide(prepared: Prepared, context: Context) -> AccessDecision:
-    """Decide a prepared request in `context`."""
+    """Decide a prepared request in `context`, in the steps of the module docstring."""
+    # 1. An explicit Deny decides; the one reported is the first tested (identity statements, then resource).
+    deny, identity_allow = _identity_statements(prepared, context)
+    if deny is not None:
+        return _explicit_deny(deny)
+    deny, direct, delegated = _resource_statements(prepared, context)
+    if deny is not None:
+        return _explicit_deny(deny)
     principal = prepared.principal
-    resource = prepared.resource
-    lookup: Callable[[str], ContextValue | None] | None = None
+    if principal.kind is not PrincipalKind.ROLE:
+        return _judged_by_resource_policy_alone(principal, direct)
+    policy = prepared.resource_policy
+    nothing_allows = identity_allow is None and direct is None and delegated is None
+    if nothing_allows and (policy is None or policy.kind is PolicyKind.RESOURCE):
+        # The common case in a sweep, answered without the case analysis below (same reasons).
+        return _implicit(NO_ALLOW if principal.account == prepared.resource.account else NO_IDENTITY_ALLOW)
+    if principal.account == prepared.resource.account:
+        return _same_account(principal, policy, identity_allow, direct, delegated)
+    return _cross_account(policy, identity_allow, direct or delegated)
 
-    identity_allow: Statement | None = None
+
+def _identity_statements(prepared: Prepared, context: Context) -> tuple[Statement | None, Statement | None]:
+    """The first identity statement that applies if it denies, else (None, the first that allows)."""
+    allow: Statement | None = None
     for statement in prepared.identity:
-        if statement.conditions:
-            lookup = lookup or context_lookup(principal, prepared.action, context)
-            if not statement.conditions_hold(lookup):
-                continue
+        if statement.conditions and not statement.conditions_hold(
+            context_lookup(prepared.principal, prepared.action, context)
+        ):
+            continue
         if not statement.allow:
-            return AccessDecision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
-        if identity_allow is None:
-            identity_allow = statement
+            return statement, None
+        if allow is None:
+            allow = statement
+    return None, allow
 
-    resource_policy = prepared.resource_policy
+
+def _resource_statements(
+    prepared: Prepared, context: Context
+) -> tuple[Statement | None, Statement | None, Statement | None]:
+    """The first resource policy statement that applies if it denies, else (None, the first that allows
+    naming the principal itself, the first that allows naming only its account)."""
     direct: Statement | None = None
     delegated: Statement | None = None
     for statement, match in prepared.resource_statements:
-        if statement.conditions:
-            lookup = lookup or context_lookup(principal, prepared.action, context)
-            if not statement.conditions_hold(lookup):
-                continue
+        if statement.conditions and not statement.conditions_hold(
+            context_lookup(prepared.principal, prepared.action, context)
+        ):
+            continue
         if not statement.allow:
-            return AccessDecision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+            return statement, None, None
         if match is PrincipalMatch.DIRECT:
             direct = direct or statement
         else:
             delegated = delegated or statement
+    return None, direct, delegated
 
-    if principal.kind is PrincipalKind.ROLE:
-        # The common case in a sweep, answered without the full case analysis below (same reasons).
-        nothing_allows = identity_allow is None and direct is None and delegated is None
-        if nothing_allows and (resource_policy is None or resource_policy.kind is PolicyKind.RESOURCE):
-            return _implicit(NO_ALLOW if principal.account == resource.account else NO_IDENTITY_ALLOW)
-        return _decide_for_role(principal, resource, resource_policy, identity_allow, direct, delegated)
+
+def _explicit_deny(statement: Statement) -> AccessDecision:
+    return AccessDecision(Effect.EXPLICIT_DENY, (statement.ref,), DENIED)
+
+
+def _same_account(
+    principal: Principal,
+    policy: Policy | None,
+    identity_allow: Statement | None,
+    direct: Statement | None,
+    delegated: Statement | None,
+) -> AccessDecision:
+    """2. Same account: an identity policy's Allow or the resource policy's naming the principal allows,
+    except that a key or trust policy must allow itself."""
+    if direct is not None:
+        refs = (direct.ref,) if identity_allow is None else (identity_allow.ref, direct.ref)
+        return AccessDecision(Effect.ALLOW, refs, ALLOWED_BY_RESOURCE)
+    if policy is not None and policy.kind in (PolicyKind.KMS_KEY, PolicyKind.TRUST):
+        return _key_or_trust_policy(POLICY_NOUN[policy.kind], principal.account, identity_allow, delegated)
+    if identity_allow is not None:
+        return AccessDecision(Effect.ALLOW, (identity_allow.ref,), ALLOWED_BY_IDENTITY)
+    return _implicit(NO_ALLOW)
+
+
+def _key_or_trust_policy(
+    noun: str, account: str | None, identity_allow: Statement | None, delegated: Statement | None
+) -> AccessDecision:
+    """A key or trust policy that does not name the principal: naming its account only delegates, so an
+    identity policy of that account must allow too."""
+    if delegated is None:
+        return _implicit_formatted(MUST_ALLOW, policy=noun)
+    if identity_allow is None:
+        return _implicit_formatted(DELEGATED_ONLY, policy=noun, account=account)
+    return AccessDecision(Effect.ALLOW, (delegated.ref, identity_allow.ref), ALLOWED_DELEGATED.format(policy=noun))
+
+
+def _cross_account(
+    policy: Policy | None, identity_allow: Statement | None, granting: Statement | None
+) -> AccessDecision:
+    """3. Cross account: an identity policy in the caller's account and the resource policy must both allow."""
+    if identity_allow is None:
+        return _implicit(NO_IDENTITY_ALLOW)
+    if granting is None:
+        return _implicit(NO_RESOURCE_ALLOW if policy is not None else NO_RESOURCE_POLICY)
+    return AccessDecision(Effect.ALLOW, (identity_allow.ref, granting.ref), ALLOWED_CROSS_ACCOUNT)
+
+
+def _judged_by_resource_policy_alone(principal: Principal, direct: Statement | None) -> AccessDecision:
+    """4. Service, web-identity and anonymous principals: only a resource policy statement naming them allows."""
     if direct is not None:
         return AccessDecision(Effect.ALLOW, (direct.ref,), ALLOWED_BY_RESOURCE)
     if principal.kind is PrincipalKind.ANONYMOUS:
         return _implicit(ANONYMOUS_DENY)
     return _implicit_formatted(RESOURCE_ONLY_DENY, kind=principal.kind)
-
-
-def _decide_for_role(
-    principal: Principal,
-    resource: Resource,
-    resource_policy: Policy | None,
-    identity_allow: Statement | None,
-    direct: Statement | None,
-    delegated: Statement | None,
-) -> AccessDecision:
-    noun = POLICY_NOUN[resource_policy.kind] if resource_policy is not None else ""
-    must_allow = resource_policy is not None and resource_policy.kind in (
-        PolicyKind.KMS_KEY,
-        PolicyKind.TRUST,
-    )
-    if principal.account == resource.account:
-        if direct is not None:
-            refs = (direct.ref,) if identity_allow is None else (identity_allow.ref, direct.ref)
-            return AccessDecision(Effect.ALLOW, refs, ALLOWED_BY_RESOURCE)
-        if must_allow:
-            if delegated is None:
-                return _implicit_formatted(MUST_ALLOW, policy=noun)
-            if identity_allow is None:
-                return _implicit_formatted(DELEGATED_ONLY, policy=noun, account=principal.account)
-            return AccessDecision(
-                Effect.ALLOW, (delegated.ref, identity_allow.ref), ALLOWED_DELEGATED.format(policy=noun)
-            )
-        if identity_allow is not None:
-            return AccessDecision(Effect.ALLOW, (identity_allow.ref,), ALLOWED_BY_IDENTITY)
-        return _implicit(NO_ALLOW)
-    if identity_allow is None:
-        return _implicit(NO_IDENTITY_ALLOW)
-    granting = direct or delegated
-    if granting is None:
-        return _implicit(NO_RESOURCE_ALLOW if resource_policy is not None else NO_RESOURCE_POLICY)
-    return AccessDecision(Effect.ALLOW, (identity_allow.ref, granting.ref), ALLOWED_CROSS_ACCOUNT)
 
 
 _ARN_SERVICES: dict[str, str] = {}

@@ -4,7 +4,7 @@ change, and an independent oracle for widenings that allow nothing new."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,26 +242,39 @@ def policy_reach(
         if policy.kind is PolicyKind.IDENTITY and policy not in who.principal.identity_policies:
             continue
         for action in actions:
-            statements = [
-                s
-                for s in policy.statements_for(action.lower())
-                if policy.kind is PolicyKind.IDENTITY or s.principal_match(who.principal).value != 0
-            ]
-            if not any(s.allow for s in statements):
-                continue
-            service = action.split(":", 1)[0]
-            targets = list(universe.resources_by_service.get(SERVICE_RESOURCES.get(service, service), []))
-            if policy.kind is PolicyKind.IDENTITY and who.account is not None:
-                targets.append(sweeper.star(service, who.account))
-            for target in targets:
-                if policy.kind is not PolicyKind.IDENTITY and target.resource.policy is not policy:
-                    continue
-                applying = [s for s in statements if s.matches_resource(target.resource.arn)]
-                if not any(s.allow for s in applying):
-                    continue
-                for labels, context in sweeper.variants(who, action, target):
-                    lookup = context_lookup(who.principal, action.lower(), context)
-                    holding = [s for s in applying if s.conditions_hold(lookup)]
-                    if any(s.allow for s in holding) and not any(not s.allow for s in holding):
-                        reach.add((who.id, action, target.symbol, labels))
+            reach.update(_action_reach(sweeper, policy, who, action))
     return reach
+
+
+def _action_reach(
+    sweeper: Sweeper, policy: Policy, who: ProofPrincipal, action: str
+) -> Iterator[tuple[str, str, str, tuple[tuple[str, str], ...]]]:
+    """`policy_reach` for one principal and one action."""
+    statements = [
+        s
+        for s in policy.statements_for(action.lower())
+        if policy.kind is PolicyKind.IDENTITY or s.principal_match(who.principal).value != 0
+    ]
+    if not any(s.allow for s in statements):
+        return
+    for target in _policy_targets(sweeper, policy, who, action):
+        applying = [s for s in statements if s.matches_resource(target.resource.arn)]
+        if not any(s.allow for s in applying):
+            continue
+        for labels, context in sweeper.variants(who, action, target):
+            lookup = context_lookup(who.principal, action.lower(), context)
+            holding = [s for s in applying if s.conditions_hold(lookup)]
+            if any(s.allow for s in holding) and not any(not s.allow for s in holding):
+                yield (who.id, action, target.symbol, labels)
+
+
+def _policy_targets(sweeper: Sweeper, policy: Policy, who: ProofPrincipal, action: str) -> list[ProofResource]:
+    """The resources `policy` can govern for `action`: an identity policy every resource of the action's
+    service (and the `*` resource of the principal's account), a resource policy its own resources."""
+    service = action.split(":", 1)[0]
+    targets = list(sweeper.universe.resources_by_service.get(SERVICE_RESOURCES.get(service, service), []))
+    if policy.kind is not PolicyKind.IDENTITY:
+        return [target for target in targets if target.resource.policy is policy]
+    if who.account is not None:
+        targets.append(sweeper.star(service, who.account))
+    return targets

@@ -55,31 +55,9 @@ def swept_resources(
     for account in target_accounts(config):
         for kind in CDK_ROLE_KINDS:
             arns[naming.cdk_role_arn(kind, account, config.region)] = account
-    patterns = {
-        p
-        for doc in documents
-        for element in ("Resource", "NotResource")
-        for p in _statement_strings(doc.document, element)
-    }
-    for pattern in sorted(patterns - {"*"}):
-        for candidate in (sample_of(pattern), sibling_of(pattern)):
-            if candidate is not None and candidate not in arns:
-                arns[candidate] = _owner(candidate, buckets)
-    # Every bucket gets an object outside anything a policy names, and every group a version.
-    for name, account in buckets.items():
-        arns.setdefault(f"arn:aws:s3:::{name}/{OTHER}/{SAMPLE}", account)
-    for arn, resource in list(deployment.resources.items()):
-        if resource.type == "AWS::SageMaker::ModelPackageGroup":
-            group = arn.rsplit("/", 1)[1]
-            arns.setdefault(arn.replace(f"model-package-group/{group}", f"model-package/{group}/1"), resource.account)
-
-    # A key in another account under the same alias: an alias condition alone must not reach it.
-    foreign_aliases: dict[str, tuple[str, ...]] = {}
-    for resource in deployment.resources.values():
-        if resource.aliases:
-            decoy = f"arn:aws:kms:{config.region}:{OUTSIDER_ACCOUNT}:key/{OTHER}"
-            arns.setdefault(decoy, OUTSIDER_ACCOUNT)
-            foreign_aliases[decoy] = tuple(sorted({*foreign_aliases.get(decoy, ()), *resource.aliases}))
+    _add_pattern_samples(arns, documents, buckets)
+    _add_unnamed_children(arns, deployment, buckets)
+    foreign_aliases = _add_alias_decoys(arns, config, deployment)
     by_name = {doc.name: policies[doc.name] for doc in documents}
     trust_by_role = {
         doc.name.removesuffix(" trust (cdk bootstrap)"): by_name[doc.name]
@@ -91,21 +69,67 @@ def swept_resources(
         if not re.fullmatch(r"\d{12}", account):
             raise ProofError(f"resource {arn}: cannot tell its owning account")
         policy = _resource_policy(arn, deployment, by_name, trust_by_role)
-        deployed = deployment.resources.get(arn)
-        if deployed is None and arn.startswith("arn:aws:s3:::"):
-            # An object has the access-log sources of its bucket (aws:SourceArn of the logging service).
-            deployed = deployment.resources.get("arn:aws:s3:::" + arn.removeprefix("arn:aws:s3:::").split("/", 1)[0])
-        service = arn_service(arn)
-        result.append(
-            ProofResource(
-                symbol=symbolize(arn),
-                resource=Resource(arn, account, policy),
-                service=service,
-                aliases=deployed.aliases if deployed and arn == deployed.arn else foreign_aliases.get(arn, ()),
-                logging_sources=deployed.logging_sources if deployed else (),
-            )
-        )
+        result.append(_proof_resource(arn, account, policy, deployment, foreign_aliases, symbolize))
     return result
+
+
+def _add_pattern_samples(arns: dict[str, str], documents: list[Document], buckets: dict[str, str]) -> None:
+    """A sample and a neighbour of every Resource and NotResource pattern the documents name."""
+    patterns = {
+        p
+        for doc in documents
+        for element in ("Resource", "NotResource")
+        for p in _statement_strings(doc.document, element)
+    }
+    for pattern in sorted(patterns - {"*"}):
+        for candidate in (sample_of(pattern), sibling_of(pattern)):
+            if candidate is not None and candidate not in arns:
+                arns[candidate] = _owner(candidate, buckets)
+
+
+def _add_unnamed_children(arns: dict[str, str], deployment: Deployment, buckets: dict[str, str]) -> None:
+    """Every bucket gets an object outside anything a policy names, and every group a version."""
+    for name, account in buckets.items():
+        arns.setdefault(f"arn:aws:s3:::{name}/{OTHER}/{SAMPLE}", account)
+    for arn, resource in list(deployment.resources.items()):
+        if resource.type == "AWS::SageMaker::ModelPackageGroup":
+            group = arn.rsplit("/", 1)[1]
+            arns.setdefault(arn.replace(f"model-package-group/{group}", f"model-package/{group}/1"), resource.account)
+
+
+def _add_alias_decoys(arns: dict[str, str], config: OrgConfig, deployment: Deployment) -> dict[str, tuple[str, ...]]:
+    """A key in another account under the same aliases (an alias condition alone must not reach it);
+    returns the decoy's aliases by ARN."""
+    foreign_aliases: dict[str, tuple[str, ...]] = {}
+    for resource in deployment.resources.values():
+        if resource.aliases:
+            decoy = f"arn:aws:kms:{config.region}:{OUTSIDER_ACCOUNT}:key/{OTHER}"
+            arns.setdefault(decoy, OUTSIDER_ACCOUNT)
+            foreign_aliases[decoy] = tuple(sorted({*foreign_aliases.get(decoy, ()), *resource.aliases}))
+    return foreign_aliases
+
+
+def _proof_resource(
+    arn: str,
+    account: str,
+    policy: Policy | None,
+    deployment: Deployment,
+    foreign_aliases: dict[str, tuple[str, ...]],
+    symbolize: Callable[[str], str],
+) -> ProofResource:
+    """The sweep's resource for `arn`, with the aliases and access-log sources of what deploys it."""
+    deployed = deployment.resources.get(arn)
+    if deployed is None and arn.startswith("arn:aws:s3:::"):
+        # An object has the access-log sources of its bucket (aws:SourceArn of the logging service).
+        deployed = deployment.resources.get("arn:aws:s3:::" + arn.removeprefix("arn:aws:s3:::").split("/", 1)[0])
+    service = arn_service(arn)
+    return ProofResource(
+        symbol=symbolize(arn),
+        resource=Resource(arn, account, policy),
+        service=service,
+        aliases=deployed.aliases if deployed and arn == deployed.arn else foreign_aliases.get(arn, ()),
+        logging_sources=deployed.logging_sources if deployed else (),
+    )
 
 
 def _owner(arn: str, buckets: dict[str, str]) -> str:

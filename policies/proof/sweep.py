@@ -94,28 +94,7 @@ class Sweeper:
         """The request context of one variant, given its labels (cached: variants share contexts)."""
         values: dict[str, Any] = {}
         for dim, value in labels:
-            if dim == "tls":
-                values["aws:SecureTransport"] = value == "on"
-            elif dim == "org" and value == "inside":
-                values["aws:PrincipalOrgID"] = self.universe.config.organization.id
-            elif dim == "via" and value != "direct":
-                values["kms:ViaService"] = f"{value}.{self.universe.config.region}.amazonaws.com"
-            elif dim == "source":
-                # own: on behalf of the resource's account (plus the bucket whose logs it delivers);
-                # a named source ARN of that account; or on behalf of an outsider.
-                foreign = value == "foreign"
-                values["aws:SourceAccount"] = OUTSIDER_ACCOUNT if foreign else target.resource.account
-                if foreign:
-                    values["aws:SourceArn"] = FOREIGN_SOURCE_ARN
-                elif value != "own":
-                    values["aws:SourceArn"] = self._source_arns[value]
-                elif target.logging_sources:
-                    values["aws:SourceArn"] = target.logging_sources[0]
-            elif dim == "oidc":
-                values["token.actions.githubusercontent.com:aud"] = "sts.amazonaws.com"
-                values["token.actions.githubusercontent.com:sub"] = self.oidc_subjects[value]
-            elif dim not in ("org", "via") and value != ABSENT:
-                values[dim] = value
+            values.update(self._dimension_keys(dim, value, target))
         if action.startswith("kms:") and target.service == "kms":
             values["kms:ResourceAliases"] = list(target.aliases)
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in values.items()))
@@ -123,6 +102,36 @@ class Sweeper:
         if cached is None:
             cached = self._contexts[key] = Context(values)
         return cached
+
+    def _dimension_keys(self, dim: str, value: str, target: ProofResource) -> dict[str, Any]:
+        """The context keys one dimension's label sets; a request parameter sets its own key unless absent."""
+        config = self.universe.config
+        if dim == "tls":
+            return {"aws:SecureTransport": value == "on"}
+        if dim == "org":
+            return {"aws:PrincipalOrgID": config.organization.id} if value == "inside" else {}
+        if dim == "via":
+            return {} if value == "direct" else {"kms:ViaService": f"{value}.{config.region}.amazonaws.com"}
+        if dim == "source":
+            return self._source_keys(value, target)
+        if dim == "oidc":
+            return {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": self.oidc_subjects[value],
+            }
+        return {} if value == ABSENT else {dim: value}
+
+    def _source_keys(self, value: str, target: ProofResource) -> dict[str, Any]:
+        """A service acting on behalf of the resource's account (plus the bucket whose logs it delivers),
+        of a named source ARN of that account, or of an outsider."""
+        if value == "foreign":
+            return {"aws:SourceAccount": OUTSIDER_ACCOUNT, "aws:SourceArn": FOREIGN_SOURCE_ARN}
+        keys: dict[str, Any] = {"aws:SourceAccount": target.resource.account}
+        if value != "own":
+            keys["aws:SourceArn"] = self._source_arns[value]
+        elif target.logging_sources:
+            keys["aws:SourceArn"] = target.logging_sources[0]
+        return keys
 
     def variants(
         self, who: ProofPrincipal, action: str, target: ProofResource

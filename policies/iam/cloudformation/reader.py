@@ -4,6 +4,7 @@ policies, and resources with their resource policies, as the proof evaluates the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,58 +41,95 @@ def load_deployment(cdk_out: Path) -> Deployment:
     """Read every stack of the cloud assembly at `cdk_out` into roles and resources with policies."""
     deployment = Deployment()
     for stack in load_assembly(cdk_out):
-        _read_stack(stack, deployment)
+        _StackReader(stack, deployment).read()
     return deployment
 
 
-def _read_stack(stack: StackTemplate, deployment: Deployment) -> None:
-    resolver = StackResolver(stack)
-    resources = stack.resources
-    for logical_id, resource in sorted(resources.items()):
-        kind = resource.get("Type", "")
-        source = POLICY_SOURCES.get(kind)
-        carries_policy = source is not None and (
-            not source.document or source.document in resource.get("Properties", {})
-        )
-        if carries_policy and kind not in MODELLED_POLICY_TYPES:
-            raise TemplateError(f"{stack.path}/{logical_id}: policy-bearing type {kind} is not modelled by the proof")
-    by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for logical_id, resource in sorted(resources.items()):
-        by_type.setdefault(resource.get("Type", ""), []).append((logical_id, resource))
+_Entry = tuple[str, dict[str, Any]]  # (logical id, resource) of a template
 
-    def where(logical_id: str, prop: str) -> str:
-        return f"{stack.path}/{logical_id}.{prop}"
 
-    def document(logical_id: str, prop: str, raw: Any, kind: PolicyKind, name: str) -> Document:
+class _StackReader:
+    """Reads one stack into a Deployment, one method per resource type."""
+
+    def __init__(self, stack: StackTemplate, deployment: Deployment) -> None:
+        self.stack = stack
+        self.deployment = deployment
+        self.resolver = StackResolver(stack)
+        self.by_type: dict[str, list[_Entry]] = {}
+        for logical_id, resource in sorted(stack.resources.items()):
+            self.by_type.setdefault(resource.get("Type", ""), []).append((logical_id, resource))
+        self.roles: dict[str, DeployedRole] = {}  # by logical id, for the policies that attach to them
+        self.buckets: dict[str, DeployedResource] = {}  # by logical id, for their access-log destinations
+        self.keys: dict[str, DeployedResource] = {}  # by ARN, for their aliases
+        self.permissions: dict[str, list[dict[str, Any]]] = {}  # function ARN -> its policy's statements
+
+    def read(self) -> None:
+        """Refuse policy-bearing types the proof does not model, then read the stack type by type."""
+        self._refuse_unmodelled_policy_types()
+        # In this order: a type's readers need what the readers before them registered (roles before
+        # the policies attached to them, buckets before their logging and policies, keys before aliases).
+        readers: list[tuple[str, Callable[[str, dict[str, Any]], None]]] = [
+            ("AWS::IAM::Role", self._role),
+            ("AWS::IAM::Policy", self._identity_policy),
+            ("AWS::IAM::ManagedPolicy", self._identity_policy),
+            ("AWS::S3::Bucket", self._bucket),
+            ("AWS::S3::Bucket", self._bucket_logging),
+            ("AWS::S3::BucketPolicy", self._bucket_policy),
+            ("AWS::KMS::Key", self._key),
+            ("AWS::KMS::Alias", self._alias),
+            ("AWS::SageMaker::ModelPackageGroup", self._model_package_group),
+            ("AWS::SNS::TopicPolicy", self._topic_policy),
+            ("AWS::SQS::QueuePolicy", self._queue_policy),
+            ("AWS::Lambda::Permission", self._collect_lambda_permission),
+        ]
+        for kind, read in readers:
+            for logical_id, resource in self.by_type.get(kind, []):
+                read(logical_id, resource)
+        self._function_policies()
+        self._plain_resources()
+
+    def _refuse_unmodelled_policy_types(self) -> None:
+        for logical_id, resource in sorted(self.stack.resources.items()):
+            kind = resource.get("Type", "")
+            source = POLICY_SOURCES.get(kind)
+            carries_policy = source is not None and (
+                not source.document or source.document in resource.get("Properties", {})
+            )
+            if carries_policy and kind not in MODELLED_POLICY_TYPES:
+                raise TemplateError(
+                    f"{self.stack.path}/{logical_id}: policy-bearing type {kind} is not modelled by the proof"
+                )
+
+    def _where(self, logical_id: str, prop: str) -> str:
+        return f"{self.stack.path}/{logical_id}.{prop}"
+
+    def _document(self, logical_id: str, prop: str, raw: Any, kind: PolicyKind, name: str) -> Document:
+        """The policy document in property `prop`, resolved; a JSON string is parsed first."""
         if isinstance(raw, str):
             try:
                 raw = json.loads(raw)
             except json.JSONDecodeError:
-                raise TemplateError(f"{where(logical_id, prop)}: not a JSON policy document") from None
-        resolved = resolver.resolve(raw, where(logical_id, prop))
+                raise TemplateError(f"{self._where(logical_id, prop)}: not a JSON policy document") from None
+        resolved = self.resolver.resolve(raw, self._where(logical_id, prop))
         if not isinstance(resolved, dict):
-            raise TemplateError(f"{where(logical_id, prop)}: expected a policy document object")
+            raise TemplateError(f"{self._where(logical_id, prop)}: expected a policy document object")
         return Document(name, kind, resolved)
 
-    role_by_logical_id: dict[str, DeployedRole] = {}
-    for logical_id, resource in by_type.get("AWS::IAM::Role", []):
+    def _role(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """A role with its trust policy and inline policies; also a resource, governed by its trust policy."""
         props = resource.get("Properties", {})
-        arn = ATTRIBUTE_VALUES["AWS::IAM::Role"]["Arn"](resolver, logical_id, resource)
-        name = f"{arn.rsplit('/', 1)[1]}@{resolver.account}"
+        account = self.resolver.account
+        arn = ATTRIBUTE_VALUES["AWS::IAM::Role"]["Arn"](self.resolver, logical_id, resource)
+        name = f"{arn.rsplit('/', 1)[1]}@{account}"
+        trust = props["AssumeRolePolicyDocument"]
         role = DeployedRole(
             arn=arn,
-            account=resolver.account,
-            trust=document(
-                logical_id,
-                "AssumeRolePolicyDocument",
-                props["AssumeRolePolicyDocument"],
-                PolicyKind.TRUST,
-                f"{name} trust",
-            ),
+            account=account,
+            trust=self._document(logical_id, "AssumeRolePolicyDocument", trust, PolicyKind.TRUST, f"{name} trust"),
         )
         for inline in props.get("Policies", []):
             role.policies.append(
-                document(
+                self._document(
                     logical_id,
                     "Policies",
                     inline["PolicyDocument"],
@@ -101,54 +139,57 @@ def _read_stack(stack: StackTemplate, deployment: Deployment) -> None:
             )
         if props.get("ManagedPolicyArns"):
             raise TemplateError(
-                f"{where(logical_id, 'ManagedPolicyArns')}: managed policies are not in the template; the proof "
-                "cannot read them"
+                f"{self._where(logical_id, 'ManagedPolicyArns')}: managed policies are not in the template; the "
+                "proof cannot read them"
             )
-        if arn in deployment.roles:
-            raise TemplateError(f"{stack.path}/{logical_id}: role {arn} is defined twice")
-        deployment.roles[arn] = role_by_logical_id[logical_id] = role
-        deployment.resources[arn] = DeployedResource(arn, resolver.account, "AWS::IAM::Role", role.trust)
+        if arn in self.deployment.roles:
+            raise TemplateError(f"{self.stack.path}/{logical_id}: role {arn} is defined twice")
+        self.deployment.roles[arn] = self.roles[logical_id] = role
+        self.deployment.resources[arn] = DeployedResource(arn, account, "AWS::IAM::Role", role.trust)
 
-    for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-        for logical_id, resource in by_type.get(policy_type, []):
-            props = resource.get("Properties", {})
-            if props.get("Users") or props.get("Groups"):
-                raise TemplateError(f"{stack.path}/{logical_id}: policies on IAM users or groups are not modelled")
-            name = props.get("PolicyName") or props.get("ManagedPolicyName") or symbol(logical_id)
-            for ref in props.get("Roles", []):
-                if not (isinstance(ref, dict) and set(ref) == {"Ref"} and ref["Ref"] in role_by_logical_id):
-                    raise TemplateError(f"{where(logical_id, 'Roles')}: {ref!r} is not a Ref to a role of the stack")
-                role = role_by_logical_id[ref["Ref"]]
-                role.policies.append(
-                    document(
-                        logical_id,
-                        "PolicyDocument",
-                        props["PolicyDocument"],
-                        PolicyKind.IDENTITY,
-                        f"{role.arn.rsplit('/', 1)[1]}@{role.account}/{name}",
-                    )
+    def _identity_policy(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """An AWS::IAM::Policy or ManagedPolicy, added to each role of the stack it attaches to."""
+        props = resource.get("Properties", {})
+        if props.get("Users") or props.get("Groups"):
+            raise TemplateError(f"{self.stack.path}/{logical_id}: policies on IAM users or groups are not modelled")
+        name = props.get("PolicyName") or props.get("ManagedPolicyName") or symbol(logical_id)
+        for ref in props.get("Roles", []):
+            if not (isinstance(ref, dict) and set(ref) == {"Ref"} and ref["Ref"] in self.roles):
+                raise TemplateError(f"{self._where(logical_id, 'Roles')}: {ref!r} is not a Ref to a role of the stack")
+            role = self.roles[ref["Ref"]]
+            role.policies.append(
+                self._document(
+                    logical_id,
+                    "PolicyDocument",
+                    props["PolicyDocument"],
+                    PolicyKind.IDENTITY,
+                    f"{role.arn.rsplit('/', 1)[1]}@{role.account}/{name}",
                 )
+            )
 
-    buckets: dict[str, DeployedResource] = {}
-    for logical_id, resource in by_type.get("AWS::S3::Bucket", []):
-        name = resolver.bucket_name(logical_id, resource)
-        buckets[logical_id] = deployment.resources.setdefault(
+    def _bucket(self, logical_id: str, resource: dict[str, Any]) -> None:
+        name = self.resolver.bucket_name(logical_id, resource)
+        self.buckets[logical_id] = self.deployment.resources.setdefault(
             f"arn:aws:s3:::{name}",
-            DeployedResource(f"arn:aws:s3:::{name}", resolver.account, "AWS::S3::Bucket"),
+            DeployedResource(f"arn:aws:s3:::{name}", self.resolver.account, "AWS::S3::Bucket"),
         )
-    for logical_id, resource in by_type.get("AWS::S3::Bucket", []):
+
+    def _bucket_logging(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """Record the bucket as a source of its access-log bucket (their aws:SourceArn), if that is ours."""
         target = resource.get("Properties", {}).get("LoggingConfiguration", {}).get("DestinationBucketName")
-        if target is not None:
-            destination = f"arn:aws:s3:::{resolver.resolve(target, where(logical_id, 'LoggingConfiguration'))}"
-            if destination in deployment.resources:
-                log_bucket = deployment.resources[destination]
-                log_bucket.logging_sources = (*log_bucket.logging_sources, buckets[logical_id].arn)
-    for logical_id, resource in by_type.get("AWS::S3::BucketPolicy", []):
+        if target is None:
+            return
+        destination = f"arn:aws:s3:::{self.resolver.resolve(target, self._where(logical_id, 'LoggingConfiguration'))}"
+        if destination in self.deployment.resources:
+            log_bucket = self.deployment.resources[destination]
+            log_bucket.logging_sources = (*log_bucket.logging_sources, self.buckets[logical_id].arn)
+
+    def _bucket_policy(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
-        bucket = f"arn:aws:s3:::{resolver.resolve(props['Bucket'], where(logical_id, 'Bucket'))}"
-        if bucket not in deployment.resources:
-            raise TemplateError(f"{where(logical_id, 'Bucket')}: bucket {bucket} is not in the stack")
-        deployment.resources[bucket].policy = document(
+        bucket = f"arn:aws:s3:::{self.resolver.resolve(props['Bucket'], self._where(logical_id, 'Bucket'))}"
+        if bucket not in self.deployment.resources:
+            raise TemplateError(f"{self._where(logical_id, 'Bucket')}: bucket {bucket} is not in the stack")
+        self.deployment.resources[bucket].policy = self._document(
             logical_id,
             "PolicyDocument",
             props["PolicyDocument"],
@@ -156,49 +197,51 @@ def _read_stack(stack: StackTemplate, deployment: Deployment) -> None:
             f"{bucket.removeprefix('arn:aws:s3:::')} bucket policy",
         )
 
-    keys: dict[str, DeployedResource] = {}
-    for logical_id, resource in by_type.get("AWS::KMS::Key", []):
-        arn = ATTRIBUTE_VALUES["AWS::KMS::Key"]["Arn"](resolver, logical_id, resource)
-        keys[arn] = deployment.resources[arn] = DeployedResource(
+    def _key(self, logical_id: str, resource: dict[str, Any]) -> None:
+        account = self.resolver.account
+        arn = ATTRIBUTE_VALUES["AWS::KMS::Key"]["Arn"](self.resolver, logical_id, resource)
+        self.keys[arn] = self.deployment.resources[arn] = DeployedResource(
             arn,
-            resolver.account,
+            account,
             "AWS::KMS::Key",
-            document(
+            self._document(
                 logical_id,
                 "KeyPolicy",
                 resource["Properties"]["KeyPolicy"],
                 PolicyKind.KMS_KEY,
-                f"{symbol(logical_id)}@{resolver.account} key policy",
+                f"{symbol(logical_id)}@{account} key policy",
             ),
         )
-    for logical_id, resource in by_type.get("AWS::KMS::Alias", []):
+
+    def _alias(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """The alias names its key (the kms:ResourceAliases context key), by ARN or key id."""
         props = resource["Properties"]
-        target = resolver.resolve(props["TargetKeyId"], where(logical_id, "TargetKeyId"))
-        matches = [key for arn, key in keys.items() if target in (arn, arn.rsplit("/", 1)[1])]
+        target = self.resolver.resolve(props["TargetKeyId"], self._where(logical_id, "TargetKeyId"))
+        matches = [key for arn, key in self.keys.items() if target in (arn, arn.rsplit("/", 1)[1])]
         if len(matches) != 1:
-            raise TemplateError(f"{where(logical_id, 'TargetKeyId')}: {target!r} is not a key of the stack")
+            raise TemplateError(f"{self._where(logical_id, 'TargetKeyId')}: {target!r} is not a key of the stack")
         matches[0].aliases = (*matches[0].aliases, str(props["AliasName"]))
 
-    for logical_id, resource in by_type.get("AWS::SageMaker::ModelPackageGroup", []):
+    def _model_package_group(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
-        arn = REF_VALUES["AWS::SageMaker::ModelPackageGroup"](resolver, logical_id, resource)
+        arn = REF_VALUES["AWS::SageMaker::ModelPackageGroup"](self.resolver, logical_id, resource)
         policy = props.get("ModelPackageGroupPolicy")
-        name = f"{arn.rsplit('/', 1)[1]}@{resolver.account}"
-        deployment.resources[arn] = DeployedResource(
+        name = f"{arn.rsplit('/', 1)[1]}@{self.resolver.account}"
+        self.deployment.resources[arn] = DeployedResource(
             arn,
-            resolver.account,
+            self.resolver.account,
             "AWS::SageMaker::ModelPackageGroup",
-            document(logical_id, "ModelPackageGroupPolicy", policy, PolicyKind.RESOURCE, f"{name} group policy")
+            self._document(logical_id, "ModelPackageGroupPolicy", policy, PolicyKind.RESOURCE, f"{name} group policy")
             if policy
             else None,
         )
 
-    for logical_id, resource in by_type.get("AWS::SNS::TopicPolicy", []):
+    def _topic_policy(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
-        for topic in resolver.resolve(props["Topics"], where(logical_id, "Topics")):
-            deployment.resources.setdefault(
-                topic, DeployedResource(topic, resolver.account, "AWS::SNS::Topic")
-            ).policy = document(
+        for topic in self.resolver.resolve(props["Topics"], self._where(logical_id, "Topics")):
+            self.deployment.resources.setdefault(
+                topic, DeployedResource(topic, self.resolver.account, "AWS::SNS::Topic")
+            ).policy = self._document(
                 logical_id,
                 "PolicyDocument",
                 props["PolicyDocument"],
@@ -206,40 +249,47 @@ def _read_stack(stack: StackTemplate, deployment: Deployment) -> None:
                 f"{topic.rsplit(':', 1)[1]} topic policy",
             )
 
-    for logical_id, resource in by_type.get("AWS::SQS::QueuePolicy", []):
+    def _queue_policy(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
+        resources = self.stack.resources
         for queue in props["Queues"]:
             if not (isinstance(queue, dict) and set(queue) == {"Ref"} and queue["Ref"] in resources):
-                raise TemplateError(f"{where(logical_id, 'Queues')}: {queue!r} is not a Ref to a queue of the stack")
-            arn = ATTRIBUTE_VALUES["AWS::SQS::Queue"]["Arn"](resolver, queue["Ref"], resources[queue["Ref"]])
-            queue_policy = document(
+                raise TemplateError(
+                    f"{self._where(logical_id, 'Queues')}: {queue!r} is not a Ref to a queue of the stack"
+                )
+            arn = ATTRIBUTE_VALUES["AWS::SQS::Queue"]["Arn"](self.resolver, queue["Ref"], resources[queue["Ref"]])
+            queue_policy = self._document(
                 logical_id,
                 "PolicyDocument",
                 props["PolicyDocument"],
                 PolicyKind.RESOURCE,
                 f"{arn.rsplit(':', 1)[1]} queue policy",
             )
-            deployment.resources.setdefault(
-                arn, DeployedResource(arn, resolver.account, "AWS::SQS::Queue")
+            self.deployment.resources.setdefault(
+                arn, DeployedResource(arn, self.resolver.account, "AWS::SQS::Queue")
             ).policy = queue_policy
 
-    permissions: dict[str, list[dict[str, Any]]] = {}
-    for logical_id, resource in by_type.get("AWS::Lambda::Permission", []):
-        function, statement = _lambda_permission(resolver, logical_id, resource["Properties"])
-        permissions.setdefault(function, []).append(statement)
-    for function, statements in permissions.items():
-        deployment.resources.setdefault(
-            function, DeployedResource(function, resolver.account, "AWS::Lambda::Function")
-        ).policy = Document(
-            f"{function.rsplit(':', 1)[1]} function policy",
-            PolicyKind.RESOURCE,
-            {"Version": "2012-10-17", "Statement": statements},
-        )
+    def _collect_lambda_permission(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """Collected per function: Lambda keeps one function policy of all its permissions' statements."""
+        function, statement = _lambda_permission(self.resolver, logical_id, resource["Properties"])
+        self.permissions.setdefault(function, []).append(statement)
 
-    for kind, getter in PLAIN_RESOURCE_ARNS.items():
-        for logical_id, resource in by_type.get(kind, []):
-            arn = getter(resolver, logical_id, resource)
-            deployment.resources.setdefault(arn, DeployedResource(arn, resolver.account, kind))
+    def _function_policies(self) -> None:
+        for function, statements in self.permissions.items():
+            self.deployment.resources.setdefault(
+                function, DeployedResource(function, self.resolver.account, "AWS::Lambda::Function")
+            ).policy = Document(
+                f"{function.rsplit(':', 1)[1]} function policy",
+                PolicyKind.RESOURCE,
+                {"Version": "2012-10-17", "Statement": statements},
+            )
+
+    def _plain_resources(self) -> None:
+        """Resources the proof sweeps even without a policy; one a reader above registered keeps its policy."""
+        for kind, getter in PLAIN_RESOURCE_ARNS.items():
+            for logical_id, resource in self.by_type.get(kind, []):
+                arn = getter(self.resolver, logical_id, resource)
+                self.deployment.resources.setdefault(arn, DeployedResource(arn, self.resolver.account, kind))
 
 
 def _lambda_permission(resolver: StackResolver, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
