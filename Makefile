@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==26.3
-	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
@@ -72,10 +72,17 @@ bench: bench-synth ## Every benchmark: synth, IAM sweep, promote API calls, stat
 	$(PY) -m benchmarks.promote_calls
 	$(PY) -m benchmarks.status_board
 
-lock: ## Re-freeze requirements.lock from a venv built from pyproject.toml's pins
+# pip-compile keeps the pins requirements.lock already has unless pyproject.toml's pins need others, and takes
+# every file's hash from the default index (no local pip config, find-links or extra indexes).
+PIP_TOOLS_VERSION := 7.7.0
+lock: ## Re-resolve requirements.lock, with hashes, from pyproject.toml's pins and the dev extra
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install -q --upgrade pip==26.3 && .lock-venv/bin/pip install -q -e '.[dev]'
-	{ head -n 2 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock.new
+	.lock-venv/bin/pip install -q --upgrade pip==26.3 pip-tools==$(PIP_TOOLS_VERSION)
+	tail -n +3 requirements.lock > .lock-venv/requirements.txt
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+		.lock-venv/bin/pip-compile -q --extra dev --generate-hashes --allow-unsafe --strip-extras --no-header \
+		--output-file .lock-venv/requirements.txt pyproject.toml
+	{ head -n 2 requirements.lock; cat .lock-venv/requirements.txt; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 clean: ## Remove generated build output (keeps the venvs)
