@@ -46,8 +46,8 @@ $(CHROMIUM):
 
 setup: $(VENV)/.installed $(CHECKOV) $(CDK) $(CHROMIUM) ## Install the venv, checkov, the CDK CLI and Chromium
 
-test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run the tests (config, CDK assertions, policies, workflows, checkov, cfn-lint, sandbox)
-	$(PY) -m pytest -q -n auto --dist loadfile
+test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run every test, with coverage (floor in pyproject.toml)
+	$(PY) -m pytest -q -n auto --dist loadfile --cov --cov-report=term:skip-covered
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
@@ -86,4 +86,4 @@ lock: ## Re-resolve requirements.lock, with hashes, from pyproject.toml's pins a
 	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 clean: ## Remove generated build output (keeps the venvs)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
