@@ -13,7 +13,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup test lint synth policies demo bench-synth bench lock clean
+.PHONY: help setup test test-fast lint synth policies demo bench-synth bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ setup: $(VENV)/.installed $(CHECKOV) $(CDK) $(CHROMIUM) ## Install the venv, che
 
 test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run every test, with coverage (floor in pyproject.toml)
 	$(PY) -m pytest -q -n auto --dist loadfile --cov --cov-report=term:skip-covered
+
+test-fast: $(VENV)/.installed ## Run the tests not marked slow (no synth, sandbox, browser or external tools)
+	$(PY) -m pytest -q -m "not slow"
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
