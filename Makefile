@@ -52,10 +52,11 @@ test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run every test, with coverage
 test-fast: $(VENV)/.installed ## Run the tests not marked slow (no synth, sandbox, browser or external tools)
 	$(PY) -m pytest -q -m "not slow"
 
-lint: $(VENV)/.installed ## ruff and mypy
+lint: $(VENV)/.installed ## ruff, mypy and import-linter
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 synth: $(VENV)/.installed ## Synthesize cdk.out/ and regenerate .github/workflows/deploy.yml and CODEOWNERS
 	$(PY) app.py
