@@ -52,7 +52,7 @@ test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run every test, with coverage
 test-fast: $(VENV)/.installed ## Run the tests not marked slow (no synth, sandbox, browser or external tools)
 	$(PY) -m pytest -q -m "not slow"
 
-lint: $(VENV)/.installed ## ruff, mypy and import-linter
+lint: $(VENV)/.installed ## ruff, mypy and import-linter (the same checks as .pre-commit-config.yaml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
