@@ -24,6 +24,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m pip install -q --upgrade pip==26.3
 	$(PY) -m pip install -q --require-hashes -r requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
+	@# The wheel leaves sandbox/ out; this puts the checkout on sys.path so `.venv/bin/modelops sandbox up` finds it.
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "modelops-checkout.pth").write_text(str(pathlib.Path.cwd()) + "\n")'
 	@touch $@
 
 # checkov pins old boto3 and packaging, so it lives in a venv of its own.
