@@ -13,7 +13,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup test lint synth generate policies demo bench-synth bench lock clean
+.PHONY: help setup test test-fast lint synth generate policies demo bench-synth bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,8 +22,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==26.3
-	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
+	@# The wheel leaves sandbox/ out; this puts the checkout on sys.path so `.venv/bin/modelops sandbox up` finds it.
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "modelops-checkout.pth").write_text(str(pathlib.Path.cwd()) + "\n")'
 	@touch $@
 
 # checkov pins old boto3 and packaging, so it lives in a venv of its own.
@@ -46,13 +48,17 @@ $(CHROMIUM):
 
 setup: $(VENV)/.installed $(CHECKOV) $(CDK) $(CHROMIUM) ## Install the venv, checkov, the CDK CLI and Chromium
 
-test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run the tests (config, CDK assertions, policies, workflows, checkov, cfn-lint, sandbox)
-	$(PY) -m pytest -q -n auto --dist loadfile
+test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run every test, with coverage (floor in pyproject.toml)
+	$(PY) -m pytest -q -n auto --dist loadfile --cov --cov-report=term:skip-covered
 
-lint: $(VENV)/.installed ## ruff and mypy
+test-fast: $(VENV)/.installed ## Run the tests not marked slow (no synth, sandbox, browser or external tools)
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(VENV)/.installed ## ruff, mypy and import-linter (the same checks as .pre-commit-config.yaml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 synth: generate ## Synthesize cdk.out/ (synth writes nothing else), then run the generate step
 
@@ -72,11 +78,18 @@ bench: bench-synth ## Every benchmark: synth, IAM sweep, promote API calls, stat
 	$(PY) -m benchmarks.promote_calls
 	$(PY) -m benchmarks.status_board
 
-lock: ## Re-freeze requirements.lock from a venv built from pyproject.toml's pins
+# pip-compile keeps the pins requirements.lock already has unless pyproject.toml's pins need others, and takes
+# every file's hash from the default index (no local pip config, find-links or extra indexes).
+PIP_TOOLS_VERSION := 7.7.0
+lock: ## Re-resolve requirements.lock, with hashes, from pyproject.toml's pins and the dev extra
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install -q --upgrade pip==26.3 && .lock-venv/bin/pip install -q -e '.[dev]'
-	{ head -n 2 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock.new
+	.lock-venv/bin/pip install -q --upgrade pip==26.3 pip-tools==$(PIP_TOOLS_VERSION)
+	tail -n +3 requirements.lock > .lock-venv/requirements.txt
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+		.lock-venv/bin/pip-compile -q --extra dev --generate-hashes --allow-unsafe --strip-extras --no-header \
+		--output-file .lock-venv/requirements.txt pyproject.toml
+	{ head -n 2 requirements.lock; cat .lock-venv/requirements.txt; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 clean: ## Remove generated build output (keeps the venvs)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

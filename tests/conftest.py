@@ -84,3 +84,37 @@ def sandbox_config_data() -> Callable[[], dict[str, Any]]:
     """A fresh, mutable copy of the shipped accounts.yaml data for each call."""
     text = DEFAULT_CONFIG_PATH.read_text()
     return lambda: dict(yaml.safe_load(text))
+
+
+# Test tiers: `make test-fast` runs `-m "not slow"`, `make test` runs everything. A test is marked `slow` when it
+# needs one of SLOW_FIXTURES (item.fixturenames lists the fixtures a test uses directly or through other fixtures,
+# so `sandbox`, `sandbox_organization`, `empty_aws` and `local_aws` count through `sandbox_server`), when its
+# module is in SLOW_MODULES, or when it carries `@pytest.mark.slow` itself (one subprocess in an otherwise fast module).
+SLOW_FIXTURES = frozenset(
+    {
+        "synth",  # synthesizes the whole CDK app (jsii + node)
+        "sandbox_server",  # starts the moto server of the local sandbox
+    }
+)
+SLOW_MODULES = frozenset(
+    {
+        "test_approval_e2e_browser",  # drives Chromium
+        "test_approval_handlers",  # provisions the approval workflow in moto (in process) for every test
+        "test_checkov",  # runs checkov
+        "test_custom_checkov_checks",  # runs checkov
+        "test_cfn_lint",  # runs cfn-lint
+        "test_workflow_lint",  # runs zizmor and other subprocesses
+        "test_approval_workflow_stack",  # builds its own CDK app, runs a subprocess
+        "test_chain_variants",  # synthesizes variants of the app
+        "test_codepipeline",  # synthesizes the app with the CodePipeline engine
+        "test_endpoint_stack",  # builds its own CDK app
+        "test_shared_services_stack",  # builds its own CDK app
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if isinstance(item, pytest.Function) else ""
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())) or module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
