@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sts import STSClient
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
 PLATFORM_ENGINEER = "platform.engineer@example.com"
