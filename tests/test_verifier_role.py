@@ -3,7 +3,7 @@ history through `modelops-github-verify` (deployment account, GitHub OIDC, pull_
 then `modelops-verifier` (shared services), which can read what the gates need and change nothing. The
 environment deploy roles reach the same verifier for their pre-deploy gate check.
 
-Expected documents are written out in full for the sandbox organisation (shared 111111111111, deployment
+Expected documents are written out in full for the two_env test organisation (shared 111111111111, deployment
 333333333333, eu-west-1, chain qa -> prod, churn-model).
 """
 
@@ -217,47 +217,12 @@ def test_the_names_the_cli_and_the_workflow_use_are_the_roles_deployed(synth: Sy
 
 
 # -- .github/workflows/checks.yml `gates` -----------------------------------------------------------
+# (Its steps, which name the shipped organisation's verify role and region, are in test_shipped_organisation.py.)
 
 
 def test_gates_job_alone_may_request_an_oidc_token(gates_job: dict[str, Any]) -> None:
     assert gates_job["permissions"] == {"contents": "read", "id-token": "write"}
     assert "environment" not in gates_job  # an environment would change the OIDC subject the role trusts
-
-
-def test_gates_job_checks_out_installs_authenticates_then_verifies_the_changed_manifests(
-    gates_job: dict[str, Any], config: OrgConfig
-) -> None:
-    assert gates_job["steps"] == [
-        {
-            "name": "Checkout",
-            "uses": "actions/checkout@df4cb1c069e1874edd31b4311f1884172cec0e10",
-            "with": {"fetch-depth": 0, "persist-credentials": False},
-        },
-        {
-            "name": "Set up Python",
-            "uses": "actions/setup-python@a309ff8b426b58ec0e2a45f0f869d46889d02405",
-            "with": {"python-version": "3.11"},
-        },
-        {
-            "name": "Install modelops",
-            "run": "pip install -r requirements.lock && pip install --no-deps -e .",
-        },
-        {
-            "name": "Authenticate Via OIDC Role",
-            "uses": "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c",
-            "with": {
-                "aws-region": config.region,
-                "role-to-assume": naming.github_verify_role_arn(config),
-                "role-session-name": "verify-${{ github.run_id }}",
-                "role-duration-seconds": 900,
-            },
-        },
-        {
-            "name": "Check the gates of the changed manifests",
-            "env": {"BASE_REF": "${{ github.base_ref }}"},
-            "run": 'modelops verify --changed-from "origin/$BASE_REF"',
-        },
-    ]
 
 
 def test_gates_job_authenticates_with_the_same_pinned_action_as_the_deploy_jobs(
