@@ -1,7 +1,9 @@
 """Shared fixtures. The CDK app is synthesized once per session and shared by every test.
 
 Tests run against the organisations of tests/orgs/ (`config` and `synth` are `two_env`, the sample
-organisation), never the shipped accounts/accounts.yaml and workloads/, which a fork rewrites.
+organisation), never the shipped accounts/accounts.yaml and workloads/, which a fork rewrites:
+tests/shipped_guard.py makes any other test module that opens those (or the files generated from them)
+fail, naming the file. tests/test_shipped_organisation.py alone checks the shipped organisation.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from deployment.cdk_app import build_app
 from tests.orgs import load_org, org_data, workloads_root
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-pytest_plugins = ["tests.sandbox_fixtures", "tests.promotion_support"]
+pytest_plugins = ["tests.shipped_guard", "tests.sandbox_fixtures", "tests.promotion_support"]
 
 
 @dataclass

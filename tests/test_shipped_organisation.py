@@ -4,8 +4,8 @@ signed-off policies/access.yaml.
 
 A platform team forks the project and rewrites all of these, so every test here holds for any valid
 organisation: expectations are derived from the shipped accounts.yaml, never written out. Every other test runs
-against the organisations of tests/orgs/. The shipped organisation is synthesized once, here; with
-`--dist loadfile` one worker pays for it.
+against the organisations of tests/orgs/ (tests/shipped_guard.py refuses them the shipped files). The shipped
+organisation is synthesized once, here; with `--dist loadfile` one worker pays for it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ tree for tests that synthesize or promote it.
 `python -m tests.orgs draft-access` after a policy change (the shipped `policies/access.yaml` is drafted
 from the shipped organisation by `python -m policies.access_matrix draft cdk.out`).
 
-Tests do not read the shipped accounts/accounts.yaml or workloads/: those belong to whoever forked the project.
+No test but tests/test_shipped_organisation.py reads the shipped accounts/accounts.yaml or workloads/ (see
+tests/shipped_guard.py): those belong to whoever forked the project.
 """
 
 from __future__ import annotations
