@@ -1,4 +1,4 @@
-"""Benchmark: the least-privilege sweep (policies/proof.py) over the shipped sandbox organisation.
+"""Benchmark: the least-privilege sweep (policies/proof.py) over the sample organisation (tests/orgs/two_env).
 
     python -m benchmarks.iam_sweep [CDK_OUT]
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from accounts.config import load_config
 from policies.iam.cloudformation import load_deployment
 from policies.proof import build_universe, run_proof
+from tests.orgs import load_org, workloads_root
 
 RUNS = 3
 
@@ -28,7 +28,9 @@ def _synthesized(workdir: Path) -> Path:
     previous = Path.cwd()
     os.chdir(workdir)  # the GitHub engine writes its workflow relative to the working directory
     try:
-        build_app(load_config(), outdir=str(workdir / "cdk.out")).synth()
+        build_app(
+            load_org("two_env"), workloads_root=workloads_root("two_env"), outdir=str(workdir / "cdk.out")
+        ).synth()
     finally:
         os.chdir(previous)
     return workdir / "cdk.out"
@@ -37,7 +39,7 @@ def _synthesized(workdir: Path) -> Path:
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cdk_out = Path(argv[0]) if argv else _synthesized(Path(tmp))
-        universe = build_universe(load_config(), load_deployment(cdk_out))
+        universe = build_universe(load_org("two_env"), load_deployment(cdk_out))
         runs = [run_proof(universe) for _ in range(RUNS)]
     best = min(runs, key=lambda run: run.seconds)
     print(
