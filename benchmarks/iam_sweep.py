@@ -1,4 +1,4 @@
-"""Benchmark: the least-privilege sweep (policies/proof.py) over the shipped sandbox organisation.
+"""Benchmark: the least-privilege sweep (policies/proof.py) over the sample organisation (tests/orgs/two_env).
 
     python -m benchmarks.iam_sweep [CDK_OUT]
 
@@ -15,25 +15,24 @@ from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from accounts.config import load_config
 from policies.iam.cloudformation.reader import load_deployment
 from policies.proof.results import run_proof
 from policies.proof.universe import build_universe
+from tests.orgs import load_org, workloads_root
 
 RUNS = 3
 
 
 def _synthesized(workdir: Path) -> Path:
     from deployment.cdk_app import synthesize
-    from workloads.manifest import WORKLOADS_ROOT
 
-    return synthesize(load_config(), WORKLOADS_ROOT, workdir / "cdk.out")
+    return synthesize(load_org("two_env"), workloads_root("two_env"), workdir / "cdk.out")
 
 
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cdk_out = Path(argv[0]) if argv else _synthesized(Path(tmp))
-        universe = build_universe(load_config(), load_deployment(cdk_out))
+        universe = build_universe(load_org("two_env"), load_deployment(cdk_out))
         runs = [run_proof(universe) for _ in range(RUNS)]
     best = min(runs, key=lambda run: run.seconds)
     print(

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from accounts import naming
-from accounts.config import OrgConfig, load_config
+from accounts.config import OrgConfig
 from promotion.aws import AwsContext, new_session
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
 from promotion.promote import promote
 from promotion.sessions import assume_role
 from sandbox.server import SandboxServer, start_server
+from tests.orgs import load_org, workloads_root
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# The shipped manifests pin v1, so the smallest group that makes a real promotion holds two versions.
+# The sample organisation (tests/orgs/two_env) pins v1, so the smallest group that makes a real promotion holds
+# two versions.
 GROUP_SIZES = (2, 10, 100)
 
 
@@ -82,7 +83,7 @@ def count_promote(config: OrgConfig, workloads: Path, env: str, version: int | N
 
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    config = load_config(REPO_ROOT / "accounts" / "accounts.yaml")
+    config = load_org("two_env")
     server = start_server(port=0)
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint_url
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
@@ -94,8 +95,7 @@ def main() -> None:
             for env, version, label in (("qa", None, "qa, newest Approved"), ("prod", size, "prod, --version N")):
                 with tempfile.TemporaryDirectory() as tmp:
                     workloads = Path(tmp) / "workloads"
-                    for name in ("qa", "prod"):
-                        shutil.copytree(REPO_ROOT / "workloads" / name, workloads / name)
+                    shutil.copytree(workloads_root("two_env"), workloads)
                     calls = count_promote(config, workloads, env, version)
                 rows.append((size, label, sum(calls.values()), ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))))
     finally:

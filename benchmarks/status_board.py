@@ -22,12 +22,13 @@ from typer.testing import CliRunner
 
 import cli.main
 from accounts import naming
-from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, parse_config
+from accounts.config import OrgConfig, parse_config
 from promotion.aws import AwsContext, new_session
 from promotion.history import LiveRecords
 from promotion.sessions import assume_role
 from promotion.status import board
 from sandbox.server import start_server
+from tests.orgs import org_data
 
 MODELS = 100
 VERSIONS = 20
@@ -35,8 +36,9 @@ RUNS = 3
 
 
 def organisation(folder: Path) -> tuple[OrgConfig, Path]:
-    """The sandbox organisation with a `dev` environment in front and 100 models; written to `folder`."""
-    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    """The sample organisation (tests/orgs/two_env) with a `dev` environment in front and 100 models; written to
+    `folder`."""
+    data = org_data("two_env")
     data["environments"].insert(
         0, {"name": "dev", "account": "666666666666", "approver_group": "ml-risk-qa", "requires_review": False}
     )

@@ -1,6 +1,7 @@
 """Benchmark: wall time of a full synth (Node/jsii start-up included), as `make synth` runs it.
 
-Two organisations: the shipped sandbox one, and 50 models x 2 environments (100 endpoints).
+Two organisations: the sample one (tests/orgs/two_env, as shipped), and 50 models x 2 environments (100
+endpoints) built from it.
 Each is synthesized in a fresh process, three times; the median is printed.
 """
 
@@ -16,9 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from accounts.config import DEFAULT_CONFIG_PATH
+from tests.orgs import config_path, org_data, workloads_root
 
-REPO = Path(__file__).resolve().parents[1]
 RUNS = 3
 SYNTH = """
 import os, sys
@@ -31,7 +31,7 @@ build_app(load_config(sys.argv[1]), workloads_root=Path(sys.argv[2]), outdir=sys
 
 def large_organisation(folder: Path, models: int) -> tuple[Path, Path]:
     """accounts.yaml with `models` models, and a workloads root pinning each in qa and prod."""
-    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    data = org_data("two_env")
     template = data["models"][0]
     data["models"] = [{**template, "name": f"model-{index:03d}"} for index in range(models)]
     folder.mkdir(parents=True, exist_ok=True)
@@ -39,7 +39,7 @@ def large_organisation(folder: Path, models: int) -> tuple[Path, Path]:
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     root = folder / "workloads"
     for env in ("qa", "prod"):
-        shipped = yaml.safe_load((REPO / "workloads" / env / "churn-model.yaml").read_text())
+        shipped = yaml.safe_load((workloads_root("two_env") / env / "churn-model.yaml").read_text())
         (root / env).mkdir(parents=True)
         for index in range(models):
             name = f"model-{index:03d}"
@@ -74,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         (folder / ".github" / "workflows").mkdir(parents=True)
-        sandbox = time_synth(DEFAULT_CONFIG_PATH, REPO / "workloads", folder)
+        sandbox = time_synth(config_path("two_env"), workloads_root("two_env"), folder)
         config, workloads = large_organisation(folder / "large", 50)
         large = time_synth(config, workloads, folder)
     print(f"synth, sandbox organisation (1 model x 2 environments): {sandbox:.1f} s (median of {RUNS})")

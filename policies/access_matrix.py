@@ -1,11 +1,12 @@
 """The signed-off access matrix: `policies/access.yaml`, its expansion, and `policies/ACCESS.md`.
 
-    python -m policies.access_matrix render          # rewrite ACCESS.md from access.yaml (make policies)
+    python -m policies.access_matrix render          # rewrite ACCESS.md from access.yaml
     python -m policies.access_matrix draft CDK_OUT   # propose access.yaml from a synthesized app
 
-`draft` is for the engineer changing a policy: it writes what the deployed policies allow, keeping the
-reasons of unchanged entries, and marks new entries `reason: TODO`. The security team reviews the
-diff of access.yaml; tests/test_least_privilege_proof.py fails until the two agree.
+`make generate` (deployment/generate.py) runs both. `draft` writes what the deployed policies allow,
+keeping the reasons of unchanged entries, and marks new entries `reason: TODO`. The security team
+reviews the diff of access.yaml (they own policies/ in CODEOWNERS); tests/test_shipped_organisation.py
+fails until the two agree.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ VIEW_TITLES = {
 }
 
 HEADER = """\
-# The access matrix the security team signs off. tests/test_least_privilege_proof.py proves that the
+# The access matrix the security team signs off. tests/test_shipped_organisation.py proves that the
 # policies synthesized from this repository allow exactly this: no more, no less.
 #
 # Per principal and view (see policies/proof/__init__.py): entries of actions x resources, allowed when the
@@ -200,8 +201,8 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines = [
         "# Access matrix",
         "",
-        "Generated from `policies/access.yaml` by `make policies` (`python -m policies.access_matrix render`);",
-        "do not edit. `tests/test_least_privilege_proof.py` proves the deployed policies allow exactly this.",
+        "Generated from `policies/access.yaml` by `make generate` (`python -m policies.access_matrix render`);",
+        "do not edit. `tests/test_shipped_organisation.py` proves the deployed policies allow exactly this.",
         "",
     ]
     listed = entries(data)

@@ -1,4 +1,10 @@
-"""Shared fixtures. The CDK app is synthesized once per session and shared by every test."""
+"""Shared fixtures. The CDK app is synthesized once per session and shared by every test.
+
+Tests run against the organisations of tests/orgs/ (`config` and `synth` are `two_env`, the sample
+organisation), never the shipped accounts/accounts.yaml and workloads/, which a fork rewrites:
+tests/shipped_guard.py makes any other test module that opens those (or the files generated from them)
+fail, naming the file. tests/test_shipped_organisation.py alone checks the shipped organisation.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +18,15 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
 import pytest
-import yaml
 from aws_cdk.assertions import Template
 
-from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config, parse_config
+from accounts.config import OrgConfig, parse_config
 from deployment.cdk_app import build_app
 from deployment.github_pipeline import ASSEMBLY_WORKFLOW
-from workloads.manifest import WORKLOADS_ROOT
+from tests.orgs import load_org, org_data, workloads_root
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-pytest_plugins = ["tests.sandbox_fixtures", "tests.promotion_support"]
+pytest_plugins = ["tests.shipped_guard", "tests.sandbox_fixtures", "tests.promotion_support"]
 
 
 @dataclass
@@ -48,10 +53,11 @@ class Synth:
         return self.outdir / ASSEMBLY_WORKFLOW
 
 
-def synthesize(config: OrgConfig, workdir: Path, workloads_root: Path | None = None) -> Synth:
-    """Synthesize the app for `config` into `workdir/cdk.out`; synth writes nothing outside it."""
+def synthesize(config: OrgConfig, workdir: Path, workloads: Path) -> Synth:
+    """Synthesize the app for `config` and the manifests under `workloads` into `workdir/cdk.out`; synth
+    writes nothing outside it."""
     workdir.mkdir(parents=True, exist_ok=True)
-    app = build_app(config, workloads_root=workloads_root or WORKLOADS_ROOT, outdir=str(workdir / "cdk.out"))
+    app = build_app(config, workloads_root=workloads, outdir=str(workdir / "cdk.out"))
     app.synth()
     stacks = {
         stack.node.path: stack
@@ -62,28 +68,28 @@ def synthesize(config: OrgConfig, workdir: Path, workloads_root: Path | None = N
 
 
 def config_with(**overrides: object) -> OrgConfig:
-    """The sandbox config with top-level keys replaced; for building variants in tests."""
-    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    """The two_env test organisation with top-level keys replaced; for building variants in tests."""
+    data = org_data("two_env")
     data.update(overrides)
     return parse_config(data, "test-variant.yaml")
 
 
 @pytest.fixture(scope="session")
 def config() -> OrgConfig:
-    return load_config()
+    """The two_env test organisation: the sample qa -> prod chain with churn-model (tests/orgs/two_env)."""
+    return load_org("two_env")
 
 
 @pytest.fixture(scope="session")
 def synth(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The sandbox organisation as shipped (GitHub Actions engine, qa -> prod)."""
-    return synthesize(config, tmp_path_factory.mktemp("synth-default"))
+    """The two_env test organisation and its manifests (GitHub Actions engine, qa -> prod)."""
+    return synthesize(config, tmp_path_factory.mktemp("synth-default"), workloads_root("two_env"))
 
 
 @pytest.fixture(scope="session")
 def sandbox_config_data() -> Callable[[], dict[str, Any]]:
-    """A fresh, mutable copy of the shipped accounts.yaml data for each call."""
-    text = DEFAULT_CONFIG_PATH.read_text()
-    return lambda: dict(yaml.safe_load(text))
+    """A fresh, mutable copy of the two_env test organisation's accounts.yaml data for each call."""
+    return lambda: org_data("two_env")
 
 
 # Test tiers: `make test-fast` runs `-m "not slow"`, `make test` runs everything. A test is marked `slow` when it

@@ -22,12 +22,12 @@ from accounts.config import OrgConfig
 from promotion.aws import new_session
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
 from sandbox.server import SandboxServer
+from tests.orgs import workloads_root
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sts import STSClient
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
 PLATFORM_ENGINEER = "platform.engineer@example.com"
@@ -186,9 +186,7 @@ def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pyt
 
 @pytest.fixture
 def workloads(tmp_path: Path) -> Path:
-    """A copy of the shipped workloads folder, for tests that write manifests."""
+    """A copy of the two_env test organisation's manifests (the `config` fixture's), for tests that write them."""
     root = tmp_path / "workloads"
-    for env_dir in (REPO_ROOT / "workloads").iterdir():
-        if env_dir.is_dir() and not env_dir.name.startswith(("_", ".")):
-            shutil.copytree(env_dir, root / env_dir.name, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    shutil.copytree(workloads_root("two_env"), root)
     return root

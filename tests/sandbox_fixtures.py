@@ -3,7 +3,8 @@
 One moto server per test session. moto keeps its state per process, so a reset by any test (7 ms)
 clears every account: `empty_aws` resets on purpose, and `sandbox` sets the organisation up again
 when an earlier test cleared it. Both make the server the ambient AWS of the test through
-`AWS_ENDPOINT_URL`, as the CLI and CI see it; no code path has a sandbox flag.
+`AWS_ENDPOINT_URL`, as the CLI and CI see it; no code path has a sandbox flag. The organisation set up is the
+session's: `config` and `synth`, the two_env test organisation (tests/orgs/two_env).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sandbox.server import SandboxServer, start_server
 if TYPE_CHECKING:
     from tests.conftest import Synth
 
-REGION = "eu-west-1"
+REGION = "eu-west-1"  # two_env's
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,7 @@ def empty_aws(sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.fixture(scope="session")
 def sandbox_organization(config: OrgConfig, synth: Synth, sandbox_server: SandboxServer) -> Sandbox:
-    """The sandbox organisation set up once from the session's synthesized assembly, in a reset server."""
+    """The session's organisation (two_env) set up once from its synthesized assembly, in a reset server."""
     sandbox_server.reset()
     return start_sandbox(config, cdk_out=synth.outdir, server=sandbox_server)
 

@@ -1,5 +1,6 @@
-"""accounts/accounts.yaml: the shipped sandbox organisation loads, and every broken variant is refused
-with one line naming the file, the field and the rule."""
+"""accounts.yaml: an organisation loads and answers chain and model lookups, and every broken variant is
+refused with one line naming the file, the field and the rule. Variants are built from the two_env test
+organisation (tests/orgs/two_env, the sample qa -> prod chain)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from accounts.config import DEFAULT_CONFIG_PATH, load_config
+from accounts.config import load_config
 from accounts.validation import InputError
+from tests.orgs import load_org, org_data
 
 
 def write(tmp_path: Path, data: Any) -> Path:
     path = tmp_path / "accounts.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
-
-
-def shipped() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
-    return data
 
 
 def error_of(tmp_path: Path, data: Any) -> str:
@@ -31,8 +28,8 @@ def error_of(tmp_path: Path, data: Any) -> str:
     return str(raised.value).replace(str(path), "accounts.yaml")
 
 
-def test_shipped_sandbox_organisation_has_fake_ids_and_the_qa_prod_chain() -> None:
-    config = load_config()
+def test_two_env_organisation_loads_with_its_fake_ids_and_the_qa_prod_chain() -> None:
+    config = load_org("two_env")
     assert config.organization.id == "o-sandbox0001"
     assert config.region == "eu-west-1"
     assert config.accounts.shared_services == "111111111111"
@@ -46,7 +43,7 @@ def test_shipped_sandbox_organisation_has_fake_ids_and_the_qa_prod_chain() -> No
 
 
 def test_chain_navigation_follows_promotion_order() -> None:
-    config = load_config()
+    config = load_org("two_env")
     assert config.previous_environment("qa") is None
     assert config.previous_environment("prod") == config.environment("qa")
     assert config.next_environment("qa") == config.environment("prod")
@@ -56,11 +53,45 @@ def test_chain_navigation_follows_promotion_order() -> None:
 
 def test_unknown_environment_lookup_names_the_chain() -> None:
     with pytest.raises(InputError, match=r"^unknown environment 'staging'; expected one of \['qa', 'prod'\]$"):
-        load_config().environment("staging")
+        load_org("two_env").environment("staging")
+
+
+def test_a_longer_chain_navigates_in_promotion_order_and_environments_may_share_an_approver_group() -> None:
+    config = load_org("four_env")
+    assert config.chain == ["dev", "test", "uat", "prod"]
+    assert [getattr(config.previous_environment(name), "name", None) for name in config.chain] == [
+        None,
+        "dev",
+        "test",
+        "uat",
+    ]
+    assert [getattr(config.next_environment(name), "name", None) for name in config.chain] == [
+        "test",
+        "uat",
+        "prod",
+        None,
+    ]
+    assert [config.approvers(name).github_team for name in config.chain] == [
+        "@example-org/ml-leads",
+        "@example-org/ml-leads",
+        "@example-org/model-risk",
+        "@example-org/model-risk",
+    ]
+
+
+def test_models_are_found_by_name_and_an_unknown_one_is_refused_naming_every_model() -> None:
+    config = load_org("several_models")
+    assert [model.name for model in config.models] == ["churn-model", "fraud-model", "pricing-model"]
+    assert (sorted(config.model("fraud-model").gates), config.model("pricing-model").gates) == (["prod", "qa"], {})
+    with pytest.raises(
+        InputError,
+        match=r"^unknown model 'credit-model'; expected one of \['churn-model', 'fraud-model', 'pricing-model'\]$",
+    ):
+        config.model("credit-model")
 
 
 def test_account_id_that_is_not_12_digits_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["accounts"]["data_science"] = "22222222222"
     assert error_of(tmp_path, data) == (
         "accounts.yaml: accounts.data_science: must be a 12-digit AWS account id, got '22222222222'"
@@ -68,7 +99,7 @@ def test_account_id_that_is_not_12_digits_is_refused(tmp_path: Path) -> None:
 
 
 def test_unquoted_account_id_is_refused_because_yaml_would_drop_leading_zeros(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["environments"][0]["account"] = 444444444444
     assert error_of(tmp_path, data) == (
         "accounts.yaml: environments[0]: must be a 12-digit AWS account id in quotes, got the number 444444444444"
@@ -76,7 +107,7 @@ def test_unquoted_account_id_is_refused_because_yaml_would_drop_leading_zeros(tm
 
 
 def test_account_id_that_appears_twice_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["environments"][1]["account"] = "444444444444"
     assert error_of(tmp_path, data) == (
         "accounts.yaml: environments[1].account: account id 444444444444 appears twice "
@@ -85,7 +116,7 @@ def test_account_id_that_appears_twice_is_refused(tmp_path: Path) -> None:
 
 
 def test_environment_sharing_the_shared_services_account_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["environments"][0]["account"] = "111111111111"
     assert error_of(tmp_path, data) == (
         "accounts.yaml: environments[0].account: environment 'qa' shares account 111111111111 with "
@@ -94,13 +125,13 @@ def test_environment_sharing_the_shared_services_account_is_refused(tmp_path: Pa
 
 
 def test_duplicate_environment_name_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["environments"][1]["name"] = "qa"
     assert error_of(tmp_path, data) == "accounts.yaml: environments[1].name: duplicate environment name 'qa'"
 
 
 def test_unknown_pipeline_engine_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["pipeline"]["engine"] = "jenkins"
     assert error_of(tmp_path, data) == (
         "accounts.yaml: pipeline.engine: Input should be 'github-actions' or 'codepipeline'"
@@ -108,7 +139,7 @@ def test_unknown_pipeline_engine_is_refused(tmp_path: Path) -> None:
 
 
 def test_model_name_that_is_not_a_model_package_group_name_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["models"][0]["name"] = "churn_model"
     assert error_of(tmp_path, data) == (
         "accounts.yaml: models[0].name: 'churn_model' is not a valid model package group name "
@@ -117,7 +148,7 @@ def test_model_name_that_is_not_a_model_package_group_name_is_refused(tmp_path: 
 
 
 def test_unknown_key_is_refused_so_a_typo_never_passes_silently(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["environments"][0]["requires_reveiw"] = True
     assert error_of(tmp_path, data) == (
         "accounts.yaml: environments[0].requires_reveiw: unknown key (check the spelling; unknown keys are rejected)"
@@ -125,7 +156,7 @@ def test_unknown_key_is_refused_so_a_typo_never_passes_silently(tmp_path: Path) 
 
 
 def test_empty_chain_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["environments"] = []
     assert error_of(tmp_path, data) == (
         "accounts.yaml: environments: the chain is empty; list at least one environment in promotion order"
@@ -143,7 +174,7 @@ def test_malformed_yaml_is_refused_with_its_line(tmp_path: Path) -> None:
 
 
 def test_gate_for_an_unknown_environment_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["models"][0]["gates"]["staging"] = {"metrics": {}}
     assert error_of(tmp_path, data) == (
         "accounts.yaml: models[0].gates.staging: unknown environment; expected one of ['qa', 'prod']"
@@ -151,7 +182,7 @@ def test_gate_for_an_unknown_environment_is_refused(tmp_path: Path) -> None:
 
 
 def test_environment_naming_an_unknown_approver_group_is_refused(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["environments"][1]["approver_group"] = "ml-risk-uat"
     assert error_of(tmp_path, data) == (
         "accounts.yaml: environments[1].approver_group: unknown group 'ml-risk-uat'; "
@@ -160,7 +191,7 @@ def test_environment_naming_an_unknown_approver_group_is_refused(tmp_path: Path)
 
 
 def test_codepipeline_engine_requires_a_connection(tmp_path: Path) -> None:
-    data = shipped()
+    data = org_data("two_env")
     data["pipeline"]["engine"] = "codepipeline"
     del data["pipeline"]["codestar_connection_arn"]
     assert error_of(tmp_path, data) == (

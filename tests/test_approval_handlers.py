@@ -18,12 +18,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from accounts import naming
-from accounts.config import OrgConfig, load_config
+from accounts.config import OrgConfig
 from promotion import events as post_deploy
 from promotion.history import History
 from promotion.registry import Registry
 from sandbox import moto_compat
 from shared_services.handlers import dispatch, notify, review, settings, tokens
+from tests.orgs import config_path, load_org
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
@@ -203,11 +204,12 @@ def workflow(monkeypatch: pytest.MonkeyPatch, github: GitHubStandIn) -> Iterator
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("MODELOPS_CONFIG_FILE", raising=False)
+    # The handlers read the organisation where the bundle's MODELOPS_CONFIG_FILE says: here, two_env.
+    monkeypatch.setenv("MODELOPS_CONFIG_FILE", str(config_path("two_env")))
     moto_compat.apply()
     reset_caches()
     with mock_aws():
-        provisioned = provision(load_config())
+        provisioned = provision(load_org("two_env"))
         lambda_environment(
             monkeypatch, provisioned, review_url="https://review.example/v1/review", github_url=github.url
         )
@@ -558,7 +560,7 @@ def test_a_dispatch_github_refuses_fails_the_invocation_so_lambda_retries(
 def test_the_github_api_url_must_be_https_unless_it_is_this_machine() -> None:
     with pytest.raises(ValueError, match=r"GITHUB_API_URL must be an https URL, got 'http://github\.example'"):
         dispatch.dispatch_request(
-            load_config(), model="m", version=1, arn="a", env="qa", api_url="http://github.example", token="t"
+            load_org("two_env"), model="m", version=1, arn="a", env="qa", api_url="http://github.example", token="t"
         )
 
 

@@ -1,5 +1,5 @@
-"""Any promotion chain works: dev -> test -> uat -> prod synthesizes, and the workflow, the OIDC roles and
-CODEOWNERS follow it."""
+"""Any promotion chain works: the four_env test organisation (dev -> test -> uat -> prod, churn-model live in
+dev and test) synthesizes, and the workflow, the OIDC roles, the endpoints and CODEOWNERS follow it."""
 
 from __future__ import annotations
 
@@ -10,36 +10,20 @@ import yaml
 
 from accounts.config import OrgConfig
 from deployment.codeowners import render_codeowners
-from tests.conftest import Synth, config_with, synthesize
+from tests.conftest import Synth, synthesize
+from tests.orgs import load_org, workloads_root
 
 CHAIN = [("dev", "666666666666"), ("test", "777777777777"), ("uat", "888888888888"), ("prod", "999999999999")]
 
 
 @pytest.fixture(scope="module")
 def four_stage_config() -> OrgConfig:
-    return config_with(
-        approver_groups={
-            "ml-leads": {"github_team": "@example-org/ml-leads", "members": ["lead@example.com"]},
-            "model-risk": {"github_team": "@example-org/model-risk", "members": ["risk@example.com"]},
-        },
-        environments=[
-            {
-                "name": name,
-                "account": account,
-                "approver_group": group,
-                "requires_review": name in ("uat", "prod"),
-            }
-            for (name, account), group in zip(CHAIN, ["ml-leads", "ml-leads", "model-risk", "model-risk"], strict=True)
-        ],
-        # No gates for environments the sandbox models do not know.
-        models=[{"name": "churn-model", "description": "four-stage variant"}],
-    )
+    return load_org("four_env")
 
 
 @pytest.fixture(scope="module")
 def four_stage(four_stage_config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    workloads = tmp_path_factory.mktemp("no-manifests")
-    return synthesize(four_stage_config, tmp_path_factory.mktemp("synth-four-stage"), workloads_root=workloads)
+    return synthesize(four_stage_config, tmp_path_factory.mktemp("synth-four-stage"), workloads_root("four_env"))
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +35,24 @@ def workflow(four_stage: Synth) -> dict[str, Any]:
 def test_every_environment_of_the_chain_has_its_endpoints_stack(four_stage: Synth) -> None:
     endpoints = {path: stack.account for path, stack in four_stage.stacks.items() if path.endswith("/Endpoints")}
     assert endpoints == {f"ModelOps-{name}/Endpoints": account for name, account in CHAIN}
+
+
+def test_only_the_environments_with_a_manifest_run_an_endpoint_each_of_its_pinned_version(four_stage: Synth) -> None:
+    pinned = {
+        name: [
+            body["Properties"]["PrimaryContainer"]["ModelPackageName"]
+            for body in four_stage.template(f"ModelOps-{name}/Endpoints")
+            .find_resources("AWS::SageMaker::Model")
+            .values()
+        ]
+        for name, _ in CHAIN
+    }
+    assert pinned == {
+        "dev": ["arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/3"],
+        "test": ["arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/2"],
+        "uat": [],
+        "prod": [],
+    }
 
 
 def test_workflow_deploys_shared_services_then_the_chain_in_order(workflow: dict[str, Any]) -> None:

@@ -18,9 +18,10 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, new_session
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
-from tests.promotion_support import PROD_APPROVER, QA_APPROVER, REPO_ROOT, LocalAws
+from tests.orgs import config_path
+from tests.promotion_support import PROD_APPROVER, QA_APPROVER, LocalAws
 
-CONFIG = REPO_ROOT / "accounts" / "accounts.yaml"
+CONFIG = config_path("two_env")  # the `config` fixture's organisation
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 COMMANDS = ["register", "approve", "reject", "promote", "rollback", "verify", "deploy", "status", "drift", "history"]
 READ_COMMANDS = ["verify", "status", "drift", "history"]

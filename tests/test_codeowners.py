@@ -1,5 +1,6 @@
 """`.github/CODEOWNERS` is generated from accounts.yaml: each environment's approvers own its manifests,
-security owns policies, platform owns accounts, and both own the workflows."""
+security owns policies, platform owns accounts, and both own the workflows. (That the committed file is what the
+shipped accounts.yaml generates is checked in tests/test_shipped_organisation.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ def rules(text: str) -> list[list[str]]:
     return [line.split() for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def test_owners_of_the_sandbox_organisation(config: OrgConfig) -> None:
+def test_owners_of_the_two_env_organisation(config: OrgConfig) -> None:
     assert rules(render_codeowners(config)) == [
         ["*", "@example-org/platform"],
         ["/accounts/", "@example-org/platform"],

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Synth, config_with, synthesize
+from tests.orgs import workloads_root
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:333333333333:connection/00000000-0000-0000-0000-000000000000"
 
@@ -24,7 +25,7 @@ def codepipeline(tmp_path_factory: pytest.TempPathFactory) -> Synth:
             "codestar_connection_arn": CONNECTION,
         }
     )
-    return synthesize(config, tmp_path_factory.mktemp("synth-codepipeline"))
+    return synthesize(config, tmp_path_factory.mktemp("synth-codepipeline"), workloads_root("two_env"))
 
 
 @pytest.fixture(scope="module")

@@ -1,25 +1,25 @@
 """The workload stacks: one endpoint per manifest, deployed blue/green with alarm rollback.
 
-Expected values are written out for the sandbox organisation (shared 111111111111, deployment
-333333333333, qa 444444444444, prod 555555555555, eu-west-1) and the shipped manifests: churn-model in qa
+Expected values are written out for the two_env test organisation (shared 111111111111, deployment
+333333333333, qa 444444444444, prod 555555555555, eu-west-1) and its manifests: churn-model in qa
 (linear, 50 %, no capture, no autoscaling) and in prod (canary 10 %, data capture, autoscaling).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from accounts.config import OrgConfig, parse_config
+from accounts.config import OrgConfig
 from tests.conftest import Synth
+from tests.orgs import load_org, workloads_root
 from workloads.endpoint import deployment_timeout_seconds
 from workloads.endpoint_stack import EndpointsStack
 from workloads.manifest import (
-    WORKLOADS_ROOT,
     Rollout,
     load_environment,
     load_manifest,
@@ -31,6 +31,7 @@ PROD = "ModelOps-prod/Endpoints"
 ACCOUNTS = {"qa": "444444444444", "prod": "555555555555"}
 STACKS = {"qa": QA, "prod": PROD}
 ARTIFACTS = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/*"
+WORKLOADS = workloads_root("two_env")
 
 
 def only(template: Template, resource_type: str) -> tuple[str, Mapping[str, Any]]:
@@ -51,8 +52,8 @@ def getatt(logical_id: str, attribute: str) -> dict[str, list[str]]:
 
 
 def pinned_arn(config: OrgConfig, env: str) -> str:
-    """The ARN the shipped manifest pins (read from the file, so a promotion does not break the test)."""
-    return load_manifest(manifest_path(WORKLOADS_ROOT, env, "churn-model"), config).model_package_arn
+    """The ARN the two_env manifest pins (read from the file, so editing the manifest does not break the test)."""
+    return load_manifest(manifest_path(WORKLOADS, env, "churn-model"), config).model_package_arn
 
 
 @pytest.fixture(scope="module")
@@ -614,41 +615,30 @@ def deny_insecure_transport(bucket_id: str) -> dict[str, Any]:
 
 # -- environments with fewer or more models ----------------------------------------------------------------
 
-FRAUD_MANIFEST = (
-    "model: fraud-model\n"
-    "model_package_arn: arn:aws:sagemaker:eu-west-1:111111111111:model-package/fraud-model/4\n"
-    "rollout: {strategy: canary}\n"
-)
-
 
 @pytest.fixture(scope="module")
-def variants(
-    config: OrgConfig,
-    sandbox_config_data: Callable[[], dict[str, Any]],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, dict[str, Any]]:
-    """qa's EndpointsStack alone, with no manifests, as shipped, and with a second model; one small synth."""
-    data = sandbox_config_data()
-    data["models"].append({"name": "fraud-model"})
-    two_models = parse_config(data, "two-models.yaml")
-    root = tmp_path_factory.mktemp("workloads")
-    (root / "qa").mkdir()
-    (root / "qa" / "churn-model.yaml").write_text(manifest_path(WORKLOADS_ROOT, "qa", "churn-model").read_text())
-    (root / "qa" / "fraud-model.yaml").write_text(FRAUD_MANIFEST)
-
+def variants(config: OrgConfig) -> dict[str, dict[str, Any]]:
+    """qa's EndpointsStack alone, with no manifests, with two_env's one model, and with several_models' two
+    (two_env's churn-model manifest and fraud-model's); one small synth."""
+    several = load_org("several_models")
     app = cdk.App()
     qa_env = cdk.Environment(account=config.environment("qa").account, region=config.region)
     stacks = {
         "empty": EndpointsStack(app, "Empty", config=config, env_name="qa", manifests=[], env=qa_env),
-        "shipped": EndpointsStack(
-            app, "Shipped", config=config, env_name="qa", manifests=load_environment(config, "qa"), env=qa_env
+        "one-model": EndpointsStack(
+            app,
+            "OneModel",
+            config=config,
+            env_name="qa",
+            manifests=load_environment(config, "qa", WORKLOADS),
+            env=qa_env,
         ),
         "two-models": EndpointsStack(
             app,
             "TwoModels",
-            config=two_models,
+            config=several,
             env_name="qa",
-            manifests=load_environment(two_models, "qa", root),
+            manifests=load_environment(several, "qa", workloads_root("several_models")),
             env=qa_env,
         ),
     }
@@ -676,7 +666,7 @@ def test_an_environment_without_manifests_deploys_only_the_operator_role(
 def test_adding_a_model_leaves_the_other_models_resources_untouched(
     variants: dict[str, dict[str, Any]],
 ) -> None:
-    before, after = variants["shipped"]["Resources"], variants["two-models"]["Resources"]
+    before, after = variants["one-model"]["Resources"], variants["two-models"]["Resources"]
     churn = {logical_id: body for logical_id, body in before.items() if logical_id.startswith("Modelschurnmodel")}
     assert len(churn) == 6  # execution role, model, config, two alarms, endpoint
     assert {logical_id: after[logical_id] for logical_id in churn} == churn
@@ -684,7 +674,7 @@ def test_adding_a_model_leaves_the_other_models_resources_untouched(
 
 
 def test_manifests_of_another_environment_are_refused(config: OrgConfig) -> None:
-    prod = load_environment(config, "prod")
-    expected = rf"^manifests of another environment passed to qa: \['{WORKLOADS_ROOT}/prod/churn-model\.yaml'\]$"
+    prod = load_environment(config, "prod", WORKLOADS)
+    expected = rf"^manifests of another environment passed to qa: \['{WORKLOADS}/prod/churn-model\.yaml'\]$"
     with pytest.raises(ValueError, match=expected):
         EndpointsStack(cdk.App(), "Endpoints", config=config, env_name="qa", manifests=prod)

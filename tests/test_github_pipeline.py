@@ -1,6 +1,7 @@
-"""The GitHub Actions engine: the committed workflow is what synth generates, the OIDC roles trust exactly
-one repository environment each and reach only their target's roles (the promotion role only the
-promoter), and the workflow refuses to be generated from unpinned or unknown actions."""
+"""The GitHub Actions engine: synth writes one workflow, the OIDC roles trust exactly one repository
+environment each and reach only their target's roles (the promotion role only the promoter), and the workflow
+refuses to be generated from unpinned or unknown actions. (That the committed deploy.yml is what synth
+generates is checked in tests/test_shipped_organisation.py.)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The least-privilege proof: the synthesized policies allow exactly what policies/access.yaml lists.
+"""The least-privilege proof, run on the two_env test organisation: its synthesized policies allow exactly what
+its access matrix, tests/orgs/two_env/access.yaml, lists (the shipped organisation's proof against
+policies/access.yaml is in tests/test_shipped_organisation.py).
 
 Every principal x every action of s3, kms, sagemaker, sts, iam, events, ssm, sns, lambda, apigateway,
 cloudformation (and ecr, logs, cloudwatch) x every resource x every context variant; see
@@ -12,17 +14,18 @@ from pathlib import Path
 import pytest
 
 from accounts.config import OrgConfig
-from deployment import generate
-from policies.access_matrix import ACCESS_MD, MatrixError, entries, expand, load_matrix, render_markdown
+from policies.access_matrix import VIEW_TITLES, MatrixError, entries, expand, load_matrix, render_markdown
 from policies.cloud_assembly import StackTemplate
 from policies.iam.cloudformation.reader import load_deployment
 from policies.iam.cloudformation.resolver import StackResolver, TemplateError
 from policies.proof.actions import SERVICES
 from policies.proof.results import Grant, ProofResult, run_proof
 from policies.proof.universe import Universe, build_universe
-from tests.conftest import REPO_ROOT, Synth
+from tests.conftest import Synth
+from tests.orgs import access_matrix_path
 
 NOBODY = ("outsider", "org-member", "anonymous")
+MATRIX = access_matrix_path("two_env")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def proof(universe: Universe) -> ProofResult:
 
 @pytest.fixture(scope="module")
 def matrix() -> dict[Grant, str]:
-    return expand(load_matrix())
+    return expand(load_matrix(MATRIX))
 
 
 def _describe(grant: Grant) -> str:
@@ -47,7 +50,8 @@ def _describe(grant: Grant) -> str:
     )
 
 
-def test_deployed_policies_allow_exactly_the_signed_off_matrix(proof: ProofResult, matrix: dict[Grant, str]) -> None:
+def disagreements(proof: ProofResult, matrix: dict[Grant, str]) -> list[str]:
+    """Each grant the proof found that the matrix does not list, and each listed grant the proof did not find."""
     unexpected = [
         f"ALLOWED, NOT IN access.yaml: {_describe(g)} by {'; '.join(proof.grants[g])}"
         for g in sorted(set(proof.grants) - set(matrix), key=_describe)
@@ -55,20 +59,23 @@ def test_deployed_policies_allow_exactly_the_signed_off_matrix(proof: ProofResul
     missing = [
         f"IN access.yaml, NOT ALLOWED: {_describe(g)}" for g in sorted(set(matrix) - set(proof.grants), key=_describe)
     ]
-    assert unexpected + missing == [], "\n".join(
-        [*unexpected, *missing, "(regenerate with `python -m policies.access_matrix draft cdk.out` and review)"]
-    )
+    return unexpected + missing
+
+
+def test_deployed_policies_allow_exactly_the_organisations_matrix(proof: ProofResult, matrix: dict[Grant, str]) -> None:
+    differing = disagreements(proof, matrix)
+    assert differing == [], "\n".join([*differing, f"(redraft {MATRIX} with `python -m tests.orgs draft-access`)"])
 
 
 def test_outsider_org_member_and_anonymous_get_nothing(proof: ProofResult) -> None:
-    data = load_matrix()
+    data = load_matrix(MATRIX)
     listed = {who: [e for view in ("allowed",) for e in entries(data).get((who, view), [])] for who in NOBODY}
     computed = {who: [_describe(g) for g in proof.grants if g.principal == who] for who in NOBODY}
     assert (listed, computed) == ({who: [] for who in NOBODY}, {who: [] for who in NOBODY})
 
 
 def test_the_matrix_names_every_principal_of_the_sweep_and_no_other(universe: Universe) -> None:
-    assert list(load_matrix()["principals"]) == [p.id for p in universe.principals]
+    assert list(load_matrix(MATRIX)["principals"]) == [p.id for p in universe.principals]
 
 
 def test_the_sweep_covers_every_action_of_the_services_and_200000_decisions(
@@ -83,8 +90,45 @@ def test_every_deployed_role_is_a_principal_with_its_policies(universe: Universe
     assert deployed == set(universe.deployment.roles)
 
 
-def test_access_md_is_generated_from_access_yaml() -> None:
-    assert ACCESS_MD.read_text() == render_markdown(load_matrix()), "run `make policies` to regenerate ACCESS.md"
+def test_the_markdown_view_has_a_table_per_view_with_a_row_per_resource_and_nothing_said_when_empty() -> None:
+    data = {
+        "principals": {
+            "reader@shared-services": {
+                "allowed": [
+                    {
+                        "actions": ["s3:GetObject", "s3:ListBucket"],
+                        "resources": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                        "when": {"tls": ["on"]},
+                        "reason": "reads it",
+                    }
+                ],
+                "identity_alone": [],
+                "resource_policies_alone": [],
+            },
+            "outsider": {"allowed": []},
+        }
+    }
+    assert render_markdown(data).splitlines()[5:] == [
+        "## Effective access",
+        "",
+        "| principal | resource | actions | when | reason |",
+        "|---|---|---|---|---|",
+        "| `reader@shared-services` | `arn:aws:s3:::b` | `s3:GetObject`<br>`s3:ListBucket` | tls=on | reads it |",
+        "| `reader@shared-services` | `arn:aws:s3:::b/*` | `s3:GetObject`<br>`s3:ListBucket` | tls=on | reads it |",
+        "| `outsider` | (nothing) | | | |",
+        "",
+        f"## {VIEW_TITLES['identity_alone']}",
+        "",
+        "| principal | resource | actions | when | reason |",
+        "|---|---|---|---|---|",
+        "| `reader@shared-services` | (nothing) | | | |",
+        "",
+        f"## {VIEW_TITLES['resource_policies_alone']}",
+        "",
+        "| principal | resource | actions | when | reason |",
+        "|---|---|---|---|---|",
+        "| `reader@shared-services` | (nothing) | | | |",
+    ]
 
 
 def test_a_malformed_matrix_entry_names_principal_view_and_index(tmp_path: Path) -> None:
@@ -144,12 +188,3 @@ def test_an_unresolvable_intrinsic_is_an_error_not_a_guess(value: object, messag
     with pytest.raises(TemplateError) as raised:
         resolver.resolve(value, "App/Stack/Policy.PolicyDocument")
     assert str(raised.value) == message
-
-
-def test_every_generated_file_of_the_repository_is_current(
-    config: OrgConfig, synth: Synth, universe: Universe, proof: ProofResult
-) -> None:
-    expected = generate.generated(
-        config, synth.outdir, previous_matrix=REPO_ROOT / "policies" / "access.yaml", proof=(universe, proof)
-    )
-    assert generate.stale(expected, REPO_ROOT) == [], "run `make generate` and commit the result"

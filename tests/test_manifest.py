@@ -1,7 +1,7 @@
 """Manifests `workloads/<env>/<model>.yaml`: each bad one gets a single line naming file, field and rule.
 
-The sandbox organisation's registry lives in shared services 111111111111, eu-west-1, and knows one model,
-churn-model; each test writes its manifest under tmp_path/qa/.
+The two_env test organisation's registry lives in shared services 111111111111, eu-west-1, and knows one
+model, churn-model; each test writes its manifest under tmp_path/qa/.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from tests.orgs import load_org, workloads_root
 from workloads.manifest import (
     Alarms,
     EnvironmentManifest,
@@ -54,14 +55,24 @@ def test_a_minimal_manifest_loads_with_safe_defaults(tmp_path: Path, config: Org
     assert manifest.version == 3
 
 
-def test_the_shipped_manifests_load_for_every_environment(config: OrgConfig) -> None:
-    loaded = load_all(config)
+def test_an_organisations_manifests_load_for_every_environment_in_chain_order(config: OrgConfig) -> None:
+    loaded = load_all(config, workloads_root("two_env"))
     assert list(loaded) == ["qa", "prod"]
     for env, manifests in loaded.items():
         assert [(item.env, item.path.name, item.manifest.model) for item in manifests] == [
             (env, "churn-model.yaml", "churn-model")
         ]
         assert all(isinstance(item, EnvironmentManifest) for item in manifests)
+
+
+def test_an_environment_lists_a_manifest_for_each_model_it_runs_sorted_by_model() -> None:
+    loaded = load_all(load_org("several_models"), workloads_root("several_models"))
+    assert {
+        env: [(item.env, item.manifest.model, item.manifest.version) for item in items] for env, items in loaded.items()
+    } == {
+        "qa": [("qa", "churn-model", 1), ("qa", "fraud-model", 4)],
+        "prod": [("prod", "churn-model", 1)],
+    }
 
 
 def test_an_unknown_field_is_rejected(tmp_path: Path, config: OrgConfig) -> None:

@@ -11,7 +11,7 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import manifest_writer
 from promotion.errors import ConcurrentUpdate
-from tests.promotion_support import REPO_ROOT
+from tests.orgs import workloads_root
 
 V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
 V3 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/3"
@@ -24,7 +24,7 @@ def snapshot_of(path: Path, config: OrgConfig, env: str) -> manifest_writer.Snap
 
 @pytest.mark.parametrize("env", ["qa", "prod"])
 def test_only_the_arn_line_changes_comments_and_settings_stay_byte_for_byte(config: OrgConfig, env: str) -> None:
-    path = REPO_ROOT / "workloads" / env / "churn-model.yaml"
+    path = workloads_root("two_env") / env / "churn-model.yaml"
     original = path.read_text()
     rendered = manifest_writer.render_pin(snapshot_of(path, config, env), V3, config)
     assert rendered == original.replace(f"model_package_arn: {V1}\n", f"model_package_arn: {V3}\n")
@@ -32,7 +32,7 @@ def test_only_the_arn_line_changes_comments_and_settings_stay_byte_for_byte(conf
 
 
 def test_the_diff_is_a_git_style_unified_diff(config: OrgConfig) -> None:
-    path = REPO_ROOT / "workloads" / "qa" / "churn-model.yaml"
+    path = workloads_root("two_env") / "qa" / "churn-model.yaml"
     snapshot = snapshot_of(path, config, "qa")
     diff = manifest_writer.unified_diff(
         snapshot, manifest_writer.render_pin(snapshot, V3, config), "workloads/qa/x.yaml"

@@ -36,12 +36,13 @@ from sandbox.organization import (
     person_role_name,
     person_session,
 )
-from tests.promotion_support import QA_APPROVER, REPO_ROOT
+from tests.orgs import config_path, workloads_root
+from tests.promotion_support import QA_APPROVER
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
 
-CONFIG = REPO_ROOT / "accounts" / "accounts.yaml"
+CONFIG = config_path("two_env")  # the organisation of the session's sandbox
 PIPELINE_SESSION = "modelops-4242-1"  # what the deploy workflow names its sessions: run id, attempt
 QA, PROD, SHARED = "444444444444", "555555555555", "111111111111"
 LIVE_PARAMETER = "/modelops/models/churn-model/live-model-package-arn"
@@ -124,8 +125,7 @@ def qa_deploy(sandbox_organization: Sandbox, tmp_path_factory: pytest.TempPathFa
         monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         workloads = tmp_path_factory.mktemp("post-deploy") / "workloads"
-        for env in ("qa", "prod"):
-            shutil.copytree(REPO_ROOT / "workloads" / env, workloads / env, ignore=shutil.ignore_patterns("*.py"))
+        shutil.copytree(workloads_root("two_env"), workloads)
         deploy_verified_events(sandbox)  # whatever earlier tests left
         card = workloads.parent / "card.json"
         card.write_text('{"model_overview": {"model_description": "churn"}}')

@@ -1,10 +1,10 @@
 """Proof that the proof can fail: every widening of every deployed Allow statement is caught.
 
-Each Allow statement of each policy document in the synthesized templates is widened in turn (one
-extra action, a wildcard resource, a dropped condition); the sweep reruns on what the widening can
-change (`recheck`: the requests the widened statement takes part in) and must disagree there with
-policies/access.yaml (elsewhere the grants are the unmutated ones, which
-tests/test_least_privilege_proof.py holds equal to access.yaml). A widening the proof does not see must be
+Each Allow statement of each policy document in the synthesized templates of the two_env test organisation is
+widened in turn (one extra action, a wildcard resource, a dropped condition); the sweep reruns on what the
+widening can change (`recheck`: the requests the widened statement takes part in) and must disagree there with
+its access matrix, tests/orgs/two_env/access.yaml (elsewhere the grants are the unmutated ones, which
+tests/test_least_privilege_proof.py holds equal to that matrix). A widening the proof does not see must be
 equivalent: the widened policy, evaluated on its own, allows no request of the universe that the
 original did not (e.g. an extra action that never carries the key the statement's condition tests,
 or a statement already covered by another). That is checked independently, policy by policy.
@@ -24,6 +24,7 @@ from policies.proof.results import ProofResult, run_proof
 from policies.proof.sweep import SERVICE_RESOURCES, VIEWS
 from policies.proof.universe import Universe, build_universe
 from tests.conftest import Synth
+from tests.orgs import access_matrix_path
 
 Key = tuple[str, str, str, str, str]
 
@@ -50,7 +51,9 @@ def _equivalent(universe: Universe, mutation: Mutation) -> bool:
 
 
 def test_every_widening_of_every_deployed_policy_is_caught_or_provably_equivalent(universe: Universe) -> None:
-    matrix = {(g.principal, g.view, g.action, g.resource, g.when) for g in expand(load_matrix())}
+    matrix = {
+        (g.principal, g.view, g.action, g.resource, g.when) for g in expand(load_matrix(access_matrix_path("two_env")))
+    }
     generated = mutations(universe)
     missed = [m for m in generated if not _caught(universe, m, matrix)]
     not_equivalent = [str(m) for m in missed if not _equivalent(universe, m)]

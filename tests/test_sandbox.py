@@ -2,7 +2,8 @@
 account stacks deployed from the synthesized templates; and an environment's endpoints deployed through
 CloudFormation with the pipeline's roles, serving exactly the pinned ModelPackage ARN.
 
-The module synthesizes once more than the session: a copy of workloads/ whose qa manifest pins version 2.
+The module synthesizes once more than the session: a copy of the two_env test organisation's workloads whose
+qa manifest pins version 2.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from sandbox.organization import (
     person_session,
 )
 from tests.conftest import Synth, synthesize
-from workloads.manifest import WORKLOADS_ROOT, load_manifest
+from tests.orgs import workloads_root
+from workloads.manifest import load_manifest
 
 MODEL = "churn-model"
 QA_ENDPOINTS = "ModelOps-qa/Endpoints"
@@ -43,15 +45,13 @@ CDK_ROLE_KINDS = ("cfn-exec", "deploy", "file-publishing", "image-publishing", "
 
 @pytest.fixture(scope="module")
 def v2_synth(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The app synthesized from a copy of workloads/ in which qa pins version 2 of the model."""
+    """The app synthesized from a copy of the session's workloads in which qa pins version 2 of the model."""
     root = tmp_path_factory.mktemp("workloads-v2")
-    for env in config.chain:
-        if (WORKLOADS_ROOT / env).is_dir():
-            shutil.copytree(WORKLOADS_ROOT / env, root / env)
+    shutil.copytree(workloads_root("two_env"), root, dirs_exist_ok=True)
     manifest = root / "qa" / f"{MODEL}.yaml"
     pinned = load_manifest(manifest, config).model_package_arn
     manifest.write_text(manifest.read_text().replace(pinned, naming.model_package_arn(config, MODEL, 2)))
-    return synthesize(config, tmp_path_factory.mktemp("synth-v2"), workloads_root=root)
+    return synthesize(config, tmp_path_factory.mktemp("synth-v2"), root)
 
 
 def _admin(sandbox: Sandbox, account: str) -> boto3.Session:
@@ -235,7 +235,7 @@ def test_a_version_registered_by_data_science_is_visible_from_qa_by_arn(sandbox:
 def test_qa_deploy_serves_exactly_the_pinned_arn(sandbox: Sandbox, synth: Synth) -> None:
     config = sandbox.config
     _ensure_versions(sandbox, 2)
-    manifest = load_manifest(WORKLOADS_ROOT / "qa" / f"{MODEL}.yaml", config)
+    manifest = load_manifest(workloads_root("two_env") / "qa" / f"{MODEL}.yaml", config)
 
     deploy_artifact(config, _qa(synth))
 

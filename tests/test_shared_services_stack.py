@@ -23,6 +23,7 @@ from accounts.config import OrgConfig
 from shared_services.principals import unique_sids
 from shared_services.stack import SharedServicesStack
 from tests.conftest import Synth, config_with
+from tests.orgs import workloads_root
 from workloads.manifest import load_environment
 
 SHARED = "ModelOps-SharedServices/SharedServices"
@@ -900,7 +901,7 @@ def variant(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Temp
             "codestar_connection_arn": config.pipeline.codestar_connection_arn,
         }
     )
-    manifests = {"qa": [], "prod": load_environment(variant_config, "prod")}
+    manifests = {"qa": [], "prod": load_environment(variant_config, "prod", workloads_root("two_env"))}
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("shared-variant")))
     stack = SharedServicesStack(
         app,

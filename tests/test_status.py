@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 import cli.main
 from promotion.aws import AwsContext
 from promotion.status import EnvCell, board
-from tests.promotion_support import REPO_ROOT, LocalAws
+from tests.orgs import config_path
+from tests.promotion_support import LocalAws
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
-CONFIG = str(REPO_ROOT / "accounts" / "accounts.yaml")
+CONFIG = str(config_path("two_env"))  # the `config` fixture's organisation
 
 
 def modelops(workloads: Path, *args: str) -> tuple[int, str]:

@@ -3,12 +3,13 @@ history through `modelops-github-verify` (deployment account, GitHub OIDC, pull_
 then `modelops-verifier` (shared services), which can read what the gates need and change nothing. The
 environment deploy roles reach the same verifier for their pre-deploy gate check.
 
-Expected documents are written out in full for the sandbox organisation (shared 111111111111, deployment
+Expected documents are written out in full for the two_env test organisation (shared 111111111111, deployment
 333333333333, eu-west-1, chain qa -> prod, churn-model).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ import yaml
 
 from accounts import naming
 from accounts.config import OrgConfig
+from deployment import ci_settings
+from deployment.ci_settings import verify_settings
 from tests.conftest import REPO_ROOT, Synth
 
 SHARED = "ModelOps-SharedServices/SharedServices"
@@ -217,37 +220,30 @@ def test_the_names_the_cli_and_the_workflow_use_are_the_roles_deployed(synth: Sy
 
 
 # -- .github/workflows/checks.yml `gates` -----------------------------------------------------------
+# The same file serves every fork: it reads the region and the verify role from the base branch's accounts.yaml.
 
 
-def test_gates_job_alone_may_request_an_oidc_token(gates_job: dict[str, Any]) -> None:
-    assert gates_job["permissions"] == {"contents": "read", "id-token": "write"}
-    assert "environment" not in gates_job  # an environment would change the OIDC subject the role trusts
-
-
-def test_gates_job_checks_out_installs_authenticates_then_verifies_the_changed_manifests(
-    gates_job: dict[str, Any], config: OrgConfig
+def test_gates_job_reads_the_organisation_from_the_base_branch_then_checks_the_changed_manifests(
+    gates_job: dict[str, Any],
 ) -> None:
-    assert gates_job["steps"] == [
-        {
-            "name": "Checkout",
-            "uses": "actions/checkout@df4cb1c069e1874edd31b4311f1884172cec0e10",
-            "with": {"fetch-depth": 0, "persist-credentials": False},
-        },
-        {
-            "name": "Set up Python",
-            "uses": "actions/setup-python@a309ff8b426b58ec0e2a45f0f869d46889d02405",
-            "with": {"python-version": "3.11"},
-        },
+    assert gates_job["steps"][2:] == [
         {
             "name": "Install modelops",
             "run": "pip install -r requirements.lock && pip install --no-deps -e .",
         },
         {
+            "name": "Read the organisation",
+            "id": "organisation",
+            "env": {"BASE_REF": "${{ github.base_ref }}"},
+            "run": 'git show "origin/$BASE_REF:accounts/accounts.yaml" > "$RUNNER_TEMP/accounts.yaml"\n'
+            'python -m deployment.ci_settings verify "$RUNNER_TEMP/accounts.yaml" >> "$GITHUB_OUTPUT"\n',
+        },
+        {
             "name": "Authenticate Via OIDC Role",
             "uses": "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c",
             "with": {
-                "aws-region": config.region,
-                "role-to-assume": naming.github_verify_role_arn(config),
+                "aws-region": "${{ steps.organisation.outputs.region }}",
+                "role-to-assume": "${{ steps.organisation.outputs.role }}",
                 "role-session-name": "verify-${{ github.run_id }}",
                 "role-duration-seconds": 900,
             },
@@ -258,6 +254,27 @@ def test_gates_job_checks_out_installs_authenticates_then_verifies_the_changed_m
             "run": 'modelops verify --changed-from "origin/$BASE_REF"',
         },
     ]
+
+
+def test_the_gates_job_settings_are_the_region_and_verify_role_of_the_organisation(
+    config: OrgConfig, tmp_path: Path
+) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
+    assert verify_settings(path) == ("region=eu-west-1\nrole=arn:aws:iam::333333333333:role/modelops-github-verify\n")
+
+
+def test_a_bad_organisation_file_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text("organization: [\n")
+    assert ci_settings.main(["verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (err.count("\n"), err.startswith(f"error: {path}")) == (1, True)
+
+
+def test_gates_job_alone_may_request_an_oidc_token(gates_job: dict[str, Any]) -> None:
+    assert gates_job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert "environment" not in gates_job  # an environment would change the OIDC subject the role trusts
 
 
 def test_gates_job_authenticates_with_the_same_pinned_action_as_the_deploy_jobs(

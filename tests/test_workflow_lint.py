@@ -1,12 +1,16 @@
-"""The workflows under .github/workflows pass zizmor and GitHub's workflow schema, and deploy.yml is shaped
-as the design says: chain order, one GitHub Environment and one OIDC role per target, pinned actions,
-pinned CDK CLI, least permissions."""
+"""The workflows pass zizmor and GitHub's workflow schema, and deploy.yml is shaped as the design says: chain
+order, one GitHub Environment and one OIDC role per target, pinned actions, pinned CDK CLI, least permissions.
+
+The workflows are those of a repository of the two_env test organisation: the committed, hand-written ones
+under .github/workflows and the deploy.yml synth generates for two_env (the committed deploy.yml is the
+shipped organisation's; tests/test_shipped_organisation.py holds it equal to a fresh synth)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -37,7 +41,19 @@ def run_tool(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def zizmor_findings() -> list[dict[str, Any]]:
+def workflows(synth: Synth, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A .github/workflows folder: the committed hand-written workflows and the deploy.yml of the session synth."""
+    folder = tmp_path_factory.mktemp("repository") / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        if path.name != "deploy.yml":
+            shutil.copyfile(path, folder / path.name)
+    shutil.copyfile(synth.workflow_path, folder / "deploy.yml")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def zizmor_findings(workflows: Path) -> list[dict[str, Any]]:
     completed = run_tool(
         str(VENV_BIN / "zizmor"),
         "--offline",
@@ -45,7 +61,7 @@ def zizmor_findings() -> list[dict[str, Any]]:
         str(ZIZMOR_CONFIG),
         "--format",
         "json",
-        str(WORKFLOWS),
+        str(workflows),
     )
     # zizmor exits 0 without findings, 10-14 by the highest severity found; anything else is zizmor failing.
     if completed.returncode not in (0, 10, 11, 12, 13, 14):
@@ -100,22 +116,22 @@ def test_every_zizmor_suppression_says_why() -> None:
 
 
 @pytest.mark.parametrize("workflow", ["deploy.yml", "checks.yml"])
-def test_workflow_is_valid_against_githubs_schema(workflow: str) -> None:
+def test_workflow_is_valid_against_githubs_schema(workflows: Path, workflow: str) -> None:
     completed = run_tool(
         str(VENV_BIN / "check-jsonschema"),
         "--output-format",
         "json",
         "--builtin-schema",
         "vendor.github-workflows",
-        str(WORKFLOWS / workflow),
+        str(workflows / workflow),
     )
     report = json.loads(completed.stdout)
     assert (report["status"], report["errors"], report.get("parse_errors", [])) == ("ok", [], [])
 
 
 @pytest.mark.parametrize("workflow", ["deploy.yml", "checks.yml"])
-def test_every_action_is_pinned_to_a_release_commit_named_in_a_comment(workflow: str) -> None:
-    uses = [line.strip() for line in (WORKFLOWS / workflow).read_text().splitlines() if "uses:" in line]
+def test_every_action_is_pinned_to_a_release_commit_named_in_a_comment(workflows: Path, workflow: str) -> None:
+    uses = [line.strip() for line in (workflows / workflow).read_text().splitlines() if "uses:" in line]
     assert uses, f"{workflow} uses no action"
     for line in uses:
         match = re.fullmatch(
