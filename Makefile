@@ -13,7 +13,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup test test-fast lint synth generate policies demo bench-synth bench lock clean
+.PHONY: help setup test test-fast test-fork lint synth generate policies demo bench-synth bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,11 +48,14 @@ $(CHROMIUM):
 
 setup: $(VENV)/.installed $(CHECKOV) $(CDK) $(CHROMIUM) ## Install the venv, checkov, the CDK CLI and Chromium
 
-test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run every test, with coverage (floor in pyproject.toml)
-	$(PY) -m pytest -q -n auto --dist loadfile --cov --cov-report=term:skip-covered
+test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## Run every test but the fork tier, with coverage (floor in pyproject.toml)
+	$(PY) -m pytest -q -n auto --dist loadfile --cov --cov-report=term:skip-covered -m "not fork"
 
 test-fast: $(VENV)/.installed ## Run the tests not marked slow (no synth, sandbox, browser or external tools)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not fork"
+
+test-fork: $(VENV)/.installed $(CHECKOV) $(CHROMIUM) ## A copy adapted to another organisation: generate, then its whole suite (minutes)
+	$(PY) -m pytest -q -s -m fork -p no:cacheprovider
 
 lint: $(VENV)/.installed ## ruff, mypy and import-linter (the same checks as .pre-commit-config.yaml)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,151 @@
+"""A fork works on day one: adapt accounts.yaml, run the generate step, and `make test` is green.
+
+The test copies this repository, replaces the sample organisation with another one (its own chain,
+models, accounts, region and people), writes a manifest for it, runs `python -m deployment.generate`,
+and then runs the whole test suite inside the copy. It takes minutes, so it is its own tier: `make
+test-fork` runs it, and `.ci/run` runs that after `make test`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.fork
+
+SHARED, DATA_SCIENCE, DEPLOYMENT = "210987654321", "310987654321", "410987654321"
+REGION = "us-east-2"
+# Another organisation in every respect the configuration has: a three-environment chain with other
+# names, two models with other names and gates, other accounts, region, teams and people.
+FORK: dict[str, Any] = {
+    "organization": {"id": "o-bankfork01", "region": REGION},
+    "accounts": {"shared_services": SHARED, "data_science": DATA_SCIENCE, "deployment": DEPLOYMENT},
+    "approver_groups": {
+        "model-validation": {"github_team": "@bank/model-validation", "members": ["val@bank.example"]},
+        "model-risk-committee": {
+            "github_team": "@bank/model-risk-committee",
+            "members": ["risk.one@bank.example", "risk.two@bank.example"],
+        },
+    },
+    "environments": [
+        {"name": "dev", "account": "510987654321", "approver_group": "model-validation", "requires_review": False},
+        {"name": "staging", "account": "610987654321", "approver_group": "model-validation", "requires_review": True},
+        {"name": "live", "account": "710987654321", "approver_group": "model-risk-committee", "requires_review": True},
+    ],
+    "teams": {"platform": "@bank/ml-platform", "security": "@bank/cloud-security"},
+    "pipeline": {"engine": "github-actions", "repository": "bank/ml-gitops", "branch": "trunk"},
+    "models": [
+        {
+            "name": "fraud-score",
+            "description": "Scores card transactions for fraud.",
+            "gates": {"live": {"metrics": {"recall": {"min": 0.9}}, "model_card_required": True}},
+        },
+        {"name": "credit-limit", "description": "Proposes credit limits."},
+    ],
+}
+MANIFEST = f"""\
+model: fraud-score
+model_package_arn: arn:aws:sagemaker:{REGION}:{SHARED}:model-package/fraud-score/1
+instance_type: ml.m5.large
+instance_count: 1
+rollout:
+  strategy: canary
+  step_percent: 10
+  wait_minutes: 5
+  termination_wait_minutes: 5
+alarms:
+  max_5xx_errors: 5
+  max_model_latency_ms: 1500
+"""
+
+
+# Copies in a process of its own: it reads every file, the shipped organisation's included, which only
+# tests/test_shipped_organisation.py may read in this process (tests/shipped_guard.py).
+COPY = """
+import shutil, sys
+from pathlib import Path
+source, target = Path(sys.argv[1]), Path(sys.argv[2])
+for relative in filter(None, sys.stdin.read().split("\\0")):
+    if (source / relative).is_file():
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / relative, target / relative)
+"""
+
+
+def _copy_repository(target: Path) -> None:
+    """The files a clone would have (tracked, plus new ones not ignored), and this machine's tools."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    subprocess.run([sys.executable, "-c", COPY, str(REPO_ROOT), str(target)], input=listed, text=True, check=True)
+    for tools in (".venv", ".tools"):
+        if (REPO_ROOT / tools).exists():
+            (target / tools).symlink_to(REPO_ROOT / tools)
+
+
+def _run(fork: Path, *args: str, timeout: int) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "AWS_"))}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=fork,
+        env={**environment, "PYTHONPATH": str(fork)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_a_fork_that_adapts_accounts_yaml_and_runs_the_generate_step_passes_the_whole_test_suite(
+    tmp_path: Path,
+) -> None:
+    fork = tmp_path / "fork"
+    _copy_repository(fork)
+    (fork / "accounts" / "accounts.yaml").write_text(yaml.safe_dump(FORK, sort_keys=False))
+    for folder in (fork / "workloads").iterdir():
+        if folder.is_dir() and not folder.name.startswith(("_", ".")):
+            shutil.rmtree(folder)
+    (fork / "workloads" / "dev").mkdir()
+    (fork / "workloads" / "dev" / "fraud-score.yaml").write_text(MANIFEST)
+
+    generated = _run(fork, "-m", "deployment.generate", timeout=600)
+    assert generated.returncode == 0, generated.stderr
+    assert "wrote .github/workflows/deploy.yml" in generated.stdout
+    assert "wrote .github/CODEOWNERS" in generated.stdout
+    assert "wrote policies/access.yaml" in generated.stdout
+
+    checked = _run(fork, "-m", "deployment.generate", "--check", timeout=600)
+    assert (checked.returncode, checked.stdout.splitlines()[-1]) == (0, "generated files are current")
+
+    suite = _run(
+        fork,
+        "-m",
+        "pytest",
+        "-q",
+        "-n",
+        "2",
+        "--dist",
+        "loadfile",
+        "-m",
+        "not fork",
+        "-p",
+        "no:cacheprovider",
+        timeout=1800,
+    )
+    summary = suite.stdout.strip().splitlines()[-1] if suite.stdout.strip() else suite.stderr[-2000:]
+    print(f"fork suite: {summary}")
+    assert suite.returncode == 0, summary
+    assert re.fullmatch(r"\d+ passed(, \d+ (deselected|skipped|warnings?))* in .*", summary), summary
