@@ -34,6 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "churn-model"
 DATA_SCIENTIST = "data.scientist@example.com"
 QA_APPROVER = "qa.approver@example.com"
+PROD_APPROVER = "prod.approver@example.com"
 PLATFORM_ENGINEER = "platform.engineer@example.com"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:2.4.0"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
@@ -144,8 +145,13 @@ class Lifecycle:
     def data_scientist(self) -> None:
         self.act_as(DATA_SCIENTIST, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
 
-    def approver(self) -> None:
-        self.act_as(QA_APPROVER, self.config.accounts.shared_services, naming.APPROVER_PERMISSION_SET)
+    def approver(self, email: str = QA_APPROVER) -> None:
+        self.act_as(email, self.config.accounts.shared_services, naming.APPROVER_PERMISSION_SET)
+
+    def approve_for_prod(self, version: int, reason: str) -> None:
+        """Decisions are per environment: prod's approver group decides for prod."""
+        self.approver(PROD_APPROVER)
+        self.modelops("approve", MODEL, str(version), "--env", "prod", "--reason", reason)
 
     def platform_engineer(self) -> None:
         self.act_as(PLATFORM_ENGINEER, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
@@ -239,7 +245,12 @@ def run(config: OrgConfig, workdir: Path) -> None:
             demo.register(1, auc="0.91", fpr="0.07", commit="4f2c1de")
             demo.approve_on_review_page(1, "AUC 0.91 and FPR 0.07 meet the qa gate")
             demo.promote_and_deploy(1, "qa")
-        with step("2. promote v1 to prod and deploy prod"):
+        with step(
+            "2. a qa approver may not decide for prod; prod's approver approves v1, then it is promoted and deployed"
+        ):
+            demo.approver(QA_APPROVER)
+            demo.modelops("approve", MODEL, "1", "--env", "prod", "--reason", "qa looked fine", expect=1)
+            demo.approve_for_prod(1, "Live in qa: 5XX 0, latency within budget; card reviewed")
             demo.promote_and_deploy(1, "prod")
         with step("3. register v2 and reject it"):
             demo.register(2, auc="0.78", fpr="0.19", commit="9b1e77a")
@@ -254,6 +265,9 @@ def run(config: OrgConfig, workdir: Path) -> None:
             demo.modelops("approve", MODEL, "3", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
             approval.dispatch()  # the CLI route ends in the same decision, hence the same Approved event
             demo.promote_and_deploy(3, "qa")
+            demo.platform_engineer()
+            demo.modelops("promote", MODEL, "--to", "prod", "--version", "3", expect=1)  # not approved for prod yet
+            demo.approve_for_prod(3, "Live in qa: AUC holds, no alarms")
             demo.promote_and_deploy(3, "prod")
         with step("6. roll prod back to v1"):
             demo.platform_engineer()

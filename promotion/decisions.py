@@ -6,9 +6,11 @@ Store. The caller has authenticated the approver (STS for the CLI, a signed link
 below (`check_approver`, `check_open`) say whether that approver may decide, and the review page asks the
 same two functions before it shows the buttons, so every route gives the same answer.
 
-A decision for an environment is final: once a version is approved or rejected for it, nobody decides
-for that environment again, and a Rejected version is never approved. What changes a decision is a new
-version, or a decision for the next environment.
+Decisions are per environment, and final: once a version is approved or rejected for an environment,
+nobody decides for that environment again. A reject blocks its environment and every later one, and
+leaves the earlier ones alone (the registry keeps the version Approved once any environment approved it,
+since SageMaker deploys only Approved versions; the gates read each environment's decision). What
+changes a decision is a new version.
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ def check_approver(config: OrgConfig, env: str, approver: str) -> None:
 
 def check_open(config: OrgConfig, package: PackageInfo, env: str, verdict: Verdict | None) -> None:
     """Refuse a decision the rules do not allow for `package` in `env`; `verdict` None asks for either."""
+    chain = config.chain
+    for earlier in chain[: chain.index(env)]:
+        decision = package.decisions.get(earlier)
+        if decision is not None and decision.status == ApprovalStatus.REJECTED:
+            raise DecisionRefused(
+                f"{package.label} was rejected for {earlier} by {decision.approver} at {decision.when}, which "
+                f"blocks {env}; register a new version instead",
+                kind=ALREADY_DECIDED,
+            )
     if package.status == ApprovalStatus.REJECTED:
         raise DecisionRefused(
             f"{package.label} is already Rejected ({package.approval_description}); register a new version instead",
@@ -96,12 +107,16 @@ def decide(
         raise InputError(f"{model} version {version} does not exist in the registry ({arn})")
     check_open(config, package, env_name, verdict)
     status = STATUS_OF[verdict]
+    # A reject for a later environment leaves the version Approved: it is approved (and may run) in the
+    # earlier ones, and SageMaker creates models only from Approved versions. The gates read the decision
+    # recorded for each environment.
+    registry_status = ApprovalStatus.APPROVED if package.status == ApprovalStatus.APPROVED else status
 
     when = now or utc_now()
     keys = [approval_key(env_name, part) for part in ("decision", "by", "at")]
     registry.record_decision(
         arn,
-        status=status,
+        status=registry_status,
         approval_description=f"{approver}: {reason}",
         metadata=dict(zip(keys, (status, approver, when), strict=True)),
     )

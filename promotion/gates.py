@@ -145,11 +145,50 @@ def threshold_failures(config: OrgConfig, model: str, env: str, package: Package
     return failures
 
 
+def environment_failures(config: OrgConfig, env: str, package: PackageInfo) -> list[GateFailure]:
+    """Decisions are per environment: approved for `env` by its approver group, rejected for none up to it.
+
+    A reject for an environment blocks it and every later one, and leaves the earlier ones alone.
+    """
+    chain = config.chain
+    for earlier in chain[: chain.index(env) + 1]:
+        decision = package.decisions.get(earlier)
+        if decision is not None and decision.status == ApprovalStatus.REJECTED:
+            return [
+                GateFailure(
+                    "approved-for-environment",
+                    f"{package.label} was rejected for {earlier} by {decision.approver} at {decision.when}; "
+                    f"a version rejected for {earlier} enters neither {earlier} nor any environment after it",
+                )
+            ]
+    group = config.environment(env).approver_group
+    decision = package.decisions.get(env)
+    if decision is None or decision.status != ApprovalStatus.APPROVED:
+        return [
+            GateFailure(
+                "approved-for-environment",
+                f"{package.label} is not approved for {env}; an approver of {group} decides with "
+                f"`modelops approve {package.group} {package.version} --env {env}`",
+            )
+        ]
+    if decision.approver not in config.approvers(env).members:
+        return [
+            GateFailure(
+                "approved-for-environment",
+                f"{package.label}'s approval for {env} names {decision.approver}, who is not a member of "
+                f"{group}, the approver group of {env}",
+            )
+        ]
+    return []
+
+
 def package_failures(
     config: OrgConfig, model: str, env: str, arn: str, package: PackageInfo | None
 ) -> list[GateFailure]:
-    """Registry and threshold rules together (thresholds only once the version exists)."""
+    """Registry, per-environment decision and threshold rules together (the last two once the version exists)."""
     failures = registry_failures(arn, package)
     if package is not None:
+        # A version that is not Approved at all says so once, rather than once per rule.
+        failures += [] if failures else environment_failures(config, env, package)
         failures += threshold_failures(config, model, env, package)
     return failures

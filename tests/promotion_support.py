@@ -21,6 +21,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import new_session
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
+from promotion.registry import approval_key
 from sandbox.server import SandboxServer
 from tests.orgs import workloads_root
 
@@ -35,6 +36,7 @@ MODEL = "churn-model"
 ARTIFACT = "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v{n}/model.tar.gz"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
 CARD = '{"model_overview": {"model_description": "churn"}}'
+DECISION_PARTS = ("decision", "by", "at")
 
 
 @dataclass
@@ -105,17 +107,39 @@ class LocalAws:
         return str(client.create_model_package(**arguments)["ModelPackageArn"])
 
     def set_status(self, arn: str, status: str, description: str = "") -> None:
+        """The registry's approval status alone; `Approved` also records an approval for every environment."""
         client = self.admin(self.config.accounts.shared_services).client("sagemaker", region_name=self.config.region)
         client.update_model_package(
             ModelPackageArn=arn,
             ModelApprovalStatus=status,  # type: ignore[arg-type]
             ApprovalDescription=description or f"{QA_APPROVER}: test",
         )
+        if status == "Approved":
+            self.record_decisions(arn, "Approved", tuple(self.config.chain))
 
-    def approved(self, **kwargs: object) -> str:
+    def approved(self, *, envs: tuple[str, ...] | None = None, **kwargs: object) -> str:
+        """A registered version approved, as the decision function records it, for `envs` (default: all)."""
         arn = self.register(**kwargs)  # type: ignore[arg-type]
         self.set_status(arn, "Approved")
+        if envs is not None:  # only these: take back the others
+            remove = [
+                approval_key(env, part) for env in self.config.chain if env not in envs for part in DECISION_PARTS
+            ]
+            self.sagemaker().update_model_package(ModelPackageArn=arn, CustomerMetadataPropertiesToRemove=remove)
         return arn
+
+    def record_decisions(self, arn: str, status: str, envs: tuple[str, ...]) -> None:
+        """The per-environment decision metadata `decide` writes, by a member of each environment's group."""
+        metadata: dict[str, str] = {}
+        for env in envs:
+            approver = self.config.approvers(env).members[0]
+            metadata |= {
+                approval_key(env, "decision"): status,
+                approval_key(env, "by"): approver,
+                approval_key(env, "at"): "2026-01-01T00:00:00Z",
+            }
+        if metadata:
+            self.sagemaker().update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=metadata)
 
     def mark_deployed(self, model: str, env: str, arn: str) -> None:
         """What a successful `modelops deploy` records in shared services."""

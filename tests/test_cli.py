@@ -553,6 +553,9 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
 
     act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
     assert modelops("approve", "churn-model", version, "--reason", "holds on holdout").exit_code == 0
+    act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, PROD_APPROVER)
+    approved = modelops("approve", "churn-model", version, "--env", "prod", "--reason", "qa evidence holds")
+    assert approved.exit_code == 0, approved.output
 
     act_as(config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
     for env in ("qa", "prod"):
@@ -574,6 +577,7 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
     assert [(r["action"], r["env"]) for r in trail if r["arn"] == arn and r["action"] != "promotion-proposed"] == [
         ("registered", None),
         ("approved", "qa"),
+        ("approved", "prod"),
         ("deployed", "qa"),
         ("deployed", "prod"),
     ]

@@ -197,3 +197,31 @@ def test_unknown_models_and_environments_are_bad_input(config: OrgConfig, local_
         run(local_aws, "approve", env="staging")
     assert str(model.value) == "unknown model 'fraud-model'; expected one of ['churn-model']"
     assert str(env.value) == "unknown environment 'staging'; expected one of ['qa', 'prod']"
+
+
+# -- decisions are per environment ----------------------------------------------------------------------------
+
+
+def test_a_reject_for_prod_keeps_the_version_approved_for_qa_and_records_prod_rejected(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "approve")
+    decision = run(local_aws, "reject", approver=PROD_APPROVER, env="prod", reason="drift in prod data")
+    package = described(local_aws)
+    assert (decision.status, package["ModelApprovalStatus"]) == ("Rejected", "Approved")
+    assert {k: v for k, v in package["CustomerMetadataProperties"].items() if k.startswith("approval:")} == {
+        "approval:qa:decision": "Approved",
+        "approval:qa:by": QA_APPROVER,
+        "approval:qa:at": WHEN,
+        "approval:prod:decision": "Rejected",
+        "approval:prod:by": PROD_APPROVER,
+        "approval:prod:at": WHEN,
+    }
+
+
+def test_a_qa_approver_cannot_reject_for_prod(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "approve")
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "reject", env="prod", reason="block prod")
+    assert str(raised.value) == "qa.approver@example.com is not a member of ml-risk-prod, the approver group of prod"
+    assert described(local_aws)["ModelApprovalStatus"] == "Approved"

@@ -8,7 +8,7 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import gates
 from promotion.gates import GateFailure
-from promotion.registry import Lineage, PackageInfo
+from promotion.registry import Decision, Lineage, PackageInfo
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 
@@ -20,6 +20,7 @@ def package(
     metrics: dict[str, float] | None = None,
     card: str | None = "PendingReview",
     description: str = "",
+    decisions: dict[str, tuple[str, str]] | None = None,
 ) -> PackageInfo:
     return PackageInfo(
         arn=ARN.format(version),
@@ -30,7 +31,10 @@ def package(
         description="",
         approval_description=description,
         metrics={"auc": 0.9, "false_positive_rate": 0.05} if metrics is None else metrics,
-        decisions={},
+        decisions={
+            env: Decision(ARN.format(version), env, decided, who, "2026-11-22T10:00:00Z")
+            for env, (decided, who) in (decisions or {}).items()
+        },
         lineage=Lineage(None, None, None, None, None),
         model_card_status=card,
     )
@@ -211,3 +215,62 @@ def test_version_labels_name_versions_and_nothing() -> None:
         "nothing",
         "x",
     ]
+
+
+# -- decisions are per environment ----------------------------------------------------------------------------
+
+QA_OK = {"qa": ("Approved", "qa.approver@example.com")}
+
+
+def test_a_version_approved_for_qa_alone_cannot_enter_prod(config: OrgConfig) -> None:
+    assert gates.environment_failures(config, "qa", package(decisions=QA_OK)) == []
+    assert gates.environment_failures(config, "prod", package(decisions=QA_OK)) == [
+        GateFailure(
+            "approved-for-environment",
+            "churn-model v3 is not approved for prod; an approver of ml-risk-prod decides with "
+            "`modelops approve churn-model 3 --env prod`",
+        )
+    ]
+
+
+def test_an_approval_for_prod_by_the_prod_group_passes(config: OrgConfig) -> None:
+    both = QA_OK | {"prod": ("Approved", "prod.approver@example.com")}
+    assert gates.environment_failures(config, "prod", package(decisions=both)) == []
+
+
+def test_a_reject_for_prod_blocks_prod_and_leaves_qa_alone(config: OrgConfig) -> None:
+    rejected = QA_OK | {"prod": ("Rejected", "prod.approver@example.com")}
+    assert gates.environment_failures(config, "qa", package(decisions=rejected)) == []
+    assert gates.environment_failures(config, "prod", package(decisions=rejected)) == [
+        GateFailure(
+            "approved-for-environment",
+            "churn-model v3 was rejected for prod by prod.approver@example.com at 2026-11-22T10:00:00Z; a version "
+            "rejected for prod enters neither prod nor any environment after it",
+        )
+    ]
+
+
+def test_a_reject_for_qa_blocks_every_later_environment_even_with_an_approval_there(config: OrgConfig) -> None:
+    rejected = {"qa": ("Rejected", "qa.approver@example.com"), "prod": ("Approved", "prod.approver@example.com")}
+    assert [f.message for f in gates.environment_failures(config, "prod", package(decisions=rejected))] == [
+        "churn-model v3 was rejected for qa by qa.approver@example.com at 2026-11-22T10:00:00Z; a version "
+        "rejected for qa enters neither qa nor any environment after it"
+    ]
+
+
+def test_an_approval_recorded_in_the_name_of_someone_outside_the_group_is_refused(config: OrgConfig) -> None:
+    forged = QA_OK | {"prod": ("Approved", "qa.approver@example.com")}
+    assert gates.environment_failures(config, "prod", package(decisions=forged)) == [
+        GateFailure(
+            "approved-for-environment",
+            "churn-model v3's approval for prod names qa.approver@example.com, who is not a member of "
+            "ml-risk-prod, the approver group of prod",
+        )
+    ]
+
+
+def test_a_pending_version_reports_its_status_once_not_once_per_rule(config: OrgConfig) -> None:
+    failures = gates.package_failures(
+        config, "churn-model", "prod", ARN.format(3), package(status="PendingManualApproval")
+    )
+    assert [f.rule for f in failures] == ["approved"]

@@ -274,6 +274,10 @@ def test_a_refused_notification_is_reported_and_the_live_record_stays_written(
 def test_after_the_last_environment_nobody_is_asked(
     qa_deploy: QaDeploy, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    act_as_person(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, "prod.approver@example.com")
+    version = qa_deploy.arn.rsplit("/", 1)[1]
+    approved = modelops(qa_deploy.workloads, "approve", "churn-model", version, "--env", "prod", "--reason", "ok")
+    assert approved.exit_code == 0, approved.output
     act_as_person(monkeypatch, sandbox, SHARED, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
     promoted = modelops(qa_deploy.workloads, "promote", "churn-model", "--to", "prod", "--arn", qa_deploy.arn)
     assert promoted.exit_code == 0, promoted.output
