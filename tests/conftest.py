@@ -115,6 +115,8 @@ SLOW_MODULES = frozenset(
         "test_codepipeline",  # synthesizes the app with the CodePipeline engine
         "test_endpoint_stack",  # builds its own CDK app
         "test_shared_services_stack",  # builds its own CDK app
+        "test_shipped_organisation",  # synthesizes the shipped organisation and sweeps its policies
+        "test_moto_compat_patches",  # probes moto in a fresh interpreter
     }
 )
 

@@ -23,6 +23,7 @@ from policies.proof.results import Grant, ProofResult, run_proof
 from policies.proof.universe import Universe, build_universe
 from tests.conftest import Synth
 from tests.orgs import access_matrix_path
+from tests.untraced import untraced
 
 NOBODY = ("outsider", "org-member", "anonymous")
 MATRIX = access_matrix_path("two_env")
@@ -30,12 +31,14 @@ MATRIX = access_matrix_path("two_env")
 
 @pytest.fixture(scope="module")
 def universe(config: OrgConfig, synth: Synth) -> Universe:
-    return build_universe(config, load_deployment(synth.outdir))
+    with untraced():  # the sweep's universe: hot loops too (tests/untraced.py)
+        return build_universe(config, load_deployment(synth.outdir))
 
 
 @pytest.fixture(scope="module")
 def proof(universe: Universe) -> ProofResult:
-    return run_proof(universe)
+    with untraced():  # the sweep is measured by its own tests; see tests/untraced.py
+        return run_proof(universe)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ exists and cites AWS's documentation, and installing changes in moto exactly wha
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from sandbox.moto_compat.patches import PATCHES, Patch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _test_node_ids() -> set[str]:
+@functools.cache
+def _test_node_ids() -> frozenset[str]:
     """pytest node ids of every test function in tests/ (module level, or in a Test class)."""
     ids: set[str] = set()
     for path in sorted((REPO_ROOT / "tests").glob("test_*.py")):
@@ -31,7 +33,7 @@ def _test_node_ids() -> set[str]:
                     for item in node.body
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test_")
                 )
-    return ids
+    return frozenset(ids)
 
 
 def test_patch_names_are_unique() -> None:
