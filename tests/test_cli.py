@@ -59,7 +59,7 @@ def refused(result: Result, code: int, message: str) -> None:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
     result = modelops(command, "--help")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Usage: modelops {command} [OPTIONS]")
 
 
@@ -287,7 +287,7 @@ def test_promote_dry_run_prints_the_diff_and_writes_nothing(promote_setup: Snaps
     promote_setup.local_aws.set_status(ARN.format(2), "Approved")
     promote_setup.taken = promote_setup.state()
     result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "2", "--dry-run")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert f"-model_package_arn: {ARN.format(1)}" in lines
     assert f"+model_package_arn: {ARN.format(2)}" in lines
@@ -298,7 +298,7 @@ def test_promote_dry_run_prints_the_diff_and_writes_nothing(promote_setup: Snaps
 def test_promote_pins_and_says_where_the_pr_body_is(promote_setup: Snapshot) -> None:
     promote_setup.local_aws.set_status(ARN.format(2), "Approved")
     result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "2")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     path = promote_setup.workloads / "qa" / "churn-model.yaml"
     assert result.stdout.splitlines() == [
         f"Promote churn-model v2 to qa: {path} now pins {ARN.format(2)}",
@@ -345,7 +345,8 @@ def test_reject_without_a_reason_is_refused(approver: LocalAws) -> None:
 
 
 def test_approving_a_rejected_version_is_refused(approver: LocalAws) -> None:
-    assert modelops("reject", "churn-model", "1", "--reason", "leaks the label").exit_code == 0
+    decided = modelops("reject", "churn-model", "1", "--reason", "leaks the label")
+    assert decided.exit_code == 0, decided.output
     history = approver.history_values()
     refused(
         modelops("approve", "churn-model", "1", "--reason", "changed my mind"),
@@ -365,7 +366,8 @@ def test_an_approver_of_another_group_is_refused(approver: LocalAws) -> None:
 
 
 def test_rejecting_a_version_already_approved_for_the_environment_is_refused(approver: LocalAws) -> None:
-    assert modelops("approve", "churn-model", "1", "--reason", "ok for qa").exit_code == 0
+    decided = modelops("approve", "churn-model", "1", "--reason", "ok for qa")
+    assert decided.exit_code == 0, decided.output
     history = approver.history_values()
     result = modelops("reject", "churn-model", "1", "--reason", "second thoughts")
     assert result.exit_code == 1
@@ -508,10 +510,11 @@ def test_verify_with_an_unknown_ref_is_input_error(local_aws: LocalAws, workload
 
 
 def test_history_merges_registrations_decisions_and_deploys(approver: LocalAws, config: OrgConfig) -> None:
-    assert modelops("approve", "churn-model", "1", "--reason", "fine").exit_code == 0
+    decided = modelops("approve", "churn-model", "1", "--reason", "fine")
+    assert decided.exit_code == 0, decided.output
     approver.mark_deployed("churn-model", "qa", ARN.format(1))
     result = modelops("history", "churn-model", "--json")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     trail = json.loads(result.stdout)
     assert [(r["action"], r["who"], r["env"], r["arn"]) for r in trail] == [
         ("deployed", "ci", "qa", ARN.format(1)),  # recorded with a fixed 2026-01-01 time by the helper
@@ -552,7 +555,8 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
     version = arn.rsplit("/", 1)[1]
 
     act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
-    assert modelops("approve", "churn-model", version, "--reason", "holds on holdout").exit_code == 0
+    decided = modelops("approve", "churn-model", version, "--reason", "holds on holdout")
+    assert decided.exit_code == 0, decided.output
     act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, PROD_APPROVER)
     approved = modelops("approve", "churn-model", version, "--env", "prod", "--reason", "qa evidence holds")
     assert approved.exit_code == 0, approved.output

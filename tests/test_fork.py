@@ -145,7 +145,9 @@ def test_a_fork_that_adapts_accounts_yaml_and_runs_the_generate_step_passes_the_
         "no:cacheprovider",
         timeout=1800,
     )
-    summary = suite.stdout.strip().splitlines()[-1] if suite.stdout.strip() else suite.stderr[-2000:]
+    lines = suite.stdout.strip().splitlines()
+    summary = lines[-1] if lines else suite.stderr[-2000:]
     print(f"fork suite: {summary}")
-    assert suite.returncode == 0, summary
+    failures = [line for line in lines if line.startswith(("FAILED", "ERROR", "E   "))]
+    assert suite.returncode == 0, "\n".join([summary, *failures[:40]])
     assert re.fullmatch(r"\d+ passed(, \d+ (deselected|skipped|warnings?))* in .*", summary), summary
