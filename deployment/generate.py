@@ -84,18 +84,18 @@ def generated(
     )
 
 
-def stale(expected: Generated, root: Path) -> list[str]:
-    """The generated files under `root` that differ from `expected`, each with what is wrong."""
-    found: list[str] = []
+def differences(expected: Generated, root: Path) -> list[tuple[Path, str]]:
+    """Each generated file under `root` that differs from `expected` (relative path), with what is wrong."""
+    found: list[tuple[Path, str]] = []
     for relative, content in expected.files.items():
         path = root / relative
         if content is None:
             if path.exists():
-                found.append(f"{relative}: should not exist under this pipeline engine")
+                found.append((relative, "should not exist under this pipeline engine"))
         elif not path.is_file():
-            found.append(f"{relative}: missing")
+            found.append((relative, "missing"))
         elif path.read_text() != content:
-            found.append(f"{relative}: differs from what the configuration generates")
+            found.append((relative, "differs from what the configuration generates"))
     directory = root / RENDERED_DIR
     present = (
         {str(path.relative_to(directory)): path for path in directory.rglob("*") if path.is_file()}
@@ -104,24 +104,30 @@ def stale(expected: Generated, root: Path) -> list[str]:
     )
     for name in sorted(set(present) | set(expected.rendered)):
         if name not in present:
-            found.append(f"{RENDERED_DIR / name}: missing")
+            found.append((RENDERED_DIR / name, "missing"))
         elif name not in expected.rendered:
-            found.append(f"{RENDERED_DIR / name}: no longer generated")
+            found.append((RENDERED_DIR / name, "no longer generated"))
         elif present[name].read_text() != expected.rendered[name]:
-            found.append(f"{RENDERED_DIR / name}: differs from what the configuration generates")
+            found.append((RENDERED_DIR / name, "differs from what the configuration generates"))
     return found
+
+
+def stale(expected: Generated, root: Path) -> list[str]:
+    """The generated files under `root` that differ from `expected`, each as `path: what is wrong`."""
+    return [f"{path}: {problem}" for path, problem in differences(expected, root)]
 
 
 def write(expected: Generated, root: Path) -> list[Path]:
     """Bring the files under `root` up to date; returns the paths it changed (relative to `root`)."""
-    changed = [Path(line.split(":", 1)[0]) for line in stale(expected, root)]
-    for relative, content in expected.files.items():
-        path = root / relative
-        if content is None:
-            path.unlink(missing_ok=True)
-        elif not path.is_file() or path.read_text() != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
+    changed = [path for path, _problem in differences(expected, root)]
+    for relative in changed:
+        if relative in expected.files:
+            content = expected.files[relative]
+            if content is None:
+                (root / relative).unlink(missing_ok=True)
+            else:
+                (root / relative).parent.mkdir(parents=True, exist_ok=True)
+                (root / relative).write_text(content)
     if any(path.is_relative_to(RENDERED_DIR) for path in changed):
         render.write_rendered(expected.rendered, root / RENDERED_DIR)
     return changed
