@@ -5,10 +5,19 @@ authorization types and their Lambda proxy integrations are read from the sandbo
 API whose URL the stack publishes in SSM, `/modelops/shared/approval-api-url`), each request becomes the
 REST proxy event API Gateway sends, and the integration's function runs through the LambdaRunner.
 
+Routes with AWS_IAM authorization check the request's Signature Version 4 signature against the
+credentials the sandbox issued (moto keeps the secret key of every access key and STS session it hands out;
+sandbox/sigv4.py), and the function receives the caller in `requestContext.identity` as API Gateway sends
+it (`userArn`, `user`, `caller`, `accountId`, `accessKey`). A request that fails gets API Gateway's 403 and
+message, and the function is not invoked.
+
 Where it differs from API Gateway, it says so:
-- routes with AWS_IAM authorization are answered 403: the gateway cannot check a SigV4 signature
-  (moto has no secret keys to check it against), and a route that accepts unsigned requests would be
-  worse than none. `modelops approve` decides through the same decision function without the API;
+- IAM policies are not evaluated: a correctly signed request from any identity the sandbox issued reaches
+  the function, whether or not its policies allow `execute-api:Invoke` on the method (API Gateway would
+  answer 403 "User: ... is not authorized to perform: execute-api:Invoke ..."); the API's resource policy
+  is not evaluated either. The function's own check of the caller is all that stands;
+- signatures in the query string (presigned URLs) are not accepted; routes with other authorization types
+  (Cognito, Lambda authorizers) are answered 403, since nothing here can check them;
 - a path that is not a deployed route gets API Gateway's own answer, 403 "Missing Authentication Token";
 - a function that raises gets API Gateway's 502 "Internal server error"; the error is kept in `failures`.
 """
@@ -18,6 +27,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from accounts import naming
 from sandbox.lambda_runner import FunctionFailed, LambdaRunner
 from sandbox.organization import aws_endpoint
+from sandbox.sigv4 import Caller, Refused, authenticate
 
 BIND_ADDRESS = "127.0.0.1"
 API_URL_PARAMETER = naming.shared_parameter("approval-api-url")
@@ -100,10 +111,30 @@ def proxy_event(
     headers: dict[str, str],
     body: str | None,
     source_ip: str,
+    caller: Caller | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The REST API proxy-integration event API Gateway sends for one request (no path parameters)."""
+    """The REST API proxy-integration event API Gateway sends for one request (no path parameters), with
+    the IAM caller's identity when the route is AWS_IAM."""
     parsed = parse_qs(query, keep_blank_values=True)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
+    # Every key API Gateway sends in `identity`; the IAM ones stay null unless the request was signed.
+    identity: dict[str, str | None] = {
+        "cognitoIdentityPoolId": None,
+        "accountId": None,
+        "cognitoIdentityId": None,
+        "caller": None,
+        "sourceIp": source_ip,
+        "principalOrgId": None,
+        "accessKey": None,
+        "cognitoAuthenticationType": None,
+        "cognitoAuthenticationProvider": None,
+        "userArn": None,
+        "userAgent": headers.get("User-Agent"),
+        "user": None,
+    }
+    if caller is not None:
+        identity.update(caller.identity())
     return {
         "resource": resource,
         "path": resource,
@@ -127,18 +158,22 @@ def proxy_event(
             "requestId": str(uuid.uuid4()),
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": int(now.timestamp() * 1000),
-            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent"), "userArn": None},
+            "identity": identity,
         },
     }
 
 
 @dataclass
 class ReviewGateway:
-    """The local approval API. Use as a context manager; `review_url` is what review links point to."""
+    """The local approval API. Use as a context manager; `review_url` is what review links point to.
+
+    `clock` is the gateway's time (aware, UTC), against which signed requests' dates are checked.
+    """
 
     runner: LambdaRunner
     api: DeployedApi = field(init=False)
     failures: list[str] = field(default_factory=list)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -174,16 +209,30 @@ class ReviewGateway:
             self._server = None
 
     def handle(
-        self, method: str, target: str, headers: dict[str, str], body: str | None, source_ip: str
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
-        """Answer one request: (status, headers, body)."""
+        """Answer one request: (status, headers, body). `target` and `body` are as received."""
         parts = urlsplit(target)
         prefix = f"/{self.api.stage}"
         resource = parts.path.removeprefix(prefix) if parts.path.startswith(f"{prefix}/") else None
         route = self.api.routes.get((method, resource)) if resource is not None else None
         if route is None or resource is None:
             return _api_error(403, "Missing Authentication Token")
-        if route.authorization != "NONE":
+        now = self.clock()
+        caller = None
+        if route.authorization == "AWS_IAM":
+            try:
+                caller = authenticate(
+                    method=method,
+                    target=target,
+                    headers=headers,
+                    body=body,
+                    region=self.runner.config.region,
+                    now=now,
+                )
+            except Refused as refused:
+                return _api_error(403, refused.message)
+        elif route.authorization != "NONE":
             return _api_error(
                 403,
                 f"{method} {resource} requires {route.authorization} authorization, "
@@ -196,8 +245,10 @@ class ReviewGateway:
             resource=resource,
             query=parts.query,
             headers=headers,
-            body=body,
+            body=body.decode("utf-8") if body else None,
             source_ip=source_ip,
+            caller=caller,
+            now=now,
         )
         try:
             response = self.runner.invoke(route.function_name, event).result
@@ -216,7 +267,8 @@ def _handler_class(gateway: ReviewGateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode("utf-8") if length else None
+            # Bytes as received: a signature covers the body's exact bytes.
+            body = self.rfile.read(length) if length else b""
             status, headers, payload = gateway.handle(
                 method, self.path, dict(self.headers.items()), body, self.client_address[0]
             )
