@@ -161,7 +161,7 @@ def test_the_caller_of_an_assumed_role_session_is_the_identity_api_gateway_sends
     """Signed for the API's real host name: the host the client signed is the Host header received."""
     credentials = _platform_engineer(sandbox)
     shared = sandbox.config.accounts.shared_services
-    role_id = account_admin_session(sandbox.config, shared).client("iam").get_role(RoleName=PLATFORM_ROLE)["Role"]
+    role = account_admin_session(sandbox.config, shared).client("iam").get_role(RoleName=PLATFORM_ROLE)["Role"]
     host = f"a1b2c3d4e5.execute-api.{REGION}.amazonaws.com"
     body = _body()
     headers = {"Host": host, **_sign(f"https://{host}/prod/decisions", body, credentials, at=now)}
@@ -170,12 +170,12 @@ def test_the_caller_of_an_assumed_role_session_is_the_identity_api_gateway_sends
 
     assert caller.identity() == {
         "accountId": shared,
-        "caller": f"{role_id['RoleId']}:{PLATFORM_ENGINEER}",
-        "user": f"{role_id['RoleId']}:{PLATFORM_ENGINEER}",
+        "caller": f"{role['RoleId']}:{PLATFORM_ENGINEER}",
+        "user": f"{role['RoleId']}:{PLATFORM_ENGINEER}",
         "userArn": f"arn:aws:sts::{shared}:assumed-role/{PLATFORM_ROLE}/{PLATFORM_ENGINEER}",
         "accessKey": credentials.access_key,
     }
-    assert str(role_id["RoleId"]).startswith("AROA")
+    assert str(role["RoleId"]).startswith("AROA")
 
 
 def test_an_iam_users_access_key_is_accepted_and_the_function_sees_the_users_arn(
