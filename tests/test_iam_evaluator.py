@@ -493,3 +493,53 @@ def test_the_first_explicit_deny_is_reported_even_after_an_allow() -> None:
     assert decision == AccessDecision(
         Effect.EXPLICIT_DENY, (StatementRef("identity", "NoIam", 1),), "an explicit Deny applies"
     )
+
+
+# --- session tags ----------------------------------------------------------------------------------
+
+
+def test_session_tags_are_the_principal_tag_keys_case_insensitive() -> None:
+    identity = Policy(
+        "identity",
+        _doc(
+            {
+                "Sid": "MlTeam",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "ml"}},
+            }
+        ),
+        PolicyKind.IDENTITY,
+    )
+    resource = Resource(BUCKET_OBJECT, ACCOUNT)
+    assert [
+        evaluate(
+            Request(
+                Principal.role(ROLE, session="s", session_tags=tags, identity_policies=[identity]),
+                "s3:GetObject",
+                resource,
+            )
+        ).effect
+        for tags in ({"team": "ml"}, {"TEAM": "ml"}, {"team": "finance"}, {})
+    ] == [Effect.ALLOW, Effect.ALLOW, Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY]
+
+
+def test_session_tags_need_a_session_and_unique_keys() -> None:
+    with pytest.raises(
+        ValueError, match=r"^principal 'arn:aws:iam::111122223333:role/carlos': session tags need a session$"
+    ):
+        Principal.role(ROLE, session_tags={"team": "ml"})
+    with pytest.raises(
+        ValueError,
+        match=r"^principal 'arn:aws:iam::111122223333:role/carlos': session tag Team is given twice "
+        r"\(tag keys are case-insensitive\)$",
+    ):
+        Principal.role(ROLE, session="s", session_tags={"team": "ml", "Team": "ops"})
+
+
+def test_context_refuses_principal_tags_which_come_from_the_session() -> None:
+    with pytest.raises(
+        ValueError, match=r"^context key aws:PrincipalTag/team is set from the principal; it cannot be given$"
+    ):
+        Context({"aws:PrincipalTag/team": "ml"})

@@ -42,7 +42,9 @@ def _principal(spec: Any) -> Principal:
     if "federated" in spec:
         return Principal.federated(spec["federated"])
     identity = [_policy(name) for name in spec.get("identity", [])]
-    return Principal.role(spec["role"], session=spec.get("session"), identity_policies=identity)
+    return Principal.role(
+        spec["role"], session=spec.get("session"), session_tags=spec.get("session_tags"), identity_policies=identity
+    )
 
 
 def _request(case: dict[str, Any]) -> Request:

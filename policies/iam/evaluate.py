@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from policies.iam.model import (
+    PRINCIPAL_TAG_PREFIX,
     AccessDecision,
     Context,
     ContextValue,
@@ -242,7 +243,8 @@ def _implicit_formatted(template: str, **fields: str | None) -> AccessDecision:
 
 
 def context_lookup(principal: Principal, action: str, context: Context) -> Callable[[str], ContextValue | None]:
-    """Context lookup that adds the keys AWS derives from the authenticated principal.
+    """Context lookup that adds the keys AWS derives from the authenticated principal, its session
+    tags (aws:PrincipalTag/<key>) among them.
 
     Public for callers that test statement conditions themselves (the proof's equivalence oracle)."""
 
@@ -259,6 +261,8 @@ def context_lookup(principal: Principal, action: str, context: Context) -> Calla
                 if principal.kind is PrincipalKind.ANONYMOUS
                 else str(principal.kind is PrincipalKind.SERVICE).lower()
             )
+        if key.startswith(PRINCIPAL_TAG_PREFIX):
+            return principal.session_tags.get(key[len(PRINCIPAL_TAG_PREFIX) :])
         return context.get(key)
 
     return lookup
