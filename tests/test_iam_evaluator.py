@@ -23,6 +23,7 @@ from policies.iam import (
 from policies.iam.conditions import compile_condition
 from policies.iam.matching import action_matches, arn_condition_matcher, resource_matches
 from policies.iam.model import ContextValue
+from policies.iam.variables import Literal, Variable, parse_template
 
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
@@ -543,3 +544,27 @@ def test_context_refuses_principal_tags_which_come_from_the_session() -> None:
         ValueError, match=r"^context key aws:PrincipalTag/team is set from the principal; it cannot be given$"
     ):
         Context({"aws:PrincipalTag/team": "ml"})
+
+
+# --- policy variables ------------------------------------------------------------------------------
+
+
+def test_a_template_splits_into_text_variables_and_literal_characters() -> None:
+    template = parse_template("a/${AWS:PrincipalTag/Team}-${*}${?}${$}-${aws:userid, 'anonymous'}", "p: s", "Resource")
+    assert template.parts == (
+        "a/",
+        Variable("aws:principaltag/team", None, "${AWS:PrincipalTag/Team}"),
+        "-",
+        Literal("*"),
+        Literal("?"),
+        Literal("$"),
+        "-",
+        Variable("aws:userid", "anonymous", "${aws:userid, 'anonymous'}"),
+    )
+
+
+def test_a_default_value_may_hold_spaces_commas_and_braces() -> None:
+    template = parse_template("${aws:PrincipalTag/team, 'company wide, {all}'}", "p: s", "Resource")
+    assert template.parts == (
+        Variable("aws:principaltag/team", "company wide, {all}", "${aws:PrincipalTag/team, 'company wide, {all}'}"),
+    )
