@@ -65,7 +65,8 @@ def evaluate(request: Request) -> AccessDecision:
 class Prepared:
     """The part of a decision that does not depend on the request context: the statements whose action,
     resource and principal match, in document order. A sweep prepares each (principal, action,
-    resource) once and decides it for every context variant."""
+    resource) once and decides it for every context variant. A statement whose resource has policy
+    variables is kept when it may match; `decide` substitutes them for each context."""
 
     principal: Principal
     action: str  # lower-cased
@@ -125,8 +126,8 @@ def _identity_statements(prepared: Prepared, context: Context) -> tuple[Statemen
     """The first identity statement that applies if it denies, else (None, the first that allows)."""
     allow: Statement | None = None
     for statement in prepared.identity:
-        if statement.conditions and not statement.conditions_hold(
-            context_lookup(prepared.principal, prepared.action, context)
+        if statement.contextual and not statement.applies(
+            prepared.resource.arn, context_lookup(prepared.principal, prepared.action, context)
         ):
             continue
         if not statement.allow:
@@ -144,8 +145,8 @@ def _resource_statements(
     direct: Statement | None = None
     delegated: Statement | None = None
     for statement, match in prepared.resource_statements:
-        if statement.conditions and not statement.conditions_hold(
-            context_lookup(prepared.principal, prepared.action, context)
+        if statement.contextual and not statement.applies(
+            prepared.resource.arn, context_lookup(prepared.principal, prepared.action, context)
         ):
             continue
         if not statement.allow:

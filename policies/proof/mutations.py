@@ -264,7 +264,7 @@ def _action_reach(
             continue
         for labels, context in sweeper.variants(who, action, target):
             lookup = context_lookup(who.principal, action.lower(), context)
-            holding = [s for s in applying if s.conditions_hold(lookup)]
+            holding = [s for s in applying if s.applies(target.resource.arn, lookup)]
             if any(s.allow for s in holding) and not any(not s.allow for s in holding):
                 yield (who.id, action, target.symbol, labels)
 
