@@ -21,8 +21,15 @@ from policies.iam import (
     evaluate,
 )
 from policies.iam.conditions import compile_condition
-from policies.iam.matching import action_matches, arn_condition_matcher, resource_matches
+from policies.iam.matching import (
+    action_matches,
+    arn_condition_matcher,
+    resource_matches,
+    resource_pattern_source,
+    resource_pieces_source,
+)
 from policies.iam.model import ContextValue
+from policies.iam.variables import Literal, Variable, parse_template
 
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
@@ -236,10 +243,21 @@ def test_foranyvalue_with_a_negated_operator_needs_one_value_outside_the_list() 
             "(supported: String*, Arn*, Bool and Null, with IfExists, ForAnyValue and ForAllValues)",
         ),
         (
-            {"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}},
+            {"StringEquals": {"aws:PrincipalTag/${aws:username}": "ml"}},
             UnsupportedPolicyError,
-            "p: s: StringEquals aws:PrincipalTag/team value '${aws:username}' uses a policy variable, "
-            "which is not supported",
+            "p: s: condition key aws:PrincipalTag/${aws:username} uses a policy variable, which is not supported",
+        ),
+        (
+            {"Bool": {"aws:SecureTransport": "${aws:PrincipalTag/tls}"}},
+            UnsupportedPolicyError,
+            "p: s: Bool aws:SecureTransport value '${aws:PrincipalTag/tls}' uses a policy variable; "
+            "AWS allows them only with String and ARN operators",
+        ),
+        (
+            {"Null": {"aws:TokenIssueTime": "${aws:PrincipalTag/temporary}"}},
+            UnsupportedPolicyError,
+            "p: s: Null aws:TokenIssueTime value '${aws:PrincipalTag/temporary}' uses a policy variable; "
+            "AWS allows them only with String and ARN operators",
         ),
         (
             {"NullIfExists": {"aws:Key": "true"}},
@@ -493,3 +511,394 @@ def test_the_first_explicit_deny_is_reported_even_after_an_allow() -> None:
     assert decision == AccessDecision(
         Effect.EXPLICIT_DENY, (StatementRef("identity", "NoIam", 1),), "an explicit Deny applies"
     )
+
+
+# --- session tags ----------------------------------------------------------------------------------
+
+
+def test_session_tags_are_the_principal_tag_keys_case_insensitive() -> None:
+    identity = Policy(
+        "identity",
+        _doc(
+            {
+                "Sid": "MlTeam",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "ml"}},
+            }
+        ),
+        PolicyKind.IDENTITY,
+    )
+    resource = Resource(BUCKET_OBJECT, ACCOUNT)
+    assert [
+        evaluate(
+            Request(
+                Principal.role(ROLE, session="s", session_tags=tags, identity_policies=[identity]),
+                "s3:GetObject",
+                resource,
+            )
+        ).effect
+        for tags in ({"team": "ml"}, {"TEAM": "ml"}, {"team": "finance"}, {})
+    ] == [Effect.ALLOW, Effect.ALLOW, Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY]
+
+
+def test_session_tags_need_a_session_and_unique_keys() -> None:
+    with pytest.raises(
+        ValueError, match=r"^principal 'arn:aws:iam::111122223333:role/carlos': session tags need a session$"
+    ):
+        Principal.role(ROLE, session_tags={"team": "ml"})
+    with pytest.raises(
+        ValueError,
+        match=r"^principal 'arn:aws:iam::111122223333:role/carlos': session tag Team is given twice "
+        r"\(tag keys are case-insensitive\)$",
+    ):
+        Principal.role(ROLE, session="s", session_tags={"team": "ml", "Team": "ops"})
+
+
+def test_context_refuses_principal_tags_which_come_from_the_session() -> None:
+    with pytest.raises(
+        ValueError, match=r"^context key aws:PrincipalTag/team is set from the principal; it cannot be given$"
+    ):
+        Context({"aws:PrincipalTag/team": "ml"})
+
+
+# --- policy variables ------------------------------------------------------------------------------
+
+
+def _identity_decision(statement: dict[str, Any], principal_tags: dict[str, str], arn: str = BUCKET_OBJECT) -> Effect:
+    policy = Policy("identity", _doc(statement), PolicyKind.IDENTITY)
+    principal = Principal.role(ROLE, session="s", session_tags=principal_tags, identity_policies=[policy])
+    return evaluate(Request(principal, "s3:GetObject", Resource(arn, ACCOUNT))).effect
+
+
+def test_a_template_splits_into_text_variables_and_literal_characters() -> None:
+    template = parse_template("a/${AWS:PrincipalTag/Team}-${*}${?}${$}-${aws:userid, 'anonymous'}", "p: s", "Resource")
+    assert template.parts == (
+        "a/",
+        Variable("aws:principaltag/team", None, "${AWS:PrincipalTag/Team}"),
+        "-",
+        Literal("*"),
+        Literal("?"),
+        Literal("$"),
+        "-",
+        Variable("aws:userid", "anonymous", "${aws:userid, 'anonymous'}"),
+    )
+
+
+def test_a_default_value_may_hold_spaces_commas_and_braces() -> None:
+    template = parse_template("${aws:PrincipalTag/team, 'company wide, {all}'}", "p: s", "Resource")
+    assert template.parts == (
+        Variable("aws:principaltag/team", "company wide, {all}", "${aws:PrincipalTag/team, 'company wide, {all}'}"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("home/${aws:username", "a policy variable has no closing }"),
+        ("home/${", "a policy variable has no closing }"),
+        ("home/${*", "a policy variable has no closing }"),
+        ("home/${}", "an empty policy variable ${}"),
+        ("home/${aws: username}", "policy variable name 'aws: username' contains a space"),
+        ("home/${aws:user!name}", "policy variable name 'aws:user!name' contains '!'"),
+        ("home/${aws:${aws:username}}", "policy variable name 'aws:${aws:username' contains '$'"),
+        ("home/${**}", "policy variable name '**' contains '*'"),
+        ("home/${aws:username,'x'}", "a default value is written ${key, 'default'}"),
+        ("home/${aws:username, x}", "a default value is written ${key, 'default'}"),
+        ("home/${aws:username, 'x}", "a default value has no closing quote"),
+        ("home/${aws:username, 'x'", "a default value must be followed by }"),
+        ("home/${aws:username, 'x' }", "a default value must be followed by }"),
+    ],
+)
+def test_a_malformed_policy_variable_is_invalid_and_named(text: str, problem: str) -> None:
+    with pytest.raises(InvalidPolicyError) as raised:
+        compile_condition({"StringLike": {"s3:prefix": text}}, "p: s")
+    assert str(raised.value) == f"p: s: StringLike s3:prefix value {text!r} has a malformed policy variable: {problem}"
+
+
+def test_a_malformed_policy_variable_in_a_resource_names_the_statement() -> None:
+    with pytest.raises(InvalidPolicyError) as raised:
+        Policy(
+            "doc",
+            _doc({"Sid": "S", "Effect": "Allow", "Action": "s3:*", "NotResource": "arn:aws:s3:::b/${aws:username"}),
+            PolicyKind.IDENTITY,
+        )
+    assert str(raised.value) == (
+        "doc: S: NotResource 'arn:aws:s3:::b/${aws:username' has a malformed policy variable: "
+        "a policy variable has no closing }"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "statement", "message"),
+    [
+        (
+            PolicyKind.IDENTITY,
+            {"Sid": "S", "Effect": "Allow", "NotAction": "s3:${aws:PrincipalTag/verb}", "Resource": "*"},
+            "doc: S: NotAction 's3:${aws:PrincipalTag/verb}' uses a policy variable, which is not supported",
+        ),
+        (
+            PolicyKind.RESOURCE,
+            {
+                "Sid": "S",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/${aws:username}"},
+                "Action": "s3:GetObject",
+                "Resource": "*",
+            },
+            "doc: S: Principal AWS 'arn:aws:iam::111122223333:role/${aws:username}' uses a policy variable, "
+            "which is not supported",
+        ),
+    ],
+)
+def test_a_policy_variable_outside_resource_and_condition_values_is_refused(
+    kind: PolicyKind, statement: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(UnsupportedPolicyError) as raised:
+        Policy("doc", _doc(statement), kind)
+    assert str(raised.value) == message
+
+
+def test_a_policy_variable_in_a_policy_without_version_is_refused_not_read_literally() -> None:
+    statement = {
+        "Sid": "S",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"s3:ExistingObjectTag/owner": "${aws:PrincipalTag/owner}"}},
+    }
+    with pytest.raises(UnsupportedPolicyError) as raised:
+        Policy("doc", {"Statement": [statement]}, PolicyKind.IDENTITY)
+    assert str(raised.value) == (
+        "doc: S: StringEquals s3:ExistingObjectTag/owner value '${aws:PrincipalTag/owner}' uses a policy "
+        "variable, but the policy's Version is absent (so 2008-10-17), under which AWS reads it as literal "
+        "text; refused (use Version 2012-10-17)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("operator", "context", "expected"),
+    [
+        (
+            "StringEquals",
+            {"sts:SourceIdentity": "carlos@example.com", "aws:PrincipalTag/email": "carlos@example.com"},
+            True,
+        ),
+        (
+            "StringEquals",
+            {"sts:SourceIdentity": "mallory@example.com", "aws:PrincipalTag/email": "carlos@example.com"},
+            False,
+        ),
+        ("StringEquals", {"sts:SourceIdentity": "carlos@example.com"}, False),
+        ("StringEquals", {"sts:SourceIdentity": "", "aws:PrincipalTag/email": ""}, False),
+        ("StringNotEquals", {"sts:SourceIdentity": "carlos@example.com"}, True),
+        (
+            "StringNotEquals",
+            {"sts:SourceIdentity": "carlos@example.com", "aws:PrincipalTag/email": "carlos@example.com"},
+            False,
+        ),
+        ("StringEqualsIfExists", {}, True),
+        ("StringEqualsIfExists", {"sts:SourceIdentity": "carlos@example.com"}, False),
+        (
+            "StringEqualsIgnoreCase",
+            {"sts:SourceIdentity": "Carlos@Example.com", "aws:PrincipalTag/email": "carlos@example.com"},
+            True,
+        ),
+        (
+            "StringLike",
+            {"sts:SourceIdentity": "carlos@example.com", "aws:PrincipalTag/email": "carlos@example.com"},
+            True,
+        ),
+        ("StringNotLike", {"sts:SourceIdentity": "carlos@example.com"}, True),
+        (
+            "ForAnyValue:StringEquals",
+            {"sts:SourceIdentity": ("x", "carlos@example.com"), "aws:PrincipalTag/email": "carlos@example.com"},
+            True,
+        ),
+        ("ForAnyValue:StringEquals", {"sts:SourceIdentity": ("carlos@example.com",)}, False),
+        ("ForAllValues:StringEquals", {"sts:SourceIdentity": ("carlos@example.com",)}, False),
+        ("ForAllValues:StringEquals", {}, True),
+    ],
+)
+def test_a_variable_is_substituted_and_one_with_no_value_equals_nothing(
+    operator: str, context: dict[str, ContextValue], expected: bool
+) -> None:
+    assert _holds({operator: {"sts:SourceIdentity": "${aws:PrincipalTag/email}"}}, context) is expected
+
+
+def test_a_variable_with_no_value_is_not_an_empty_string_in_stringlike() -> None:
+    condition = {"StringLike": {"s3:prefix": "${aws:PrincipalTag/team}*"}}
+    assert [
+        _holds(condition, {"s3:prefix": "ml/data", "aws:PrincipalTag/team": "ml"}),
+        _holds(condition, {"s3:prefix": "ml/data"}),
+    ] == [True, False]
+
+
+def test_a_value_with_a_variable_is_ored_with_the_values_without() -> None:
+    condition = {"StringEquals": {"sts:SourceIdentity": ["${aws:PrincipalTag/email}", "break-glass"]}}
+    assert [
+        _holds(condition, {"sts:SourceIdentity": "break-glass"}),
+        _holds(condition, {"sts:SourceIdentity": "carlos@example.com", "aws:PrincipalTag/email": "carlos@example.com"}),
+        _holds(condition, {"sts:SourceIdentity": "carlos@example.com"}),
+    ] == [True, True, False]
+
+
+def test_variable_keys_are_case_insensitive_and_substituted_text_is_not_parsed_again() -> None:
+    condition = {"StringEquals": {"s3:prefix": "${AWS:UserName}"}}
+    assert [
+        _holds(condition, {"s3:prefix": "David", "aws:username": "David"}),
+        _holds(condition, {"s3:prefix": "${aws:userid}", "aws:username": "${aws:userid}", "aws:userid": "x"}),
+    ] == [True, True]
+
+
+def test_a_default_value_stands_in_for_a_missing_or_empty_key() -> None:
+    condition = {"StringEquals": {"s3:prefix": "${aws:PrincipalTag/team, 'company-wide'}"}}
+    assert [
+        _holds(condition, {"s3:prefix": "company-wide"}),
+        _holds(condition, {"s3:prefix": "company-wide", "aws:PrincipalTag/team": ""}),
+        _holds(condition, {"s3:prefix": "company-wide", "aws:PrincipalTag/team": "yellow"}),
+        _holds(condition, {"s3:prefix": "yellow", "aws:PrincipalTag/team": "yellow"}),
+    ] == [True, True, False, True]
+
+
+def test_special_characters_are_literal_in_stringlike_and_the_policy_text_keeps_its_wildcards() -> None:
+    condition = {"StringLike": {"s3:prefix": "${aws:username}/${*}${?}${$}/*"}}
+    context = {"aws:username": "David"}
+    assert [
+        _holds(condition, {**context, "s3:prefix": "David/*?$/reports"}),
+        _holds(condition, {**context, "s3:prefix": "David/ab$/reports"}),
+        _holds(condition, {**context, "s3:prefix": "Adele/*?$/reports"}),
+    ] == [True, False, False]
+
+
+def test_arn_operators_substitute_before_splitting_the_six_components() -> None:
+    condition = {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::${aws:PrincipalTag/bucket}"}}
+    assert [
+        _holds(condition, {"aws:SourceArn": "arn:aws:s3:::team-bucket", "aws:PrincipalTag/bucket": "team-bucket"}),
+        _holds(condition, {"aws:SourceArn": "arn:aws:s3:::other", "aws:PrincipalTag/bucket": "team-bucket"}),
+        _holds(condition, {"aws:SourceArn": "arn:aws:s3:::team-bucket"}),
+    ] == [True, False, False]
+
+
+def test_an_arn_value_that_is_no_arn_once_substituted_is_invalid() -> None:
+    with pytest.raises(InvalidPolicyError) as raised:
+        _holds(
+            {"ArnEquals": {"aws:SourceArn": "${aws:PrincipalTag/source}"}},
+            {"aws:SourceArn": "x", "aws:PrincipalTag/source": "topic"},
+        )
+    assert str(raised.value) == (
+        "p: s: ARN condition value 'topic' (policy variables substituted) is not an ARN "
+        "(expected six colon-separated parts)"
+    )
+
+
+def test_a_wildcard_in_a_substituted_value_is_refused_where_it_would_be_a_wildcard() -> None:
+    with pytest.raises(UnsupportedPolicyError) as raised:
+        _holds({"StringLike": {"s3:prefix": "${aws:username}/*"}}, {"s3:prefix": "a/b", "aws:username": "*"})
+    assert str(raised.value) == (
+        "p: s: policy variable ${aws:username} in '${aws:username}/*' resolves to '*', whose * or ? "
+        "AWS does not document as wildcard or literal"
+    )
+    assert _holds({"StringEquals": {"s3:prefix": "${aws:username}"}}, {"s3:prefix": "*", "aws:username": "*"})
+
+
+def test_a_multivalued_key_as_variable_is_refused() -> None:
+    with pytest.raises(UnsupportedPolicyError) as raised:
+        _holds({"StringEquals": {"s3:prefix": "${aws:TagKeys}"}}, {"s3:prefix": "env", "aws:tagkeys": ("env",)})
+    assert str(raised.value) == (
+        "p: s: policy variable ${aws:TagKeys} in '${aws:TagKeys}' names a multivalued context key; AWS allows "
+        "only single-valued keys as variables"
+    )
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "*",
+        "arn:aws:s3:::bucket/*",
+        "arn:aws:logs:*:111122223333:log-group:a*b",
+        "arn:aws:logs:*:111122223333:log-group:a*",
+        "arn:aws:iam::111122223333:role/?",
+        "arn:aws:s3:::a**",
+    ],
+)
+def test_resource_pieces_without_variables_match_as_the_plain_resource_glob(pattern: str) -> None:
+    assert resource_pieces_source([(pattern, True)]) == resource_pattern_source(pattern)
+
+
+def test_a_resource_variable_is_substituted_from_the_session_tags() -> None:
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}
+    assert [
+        _identity_decision(statement, {"team": "ml"}, "arn:aws:s3:::b/ml/model.tar.gz"),
+        _identity_decision(statement, {"Team": "ml"}, "arn:aws:s3:::b/ml/model.tar.gz"),
+        _identity_decision(statement, {"team": "finance"}, "arn:aws:s3:::b/ml/model.tar.gz"),
+        _identity_decision(statement, {}, "arn:aws:s3:::b/ml/model.tar.gz"),
+    ] == [Effect.ALLOW, Effect.ALLOW, Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY]
+
+
+def test_a_resource_entry_whose_variable_has_no_value_matches_nothing_not_an_empty_string() -> None:
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}*"}
+    assert [
+        _identity_decision(statement, {"team": "ml"}, "arn:aws:s3:::b/ml-x"),
+        _identity_decision(statement, {}, "arn:aws:s3:::b/ml-x"),
+    ] == [Effect.ALLOW, Effect.IMPLICIT_DENY]
+
+
+def test_a_notresource_entry_whose_variable_has_no_value_excludes_nothing() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "NotResource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+    }
+    assert [
+        _identity_decision(statement, {"team": "ml"}, "arn:aws:s3:::b/ml/model.tar.gz"),
+        _identity_decision(statement, {"team": "ml"}, "arn:aws:s3:::b/finance/report.csv"),
+        _identity_decision(statement, {}, "arn:aws:s3:::b/ml/model.tar.gz"),
+    ] == [Effect.IMPLICIT_DENY, Effect.ALLOW, Effect.ALLOW]
+
+
+def test_a_resource_entry_without_variables_still_matches_next_to_one_with() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": ["arn:aws:s3:::b/public/*", "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"],
+    }
+    assert [
+        _identity_decision(statement, {}, "arn:aws:s3:::b/public/readme"),
+        _identity_decision(statement, {}, "arn:aws:s3:::b/ml/x"),
+        _identity_decision(statement, {"team": "ml"}, "arn:aws:s3:::b/ml/x"),
+    ] == [Effect.ALLOW, Effect.IMPLICIT_DENY, Effect.ALLOW]
+
+
+def test_a_wildcard_in_a_substituted_resource_value_is_refused() -> None:
+    statement = {
+        "Sid": "S",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+    }
+    with pytest.raises(UnsupportedPolicyError) as raised:
+        _identity_decision(statement, {"team": "m?"}, "arn:aws:s3:::b/ml/x")
+    assert str(raised.value) == (
+        "identity: S: policy variable ${aws:PrincipalTag/team} in 'arn:aws:s3:::b/${aws:PrincipalTag/team}/*' "
+        "resolves to 'm?', whose * or ? AWS does not document as wildcard or literal"
+    )
+
+
+def test_only_statements_with_conditions_or_variable_resources_depend_on_the_context() -> None:
+    policy = Policy(
+        "doc",
+        _doc(
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"},
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            },
+        ),
+        PolicyKind.IDENTITY,
+    )
+    assert [statement.contextual for statement in policy.statements] == [False, True, True]

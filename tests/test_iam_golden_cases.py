@@ -13,6 +13,7 @@ import yaml
 
 from policies.iam import (
     Context,
+    InvalidPolicyError,
     Policy,
     PolicyError,
     PolicyKind,
@@ -26,7 +27,10 @@ from policies.iam import (
 GOLDEN = Path(__file__).resolve().parents[1] / "policies" / "iam" / "golden_cases.yaml"
 DATA: dict[str, Any] = yaml.safe_load(GOLDEN.read_text())
 CASES: list[dict[str, Any]] = DATA["cases"]
-ERRORS: dict[str, type[PolicyError]] = {"UnsupportedPolicyError": UnsupportedPolicyError}
+ERRORS: dict[str, type[PolicyError]] = {
+    "InvalidPolicyError": InvalidPolicyError,
+    "UnsupportedPolicyError": UnsupportedPolicyError,
+}
 
 
 def _policy(name: str) -> Policy:
@@ -42,7 +46,9 @@ def _principal(spec: Any) -> Principal:
     if "federated" in spec:
         return Principal.federated(spec["federated"])
     identity = [_policy(name) for name in spec.get("identity", [])]
-    return Principal.role(spec["role"], session=spec.get("session"), identity_policies=identity)
+    return Principal.role(
+        spec["role"], session=spec.get("session"), session_tags=spec.get("session_tags"), identity_policies=identity
+    )
 
 
 def _request(case: dict[str, Any]) -> Request:

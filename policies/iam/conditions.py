@@ -9,21 +9,34 @@ or values" and "Single-valued vs multivalued context keys":
 - ForAnyValue: true when some request value matches; false when the key is missing or empty.
   ForAllValues: true when every request value matches; true when the key is missing or empty;
 - Null: "true" means the key is absent (or empty), "false" means it is present.
-Anything else (Numeric*, Date*, IpAddress, Binary*, policy variables) is refused.
+Policy variables (`${key}`, variables.py) are substituted in the values of the String* and Arn*
+operators, in every IfExists / ForAnyValue / ForAllValues form, when the policy's Version is
+2012-10-17; a value whose variable has no value matches no request value (so a negated operator
+holds). Values without `${` are compiled once, as before; only values with one are substituted, per
+request. Refused: anything else (Numeric*, Date*, IpAddress, Binary*), a variable in a condition key,
+in a Bool or Null value (AWS allows them only with String and ARN operators), or in a policy whose
+Version is not 2012-10-17.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from policies.iam.errors import InvalidPolicyError, UnsupportedPolicyError
-from policies.iam.matching import arn_condition_matcher, compile_alternatives, glob_regex
-from policies.iam.model import ContextValue
+from policies.iam.matching import (
+    arn_condition_matcher,
+    arn_pieces_matcher,
+    compile_alternatives,
+    glob_pieces_source,
+    glob_regex,
+)
+from policies.iam.variables import Lookup, Piece, Template, parse_template
 
-Lookup = Callable[[str], ContextValue | None]
 ValueMatcher = Callable[[str], bool]
+VARIABLES_VERSION = "2012-10-17"
+VARIABLE_FAMILIES = frozenset({"string", "string-ignore-case", "string-like", "arn"})
 
 SUPPORTED = "String*, Arn*, Bool and Null, with IfExists, ForAnyValue and ForAllValues"
 
@@ -69,8 +82,13 @@ class ConditionTest:
     negated: bool
     is_null: bool
     null_wants_absent: tuple[bool, ...]
-    match: ValueMatcher
+    match: ValueMatcher  # the values without policy variables
     values: tuple[str, ...]  # the condition's values as written, for tools that sample requests
+    family: str = "string"
+    templates: tuple[Template, ...] = ()  # the values with policy variables, substituted per request
+    _resolved: dict[tuple[tuple[Piece, ...] | None, ...], ValueMatcher] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def holds(self, lookup: Lookup) -> bool:
         """Whether this test holds for the request whose context `lookup` reads."""
@@ -86,17 +104,63 @@ class ConditionTest:
                     f"{self.where}: {self.operator} on multivalued context key {self.key} needs "
                     "ForAnyValue: or ForAllValues:"
                 )
-            return self.match(raw) != self.negated
+            match = self.match if not self.templates else self._substituted(lookup)
+            return match(raw) != self.negated
         values = (raw,) if isinstance(raw, str) else raw
+        if self.set_operator is SetOperator.ANY and not values:
+            return self.if_exists and raw is None
+        match = self.match if not self.templates else self._substituted(lookup)
         if self.set_operator is SetOperator.ANY:
-            if not values:
-                return self.if_exists and raw is None
-            return any(self.match(value) != self.negated for value in values)
-        return all(self.match(value) != self.negated for value in values or ())
+            return any(match(value) != self.negated for value in values or ())
+        return all(match(value) != self.negated for value in values or ())
+
+    def _substituted(self, lookup: Lookup) -> ValueMatcher:
+        """The matcher of every value, the templates substituted from the request (cached per substitution).
+        A template whose variable has no value matches nothing: "there is no equal or like value"."""
+        wildcards = self.family in ("string-like", "arn")
+        resolved = tuple(template.resolve(lookup, self.where, wildcards=wildcards) for template in self.templates)
+        found = self._resolved.get(resolved)
+        if found is None:
+            found = self._resolved[resolved] = _combined(
+                self.match, self._pieces_matcher([pieces for pieces in resolved if pieces is not None])
+            )
+        return found
+
+    def _pieces_matcher(self, patterns: list[tuple[Piece, ...]]) -> ValueMatcher | None:
+        if not patterns:
+            return None
+        if self.family == "string":
+            exact = frozenset("".join(text for text, _ in pieces) for pieces in patterns)
+            return exact.__contains__
+        if self.family == "string-ignore-case":
+            folded = frozenset("".join(text for text, _ in pieces).casefold() for pieces in patterns)
+            return lambda value: value.casefold() in folded
+        if self.family == "string-like":
+            regex = compile_alternatives((glob_pieces_source(pieces) for pieces in patterns), ignore_case=False)
+            return lambda value: regex.fullmatch(value) is not None
+        matchers = tuple(self._arn_matcher(pieces) for pieces in patterns)
+        return lambda value: any(matcher(value) for matcher in matchers)
+
+    def _arn_matcher(self, pieces: tuple[Piece, ...]) -> ValueMatcher:
+        matcher = arn_pieces_matcher(pieces)
+        if matcher is None:
+            text = "".join(text for text, _ in pieces)
+            raise InvalidPolicyError(
+                f"{self.where}: ARN condition value {text!r} (policy variables substituted) is not an ARN "
+                "(expected six colon-separated parts)"
+            )
+        return matcher
 
 
-def compile_condition(block: object, where: str) -> tuple[ConditionTest, ...]:
-    """Compile a statement's Condition element; errors name `where` and the operator or key."""
+def _combined(static: ValueMatcher, substituted: ValueMatcher | None) -> ValueMatcher:
+    if substituted is None:
+        return static
+    return lambda value: static(value) or substituted(value)
+
+
+def compile_condition(block: object, where: str, version: str = VARIABLES_VERSION) -> tuple[ConditionTest, ...]:
+    """Compile a statement's Condition element; errors name `where` and the operator or key. `version`
+    is the policy's Version: only 2012-10-17 has policy variables."""
     if not isinstance(block, Mapping):
         raise InvalidPolicyError(f"{where}: Condition must be an object of operator -> {{key: values}}")
     tests: list[ConditionTest] = []
@@ -106,9 +170,16 @@ def compile_condition(block: object, where: str) -> tuple[ConditionTest, ...]:
         set_operator, base_name, if_exists = _parse_operator(str(operator), where)
         base = BASE_OPERATORS[base_name]
         for key, raw_values in keys.items():
-            _refuse_variables(str(key), where, f"condition key {key}")
-            values = _values(raw_values, where, f"{operator} {key}")
-            tests.append(_compile_test(str(operator), str(key), values, base, set_operator, if_exists, where))
+            if "${" in str(key):
+                raise UnsupportedPolicyError(
+                    f"{where}: condition key {key} uses a policy variable, which is not supported"
+                )
+            what = f"{operator} {key}"
+            values = _values(raw_values, where, what)
+            templates = _templates(values, base, version, where, what)
+            tests.append(
+                _compile_test(str(operator), str(key), values, templates, base, set_operator, if_exists, where)
+            )
     return tuple(tests)
 
 
@@ -142,23 +213,37 @@ def _values(raw: object, where: str, what: str) -> tuple[str, ...]:
         if isinstance(item, bool):
             values.append("true" if item else "false")
         elif isinstance(item, str | int) and not isinstance(item, bool):
-            text = str(item)
-            _refuse_variables(text, where, f"{what} value {text!r}")
-            values.append(text)
+            values.append(str(item))
         else:
             raise InvalidPolicyError(f"{where}: {what} value {item!r} is not a string, number or boolean")
     return tuple(values)
 
 
-def _refuse_variables(text: str, where: str, what: str) -> None:
-    if "${" in text:
-        raise UnsupportedPolicyError(f"{where}: {what} uses a policy variable, which is not supported")
+def _templates(values: tuple[str, ...], base: _Base, version: str, where: str, what: str) -> tuple[Template, ...]:
+    """The templates of the values that contain `${`; refused where AWS has no variables."""
+    templates: list[Template] = []
+    for value in values:
+        if "${" not in value:
+            continue
+        if base.family not in VARIABLE_FAMILIES:
+            raise UnsupportedPolicyError(
+                f"{where}: {what} value {value!r} uses a policy variable; AWS allows them only with String "
+                "and ARN operators"
+            )
+        if version != VARIABLES_VERSION:
+            raise UnsupportedPolicyError(
+                f"{where}: {what} value {value!r} uses a policy variable, but the policy's Version is "
+                f"{version}, under which AWS reads it as literal text; refused (use Version 2012-10-17)"
+            )
+        templates.append(parse_template(value, where, f"{what} value"))
+    return tuple(templates)
 
 
 def _compile_test(
     operator: str,
     key: str,
     values: tuple[str, ...],
+    templates: tuple[Template, ...],
     base: _Base,
     set_operator: SetOperator | None,
     if_exists: bool,
@@ -179,12 +264,16 @@ def _compile_test(
         negated=base.negated,
         is_null=base.family == "null",
         null_wants_absent=null_wants_absent,
-        match=_value_matcher(base.family, values, where),
+        match=_value_matcher(base.family, tuple(value for value in values if "${" not in value), where),
         values=values,
+        family=base.family,
+        templates=templates,
     )
 
 
 def _value_matcher(family: str, values: tuple[str, ...], where: str) -> ValueMatcher:
+    if not values:
+        return _never
     if family == "string":
         exact = frozenset(values)
         return exact.__contains__
@@ -206,6 +295,10 @@ def _value_matcher(family: str, values: tuple[str, ...], where: str) -> ValueMat
             raise InvalidPolicyError(f"{where}: Bool values must be true or false, got {list(values)}")
         return lambda value: value.lower() in lowered
     return lambda value: False  # Null never matches values; ConditionTest.holds handles it
+
+
+def _never(value: str) -> bool:
+    return False
 
 
 def _glob_source(pattern: str) -> str:

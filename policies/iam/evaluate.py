@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from policies.iam.model import (
+    PRINCIPAL_TAG_PREFIX,
     AccessDecision,
     Context,
     ContextValue,
@@ -64,7 +65,8 @@ def evaluate(request: Request) -> AccessDecision:
 class Prepared:
     """The part of a decision that does not depend on the request context: the statements whose action,
     resource and principal match, in document order. A sweep prepares each (principal, action,
-    resource) once and decides it for every context variant."""
+    resource) once and decides it for every context variant. A statement whose resource has policy
+    variables is kept when it may match; `decide` substitutes them for each context."""
 
     principal: Principal
     action: str  # lower-cased
@@ -124,8 +126,8 @@ def _identity_statements(prepared: Prepared, context: Context) -> tuple[Statemen
     """The first identity statement that applies if it denies, else (None, the first that allows)."""
     allow: Statement | None = None
     for statement in prepared.identity:
-        if statement.conditions and not statement.conditions_hold(
-            context_lookup(prepared.principal, prepared.action, context)
+        if statement.contextual and not statement.applies(
+            prepared.resource.arn, context_lookup(prepared.principal, prepared.action, context)
         ):
             continue
         if not statement.allow:
@@ -143,8 +145,8 @@ def _resource_statements(
     direct: Statement | None = None
     delegated: Statement | None = None
     for statement, match in prepared.resource_statements:
-        if statement.conditions and not statement.conditions_hold(
-            context_lookup(prepared.principal, prepared.action, context)
+        if statement.contextual and not statement.applies(
+            prepared.resource.arn, context_lookup(prepared.principal, prepared.action, context)
         ):
             continue
         if not statement.allow:
@@ -242,7 +244,8 @@ def _implicit_formatted(template: str, **fields: str | None) -> AccessDecision:
 
 
 def context_lookup(principal: Principal, action: str, context: Context) -> Callable[[str], ContextValue | None]:
-    """Context lookup that adds the keys AWS derives from the authenticated principal.
+    """Context lookup that adds the keys AWS derives from the authenticated principal, its session
+    tags (aws:PrincipalTag/<key>) among them.
 
     Public for callers that test statement conditions themselves (the proof's equivalence oracle)."""
 
@@ -259,6 +262,8 @@ def context_lookup(principal: Principal, action: str, context: Context) -> Calla
                 if principal.kind is PrincipalKind.ANONYMOUS
                 else str(principal.kind is PrincipalKind.SERVICE).lower()
             )
+        if key.startswith(PRINCIPAL_TAG_PREFIX):
+            return principal.session_tags.get(key[len(PRINCIPAL_TAG_PREFIX) :])
         return context.get(key)
 
     return lookup

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ DERIVED_KEYS = frozenset(
         "kms:calleraccount",
     }
 )
+PRINCIPAL_TAG_PREFIX = "aws:principaltag/"  # aws:PrincipalTag/<key>: the principal's (session's) tags
+NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 
 class PrincipalKind(StrEnum):
@@ -46,6 +49,7 @@ class Principal:
 
     A role principal may carry a session name: it then acts as the assumed-role session
     `arn:aws:sts::<account>:assumed-role/<name>/<session>`, while aws:PrincipalArn stays the role ARN.
+    A session may carry tags: they are its aws:PrincipalTag/<key> context keys (keys case-insensitive).
     """
 
     kind: PrincipalKind
@@ -53,17 +57,29 @@ class Principal:
     account: str | None = None
     session_arn: str | None = None
     identity_policies: tuple[Policy, ...] = ()
+    session_tags: Mapping[str, str] = field(default_factory=lambda: NO_TAGS)  # lower-cased keys
 
     @classmethod
-    def role(cls, arn: str, *, session: str | None = None, identity_policies: Sequence[Policy] = ()) -> Principal:
-        """An IAM role (or a session of it) with the identity policies attached to the role."""
+    def role(
+        cls,
+        arn: str,
+        *,
+        session: str | None = None,
+        session_tags: Mapping[str, str] | None = None,
+        identity_policies: Sequence[Policy] = (),
+    ) -> Principal:
+        """An IAM role (or a session of it) with the identity policies attached to the role.
+
+        `session_tags` are the session's principal tags as AWS resolves them: the tags passed when the
+        session was made (for an IAM Identity Center session, its attributes) over the role's own tags."""
         match = ROLE_ARN.fullmatch(arn)
         if match is None:
             raise ValueError(f"principal {arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
         session_arn = None
         if session is not None:
             session_arn = f"arn:{match['partition']}:sts::{match['account']}:assumed-role/{match['name']}/{session}"
-        return cls(PrincipalKind.ROLE, arn, match["account"], session_arn, tuple(identity_policies))
+        tags = _session_tags(arn, session, session_tags or {})
+        return cls(PrincipalKind.ROLE, arn, match["account"], session_arn, tuple(identity_policies), tags)
 
     @classmethod
     def service(cls, name: str) -> Principal:
@@ -84,6 +100,21 @@ class Principal:
 
     def __str__(self) -> str:
         return self.session_arn or self.name
+
+
+def _session_tags(arn: str, session: str | None, tags: Mapping[str, str]) -> Mapping[str, str]:
+    if not tags:
+        return NO_TAGS
+    if session is None:
+        raise ValueError(f"principal {arn!r}: session tags need a session")
+    lowered: dict[str, str] = {}
+    for key, value in tags.items():
+        if not isinstance(value, str):
+            raise ValueError(f"principal {arn!r}: session tag {key} must be a string, got {value!r}")
+        if key.lower() in lowered:
+            raise ValueError(f"principal {arn!r}: session tag {key} is given twice (tag keys are case-insensitive)")
+        lowered[key.lower()] = value
+    return MappingProxyType(lowered)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +142,7 @@ class Context:
         normalized: dict[str, ContextValue] = {}
         for key, value in (values or {}).items():
             lowered = key.lower()
-            if lowered in DERIVED_KEYS:
+            if lowered in DERIVED_KEYS or lowered.startswith(PRINCIPAL_TAG_PREFIX):
                 raise ValueError(f"context key {key} is set from the principal; it cannot be given")
             if lowered in normalized:
                 raise ValueError(f"context key {key} is given twice (keys are case-insensitive)")

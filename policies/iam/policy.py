@@ -2,6 +2,15 @@
 
 A `Policy` validates its whole document when it is built, so an unsupported construct fails at load
 time, naming the policy and the statement, before any decision is made.
+
+Policy variables (variables.py) are substituted in Resource / NotResource entries, only in the
+resource part of the ARN (after the fifth colon), when the Version is 2012-10-17. Entries without
+`${` are compiled once into one regex as before; whether a statement's resource matches then does
+not depend on the request. A statement with variable entries is `contextual`: `matches_resource`
+keeps it as a candidate, and `applies` substitutes its entries per request. An entry whose variable
+has no value matches no resource ("Policy variables with no value"), so in NotResource it excludes
+nothing. A variable in Action, NotAction or Principal is refused, and so is any `${` in a policy
+whose Version is not 2012-10-17 (AWS would read it as literal text).
 """
 
 from __future__ import annotations
@@ -12,10 +21,16 @@ from collections.abc import Mapping, Sequence
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from policies.iam.conditions import ConditionTest, Lookup, compile_condition
+from policies.iam.conditions import VARIABLES_VERSION, ConditionTest, compile_condition
 from policies.iam.errors import InvalidPolicyError, UnsupportedPolicyError
-from policies.iam.matching import action_pattern_source, compile_alternatives, resource_pattern_source
+from policies.iam.matching import (
+    action_pattern_source,
+    compile_alternatives,
+    resource_pattern_source,
+    resource_pieces_source,
+)
 from policies.iam.model import Principal, PrincipalKind, StatementRef
+from policies.iam.variables import Lookup, Piece, parse_template
 
 STATEMENT_KEYS = frozenset(
     {
@@ -31,7 +46,9 @@ STATEMENT_KEYS = frozenset(
     }
 )
 DOCUMENT_KEYS = frozenset({"Version", "Id", "Statement"})
-VERSIONS = frozenset({"2012-10-17", "2008-10-17"})
+VERSIONS = frozenset({VARIABLES_VERSION, "2008-10-17"})
+ARN_COLONS_BEFORE_RESOURCE = 5
+NEVER = re.compile(r"(?!)")  # the static entries of a Resource whose every entry has a policy variable
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ACCOUNT_ROOT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
 PRINCIPAL_ARN = re.compile(
@@ -141,15 +158,19 @@ class Statement:
         "_principal_cache",
         "_resource",
         "_resource_cache",
+        "_resource_templates",
         "allow",
         "conditions",
+        "contextual",
         "not_action",
         "not_resource",
         "principals",
         "ref",
     )
 
-    def __init__(self, raw: object, index: int, policy_name: str, kind: PolicyKind) -> None:
+    def __init__(
+        self, raw: object, index: int, policy_name: str, kind: PolicyKind, version: str = VARIABLES_VERSION
+    ) -> None:
         if not isinstance(raw, Mapping):
             raise InvalidPolicyError(f"{policy_name}: Statement[{index}] is not an object")
         sid = raw.get("Sid")
@@ -172,14 +193,23 @@ class Statement:
             raise InvalidPolicyError(f"{where}: {error}") from None
 
         self.not_resource = False
-        self._resource = None
+        self._resource: re.Pattern[str] | None = None
+        self._resource_templates: tuple[_ResourceTemplate, ...] = ()
         if kind is PolicyKind.TRUST and "Resource" not in raw and "NotResource" not in raw:
             pass  # a trust policy's resource is the role it is attached to
         else:
             resource_key = _exactly_one(raw, "Resource", "NotResource", where)
             self.not_resource = resource_key == "NotResource"
-            resources = _strings(raw[resource_key], where, resource_key)
-            self._resource = compile_alternatives((resource_pattern_source(r) for r in resources), ignore_case=False)
+            resources = _strings(raw[resource_key], where, resource_key, variables=True)
+            static = [r for r in resources if "${" not in r]
+            self._resource_templates = tuple(
+                _ResourceTemplate(r, version, where, resource_key) for r in resources if "${" in r
+            )
+            self._resource = (
+                compile_alternatives((resource_pattern_source(r) for r in static), ignore_case=False)
+                if static
+                else NEVER
+            )
 
         self.principals: PrincipalSpec | None = None
         if kind is PolicyKind.IDENTITY:
@@ -193,8 +223,10 @@ class Statement:
             self.principals = PrincipalSpec(raw["Principal"], where)
 
         self.conditions: tuple[ConditionTest, ...] = (
-            compile_condition(raw["Condition"], where) if "Condition" in raw else ()
+            compile_condition(raw["Condition"], where, version) if "Condition" in raw else ()
         )
+        # Whether applying the statement depends on the request context: conditions or variable resources.
+        self.contextual = bool(self.conditions or self._resource_templates)
         self._resource_cache: dict[str, bool] = {}
         self._principal_cache: dict[Principal, PrincipalMatch] = {}
 
@@ -203,15 +235,30 @@ class Statement:
         return (self._action.fullmatch(action) is not None) != self.not_action
 
     def matches_resource(self, arn: str) -> bool:
-        """Whether the statement's Resource (or NotResource) covers `arn`; no Resource element covers all."""
+        """Whether the statement's Resource (or NotResource) covers `arn`; no Resource element covers all.
+
+        With policy variables in the element this is whether it may cover `arn` in some request: the
+        entries without variables do not decide it. `applies` then decides it for a request."""
         cached = self._resource_cache.get(arn)
         if cached is None:
-            if self._resource is None:
-                cached = True
+            if self._resource is None or (self._resource_templates and not self.not_resource):
+                cached = True  # no Resource element; or an entry with variables may match: `applies` decides
             else:
                 cached = (self._resource.fullmatch(arn) is not None) != self.not_resource
             self._resource_cache[arn] = cached
         return cached
+
+    def applies(self, arn: str, lookup: Lookup) -> bool:
+        """Whether the statement applies to `arn` in the request whose context `lookup` reads, given
+        that its action, principal and `matches_resource` match: its variable resources and conditions."""
+        if self._resource_templates and not self._resource_holds(arn, lookup):
+            return False
+        return all(test.holds(lookup) for test in self.conditions)
+
+    def _resource_holds(self, arn: str, lookup: Lookup) -> bool:
+        matched = self._resource is not None and self._resource.fullmatch(arn) is not None
+        matched = matched or any(template.matches(arn, lookup) for template in self._resource_templates)
+        return matched != self.not_resource
 
     def principal_match(self, principal: Principal) -> PrincipalMatch:
         """How the statement's Principal names `principal`: not at all, through its account, or directly."""
@@ -223,8 +270,41 @@ class Statement:
         return cached
 
     def conditions_hold(self, lookup: Lookup) -> bool:
-        """Whether every condition test holds for the request context `lookup` reads."""
+        """Whether every condition test holds for the request context `lookup` reads (resources aside:
+        `applies` also substitutes variable resources)."""
         return all(test.holds(lookup) for test in self.conditions)
+
+
+class _ResourceTemplate:
+    """A Resource or NotResource entry with policy variables, substituted per request."""
+
+    __slots__ = ("_regexes", "template", "where")
+
+    def __init__(self, text: str, version: str, where: str, element: str) -> None:
+        if version != VARIABLES_VERSION:
+            raise UnsupportedPolicyError(
+                f"{where}: {element} {text!r} uses a policy variable, but the policy's Version is {version}, "
+                "under which AWS reads it as literal text; refused (use Version 2012-10-17)"
+            )
+        self.template = parse_template(text, where, element)
+        self.where = where
+        if self.template.text_before_first_substitution().count(":") < ARN_COLONS_BEFORE_RESOURCE:
+            raise InvalidPolicyError(
+                f"{where}: {element} {text!r} uses a policy variable before the resource part of the ARN; "
+                "AWS allows them only after the fifth colon"
+            )
+        self._regexes: dict[tuple[Piece, ...], re.Pattern[str]] = {}
+
+    def matches(self, arn: str, lookup: Lookup) -> bool:
+        """Whether the entry, substituted from the request, matches `arn`; with a variable that has no
+        value it matches no resource."""
+        pieces = self.template.resolve(lookup, self.where, wildcards=True)
+        if pieces is None:
+            return False
+        regex = self._regexes.get(pieces)
+        if regex is None:
+            regex = self._regexes[pieces] = re.compile(resource_pieces_source(pieces), re.DOTALL)
+        return regex.fullmatch(arn) is not None
 
 
 class Policy:
@@ -241,6 +321,8 @@ class Policy:
         version = document.get("Version", "2008-10-17")
         if version not in VERSIONS:
             raise InvalidPolicyError(f"{name}: Version must be 2012-10-17, got {version!r}")
+        if "Version" not in document:
+            version = "absent (so 2008-10-17)"
         raw_statements = document.get("Statement")
         if isinstance(raw_statements, Mapping):
             raw_statements = [raw_statements]
@@ -249,7 +331,7 @@ class Policy:
         self.name = name
         self.kind = kind
         self.document = document
-        self.statements = tuple(Statement(raw, i, name, kind) for i, raw in enumerate(raw_statements))
+        self.statements = tuple(Statement(raw, i, name, kind, version) for i, raw in enumerate(raw_statements))
         self._by_action: dict[str, tuple[Statement, ...]] = {}
 
     @classmethod
@@ -279,12 +361,13 @@ def _exactly_one(raw: Mapping[str, Any], positive: str, negative: str, where: st
     return present[0]
 
 
-def _strings(raw: object, where: str, element: str) -> Sequence[str]:
+def _strings(raw: object, where: str, element: str, *, variables: bool = False) -> Sequence[str]:
+    """The element's strings; with `variables` False, a policy variable in one is refused."""
     items: list[object] = list(raw) if isinstance(raw, list) else [raw]
     strings = [item for item in items if isinstance(item, str)]
     if not items or len(strings) != len(items):
         raise InvalidPolicyError(f"{where}: {element} must be a string or a non-empty list of strings")
     for item in strings:
-        if "${" in item:
+        if "${" in item and not variables:
             raise UnsupportedPolicyError(f"{where}: {element} {item!r} uses a policy variable, which is not supported")
     return strings

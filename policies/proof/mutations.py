@@ -4,11 +4,12 @@ change, and an independent oracle for widenings that allow nothing new."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policies.iam import Policy, PolicyKind, Principal, Resource
+from policies.iam import Policy, PolicyKind, Resource
 from policies.iam.cloudformation.deployment import Document
 from policies.iam.evaluate import context_lookup
 from policies.iam.policy import PrincipalMatch
@@ -132,7 +133,7 @@ def mutate(universe: Universe, mutation: Mutation) -> tuple[Universe, list[Proof
             replaced = tuple(new if p is old else p for p in who.principal.identity_policies)
             who = ProofPrincipal(
                 who.id,
-                Principal.role(who.principal.name, identity_policies=replaced),
+                dataclasses.replace(who.principal, identity_policies=replaced),  # keeps session and tags
                 who.modelled,
                 who.description,
                 who.org,
@@ -263,7 +264,7 @@ def _action_reach(
             continue
         for labels, context in sweeper.variants(who, action, target):
             lookup = context_lookup(who.principal, action.lower(), context)
-            holding = [s for s in applying if s.conditions_hold(lookup)]
+            holding = [s for s in applying if s.applies(target.resource.arn, lookup)]
             if any(s.allow for s in holding) and not any(not s.allow for s in holding):
                 yield (who.id, action, target.symbol, labels)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable
 from itertools import product
 from typing import Any
@@ -243,9 +244,9 @@ class Sweeper:
 
     def _twin(self, who: ProofPrincipal) -> Principal:
         if who.id not in self._twins:
-            self._twins[who.id] = Principal.role(
-                who.principal.name,
-                identity_policies=[administrator("identity widened to administrator (proof view)")],
+            self._twins[who.id] = dataclasses.replace(  # the same session and session tags
+                who.principal,
+                identity_policies=(administrator("identity widened to administrator (proof view)"),),
             )
         return self._twins[who.id]
 
