@@ -231,6 +231,78 @@ def test_a_rule_targeting_a_lambda_does_not_fail_the_call_that_emits_the_event(e
     assert [event["detail"]["ModelPackageArn"] for event in _received(sqs, queue_url)] == [arn]
 
 
+# -- model registry: life cycle ----------------------------------------------
+
+LIFE_CYCLE_PROPOSED = {"Stage": "Development", "StageStatus": "PendingApproval", "StageDescription": "retrained"}
+LIFE_CYCLE_IN_QA = {"Stage": "QA", "StageStatus": "InProgress", "StageDescription": "qa.approver@example.com: ok"}
+STAGE_PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+
+
+def test_model_life_cycle_is_kept_replaced_by_update_described_and_listed(empty_aws: EmptyAws) -> None:
+    """ModelLifeCycle (Stage, StageStatus, StageDescription) given to CreateModelPackage is returned by
+    DescribeModelPackage; UpdateModelPackage with a ModelLifeCycle replaces it, an update without one keeps
+    it, and each ListModelPackages summary carries it (ModelLifeCycle, ModelPackageSummary references)."""
+    sagemaker = _registry(empty_aws)
+
+    arn = _register(sagemaker, ModelLifeCycle=LIFE_CYCLE_PROPOSED)
+    created = sagemaker.describe_model_package(ModelPackageName=arn)["ModelLifeCycle"]
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle=LIFE_CYCLE_IN_QA)
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    listed = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+
+    assert created == LIFE_CYCLE_PROPOSED
+    assert (described["ModelLifeCycle"], described["ModelApprovalStatus"]) == (LIFE_CYCLE_IN_QA, "Approved")
+    assert [(summary["ModelPackageArn"], summary["ModelLifeCycle"]) for summary in listed] == [(arn, LIFE_CYCLE_IN_QA)]
+
+
+def test_model_life_cycle_with_an_invalid_stage_is_rejected_naming_the_field(empty_aws: EmptyAws) -> None:
+    """Stage is letters and digits, joined by hyphens (ModelLifeCycle reference): "Pre_Production" is
+    refused with ValidationException naming modelLifeCycle.stage, by CreateModelPackage (which creates
+    nothing) and by UpdateModelPackage (which changes nothing)."""
+    sagemaker = _registry(empty_aws)
+    arn = _register(sagemaker, ModelLifeCycle=LIFE_CYCLE_PROPOSED)
+    invalid = {"Stage": "Pre_Production", "StageStatus": "InProgress"}
+
+    with pytest.raises(ClientError) as on_create:
+        _register(sagemaker, ModelLifeCycle=invalid)
+    with pytest.raises(ClientError) as on_update:
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle=invalid)
+
+    expected = (
+        "ValidationException",
+        "1 validation error detected: Value 'Pre_Production' at 'modelLifeCycle.stage' failed to satisfy "
+        f"constraint: Member must satisfy regular expression pattern: {STAGE_PATTERN}",
+    )
+    assert _error(on_create) == expected
+    assert _error(on_update) == expected
+    assert sagemaker.describe_model_package(ModelPackageName=arn)["ModelLifeCycle"] == LIFE_CYCLE_PROPOSED
+    listed = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+    assert [summary["ModelPackageArn"] for summary in listed] == [arn]
+
+
+def test_model_life_cycle_over_its_lengths_is_rejected_listing_each_violation(empty_aws: EmptyAws) -> None:
+    """StageStatus is at most 63 characters and StageDescription at most 1,024: one ValidationException
+    lists every violated constraint (each of these breaks both its length and its pattern)."""
+    sagemaker = _registry(empty_aws)
+    status, description = "A" * 64, "d" * 1025
+
+    with pytest.raises(ClientError) as rejected:
+        _register(sagemaker, ModelLifeCycle={"Stage": "QA", "StageStatus": status, "StageDescription": description})
+
+    assert _error(rejected) == (
+        "ValidationException",
+        f"4 validation errors detected: Value '{status}' at 'modelLifeCycle.stageStatus' failed to satisfy "
+        "constraint: Member must have length less than or equal to 63; "
+        f"Value '{status}' at 'modelLifeCycle.stageStatus' failed to satisfy constraint: Member must satisfy "
+        f"regular expression pattern: {STAGE_PATTERN}; "
+        f"Value '{description}' at 'modelLifeCycle.stageDescription' failed to satisfy constraint: Member must "
+        "have length less than or equal to 1024; "
+        f"Value '{description}' at 'modelLifeCycle.stageDescription' failed to satisfy constraint: Member must "
+        "satisfy regular expression pattern: .{0,1024}",
+    )
+
+
 # -- hosting ----------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,8 @@ documentation it follows, the test that proves it and when it can be removed, an
 exactly those entries. The code is grouped by service:
 
 - `registry`: model package group policies, non-destructive UpdateModelPackage, PendingManualApproval
-  as the default status, ModelCard, cross-account access by ARN, the EventBridge state-change event.
+  as the default status, ModelCard, cross-account access by ARN, the EventBridge state-change event,
+  ModelLifeCycle.
 - `iam`: AWS managed policies exist; bucket policies are not half-evaluated (moto drops their conditions).
 - `events`: EventBridge rules with Lambda targets record the event instead of failing the call.
 - `endpoints`: CreateModel's model package check, UpdateEndpoint, the endpoint's deployment configuration.

@@ -157,6 +157,22 @@ PATCHES: tuple[Patch, ...] = (
         install=registry.install_state_change_events,
         targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
     ),
+    Patch(
+        name="sagemaker: ModelLifeCycle on model packages",
+        replaces="moto drops the ModelLifeCycle of CreateModelPackage and UpdateModelPackage, validates none of "
+        "it, and DescribeModelPackage and ListModelPackages return none",
+        follows=f"ModelLifeCycle - Amazon SageMaker, {SAGEMAKER_API}ModelLifeCycle.html; CreateModelPackage, "
+        f"{SAGEMAKER_API}CreateModelPackage.html; UpdateModelPackage, {SAGEMAKER_API}UpdateModelPackage.html; "
+        f"ModelPackageSummary, {SAGEMAKER_API}ModelPackageSummary.html",
+        test=TESTS + "test_model_life_cycle_is_kept_replaced_by_update_described_and_listed",
+        removable_when="moto stores, validates and returns a model package's ModelLifeCycle",
+        install=registry.install_life_cycle,
+        targets=(
+            SAGEMAKER_HTTP + "create_model_package",
+            SAGEMAKER_HTTP + "update_model_package",
+            "moto.sagemaker.models.ModelPackage.gen_response_object",
+        ),
+    ),
     # -- EventBridge (events.py) --
     Patch(
         name="events: Lambda targets",

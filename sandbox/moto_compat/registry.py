@@ -3,8 +3,9 @@
 Each `install_*` function is one entry of the registry of patches (`patches.py`), which names the API
 reference behaviour it follows and the test in tests/test_moto_compat.py that proves it. Several of them
 add to the same moto function (CreateModelPackage, UpdateModelPackage) through `wrap`, so each can be
-removed on its own. Resource policies are stored and returned, never evaluated: moto evaluates no
-policies at all, so access is proven statically by the policy tests, not here.
+removed on its own. Patches that need the request itself (its ModelLifeCycle) wrap the HTTP handlers
+instead. Resource policies are stored and returned, never evaluated: moto evaluates no policies at all,
+so access is proven statically by the policy tests, not here.
 """
 
 from __future__ import annotations
@@ -319,6 +320,112 @@ def install_state_change_events() -> None:
     """The state-change event on CreateModelPackage and on an approval status change."""
     wrap(SageMakerBackend, "create_model_package", _create_emitting_state_change)
     wrap(SageMakerBackend, "update_model_package", _update_emitting_state_change)
+
+
+# -- validation failures, worded as AWS words them -------------------------------------------------------
+
+
+def _violation(value: Any, path: str, constraint: str) -> str:
+    shown = "null" if value is None else f"'{value}'"
+    return f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
+
+
+def _validation_error(violations: list[str]) -> ValidationError:
+    """One ValidationException listing every violated constraint, as AWS's request validation does."""
+    noun = "validation error" if len(violations) == 1 else "validation errors"
+    return ValidationError(f"{len(violations)} {noun} detected: " + "; ".join(violations))
+
+
+def _length_and_pattern(text: str, min_length: int, max_length: int, matches: bool, pattern: str) -> list[str]:
+    """The constraints of a string member that `text` violates, in AWS's order (length, then pattern)."""
+    constraints = []
+    if len(text) < min_length:
+        constraints.append(f"Member must have length greater than or equal to {min_length}")
+    if len(text) > max_length:
+        constraints.append(f"Member must have length less than or equal to {max_length}")
+    if not matches:
+        constraints.append(f"Member must satisfy regular expression pattern: {pattern}")
+    return constraints
+
+
+def _string_violations(value: str, path: str, min_length: int, max_length: int, pattern: str) -> list[str]:
+    matches = re.fullmatch(pattern, value) is not None
+    return [
+        _violation(value, path, constraint)
+        for constraint in _length_and_pattern(value, min_length, max_length, matches, pattern)
+    ]
+
+
+# -- ModelLifeCycle ---------------------------------------------------------------------------------------
+
+# Stage and StageStatus are 1-63 characters of this pattern; StageDescription is up to 1,024 characters of
+# `.{0,1024}` (no line break). https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelLifeCycle.html
+_STAGE_PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+_STAGE_DESCRIPTION_PATTERN = ".{0,1024}"
+_LIFE_CYCLE_MEMBERS = (("Stage", "stage"), ("StageStatus", "stageStatus"))
+
+
+def _life_cycle_violations(life_cycle: dict[str, Any]) -> list[str]:
+    """What in a request's ModelLifeCycle breaks the API reference's constraints; empty when it is valid."""
+    violations = []
+    for member, path in _LIFE_CYCLE_MEMBERS:
+        value = life_cycle.get(member)
+        if value is None:
+            violations.append(_violation(None, f"modelLifeCycle.{path}", "Member must not be null"))
+        else:
+            violations += _string_violations(value, f"modelLifeCycle.{path}", 1, 63, _STAGE_PATTERN)
+    description = life_cycle.get("StageDescription")
+    if description is not None:
+        path = "modelLifeCycle.stageDescription"
+        violations += _string_violations(description, path, 0, 1024, _STAGE_DESCRIPTION_PATTERN)
+    return violations
+
+
+def _requested_life_cycle(request: Any) -> dict[str, str] | None:
+    """The request's ModelLifeCycle (Stage, StageStatus, StageDescription), or None; invalid -> ValidationException."""
+    life_cycle: dict[str, Any] | None = request._get_param("ModelLifeCycle")
+    if life_cycle is None:
+        return None
+    violations = _life_cycle_violations(life_cycle)
+    if violations:
+        raise _validation_error(violations)
+    return {key: life_cycle[key] for key in ("Stage", "StageStatus", "StageDescription") if key in life_cycle}
+
+
+def _response_create_with_life_cycle(inner: Callable[..., Any], self: Any) -> Any:
+    """CreateModelPackage keeps the request's ModelLifeCycle; an invalid one creates nothing."""
+    life_cycle = _requested_life_cycle(self)
+    result = inner(self)
+    _package(self.sagemaker_backend, result.result["ModelPackageArn"]).model_life_cycle = life_cycle
+    return result
+
+
+def _response_update_with_life_cycle(inner: Callable[..., Any], self: Any) -> Any:
+    """UpdateModelPackage replaces the ModelLifeCycle when the request carries one; an invalid one changes nothing."""
+    life_cycle = _requested_life_cycle(self)
+    result = inner(self)
+    if life_cycle is not None:
+        _package(self.sagemaker_backend, result.result["ModelPackageArn"]).model_life_cycle = life_cycle
+    return result
+
+
+def _response_with_life_cycle(inner: Callable[..., dict[str, Any]], self: Any) -> dict[str, Any]:
+    """DescribeModelPackage, and each ListModelPackages summary (moto builds both from this), carry ModelLifeCycle."""
+    response = inner(self)
+    life_cycle = getattr(self, "model_life_cycle", None)
+    if life_cycle is not None:
+        response["ModelLifeCycle"] = life_cycle
+    return response
+
+
+def install_life_cycle() -> None:
+    """ModelLifeCycle through CreateModelPackage, UpdateModelPackage, DescribeModelPackage and ListModelPackages.
+
+    It wraps the HTTP handlers, which read the request, so it is installed after the ModelCard patch
+    replaces them."""
+    wrap(Response, "create_model_package", _response_create_with_life_cycle)
+    wrap(Response, "update_model_package", _response_update_with_life_cycle)
+    wrap(ModelPackage, "gen_response_object", _response_with_life_cycle)
 
 
 # -- the HTTP layer: operations moto has no handler for, and parameters it drops ----------------------
