@@ -7,12 +7,14 @@ boto3 to the in-process server, as every other caller's do.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from promotion.sessions import assume_role
 from sandbox.moto_compat.events import lambda_deliveries
 from tests.sandbox_fixtures import EmptyAws
 
@@ -231,7 +233,7 @@ def test_a_rule_targeting_a_lambda_does_not_fail_the_call_that_emits_the_event(e
     assert [event["detail"]["ModelPackageArn"] for event in _received(sqs, queue_url)] == [arn]
 
 
-# -- model registry: life cycle ----------------------------------------------
+# -- model registry: life cycle, callers ----------------------------------------------
 
 LIFE_CYCLE_PROPOSED = {"Stage": "Development", "StageStatus": "PendingApproval", "StageDescription": "retrained"}
 LIFE_CYCLE_IN_QA = {"Stage": "QA", "StageStatus": "InProgress", "StageDescription": "qa.approver@example.com: ok"}
@@ -300,6 +302,126 @@ def test_model_life_cycle_over_its_lengths_is_rejected_listing_each_violation(em
         "have length less than or equal to 1024; "
         f"Value '{description}' at 'modelLifeCycle.stageDescription' failed to satisfy constraint: Member must "
         "satisfy regular expression pattern: .{0,1024}",
+    )
+
+
+def _role(aws: EmptyAws, account: str, name: str) -> str:
+    """Create role `name` in `account`; returns its RoleId (a session's PrincipalId is `<RoleId>:<session>`)."""
+    iam = aws.session(account).client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["RoleId"])
+
+
+DATA_SCIENTIST_ROLE = f"arn:aws:iam::{DATA_SCIENCE}:role/modelops-data-science"
+APPROVER_ROLE = f"arn:aws:iam::{SHARED}:role/modelops-approver"
+
+
+def test_created_by_names_the_registering_session_and_its_source_identity(empty_aws: EmptyAws) -> None:
+    """DescribeModelPackage's CreatedBy is the UserContext of whoever called CreateModelPackage: its
+    IamIdentity has the assumed-role session's ARN, its PrincipalId (role id and session name) and the
+    SourceIdentity the session was started with (DescribeModelPackage, UserContext, IamIdentity references)."""
+    sagemaker = _registry(empty_aws)
+    role_id = _role(empty_aws, DATA_SCIENCE, "modelops-data-science")
+    alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
+
+    arn = _register(alice.client("sagemaker"))
+
+    assert sagemaker.describe_model_package(ModelPackageName=arn)["CreatedBy"] == {
+        "IamIdentity": {
+            "Arn": f"arn:aws:sts::{DATA_SCIENCE}:assumed-role/modelops-data-science/alice",
+            "PrincipalId": f"{role_id}:alice",
+            "SourceIdentity": "alice@example.com",
+        }
+    }
+
+
+def test_last_modified_by_names_the_session_of_the_latest_update(empty_aws: EmptyAws) -> None:
+    """UpdateModelPackage records its caller as LastModifiedBy and sets LastModifiedTime; CreatedBy keeps
+    naming the creator. A session started without a source identity has no SourceIdentity."""
+    sagemaker = _registry(empty_aws)
+    data_science_id, approver_id = (
+        _role(empty_aws, DATA_SCIENCE, "modelops-data-science"),
+        _role(empty_aws, SHARED, "modelops-approver"),
+    )
+    alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
+    bob = assume_role(APPROVER_ROLE, session_name="bob", region=REGION)
+    arn = _register(alice.client("sagemaker"))
+
+    bob.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    after_bob = sagemaker.describe_model_package(ModelPackageName=arn)
+    alice.client("sagemaker").update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"note": "ok"})
+    after_alice = sagemaker.describe_model_package(ModelPackageName=arn)
+
+    by_alice = {
+        "IamIdentity": {
+            "Arn": f"arn:aws:sts::{DATA_SCIENCE}:assumed-role/modelops-data-science/alice",
+            "PrincipalId": f"{data_science_id}:alice",
+            "SourceIdentity": "alice@example.com",
+        }
+    }
+    by_bob = {
+        "IamIdentity": {
+            "Arn": f"arn:aws:sts::{SHARED}:assumed-role/modelops-approver/bob",
+            "PrincipalId": f"{approver_id}:bob",
+        }
+    }
+    assert (after_bob["CreatedBy"], after_bob["LastModifiedBy"]) == (by_alice, by_bob)
+    assert "LastModifiedTime" in after_bob
+    assert (after_alice["CreatedBy"], after_alice["LastModifiedBy"]) == (by_alice, by_alice)
+
+
+def _signed_by(credentials: Mapping[str, Any]) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def test_assume_role_returns_the_source_identity_and_a_chained_session_inherits_it(empty_aws: EmptyAws) -> None:
+    """AssumeRole with SourceIdentity returns it; a role assumed from that session carries it without naming
+    it (it persists across role chaining: IAM User Guide, "Monitor and control actions taken with assumed
+    roles"), and the registry names it as the chained session's SourceIdentity."""
+    _registry(empty_aws)
+    _role(empty_aws, DATA_SCIENCE, "modelops-data-science")
+    _role(empty_aws, SHARED, "modelops-approver")
+
+    started = (
+        boto3.Session(region_name=REGION)
+        .client("sts")
+        .assume_role(RoleArn=DATA_SCIENTIST_ROLE, RoleSessionName="alice", SourceIdentity="alice@example.com")
+    )
+    chained = (
+        _signed_by(started["Credentials"])
+        .client("sts")
+        .assume_role(RoleArn=APPROVER_ROLE, RoleSessionName="alice-in-shared")
+    )
+    arn = _register(_signed_by(chained["Credentials"]).client("sagemaker"))
+    identity = _sagemaker(empty_aws, SHARED).describe_model_package(ModelPackageName=arn)["CreatedBy"]["IamIdentity"]
+
+    assert (started["SourceIdentity"], chained["SourceIdentity"]) == ("alice@example.com", "alice@example.com")
+    assert (identity["Arn"], identity["SourceIdentity"]) == (
+        f"arn:aws:sts::{SHARED}:assumed-role/modelops-approver/alice-in-shared",
+        "alice@example.com",
+    )
+
+
+def test_a_chained_session_may_repeat_but_not_change_its_source_identity(empty_aws: EmptyAws) -> None:
+    """The source identity cannot be changed during the role session: a chained AssumeRole may name the
+    same one again, and one that names another is denied."""
+    alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
+    sts = alice.client("sts")
+
+    repeated = sts.assume_role(RoleArn=APPROVER_ROLE, RoleSessionName="again", SourceIdentity="alice@example.com")
+    with pytest.raises(ClientError) as denied:
+        sts.assume_role(RoleArn=APPROVER_ROLE, RoleSessionName="mallory", SourceIdentity="mallory@example.com")
+
+    assert repeated["SourceIdentity"] == "alice@example.com"
+    assert _error(denied) == (
+        "AccessDenied",
+        f"User: arn:aws:sts::{DATA_SCIENCE}:assumed-role/modelops-data-science/alice is not authorized to "
+        "perform: sts:SetSourceIdentity",
     )
 
 

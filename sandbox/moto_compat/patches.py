@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import endpoints, events, iam, registry
+from sandbox.moto_compat import endpoints, events, iam, registry, sts
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -172,6 +172,33 @@ PATCHES: tuple[Patch, ...] = (
             SAGEMAKER_HTTP + "update_model_package",
             "moto.sagemaker.models.ModelPackage.gen_response_object",
         ),
+    ),
+    Patch(
+        name="sagemaker: CreatedBy and LastModifiedBy name the caller",
+        replaces="moto's CreatedBy is a made-up Studio user profile (fake-user-profile-name) and its "
+        "LastModifiedBy a copy of it, whoever called",
+        follows=f"DescribeModelPackage - Amazon SageMaker (CreatedBy, LastModifiedBy), "
+        f"{SAGEMAKER_API}DescribeModelPackage.html; UserContext, {SAGEMAKER_API}UserContext.html; "
+        f"IamIdentity, {SAGEMAKER_API}IamIdentity.html",
+        test=TESTS + "test_created_by_names_the_registering_session_and_its_source_identity",
+        removable_when="moto records the IamIdentity of the caller of CreateModelPackage and UpdateModelPackage",
+        install=registry.install_caller_identity,
+        targets=(SAGEMAKER_HTTP + "create_model_package", SAGEMAKER_HTTP + "update_model_package"),
+    ),
+    # -- STS (sts.py) --
+    Patch(
+        name="sts: role sessions keep their SourceIdentity",
+        replaces="moto's AssumeRole drops SourceIdentity: the session has none, the response carries none, and a "
+        "session chained from one that had it has none",
+        follows="Monitor and control actions taken with assumed roles (the source identity persists across "
+        "role chaining and cannot be changed) - AWS Identity and Access Management, "
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html; "
+        "AssumeRole - AWS Security Token Service (SourceIdentity), "
+        "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html",
+        test=TESTS + "test_assume_role_returns_the_source_identity_and_a_chained_session_inherits_it",
+        removable_when="moto's AssumeRole keeps and returns SourceIdentity and carries it down a role chain",
+        install=sts.install_source_identity,
+        targets=("moto.sts.responses.TokenResponse.assume_role",),
     ),
     # -- EventBridge (events.py) --
     Patch(

@@ -3,9 +3,10 @@
 Each `install_*` function is one entry of the registry of patches (`patches.py`), which names the API
 reference behaviour it follows and the test in tests/test_moto_compat.py that proves it. Several of them
 add to the same moto function (CreateModelPackage, UpdateModelPackage) through `wrap`, so each can be
-removed on its own. Patches that need the request itself (its ModelLifeCycle) wrap the HTTP handlers
-instead. Resource policies are stored and returned, never evaluated: moto evaluates no policies at all,
-so access is proven statically by the policy tests, not here.
+removed on its own. Patches that need the request itself (its ModelLifeCycle, or the credentials that
+signed it, for CreatedBy and LastModifiedBy) wrap the HTTP handlers instead. Resource policies are stored
+and returned, never evaluated: moto evaluates no policies at all, so access is proven statically by the
+policy tests, not here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from moto.sagemaker import models as _sm_models
 from moto.sagemaker import responses as _sm_responses
 from moto.sagemaker.exceptions import ValidationError
 
+from sandbox.moto_compat import sts
 from sandbox.moto_compat.wrapping import wrap
 
 # moto's classes are patched at run time; typed as Any so the new attributes type-check.
@@ -426,6 +428,38 @@ def install_life_cycle() -> None:
     wrap(Response, "create_model_package", _response_create_with_life_cycle)
     wrap(Response, "update_model_package", _response_update_with_life_cycle)
     wrap(ModelPackage, "gen_response_object", _response_with_life_cycle)
+
+
+# -- CreatedBy and LastModifiedBy: the caller, from the request's credentials ------------------------------
+
+
+def _user_context(request: Any) -> dict[str, Any]:
+    """The UserContext of the principal that signed `request`: its IamIdentity (a Studio user profile
+    only when the call comes from Studio, which the sandbox has none of)."""
+    return {"IamIdentity": sts.caller(request.get_access_key(), request.partition).iam_identity()}
+
+
+def _response_create_recording_creator(inner: Callable[..., Any], self: Any) -> Any:
+    """CreateModelPackage records its caller as CreatedBy."""
+    result = inner(self)
+    _package(self.sagemaker_backend, result.result["ModelPackageArn"]).created_by = _user_context(self)
+    return result
+
+
+def _response_update_recording_modifier(inner: Callable[..., Any], self: Any) -> Any:
+    """UpdateModelPackage records its caller as LastModifiedBy (LastModifiedTime is moto's own)."""
+    result = inner(self)
+    _package(self.sagemaker_backend, result.result["ModelPackageArn"]).last_modified_by = _user_context(self)
+    return result
+
+
+def install_caller_identity() -> None:
+    """CreatedBy and LastModifiedBy name the IAM identity that called; moto fills in a made-up Studio user.
+
+    It wraps the HTTP handlers, which see the request's credentials, so it is installed after the
+    ModelCard patch replaces them."""
+    wrap(Response, "create_model_package", _response_create_recording_creator)
+    wrap(Response, "update_model_package", _response_update_recording_modifier)
 
 
 # -- the HTTP layer: operations moto has no handler for, and parameters it drops ----------------------
