@@ -233,11 +233,12 @@ def test_a_rule_targeting_a_lambda_does_not_fail_the_call_that_emits_the_event(e
     assert [event["detail"]["ModelPackageArn"] for event in _received(sqs, queue_url)] == [arn]
 
 
-# -- model registry: life cycle, callers ----------------------------------------------
+# -- model registry: life cycle, callers, metadata limits ----------------------------------------------
 
 LIFE_CYCLE_PROPOSED = {"Stage": "Development", "StageStatus": "PendingApproval", "StageDescription": "retrained"}
 LIFE_CYCLE_IN_QA = {"Stage": "QA", "StageStatus": "InProgress", "StageDescription": "qa.approver@example.com: ok"}
 STAGE_PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+METADATA_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
 
 
 def test_model_life_cycle_is_kept_replaced_by_update_described_and_listed(empty_aws: EmptyAws) -> None:
@@ -423,6 +424,77 @@ def test_a_chained_session_may_repeat_but_not_change_its_source_identity(empty_a
         f"User: arn:aws:sts::{DATA_SCIENCE}:assumed-role/modelops-data-science/alice is not authorized to "
         "perform: sts:SetSourceIdentity",
     )
+
+
+def test_update_with_an_empty_customer_metadata_map_is_rejected(empty_aws: EmptyAws) -> None:
+    """CustomerMetadataProperties, when sent, has at least one entry (UpdateModelPackage reference): an
+    empty map is refused with ValidationException, and the package keeps its metadata."""
+    sagemaker = _registry(empty_aws)
+    arn = _register(sagemaker, CustomerMetadataProperties={"source_commit": "abc123"})
+
+    with pytest.raises(ClientError) as rejected:
+        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={})
+
+    assert _error(rejected) == (
+        "ValidationException",
+        "1 validation error detected: Value '{}' at 'customerMetadataProperties' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1",
+    )
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["CustomerMetadataProperties"] == {"source_commit": "abc123"}
+
+
+def test_update_that_would_leave_more_than_50_metadata_entries_is_rejected(empty_aws: EmptyAws) -> None:
+    """A model package has at most 50 CustomerMetadataProperties: an update adding a 51st key is refused and
+    changes nothing; the same update removing another key (CustomerMetadataPropertiesToRemove) leaves 50
+    and succeeds."""
+    sagemaker = _registry(empty_aws)
+    metrics = {f"metric:m{index:02d}": "0.5" for index in range(49)}
+    arn = _register(sagemaker, CustomerMetadataProperties={"source_commit": "abc123", **metrics})
+    decision = {"approval:qa:decision": "Approved"}
+
+    with pytest.raises(ClientError) as rejected:
+        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=decision)
+    after_refusal = sagemaker.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, CustomerMetadataProperties=decision, CustomerMetadataPropertiesToRemove=["source_commit"]
+    )
+    after_update = sagemaker.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
+
+    assert _error(rejected) == (
+        "ValidationException",
+        "A model package can have at most 50 CustomerMetadataProperties; after this update it would have 51.",
+    )
+    assert after_refusal == {"source_commit": "abc123", **metrics}
+    assert after_update == {**metrics, **decision}
+
+
+def test_metadata_keys_and_values_outside_the_pattern_or_length_are_rejected(empty_aws: EmptyAws) -> None:
+    """Keys and values are letters, separators, numbers and `_.:/=+-@`, in any script; a value is at most 256
+    characters (CreateModelPackage, UpdateModelPackage references): a comma in a key and a 257-character
+    value are refused naming the map, a name with accents and a space is kept."""
+    sagemaker = _registry(empty_aws)
+    arn = _register(sagemaker, CustomerMetadataProperties={"approval:qa:by": "Zoë Müller"})
+    long_value = "x" * 257
+
+    with pytest.raises(ClientError) as bad_key:
+        _register(sagemaker, CustomerMetadataProperties={"approval,qa": "ok"})
+    with pytest.raises(ClientError) as long:
+        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"note": long_value})
+
+    assert _error(bad_key) == (
+        "ValidationException",
+        "1 validation error detected: Value '{approval,qa=ok}' at 'customerMetadataProperties' failed to satisfy "
+        f"constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: "
+        f"{METADATA_PATTERN}]",
+    )
+    assert _error(long) == (
+        "ValidationException",
+        f"1 validation error detected: Value '{{note={long_value}}}' at 'customerMetadataProperties' failed to "
+        "satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256]",
+    )
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["CustomerMetadataProperties"] == {"approval:qa:by": "Zoë Müller"}
 
 
 # -- hosting ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ exactly those entries. The code is grouped by service:
 
 - `registry`: model package group policies, non-destructive UpdateModelPackage, PendingManualApproval
   as the default status, ModelCard, cross-account access by ARN, the EventBridge state-change event,
-  ModelLifeCycle, CreatedBy and LastModifiedBy naming the caller.
+  ModelLifeCycle, CreatedBy and LastModifiedBy naming the caller, CustomerMetadataProperties limits.
 - `sts`: role sessions keep their SourceIdentity (down a role chain, too); who holds an access key.
 - `iam`: AWS managed policies exist; bucket policies are not half-evaluated (moto drops their conditions).
 - `events`: EventBridge rules with Lambda targets record the event instead of failing the call.

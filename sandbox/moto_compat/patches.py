@@ -185,6 +185,18 @@ PATCHES: tuple[Patch, ...] = (
         install=registry.install_caller_identity,
         targets=(SAGEMAKER_HTTP + "create_model_package", SAGEMAKER_HTTP + "update_model_package"),
     ),
+    Patch(
+        name="sagemaker: CustomerMetadataProperties limits",
+        replaces="moto accepts any CustomerMetadataProperties: an empty map, any characters and lengths, and "
+        "more than 50 entries on a package",
+        follows=f"UpdateModelPackage - Amazon SageMaker (CustomerMetadataProperties: 1 to 50 entries, key and "
+        f"value patterns and lengths), {SAGEMAKER_API}UpdateModelPackage.html; CreateModelPackage, "
+        f"{SAGEMAKER_API}CreateModelPackage.html",
+        test=TESTS + "test_update_that_would_leave_more_than_50_metadata_entries_is_rejected",
+        removable_when="moto validates CustomerMetadataProperties and their number on a package",
+        install=registry.install_metadata_limits,
+        targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
+    ),
     # -- STS (sts.py) --
     Patch(
         name="sts: role sessions keep their SourceIdentity",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -460,6 +461,84 @@ def install_caller_identity() -> None:
     ModelCard patch replaces them."""
     wrap(Response, "create_model_package", _response_create_recording_creator)
     wrap(Response, "update_model_package", _response_update_recording_modifier)
+
+
+# -- CustomerMetadataProperties: AWS's limits -------------------------------------------------------------
+
+# CustomerMetadataMap: 1 to 50 entries; keys of 1-128 and values of 1-256 characters matching this pattern
+# (UpdateModelPackage and CreateModelPackage references). A package holds at most 50 after an update.
+MAX_METADATA_ENTRIES = 50
+_METADATA_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+_METADATA_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _metadata_text_matches(text: str) -> bool:
+    # Python's re has no \p{...} classes: a letter, separator or number is a Unicode category L*, Z* or N*.
+    return all(char in _METADATA_PUNCTUATION or unicodedata.category(char)[0] in "LZN" for char in text)
+
+
+def _java_map(metadata: dict[str, str]) -> str:
+    # AWS shows a map that fails validation as Java prints one.
+    return "{" + ", ".join(f"{key}={value}" for key, value in metadata.items()) + "}"
+
+
+def _metadata_violations(metadata: dict[str, str]) -> list[str]:
+    """What in a request's CustomerMetadataProperties breaks the API reference's constraints; empty when valid."""
+    path, shown = "customerMetadataProperties", _java_map(metadata)
+    violations = []
+    if len(metadata) < 1:
+        violations.append(_violation(shown, path, "Member must have length greater than or equal to 1"))
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        violations.append(
+            _violation(shown, path, f"Member must have length less than or equal to {MAX_METADATA_ENTRIES}")
+        )
+    for part, texts, max_length in (("keys", list(metadata), 128), ("value", list(metadata.values()), 256)):
+        # each violated constraint once, however many keys (or values) break it
+        constraints = dict.fromkeys(
+            constraint
+            for text in texts
+            for constraint in _length_and_pattern(text, 1, max_length, _metadata_text_matches(text), _METADATA_PATTERN)
+        )
+        if constraints:
+            listed = ", ".join(constraints)
+            violations.append(_violation(shown, path, f"Map {part} must satisfy constraint: [{listed}]"))
+    return violations
+
+
+def _check_metadata(metadata: dict[str, str] | None) -> None:
+    violations = [] if metadata is None else _metadata_violations(metadata)
+    if violations:
+        raise _validation_error(violations)
+
+
+def _create_checking_metadata(inner: Callable[..., str], self: Any, **kwargs: Any) -> str:
+    """CreateModelPackage rejects CustomerMetadataProperties outside AWS's limits."""
+    _check_metadata(kwargs.get("customer_metadata_properties"))
+    return inner(self, **kwargs)
+
+
+def _update_checking_metadata(inner: Callable[..., str], self: Any, model_package_arn: str, **kwargs: Any) -> str:
+    """UpdateModelPackage rejects CustomerMetadataProperties outside AWS's limits, and an update after which
+    the package would hold more than 50 entries (the keys it keeps, adds and does not remove)."""
+    added: dict[str, str] | None = kwargs.get("customer_metadata_properties")
+    _check_metadata(added)
+    if added:
+        backend, name = owner_backend(self, model_package_arn)
+        after = {**(backend.describe_model_package(name).customer_metadata_properties or {}), **added}
+        for key in kwargs.get("customer_metadata_properties_to_remove") or []:
+            after.pop(key, None)
+        if len(after) > MAX_METADATA_ENTRIES:
+            raise ValidationError(
+                f"A model package can have at most {MAX_METADATA_ENTRIES} CustomerMetadataProperties; "
+                f"after this update it would have {len(after)}."
+            )
+    return inner(self, model_package_arn, **kwargs)
+
+
+def install_metadata_limits() -> None:
+    """CustomerMetadataProperties within AWS's limits on CreateModelPackage and UpdateModelPackage."""
+    wrap(SageMakerBackend, "create_model_package", _create_checking_metadata)
+    wrap(SageMakerBackend, "update_model_package", _update_checking_metadata)
 
 
 # -- the HTTP layer: operations moto has no handler for, and parameters it drops ----------------------
