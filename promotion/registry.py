@@ -325,8 +325,10 @@ class Registry:
             "ModelPackageArn": arn,
             "ModelApprovalStatus": status,
             "ApprovalDescription": approval_description,
-            "CustomerMetadataProperties": dict(metadata),
         }
+        # SageMaker refuses an empty CustomerMetadataProperties map (an undo that only removes keys sends none).
+        if metadata:
+            arguments["CustomerMetadataProperties"] = dict(metadata)
         if remove:
             arguments["CustomerMetadataPropertiesToRemove"] = remove
         self.client.update_model_package(**arguments)

@@ -7,12 +7,14 @@ boto3 to the in-process server, as every other caller's do.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from promotion.sessions import assume_role
 from sandbox.moto_compat.events import lambda_deliveries
 from tests.sandbox_fixtures import EmptyAws
 
@@ -229,6 +231,270 @@ def test_a_rule_targeting_a_lambda_does_not_fail_the_call_that_emits_the_event(e
     delivered = lambda_deliveries(SHARED, REGION)
     assert [(target, event["detail"]["ModelPackageArn"]) for target, event in delivered] == [(function, arn)]
     assert [event["detail"]["ModelPackageArn"] for event in _received(sqs, queue_url)] == [arn]
+
+
+# -- model registry: life cycle, callers, metadata limits ----------------------------------------------
+
+LIFE_CYCLE_PROPOSED = {"Stage": "Development", "StageStatus": "PendingApproval", "StageDescription": "retrained"}
+LIFE_CYCLE_IN_QA = {"Stage": "QA", "StageStatus": "InProgress", "StageDescription": "qa.approver@example.com: ok"}
+STAGE_PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+METADATA_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+
+
+def test_model_life_cycle_is_kept_replaced_by_update_described_and_listed(empty_aws: EmptyAws) -> None:
+    """ModelLifeCycle (Stage, StageStatus, StageDescription) given to CreateModelPackage is returned by
+    DescribeModelPackage; UpdateModelPackage with a ModelLifeCycle replaces it, an update without one keeps
+    it, and each ListModelPackages summary carries it (ModelLifeCycle, ModelPackageSummary references)."""
+    sagemaker = _registry(empty_aws)
+
+    arn = _register(sagemaker, ModelLifeCycle=LIFE_CYCLE_PROPOSED)
+    created = sagemaker.describe_model_package(ModelPackageName=arn)["ModelLifeCycle"]
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle=LIFE_CYCLE_IN_QA)
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    listed = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+
+    assert created == LIFE_CYCLE_PROPOSED
+    assert (described["ModelLifeCycle"], described["ModelApprovalStatus"]) == (LIFE_CYCLE_IN_QA, "Approved")
+    assert [(summary["ModelPackageArn"], summary["ModelLifeCycle"]) for summary in listed] == [(arn, LIFE_CYCLE_IN_QA)]
+
+
+def test_model_life_cycle_with_an_invalid_stage_is_rejected_naming_the_field(empty_aws: EmptyAws) -> None:
+    """Stage is letters and digits, joined by hyphens (ModelLifeCycle reference): "Pre_Production" is
+    refused with ValidationException naming modelLifeCycle.stage, by CreateModelPackage (which creates
+    nothing) and by UpdateModelPackage (which changes nothing)."""
+    sagemaker = _registry(empty_aws)
+    arn = _register(sagemaker, ModelLifeCycle=LIFE_CYCLE_PROPOSED)
+    invalid = {"Stage": "Pre_Production", "StageStatus": "InProgress"}
+
+    with pytest.raises(ClientError) as on_create:
+        _register(sagemaker, ModelLifeCycle=invalid)
+    with pytest.raises(ClientError) as on_update:
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle=invalid)
+
+    expected = (
+        "ValidationException",
+        "1 validation error detected: Value 'Pre_Production' at 'modelLifeCycle.stage' failed to satisfy "
+        f"constraint: Member must satisfy regular expression pattern: {STAGE_PATTERN}",
+    )
+    assert _error(on_create) == expected
+    assert _error(on_update) == expected
+    assert sagemaker.describe_model_package(ModelPackageName=arn)["ModelLifeCycle"] == LIFE_CYCLE_PROPOSED
+    listed = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+    assert [summary["ModelPackageArn"] for summary in listed] == [arn]
+
+
+def test_model_life_cycle_over_its_lengths_is_rejected_listing_each_violation(empty_aws: EmptyAws) -> None:
+    """StageStatus is at most 63 characters and StageDescription at most 1,024: one ValidationException
+    lists every violated constraint (each of these breaks both its length and its pattern)."""
+    sagemaker = _registry(empty_aws)
+    status, description = "A" * 64, "d" * 1025
+
+    with pytest.raises(ClientError) as rejected:
+        _register(sagemaker, ModelLifeCycle={"Stage": "QA", "StageStatus": status, "StageDescription": description})
+
+    assert _error(rejected) == (
+        "ValidationException",
+        f"4 validation errors detected: Value '{status}' at 'modelLifeCycle.stageStatus' failed to satisfy "
+        "constraint: Member must have length less than or equal to 63; "
+        f"Value '{status}' at 'modelLifeCycle.stageStatus' failed to satisfy constraint: Member must satisfy "
+        f"regular expression pattern: {STAGE_PATTERN}; "
+        f"Value '{description}' at 'modelLifeCycle.stageDescription' failed to satisfy constraint: Member must "
+        "have length less than or equal to 1024; "
+        f"Value '{description}' at 'modelLifeCycle.stageDescription' failed to satisfy constraint: Member must "
+        "satisfy regular expression pattern: .{0,1024}",
+    )
+
+
+def _role(aws: EmptyAws, account: str, name: str) -> str:
+    """Create role `name` in `account`; returns its RoleId (a session's PrincipalId is `<RoleId>:<session>`)."""
+    iam = aws.session(account).client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["RoleId"])
+
+
+DATA_SCIENTIST_ROLE = f"arn:aws:iam::{DATA_SCIENCE}:role/modelops-data-science"
+APPROVER_ROLE = f"arn:aws:iam::{SHARED}:role/modelops-approver"
+
+
+def test_created_by_names_the_registering_session_and_its_source_identity(empty_aws: EmptyAws) -> None:
+    """DescribeModelPackage's CreatedBy is the UserContext of whoever called CreateModelPackage: its
+    IamIdentity has the assumed-role session's ARN, its PrincipalId (role id and session name) and the
+    SourceIdentity the session was started with (DescribeModelPackage, UserContext, IamIdentity references)."""
+    sagemaker = _registry(empty_aws)
+    role_id = _role(empty_aws, DATA_SCIENCE, "modelops-data-science")
+    alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
+
+    arn = _register(alice.client("sagemaker"))
+
+    assert sagemaker.describe_model_package(ModelPackageName=arn)["CreatedBy"] == {
+        "IamIdentity": {
+            "Arn": f"arn:aws:sts::{DATA_SCIENCE}:assumed-role/modelops-data-science/alice",
+            "PrincipalId": f"{role_id}:alice",
+            "SourceIdentity": "alice@example.com",
+        }
+    }
+
+
+def test_last_modified_by_names_the_session_of_the_latest_update(empty_aws: EmptyAws) -> None:
+    """UpdateModelPackage records its caller as LastModifiedBy and sets LastModifiedTime; CreatedBy keeps
+    naming the creator. A session started without a source identity has no SourceIdentity."""
+    sagemaker = _registry(empty_aws)
+    data_science_id, approver_id = (
+        _role(empty_aws, DATA_SCIENCE, "modelops-data-science"),
+        _role(empty_aws, SHARED, "modelops-approver"),
+    )
+    alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
+    bob = assume_role(APPROVER_ROLE, session_name="bob", region=REGION)
+    arn = _register(alice.client("sagemaker"))
+
+    bob.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    after_bob = sagemaker.describe_model_package(ModelPackageName=arn)
+    alice.client("sagemaker").update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"note": "ok"})
+    after_alice = sagemaker.describe_model_package(ModelPackageName=arn)
+
+    by_alice = {
+        "IamIdentity": {
+            "Arn": f"arn:aws:sts::{DATA_SCIENCE}:assumed-role/modelops-data-science/alice",
+            "PrincipalId": f"{data_science_id}:alice",
+            "SourceIdentity": "alice@example.com",
+        }
+    }
+    by_bob = {
+        "IamIdentity": {
+            "Arn": f"arn:aws:sts::{SHARED}:assumed-role/modelops-approver/bob",
+            "PrincipalId": f"{approver_id}:bob",
+        }
+    }
+    assert (after_bob["CreatedBy"], after_bob["LastModifiedBy"]) == (by_alice, by_bob)
+    assert "LastModifiedTime" in after_bob
+    assert (after_alice["CreatedBy"], after_alice["LastModifiedBy"]) == (by_alice, by_alice)
+
+
+def _signed_by(credentials: Mapping[str, Any]) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def test_assume_role_returns_the_source_identity_and_a_chained_session_inherits_it(empty_aws: EmptyAws) -> None:
+    """AssumeRole with SourceIdentity returns it; a role assumed from that session carries it without naming
+    it (it persists across role chaining: IAM User Guide, "Monitor and control actions taken with assumed
+    roles"), and the registry names it as the chained session's SourceIdentity."""
+    _registry(empty_aws)
+    _role(empty_aws, DATA_SCIENCE, "modelops-data-science")
+    _role(empty_aws, SHARED, "modelops-approver")
+
+    started = (
+        boto3.Session(region_name=REGION)
+        .client("sts")
+        .assume_role(RoleArn=DATA_SCIENTIST_ROLE, RoleSessionName="alice", SourceIdentity="alice@example.com")
+    )
+    chained = (
+        _signed_by(started["Credentials"])
+        .client("sts")
+        .assume_role(RoleArn=APPROVER_ROLE, RoleSessionName="alice-in-shared")
+    )
+    arn = _register(_signed_by(chained["Credentials"]).client("sagemaker"))
+    identity = _sagemaker(empty_aws, SHARED).describe_model_package(ModelPackageName=arn)["CreatedBy"]["IamIdentity"]
+
+    assert (started["SourceIdentity"], chained["SourceIdentity"]) == ("alice@example.com", "alice@example.com")
+    assert (identity["Arn"], identity["SourceIdentity"]) == (
+        f"arn:aws:sts::{SHARED}:assumed-role/modelops-approver/alice-in-shared",
+        "alice@example.com",
+    )
+
+
+def test_a_chained_session_may_repeat_but_not_change_its_source_identity(empty_aws: EmptyAws) -> None:
+    """The source identity cannot be changed during the role session: a chained AssumeRole may name the
+    same one again, and one that names another is denied."""
+    alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
+    sts = alice.client("sts")
+
+    repeated = sts.assume_role(RoleArn=APPROVER_ROLE, RoleSessionName="again", SourceIdentity="alice@example.com")
+    with pytest.raises(ClientError) as denied:
+        sts.assume_role(RoleArn=APPROVER_ROLE, RoleSessionName="mallory", SourceIdentity="mallory@example.com")
+
+    assert repeated["SourceIdentity"] == "alice@example.com"
+    assert _error(denied) == (
+        "AccessDenied",
+        f"User: arn:aws:sts::{DATA_SCIENCE}:assumed-role/modelops-data-science/alice is not authorized to "
+        "perform: sts:SetSourceIdentity",
+    )
+
+
+def test_update_with_an_empty_customer_metadata_map_is_rejected(empty_aws: EmptyAws) -> None:
+    """CustomerMetadataProperties, when sent, has at least one entry (UpdateModelPackage reference): an
+    empty map is refused with ValidationException, and the package keeps its metadata."""
+    sagemaker = _registry(empty_aws)
+    arn = _register(sagemaker, CustomerMetadataProperties={"source_commit": "abc123"})
+
+    with pytest.raises(ClientError) as rejected:
+        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={})
+
+    assert _error(rejected) == (
+        "ValidationException",
+        "1 validation error detected: Value '{}' at 'customerMetadataProperties' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1",
+    )
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["CustomerMetadataProperties"] == {"source_commit": "abc123"}
+
+
+def test_update_that_would_leave_more_than_50_metadata_entries_is_rejected(empty_aws: EmptyAws) -> None:
+    """A model package has at most 50 CustomerMetadataProperties: an update adding a 51st key is refused and
+    changes nothing; the same update removing another key (CustomerMetadataPropertiesToRemove) leaves 50
+    and succeeds."""
+    sagemaker = _registry(empty_aws)
+    metrics = {f"metric:m{index:02d}": "0.5" for index in range(49)}
+    arn = _register(sagemaker, CustomerMetadataProperties={"source_commit": "abc123", **metrics})
+    decision = {"approval:qa:decision": "Approved"}
+
+    with pytest.raises(ClientError) as rejected:
+        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=decision)
+    after_refusal = sagemaker.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, CustomerMetadataProperties=decision, CustomerMetadataPropertiesToRemove=["source_commit"]
+    )
+    after_update = sagemaker.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
+
+    assert _error(rejected) == (
+        "ValidationException",
+        "A model package can have at most 50 CustomerMetadataProperties; after this update it would have 51.",
+    )
+    assert after_refusal == {"source_commit": "abc123", **metrics}
+    assert after_update == {**metrics, **decision}
+
+
+def test_metadata_keys_and_values_outside_the_pattern_or_length_are_rejected(empty_aws: EmptyAws) -> None:
+    """Keys and values are letters, separators, numbers and `_.:/=+-@`, in any script; a value is at most 256
+    characters (CreateModelPackage, UpdateModelPackage references): a comma in a key and a 257-character
+    value are refused naming the map, a name with accents and a space is kept."""
+    sagemaker = _registry(empty_aws)
+    arn = _register(sagemaker, CustomerMetadataProperties={"approval:qa:by": "Zoë Müller"})
+    long_value = "x" * 257
+
+    with pytest.raises(ClientError) as bad_key:
+        _register(sagemaker, CustomerMetadataProperties={"approval,qa": "ok"})
+    with pytest.raises(ClientError) as long:
+        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"note": long_value})
+
+    assert _error(bad_key) == (
+        "ValidationException",
+        "1 validation error detected: Value '{approval,qa=ok}' at 'customerMetadataProperties' failed to satisfy "
+        f"constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: "
+        f"{METADATA_PATTERN}]",
+    )
+    assert _error(long) == (
+        "ValidationException",
+        f"1 validation error detected: Value '{{note={long_value}}}' at 'customerMetadataProperties' failed to "
+        "satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256]",
+    )
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["CustomerMetadataProperties"] == {"approval:qa:by": "Zoë Müller"}
 
 
 # -- hosting ----------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ documentation it follows, the test that proves it and when it can be removed, an
 exactly those entries. The code is grouped by service:
 
 - `registry`: model package group policies, non-destructive UpdateModelPackage, PendingManualApproval
-  as the default status, ModelCard, cross-account access by ARN, the EventBridge state-change event.
+  as the default status, ModelCard, cross-account access by ARN, the EventBridge state-change event,
+  ModelLifeCycle, CreatedBy and LastModifiedBy naming the caller, CustomerMetadataProperties limits.
+- `sts`: role sessions keep their SourceIdentity (down a role chain, too); who holds an access key.
 - `iam`: AWS managed policies exist; bucket policies are not half-evaluated (moto drops their conditions).
 - `events`: EventBridge rules with Lambda targets record the event instead of failing the call.
 - `endpoints`: CreateModel's model package check, UpdateEndpoint, the endpoint's deployment configuration.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import endpoints, events, iam, registry
+from sandbox.moto_compat import endpoints, events, iam, registry, sts
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -156,6 +156,61 @@ PATCHES: tuple[Patch, ...] = (
         removable_when='moto puts "SageMaker Model Package State Change" on the registry account\'s default bus',
         install=registry.install_state_change_events,
         targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
+    ),
+    Patch(
+        name="sagemaker: ModelLifeCycle on model packages",
+        replaces="moto drops the ModelLifeCycle of CreateModelPackage and UpdateModelPackage, validates none of "
+        "it, and DescribeModelPackage and ListModelPackages return none",
+        follows=f"ModelLifeCycle - Amazon SageMaker, {SAGEMAKER_API}ModelLifeCycle.html; CreateModelPackage, "
+        f"{SAGEMAKER_API}CreateModelPackage.html; UpdateModelPackage, {SAGEMAKER_API}UpdateModelPackage.html; "
+        f"ModelPackageSummary, {SAGEMAKER_API}ModelPackageSummary.html",
+        test=TESTS + "test_model_life_cycle_is_kept_replaced_by_update_described_and_listed",
+        removable_when="moto stores, validates and returns a model package's ModelLifeCycle",
+        install=registry.install_life_cycle,
+        targets=(
+            SAGEMAKER_HTTP + "create_model_package",
+            SAGEMAKER_HTTP + "update_model_package",
+            "moto.sagemaker.models.ModelPackage.gen_response_object",
+        ),
+    ),
+    Patch(
+        name="sagemaker: CreatedBy and LastModifiedBy name the caller",
+        replaces="moto's CreatedBy is a made-up Studio user profile (fake-user-profile-name) and its "
+        "LastModifiedBy a copy of it, whoever called",
+        follows=f"DescribeModelPackage - Amazon SageMaker (CreatedBy, LastModifiedBy), "
+        f"{SAGEMAKER_API}DescribeModelPackage.html; UserContext, {SAGEMAKER_API}UserContext.html; "
+        f"IamIdentity, {SAGEMAKER_API}IamIdentity.html",
+        test=TESTS + "test_created_by_names_the_registering_session_and_its_source_identity",
+        removable_when="moto records the IamIdentity of the caller of CreateModelPackage and UpdateModelPackage",
+        install=registry.install_caller_identity,
+        targets=(SAGEMAKER_HTTP + "create_model_package", SAGEMAKER_HTTP + "update_model_package"),
+    ),
+    Patch(
+        name="sagemaker: CustomerMetadataProperties limits",
+        replaces="moto accepts any CustomerMetadataProperties: an empty map, any characters and lengths, and "
+        "more than 50 entries on a package",
+        follows=f"UpdateModelPackage - Amazon SageMaker (CustomerMetadataProperties: 1 to 50 entries, key and "
+        f"value patterns and lengths), {SAGEMAKER_API}UpdateModelPackage.html; CreateModelPackage, "
+        f"{SAGEMAKER_API}CreateModelPackage.html",
+        test=TESTS + "test_update_that_would_leave_more_than_50_metadata_entries_is_rejected",
+        removable_when="moto validates CustomerMetadataProperties and their number on a package",
+        install=registry.install_metadata_limits,
+        targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
+    ),
+    # -- STS (sts.py) --
+    Patch(
+        name="sts: role sessions keep their SourceIdentity",
+        replaces="moto's AssumeRole drops SourceIdentity: the session has none, the response carries none, and a "
+        "session chained from one that had it has none",
+        follows="Monitor and control actions taken with assumed roles (the source identity persists across "
+        "role chaining and cannot be changed) - AWS Identity and Access Management, "
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html; "
+        "AssumeRole - AWS Security Token Service (SourceIdentity), "
+        "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html",
+        test=TESTS + "test_assume_role_returns_the_source_identity_and_a_chained_session_inherits_it",
+        removable_when="moto's AssumeRole keeps and returns SourceIdentity and carries it down a role chain",
+        install=sts.install_source_identity,
+        targets=("moto.sts.responses.TokenResponse.assume_role",),
     ),
     # -- EventBridge (events.py) --
     Patch(

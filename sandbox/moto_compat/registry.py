@@ -3,14 +3,17 @@
 Each `install_*` function is one entry of the registry of patches (`patches.py`), which names the API
 reference behaviour it follows and the test in tests/test_moto_compat.py that proves it. Several of them
 add to the same moto function (CreateModelPackage, UpdateModelPackage) through `wrap`, so each can be
-removed on its own. Resource policies are stored and returned, never evaluated: moto evaluates no
-policies at all, so access is proven statically by the policy tests, not here.
+removed on its own. Patches that need the request itself (its ModelLifeCycle, or the credentials that
+signed it, for CreatedBy and LastModifiedBy) wrap the HTTP handlers instead. Resource policies are stored
+and returned, never evaluated: moto evaluates no policies at all, so access is proven statically by the
+policy tests, not here.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +24,7 @@ from moto.sagemaker import models as _sm_models
 from moto.sagemaker import responses as _sm_responses
 from moto.sagemaker.exceptions import ValidationError
 
+from sandbox.moto_compat import sts
 from sandbox.moto_compat.wrapping import wrap
 
 # moto's classes are patched at run time; typed as Any so the new attributes type-check.
@@ -319,6 +323,222 @@ def install_state_change_events() -> None:
     """The state-change event on CreateModelPackage and on an approval status change."""
     wrap(SageMakerBackend, "create_model_package", _create_emitting_state_change)
     wrap(SageMakerBackend, "update_model_package", _update_emitting_state_change)
+
+
+# -- validation failures, worded as AWS words them -------------------------------------------------------
+
+
+def _violation(value: Any, path: str, constraint: str) -> str:
+    shown = "null" if value is None else f"'{value}'"
+    return f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
+
+
+def _validation_error(violations: list[str]) -> ValidationError:
+    """One ValidationException listing every violated constraint, as AWS's request validation does."""
+    noun = "validation error" if len(violations) == 1 else "validation errors"
+    return ValidationError(f"{len(violations)} {noun} detected: " + "; ".join(violations))
+
+
+def _length_and_pattern(text: str, min_length: int, max_length: int, matches: bool, pattern: str) -> list[str]:
+    """The constraints of a string member that `text` violates, in AWS's order (length, then pattern)."""
+    constraints = []
+    if len(text) < min_length:
+        constraints.append(f"Member must have length greater than or equal to {min_length}")
+    if len(text) > max_length:
+        constraints.append(f"Member must have length less than or equal to {max_length}")
+    if not matches:
+        constraints.append(f"Member must satisfy regular expression pattern: {pattern}")
+    return constraints
+
+
+def _string_violations(value: str, path: str, min_length: int, max_length: int, pattern: str) -> list[str]:
+    matches = re.fullmatch(pattern, value) is not None
+    return [
+        _violation(value, path, constraint)
+        for constraint in _length_and_pattern(value, min_length, max_length, matches, pattern)
+    ]
+
+
+# -- ModelLifeCycle ---------------------------------------------------------------------------------------
+
+# Stage and StageStatus are 1-63 characters of this pattern; StageDescription is up to 1,024 characters of
+# `.{0,1024}` (no line break). https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelLifeCycle.html
+_STAGE_PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+_STAGE_DESCRIPTION_PATTERN = ".{0,1024}"
+_LIFE_CYCLE_MEMBERS = (("Stage", "stage"), ("StageStatus", "stageStatus"))
+
+
+def _life_cycle_violations(life_cycle: dict[str, Any]) -> list[str]:
+    """What in a request's ModelLifeCycle breaks the API reference's constraints; empty when it is valid."""
+    violations = []
+    for member, path in _LIFE_CYCLE_MEMBERS:
+        value = life_cycle.get(member)
+        if value is None:
+            violations.append(_violation(None, f"modelLifeCycle.{path}", "Member must not be null"))
+        else:
+            violations += _string_violations(value, f"modelLifeCycle.{path}", 1, 63, _STAGE_PATTERN)
+    description = life_cycle.get("StageDescription")
+    if description is not None:
+        path = "modelLifeCycle.stageDescription"
+        violations += _string_violations(description, path, 0, 1024, _STAGE_DESCRIPTION_PATTERN)
+    return violations
+
+
+def _requested_life_cycle(request: Any) -> dict[str, str] | None:
+    """The request's ModelLifeCycle (Stage, StageStatus, StageDescription), or None; invalid -> ValidationException."""
+    life_cycle: dict[str, Any] | None = request._get_param("ModelLifeCycle")
+    if life_cycle is None:
+        return None
+    violations = _life_cycle_violations(life_cycle)
+    if violations:
+        raise _validation_error(violations)
+    return {key: life_cycle[key] for key in ("Stage", "StageStatus", "StageDescription") if key in life_cycle}
+
+
+def _response_create_with_life_cycle(inner: Callable[..., Any], self: Any) -> Any:
+    """CreateModelPackage keeps the request's ModelLifeCycle; an invalid one creates nothing."""
+    life_cycle = _requested_life_cycle(self)
+    result = inner(self)
+    _package(self.sagemaker_backend, result.result["ModelPackageArn"]).model_life_cycle = life_cycle
+    return result
+
+
+def _response_update_with_life_cycle(inner: Callable[..., Any], self: Any) -> Any:
+    """UpdateModelPackage replaces the ModelLifeCycle when the request carries one; an invalid one changes nothing."""
+    life_cycle = _requested_life_cycle(self)
+    result = inner(self)
+    if life_cycle is not None:
+        _package(self.sagemaker_backend, result.result["ModelPackageArn"]).model_life_cycle = life_cycle
+    return result
+
+
+def _response_with_life_cycle(inner: Callable[..., dict[str, Any]], self: Any) -> dict[str, Any]:
+    """DescribeModelPackage, and each ListModelPackages summary (moto builds both from this), carry ModelLifeCycle."""
+    response = inner(self)
+    life_cycle = getattr(self, "model_life_cycle", None)
+    if life_cycle is not None:
+        response["ModelLifeCycle"] = life_cycle
+    return response
+
+
+def install_life_cycle() -> None:
+    """ModelLifeCycle through CreateModelPackage, UpdateModelPackage, DescribeModelPackage and ListModelPackages.
+
+    It wraps the HTTP handlers, which read the request, so it is installed after the ModelCard patch
+    replaces them."""
+    wrap(Response, "create_model_package", _response_create_with_life_cycle)
+    wrap(Response, "update_model_package", _response_update_with_life_cycle)
+    wrap(ModelPackage, "gen_response_object", _response_with_life_cycle)
+
+
+# -- CreatedBy and LastModifiedBy: the caller, from the request's credentials ------------------------------
+
+
+def _user_context(request: Any) -> dict[str, Any]:
+    """The UserContext of the principal that signed `request`: its IamIdentity (a Studio user profile
+    only when the call comes from Studio, which the sandbox has none of)."""
+    return {"IamIdentity": sts.caller(request.get_access_key(), request.partition).iam_identity()}
+
+
+def _response_create_recording_creator(inner: Callable[..., Any], self: Any) -> Any:
+    """CreateModelPackage records its caller as CreatedBy."""
+    result = inner(self)
+    _package(self.sagemaker_backend, result.result["ModelPackageArn"]).created_by = _user_context(self)
+    return result
+
+
+def _response_update_recording_modifier(inner: Callable[..., Any], self: Any) -> Any:
+    """UpdateModelPackage records its caller as LastModifiedBy (LastModifiedTime is moto's own)."""
+    result = inner(self)
+    _package(self.sagemaker_backend, result.result["ModelPackageArn"]).last_modified_by = _user_context(self)
+    return result
+
+
+def install_caller_identity() -> None:
+    """CreatedBy and LastModifiedBy name the IAM identity that called; moto fills in a made-up Studio user.
+
+    It wraps the HTTP handlers, which see the request's credentials, so it is installed after the
+    ModelCard patch replaces them."""
+    wrap(Response, "create_model_package", _response_create_recording_creator)
+    wrap(Response, "update_model_package", _response_update_recording_modifier)
+
+
+# -- CustomerMetadataProperties: AWS's limits -------------------------------------------------------------
+
+# CustomerMetadataMap: 1 to 50 entries; keys of 1-128 and values of 1-256 characters matching this pattern
+# (UpdateModelPackage and CreateModelPackage references). A package holds at most 50 after an update.
+MAX_METADATA_ENTRIES = 50
+_METADATA_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+_METADATA_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _metadata_text_matches(text: str) -> bool:
+    # Python's re has no \p{...} classes: a letter, separator or number is a Unicode category L*, Z* or N*.
+    return all(char in _METADATA_PUNCTUATION or unicodedata.category(char)[0] in "LZN" for char in text)
+
+
+def _java_map(metadata: dict[str, str]) -> str:
+    # AWS shows a map that fails validation as Java prints one.
+    return "{" + ", ".join(f"{key}={value}" for key, value in metadata.items()) + "}"
+
+
+def _metadata_violations(metadata: dict[str, str]) -> list[str]:
+    """What in a request's CustomerMetadataProperties breaks the API reference's constraints; empty when valid."""
+    path, shown = "customerMetadataProperties", _java_map(metadata)
+    violations = []
+    if len(metadata) < 1:
+        violations.append(_violation(shown, path, "Member must have length greater than or equal to 1"))
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        violations.append(
+            _violation(shown, path, f"Member must have length less than or equal to {MAX_METADATA_ENTRIES}")
+        )
+    for part, texts, max_length in (("keys", list(metadata), 128), ("value", list(metadata.values()), 256)):
+        # each violated constraint once, however many keys (or values) break it
+        constraints = dict.fromkeys(
+            constraint
+            for text in texts
+            for constraint in _length_and_pattern(text, 1, max_length, _metadata_text_matches(text), _METADATA_PATTERN)
+        )
+        if constraints:
+            listed = ", ".join(constraints)
+            violations.append(_violation(shown, path, f"Map {part} must satisfy constraint: [{listed}]"))
+    return violations
+
+
+def _check_metadata(metadata: dict[str, str] | None) -> None:
+    violations = [] if metadata is None else _metadata_violations(metadata)
+    if violations:
+        raise _validation_error(violations)
+
+
+def _create_checking_metadata(inner: Callable[..., str], self: Any, **kwargs: Any) -> str:
+    """CreateModelPackage rejects CustomerMetadataProperties outside AWS's limits."""
+    _check_metadata(kwargs.get("customer_metadata_properties"))
+    return inner(self, **kwargs)
+
+
+def _update_checking_metadata(inner: Callable[..., str], self: Any, model_package_arn: str, **kwargs: Any) -> str:
+    """UpdateModelPackage rejects CustomerMetadataProperties outside AWS's limits, and an update after which
+    the package would hold more than 50 entries (the keys it keeps, adds and does not remove)."""
+    added: dict[str, str] | None = kwargs.get("customer_metadata_properties")
+    _check_metadata(added)
+    if added:
+        backend, name = owner_backend(self, model_package_arn)
+        after = {**(backend.describe_model_package(name).customer_metadata_properties or {}), **added}
+        for key in kwargs.get("customer_metadata_properties_to_remove") or []:
+            after.pop(key, None)
+        if len(after) > MAX_METADATA_ENTRIES:
+            raise ValidationError(
+                f"A model package can have at most {MAX_METADATA_ENTRIES} CustomerMetadataProperties; "
+                f"after this update it would have {len(after)}."
+            )
+    return inner(self, model_package_arn, **kwargs)
+
+
+def install_metadata_limits() -> None:
+    """CustomerMetadataProperties within AWS's limits on CreateModelPackage and UpdateModelPackage."""
+    wrap(SageMakerBackend, "create_model_package", _create_checking_metadata)
+    wrap(SageMakerBackend, "update_model_package", _update_checking_metadata)
 
 
 # -- the HTTP layer: operations moto has no handler for, and parameters it drops ----------------------
