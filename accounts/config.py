@@ -17,6 +17,9 @@ MODEL_PACKAGE_GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 # Derived IAM role names (`modelops-exec-<env>-<model>`) must fit IAM's 64 characters.
 MAX_MODEL_NAME = 37
 MAX_ENV_NAME = 12
+# Each decision of a quorum is one CustomerMetadataProperties entry, which AWS caps at 50 per version
+# (shared with metrics and every environment's outcome); five distinct approvers is a generous quorum.
+MAX_APPROVALS_REQUIRED = 5
 
 
 def _account_id(value: str) -> str:
@@ -59,9 +62,22 @@ class CoreAccounts(StrictModel):
         return data
 
 
+# An approver is named by the Identity Center user name their session carries (an email address). It is
+# recorded in registry metadata, whose values AWS limits to `[\p{L}\p{Z}\p{N}_.:/=+\-@]`, and it is an STS
+# role session name (`[\w+=,.@-]`, at most 64 characters): this pattern fits both.
+APPROVER = r"^[A-Za-z0-9._+-]{1,40}@[A-Za-z0-9.-]{1,23}$"
+
+
 class ApproverGroup(StrictModel):
     github_team: Annotated[str, Field(pattern=r"^@[\w.-]+/[\w.-]+$")]
-    members: Annotated[list[str], Field(min_length=1)]
+    members: Annotated[list[Annotated[str, Field(pattern=APPROVER)]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _members_unique(self) -> ApproverGroup:
+        repeated = sorted({m for m in self.members if self.members.count(m) > 1})
+        if repeated:
+            raise ValueError(f"members: {repeated[0]} is listed twice; a quorum counts distinct people")
+        return self
 
 
 class Environment(StrictModel):
@@ -69,6 +85,8 @@ class Environment(StrictModel):
     account: AccountId
     approver_group: str
     requires_review: bool
+    # Distinct members of the approver group who must approve before the version is approved here.
+    approvals_required: Annotated[int, Field(ge=1, le=MAX_APPROVALS_REQUIRED)] = 1
 
     @model_validator(mode="before")
     @classmethod
@@ -172,6 +190,7 @@ class OrgConfig(StrictModel):
             self._check_environment_name_unique(index, env)
             self._check_environment_has_own_account(index, env)
             self._check_approver_group_known(index, env)
+            self._check_quorum_reachable(index, env)
         self._check_account_ids_unique()
         for index, model in enumerate(self.models):
             self._check_model_name_unique(index, model)
@@ -198,6 +217,14 @@ class OrgConfig(StrictModel):
             raise ValueError(
                 f"environments[{index}].approver_group: unknown group {env.approver_group!r}; "
                 f"expected one of {sorted(self.approver_groups)}"
+            )
+
+    def _check_quorum_reachable(self, index: int, env: Environment) -> None:
+        members = self.approver_groups[env.approver_group].members
+        if env.approvals_required > len(members):
+            raise ValueError(
+                f"environments[{index}].approvals_required: {env.approvals_required} approvals need at least "
+                f"{env.approvals_required} members in {env.approver_group}, which has {len(members)}"
             )
 
     def _check_account_ids_unique(self) -> None:

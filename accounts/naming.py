@@ -136,13 +136,18 @@ def parse_model_package_arn(arn: str) -> ModelPackageRef:
 
 
 # Roles the modelops CLI and the pipeline assume, one per purpose (see README "Roles").
-APPROVER_ROLE = f"{PREFIX}-approver"  # shared services: the only path that changes approval status
+DECISION_ROLE = f"{PREFIX}-decision"  # shared services, one per environment: the decision service writes with it
 PROMOTER_ROLE = f"{PREFIX}-promoter"  # shared services: reads the registry, reads and appends history
 OPERATOR_ROLE = f"{PREFIX}-operator"  # each workload account: reads endpoints, smoke-tests, records the live ARN
 
 
-def approver_role_arn(config: OrgConfig) -> str:
-    return role_arn(config.accounts.shared_services, APPROVER_ROLE)
+def decision_role_name(env: str) -> str:
+    """The role the decision service records decisions for `env` with; nothing a person holds reaches it."""
+    return f"{DECISION_ROLE}-{env}"
+
+
+def decision_role_arn(config: OrgConfig, env: str) -> str:
+    return role_arn(config.accounts.shared_services, decision_role_name(env))
 
 
 def promoter_role_arn(config: OrgConfig) -> str:
@@ -166,9 +171,22 @@ PLATFORM_PERMISSION_SET = "ModelOpsPlatform"  # shared services: may assume mode
 DATA_SCIENTIST_PERMISSION_SET = "DataScientist"  # data science: may assume modelops-data-science
 
 
-def sso_role_arn_pattern(account: str, permission_set: str) -> str:
-    """ArnLike pattern matching the role Identity Center provisions for `permission_set` in `account`."""
-    return f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*"
+# The session tag Identity Center sets to the user's email address ("attributes for access control",
+# key `email`, value `${path:emails[primary].value}`); trust policies compare source identities with it.
+PERSON_TAG = "email"
+# Identity Center's role suffix is 16 hexadecimal characters (AWSReservedSSO_<set>_0123456789abcdef).
+SSO_ROLE_SUFFIX_LENGTH = 16
+
+
+def sso_role_arn_patterns(account: str, permission_set: str) -> list[str]:
+    """ArnLike patterns matching the role Identity Center provisions for `permission_set` in `account`,
+    and no other: one `?` per suffix character, so `ModelOpsApprover_X` (whose role is
+    `AWSReservedSSO_ModelOpsApprover_X_<suffix>`) does not match `ModelOpsApprover`. The role's path is
+    `aws-reserved/sso.amazonaws.com/` or, for accounts whose Identity Center was set up before 2022,
+    `aws-reserved/sso.amazonaws.com/<region>/`."""
+    role = f"AWSReservedSSO_{permission_set}_{'?' * SSO_ROLE_SUFFIX_LENGTH}"
+    prefix = f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/"
+    return [f"{prefix}{role}", f"{prefix}*/{role}"]
 
 
 def artifact_bucket_arn(config: OrgConfig) -> str:
@@ -275,7 +293,7 @@ def github_promote_role_arn(config: OrgConfig) -> str:
 
 
 # The path and name IAM Identity Center gives a permission set's role (random suffix); the sandbox
-# provisions its person roles the same way so that `sso_role_arn_pattern` matches them.
+# provisions its person roles the same way so that `sso_role_arn_patterns` match them.
 SSO_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
 
 

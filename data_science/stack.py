@@ -15,7 +15,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from shared_services.bucket_policy import DATA_SCIENCE_OBJECT_ACTIONS, artifact_objects_arn
 from shared_services.key_policy import DATA_SCIENCE_KEY_ACTIONS
-from shared_services.registry import REGISTRY_READ_ACTIONS, group_resources
+from shared_services.registry import REGISTRY_READ_ACTIONS, group_resources, registration_conditions
 from shared_services.trust import define_role, permission_set_trust
 
 
@@ -23,7 +23,11 @@ def data_science_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
     """Data scientists through their Identity Center permission set, and SageMaker jobs of this account."""
     account = config.accounts.data_science
     return [
-        permission_set_trust(account, naming.DATA_SCIENTIST_PERMISSION_SET, sid="DataScientistsPermissionSet"),
+        # The registry records the session's source identity as who registered (CreatedBy), and the
+        # decision service refuses that person's approval of the version.
+        permission_set_trust(
+            account, naming.DATA_SCIENTIST_PERMISSION_SET, sid="DataScientistsPermissionSet", source_identity=True
+        ),
         iam.PolicyStatement(
             sid="SageMakerJobsOfThisAccount",
             principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
@@ -66,7 +70,7 @@ def data_science_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
                 sid="RegisterPendingVersions",
                 actions=["sagemaker:CreateModelPackage"],
                 resources=registry,
-                conditions={"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+                conditions=registration_conditions(config),
             ),
             iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=registry),
         ]

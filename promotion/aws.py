@@ -152,14 +152,22 @@ class AwsContext:
         """The acting person or job, as recorded in history and used as the role session name."""
         return short_identity(self.caller_arn())
 
-    def assume(self, role_arn: str, *, via: str | None = None) -> boto3.Session:
-        """A session of `role_arn`, assumed from the ambient session or from the session of role `via`."""
+    def assume(self, role_arn: str, *, via: str | None = None, stamp_identity: bool = False) -> boto3.Session:
+        """A session of `role_arn`, assumed from the ambient session or from the session of role `via`;
+        `stamp_identity` also sets the caller's identity as the session's source identity, which AWS then
+        records on everything the session creates (CreatedBy) and keeps through role chains."""
         key = (role_arn, via or "")
         if key not in self._sessions:
             parent = self.assume(via) if via is not None else self.base
             identity = self.identity()
             try:
-                assumed = assume_role(role_arn, session_name=identity, base=parent, region=self.config.region)
+                assumed = assume_role(
+                    role_arn,
+                    session_name=identity,
+                    source_identity=identity if stamp_identity else None,
+                    base=parent,
+                    region=self.config.region,
+                )
             except ClientError as exc:
                 # Refusals name the role; connection errors propagate to the caller's `calling()`.
                 raise translate(exc, "AWS STS", role=role_arn) from None
@@ -178,13 +186,9 @@ class AwsContext:
         """Shared services: reads the registry, live records and history for the gates; writes nothing."""
         return self.assume(naming.verifier_role_arn(self.config), via=via)
 
-    def approver(self) -> boto3.Session:
-        """Shared services: the only role that changes approval status."""
-        return self.assume(naming.approver_role_arn(self.config))
-
     def data_science(self) -> boto3.Session:
-        """Data-science account: registers model packages."""
-        return self.assume(naming.data_science_role_arn(self.config))
+        """Data-science account: registers model packages, in the person's name (its trust requires it)."""
+        return self.assume(naming.data_science_role_arn(self.config), stamp_identity=True)
 
     def operator(self, env: str, *, via: str | None = None) -> boto3.Session:
         """A workload account: describes and invokes endpoints, records the live ARN."""

@@ -25,7 +25,7 @@ class DecisionRefused(ModelOpsError):
     """An approval or rejection that the rules do not allow (e.g. approving a rejected version).
 
     `kind` says which rule refused, for routes that answer differently (the review page's HTTP status):
-    `not-an-approver`, `already-decided` or `out-of-order`.
+    `not-an-approver`, `already-decided`, `own-version` or `out-of-order`.
     """
 
     def __init__(self, message: str, *, kind: str) -> None:

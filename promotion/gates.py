@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from promotion.metadata import StageStatus
 from promotion.registry import ApprovalStatus, PackageInfo
 
 
@@ -152,31 +153,53 @@ def environment_failures(config: OrgConfig, env: str, package: PackageInfo) -> l
     """
     chain = config.chain
     for earlier in chain[: chain.index(env) + 1]:
-        decision = package.decisions.get(earlier)
-        if decision is not None and decision.status == ApprovalStatus.REJECTED:
+        record = package.decided(earlier)
+        if record.status == StageStatus.REJECTED:
             return [
                 GateFailure(
                     "approved-for-environment",
-                    f"{package.label} was rejected for {earlier} by {decision.approver} at {decision.when}; "
-                    f"a version rejected for {earlier} enters neither {earlier} nor any environment after it",
+                    f"{package.label} was {record.summary()} for {earlier}; a version rejected for {earlier} "
+                    f"enters neither {earlier} nor any environment after it",
                 )
             ]
-    group = config.environment(env).approver_group
-    decision = package.decisions.get(env)
-    if decision is None or decision.status != ApprovalStatus.APPROVED:
+    environment = config.environment(env)
+    record = package.decided(env)
+    approvers = [d.approver for d in record.decisions if d.status == StageStatus.APPROVED]
+    if record.status != StageStatus.APPROVED:
+        so_far = f" ({len(approvers)} of {environment.approvals_required} approvals so far)" if approvers else ""
         return [
             GateFailure(
                 "approved-for-environment",
-                f"{package.label} is not approved for {env}; an approver of {group} decides with "
-                f"`modelops approve {package.group} {package.version} --env {env}`",
+                f"{package.label} is not approved for {env}{so_far}; an approver of {environment.approver_group} "
+                f"decides with `modelops approve {package.group} {package.version} --env {env}`",
             )
         ]
-    if decision.approver not in config.approvers(env).members:
+    members = config.approvers(env).members
+    strangers = [a for a in approvers if a not in members]
+    if strangers:
         return [
             GateFailure(
                 "approved-for-environment",
-                f"{package.label}'s approval for {env} names {decision.approver}, who is not a member of "
-                f"{group}, the approver group of {env}",
+                f"{package.label}'s approval for {env} names {strangers[0]}, who is not a member of "
+                f"{environment.approver_group}, the approver group of {env}",
+            )
+        ]
+    distinct = len(set(approvers))
+    if distinct < environment.approvals_required:
+        return [
+            GateFailure(
+                "approved-for-environment",
+                f"{package.label}'s approval for {env} has {distinct} distinct approvers; {env} requires "
+                f"{environment.approvals_required}",
+            )
+        ]
+    registrant = package.lineage.registered_by
+    if registrant is not None and registrant in approvers:
+        return [
+            GateFailure(
+                "approved-for-environment",
+                f"{package.label}'s approval for {env} includes {registrant}, who registered it; nobody approves "
+                "their own version",
             )
         ]
     return []

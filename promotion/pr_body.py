@@ -64,9 +64,8 @@ def approval_lines(package: PackageInfo) -> list[str]:
     lines = [f"- status: **{package.status}**"]
     if package.approval_description:
         lines.append(f"- latest decision: {escape(package.approval_description)}")
-    for decision in package.decisions.values():
-        decided = f"{escape(decision.status)} by {escape(decision.approver)} at {escape(decision.when)}"
-        lines.append(f"- {escape(decision.env)}: {decided}")
+    for record in package.decisions.values():
+        lines.append(f"- {escape(record.env)}: {escape(record.summary())}")
     return lines
 
 

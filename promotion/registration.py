@@ -17,7 +17,8 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
-from promotion.registry import MAX_METADATA_ENTRIES, Registry, model_card_text
+from promotion.metadata import StageStatus, reserved_keys
+from promotion.registry import MAX_METADATA_ENTRIES, Registry, Stage, model_card_text
 
 ECR_IMAGE = re.compile(
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
@@ -27,8 +28,6 @@ COMMIT_ID = re.compile(r"^[0-9a-f]{7,40}$")
 TRAINING_JOB_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:training-job/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 )
-# Metadata entries besides metrics: registered-by, and decision, by, at for each environment.
-RESERVED_ENTRIES = 1
 MAX_DESCRIPTION = 1024
 
 
@@ -98,7 +97,8 @@ def register(
             f"--image: {image!r} is not an ECR image; expected "
             "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>"
         )
-    max_metrics = MAX_METADATA_ENTRIES - RESERVED_ENTRIES - 3 * len(config.chain)
+    # Metrics share the version's 50 metadata entries with every environment's decisions.
+    max_metrics = MAX_METADATA_ENTRIES - len(reserved_keys(config))
     parsed = parse_metrics(metrics, max_metrics=max_metrics)
     commit = source_commit if source_commit is not None else head_commit()
     if not COMMIT_ID.fullmatch(commit):
@@ -117,6 +117,7 @@ def register(
         except OSError as exc:
             raise InputError(f"--model-card: {model_card}: {exc.strerror}") from None
 
+    first = config.chain[0]
     role = naming.data_science_role_arn(config)
     with calling("the SageMaker registry", role=role):
         registry = Registry(aws.data_science().client("sagemaker", region_name=config.region), config)
@@ -128,6 +129,10 @@ def register(
             description=description,
             source_commit=commit,
             training_job=training_job,
-            registered_by=aws.identity(),
             model_card=card,
+            stage=Stage(
+                stage=first,
+                status=StageStatus.PENDING,
+                description=f"registered; awaiting approval by {config.environment(first).approver_group} for {first}",
+            ),
         )

@@ -1,11 +1,9 @@
 """Reads and writes of the shared SageMaker Model Registry, in the shape the rest of the engine uses.
 
-What a model package carries besides AWS's own fields, in CustomerMetadataProperties (whose keys and
-values AWS restricts to letters, digits, spaces and `_.:/=+-@`):
-- `metric:<name>`: a metric value, e.g. `metric:auc` = `0.91`;
-- `registered-by`: who registered it;
-- `approval:<env>:decision|by|at`: the decision recorded for one environment.
-Lineage uses AWS's MetadataProperties (CommitId, GeneratedBy = training job ARN).
+What a version carries in CustomerMetadataProperties (metrics and each environment's decisions) is
+described in `promotion.metadata`. Lineage uses AWS's MetadataProperties (CommitId, GeneratedBy = training
+job ARN); who registered it is AWS's `CreatedBy`; where it stands is AWS's `ModelLifeCycle` (Stage is the
+environment last decided, StageStatus its outcome, StageDescription who decided and why).
 """
 
 from __future__ import annotations
@@ -22,6 +20,14 @@ from botocore.exceptions import ClientError
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from promotion.metadata import (
+    METRIC_PREFIX,
+    EnvironmentDecisions,
+    check_registration_keys,
+    decisions_of,
+    metrics_of,
+    registrant,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -35,44 +41,11 @@ class ApprovalStatus(StrEnum):
     PENDING = "PendingManualApproval"
 
 
-METRIC_PREFIX = "metric:"
-REGISTERED_BY = "registered-by"
 # AWS's limit on CustomerMetadataProperties entries; metrics share it with lineage and approvals.
 MAX_METADATA_ENTRIES = 50
 # Sizes of one ListModelPackages page; AWS allows up to 100.
 MAX_PAGE = 100
 MAX_CARD_SUMMARY = 300
-
-
-def approval_key(env: str, part: str) -> str:
-    """Metadata key of one part (`decision`, `by`, `at`) of the decision recorded for `env`."""
-    return f"approval:{env}:{part}"
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An approver's decision on a version for one environment: the one type every route and view uses.
-
-    Read back from the registry, `reason` is empty: the registry keeps each environment's status, approver
-    and time in CustomerMetadataProperties, and only the latest reason (ApprovalDescription).
-    """
-
-    arn: str
-    env: str
-    status: str
-    approver: str
-    when: str
-    reason: str = ""
-
-    @property
-    def model(self) -> str:
-        """The model, from the version's ARN."""
-        return naming.parse_model_package_arn(self.arn).group
-
-    @property
-    def version(self) -> int:
-        """The version number, from its ARN."""
-        return naming.parse_model_package_arn(self.arn).version
 
 
 @dataclass(frozen=True)
@@ -96,6 +69,22 @@ class Lineage:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """A version's ModelLifeCycle, as SageMaker Studio shows it."""
+
+    stage: str
+    status: str
+    description: str = ""
+
+    def to_api(self) -> dict[str, str]:
+        """The ModelLifeCycle structure of Create/UpdateModelPackage."""
+        shape = {"Stage": self.stage, "StageStatus": self.status}
+        if self.description:
+            shape["StageDescription"] = self.description
+        return shape
+
+
+@dataclass(frozen=True)
 class PackageInfo:
     """One model package version as DescribeModelPackage reports it."""
 
@@ -107,15 +96,20 @@ class PackageInfo:
     description: str
     approval_description: str
     metrics: dict[str, float]
-    decisions: dict[str, Decision]
+    decisions: dict[str, EnvironmentDecisions]
     lineage: Lineage
     model_card_status: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     model_card_summary: str | None = None
+    stage: Stage | None = None
 
     @property
     def label(self) -> str:
         return f"{self.group} v{self.version}"
+
+    def decided(self, env: str) -> EnvironmentDecisions:
+        """`env`'s decisions so far (an empty record when nobody decided)."""
+        return self.decisions.get(env) or EnvironmentDecisions(env=env, status="", decisions=())
 
 
 @dataclass(frozen=True)
@@ -126,31 +120,6 @@ class VersionSummary:
     version: int
     status: str
     created: datetime | None
-
-
-def _metrics(metadata: Mapping[str, str]) -> dict[str, float]:
-    metrics: dict[str, float] = {}
-    for key, value in metadata.items():
-        if key.startswith(METRIC_PREFIX):
-            try:
-                metrics[key.removeprefix(METRIC_PREFIX)] = float(value)
-            except ValueError:
-                continue  # not a number: ignored by the thresholds, which then report it missing
-    return metrics
-
-
-def _decisions(arn: str, metadata: Mapping[str, str]) -> dict[str, Decision]:
-    envs = {key.split(":")[1] for key in metadata if key.startswith("approval:") and key.count(":") == 2}
-    return {
-        env: Decision(
-            arn=arn,
-            env=env,
-            status=metadata.get(approval_key(env, "decision"), ""),
-            approver=metadata.get(approval_key(env, "by"), ""),
-            when=metadata.get(approval_key(env, "at"), ""),
-        )
-        for env in sorted(envs)
-    }
 
 
 def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
@@ -169,18 +138,29 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
         created=described.get("CreationTime"),
         description=str(described.get("ModelPackageDescription") or ""),
         approval_description=str(described.get("ApprovalDescription") or ""),
-        metrics=_metrics(metadata),
-        decisions=_decisions(arn, metadata),
+        metrics=metrics_of(metadata),
+        decisions=decisions_of(arn, metadata),
         lineage=Lineage(
             source_commit=properties.get("CommitId"),
             training_job=properties.get("GeneratedBy"),
             artifact=containers[0].get("ModelDataUrl"),
             image=containers[0].get("Image"),
-            registered_by=metadata.get(REGISTERED_BY),
+            registered_by=registrant(described),
         ),
         model_card_status=str(card.get("ModelCardStatus") or "present") if card else None,
         metadata=metadata,
         model_card_summary=card_summary(card.get("ModelCardContent")) if card else None,
+        stage=_stage(described.get("ModelLifeCycle")),
+    )
+
+
+def _stage(lifecycle: Mapping[str, Any] | None) -> Stage | None:
+    if not lifecycle or not lifecycle.get("Stage"):
+        return None
+    return Stage(
+        stage=str(lifecycle["Stage"]),
+        status=str(lifecycle.get("StageStatus") or ""),
+        description=str(lifecycle.get("StageDescription") or ""),
     )
 
 
@@ -285,13 +265,16 @@ class Registry:
         description: str,
         source_commit: str,
         training_job: str | None,
-        registered_by: str,
         model_card: str | None,
+        stage: Stage,
         content_type: str = "text/csv",
     ) -> str:
-        """Create a version in `model`'s group as PendingManualApproval; returns its ARN."""
+        """Create a version in `model`'s group as PendingManualApproval, at `stage`; returns its ARN.
+
+        The metadata holds the metrics and nothing else (`promotion.metadata`); AWS records who registered.
+        """
         metadata = {f"{METRIC_PREFIX}{name}": repr(float(value)) for name, value in metrics.items()}
-        metadata[REGISTERED_BY] = registered_by
+        check_registration_keys(metadata)
         lineage: dict[str, str] = {"CommitId": source_commit}
         if training_job:
             lineage["GeneratedBy"] = training_job
@@ -305,8 +288,10 @@ class Registry:
             },
             "ModelApprovalStatus": ApprovalStatus.PENDING,
             "MetadataProperties": lineage,
-            "CustomerMetadataProperties": metadata,
+            "ModelLifeCycle": stage.to_api(),
         }
+        if metadata:
+            arguments["CustomerMetadataProperties"] = metadata
         if model_card is not None:
             arguments["ModelCard"] = {"ModelCardContent": model_card, "ModelCardStatus": "PendingReview"}
         return str(self.client.create_model_package(**arguments)["ModelPackageArn"])
@@ -318,13 +303,16 @@ class Registry:
         status: str,
         approval_description: str,
         metadata: Mapping[str, str],
+        stage: Stage,
         remove: list[str] | None = None,
     ) -> None:
-        """Set the approval status and description, add `metadata` and drop `remove`; other keys are kept."""
+        """Set the approval status and description and the stage, add `metadata` and drop `remove`; other
+        keys are kept. Each environment's decision role may write only that environment's keys and stage."""
         arguments: dict[str, Any] = {
             "ModelPackageArn": arn,
             "ModelApprovalStatus": status,
             "ApprovalDescription": approval_description,
+            "ModelLifeCycle": stage.to_api(),
         }
         # SageMaker refuses an empty CustomerMetadataProperties map (an undo that only removes keys sends none).
         if metadata:

@@ -43,7 +43,7 @@ Progress = Callable[[str], None]
 MANAGEMENT_ACCOUNT = "123456789012"
 MANAGEMENT_CREDENTIALS = {"aws_access_key_id": "AKIASANDBOXMANAGEMENT", "aws_secret_access_key": "sandbox"}
 ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
-SSO_SUFFIX = "sandbox"  # Identity Center appends a random suffix; the sandbox's is fixed
+SSO_SUFFIX = "5a4db0c5a4db0c00"  # Identity Center appends 16 random hex characters; the sandbox's are fixed
 SESSION_NAME = "modelops-sandbox"
 
 DATA_SCIENCE_STACK = "ModelOps-DataScience"
@@ -107,7 +107,7 @@ def all_accounts(config: OrgConfig) -> list[str]:
 
 
 def person_role_name(permission_set: str) -> str:
-    """The sandbox's Identity Center role of `permission_set`, e.g. AWSReservedSSO_DataScientist_sandbox."""
+    """The sandbox's Identity Center role of `permission_set`, e.g. AWSReservedSSO_DataScientist_5a4db0c5a4db0c00."""
     return naming.sso_role_name(permission_set, SSO_SUFFIX)
 
 

@@ -1,9 +1,8 @@
 """IAM of the approval workflow: what each function's role may do, and who may use the workflow's key.
 
-One role per function, holding exactly these statements and nothing CDK adds. The statements the
-shared-services roles need for the workflow (`modelops-approver`'s trust of the review function,
-`modelops-promoter`'s deploy-verified event) live here too, so every grant the workflow depends on is
-reviewed in one place.
+One role per function, holding exactly these statements and nothing CDK adds. The statement the promoter
+needs for the workflow (the deploy-verified event) lives here too, so every grant the workflow depends on
+is reviewed in one place; the decision roles the review function assumes are in decision_roles.py.
 """
 
 from __future__ import annotations
@@ -168,9 +167,9 @@ def review_statements(config: OrgConfig, *, key_arn: str, token_secret_arn: str)
             ["dynamodb", "secretsmanager"],
         ),
         iam.PolicyStatement(
-            sid="DecideAsApprover",
+            sid="DecideWithDecisionRoles",
             actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
-            resources=[naming.approver_role_arn(config)],
+            resources=[naming.decision_role_arn(config, env) for env in config.chain],
         ),
     ]
 
@@ -194,26 +193,6 @@ def dispatch_statements(
 
 
 # -- what the shared-services roles need for the workflow ---------------------------------------------------
-
-
-def approver_trust_statement(config: OrgConfig) -> iam.PolicyStatement:
-    """The statement `modelops-approver`'s trust policy needs so that the review function decides as it.
-
-    The review role is created in the same stack after the approver role, so the principal is the account
-    and `aws:PrincipalArn` pins the exact role (the documented pattern for principals created later).
-    """
-    return iam.PolicyStatement(
-        sid="ApprovalReviewFunction",
-        principals=[iam.ArnPrincipal(naming.account_root_arn(config.accounts.shared_services))],
-        actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
-        conditions={
-            "ArnEquals": {
-                "aws:PrincipalArn": naming.role_arn(
-                    config.accounts.shared_services, naming.approval_function_name("review")
-                )
-            }
-        },
-    )
 
 
 def deploy_verified_statement(config: OrgConfig) -> iam.PolicyStatement:

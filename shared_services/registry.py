@@ -9,6 +9,8 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import ModelSpec, OrgConfig
+from promotion.metadata import StageStatus, reserved_keys
+from promotion.registry import ApprovalStatus
 from shared_services.principals import github_deploy_role_arns, model_creator_arns, operator_roles, pascal
 
 REGISTRY_READ_ACTIONS = [
@@ -19,6 +21,23 @@ REGISTRY_READ_ACTIONS = [
 # CloudFormation also creates the SageMaker Model from a version. UpdateModelPackage, the action that
 # changes an approval, is granted to no principal outside shared services.
 MODEL_CREATOR_ACTIONS = ["sagemaker:CreateModel", *REGISTRY_READ_ACTIONS]
+
+
+def registration_conditions(config: OrgConfig) -> dict[str, dict[str, object]]:
+    """What CreateModelPackage may carry, checked by IAM on both sides of the cross-account call.
+
+    A version registered as Approved, or at any stage but the first environment's PendingApproval, would
+    skip the approvers; one carrying a decision key would forge a decision. Omitting the status or the
+    stage is fine: SageMaker then registers the version PendingManualApproval with no stage.
+    """
+    return {
+        "StringEqualsIfExists": {
+            "sagemaker:ModelApprovalStatus": str(ApprovalStatus.PENDING),
+            "sagemaker:ModelLifeCycle:stage": config.chain[0],
+            "sagemaker:ModelLifeCycle:stageStatus": str(StageStatus.PENDING),
+        },
+        "Null": {f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in reserved_keys(config)},
+    }
 
 
 def group_resources(config: OrgConfig, model: str) -> list[str]:
@@ -37,9 +56,7 @@ def group_statements(config: OrgConfig, model: str) -> list[iam.PolicyStatement]
             principals=[data_science],
             actions=["sagemaker:CreateModelPackage"],
             resources=resources,
-            # A version registered as Approved would skip the approver. Omitting the status is fine:
-            # SageMaker then registers the version as PendingManualApproval.
-            conditions={"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+            conditions=registration_conditions(config),
         ),
         iam.PolicyStatement(
             sid="DataScienceReadsRegistry",

@@ -1,5 +1,5 @@
-"""The shared-services roles people and CI assume: the approver (decides), the promoter (records) and the
-verifier (reads what the gates need, for pull-request checks)."""
+"""The shared-services roles people and CI assume: the promoter (records) and the verifier (reads what the
+gates need, for pull-request checks). No person assumes a role that decides: see decision_roles.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from shared_services.approval_statements import approver_trust_statement, deploy_verified_statement
+from shared_services.approval_statements import deploy_verified_statement
 from shared_services.principals import github_deploy_role_arns
 from shared_services.registry import REGISTRY_READ_ACTIONS
 from shared_services.trust import HUMAN_ASSUME_ACTIONS, define_role, permission_set_trust
@@ -50,31 +50,6 @@ def live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
             for env in config.chain
         ],
     )
-
-
-def approver_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
-    """Change the approval status of the configured groups' versions, and record the decision."""
-    if not config.models:
-        return []
-    return [
-        iam.PolicyStatement(
-            sid="DecideApproval",
-            actions=["sagemaker:UpdateModelPackage"],
-            resources=[naming.model_packages_arn_pattern(config, m) for m in _models(config)],
-        ),
-        registry_read_statement(config),
-        history_statement(config),
-    ]
-
-
-def approver_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
-    """Approvers signed in through IAM Identity Center, and the review page's function acting for them."""
-    return [
-        permission_set_trust(
-            config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, sid="ApproversPermissionSet"
-        ),
-        approver_trust_statement(config),
-    ]
 
 
 def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
@@ -162,18 +137,10 @@ def verifier_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
 
 
 class RegistryRoles(Construct):
-    """The approver, promoter and verifier roles."""
+    """The promoter and verifier roles."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
         super().__init__(scope, construct_id)
-        self.approver = define_role(
-            self,
-            "Approver",
-            role_name=naming.APPROVER_ROLE,
-            description="The only path that changes a model version's approval status; records the decision.",
-            trust=approver_trust(config),
-            permissions=approver_permissions(config),
-        )
         self.promoter = define_role(
             self,
             "Promoter",

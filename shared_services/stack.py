@@ -13,6 +13,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from shared_services.approval_workflow import ApprovalWorkflow
 from shared_services.artifacts import ArtifactStore
+from shared_services.decision_roles import DecisionRoles
 from shared_services.principals import execution_roles_by_env, execution_roles_by_model, pascal, unique_sids
 from shared_services.registry import ModelRegistry
 from shared_services.roles import RegistryRoles
@@ -48,6 +49,7 @@ class SharedServicesStack(cdk.Stack):
         )
         self.registry = ModelRegistry(self, "Registry", config=config)
         self.roles = RegistryRoles(self, "Roles", config=config)
+        self.decisions = DecisionRoles(self, "DecisionRoles", config=config)
         self.approval = ApprovalWorkflow(self, "ApprovalWorkflow", config=config)
 
         self._publish(

@@ -13,17 +13,28 @@ from accounts import naming
 HUMAN_ASSUME_ACTIONS = ["sts:AssumeRole", "sts:SetSourceIdentity"]
 
 
-def permission_set_trust(account: str, permission_set: str, *, sid: str) -> iam.PolicyStatement:
+def permission_set_trust(
+    account: str, permission_set: str, *, sid: str, source_identity: bool = False
+) -> iam.PolicyStatement:
     """Trust the role that IAM Identity Center provisions in `account` for one permission set.
 
     Identity Center roles get a random suffix, so the principal is the account and `aws:PrincipalArn`
-    pins the permission set's role; no other identity in the account can assume the role.
+    pins the permission set's role; no other identity in the account can assume the role. With
+    `source_identity`, only sessions whose source identity is the signed-in person, so that what the role
+    creates names that person and nobody else.
     """
+    conditions: dict[str, dict[str, object]] = {
+        "ArnLike": {"aws:PrincipalArn": naming.sso_role_arn_patterns(account, permission_set)}
+    }
+    if source_identity:
+        # Identity Center passes the user's email as the session tag `email` (attributes for access
+        # control); the session may name only that person as its source identity.
+        conditions["StringEquals"] = {"sts:SourceIdentity": f"${{aws:PrincipalTag/{naming.PERSON_TAG}}}"}
     return iam.PolicyStatement(
         sid=sid,
         principals=[iam.ArnPrincipal(naming.account_root_arn(account))],
         actions=HUMAN_ASSUME_ACTIONS,
-        conditions={"ArnLike": {"aws:PrincipalArn": naming.sso_role_arn_pattern(account, permission_set)}},
+        conditions=conditions,
     )
 
 

@@ -21,7 +21,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import new_session
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
-from promotion.registry import approval_key
+from promotion.metadata import OUTCOME, approval_key, decision_keys
 from sandbox.server import SandboxServer
 from tests.orgs import workloads_root
 
@@ -36,7 +36,6 @@ MODEL = "churn-model"
 ARTIFACT = "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v{n}/model.tar.gz"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
 CARD = '{"model_overview": {"model_description": "churn"}}'
-DECISION_PARTS = ("decision", "by", "at")
 
 
 @dataclass
@@ -99,7 +98,6 @@ class LocalAws:
             "CustomerMetadataProperties": {
                 "metric:auc": str(auc),
                 "metric:false_positive_rate": str(fpr),
-                "registered-by": "data.scientist@example.com",
             },
         }
         if card:
@@ -122,9 +120,7 @@ class LocalAws:
         arn = self.register(**kwargs)  # type: ignore[arg-type]
         self.set_status(arn, "Approved")
         if envs is not None:  # only these: take back the others
-            remove = [
-                approval_key(env, part) for env in self.config.chain if env not in envs for part in DECISION_PARTS
-            ]
+            remove = [key for env in self.config.chain if env not in envs for key in decision_keys(self.config, env)]
             self.sagemaker().update_model_package(ModelPackageArn=arn, CustomerMetadataPropertiesToRemove=remove)
         return arn
 
@@ -132,12 +128,11 @@ class LocalAws:
         """The per-environment decision metadata `decide` writes, by a member of each environment's group."""
         metadata: dict[str, str] = {}
         for env in envs:
-            approver = self.config.approvers(env).members[0]
-            metadata |= {
-                approval_key(env, "decision"): status,
-                approval_key(env, "by"): approver,
-                approval_key(env, "at"): "2026-01-01T00:00:00Z",
-            }
+            # A reject by one member; an approval by as many distinct members as the environment requires.
+            count = self.config.environment(env).approvals_required if status == "Approved" else 1
+            metadata[approval_key(env, OUTCOME)] = status
+            for number, approver in enumerate(self.config.approvers(env).members[:count], start=1):
+                metadata[approval_key(env, str(number))] = f"{status} {approver} 2026-01-01T00:00:00Z"
         if metadata:
             self.sagemaker().update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=metadata)
 

@@ -183,7 +183,7 @@ def test_a_person_signs_in_to_their_identity_center_role_under_their_email(sandb
 
     assert (
         session.client("sts").get_caller_identity()["Arn"]
-        == f"arn:aws:sts::{account}:assumed-role/AWSReservedSSO_DataScientist_sandbox/{DATA_SCIENTIST}"
+        == f"arn:aws:sts::{account}:assumed-role/AWSReservedSSO_DataScientist_5a4db0c5a4db0c00/{DATA_SCIENTIST}"
     )
     path = _admin(sandbox, account).client("iam").get_role(RoleName=role)["Role"]["Path"]
     assert path == naming.SSO_ROLE_PATH

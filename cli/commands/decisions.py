@@ -1,4 +1,4 @@
-"""`approve` and `reject`: an approver decides for one environment."""
+"""`approve` and `reject`: an approver asks the decision service to record their decision for one environment."""
 
 from __future__ import annotations
 
@@ -9,18 +9,26 @@ import typer
 from cli import output
 from cli.errors import handled
 from cli.settings import settings
-from promotion.decisions import Verdict, decide_as_caller
+from promotion.decision_client import request_decision
+from promotion.decisions import Verdict
+from promotion.metadata import StageStatus
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _decide(ctx: typer.Context, model: str, version: int, verdict: Verdict, reason: str, env: str | None) -> None:
     s = settings(ctx)
-    decision = decide_as_caller(
-        s.aws(), s.config, model=model, version=version, verdict=verdict, reason=reason, env=env
+    recorded = request_decision(
+        s.aws().base, s.config, model=model, version=version, verdict=verdict, reason=reason, env=env
     )
-    verdict_text = f"{decision.status.lower()} {model} v{version} for {decision.env}"
-    output.say(f"{verdict_text}: {decision.approver}: {decision.reason}")
+    decided = f"{recorded.status.lower()} {model} v{version} for {recorded.env}"
+    output.say(f"{decided}: {recorded.approver}: {recorded.reason}")
+    if recorded.outcome == StageStatus.PENDING:
+        environment = s.config.environment(recorded.env)
+        output.say(
+            f"{model} v{version} for {recorded.env}: {recorded.approvals} of {environment.approvals_required} "
+            f"approvals; another member of {environment.approver_group} decides"
+        )
 
 
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why; recorded in the registry and the history.")]

@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.metadata import StageStatus
 from promotion.registry import ApprovalStatus, PackageInfo, describe_package
 from shared_services.handlers import settings
 
@@ -58,10 +59,14 @@ class DispatchRequest:
 
 def approved_env(config: OrgConfig, package: PackageInfo) -> str:
     """The environment of the newest Approved decision on the version (the first of the chain if none)."""
-    approvals = [d for d in package.decisions.values() if d.status == ApprovalStatus.APPROVED and d.env in config.chain]
-    if not approvals:
+    approved = [
+        record.last
+        for record in package.decisions.values()
+        if record.status == StageStatus.APPROVED and record.env in config.chain and record.last is not None
+    ]
+    if not approved:
         return config.chain[0]
-    return max(approvals, key=lambda d: (d.when, config.chain.index(d.env))).env
+    return max(approved, key=lambda d: (d.when, config.chain.index(d.env))).env
 
 
 def dispatch_request(

@@ -1,17 +1,22 @@
-"""Review Lambda (API Gateway REST, proxy integration): the review page and the two decision routes.
+"""The decision service (API Gateway REST, proxy integration): the review page and the two decision routes.
 
 - GET  /review?token=...   the page. It reads and never writes (mail scanners fetch links).
 - POST /decision           the page's form: token, decision, reason. The signed token names the approver.
-- POST /decisions          IAM-authenticated JSON route for `modelops approve` through the API; the
-                           approver is the caller's Identity Center session (permission set ModelOpsApprover).
+- POST /decisions          IAM-authenticated JSON route, the one `modelops approve` and `reject` use: API
+                           Gateway checks the SigV4 signature, and the approver is the caller's Identity
+                           Center session (permission set ModelOpsApprover), never text the caller sends.
 
-Both decision routes end in `promotion.decisions.decide`, the CLI's decision function, run with
-the credentials of `modelops-approver` (the only role that changes approval status), assumed with the
-approver as role session name and source identity so CloudTrail names the person.
+Both decision routes end in `promotion.decisions.decide`, run under the version's lease
+(`locks.version_lease`) with the credentials of the environment's decision role, assumed with the
+approver as role session name and source identity so CloudTrail and the registry's LastModifiedBy name
+the person. Only this function can assume the decision roles; nothing a person holds can write a
+decision. A review link is spent in the same unit as its decision: a decision that fails leaves the link
+usable. Every refusal is logged as a structured `decision refused` record (who, what, which rule).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -37,12 +42,21 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import calling
-from promotion.decisions import ALREADY_DECIDED, NOT_AN_APPROVER, Verdict, check_approver, check_open, decide
+from promotion.decisions import (
+    ALREADY_DECIDED,
+    NOT_AN_APPROVER,
+    OWN_VERSION,
+    Verdict,
+    check_approver,
+    check_open,
+    decide,
+)
 from promotion.errors import DecisionRefused, ModelOpsError
 from promotion.history import History, LiveRecords
-from promotion.registry import ApprovalStatus, Decision, PackageInfo, Registry, describe_package
+from promotion.metadata import Decision
+from promotion.registry import ApprovalStatus, PackageInfo, Registry, describe_package
 from promotion.sessions import assume_role
-from shared_services.handlers import page, settings, tokens
+from shared_services.handlers import locks, page, settings, tokens
 from shared_services.handlers.message import lineage_lines, threshold_text
 
 if TYPE_CHECKING:
@@ -55,6 +69,7 @@ VERDICTS: dict[str, Verdict] = {ApprovalStatus.APPROVED: "approve", ApprovalStat
 # The page's answer to each rule of promotion.decisions that refuses: HTTP status and title.
 REFUSALS = {
     NOT_AN_APPROVER: (403, "Not an approver for this environment"),
+    OWN_VERSION: (403, "Not your own version"),
     ALREADY_DECIDED: (409, "Already decided"),
 }
 IDEMPOTENCY_SECONDS = 3600
@@ -69,11 +84,12 @@ SSO_APPROVER_SESSION = re.compile(
 class Refused(Exception):
     """A request that changes nothing: HTTP status, page title and a one-sentence reason."""
 
-    def __init__(self, status: int, title: str, message: str) -> None:
+    def __init__(self, status: int, title: str, message: str, kind: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.title = title
         self.message = message
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -110,7 +126,7 @@ def refused_as_page() -> Iterator[None]:
         yield
     except DecisionRefused as exc:
         status, title = REFUSALS.get(exc.kind, (409, "Decision refused"))
-        raise Refused(status, title, str(exc)) from None
+        raise Refused(status, title, str(exc), kind=exc.kind) from None
 
 
 def check_target(config: OrgConfig, sagemaker: SageMakerClient, *, arn: str, env: str, approver: str) -> Target:
@@ -134,17 +150,17 @@ def check_target(config: OrgConfig, sagemaker: SageMakerClient, *, arn: str, env
     if package is None:
         raise Refused(404, "Unknown model package", f"model package {arn} does not exist in the registry")
     with refused_as_page():
-        check_open(config, package, env, verdict=None)
+        check_open(config, package, env, verdict=None, approver=approver)
     return Target(arn=arn, model=ref.group, version=ref.version, env=env, approver=approver, package=package)
 
 
 # -- the decision, as the approver role ---------------------------------------------------------------------
 
 
-def approver_session(config: OrgConfig, approver: str) -> boto3.Session:
-    """Credentials of `modelops-approver`, with the approver as session name and source identity."""
+def decision_session(config: OrgConfig, env: str, approver: str) -> boto3.Session:
+    """Credentials of `env`'s decision role, with the approver as session name and source identity."""
     return assume_role(
-        naming.approver_role_arn(config),
+        naming.decision_role_arn(config, env),
         session_name=approver,
         source_identity=approver,
         region=config.region,
@@ -152,33 +168,53 @@ def approver_session(config: OrgConfig, approver: str) -> boto3.Session:
     )
 
 
+def _state_table(config: OrgConfig) -> Any:
+    return boto3.resource("dynamodb", region_name=config.region).Table(settings.required("STATE_TABLE"))
+
+
 def record_decision(request: dict[str, Any]) -> dict[str, Any]:
-    """Check the request, then run `decide` as the approver role.
+    """Under the version's lease: check the request, spend-check the link, decide, then spend the link.
 
     The request is plain data so Powertools can key it: a retry with the same key gets the first result
     back before any check runs (the version would otherwise look "already decided" to the retry).
     """
     config = settings.org_config()
-    target = check_target(
-        config,
-        boto3.client("sagemaker", region_name=config.region),
-        arn=request["arn"],
-        env=request["env"],
-        approver=request["approver"],
-    )
-    session = approver_session(config, target.approver)
-    with calling("the SageMaker registry", role=naming.approver_role_arn(config)):
-        decision: Decision = decide(
-            config=config,
-            registry=Registry(session.client("sagemaker", region_name=config.region), config),
-            history=History(session.client("ssm", region_name=config.region), target.model),
-            model=target.model,
-            version=target.version,
-            verdict=request["verdict"],
-            approver=target.approver,
-            reason=request["reason"],
-            env=target.env,
-        )
+    now = settings.now()
+    table = _state_table(config)
+    prefix = settings.function_name(FUNCTION)
+    claims = tokens.ReviewClaims(**request["token"]) if request.get("token") else None
+    try:
+        with locks.version_lease(table, key_prefix=prefix, arn=request["arn"], now=now):
+            target = check_target(
+                config,
+                boto3.client("sagemaker", region_name=config.region),
+                arn=request["arn"],
+                env=request["env"],
+                approver=request["approver"],
+            )
+            if claims is not None:
+                tokens.check_unused(table, claims, key_prefix=prefix)
+            session = decision_session(config, target.env, target.approver)
+            with calling("the SageMaker registry", role=naming.decision_role_arn(config, target.env)):
+                decision: Decision = decide(
+                    config=config,
+                    registry=Registry(session.client("sagemaker", region_name=config.region), config),
+                    history=History(session.client("ssm", region_name=config.region), target.model),
+                    model=target.model,
+                    version=target.version,
+                    verdict=request["verdict"],
+                    approver=target.approver,
+                    reason=request["reason"],
+                    env=target.env,
+                )
+                after = describe_package(session.client("sagemaker", region_name=config.region), target.arn)
+            if claims is not None:
+                tokens.consume(table, claims, key_prefix=prefix, now=now)
+    except locks.VersionBusy as exc:
+        raise Refused(409, "Another decision is being recorded", str(exc), kind="busy") from None
+    except tokens.TokenReused as exc:
+        raise Refused(409, "This review link was already used", str(exc), kind="link-used") from None
+    outcome = after.decided(target.env) if after is not None else None
     return {
         "model": decision.model,
         "version": decision.version,
@@ -188,6 +224,8 @@ def record_decision(request: dict[str, Any]) -> dict[str, Any]:
         "approver": decision.approver,
         "reason": decision.reason,
         "when": decision.when,
+        "outcome": outcome.status if outcome is not None else "",
+        "approvals": len(outcome.approvers) if outcome is not None else 0,
     }
 
 
@@ -207,7 +245,14 @@ def _idempotent_record() -> Any:
 
 
 def decide_once(
-    *, arn: str, env: str, approver: str, verdict: Verdict, reason: str, idempotency_key: str
+    *,
+    arn: str,
+    env: str,
+    approver: str,
+    verdict: Verdict,
+    reason: str,
+    idempotency_key: str,
+    claims: tokens.ReviewClaims | None = None,
 ) -> dict[str, Any]:
     """Record the decision; a retried request with the same key returns the first result instead."""
     request = {
@@ -217,16 +262,31 @@ def decide_once(
         "approver": approver,
         "verdict": verdict,
         "reason": reason,
+        "token": None if claims is None else dataclasses.asdict(claims),
     }
     try:
-        with refused_as_page():
-            result: dict[str, Any] = _idempotent_record()(request=request)
-    except InputError as exc:
-        raise Refused(400, "Decision not accepted", str(exc)) from None
-    except ModelOpsError as exc:
-        # AWS refused or failed: one line for the person, and the decision can be retried.
-        raise Refused(502, "The decision could not be recorded", str(exc)) from None
-    logger.info("decision recorded", extra={k: result[k] for k in ("arn", "env", "status", "approver")})
+        try:
+            with refused_as_page():
+                result: dict[str, Any] = _idempotent_record()(request=request)
+        except InputError as exc:
+            raise Refused(400, "Decision not accepted", str(exc)) from None
+        except ModelOpsError as exc:
+            # AWS refused or failed: one line for the person, and the decision (and its link) can be retried.
+            raise Refused(502, "The decision could not be recorded", str(exc)) from None
+    except Refused as refused:
+        logger.warning(
+            "decision refused",
+            extra={
+                "arn": arn,
+                "env": env,
+                "approver": approver,
+                "verdict": verdict,
+                "rule": refused.kind or refused.title,
+                "why": refused.message,
+            },
+        )
+        raise
+    logger.info("decision recorded", extra={k: result[k] for k in ("arn", "env", "status", "approver", "outcome")})
     return result
 
 
@@ -324,11 +384,6 @@ def post_decision(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, A
     claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), form.get("token", ""), now)
     sagemaker = boto3.client("sagemaker", region_name=config.region)
     target = check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
-    table = boto3.resource("dynamodb", region_name=config.region).Table(settings.required("STATE_TABLE"))
-    try:
-        tokens.consume(table, claims, key_prefix=settings.function_name(FUNCTION), now=now)
-    except tokens.TokenReused as exc:
-        raise Refused(409, "This review link was already used", str(exc)) from None
     result = decide_once(
         arn=target.arn,
         env=target.env,
@@ -336,6 +391,7 @@ def post_decision(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, A
         verdict=verdict,
         reason=reason,
         idempotency_key=f"token:{claims.nonce}",
+        claims=claims,
     )
     return _html(
         200,
@@ -406,5 +462,5 @@ def handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[str, An
     except Refused as refused:
         logger.info("request refused", extra={"route": event.resource, "status": refused.status, "why": refused.title})
         if is_api:
-            return _json(refused.status, {"error": refused.message})
+            return _json(refused.status, {"error": refused.message, "kind": refused.kind})
         return _html(refused.status, page.error_page(refused.title, refused.message))

@@ -101,6 +101,17 @@ class TokenReused(TokenError):
     """The token's nonce was already recorded: the link was used before."""
 
 
+def _record_id(key_prefix: str, claims: ReviewClaims) -> str:
+    return f"{key_prefix}#review-token#{claims.nonce}"
+
+
+def check_unused(table: Table, claims: ReviewClaims, *, key_prefix: str) -> None:
+    """TokenReused when the token's single use is already recorded (read consistently)."""
+    item = table.get_item(Key={"id": _record_id(key_prefix, claims)}, ConsistentRead=True).get("Item")
+    if item is not None:
+        raise TokenReused("this review link was already used; each link records one decision")
+
+
 def consume(table: Table, claims: ReviewClaims, *, key_prefix: str, now: datetime) -> None:
     """Record the token's single use with a conditional write; TokenReused when it was used before.
 
@@ -112,7 +123,7 @@ def consume(table: Table, claims: ReviewClaims, *, key_prefix: str, now: datetim
     try:
         table.put_item(
             Item={
-                "id": f"{key_prefix}#review-token#{claims.nonce}",
+                "id": _record_id(key_prefix, claims),
                 "expiration": claims.expires_at,
                 "arn": claims.arn,
                 "env": claims.env,

@@ -1,0 +1,138 @@
+"""`modelops approve` and `reject` as clients of the decision service.
+
+Nobody a person can reach holds a raw write of a decision (see shared_services/decision_roles.py): the
+CLI asks the decision service, through the approval API's IAM-authenticated route `POST /decisions`,
+signed with SigV4 by the person's own credentials. API Gateway checks the signature and hands the
+review function the caller's ARN, whose session name Identity Center set to the person: that, and not
+anything the CLI sends, is who decides.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+from accounts import naming
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from promotion.aws import calling
+from promotion.decisions import Verdict
+from promotion.errors import AwsCallFailed, DecisionRefused
+from promotion.registry import ApprovalStatus
+
+API_URL_PARAMETER = naming.shared_parameter("approval-api-url")
+ROUTE = "decisions"
+TIMEOUT_SECONDS = 30
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+DECISION_OF: dict[Verdict, str] = {"approve": ApprovalStatus.APPROVED, "reject": ApprovalStatus.REJECTED}
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """What the decision service recorded: the person's decision and the environment's outcome so far."""
+
+    arn: str
+    env: str
+    status: str
+    approver: str
+    reason: str
+    when: str
+    outcome: str  # the environment's StageStatus after this decision
+    approvals: int  # the environment's approvals so far
+
+
+def decisions_url(session: boto3.Session, config: OrgConfig) -> str:
+    """The `POST /decisions` URL of the approval API, as the shared-services stack published it."""
+    ssm = session.client("ssm", region_name=config.region)
+    with calling("the approval API's address in SSM"):
+        try:
+            url = str(ssm.get_parameter(Name=API_URL_PARAMETER)["Parameter"]["Value"])
+        except ssm.exceptions.ParameterNotFound:
+            raise InputError(
+                f"SSM parameter {API_URL_PARAMETER} does not exist: the shared-services stack is not deployed"
+            ) from None
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+        raise InputError(f"SSM parameter {API_URL_PARAMETER}: expected an https URL, got {url!r}")
+    return f"{url.rstrip('/')}/{ROUTE}"
+
+
+def signed_request(session: boto3.Session, config: OrgConfig, url: str, body: bytes) -> AWSRequest:
+    """The POST of `body`, signed with SigV4 for execute-api by `session`'s credentials."""
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise InputError("no AWS credentials: sign in as an approver (aws sso login) before deciding")
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    SigV4Auth(credentials.get_frozen_credentials(), "execute-api", config.region).add_auth(request)
+    return request
+
+
+def _send(request: AWSRequest, body: bytes) -> tuple[int, dict[str, Any]]:
+    http = urllib.request.Request(  # noqa: S310 (scheme checked in decisions_url)
+        str(request.url), data=body, headers=dict(request.headers.items()), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(http, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            status, raw = int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    except urllib.error.URLError as exc:
+        raise AwsCallFailed(f"cannot reach the approval API at {request.url}: {exc.reason}") from None
+    try:
+        answer = json.loads(raw or b"{}")
+    except json.JSONDecodeError:
+        answer = {}
+    return status, answer if isinstance(answer, dict) else {}
+
+
+def request_decision(
+    session: boto3.Session,
+    config: OrgConfig,
+    *,
+    model: str,
+    version: int,
+    verdict: Verdict,
+    reason: str,
+    env: str | None = None,
+) -> RecordedDecision:
+    """Ask the decision service to record `verdict` as the person `session` belongs to.
+
+    Refusals come back as DecisionRefused (403, 409) or InputError (400, 404) with the service's one line.
+    """
+    config.model(model)
+    env_name = config.environment(env).name if env is not None else config.chain[0]
+    arn = naming.model_package_arn(config, model, version)
+    fields = {"arn": arn, "env": env_name, "decision": DECISION_OF[verdict], "reason": reason}
+    body = json.dumps(fields, sort_keys=True).encode("utf-8")
+    url = decisions_url(session, config)
+    status, answer = _send(signed_request(session, config, url, body), body)
+    message = str(answer.get("error") or answer.get("message") or f"HTTP {status}")
+    if status in (400, 404):
+        raise InputError(message)
+    if status in (403, 409, 410):
+        raise DecisionRefused(message, kind=str(answer.get("kind") or ""))
+    if status != 200:
+        raise AwsCallFailed(f"the decision service could not record the decision: {message}")
+    return RecordedDecision(
+        arn=str(answer["arn"]),
+        env=str(answer["env"]),
+        status=str(answer["status"]),
+        approver=str(answer["approver"]),
+        reason=str(answer["reason"]),
+        when=str(answer["when"]),
+        outcome=str(answer["outcome"]),
+        approvals=int(answer["approvals"]),
+    )

@@ -1,0 +1,96 @@
+"""The decision roles: one per environment, the only identities that can write a decision.
+
+Nothing a person can reach assumes them: their trust names the decision service (the review function)
+alone, and only with a source identity, the approver it acts for. Even the decision service can write
+with `modelops-decision-<env>` only what a decision for `<env>` writes, and IAM checks it through
+SageMaker's condition keys on UpdateModelPackage:
+- the stage it sets (ModelLifeCycle) is `<env>`, with a decision's status;
+- the metadata keys it adds are `<env>`'s (every other environment's reserved key must be absent);
+- the keys it removes are `<env>`'s (removal happens only when a decision is undone);
+- the approval status is Approved (or, for the first environment, any: its outcome sets the status).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from accounts import naming
+from accounts.config import OrgConfig
+from promotion.metadata import StageStatus, decision_keys
+from promotion.registry import ApprovalStatus
+from shared_services.principals import pascal
+from shared_services.roles import history_statement, registry_read_statement
+from shared_services.trust import define_role
+
+CUSTOMER_METADATA = "sagemaker:CustomerMetadataProperties"
+
+
+def decision_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The review function, only when it names the approver as the session's source identity.
+
+    The function's role is created after the decision roles, so the principal is the account and
+    `aws:PrincipalArn` pins the exact role (the documented pattern for principals created later).
+    """
+    account = config.accounts.shared_services
+    return [
+        iam.PolicyStatement(
+            sid="DecisionServiceOnly",
+            principals=[iam.ArnPrincipal(naming.account_root_arn(account))],
+            actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
+            conditions={
+                "ArnEquals": {"aws:PrincipalArn": naming.role_arn(account, naming.approval_function_name("review"))},
+                "Null": {"sts:SourceIdentity": "false"},
+            },
+        )
+    ]
+
+
+def record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
+    """UpdateModelPackage as a decision for `env` writes it, and in no other shape."""
+    statuses = [ApprovalStatus.APPROVED]
+    if env == config.chain[0]:
+        # The first environment's outcome sets the version's status; undoing a decision puts it back.
+        statuses += [ApprovalStatus.REJECTED, ApprovalStatus.PENDING]
+    others = [key for other in config.chain if other != env for key in decision_keys(config, other)]
+    conditions: dict[str, dict[str, object]] = {
+        "StringEquals": {
+            "sagemaker:ModelLifeCycle:stage": env,
+            "sagemaker:ModelLifeCycle:stageStatus": [str(status) for status in StageStatus],
+        },
+        "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": [str(status) for status in statuses]},
+        "ForAllValues:StringEquals": {"sagemaker:CustomerMetadataPropertiesToRemove": decision_keys(config, env)},
+    }
+    if others:
+        conditions["Null"] = {f"{CUSTOMER_METADATA}/{key}": "true" for key in others}
+    return iam.PolicyStatement(
+        sid=f"RecordDecisionsFor{pascal(env)}",
+        actions=["sagemaker:UpdateModelPackage"],
+        resources=[naming.model_packages_arn_pattern(config, model.name) for model in config.models],
+        conditions=conditions,
+    )
+
+
+def decision_permissions(config: OrgConfig, env: str) -> list[iam.PolicyStatement]:
+    """Record `env`'s decisions, read the registry (the decision re-reads the version), append the history."""
+    if not config.models:
+        return []
+    return [record_statement(config, env), registry_read_statement(config), history_statement(config)]
+
+
+class DecisionRoles(Construct):
+    """`modelops-decision-<env>` for each environment of the chain."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.roles = {
+            env: define_role(
+                self,
+                pascal(env),
+                role_name=naming.decision_role_name(env),
+                description=f"Records decisions for {env}; assumed only by the decision service.",
+                trust=decision_trust(config),
+                permissions=decision_permissions(config, env),
+            )
+            for env in config.chain
+        }
