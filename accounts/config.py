@@ -65,18 +65,27 @@ class CoreAccounts(StrictModel):
 # An approver is named by the Identity Center user name their session carries (an email address). It is
 # recorded in registry metadata, whose values AWS limits to `[\p{L}\p{Z}\p{N}_.:/=+\-@]`, and it is an STS
 # role session name (`[\w+=,.@-]`, at most 64 characters): this pattern fits both.
-APPROVER = r"^[A-Za-z0-9._+-]{1,40}@[A-Za-z0-9.-]{1,23}$"
+APPROVER = re.compile(r"^[A-Za-z0-9._+-]{1,40}@[A-Za-z0-9.-]{1,23}$")
+
+
+def _approver(value: str) -> str:
+    if not APPROVER.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an Identity Center user name; expected an email address of letters, digits and "
+            "._+- (at most 64 characters)"
+        )
+    return value
 
 
 class ApproverGroup(StrictModel):
     github_team: Annotated[str, Field(pattern=r"^@[\w.-]+/[\w.-]+$")]
-    members: Annotated[list[Annotated[str, Field(pattern=APPROVER)]], Field(min_length=1)]
+    members: Annotated[list[Annotated[str, AfterValidator(_approver)]], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _members_unique(self) -> ApproverGroup:
         repeated = sorted({m for m in self.members if self.members.count(m) > 1})
         if repeated:
-            raise ValueError(f"members: {repeated[0]} is listed twice; a quorum counts distinct people")
+            raise ValueError(f"{repeated[0]} is listed twice in members; a quorum counts distinct people")
         return self
 
 

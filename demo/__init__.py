@@ -9,6 +9,8 @@ Version 1 is approved the way an approver does it: the deployed notify function 
 deployed rule routed to it, the approver's email arrives through an SQS subscription to the deployed topic,
 headless Chromium opens the review link (served by the deployed review function behind a local gateway),
 types a reason and clicks Approve, and the deployed dispatch function sends GitHub (a local stand-in) the
-repository_dispatch. Version 3 is approved with `modelops approve`: both routes end in the same decision
-function. Screenshots of the review page go to demo-output/ (gitignored).
+repository_dispatch. Version 3 is approved with `modelops approve`, an IAM-signed request to the same
+deployed API (AWS_ENDPOINT_URL_EXECUTE_API points at the local gateway): both routes end in the same
+decision service. Prod needs two of its approvers; a qa approver is refused for prod, and an approver who
+registered a version is refused its approval. Screenshots of the review page go to demo-output/ (gitignored).
 """

@@ -24,6 +24,7 @@ from rich.rule import Rule
 from accounts import naming
 from accounts.config import OrgConfig, load_config
 from cli.main import app
+from promotion.decision_client import ENDPOINT_VARIABLE
 from sandbox.approver import ChromiumMissing, Inbox, headless_chromium, require_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.lambda_runner import Invocation, LambdaRunner
@@ -35,6 +36,7 @@ MODEL = "churn-model"
 DATA_SCIENTIST = "data.scientist@example.com"
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
+RISK_OFFICER = "risk.officer@example.com"  # prod's second approver: its quorum is two
 PLATFORM_ENGINEER = "platform.engineer@example.com"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:2.4.0"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
@@ -59,6 +61,9 @@ class ApprovalPath:
         self.gateway = stack.enter_context(ReviewGateway(self.runner))
         self.github = stack.enter_context(GitHubStandIn())
         self.runner.override(NOTIFY, REVIEW_URL=self.gateway.review_url)
+        # `modelops approve` and `reject` reach the deployed approval API here, as AWS_ENDPOINT_URL reaches
+        # the other services.
+        os.environ[ENDPOINT_VARIABLE] = self.gateway.url.rsplit("/", 1)[0]
         self.runner.override(DISPATCH, GITHUB_API_URL=self.github.url)
         shared = account_admin_session(config, config.accounts.shared_services)
         # The operator stores GitHub's token in the deployed secret (its description says how); the stand-in
@@ -142,22 +147,20 @@ class Lifecycle:
 
     # -- the actors ----------------------------------------------------------------------------------
 
-    def data_scientist(self) -> None:
-        self.act_as(DATA_SCIENTIST, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
-
     def approver(self, email: str = QA_APPROVER) -> None:
         self.act_as(email, self.config.accounts.shared_services, naming.APPROVER_PERMISSION_SET)
 
     def approve_for_prod(self, version: int, reason: str) -> None:
-        """Decisions are per environment: prod's approver group decides for prod."""
-        self.approver(PROD_APPROVER)
-        self.modelops("approve", MODEL, str(version), "--env", "prod", "--reason", reason)
+        """Decisions are per environment: prod's approver group decides for prod, two of its members."""
+        for email in (PROD_APPROVER, RISK_OFFICER):
+            self.approver(email)
+            self.modelops("approve", MODEL, str(version), "--env", "prod", "--reason", reason)
 
     def platform_engineer(self) -> None:
         self.act_as(PLATFORM_ENGINEER, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
 
-    def register(self, version: int, *, auc: str, fpr: str, commit: str) -> None:
-        self.data_scientist()
+    def register(self, version: int, *, auc: str, fpr: str, commit: str, person: str = DATA_SCIENTIST) -> None:
+        self.act_as(person, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
         artifact = f"s3://{naming.artifact_bucket(self.config)}/{naming.artifact_prefix(MODEL)}v{version}/model.tar.gz"
         self.modelops(
             "register", MODEL, "--artifact", artifact, "--image", IMAGE,
@@ -245,9 +248,7 @@ def run(config: OrgConfig, workdir: Path) -> None:
             demo.register(1, auc="0.91", fpr="0.07", commit="4f2c1de")
             demo.approve_on_review_page(1, "AUC 0.91 and FPR 0.07 meet the qa gate")
             demo.promote_and_deploy(1, "qa")
-        with step(
-            "2. a qa approver may not decide for prod; prod's approver approves v1, then it is promoted and deployed"
-        ):
+        with step("2. a qa approver may not decide for prod; two prod approvers meet prod's quorum; v1 goes to prod"):
             demo.approver(QA_APPROVER)
             demo.modelops("approve", MODEL, "1", "--env", "prod", "--reason", "qa looked fine", expect=1)
             demo.approve_for_prod(1, "Live in qa: 5XX 0, latency within budget; card reviewed")
@@ -269,12 +270,16 @@ def run(config: OrgConfig, workdir: Path) -> None:
             demo.modelops("promote", MODEL, "--to", "prod", "--version", "3", expect=1)  # not approved for prod yet
             demo.approve_for_prod(3, "Live in qa: AUC holds, no alarms")
             demo.promote_and_deploy(3, "prod")
-        with step("6. roll prod back to v1"):
+        with step("6. an approver who also trains models registers v4, and may not approve it"):
+            demo.register(4, auc="0.92", fpr="0.06", commit="d00dad4", person=QA_APPROVER)
+            demo.approver(QA_APPROVER)
+            demo.modelops("approve", MODEL, "4", "--reason", "my own model looks great", expect=1)
+        with step("7. roll prod back to v1"):
             demo.platform_engineer()
             demo.modelops("rollback", MODEL, "--env", "prod", "--pr-body-file", str(demo.pr_body))
             demo.show_pr_title()
             demo.modelops("deploy", "prod")
-        with step("7. status, drift and history"):
+        with step("8. status, drift and history"):
             demo.modelops("drift")
             demo.modelops("history", MODEL)
             demo.modelops("status")

@@ -10,6 +10,7 @@ anything the CLI sends, is who decides.
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -24,11 +25,14 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import calling
-from promotion.decisions import Verdict
+from promotion.decisions import Verdict, checked_reason
 from promotion.errors import AwsCallFailed, DecisionRefused
 from promotion.registry import ApprovalStatus
 
 API_URL_PARAMETER = naming.shared_parameter("approval-api-url")
+# Like botocore's AWS_ENDPOINT_URL_<SERVICE>: where execute-api requests go instead of the API's own host
+# (the sandbox's local gateway). The path, with its stage, stays the published one.
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_EXECUTE_API"
 ROUTE = "decisions"
 TIMEOUT_SECONDS = 30
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -60,8 +64,14 @@ def decisions_url(session: boto3.Session, config: OrgConfig) -> str:
                 f"SSM parameter {API_URL_PARAMETER} does not exist: the shared-services stack is not deployed"
             ) from None
     parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+    if parts.scheme != "https":
         raise InputError(f"SSM parameter {API_URL_PARAMETER}: expected an https URL, got {url!r}")
+    endpoint = os.environ.get(ENDPOINT_VARIABLE)
+    if endpoint:
+        local = urlsplit(endpoint)
+        if local.scheme != "https" and not (local.scheme == "http" and local.hostname in LOOPBACK_HOSTS):
+            raise InputError(f"{ENDPOINT_VARIABLE}: expected an https URL or a loopback http URL, got {endpoint!r}")
+        return f"{endpoint.rstrip('/')}{parts.path.rstrip('/')}/{ROUTE}"
     return f"{url.rstrip('/')}/{ROUTE}"
 
 
@@ -115,7 +125,7 @@ def request_decision(
     config.model(model)
     env_name = config.environment(env).name if env is not None else config.chain[0]
     arn = naming.model_package_arn(config, model, version)
-    fields = {"arn": arn, "env": env_name, "decision": DECISION_OF[verdict], "reason": reason}
+    fields = {"arn": arn, "env": env_name, "decision": DECISION_OF[verdict], "reason": checked_reason(verdict, reason)}
     body = json.dumps(fields, sort_keys=True).encode("utf-8")
     url = decisions_url(session, config)
     status, answer = _send(signed_request(session, config, url, body), body)

@@ -90,6 +90,17 @@ def check_open(
         )
 
 
+def checked_reason(verdict: Verdict, reason: str) -> str:
+    """The reason with its whitespace collapsed; InputError when it is empty or too long for the registry."""
+    reason = " ".join(reason.split())
+    if not reason:
+        action = "a rejection" if verdict == "reject" else "an approval"
+        raise InputError(f"{action} needs a reason: say why with --reason")
+    if len(reason) > MAX_REASON:
+        raise InputError(f"--reason: at most {MAX_REASON} characters, got {len(reason)}")
+    return reason
+
+
 def outcome_of(config: OrgConfig, env: str, decisions: tuple[Decision, ...]) -> StageStatus:
     """An environment's outcome after `decisions`: one reject rejects; the quorum of approvals approves."""
     if any(d.status == StageStatus.REJECTED for d in decisions):
@@ -135,12 +146,7 @@ def decide(
     """
     config.model(model)
     env_name = config.environment(env).name if env is not None else config.chain[0]
-    reason = " ".join(reason.split())
-    if not reason:
-        action = "a rejection" if verdict == "reject" else "an approval"
-        raise InputError(f"{action} needs a reason: say why with --reason")
-    if len(reason) > MAX_REASON:
-        raise InputError(f"--reason: at most {MAX_REASON} characters, got {len(reason)}")
+    reason = checked_reason(verdict, reason)
     check_approver(config, env_name, approver)
 
     arn = naming.model_package_arn(config, model, version)

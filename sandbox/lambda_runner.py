@@ -398,13 +398,16 @@ def _powertools_handlers() -> list[logging.StreamHandler[Any]]:
 @contextmanager
 def _captured_logs(logs: io.StringIO) -> Iterator[None]:
     """Powertools' log lines go to `logs` instead of this process's stdout while the handler runs."""
-    streams = [(handler, handler.setStream(logs)) for handler in _powertools_handlers()]
+    # Swapped without setStream, which flushes the old stream: a handler created while a test's CLI runner
+    # held stdout keeps that stream, closed since.
+    streams = [(handler, handler.stream) for handler in _powertools_handlers()]
+    for handler, _ in streams:
+        handler.stream = logs
     try:
         yield
     finally:
         for handler, previous in streams:
-            if previous is not None:
-                handler.setStream(previous)
+            handler.stream = previous
 
 
 @contextmanager

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
 PLATFORM_ENGINEER = "platform.engineer@example.com"
+RISK_OFFICER = "risk.officer@example.com"  # the second member of ml-risk-prod, whose quorum is two
+DATA_SCIENTIST = "data.scientist@example.com"
 MODEL = "churn-model"
 ARTIFACT = "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v{n}/model.tar.gz"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
@@ -80,10 +82,18 @@ class LocalAws:
         return self.admin(self.config.accounts.shared_services).client("sagemaker", region_name=self.config.region)
 
     def register(
-        self, *, auc: float = 0.9, fpr: float = 0.05, card: bool = True, model: str = MODEL, n: int = 1
+        self,
+        *,
+        auc: float = 0.9,
+        fpr: float = 0.05,
+        card: bool = True,
+        model: str = MODEL,
+        n: int = 1,
+        person: str = DATA_SCIENTIST,
     ) -> str:
-        """Register a version the way `modelops register` does (via the data-science account)."""
-        data_science = self.admin(self.config.accounts.data_science)
+        """Register a version the way `modelops register` does: as the data scientist, via the data-science
+        account (the registry records the session as CreatedBy)."""
+        data_science = self.data_scientist(person)
         client = data_science.client("sagemaker", region_name=self.config.region)
         arguments: dict[str, Any] = {
             "ModelPackageGroupName": naming.model_package_group_arn(self.config, model),
@@ -103,6 +113,18 @@ class LocalAws:
         if card:
             arguments["ModelCard"] = {"ModelCardContent": CARD, "ModelCardStatus": "PendingReview"}
         return str(client.create_model_package(**arguments)["ModelPackageArn"])
+
+    def data_scientist(self, email: str = DATA_SCIENTIST) -> boto3.Session:
+        """`email`'s session in the data-science account, with their email as source identity."""
+        if email not in self._admins:
+            self._admins[email] = person_session(
+                self.endpoint_url,
+                account=self.config.accounts.data_science,
+                role="modelops-test-admin",
+                email=email,
+                source_identity=email,
+            )
+        return self._admins[email]
 
     def set_status(self, arn: str, status: str, description: str = "") -> None:
         """The registry's approval status alone; `Approved` also records an approval for every environment."""
@@ -169,10 +191,17 @@ def _signing_in(endpoint_url: str) -> STSClient:
     return base.client("sts", endpoint_url=endpoint_url)
 
 
-def person_session(endpoint_url: str, *, account: str, role: str, email: str) -> boto3.Session:
+def person_session(
+    endpoint_url: str, *, account: str, role: str, email: str, source_identity: str | None = None
+) -> boto3.Session:
     """Credentials of `email` signed in to `role` in `account` (STS AssumeRole, session name = email)."""
     sts = _signing_in(endpoint_url)
-    credentials = sts.assume_role(RoleArn=naming.role_arn(account, role), RoleSessionName=email)["Credentials"]
+    arn = naming.role_arn(account, role)
+    credentials = (
+        sts.assume_role(RoleArn=arn, RoleSessionName=email, SourceIdentity=source_identity)
+        if source_identity
+        else sts.assume_role(RoleArn=arn, RoleSessionName=email)
+    )["Credentials"]
     return new_session(
         region="eu-west-1",
         access_key=credentials["AccessKeyId"],

@@ -10,6 +10,7 @@ session's: `config` and `synth`, the two_env test organisation (tests/orgs/two_e
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,11 @@ import boto3
 import pytest
 
 from accounts.config import OrgConfig
+from promotion.decision_client import ENDPOINT_VARIABLE
 from promotion.sessions import assume_role
+from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import MANAGEMENT_CREDENTIALS, Sandbox, start_sandbox
+from sandbox.review_gateway import ReviewGateway
 from sandbox.server import SandboxServer, start_server
 
 if TYPE_CHECKING:
@@ -77,3 +81,19 @@ def sandbox(sandbox_organization: Sandbox, monkeypatch: pytest.MonkeyPatch) -> S
         sandbox_organization.reset()
     _point_at(monkeypatch, sandbox_organization.endpoint_url)
     return sandbox_organization
+
+
+@contextmanager
+def approval_api_served(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReviewGateway]:
+    """The deployed approval API served on this machine, where `modelops approve` and `reject` reach it
+    (AWS_ENDPOINT_URL_EXECUTE_API, as AWS_ENDPOINT_URL reaches the other services)."""
+    with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner, ReviewGateway(runner) as gateway:
+        monkeypatch.setenv(ENDPOINT_VARIABLE, gateway.url.rsplit("/", 1)[0])
+        yield gateway
+
+
+@pytest.fixture
+def approval_api(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReviewGateway]:
+    """The approval API of the test's sandbox organisation, served locally (see `approval_api_served`)."""
+    with approval_api_served(sandbox, monkeypatch) as gateway:
+        yield gateway

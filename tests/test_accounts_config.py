@@ -48,7 +48,7 @@ def test_chain_navigation_follows_promotion_order() -> None:
     assert config.previous_environment("prod") == config.environment("qa")
     assert config.next_environment("qa") == config.environment("prod")
     assert config.next_environment("prod") is None
-    assert config.approvers("prod").members == ["prod.approver@example.com"]
+    assert config.approvers("prod").members == ["prod.approver@example.com", "risk.officer@example.com"]
 
 
 def test_unknown_environment_lookup_names_the_chain() -> None:
@@ -187,6 +187,41 @@ def test_environment_naming_an_unknown_approver_group_is_refused(tmp_path: Path)
     assert error_of(tmp_path, data) == (
         "accounts.yaml: environments[1].approver_group: unknown group 'ml-risk-uat'; "
         "expected one of ['ml-risk-prod', 'ml-risk-qa']"
+    )
+
+
+def test_a_quorum_larger_than_the_approver_group_is_refused(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["environments"][1]["approvals_required"] = 3
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments[1].approvals_required: 3 approvals need at least 3 members in ml-risk-prod, "
+        "which has 2"
+    )
+
+
+def test_a_quorum_outside_one_to_five_is_refused(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["environments"][0]["approvals_required"] = 0
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: environments[0].approvals_required: Input should be greater than or equal to 1"
+    )
+
+
+def test_an_approver_listed_twice_is_refused_since_a_quorum_counts_people(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["approver_groups"]["ml-risk-prod"]["members"].append("prod.approver@example.com")
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: approver_groups.ml-risk-prod: prod.approver@example.com is listed twice in members; "
+        "a quorum counts distinct people"
+    )
+
+
+def test_an_approver_that_is_no_identity_center_user_name_is_refused(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["approver_groups"]["ml-risk-qa"]["members"] = ["Jane Doe <jane@example.com>"]
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: approver_groups.ml-risk-qa.members[0]: 'Jane Doe <jane@example.com>' is not an Identity "
+        "Center user name; expected an email address of letters, digits and ._+- (at most 64 characters)"
     )
 
 

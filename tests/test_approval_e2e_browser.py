@@ -22,7 +22,7 @@ import pytest
 
 from accounts import naming
 from promotion.history import History
-from promotion.registry import Registry
+from promotion.registry import Registry, Stage
 from promotion.sessions import assume_role
 from sandbox.approver import headless_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
@@ -79,7 +79,7 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
             description="Gradient-boosted churn model, retrained on October data",
             source_commit="4f2c1de",
             training_job=None,
-            registered_by="data.scientist@example.com",
+            stage=Stage(stage="qa", status="PendingApproval"),
             model_card=json.dumps({"model_overview": {"model_description": "Predicts 90-day churn"}}),
         )
         version = naming.parse_model_package_arn(arn).version
@@ -153,6 +153,6 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         browser.get(link)
         assert browser.title == "Already decided"
         assert browser.find_element(By.CSS_SELECTOR, "[role=alert]").text.startswith(
-            f"churn-model v{version} is already Approved for qa by qa.approver@example.com at "
+            f"churn-model v{version} is already Approved by qa.approver@example.com at "
         )
         assert gateway.failures == []

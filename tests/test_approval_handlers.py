@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,8 +21,10 @@ from moto import mock_aws
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion import events as post_deploy
+from promotion.errors import AwsCallFailed
 from promotion.history import History
-from promotion.registry import Registry
+from promotion.registry import Registry, Stage
+from promotion.sessions import assume_role
 from sandbox import moto_compat
 from shared_services.handlers import dispatch, notify, review, settings, tokens
 from tests.orgs import config_path, load_org
@@ -35,6 +38,8 @@ REGION = "eu-west-1"
 SHARED = "111111111111"
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
+RISK_OFFICER = "risk.officer@example.com"
+DATA_SCIENTIST = "data.scientist@example.com"
 GITHUB_TOKEN = "ghs_sandboxtoken"
 TOKEN_KEY = "review-key-for-tests-only-0123456789abcdef"
 
@@ -74,7 +79,15 @@ class Workflow:
         self.registry = Registry(boto3.client("sagemaker", region_name=REGION), self.config)
 
     def register(self, *, description: str = "churn model", metrics: dict[str, float] | None = None) -> str:
-        return self.registry.register(
+        """Register as the data scientist: a session whose source identity the registry records (CreatedBy)."""
+        person = assume_role(
+            "arn:aws:iam::222222222222:role/modelops-data-science",
+            session_name=DATA_SCIENTIST,
+            source_identity=DATA_SCIENTIST,
+            region=REGION,
+        )
+        registry = Registry(person.client("sagemaker", region_name=REGION), self.config)
+        return registry.register(
             model="churn-model",
             artifact="s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/model.tar.gz",
             image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1",
@@ -82,7 +95,7 @@ class Workflow:
             description=description,
             source_commit="0123abc",
             training_job=None,
-            registered_by="data.scientist@example.com",
+            stage=Stage(stage="qa", status="PendingApproval"),
             model_card=json.dumps({"model_overview": {"model_description": "Predicts churn"}}),
         )
 
@@ -430,7 +443,7 @@ REFUSALS: dict[str, tuple[Prepare, int, str, str]] = {
         already_decided,
         409,
         "Already decided",
-        "churn-model v1 is already Approved for qa by ",
+        "churn-model v1 is already Approved by qa.approver@example.com at ",
     ),
 }
 
@@ -449,6 +462,48 @@ def test_a_bad_decision_request_gets_a_4xx_page_naming_the_problem_and_changes_n
     assert f'<p class="note error" role="alert">{message}' in response["body"]
     assert "<p>Nothing was changed.</p>" in response["body"]
     assert workflow.snapshot(arn) == before
+
+
+def test_a_decision_that_aws_fails_to_record_leaves_the_review_link_usable(
+    workflow: Workflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    before = workflow.snapshot(arn)
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise AwsCallFailed("the SageMaker registry failed: ServiceUnavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(review, "decide", unavailable)
+        failed = post_decision(token)
+    assert failed["statusCode"] == 502
+    assert "the SageMaker registry failed: ServiceUnavailable" in failed["body"]
+    assert workflow.snapshot(arn) == before  # the link's single use is not recorded
+    assert post_decision(token)["statusCode"] == 200
+
+
+def test_a_decision_while_another_holds_the_versions_lease_is_refused_and_changes_nothing(workflow: Workflow) -> None:
+    arn = workflow.register()
+    prefix = naming.approval_function_name("review")
+    workflow.table.put_item(
+        Item={"id": f"{prefix}#decision-lease#{arn}", "holder": "other", "expiration": int(time.time()) + 60}
+    )
+    before = workflow.snapshot(arn)
+    response = post_decision(issue(workflow, arn))
+    assert response["statusCode"] == 409
+    assert "<h1>Another decision is being recorded</h1>" in response["body"]
+    assert f"another decision on {arn} is being recorded; try again in a minute" in response["body"]
+    assert workflow.snapshot(arn) == before
+
+
+def test_a_lease_left_by_a_crashed_decision_expires(workflow: Workflow) -> None:
+    arn = workflow.register()
+    prefix = naming.approval_function_name("review")
+    workflow.table.put_item(
+        Item={"id": f"{prefix}#decision-lease#{arn}", "holder": "crashed", "expiration": int(time.time()) - 1}
+    )
+    assert post_decision(issue(workflow, arn))["statusCode"] == 200
 
 
 def test_a_decision_without_a_reason_is_refused(workflow: Workflow) -> None:
@@ -492,7 +547,7 @@ def test_the_iam_route_refuses_to_reject_a_version_already_approved_for_the_envi
     response = post_decisions(reject, SSO_APPROVER)
     assert response["statusCode"] == 409
     message = json.loads(response["body"])["error"]
-    assert message.startswith(f"churn-model v1 is already Approved for qa by {QA_APPROVER} at ")
+    assert message.startswith(f"churn-model v1 is already Approved by {QA_APPROVER} at ")
     assert workflow.snapshot(arn) == before
 
 
@@ -619,9 +674,10 @@ def test_a_verified_qa_deploy_asks_prod_approvers_with_the_endpoint_metrics(work
     }
     [delivered] = sqs.receive_message(QueueUrl=queue)["Messages"]
     result = notify.handler(json.loads(delivered["Body"]), context("notify"))
-    assert result == {"published": 1, "env": "prod"}
-    [message] = workflow.messages("prod")
+    assert result == {"published": 2, "env": "prod"}  # each member of ml-risk-prod, whose quorum is two
+    message, second = workflow.messages("prod")
     assert message["MessageAttributes"] == {"approver": {"Type": "String", "Value": PROD_APPROVER}}
+    assert second["MessageAttributes"] == {"approver": {"Type": "String", "Value": RISK_OFFICER}}
     body = message["Message"]
     assert "It is live in qa. Endpoint metrics there (" in body
     assert (

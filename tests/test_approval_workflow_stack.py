@@ -19,7 +19,7 @@ from aws_cdk.assertions import Template
 from accounts import naming
 from accounts.config import OrgConfig
 from deployment.workflow_patches import PINNED_ACTIONS
-from shared_services.approval_statements import approver_trust_statement, deploy_verified_statement
+from shared_services.approval_statements import deploy_verified_statement
 from shared_services.approval_workflow import ApprovalWorkflow, state_change_pattern
 from tests.conftest import REPO_ROOT
 
@@ -98,7 +98,7 @@ def failed_events_arn(template: Template) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
-def test_the_review_role_reads_and_decides_only_by_assuming_the_approver_role(stack: tuple[Template, Path]) -> None:
+def test_the_review_role_reads_and_decides_only_by_assuming_the_decision_roles(stack: tuple[Template, Path]) -> None:
     template, _ = stack
     assert role_policy(template, "review") == [
         logs("review"),
@@ -123,10 +123,13 @@ def test_the_review_role_reads_and_decides_only_by_assuming_the_approver_role(st
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], ["dynamodb", "secretsmanager"]
         ),
         {
-            "Sid": "DecideAsApprover",
+            "Sid": "DecideWithDecisionRoles",
             "Effect": "Allow",
             "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-            "Resource": f"arn:aws:iam::{SHARED}:role/modelops-approver",
+            "Resource": [
+                f"arn:aws:iam::{SHARED}:role/modelops-decision-qa",
+                f"arn:aws:iam::{SHARED}:role/modelops-decision-prod",
+            ],
         },
     ]
 
@@ -231,6 +234,7 @@ def test_each_environment_has_an_encrypted_tls_only_topic_filtered_per_approver(
     assert subscriptions == [
         ("prod.approver@example.com", "email", {"approver": ["prod.approver@example.com"]}),
         ("qa.approver@example.com", "email", {"approver": ["qa.approver@example.com"]}),
+        ("risk.officer@example.com", "email", {"approver": ["risk.officer@example.com"]}),
     ]
 
 
@@ -299,16 +303,6 @@ def test_only_the_cli_route_is_iam_authenticated_and_the_stage_logs_and_throttle
             "ThrottlingRateLimit": 5,
         }
     ]
-
-
-def test_the_approver_role_trusts_exactly_the_review_function_role(config: OrgConfig) -> None:
-    assert cdk.Stack().resolve(approver_trust_statement(config).to_statement_json()) == {
-        "Sid": "ApprovalReviewFunction",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{SHARED}:root"},
-        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-        "Condition": {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{SHARED}:role/modelops-approval-review"}},
-    }
 
 
 def test_the_promoter_may_put_only_the_deploy_verified_event(config: OrgConfig) -> None:

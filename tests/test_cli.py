@@ -17,9 +17,13 @@ import cli.main
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, new_session
+from promotion.decisions import decide
+from promotion.history import History
+from promotion.registry import Registry
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
+from sandbox.review_gateway import ReviewGateway
 from tests.orgs import config_path
-from tests.promotion_support import PROD_APPROVER, QA_APPROVER, LocalAws
+from tests.promotion_support import PROD_APPROVER, QA_APPROVER, RISK_OFFICER, LocalAws
 
 CONFIG = config_path("two_env")  # the `config` fixture's organisation
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
@@ -309,72 +313,6 @@ def test_promote_pins_and_says_where_the_pr_body_is(promote_setup: Snapshot) -> 
 # -- approve and reject -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def approver(local_aws: LocalAws) -> LocalAws:
-    local_aws.register(n=1)
-    local_aws.act_as(QA_APPROVER, permission_set="ModelOpsApprover")
-    return local_aws
-
-
-def status_of(local_aws: LocalAws, version: int) -> str:
-    described = local_aws.sagemaker().describe_model_package(ModelPackageName=ARN.format(version))
-    return str(described["ModelApprovalStatus"])
-
-
-def test_approve_records_the_signed_in_approver(approver: LocalAws) -> None:
-    result = modelops("approve", "churn-model", "1", "--reason", "AUC holds on holdout")
-    assert (result.exit_code, result.stdout) == (
-        0,
-        "approved churn-model v1 for qa: qa.approver@example.com: AUC holds on holdout\n",
-    )
-    assert status_of(approver, 1) == "Approved"
-
-
-def test_approve_of_an_unknown_version_is_input_error(approver: LocalAws) -> None:
-    refused(
-        modelops("approve", "churn-model", "9", "--reason", "ok"),
-        2,
-        f"churn-model version 9 does not exist in the registry ({ARN.format(9)})",
-    )
-    assert approver.history_values() == []
-
-
-def test_reject_without_a_reason_is_refused(approver: LocalAws) -> None:
-    refused(modelops("reject", "churn-model", "1"), 2, "a rejection needs a reason: say why with --reason")
-    assert (status_of(approver, 1), approver.history_values()) == ("PendingManualApproval", [])
-
-
-def test_approving_a_rejected_version_is_refused(approver: LocalAws) -> None:
-    decided = modelops("reject", "churn-model", "1", "--reason", "leaks the label")
-    assert decided.exit_code == 0, decided.output
-    history = approver.history_values()
-    refused(
-        modelops("approve", "churn-model", "1", "--reason", "changed my mind"),
-        1,
-        "churn-model v1 is already Rejected (qa.approver@example.com: leaks the label); register a new version instead",
-    )
-    assert (status_of(approver, 1), approver.history_values()) == ("Rejected", history)
-
-
-def test_an_approver_of_another_group_is_refused(approver: LocalAws) -> None:
-    approver.act_as(PROD_APPROVER, permission_set="ModelOpsApprover")
-    refused(
-        modelops("approve", "churn-model", "1", "--reason", "ok"),
-        1,
-        "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa",
-    )
-
-
-def test_rejecting_a_version_already_approved_for_the_environment_is_refused(approver: LocalAws) -> None:
-    decided = modelops("approve", "churn-model", "1", "--reason", "ok for qa")
-    assert decided.exit_code == 0, decided.output
-    history = approver.history_values()
-    result = modelops("reject", "churn-model", "1", "--reason", "second thoughts")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: churn-model v1 is already Approved for qa by qa.approver@example.com at ")
-    assert (status_of(approver, 1), approver.history_values()) == ("Approved", history)
-
-
 # -- register -------------------------------------------------------------------------------------------
 
 
@@ -398,10 +336,13 @@ def test_register_creates_a_pending_version_with_metrics_lineage_and_card(local_
     )
     described = local_aws.sagemaker().describe_model_package(ModelPackageName=ARN.format(1))
     assert described["ModelApprovalStatus"] == "PendingManualApproval"
-    assert described["CustomerMetadataProperties"] == {
-        "metric:auc": "0.91",
-        "metric:false_positive_rate": "0.04",
-        "registered-by": "data.scientist@example.com",
+    assert described["CustomerMetadataProperties"] == {"metric:auc": "0.91", "metric:false_positive_rate": "0.04"}
+    # Who registered is what AWS recorded of the session: the person, as its source identity.
+    assert described["CreatedBy"]["IamIdentity"]["SourceIdentity"] == "data.scientist@example.com"
+    assert described["ModelLifeCycle"] == {
+        "Stage": "qa",
+        "StageStatus": "PendingApproval",
+        "StageDescription": "registered; awaiting approval by ml-risk-qa for qa",
     }
     assert described["MetadataProperties"] == {
         "CommitId": "abcdef1",
@@ -509,10 +450,20 @@ def test_verify_with_an_unknown_ref_is_input_error(local_aws: LocalAws, workload
 # -- history --------------------------------------------------------------------------------------------
 
 
-def test_history_merges_registrations_decisions_and_deploys(approver: LocalAws, config: OrgConfig) -> None:
-    decided = modelops("approve", "churn-model", "1", "--reason", "fine")
-    assert decided.exit_code == 0, decided.output
-    approver.mark_deployed("churn-model", "qa", ARN.format(1))
+def test_history_merges_registrations_decisions_and_deploys(local_aws: LocalAws, config: OrgConfig) -> None:
+    local_aws.register(n=1)
+    shared = local_aws.admin(config.accounts.shared_services)
+    decide(
+        config=config,
+        registry=Registry(shared.client("sagemaker", region_name=config.region), config),
+        history=History(shared.client("ssm", region_name=config.region), "churn-model"),
+        model="churn-model",
+        version=1,
+        verdict="approve",
+        approver=QA_APPROVER,
+        reason="fine",
+    )
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
     result = modelops("history", "churn-model", "--json")
     assert result.exit_code == 0, result.output
     trail = json.loads(result.stdout)
@@ -527,7 +478,7 @@ def test_history_merges_registrations_decisions_and_deploys(approver: LocalAws, 
 
 
 def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
-    sandbox: Sandbox, workloads: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    sandbox: Sandbox, approval_api: ReviewGateway, workloads: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     config = sandbox.config
     card = tmp_path / "card.json"
@@ -557,9 +508,10 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
     act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
     decided = modelops("approve", "churn-model", version, "--reason", "holds on holdout")
     assert decided.exit_code == 0, decided.output
-    act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, PROD_APPROVER)
-    approved = modelops("approve", "churn-model", version, "--env", "prod", "--reason", "qa evidence holds")
-    assert approved.exit_code == 0, approved.output
+    for prod_approver in (PROD_APPROVER, RISK_OFFICER):  # prod's quorum is two
+        act_as(config.accounts.shared_services, naming.APPROVER_PERMISSION_SET, prod_approver)
+        approved = modelops("approve", "churn-model", version, "--env", "prod", "--reason", "qa evidence holds")
+        assert approved.exit_code == 0, approved.output
 
     act_as(config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
     for env in ("qa", "prod"):
@@ -581,6 +533,7 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
     assert [(r["action"], r["env"]) for r in trail if r["arn"] == arn and r["action"] != "promotion-proposed"] == [
         ("registered", None),
         ("approved", "qa"),
+        ("approved", "prod"),
         ("approved", "prod"),
         ("deployed", "qa"),
         ("deployed", "prod"),

@@ -16,6 +16,23 @@ REGISTRY = [
 ]
 BUCKET_ARN = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1"
 
+# A version registers pending, at the first environment's PendingApproval stage or none, and carries no
+# decision key of any environment (those only the decision service writes).
+REGISTRATION_CONDITIONS = {
+    "StringEqualsIfExists": {
+        "sagemaker:ModelApprovalStatus": "PendingManualApproval",
+        "sagemaker:ModelLifeCycle:stage": "qa",
+        "sagemaker:ModelLifeCycle:stageStatus": "PendingApproval",
+    },
+    "Null": {
+        "sagemaker:CustomerMetadataProperties/approval:qa:decision": "true",
+        "sagemaker:CustomerMetadataProperties/approval:qa:1": "true",
+        "sagemaker:CustomerMetadataProperties/approval:prod:decision": "true",
+        "sagemaker:CustomerMetadataProperties/approval:prod:1": "true",
+        "sagemaker:CustomerMetadataProperties/approval:prod:2": "true",
+    },
+}
+
 
 @pytest.fixture(scope="module")
 def template(synth: Synth) -> Template:
@@ -46,9 +63,14 @@ def test_role_is_assumable_by_the_data_scientist_permission_set_and_sagemaker_jo
                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
                 "Condition": {
                     "ArnLike": {
-                        "aws:PrincipalArn": "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/"
-                        "*AWSReservedSSO_DataScientist_*"
-                    }
+                        "aws:PrincipalArn": [
+                            "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/"
+                            "AWSReservedSSO_DataScientist_????????????????",
+                            "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/"
+                            "*/AWSReservedSSO_DataScientist_????????????????",
+                        ]
+                    },
+                    "StringEquals": {"sts:SourceIdentity": "${aws:PrincipalTag/email}"},
                 },
                 "Effect": "Allow",
                 "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
@@ -104,9 +126,7 @@ def test_role_writes_artifacts_uses_the_key_through_s3_and_registers_pending_ver
                     {
                         "Sid": "RegisterPendingVersions",
                         "Action": "sagemaker:CreateModelPackage",
-                        "Condition": {
-                            "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
-                        },
+                        "Condition": REGISTRATION_CONDITIONS,
                         "Effect": "Allow",
                         "Resource": REGISTRY,
                     },

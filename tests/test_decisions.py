@@ -13,7 +13,7 @@ from promotion.decisions import Verdict, decide
 from promotion.errors import DecisionRefused
 from promotion.history import History, HistoryRecord
 from promotion.registry import Registry
-from tests.promotion_support import PROD_APPROVER, QA_APPROVER, LocalAws
+from tests.promotion_support import DATA_SCIENTIST, PROD_APPROVER, QA_APPROVER, RISK_OFFICER, LocalAws
 
 V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
 WHEN = "2026-11-22T10:00:00Z"
@@ -54,10 +54,13 @@ def test_approving_a_pending_version_records_status_approver_reason_and_history(
     assert package["CustomerMetadataProperties"] == {
         "metric:auc": "0.9",
         "metric:false_positive_rate": "0.05",
-        "registered-by": "data.scientist@example.com",
         "approval:qa:decision": "Approved",
-        "approval:qa:by": QA_APPROVER,
-        "approval:qa:at": WHEN,
+        "approval:qa:1": f"Approved {QA_APPROVER} {WHEN}",
+    }
+    assert package["ModelLifeCycle"] == {
+        "Stage": "qa",
+        "StageStatus": "Approved",
+        "StageDescription": "qa.approver@example.com: AUC 0.90 on the March holdout",
     }
     assert [json.loads(value) for value in local_aws.history_values()] == [
         {
@@ -129,20 +132,70 @@ def test_a_new_version_is_approved_for_the_first_environment_first(local_aws: Lo
     )
 
 
-def test_prods_approval_of_an_approved_version_adds_its_record_and_keeps_qas(local_aws: LocalAws) -> None:
+def test_prod_is_approved_only_when_two_distinct_members_of_its_group_approved(local_aws: LocalAws) -> None:
     local_aws.register()
     run(local_aws, "approve")
-    run(local_aws, "approve", approver=PROD_APPROVER, env="prod", reason="qa metrics hold", now="2026-11-23T09:00:00Z")
-    metadata = described(local_aws)["CustomerMetadataProperties"]
-    assert {key: value for key, value in metadata.items() if key.startswith("approval:")} == {
-        "approval:qa:decision": "Approved",
-        "approval:qa:by": QA_APPROVER,
-        "approval:qa:at": WHEN,
-        "approval:prod:decision": "Approved",
-        "approval:prod:by": PROD_APPROVER,
-        "approval:prod:at": "2026-11-23T09:00:00Z",
+    later = "2026-11-23T09:00:00Z"
+    run(local_aws, "approve", approver=PROD_APPROVER, env="prod", reason="qa metrics hold", now=later)
+    halfway = described(local_aws)
+    assert halfway["CustomerMetadataProperties"]["approval:prod:decision"] == "PendingApproval"
+    assert halfway["ModelLifeCycle"] == {
+        "Stage": "prod",
+        "StageStatus": "PendingApproval",
+        "StageDescription": "prod.approver@example.com: qa metrics hold (1 of 2 approvals)",
     }
-    assert described(local_aws)["ApprovalDescription"] == "prod.approver@example.com: qa metrics hold"
+    run(local_aws, "approve", approver=RISK_OFFICER, env="prod", reason="risk accepted", now=later)
+    package = described(local_aws)
+    decisions = {k: v for k, v in package["CustomerMetadataProperties"].items() if k.startswith("approval:")}
+    assert decisions == {
+        "approval:qa:decision": "Approved",
+        "approval:qa:1": f"Approved {QA_APPROVER} {WHEN}",
+        "approval:prod:decision": "Approved",
+        "approval:prod:1": f"Approved {PROD_APPROVER} {later}",
+        "approval:prod:2": f"Approved {RISK_OFFICER} {later}",
+    }
+    assert package["ModelLifeCycle"]["StageStatus"] == "Approved"
+    assert package["ApprovalDescription"] == "risk.officer@example.com: risk accepted"
+
+
+def test_one_approver_cannot_count_twice_towards_a_quorum(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "approve")
+    run(local_aws, "approve", approver=PROD_APPROVER, env="prod")
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "approve", approver=PROD_APPROVER, env="prod")
+    assert str(raised.value) == (
+        "prod.approver@example.com already approved churn-model v1 for prod; 1 more of ml-risk-prod must approve"
+    )
+    assert raised.value.kind == "already-decided"
+
+
+def test_the_registry_names_the_registrant_from_the_session_not_from_metadata(local_aws: LocalAws) -> None:
+    local_aws.register()
+    registry, _ = tools(local_aws)
+    assert registry.describe(V1).lineage.registered_by == DATA_SCIENTIST  # type: ignore[union-attr]
+
+
+def test_the_registrant_cannot_approve_their_own_version(local_aws: LocalAws) -> None:
+    local_aws.register(person=QA_APPROVER)  # a member of ml-risk-qa who also trains models
+    with pytest.raises(DecisionRefused) as raised:
+        run(local_aws, "approve")
+    assert str(raised.value) == (
+        "qa.approver@example.com registered churn-model v1 and may not approve it; another member of ml-risk-qa decides"
+    )
+    assert raised.value.kind == "own-version"
+    assert local_aws.history_values() == []
+
+
+def test_a_reject_of_a_partly_approved_environment_rejects_it(local_aws: LocalAws) -> None:
+    local_aws.register()
+    run(local_aws, "approve")
+    run(local_aws, "approve", approver=PROD_APPROVER, env="prod")
+    run(local_aws, "reject", approver=RISK_OFFICER, env="prod", reason="fairness review open")
+    package = described(local_aws)
+    assert package["CustomerMetadataProperties"]["approval:prod:decision"] == "Rejected"
+    assert package["CustomerMetadataProperties"]["approval:prod:2"] == f"Rejected {RISK_OFFICER} {WHEN}"
+    assert package["ModelApprovalStatus"] == "Approved"  # still approved, and running, in qa
 
 
 def test_approving_twice_for_the_same_environment_is_refused(local_aws: LocalAws) -> None:
@@ -150,7 +203,7 @@ def test_approving_twice_for_the_same_environment_is_refused(local_aws: LocalAws
     run(local_aws, "approve")
     with pytest.raises(DecisionRefused) as raised:
         run(local_aws, "approve")
-    assert str(raised.value) == f"churn-model v1 is already Approved for qa by {QA_APPROVER} at {WHEN}"
+    assert str(raised.value) == f"churn-model v1 is already Approved by {QA_APPROVER} at {WHEN} for qa"
 
 
 def test_rejecting_a_version_already_approved_for_the_environment_is_refused_as_on_the_review_page(
@@ -161,7 +214,7 @@ def test_rejecting_a_version_already_approved_for_the_environment_is_refused_as_
     before = (described(local_aws), local_aws.history_values())
     with pytest.raises(DecisionRefused) as raised:
         run(local_aws, "reject", reason="second thoughts")
-    assert str(raised.value) == f"churn-model v1 is already Approved for qa by {QA_APPROVER} at {WHEN}"
+    assert str(raised.value) == f"churn-model v1 is already Approved by {QA_APPROVER} at {WHEN} for qa"
     assert raised.value.kind == "already-decided"
     assert (described(local_aws), local_aws.history_values()) == before
 
@@ -188,6 +241,11 @@ def test_a_decision_whose_history_append_fails_is_undone_in_the_registry(local_a
     package = described(local_aws)
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     assert not any(key.startswith("approval:") for key in package["CustomerMetadataProperties"])
+    assert package["ModelLifeCycle"] == {
+        "Stage": "qa",
+        "StageStatus": "PendingApproval",
+        "StageDescription": "a decision by qa.approver@example.com could not be recorded; nothing changed",
+    }
 
 
 def test_unknown_models_and_environments_are_bad_input(config: OrgConfig, local_aws: LocalAws) -> None:
@@ -210,11 +268,9 @@ def test_a_reject_for_prod_keeps_the_version_approved_for_qa_and_records_prod_re
     assert (decision.status, package["ModelApprovalStatus"]) == ("Rejected", "Approved")
     assert {k: v for k, v in package["CustomerMetadataProperties"].items() if k.startswith("approval:")} == {
         "approval:qa:decision": "Approved",
-        "approval:qa:by": QA_APPROVER,
-        "approval:qa:at": WHEN,
+        "approval:qa:1": f"Approved {QA_APPROVER} {WHEN}",
         "approval:prod:decision": "Rejected",
-        "approval:prod:by": PROD_APPROVER,
-        "approval:prod:at": WHEN,
+        "approval:prod:1": f"Rejected {PROD_APPROVER} {WHEN}",
     }
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import gates
 from promotion.gates import GateFailure
-from promotion.registry import Decision, Lineage, PackageInfo
+from promotion.metadata import Decision, EnvironmentDecisions
+from promotion.registry import Lineage, PackageInfo
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 
@@ -20,10 +23,25 @@ def package(
     metrics: dict[str, float] | None = None,
     card: str | None = "PendingReview",
     description: str = "",
-    decisions: dict[str, tuple[str, str]] | None = None,
+    decisions: Mapping[str, tuple[str, ...]] | None = None,
+    registered_by: str | None = "data.scientist@example.com",
 ) -> PackageInfo:
+    """A version as the registry reports it; `decisions` maps an environment to (outcome, *deciders):
+    each decider approved, except that the last of a Rejected outcome rejected."""
+    arn = ARN.format(version)
+
+    def record(env: str, outcome: str, deciders: tuple[str, ...]) -> EnvironmentDecisions:
+        verdicts = ["Approved"] * len(deciders)
+        if outcome == "Rejected":
+            verdicts[-1] = "Rejected"
+        made = tuple(
+            Decision(arn, env, verdict, who, f"2026-11-22T10:0{n}:00Z")
+            for n, (verdict, who) in enumerate(zip(verdicts, deciders, strict=True))
+        )
+        return EnvironmentDecisions(env=env, status=outcome, decisions=made)
+
     return PackageInfo(
-        arn=ARN.format(version),
+        arn=arn,
         group="churn-model",
         version=version,
         status=status,
@@ -31,11 +49,8 @@ def package(
         description="",
         approval_description=description,
         metrics={"auc": 0.9, "false_positive_rate": 0.05} if metrics is None else metrics,
-        decisions={
-            env: Decision(ARN.format(version), env, decided, who, "2026-11-22T10:00:00Z")
-            for env, (decided, who) in (decisions or {}).items()
-        },
-        lineage=Lineage(None, None, None, None, None),
+        decisions={env: record(env, entry[0], entry[1:]) for env, entry in (decisions or {}).items()},
+        lineage=Lineage(None, None, None, None, registered_by),
         model_card_status=card,
     )
 
@@ -219,7 +234,9 @@ def test_version_labels_name_versions_and_nothing() -> None:
 
 # -- decisions are per environment ----------------------------------------------------------------------------
 
-QA_OK = {"qa": ("Approved", "qa.approver@example.com")}
+Decided = dict[str, tuple[str, ...]]
+QA_OK: Decided = {"qa": ("Approved", "qa.approver@example.com")}
+PROD_QUORUM: Decided = {"prod": ("Approved", "prod.approver@example.com", "risk.officer@example.com")}
 
 
 def test_a_version_approved_for_qa_alone_cannot_enter_prod(config: OrgConfig) -> None:
@@ -233,9 +250,40 @@ def test_a_version_approved_for_qa_alone_cannot_enter_prod(config: OrgConfig) ->
     ]
 
 
-def test_an_approval_for_prod_by_the_prod_group_passes(config: OrgConfig) -> None:
-    both = QA_OK | {"prod": ("Approved", "prod.approver@example.com")}
-    assert gates.environment_failures(config, "prod", package(decisions=both)) == []
+def test_an_approval_for_prod_by_the_quorum_of_the_prod_group_passes(config: OrgConfig) -> None:
+    assert gates.environment_failures(config, "prod", package(decisions=QA_OK | PROD_QUORUM)) == []
+
+
+def test_one_approval_of_a_quorum_of_two_does_not_open_prod(config: OrgConfig) -> None:
+    halfway = QA_OK | {"prod": ("PendingApproval", "prod.approver@example.com")}
+    assert gates.environment_failures(config, "prod", package(decisions=halfway)) == [
+        GateFailure(
+            "approved-for-environment",
+            "churn-model v3 is not approved for prod (1 of 2 approvals so far); an approver of ml-risk-prod "
+            "decides with `modelops approve churn-model 3 --env prod`",
+        )
+    ]
+
+
+def test_an_approved_outcome_with_fewer_distinct_approvers_than_the_quorum_is_refused(config: OrgConfig) -> None:
+    forged = QA_OK | {"prod": ("Approved", "prod.approver@example.com", "prod.approver@example.com")}
+    assert gates.environment_failures(config, "prod", package(decisions=forged)) == [
+        GateFailure(
+            "approved-for-environment",
+            "churn-model v3's approval for prod has 1 distinct approvers; prod requires 2",
+        )
+    ]
+
+
+def test_an_approval_that_includes_the_registrant_is_refused(config: OrgConfig) -> None:
+    own = package(decisions=QA_OK | PROD_QUORUM, registered_by="risk.officer@example.com")
+    assert gates.environment_failures(config, "prod", own) == [
+        GateFailure(
+            "approved-for-environment",
+            "churn-model v3's approval for prod includes risk.officer@example.com, who registered it; nobody "
+            "approves their own version",
+        )
+    ]
 
 
 def test_a_reject_for_prod_blocks_prod_and_leaves_qa_alone(config: OrgConfig) -> None:
@@ -244,22 +292,22 @@ def test_a_reject_for_prod_blocks_prod_and_leaves_qa_alone(config: OrgConfig) ->
     assert gates.environment_failures(config, "prod", package(decisions=rejected)) == [
         GateFailure(
             "approved-for-environment",
-            "churn-model v3 was rejected for prod by prod.approver@example.com at 2026-11-22T10:00:00Z; a version "
+            "churn-model v3 was Rejected by prod.approver@example.com at 2026-11-22T10:00:00Z for prod; a version "
             "rejected for prod enters neither prod nor any environment after it",
         )
     ]
 
 
 def test_a_reject_for_qa_blocks_every_later_environment_even_with_an_approval_there(config: OrgConfig) -> None:
-    rejected = {"qa": ("Rejected", "qa.approver@example.com"), "prod": ("Approved", "prod.approver@example.com")}
+    rejected = {"qa": ("Rejected", "qa.approver@example.com")} | PROD_QUORUM
     assert [f.message for f in gates.environment_failures(config, "prod", package(decisions=rejected))] == [
-        "churn-model v3 was rejected for qa by qa.approver@example.com at 2026-11-22T10:00:00Z; a version "
+        "churn-model v3 was Rejected by qa.approver@example.com at 2026-11-22T10:00:00Z for qa; a version "
         "rejected for qa enters neither qa nor any environment after it"
     ]
 
 
 def test_an_approval_recorded_in_the_name_of_someone_outside_the_group_is_refused(config: OrgConfig) -> None:
-    forged = QA_OK | {"prod": ("Approved", "qa.approver@example.com")}
+    forged = QA_OK | {"prod": ("Approved", "qa.approver@example.com", "prod.approver@example.com")}
     assert gates.environment_failures(config, "prod", package(decisions=forged)) == [
         GateFailure(
             "approved-for-environment",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ from sandbox.organization import (
 )
 from tests.orgs import config_path, workloads_root
 from tests.promotion_support import QA_APPROVER
+from tests.sandbox_fixtures import approval_api_served
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
@@ -118,10 +120,11 @@ class QaDeploy:
 @pytest.fixture(scope="module")
 def qa_deploy(sandbox_organization: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QaDeploy]:
     sandbox = sandbox_organization
-    with pytest.MonkeyPatch.context() as monkeypatch:
+    with pytest.MonkeyPatch.context() as monkeypatch, ExitStack() as stack:
         if not sandbox.is_set_up():
             sandbox.reset()
         monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint_url)
+        stack.enter_context(approval_api_served(sandbox, monkeypatch))
         monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         workloads = tmp_path_factory.mktemp("post-deploy") / "workloads"
@@ -274,10 +277,11 @@ def test_a_refused_notification_is_reported_and_the_live_record_stays_written(
 def test_after_the_last_environment_nobody_is_asked(
     qa_deploy: QaDeploy, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    act_as_person(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, "prod.approver@example.com")
     version = qa_deploy.arn.rsplit("/", 1)[1]
-    approved = modelops(qa_deploy.workloads, "approve", "churn-model", version, "--env", "prod", "--reason", "ok")
-    assert approved.exit_code == 0, approved.output
+    for approver in ("prod.approver@example.com", "risk.officer@example.com"):  # prod's quorum is two
+        act_as_person(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, approver)
+        approved = modelops(qa_deploy.workloads, "approve", "churn-model", version, "--env", "prod", "--reason", "ok")
+        assert approved.exit_code == 0, approved.output
     act_as_person(monkeypatch, sandbox, SHARED, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
     promoted = modelops(qa_deploy.workloads, "promote", "churn-model", "--to", "prod", "--arn", qa_deploy.arn)
     assert promoted.exit_code == 0, promoted.output

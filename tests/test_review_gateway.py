@@ -34,7 +34,7 @@ from sandbox.sigv4 import Caller, Refused, authenticate
 from tests.sandbox_fixtures import REGION
 
 PLATFORM_ENGINEER = "platform.engineer@example.com"
-PLATFORM_ROLE = "AWSReservedSSO_ModelOpsPlatform_sandbox"
+PLATFORM_ROLE = person_role_name(naming.PLATFORM_PERMISSION_SET)
 PROBE_USER = "sigv4-probe"
 DECISION = {"arn": "", "env": "qa", "decision": "Approved", "reason": "AUC 0.91 meets the qa gate"}
 NEVER_ISSUED = ReadOnlyCredentials("AKIAEXAMPLENEVERISSUED", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", None)

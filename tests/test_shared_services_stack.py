@@ -24,6 +24,7 @@ from shared_services.principals import unique_sids
 from shared_services.stack import SharedServicesStack
 from tests.conftest import Synth, config_with
 from tests.orgs import workloads_root
+from tests.test_data_science_stack import REGISTRATION_CONDITIONS
 from workloads.manifest import load_environment
 
 SHARED = "ModelOps-SharedServices/SharedServices"
@@ -428,7 +429,7 @@ def test_one_retained_model_package_group_per_model_whose_policy_grants_no_appro
             {
                 "Sid": "DataScienceRegistersPendingVersions",
                 "Action": "sagemaker:CreateModelPackage",
-                "Condition": {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+                "Condition": REGISTRATION_CONDITIONS,
                 "Effect": "Allow",
                 "Principal": {"AWS": DS_ROLE},
                 "Resource": [GROUP_ARN, PACKAGES_ARN],
@@ -486,56 +487,63 @@ def test_one_retained_model_package_group_per_model_whose_policy_grants_no_appro
 # -- roles ------------------------------------------------------------------------------------------
 
 
-def test_approver_role_is_assumable_only_from_the_approver_permission_set_and_the_review_function(
-    template: Template,
+@pytest.mark.parametrize("env", ["qa", "prod"])
+def test_a_decision_role_is_assumable_only_by_the_review_function_naming_a_source_identity(
+    template: Template, env: str
 ) -> None:
-    role = role_named(template, "modelops-approver")
+    role = role_named(template, f"modelops-decision-{env}")
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
-            "Sid": "ApproversPermissionSet",
+            "Sid": "DecisionServiceOnly",
             "Action": ASSUME,
-            "Condition": {
-                "ArnLike": {
-                    "aws:PrincipalArn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
-                    "*AWSReservedSSO_ModelOpsApprover_*"
-                }
-            },
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": REVIEW_ROLE}, "Null": {"sts:SourceIdentity": "false"}},
             "Effect": "Allow",
             "Principal": {"AWS": SHARED_ROOT},
-        },
-        {
-            "Sid": "ApprovalReviewFunction",
-            "Action": ASSUME,
-            "Condition": {"ArnEquals": {"aws:PrincipalArn": REVIEW_ROLE}},
-            "Effect": "Allow",
-            "Principal": {"AWS": SHARED_ROOT},
-        },
+        }
     ]
 
 
-def test_the_review_function_the_approver_trusts_is_a_role_of_this_stack_only_lambda_can_assume(
+def test_the_review_function_the_decision_roles_trust_is_a_role_of_this_stack_only_lambda_can_assume(
     template: Template,
 ) -> None:
-    """The account-root principal of `ApprovalReviewFunction` is safe only because its pinned role is this."""
+    """The account-root principal of `DecisionServiceOnly` is safe only because its pinned role is this."""
     role = role_named(template, REVIEW_ROLE.rsplit("/", 1)[1])
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
     ]
 
 
-def test_approver_role_changes_approval_of_configured_groups_and_appends_their_history(
-    template: Template,
-) -> None:
-    role = role_named(template, "modelops-approver")
+def test_the_qa_decision_role_writes_only_qa_decisions_and_stage_and_appends_the_history(template: Template) -> None:
+    role = role_named(template, "modelops-decision-qa")
     assert role["Policies"] == [
         {
-            "PolicyName": "modelops-approver",
+            "PolicyName": "modelops-decision-qa",
             "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
                     {
-                        "Sid": "DecideApproval",
+                        "Sid": "RecordDecisionsForQa",
                         "Action": "sagemaker:UpdateModelPackage",
+                        "Condition": {
+                            "ForAllValues:StringEquals": {
+                                "sagemaker:CustomerMetadataPropertiesToRemove": [
+                                    "approval:qa:decision",
+                                    "approval:qa:1",
+                                ]
+                            },
+                            "Null": {
+                                "sagemaker:CustomerMetadataProperties/approval:prod:decision": "true",
+                                "sagemaker:CustomerMetadataProperties/approval:prod:1": "true",
+                                "sagemaker:CustomerMetadataProperties/approval:prod:2": "true",
+                            },
+                            "StringEquals": {
+                                "sagemaker:ModelLifeCycle:stage": "qa",
+                                "sagemaker:ModelLifeCycle:stageStatus": ["Approved", "Rejected", "PendingApproval"],
+                            },
+                            "StringEqualsIfExists": {
+                                "sagemaker:ModelApprovalStatus": ["Approved", "Rejected", "PendingManualApproval"]
+                            },
+                        },
                         "Effect": "Allow",
                         "Resource": PACKAGES_ARN,
                     },
@@ -555,6 +563,16 @@ def test_approver_role_changes_approval_of_configured_groups_and_appends_their_h
             },
         }
     ]
+
+
+def test_a_later_environments_decision_role_keeps_the_version_approved(template: Template) -> None:
+    [statement, *_] = role_named(template, "modelops-decision-prod")["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Condition"]["StringEqualsIfExists"] == {"sagemaker:ModelApprovalStatus": ["Approved"]}
+    assert statement["Condition"]["StringEquals"]["sagemaker:ModelLifeCycle:stage"] == "prod"
+    assert statement["Condition"]["Null"] == {
+        "sagemaker:CustomerMetadataProperties/approval:qa:decision": "true",
+        "sagemaker:CustomerMetadataProperties/approval:qa:1": "true",
+    }
 
 
 def test_promoter_role_is_assumable_by_the_github_deploy_and_promotion_roles_and_the_platform_permission_set(
@@ -584,8 +602,12 @@ def test_promoter_role_is_assumable_by_the_github_deploy_and_promotion_roles_and
             "Action": ASSUME,
             "Condition": {
                 "ArnLike": {
-                    "aws:PrincipalArn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
-                    "*AWSReservedSSO_ModelOpsPlatform_*"
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+                        "AWSReservedSSO_ModelOpsPlatform_????????????????",
+                        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+                        "*/AWSReservedSSO_ModelOpsPlatform_????????????????",
+                    ]
                 }
             },
             "Effect": "Allow",
@@ -659,7 +681,7 @@ def test_the_one_event_the_promoter_may_put_is_the_one_a_workflow_rule_on_the_de
     assert ["EventBusName" in rule["Properties"] for rule in rules.values()] == [False]
 
 
-def test_the_stack_defines_exactly_the_approver_promoter_and_verifier_roles_and_one_role_per_approval_function(
+def test_the_stack_defines_exactly_the_promoter_verifier_and_decision_roles_and_one_role_per_approval_function(
     template: Template,
 ) -> None:
     names = sorted(role["Properties"]["RoleName"] for role in template.find_resources("AWS::IAM::Role").values())
@@ -667,7 +689,8 @@ def test_the_stack_defines_exactly_the_approver_promoter_and_verifier_roles_and_
         "modelops-approval-dispatch",
         "modelops-approval-notify",
         "modelops-approval-review",
-        "modelops-approver",
+        "modelops-decision-prod",
+        "modelops-decision-qa",
         "modelops-promoter",
         "modelops-verifier",
     ]
@@ -835,7 +858,10 @@ def test_no_statement_grants_update_model_package_outside_shared_services(synth:
         for found in policy_statements(synth)
         if "sagemaker:UpdateModelPackage" in as_list(found.statement.get("Action", []))
     ]
-    assert holders == [("RolesApprover8F69140E", "DecideApproval")]
+    assert holders == [
+        ("DecisionRolesQa8583FB48", "RecordDecisionsForQa"),
+        ("DecisionRolesProd13F7C19B", "RecordDecisionsForProd"),
+    ]
 
 
 def test_no_allow_has_a_wildcard_or_whole_service_action_or_a_wildcard_principal(synth: Synth) -> None:

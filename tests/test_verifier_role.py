@@ -48,8 +48,12 @@ def sso_trust(sid: str, permission_set: str) -> dict[str, Any]:
         "Action": ASSUME,
         "Condition": {
             "ArnLike": {
-                "aws:PrincipalArn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
-                f"*AWSReservedSSO_{permission_set}_*"
+                "aws:PrincipalArn": [
+                    "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+                    f"AWSReservedSSO_{permission_set}_????????????????",
+                    "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+                    f"*/AWSReservedSSO_{permission_set}_????????????????",
+                ]
             }
         },
         "Effect": "Allow",

@@ -462,5 +462,6 @@ def handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[str, An
     except Refused as refused:
         logger.info("request refused", extra={"route": event.resource, "status": refused.status, "why": refused.title})
         if is_api:
-            return _json(refused.status, {"error": refused.message, "kind": refused.kind})
+            answer = {"error": refused.message} | ({"kind": refused.kind} if refused.kind else {})
+            return _json(refused.status, answer)
         return _html(refused.status, page.error_page(refused.title, refused.message))
