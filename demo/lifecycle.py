@@ -151,10 +151,12 @@ class Lifecycle:
         self.act_as(email, self.config.accounts.shared_services, naming.APPROVER_PERMISSION_SET)
 
     def approve_for_prod(self, version: int, reason: str) -> None:
-        """Decisions are per environment: prod's approver group decides for prod, two of its members."""
+        """Decisions are per environment: prod's approver group decides for prod, two of its members. The
+        second approval meets the quorum, and the decision service asks for the promotion itself."""
         for email in (PROD_APPROVER, RISK_OFFICER):
             self.approver(email)
             self.modelops("approve", MODEL, str(version), "--env", "prod", "--reason", reason)
+        self.approval.dispatch()
 
     def platform_engineer(self) -> None:
         self.act_as(PLATFORM_ENGINEER, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
@@ -264,7 +266,7 @@ def run(config: OrgConfig, workdir: Path) -> None:
             demo.register(3, auc="0.93", fpr="0.05", commit="c0ffee3")
             demo.approver()
             demo.modelops("approve", MODEL, "3", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
-            approval.dispatch()  # the CLI route ends in the same decision, hence the same Approved event
+            approval.dispatch()  # the CLI route ends in the same decision service, which asks for the promotion
             demo.promote_and_deploy(3, "qa")
             demo.platform_engineer()
             demo.modelops("promote", MODEL, "--to", "prod", "--version", "3", expect=1)  # not approved for prod yet

@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.decision_events import DECISION_EVENT_SOURCE, ENVIRONMENT_APPROVED
 from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
 from shared_services.key_policy import administration_statement
 
@@ -165,6 +166,14 @@ def review_statements(config: OrgConfig, *, key_arn: str, token_secret_arn: str)
             key_arn,
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
             ["dynamodb", "secretsmanager"],
+        ),
+        iam.PolicyStatement(
+            sid="ReportApprovedEnvironments",
+            actions=["events:PutEvents"],
+            resources=[workflow_arn(config, "events", "event-bus/default")],
+            conditions={
+                "StringEquals": {"events:source": DECISION_EVENT_SOURCE, "events:detail-type": ENVIRONMENT_APPROVED}
+            },
         ),
         iam.PolicyStatement(
             sid="DecideWithDecisionRoles",

@@ -32,6 +32,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.decision_events import DECISION_EVENT_SOURCE, ENVIRONMENT_APPROVED
 from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
 from shared_services.approval_bundle import ARCHITECTURE, CONFIG_FILE_NAME, RUNTIME, lambda_code
 from shared_services.approval_statements import (
@@ -352,7 +353,7 @@ class ApprovalWorkflow(Construct):
             return
         for construct_id, pattern, function in (
             ("NotifyRule", state_change_pattern(config, "PendingManualApproval"), self.notify),
-            ("DispatchRule", state_change_pattern(config, "Approved"), self.dispatch),
+            ("DispatchRule", environment_approved_pattern(config), self.dispatch),
             ("DeployVerifiedRule", deploy_verified_pattern(config), self.notify),
         ):
             rule = events.Rule(
@@ -378,6 +379,15 @@ def state_change_pattern(config: OrgConfig, status: str) -> dict[str, Any]:
         "source": ["aws.sagemaker"],
         "detail-type": [STATE_CHANGE_DETAIL_TYPE],
         "detail": {"ModelPackageGroupName": [m.name for m in config.models], "ModelApprovalStatus": [status]},
+    }
+
+
+def environment_approved_pattern(config: OrgConfig) -> dict[str, Any]:
+    """EventBridge pattern: the decision service recorded a configured model's approval for an environment."""
+    return {
+        "source": [DECISION_EVENT_SOURCE],
+        "detail-type": [ENVIRONMENT_APPROVED],
+        "detail": {"model": [m.name for m in config.models]},
     }
 
 

@@ -21,6 +21,7 @@ from moto import mock_aws
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion import events as post_deploy
+from promotion.decision_events import environment_approved_entry
 from promotion.errors import AwsCallFailed
 from promotion.history import History
 from promotion.registry import Registry, Stage
@@ -249,6 +250,22 @@ def state_change(arn: str, status: str) -> dict[str, Any]:
             "ModelPackageArn": arn,
             "ModelApprovalStatus": status,
         },
+    }
+
+
+def environment_approved(arn: str, env: str = "qa") -> dict[str, Any]:
+    """The decision service's event, as EventBridge delivers it to the dispatch function."""
+    entry = environment_approved_entry(arn=arn, env=env, bus_arn=f"arn:aws:events:{REGION}:{SHARED}:event-bus/default")
+    return {
+        "version": "0",
+        "id": "0d1f4a5e-7c0e-4a7e-9a55-2f0c7d8e9b10",
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": SHARED,
+        "time": "2026-11-22T10:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": json.loads(entry["Detail"]),
     }
 
 
@@ -506,6 +523,24 @@ def test_a_lease_left_by_a_crashed_decision_expires(workflow: Workflow) -> None:
     assert post_decision(issue(workflow, arn))["statusCode"] == 200
 
 
+def test_every_refused_decision_is_recorded_in_the_decision_services_log(
+    workflow: Workflow, caplog: pytest.LogCaptureFixture
+) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn, approver=PROD_APPROVER))
+    [refused] = [r for r in caplog.records if r.getMessage() == "decision refused"]
+    fields = ("levelname", "arn", "env", "approver", "verdict", "rule", "why")
+    assert {k: getattr(refused, k) for k in fields} == {
+        "levelname": "WARNING",
+        "arn": arn,
+        "env": "qa",
+        "approver": PROD_APPROVER,
+        "verdict": "approve",
+        "rule": "not-an-approver",
+        "why": "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa",
+    }
+
+
 def test_a_decision_without_a_reason_is_refused(workflow: Workflow) -> None:
     arn = workflow.register()
     before = workflow.snapshot(arn)
@@ -517,7 +552,13 @@ def test_a_decision_without_a_reason_is_refused(workflow: Workflow) -> None:
 
 # -- the IAM route for the CLI -----------------------------------------------------------------------------------
 
-SSO_APPROVER = f"arn:aws:sts::{SHARED}:assumed-role/AWSReservedSSO_ModelOpsApprover_0123456789abcdef/{QA_APPROVER}"
+
+def sso(person: str) -> str:
+    """The caller ARN API Gateway reports for `person` signed in with the approver permission set."""
+    return f"arn:aws:sts::{SHARED}:assumed-role/AWSReservedSSO_ModelOpsApprover_0123456789abcdef/{person}"
+
+
+SSO_APPROVER = sso(QA_APPROVER)
 
 
 def post_decisions(body: dict[str, Any], user_arn: str) -> dict[str, Any]:
@@ -580,7 +621,7 @@ def test_the_iam_route_refuses_identities_other_than_the_approver_permission_set
 def test_an_approved_version_sends_github_one_repository_dispatch(workflow: Workflow, github: GitHubStandIn) -> None:
     arn = workflow.register()
     post_decision(issue(workflow, arn))
-    event = state_change(arn, "Approved")
+    event = environment_approved(arn)
     first = dispatch.handler(event, context("dispatch"))
     second = dispatch.handler(event, context("dispatch"))
     assert first == second == {"dispatched": True, "arn": arn, "env": "qa", "status": 204}
@@ -598,6 +639,39 @@ def test_an_approved_version_sends_github_one_repository_dispatch(workflow: Work
     }
 
 
+def test_an_event_for_an_environment_the_registry_does_not_record_as_approved_dispatches_nothing(
+    workflow: Workflow, github: GitHubStandIn
+) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn))  # approved for qa only
+    assert dispatch.handler(environment_approved(arn, "prod"), context("dispatch")) == {"dispatched": False}
+    assert github.requests == []
+
+
+def test_a_decision_that_completes_a_quorum_asks_for_the_promotion_and_one_that_does_not_does_not(
+    workflow: Workflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = workflow.register()
+    sent: list[dict[str, str]] = []
+
+    def entry(**fields: str) -> dict[str, str]:
+        sent.append(fields)
+        return {"Source": "modelops.decisions", "DetailType": "ModelOps Environment Approved", "Detail": "{}"}
+
+    monkeypatch.setattr(review, "environment_approved_entry", entry)
+    post_decision(issue(workflow, arn))
+    first = post_decisions(
+        {"arn": arn, "env": "prod", "decision": "Approved", "reason": "holds in qa"}, sso(PROD_APPROVER)
+    )
+    assert json.loads(first["body"])["promotion"] == ""  # 1 of 2: nothing to promote yet
+    second = post_decisions(
+        {"arn": arn, "env": "prod", "decision": "Approved", "reason": "risk accepted"}, sso(RISK_OFFICER)
+    )
+    assert json.loads(second["body"])["promotion"] == "requested"
+    bus = f"arn:aws:events:{REGION}:{SHARED}:event-bus/default"
+    assert sent == [{"arn": arn, "env": "qa", "bus_arn": bus}, {"arn": arn, "env": "prod", "bus_arn": bus}]
+
+
 def test_a_dispatch_github_refuses_fails_the_invocation_so_lambda_retries(
     workflow: Workflow, github: GitHubStandIn
 ) -> None:
@@ -605,7 +679,7 @@ def test_a_dispatch_github_refuses_fails_the_invocation_so_lambda_retries(
     post_decision(issue(workflow, arn))
     github.status = 401
     with pytest.raises(dispatch.DispatchFailed) as failed:
-        dispatch.handler(state_change(arn, "Approved"), context("dispatch"))
+        dispatch.handler(environment_approved(arn), context("dispatch"))
     assert (
         str(failed.value)
         == f"GitHub refused the dispatch to {github.url}/repos/example-org/modelops/dispatches: HTTP 401"

@@ -123,6 +123,18 @@ def test_the_review_role_reads_and_decides_only_by_assuming_the_decision_roles(s
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], ["dynamodb", "secretsmanager"]
         ),
         {
+            "Sid": "ReportApprovedEnvironments",
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": f"arn:aws:events:eu-west-1:{SHARED}:event-bus/default",
+            "Condition": {
+                "StringEquals": {
+                    "events:source": "modelops.decisions",
+                    "events:detail-type": "ModelOps Environment Approved",
+                }
+            },
+        },
+        {
             "Sid": "DecideWithDecisionRoles",
             "Effect": "Allow",
             "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
@@ -262,24 +274,28 @@ def test_secrets_are_generated_or_set_later_never_written_in_the_template(stack:
     }
 
 
-def test_the_rules_match_pending_and_approved_versions_of_the_configured_models(
+def test_the_rules_match_pending_versions_the_decision_services_approvals_and_verified_deploys(
     stack: tuple[Template, Path], config: OrgConfig
 ) -> None:
     template, _ = stack
     patterns = [r["Properties"]["EventPattern"] for r in resources(template, "AWS::Events::Rule").values()]
     assert patterns == [
         state_change_pattern(config, "PendingManualApproval"),
-        state_change_pattern(config, "Approved"),
+        {
+            "source": ["modelops.decisions"],
+            "detail-type": ["ModelOps Environment Approved"],
+            "detail": {"model": ["churn-model"]},
+        },
         {
             "source": ["modelops.pipeline"],
             "detail-type": ["ModelOps Deploy Verified"],
             "detail": {"model": ["churn-model"]},
         },
     ]
-    assert state_change_pattern(config, "Approved") == {
+    assert state_change_pattern(config, "PendingManualApproval") == {
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Model Package State Change"],
-        "detail": {"ModelPackageGroupName": ["churn-model"], "ModelApprovalStatus": ["Approved"]},
+        "detail": {"ModelPackageGroupName": ["churn-model"], "ModelApprovalStatus": ["PendingManualApproval"]},
     }
 
 

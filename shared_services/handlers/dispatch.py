@@ -1,8 +1,10 @@
-"""Dispatch Lambda: an Approved version asks GitHub to open its promotion PR.
+"""Dispatch Lambda: a version approved for an environment asks GitHub to open its promotion PR.
 
-It sends `POST /repos/<owner>/<repo>/dispatches` with event type `model-approved`; the promotion workflow
-(.github/workflows/promote.yml) then runs `modelops promote` and opens the PR. The environment is the one
-whose approval was recorded last on the version. EventBridge delivers at least once and Lambda retries
+The decision service puts "ModelOps Environment Approved" when an environment's quorum is met
+(promotion.decision_events); this function reads the version back and, if the registry records that
+approval, sends `POST /repos/<owner>/<repo>/dispatches` with event type `model-approved`; the promotion
+workflow (.github/workflows/promote.yml) then runs `modelops promote` and opens the PR. EventBridge
+delivers at least once and Lambda retries
 failed asynchronous invocations, so the request is idempotent per version and environment (Powertools,
 DynamoDB): GitHub receives one dispatch for each approval.
 """
@@ -30,7 +32,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.metadata import StageStatus
-from promotion.registry import ApprovalStatus, PackageInfo, describe_package
+from promotion.registry import describe_package
 from shared_services.handlers import settings
 
 FUNCTION = naming.approval_function_name("dispatch")
@@ -55,18 +57,6 @@ class DispatchRequest:
     url: str
     headers: dict[str, str]
     body: dict[str, Any]
-
-
-def approved_env(config: OrgConfig, package: PackageInfo) -> str:
-    """The environment of the newest Approved decision on the version (the first of the chain if none)."""
-    approved = [
-        record.last
-        for record in package.decisions.values()
-        if record.status == StageStatus.APPROVED and record.env in config.chain and record.last is not None
-    ]
-    if not approved:
-        return config.chain[0]
-    return max(approved, key=lambda d: (d.when, config.chain.index(d.env))).env
 
 
 def dispatch_request(
@@ -144,17 +134,24 @@ def _idempotent_dispatch() -> Any:
 @logger.inject_lambda_context
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
-    """Entry point: one Approved state change, one dispatch (per environment, ever)."""
+    """Entry point: one environment approved by the decision service, one dispatch (per environment, ever).
+
+    The event only says where to look: the version is read back, and dispatched only if the registry
+    records its approval for that environment.
+    """
     IDEMPOTENCY.register_lambda_context(context)
     detail = event.detail
-    if detail.get("ModelApprovalStatus") != ApprovalStatus.APPROVED:
-        return {"dispatched": False}
     config = settings.org_config()
-    arn = str(detail["ModelPackageArn"])
+    arn, env = str(detail.get("arn", "")), str(detail.get("env", ""))
+    if env not in config.chain:
+        logger.warning("not an environment of the chain", extra={"arn": arn, "env": env})
+        return {"dispatched": False}
     package = describe_package(boto3.client("sagemaker", region_name=config.region), arn)
     if package is None:
         raise LookupError(f"model package {arn} does not exist in the registry")
-    env = approved_env(config, package)
+    if package.decided(env).status != StageStatus.APPROVED:
+        logger.warning("the registry records no approval for the environment", extra={"arn": arn, "env": env})
+        return {"dispatched": False}
     request = {
         "idempotency_key": f"{arn}|{env}",
         "model": package.group,

@@ -37,11 +37,13 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import calling
+from promotion.decision_events import environment_approved_entry
 from promotion.decisions import (
     ALREADY_DECIDED,
     NOT_AN_APPROVER,
@@ -53,7 +55,7 @@ from promotion.decisions import (
 )
 from promotion.errors import DecisionRefused, ModelOpsError
 from promotion.history import History, LiveRecords
-from promotion.metadata import Decision
+from promotion.metadata import Decision, StageStatus
 from promotion.registry import ApprovalStatus, PackageInfo, Registry, describe_package
 from promotion.sessions import assume_role
 from shared_services.handlers import locks, page, settings, tokens
@@ -90,6 +92,17 @@ class Refused(Exception):
         self.title = title
         self.message = message
         self.kind = kind
+        self.request: dict[str, str] = {}  # what the refused request asked for, once known
+
+
+@contextmanager
+def recorded_as(**request: str) -> Iterator[None]:
+    """Refusals inside name what the request asked for (arn, env, approver, verdict) in the decision log."""
+    try:
+        yield
+    except Refused as refused:
+        refused.request = {**request, **refused.request}
+        raise
 
 
 @dataclass(frozen=True)
@@ -215,6 +228,9 @@ def record_decision(request: dict[str, Any]) -> dict[str, Any]:
     except tokens.TokenReused as exc:
         raise Refused(409, "This review link was already used", str(exc), kind="link-used") from None
     outcome = after.decided(target.env) if after is not None else None
+    promotion = ""
+    if outcome is not None and outcome.status == StageStatus.APPROVED:
+        promotion = request_promotion(config, arn=target.arn, env=target.env)
     return {
         "model": decision.model,
         "version": decision.version,
@@ -226,7 +242,29 @@ def record_decision(request: dict[str, Any]) -> dict[str, Any]:
         "when": decision.when,
         "outcome": outcome.status if outcome is not None else "",
         "approvals": len(outcome.approvers) if outcome is not None else 0,
+        "promotion": promotion,
     }
+
+
+def request_promotion(config: OrgConfig, *, arn: str, env: str) -> str:
+    """Ask for `arn`'s promotion to `env` (the dispatch function's rule takes the event); what happened.
+
+    The decision is already recorded when this runs, so a failure is reported, not raised: raising would
+    make the caller's retry look "already decided". `modelops promote` remains the way to propose it.
+    """
+    events = boto3.client("events", region_name=config.region)
+    bus = f"arn:aws:events:{config.region}:{config.accounts.shared_services}:event-bus/default"
+    try:
+        response = events.put_events(Entries=[environment_approved_entry(arn=arn, env=env, bus_arn=bus)])
+    except ClientError as exc:
+        error = exc.response.get("Error", {}).get("Code", "error")
+        logger.error("promotion not requested", extra={"arn": arn, "env": env, "error": error})
+        return f"not requested: EventBridge refused the event ({error}); run `modelops promote`"
+    [entry] = response["Entries"]
+    if "EventId" not in entry:
+        logger.error("promotion not requested", extra={"arn": arn, "env": env, "error": entry.get("ErrorCode")})
+        return f"not requested: EventBridge refused the event ({entry.get('ErrorCode')}); run `modelops promote`"
+    return "requested"
 
 
 IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="idempotency_key", expires_after_seconds=IDEMPOTENCY_SECONDS)
@@ -265,27 +303,13 @@ def decide_once(
         "token": None if claims is None else dataclasses.asdict(claims),
     }
     try:
-        try:
-            with refused_as_page():
-                result: dict[str, Any] = _idempotent_record()(request=request)
-        except InputError as exc:
-            raise Refused(400, "Decision not accepted", str(exc)) from None
-        except ModelOpsError as exc:
-            # AWS refused or failed: one line for the person, and the decision (and its link) can be retried.
-            raise Refused(502, "The decision could not be recorded", str(exc)) from None
-    except Refused as refused:
-        logger.warning(
-            "decision refused",
-            extra={
-                "arn": arn,
-                "env": env,
-                "approver": approver,
-                "verdict": verdict,
-                "rule": refused.kind or refused.title,
-                "why": refused.message,
-            },
-        )
-        raise
+        with refused_as_page():
+            result: dict[str, Any] = _idempotent_record()(request=request)
+    except InputError as exc:
+        raise Refused(400, "Decision not accepted", str(exc)) from None
+    except ModelOpsError as exc:
+        # AWS refused or failed: one line for the person, and the decision (and its link) can be retried.
+        raise Refused(502, "The decision could not be recorded", str(exc)) from None
     logger.info("decision recorded", extra={k: result[k] for k in ("arn", "env", "status", "approver", "outcome")})
     return result
 
@@ -383,16 +407,17 @@ def post_decision(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, A
     now = settings.now()
     claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), form.get("token", ""), now)
     sagemaker = boto3.client("sagemaker", region_name=config.region)
-    target = check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
-    result = decide_once(
-        arn=target.arn,
-        env=target.env,
-        approver=target.approver,
-        verdict=verdict,
-        reason=reason,
-        idempotency_key=f"token:{claims.nonce}",
-        claims=claims,
-    )
+    with recorded_as(arn=claims.arn, env=claims.env, approver=claims.approver, verdict=verdict):
+        target = check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
+        result = decide_once(
+            arn=target.arn,
+            env=target.env,
+            approver=target.approver,
+            verdict=verdict,
+            reason=reason,
+            idempotency_key=f"token:{claims.nonce}",
+            claims=claims,
+        )
     return _html(
         200,
         page.result_page(
@@ -434,9 +459,10 @@ def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, 
         raise Refused(400, "A reason is required", "reason must say why; it is audited")
     arn, env = str(request.get("arn", "")), str(request.get("env", ""))
     digest = hashlib.sha256(json.dumps([arn, env, verdict, approver, reason]).encode()).hexdigest()
-    result = decide_once(
-        arn=arn, env=env, approver=approver, verdict=verdict, reason=reason, idempotency_key=f"iam:{digest}"
-    )
+    with recorded_as(arn=arn, env=env, approver=approver, verdict=verdict):
+        result = decide_once(
+            arn=arn, env=env, approver=approver, verdict=verdict, reason=reason, idempotency_key=f"iam:{digest}"
+        )
     return _json(200, result)
 
 
@@ -460,7 +486,15 @@ def handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[str, An
     try:
         return route(config, event)
     except Refused as refused:
-        logger.info("request refused", extra={"route": event.resource, "status": refused.status, "why": refused.title})
+        if event.http_method == "POST":
+            # Every refused decision is recorded: who asked (as far as the request proved it), for what, and
+            # which rule said no. The function's log group is encrypted and kept (approval_workflow.py).
+            context_of = {"route": event.resource, "status": refused.status, "rule": refused.kind or refused.title}
+            logger.warning("decision refused", extra={**refused.request, **context_of, "why": refused.message})
+        else:
+            logger.info(
+                "request refused", extra={"route": event.resource, "status": refused.status, "why": refused.title}
+            )
         if is_api:
             answer = {"error": refused.message} | ({"kind": refused.kind} if refused.kind else {})
             return _json(refused.status, answer)
