@@ -66,7 +66,7 @@ def board_table(rows: list[BoardRow], chain: list[str]) -> Table:
     for env in chain:
         table.add_column(f"{env}: pinned / live")
     for row in rows:
-        versions = ", ".join(f"v{v.version} {v.status}" for v in row.versions) or "none registered"
+        versions = "; ".join(v.label() for v in row.versions) or "none registered"
         cells = []
         for cell in row.envs:
             text = f"{version_label(cell.pinned)} / {version_label(cell.live)}"
@@ -80,7 +80,14 @@ def board_json(rows: list[BoardRow]) -> list[dict[str, Any]]:
         {
             "model": row.model,
             "versions": [
-                {"version": v.version, "arn": v.arn, "status": v.status, "created": v.created} for v in row.versions
+                {
+                    "version": v.version,
+                    "arn": v.arn,
+                    "status": v.status,
+                    "created": v.created,
+                    "stage": None if v.stage is None else {"stage": v.stage.stage, "status": v.stage.status},
+                }
+                for v in row.versions
             ],
             "environments": [
                 {"env": cell.env, "pinned": cell.pinned, "live": cell.live, "drift": cell.drift} for cell in row.envs

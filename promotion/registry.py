@@ -120,6 +120,14 @@ class VersionSummary:
     version: int
     status: str
     created: datetime | None
+    stage: Stage | None = None
+
+    def label(self) -> str:
+        """`v3 Approved`, or with the stage where it says more: `v3 Approved, prod PendingApproval`."""
+        text = f"v{self.version} {self.status}"
+        if self.stage is not None and (self.stage.status, self.status) != ("PendingApproval", "PendingManualApproval"):
+            text += f", {self.stage.stage} {self.stage.status}"
+        return text
 
 
 def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
@@ -249,6 +257,7 @@ class Registry:
                     version=int(summary.get("ModelPackageVersion") or naming.parse_model_package_arn(arn).version),
                     status=str(summary.get("ModelApprovalStatus") or ApprovalStatus.PENDING),
                     created=summary.get("CreationTime"),
+                    stage=_stage(summary.get("ModelLifeCycle")),
                 )
 
     def latest_approved(self, model: str) -> VersionSummary | None:

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 import cli.main
 from promotion.aws import AwsContext
+from promotion.registry import Stage, VersionSummary
 from promotion.status import EnvCell, board
 from tests.orgs import config_path
 from tests.promotion_support import LocalAws
@@ -128,4 +129,16 @@ def test_a_pinned_model_without_an_endpoint_is_drift(local_aws: LocalAws, worklo
     assert [(c["env"], c["drift"], c["detail"]) for c in json.loads(stdout)] == [
         ("qa", False, "runs v1, as pinned"),
         ("prod", True, "git pins v1 but no endpoint is live"),
+    ]
+
+
+def test_a_versions_label_shows_the_stage_where_it_says_more_than_the_status() -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
+    fresh = VersionSummary(arn.format(4), 4, "PendingManualApproval", None, Stage("qa", "PendingApproval"))
+    halfway = VersionSummary(arn.format(3), 3, "Approved", None, Stage("prod", "PendingApproval", "a: ok (1 of 2)"))
+    unstaged = VersionSummary(arn.format(1), 1, "Approved", None)
+    assert [fresh.label(), halfway.label(), unstaged.label()] == [
+        "v4 PendingManualApproval",
+        "v3 Approved, prod PendingApproval",
+        "v1 Approved",
     ]
