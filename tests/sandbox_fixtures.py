@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from accounts.config import OrgConfig
-from promotion.decision_client import ENDPOINT_VARIABLE
+from cli.sandbox import exports
 from promotion.sessions import assume_role
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import MANAGEMENT_CREDENTIALS, Sandbox, start_sandbox
@@ -88,7 +88,9 @@ def approval_api_served(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> It
     """The deployed approval API served on this machine, where `modelops approve` and `reject` reach it
     (AWS_ENDPOINT_URL_EXECUTE_API, as AWS_ENDPOINT_URL reaches the other services)."""
     with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner, ReviewGateway(runner) as gateway:
-        monkeypatch.setenv(ENDPOINT_VARIABLE, gateway.url.rsplit("/", 1)[0])
+        for line in exports({}, gateway.url):
+            name, _, value = line.removeprefix("export ").partition("=")
+            monkeypatch.setenv(name, value)
         yield gateway
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from accounts import naming
 from accounts.config import OrgConfig
+from cli.sandbox import exports
 from promotion.cfn_deploy import DeployFailed, StackArtifact, deploy_stack, stack_artifacts
 from promotion.sessions import assume_role
 from sandbox import cdk_bootstrap
@@ -33,6 +34,7 @@ from sandbox.organization import (
     person_role_name,
     person_session,
 )
+from sandbox.review_gateway import ReviewGateway
 from tests.conftest import Synth, synthesize
 from tests.orgs import workloads_root
 from workloads.manifest import load_manifest
@@ -290,3 +292,12 @@ def test_failed_update_names_the_resource_and_reason_and_the_previous_version_ke
     )
     assert "\n" not in str(failed.value)
     assert _served_arn(sandbox, qa)[1] == _pinned(config, 2)
+
+
+def test_sandbox_up_prints_the_approval_apis_address_with_the_aws_endpoint(approval_api: ReviewGateway) -> None:
+    lines = exports({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, approval_api.url)
+    port = approval_api.url.split(":")[2].split("/")[0]
+    assert lines == [
+        "export AWS_ENDPOINT_URL=http://127.0.0.1:5000",
+        f"export AWS_ENDPOINT_URL_EXECUTE_API=http://127.0.0.1:{port}",
+    ]
