@@ -28,6 +28,15 @@ def escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>|#!])", r"\\\1", flattened)
 
 
+def code(text: str) -> str:
+    """Text shown verbatim as an inline code span that it cannot leave: one line, and a fence of more
+    backticks than any run inside it (CommonMark's rule), padded so edge backticks stay literal."""
+    flattened = re.sub(r"[\s\x00-\x1f\x7f]+", " ", text).strip()
+    longest = max((len(run) for run in re.findall(r"`+", flattened)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {flattened} {fence}" if longest else f"{fence}{flattened}{fence}"
+
+
 def _metric(package: PackageInfo | None, name: str) -> float | None:
     return None if package is None else package.metrics.get(name)
 
@@ -75,7 +84,8 @@ def lineage_lines(package: PackageInfo) -> list[str]:
         ("registered by", package.lineage.registered_by),
         ("model card", package.model_card_status),
     ]
-    lines = [f"- {name}: `{value}`" if value else f"- {name}: none" for name, value in rows]
+    # Lineage is whatever the registrant sent (MetadataProperties, the container): shown, never interpreted.
+    lines = [f"- {name}: {code(value)}" if value else f"- {name}: none" for name, value in rows]
     if package.model_card_summary:
         lines.append(f"- model card summary: {escape(package.model_card_summary)}")
     return lines
