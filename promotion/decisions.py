@@ -15,7 +15,7 @@ same functions before it shows the buttons, so every route gives the same answer
   and a reject blocks its environment and every later one, leaving the earlier ones alone (the version
   stays Approved in the registry once any environment approved it, since SageMaker deploys only Approved
   versions; the gates read each environment's outcome). What changes a decision is a new version.
-The caller serialises decisions per version (the review function holds a lock around `decide`), and
+The caller serialises decisions per version (the review function holds a lease around `decide`), and
 `decide` re-reads the version under it, so a decision made on a stale view is refused, never applied.
 """
 
