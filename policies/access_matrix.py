@@ -22,7 +22,7 @@ import yaml
 from accounts.config import load_config
 from policies.iam.cloudformation.reader import load_deployment
 from policies.proof.results import Grant, ProofResult, run_proof
-from policies.proof.sweep import VIEWS
+from policies.proof.sweep import VIEWS, views_of
 from policies.proof.universe import Universe, build_universe
 
 ACCESS_YAML = Path(__file__).resolve().parent / "access.yaml"
@@ -161,8 +161,7 @@ def draft(universe: Universe, result: ProofResult, previous: dict[Grant, str]) -
             "modelled": who.modelled,
             "description": who.description,
         }
-        views = VIEWS if who.modelled == "deployed" else ("allowed",)
-        for view in views:
+        for view in views_of(who):
             spec[view] = _group(by_principal[who.id][view])
         principals[who.id] = spec
     body = yaml.safe_dump({"principals": principals}, sort_keys=False, width=130, allow_unicode=True)

@@ -43,3 +43,9 @@ def sibling_of(arn: str) -> str | None:
         return None
     parent = literal.rstrip("/").rsplit("/", 1)[0]
     return f"{head}:{parent}/{OTHER}/{SAMPLE}" if ("*" in tail or "?" in tail) else f"{head}:{parent}/{OTHER}"
+
+
+# People. Identity Center passes a person's email as the session tag `email`; the proof's people are these
+# sample addresses (an approver's is the configured approver's), and someone else is ANOTHER_PERSON.
+SAMPLE_PERSON = "sample.person@example.com"
+ANOTHER_PERSON = "someone.else@example.com"
