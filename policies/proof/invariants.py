@@ -12,8 +12,10 @@ accounts.yaml (another environment's stage or decision keys), whatever the polic
 Identities modelled as administrators (the CDK bootstrap roles, reached through the GitHub deploy
 roles and CloudFormation) can do anything in their account: they are the deploy path, behind the
 GitHub environments' required reviewers, and what they deploy is this repository's reviewed code.
-`only-decision-service-decides` lists them as trusted instead of judging them; the other invariants
-judge them like any identity (a person who reaches one breaks `no-person-writes-decisions`).
+`only-decision-service-decides` lists the paths that reach them as trusted instead of judging them (the
+outsider and the other organisation member, administrators of their own accounts, are judged); the
+other invariants judge them like any identity (a person who reaches one breaks
+`no-person-writes-decisions`).
 
 The approval keys are `approval:<env>:decision` and `approval:<env>:<n>` for each of the environment's
 required approvals (promotion/metadata.py owns that format; policies/ sits below promotion/, so
@@ -207,8 +209,8 @@ def only_decision_service_decides(governance: Governance, verdict: Verdict) -> N
     decision_roles = {naming.decision_role_arn(config, env): env for env in config.chain}
     for path in governance.paths():
         identity = path.identity
-        if identity.who.modelled == "administrator":
-            verdict.trusted.append(str(path))
+        if path.hops and identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))  # reached an administrator: the deploy path
             continue
         verdict.paths_checked += 1
         allowed = governance.allowed(identity, UPDATE, _is_package)
