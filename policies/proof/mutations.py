@@ -158,6 +158,7 @@ def mutate(universe: Universe, mutation: Mutation) -> tuple[Universe, list[Proof
         account_names=universe.account_names,
         policies={**universe.policies, old.name: new},
         plan_sources=(*universe.plan_sources, old),  # swept over at least the original's variants
+        outside=universe.outside,
     )
     affected = (
         [p for p in principals if new in p.principal.identity_policies]

@@ -15,7 +15,7 @@ from policies.iam.cloudformation.deployment import Deployment, Document
 from policies.iam.matching import arn_condition_matcher
 from policies.permission_sets import permission_sets
 from policies.proof.bootstrap import CDK_ROLE_KINDS, target_accounts
-from policies.proof.samples import ANOTHER_PERSON, ORG_MEMBER_ACCOUNT, OUTSIDER_ACCOUNT, arn_account, sample_of
+from policies.proof.samples import ANOTHER_PERSON, arn_account, sample_of
 
 ADMIN_DOCUMENT = {
     "Version": "2012-10-17",
@@ -117,6 +117,7 @@ def swept_principals(
     policies: Mapping[str, Policy],
     account_names: Mapping[str, str],
     symbolize: Callable[[str], str],
+    outside: tuple[str, str],
 ) -> list[ProofPrincipal]:
     """Every principal the sweep covers: our templates' roles, the bootstrap roles, a sample of each
     role pattern the policies name, any other role of each account, the outsider, the other
@@ -199,7 +200,7 @@ def swept_principals(
         ProofPrincipal(
             "outsider",
             Principal.role(
-                naming.role_arn(OUTSIDER_ACCOUNT, "admin"),
+                naming.role_arn(outside[0], "admin"),
                 identity_policies=[administrator("outsider administrator")],
             ),
             "administrator",
@@ -211,7 +212,7 @@ def swept_principals(
         ProofPrincipal(
             "org-member",
             Principal.role(
-                naming.role_arn(ORG_MEMBER_ACCOUNT, "admin"),
+                naming.role_arn(outside[1], "admin"),
                 identity_policies=[administrator("org member administrator")],
             ),
             "administrator",

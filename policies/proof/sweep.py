@@ -11,7 +11,7 @@ from policies.iam import AccessDecision, Context, Policy, PolicyKind, Prepared, 
 from policies.proof.parameters import label_value
 from policies.proof.principals import ProofPrincipal, administrator
 from policies.proof.resources import ProofResource
-from policies.proof.samples import FOREIGN_SOURCE_ARN, OTHER, OUTSIDER_ACCOUNT, arn_account, sample_of
+from policies.proof.samples import FOREIGN_SOURCE_ARN, OTHER, arn_account, sample_of
 from policies.proof.universe import Universe
 
 # The three views of a role (see the package docstring); other principals get only `allowed`.
@@ -146,7 +146,7 @@ class Sweeper:
         """A service acting on behalf of the resource's account (plus the bucket whose logs it delivers),
         of a named source ARN of that account, or of an outsider."""
         if value == "foreign":
-            return {"aws:SourceAccount": OUTSIDER_ACCOUNT, "aws:SourceArn": FOREIGN_SOURCE_ARN}
+            return {"aws:SourceAccount": self.universe.outside[0], "aws:SourceArn": FOREIGN_SOURCE_ARN}
         keys: dict[str, Any] = {"aws:SourceAccount": target.resource.account}
         if value != "own":
             keys["aws:SourceArn"] = self._source_arns[value]

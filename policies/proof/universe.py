@@ -16,7 +16,7 @@ from policies.proof.errors import ProofError
 from policies.proof.parameters import KeySamples, ParameterPlan
 from policies.proof.principals import ProofPrincipal, permission_set_document_name, swept_principals
 from policies.proof.resources import ProofResource, swept_resources
-from policies.proof.samples import ORG_MEMBER_ACCOUNT, OUTSIDER_ACCOUNT
+from policies.proof.samples import ORG_MEMBER_ACCOUNT, OUTSIDER_ACCOUNT, outside_accounts
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Universe:
     # Policies that shape the request-parameter plan without being deployed (mutations.py: the original of a
     # widened statement, so that a mutated universe is swept over at least the original's variants).
     plan_sources: tuple[Policy, ...] = ()
+    # The outsider's account and the other organisation member's (samples.outside_accounts).
+    outside: tuple[str, str] = (OUTSIDER_ACCOUNT, ORG_MEMBER_ACCOUNT)
 
     @cached_property
     def plan(self) -> ParameterPlan:
@@ -64,14 +66,14 @@ class Universe:
 def build_universe(config: OrgConfig, deployment: Deployment, actions: Sequence[str] | None = None) -> Universe:
     """Build the proof's universe from the config and the deployed templates. `actions`, when given, replaces
     every action of every service the policies name (see `uncovered_services` for what that misses)."""
-    account_names = {
+    ours = {
         config.accounts.shared_services: "shared-services",
         config.accounts.data_science: "data-science",
         config.accounts.deployment: "deployment",
         **{config.environment(env).account: env for env in config.chain},
-        OUTSIDER_ACCOUNT: "outsider",
-        ORG_MEMBER_ACCOUNT: "org-member",
     }
+    outside = outside_accounts(ours)
+    account_names = {**ours, outside[0]: "outsider", outside[1]: "org-member"}
     documents = _all_documents(config, deployment)
     policies = {doc.name: Policy(doc.name, doc.document, doc.kind) for doc in documents}
     if len(policies) != len(documents):
@@ -87,9 +89,12 @@ def build_universe(config: OrgConfig, deployment: Deployment, actions: Sequence[
         action_params={},
         account_names=account_names,
         policies=policies,
+        outside=outside,
     )
-    universe.resources = swept_resources(config, deployment, documents, policies, universe.symbolize)
-    universe.principals = swept_principals(config, deployment, documents, policies, account_names, universe.symbolize)
+    universe.resources = swept_resources(config, deployment, documents, policies, universe.symbolize, outside[0])
+    universe.principals = swept_principals(
+        config, deployment, documents, policies, account_names, universe.symbolize, outside
+    )
     universe.param_samples, universe.action_params = request_parameters(policies.values(), actions)
     return universe
 
