@@ -307,7 +307,8 @@ def outsiders_get_nothing(governance: Governance, verdict: Verdict) -> None:
 INVARIANTS = (
     Invariant(
         "only-decision-service-decides",
-        "Of every identity any starting principal can reach, only `modelops-decision-<env>`, assumed with a "
+        "Of every identity a starting principal can reach, the deploy path aside (the CDK bootstrap roles, "
+        "modelled as administrators and listed as trusted), only `modelops-decision-<env>`, assumed with a "
         "source identity (the approver it acts for), can change a model package (sagemaker:UpdateModelPackage), "
         "and only with `<env>`'s stage and `<env>`'s decision keys: a request with another environment's stage, "
         "or writing or removing another environment's key, is refused.",
