@@ -5,7 +5,9 @@ already there, with `--assembly`), then brings the repository's generated files 
 
 - `.github/workflows/deploy.yml`: the secured workflow of the GitHub engine (none under CodePipeline);
 - `.github/CODEOWNERS`: reviews follow the organisation's approver groups and teams;
-- `policies/rendered/`: every policy document as deployed, for the security team's review;
+- `policies/rendered/`: every policy document as deployed, for the security team's review, and under
+  `permission-sets/` the Identity Center permission sets' documents the proofs assume
+  (policies/permission_sets.py);
 - `policies/access.yaml`: the access matrix, redrafted: unchanged entries keep their reasons, new ones
   say `TODO` until the security team (who own `policies/` in CODEOWNERS) write why;
 - `policies/ACCESS.md`: the matrix, readable.
@@ -32,6 +34,7 @@ from deployment.github_pipeline import ASSEMBLY_WORKFLOW, WORKFLOW_FILE
 from policies import access_matrix, render
 from policies.cloud_assembly import AssemblyError
 from policies.iam.cloudformation.reader import load_deployment
+from policies.permission_sets import rendered_permission_sets
 from policies.proof.results import ProofResult, run_proof
 from policies.proof.universe import Universe, build_universe
 from workloads.manifest import WORKLOADS_ROOT, load_all
@@ -80,7 +83,7 @@ def generated(
             ACCESS_YAML: matrix,
             ACCESS_MD: access_matrix.render_markdown(yaml.safe_load(matrix)),
         },
-        rendered=render.render_assembly(assembly),
+        rendered={**render.render_assembly(assembly), **rendered_permission_sets(config)},
     )
 
 

@@ -19,10 +19,12 @@ from typing import Any
 
 import yaml
 
+from accounts import naming
 from accounts.config import load_config
 from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.invariants import INVARIANTS
 from policies.proof.results import Grant, ProofResult, run_proof
-from policies.proof.sweep import VIEWS
+from policies.proof.sweep import VIEWS, views_of
 from policies.proof.universe import Universe, build_universe
 
 ACCESS_YAML = Path(__file__).resolve().parent / "access.yaml"
@@ -46,7 +48,12 @@ HEADER = """\
 #   tls: on|off (aws:SecureTransport); via: s3|direct (kms:ViaService, KMS actions);
 #   source: own|foreign (aws:SourceAccount/SourceArn of a service principal);
 #   oidc: the GitHub environment of the job, or fork / other-repo / branch (the OIDC sub claim);
-#   <condition key>: a request parameter (absent, a value the policies name, or zz-other).
+#   <condition key>: a request parameter (absent, a value the policies name, or zz-other; for a key
+#   compared with ${aws:PrincipalTag/email}: own-email, the caller's own, or another-email).
+# Request parameters are not swept in every combination (policies/proof/parameters.py says which, and why
+# every grant is still found); `when` lists, per key, the values that keep the request allowed.
+# Principals `person:<set>@<account>` are people signed in with that permission set, holding exactly the
+# document of policies/rendered/permission-sets/<set>.json.
 # Resources: <account name> and <region> stand for the ids in accounts/accounts.yaml; `sample` is any
 # name a pattern allows, `zz-other` a neighbour no policy names.
 # ACCESS.md is generated from this file by `make policies`.
@@ -161,8 +168,7 @@ def draft(universe: Universe, result: ProofResult, previous: dict[Grant, str]) -
             "modelled": who.modelled,
             "description": who.description,
         }
-        views = VIEWS if who.modelled == "deployed" else ("allowed",)
-        for view in views:
+        for view in views_of(who):
             spec[view] = _group(by_principal[who.id][view])
         principals[who.id] = spec
     body = yaml.safe_dump({"principals": principals}, sort_keys=False, width=130, allow_unicode=True)
@@ -224,7 +230,45 @@ def render_markdown(data: dict[str, Any]) -> str:
                     actions = "<br>".join(f"`{a}`" for a in entry.actions)
                     lines.append(f"| `{principal}` | `{resource}` | {actions} | {entry.when} | {entry.reason} |")
         lines.append("")
+    lines += governance_markdown()
     return "\n".join(lines)
+
+
+def governance_markdown() -> list[str]:
+    """The invariants over role chains (policies/proof/invariants.py) and what the proofs assume."""
+    sets = ", ".join(
+        f"`{name}`"
+        for name in (
+            naming.APPROVER_PERMISSION_SET,
+            naming.PLATFORM_PERMISSION_SET,
+            naming.DATA_SCIENTIST_PERMISSION_SET,
+        )
+    )
+    lines = [
+        "## Invariants",
+        "",
+        "Checked over every identity each starting principal (each person, each GitHub Actions OIDC subject,",
+        "the outsider, the other organisation member, the anonymous caller, each AWS service) can reach by",
+        "chains of sts:AssumeRole (`policies/proof/chains.py`); a failure names the path.",
+        "",
+    ]
+    lines += [f"- **{invariant.name}**: {invariant.statement}" for invariant in INVARIANTS]
+    lines += [
+        "",
+        "## Assumptions",
+        "",
+        f"- People sign in through IAM Identity Center with the permission sets {sets}, and each carries exactly",
+        "  the inline policy rendered in `policies/rendered/permission-sets/<set>.json`: no managed policy, no other",
+        "  inline policy. The proofs model each person as a session of the set's role, tagged with their email.",
+        "- Account administrators (break-glass) are trusted and out of scope, and so are the identities modelled",
+        "  as administrators: the CDK bootstrap roles (the deploy path, behind the GitHub environments' required",
+        "  reviewers) and any other role of our accounts.",
+        "- A role of our templates must keep out by its trust policy alone whoever must not reach it: the chains",
+        "  follow a hop its trust policy allows even when the caller's own policies do not (marked `by the trust",
+        "  policy alone`), since those policies are assumed (permission sets) or anyone's (a lookalike set).",
+        "",
+    ]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,12 @@ import yaml
 
 from accounts.config import OrgConfig
 from deployment.codeowners import render_codeowners
+from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.invariants import INVARIANTS, Governance
+from policies.proof.universe import build_universe
 from tests.conftest import Synth, synthesize
 from tests.orgs import load_org, workloads_root
+from tests.untraced import untraced
 
 CHAIN = [("dev", "666666666666"), ("test", "777777777777"), ("uat", "888888888888"), ("prod", "999999999999")]
 
@@ -116,3 +120,16 @@ def test_codeowners_gives_each_environment_its_approvers(four_stage_config: OrgC
         ["/workloads/uat/", "@example-org/model-risk"],
         ["/workloads/prod/", "@example-org/model-risk"],
     ]
+
+
+def test_the_governance_invariants_hold_over_four_environments_with_outsiders_outside_them(
+    four_stage_config: OrgConfig, four_stage: Synth
+) -> None:
+    with untraced():  # the sweep's hot loops (tests/untraced.py)
+        universe = build_universe(four_stage_config, load_deployment(four_stage.outdir))
+        verdicts = Governance(universe).check()
+    # The organisation uses 888888888888 and 999999999999, the proof's usual outsider accounts: it takes others.
+    assert (universe.outside, [(v.name, v.violations) for v in verdicts]) == (
+        ("555555555555", "444444444444"),
+        [(invariant.name, []) for invariant in INVARIANTS],
+    )

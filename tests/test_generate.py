@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
+from accounts.config import OrgConfig
 from accounts.validation import InputError
 from deployment import generate
 from deployment.generate import Generated, stale, write
+from policies.permission_sets import rendered_permission_sets
 
 WORKFLOW = Path(".github/workflows/deploy.yml")
 CODEOWNERS = Path(".github/CODEOWNERS")
@@ -89,3 +92,46 @@ def test_a_manifest_that_no_longer_matches_the_organisation_stops_the_step_befor
         == f"{workloads / 'staging'}: not an environment of accounts.yaml; expected one of ['qa', 'prod']"
     )
     assert sorted(tmp_path.iterdir()) == sorted([workloads, config])
+
+
+def test_the_permission_sets_render_under_policies_rendered_with_their_account_and_exact_document(
+    config: OrgConfig,
+) -> None:
+    rendered = rendered_permission_sets(config)
+    approver = json.loads(rendered["permission-sets/ModelOpsApprover.json"])
+    assert (sorted(rendered), approver) == (
+        [
+            "permission-sets/DataScientist.json",
+            "permission-sets/ModelOpsApprover.json",
+            "permission-sets/ModelOpsPlatform.json",
+        ],
+        {
+            "_generated": "by `make generate` from accounts/accounts.yaml (policies/permission_sets.py); do not edit",
+            "permission_set": "ModelOpsApprover",
+            "account": "111111111111",
+            "purpose": "approvers: decide through the decision service, read through the verifier",
+            "document": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DecideThroughTheDecisionService",
+                        "Effect": "Allow",
+                        "Action": ["execute-api:Invoke"],
+                        "Resource": ["arn:aws:execute-api:eu-west-1:111111111111:*/*/POST/decisions"],
+                    },
+                    {
+                        "Sid": "FindTheDecisionService",
+                        "Effect": "Allow",
+                        "Action": ["ssm:GetParameter"],
+                        "Resource": ["arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/shared/approval-api-url"],
+                    },
+                    {
+                        "Sid": "ReadThroughTheVerifier",
+                        "Effect": "Allow",
+                        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                        "Resource": ["arn:aws:iam::111111111111:role/modelops-verifier"],
+                    },
+                ],
+            },
+        },
+    )

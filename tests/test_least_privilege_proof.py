@@ -2,9 +2,9 @@
 its access matrix, tests/orgs/two_env/access.yaml, lists (the shipped organisation's proof against
 policies/access.yaml is in tests/test_shipped_organisation.py).
 
-Every principal x every action of s3, kms, sagemaker, sts, iam, events, ssm, sns, lambda, apigateway,
-cloudformation (and ecr, logs, cloudwatch) x every resource x every context variant; see
-policies/proof.py for the universe and the three views.
+Every principal x every action of the services of policies/proof/actions.py SERVICES and of every other
+service a policy names x every resource x every context variant (request parameters: policies/proof/parameters.py);
+see policies/proof/__init__.py for the universe and the three views.
 """
 
 from __future__ import annotations
@@ -14,11 +14,19 @@ from pathlib import Path
 import pytest
 
 from accounts.config import OrgConfig
-from policies.access_matrix import VIEW_TITLES, MatrixError, entries, expand, load_matrix, render_markdown
+from policies.access_matrix import (
+    VIEW_TITLES,
+    MatrixError,
+    entries,
+    expand,
+    governance_markdown,
+    load_matrix,
+    render_markdown,
+)
 from policies.cloud_assembly import StackTemplate
 from policies.iam.cloudformation.reader import load_deployment
 from policies.iam.cloudformation.resolver import StackResolver, TemplateError
-from policies.proof.actions import SERVICES
+from policies.proof.actions import SERVICES, uncovered_services
 from policies.proof.results import Grant, ProofResult, run_proof
 from policies.proof.universe import Universe, build_universe
 from tests.conftest import Synth
@@ -88,6 +96,18 @@ def test_the_sweep_covers_every_action_of_the_services_and_200000_decisions(
     assert (services >= set(SERVICES), len(universe.actions) > 1500, proof.decisions >= 200_000) == (True, True, True)
 
 
+def test_every_service_a_policy_names_is_swept(universe: Universe) -> None:
+    named = [
+        "cloudwatch", "dynamodb", "ecr", "events", "execute-api", "kms", "lambda", "logs", "s3", "sagemaker",
+        "secretsmanager", "sns", "sqs", "ssm", "sts",
+    ]  # fmt: skip
+    assert (
+        uncovered_services(universe.policies.values(), universe.actions),
+        sorted(universe.coverage.named),
+        universe.coverage.note(),
+    ) == ([], named, "")
+
+
 def test_every_deployed_role_is_a_principal_with_its_policies(universe: Universe) -> None:
     deployed = {p.principal.name for p in universe.principals if p.modelled == "deployed"}
     assert deployed == set(universe.deployment.roles)
@@ -131,6 +151,8 @@ def test_the_markdown_view_has_a_table_per_view_with_a_row_per_resource_and_noth
         "| principal | resource | actions | when | reason |",
         "|---|---|---|---|---|",
         "| `reader@shared-services` | (nothing) | | | |",
+        "",
+        *governance_markdown()[:-1],  # the invariants and assumptions; splitlines drops the last empty line
     ]
 
 

@@ -19,7 +19,7 @@ import pytest
 from accounts.config import OrgConfig
 from policies.access_matrix import expand, load_matrix
 from policies.iam.cloudformation.reader import load_deployment
-from policies.proof.mutations import Mutation, mutate, mutations, policy_reach, reach, recheck
+from policies.proof.mutations import Mutation, baseline, mutate, mutations, policy_reach, reach, recheck
 from policies.proof.results import ProofResult, run_proof
 from policies.proof.sweep import SERVICE_RESOURCES, VIEWS
 from policies.proof.universe import Universe, build_universe
@@ -39,13 +39,17 @@ def _keys(result: ProofResult) -> set[Key]:
 
 
 def _caught(universe: Universe, mutation: Mutation, matrix: set[Key]) -> bool:
-    result, within = recheck(universe, mutation)
-    return _keys(result) != {grant for grant in matrix if within.covers(*grant[:4])}
+    result, within, unmutated = recheck(universe, mutation)
+    before = _keys(unmutated) if unmutated is not None else {grant for grant in matrix if within.covers(*grant[:4])}
+    return _keys(result) != before
 
 
 def _equivalent(universe: Universe, mutation: Mutation) -> bool:
+    """Judged over the same request-parameter variants: the widened universe's (a superset of the original's)."""
     mutated, principals, actions = mutate(universe, mutation)
-    before = policy_reach(universe, universe.policies[mutation.document], universe.principals, actions)
+    before = policy_reach(
+        baseline(universe, mutation), universe.policies[mutation.document], universe.principals, actions
+    )
     after = policy_reach(mutated, mutated.policies[mutation.document], principals, actions)
     return before == after
 
@@ -90,7 +94,7 @@ def test_rechecking_what_a_widening_reaches_gives_the_full_resweeps_grants(unive
     for _, mutation in samples.values():
         mutated, principals, actions = mutate(universe, mutation)
         full = _keys(run_proof(mutated, principals=principals, actions=actions))
-        result, within = recheck(universe, mutation)
+        result, within, _ = recheck(universe, mutation)
         named = {p.id for p in principals}
         unmutated = _keys(
             run_proof(universe, principals=[p for p in universe.principals if p.id in named], actions=actions)

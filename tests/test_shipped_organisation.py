@@ -22,6 +22,7 @@ from deployment import generate
 from deployment.github_pipeline import WORKFLOW_FILE
 from policies.access_matrix import ACCESS_YAML, expand, load_matrix
 from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.invariants import INVARIANTS, Governance
 from policies.proof.results import ProofResult, run_proof
 from policies.proof.universe import Universe, build_universe
 from tests.conftest import REPO_ROOT, Synth, synthesize
@@ -111,6 +112,16 @@ def test_deployed_policies_allow_exactly_the_signed_off_matrix(shipped_proof: Pr
     assert disagreements(shipped_proof, expand(load_matrix(ACCESS_YAML))) == [], (
         "(redraft with `make generate`, and have the security team review policies/access.yaml)"
     )
+
+
+def test_every_governance_invariant_holds_over_the_shipped_organisations_role_chains(
+    shipped_universe: Universe,
+) -> None:
+    with untraced():  # see tests/untraced.py
+        verdicts = Governance(shipped_universe).check()
+    assert [(verdict.name, verdict.violations) for verdict in verdicts] == [
+        (invariant.name, []) for invariant in INVARIANTS
+    ]
 
 
 # -- this module -------------------------------------------------------------------------------------------------

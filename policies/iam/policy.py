@@ -159,6 +159,7 @@ class Statement:
         "_resource",
         "_resource_cache",
         "_resource_templates",
+        "actions",
         "allow",
         "conditions",
         "contextual",
@@ -187,6 +188,7 @@ class Statement:
         action_key = _exactly_one(raw, "Action", "NotAction", where)
         self.not_action = action_key == "NotAction"
         actions = _strings(raw[action_key], where, action_key)
+        self.actions = tuple(actions)  # as written, for tools that ask which services a statement names
         try:
             self._action = compile_alternatives((action_pattern_source(a) for a in actions), ignore_case=True)
         except InvalidPolicyError as error:

@@ -153,10 +153,12 @@ def mutate(universe: Universe, mutation: Mutation) -> tuple[Universe, list[Proof
         principals=principals,
         resources=resources,
         actions=universe.actions,
-        param_values=universe.param_values,
+        param_samples=universe.param_samples,
         action_params=universe.action_params,
         account_names=universe.account_names,
         policies={**universe.policies, old.name: new},
+        plan_sources=(*universe.plan_sources, old),  # swept over at least the original's variants
+        outside=universe.outside,
     )
     affected = (
         [p for p in principals if new in p.principal.identity_policies]
@@ -164,6 +166,26 @@ def mutate(universe: Universe, mutation: Mutation) -> tuple[Universe, list[Proof
         else principals
     )
     return mutated, affected, actions
+
+
+def baseline(universe: Universe, mutation: Mutation) -> Universe:
+    """The unmutated universe swept over the mutated one's request-parameter variants: what a widening is
+    compared with when it changes those variants (`reach`)."""
+    old = universe.policies[mutation.document]
+    return dataclasses.replace(
+        universe, plan_sources=(*universe.plan_sources, Policy(old.name, mutation.mutated, old.kind))
+    )
+
+
+def _plan_changed(universe: Universe, mutated: Universe, actions: Sequence[str]) -> bool:
+    """Whether the widening gives some action new request-parameter variants (for any caller's session tags)."""
+    tag_sets = {frozenset(p.principal.session_tags) for p in universe.principals}
+    return any(
+        mutated.plan.assignments(action, tags) != universe.plan.assignments(action, tags)
+        for action in actions
+        if universe.plan.keys(action)
+        for tags in tag_sets
+    )
 
 
 @dataclass(frozen=True)
@@ -198,14 +220,19 @@ def reach(universe: Universe, mutation: Mutation) -> tuple[Universe, list[ProofP
       `resource_policies_alone` views (`identity_alone` replaces it by an open policy), and only for
       the principals its widened statement names (widenings leave the Principal element as it was).
     Every other grant is the unmutated universe's, evaluated with the same context dimensions. The
-    exception: a widening that drops the only condition naming a kms:ViaService or aws:SourceArn value
-    changes the dimensions themselves, and then everything `mutate` names is in reach.
+    exceptions: a widening that drops the only condition naming a kms:ViaService or aws:SourceArn value
+    changes the dimensions themselves, and then everything `mutate` names is in reach; a widening that
+    gives an action new request-parameter variants (a statement with parameter conditions, on a new
+    action or with fewer conditions: parameters.py) puts every principal's grants of its actions in
+    reach, and `recheck` compares them with the unmutated universe swept over the same variants.
     """
     mutated, principals, actions = mutate(universe, mutation)
     policy = mutated.policies[mutation.document]
     views: frozenset[str]
     resources: frozenset[str] | None
-    if Sweeper(mutated).dimension_inputs() != Sweeper(universe).dimension_inputs():
+    if _plan_changed(universe, mutated, actions):
+        principals, views, resources = mutated.principals, frozenset(VIEWS), None
+    elif Sweeper(mutated).dimension_inputs() != Sweeper(universe).dimension_inputs():
         views, resources = frozenset(VIEWS), None
     elif policy.kind is PolicyKind.IDENTITY:
         views, resources = frozenset({"allowed", "identity_alone"}), None
@@ -217,17 +244,24 @@ def reach(universe: Universe, mutation: Mutation) -> tuple[Universe, list[ProofP
     return mutated, principals, Reach(frozenset(p.id for p in principals), views, frozenset(actions), resources)
 
 
-def recheck(universe: Universe, mutation: Mutation) -> tuple[ProofResult, Reach]:
-    """Sweep the widened universe on every request in the widening's `reach`."""
+def recheck(universe: Universe, mutation: Mutation) -> tuple[ProofResult, Reach, ProofResult | None]:
+    """Sweep the widened universe on every request in the widening's `reach`; when the widening changed the
+    request-parameter variants, also the unmutated universe over the same variants and reach (else None:
+    the unmutated grants are the matrix's)."""
     mutated, principals, within = reach(universe, mutation)
-    result = run_proof(
-        mutated,
-        principals=principals,
-        actions=sorted(within.actions),
-        views=within.views,
-        resources=within.resources,
-    )
-    return result, within
+    actions = sorted(within.actions)
+    result = run_proof(mutated, principals=principals, actions=actions, views=within.views, resources=within.resources)
+    before = None
+    if _plan_changed(universe, mutated, actions):
+        unmutated = baseline(universe, mutation)
+        before = run_proof(
+            unmutated,
+            principals=unmutated.principals,
+            actions=actions,
+            views=within.views,
+            resources=within.resources,
+        )
+    return result, within, before
 
 
 def policy_reach(

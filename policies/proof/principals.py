@@ -1,5 +1,6 @@
-"""The principals the sweep covers: our roles with their policies, and everyone else modelled as an
-account administrator, a service, a web identity or the anonymous caller."""
+"""The principals the sweep covers: our roles with their policies, people signed in with the
+organisation's permission sets (holding exactly the reviewed documents of policies/permission_sets.py),
+and everyone else modelled as an account administrator, a service, a web identity or the anonymous caller."""
 
 from __future__ import annotations
 
@@ -11,13 +12,78 @@ from accounts import naming
 from accounts.config import OrgConfig
 from policies.iam import Policy, PolicyKind, Principal
 from policies.iam.cloudformation.deployment import Deployment, Document
+from policies.iam.matching import arn_condition_matcher
+from policies.permission_sets import permission_sets
 from policies.proof.bootstrap import CDK_ROLE_KINDS, target_accounts
-from policies.proof.samples import ORG_MEMBER_ACCOUNT, OUTSIDER_ACCOUNT, arn_account, sample_of
+from policies.proof.samples import ANOTHER_PERSON, arn_account, sample_of
 
 ADMIN_DOCUMENT = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "Administrator", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
+
+
+# A sample person per permission set (an approver is the first configured approver of the first
+# environment); Identity Center sets a person's session name and `email` session tag to their address.
+SAMPLE_PEOPLE = {
+    naming.DATA_SCIENTIST_PERMISSION_SET: "data.scientist@example.com",
+    naming.PLATFORM_PERMISSION_SET: "platform.engineer@example.com",
+}
+SSO_ROLE_SUFFIX = "0123456789abcdef"  # Identity Center's random suffix, as a sample
+LOOKALIKE_SUFFIX = "_Extra"  # a permission set whose name merely starts with one of ours
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person signed in through Identity Center: the permission set, its account, and their email."""
+
+    permission_set: str
+    account: str
+    email: str
+
+    @property
+    def role_arn(self) -> str:
+        """The role Identity Center provisions for the permission set (the current path form)."""
+        return naming.role_arn(self.account, f"{naming.SSO_ROLE_PATH.strip('/')}/{self.role_name}")
+
+    @property
+    def role_name(self) -> str:
+        return naming.sso_role_name(self.permission_set, SSO_ROLE_SUFFIX)
+
+    def role_arns(self, region: str) -> tuple[str, str]:
+        """Both path forms Identity Center uses (with the region for accounts set up before 2022)."""
+        path = naming.SSO_ROLE_PATH.strip("/")
+        return self.role_arn, naming.role_arn(self.account, f"{path}/{region}/{self.role_name}")
+
+    def principal(self, identity_policies: list[Policy]) -> Principal:
+        """The person's session: named after them, tagged with their email."""
+        return Principal.role(
+            self.role_arn,
+            session=self.email,
+            session_tags={naming.PERSON_TAG: self.email},
+            identity_policies=identity_policies,
+        )
+
+    def __str__(self) -> str:
+        return f"person {self.permission_set} ({self.email})"
+
+
+def people(config: OrgConfig) -> list[Person]:
+    """A sample person for each permission set of policies/permission_sets.py."""
+    first = config.approver_groups[config.environment(config.chain[0]).approver_group].members[0]
+    emails = {**SAMPLE_PEOPLE, naming.APPROVER_PERMISSION_SET: first}
+    return [Person(p.name, p.account, emails[p.name]) for p in permission_sets(config)]
+
+
+def lookalikes(config: OrgConfig) -> list[Person]:
+    """For each permission set of ours, someone signed in with a set whose name merely starts with its name
+    (`ModelOpsApprover_Extra`): nobody we name, whom no trust policy of ours may let in."""
+    return [Person(f"{p.permission_set}{LOOKALIKE_SUFFIX}", p.account, ANOTHER_PERSON) for p in people(config)]
+
+
+def permission_set_document_name(permission_set: str) -> str:
+    """The name the proof gives a permission set's document (explanations name it)."""
+    return f"permission set {permission_set}"
 
 
 @dataclass
@@ -26,9 +92,12 @@ class ProofPrincipal:
 
     id: str
     principal: Principal
-    modelled: str  # "deployed" (our templates), "administrator" (not ours), "service", "federated", "none"
+    # "deployed" (our templates), "permission-set" (a person, holding a reviewed document), "administrator"
+    # (not ours), "service", "federated", "none"
+    modelled: str
     description: str
     org: tuple[str, ...] = ("inside",)  # aws:PrincipalOrgID follows the principal's account
+    person: Person | None = None
 
     @property
     def account(self) -> str | None:
@@ -48,6 +117,7 @@ def swept_principals(
     policies: Mapping[str, Policy],
     account_names: Mapping[str, str],
     symbolize: Callable[[str], str],
+    outside: tuple[str, str],
 ) -> list[ProofPrincipal]:
     """Every principal the sweep covers: our templates' roles, the bootstrap roles, a sample of each
     role pattern the policies name, any other role of each account, the outsider, the other
@@ -79,17 +149,34 @@ def swept_principals(
                         "CDK bootstrap role; its policies come from `cdk bootstrap`, modelled as administrator",
                     )
                 )
-    # Roles the trust and resource policies name by pattern (SSO permission sets): one sample each.
+    # People: each permission set's role, holding exactly its reviewed document.
+    signed_in = people(config)
+    for person in signed_in:
+        document = permission_set_document_name(person.permission_set)
+        found.append(
+            ProofPrincipal(
+                f"person:{person.permission_set}@{account_names[person.account]}",
+                person.principal([policies[document]]),
+                "permission-set",
+                f"a person signed in with the permission set {person.permission_set} (as {person.email}), holding "
+                f"exactly its reviewed document (policies/rendered/permission-sets/{person.permission_set}.json)",
+                person=person,
+            )
+        )
+    person_arns = [arn for person in signed_in for arn in person.role_arns(config.region)]
+    # Other roles the trust and resource policies name by pattern: one sample each, modelled as administrator.
     for pattern in sorted({p for doc in documents for p in _principal_arn_patterns(doc.document)}):
         arn = sample_of(pattern)
         if arn in deployed or any(p.principal.name == arn for p in found):
             continue
+        if any(map(arn_condition_matcher(pattern), person_arns)):
+            continue  # a pattern for one of the people above
         found.append(
             ProofPrincipal(
                 _role_id(arn, account_names, symbolize),
-                Principal.role(arn, identity_policies=[administrator("permission set (modelled as administrator)")]),
+                Principal.role(arn, identity_policies=[administrator("role by pattern (modelled as administrator)")]),
                 "administrator",
-                f"a role matching {symbolize(pattern)} (an SSO permission set), modelled as administrator",
+                f"a role matching {symbolize(pattern)}, modelled as administrator",
             )
         )
     for account in sorted(
@@ -113,7 +200,7 @@ def swept_principals(
         ProofPrincipal(
             "outsider",
             Principal.role(
-                naming.role_arn(OUTSIDER_ACCOUNT, "admin"),
+                naming.role_arn(outside[0], "admin"),
                 identity_policies=[administrator("outsider administrator")],
             ),
             "administrator",
@@ -125,7 +212,7 @@ def swept_principals(
         ProofPrincipal(
             "org-member",
             Principal.role(
-                naming.role_arn(ORG_MEMBER_ACCOUNT, "admin"),
+                naming.role_arn(outside[1], "admin"),
                 identity_policies=[administrator("org member administrator")],
             ),
             "administrator",

@@ -13,7 +13,7 @@ from policies.iam import Policy, Resource
 from policies.iam.cloudformation.deployment import Deployment, Document
 from policies.proof.bootstrap import CDK_ROLE_KINDS, target_accounts
 from policies.proof.errors import ProofError
-from policies.proof.samples import OTHER, OUTSIDER_ACCOUNT, SAMPLE, arn_account, arn_service, sample_of, sibling_of
+from policies.proof.samples import OTHER, SAMPLE, arn_account, arn_service, sample_of, sibling_of
 
 
 @dataclass
@@ -40,6 +40,7 @@ def swept_resources(
     documents: list[Document],
     policies: Mapping[str, Policy],
     symbolize: Callable[[str], str],
+    outsider: str,
 ) -> list[ProofResource]:
     """Every resource the sweep covers: what our templates deploy, the bootstrap roles, a sample and a
     neighbour of every pattern a policy names, an unnamed object in every bucket, a version in every
@@ -55,9 +56,9 @@ def swept_resources(
     for account in target_accounts(config):
         for kind in CDK_ROLE_KINDS:
             arns[naming.cdk_role_arn(kind, account, config.region)] = account
-    _add_pattern_samples(arns, documents, buckets)
+    _add_pattern_samples(arns, documents, buckets, outsider)
     _add_unnamed_children(arns, deployment, buckets)
-    foreign_aliases = _add_alias_decoys(arns, config, deployment)
+    foreign_aliases = _add_alias_decoys(arns, config, deployment, outsider)
     by_name = {doc.name: policies[doc.name] for doc in documents}
     trust_by_role = {
         doc.name.removesuffix(" trust (cdk bootstrap)"): by_name[doc.name]
@@ -73,7 +74,9 @@ def swept_resources(
     return result
 
 
-def _add_pattern_samples(arns: dict[str, str], documents: list[Document], buckets: dict[str, str]) -> None:
+def _add_pattern_samples(
+    arns: dict[str, str], documents: list[Document], buckets: dict[str, str], outsider: str
+) -> None:
     """A sample and a neighbour of every Resource and NotResource pattern the documents name."""
     patterns = {
         p
@@ -84,7 +87,7 @@ def _add_pattern_samples(arns: dict[str, str], documents: list[Document], bucket
     for pattern in sorted(patterns - {"*"}):
         for candidate in (sample_of(pattern), sibling_of(pattern)):
             if candidate is not None and candidate not in arns:
-                arns[candidate] = _owner(candidate, buckets)
+                arns[candidate] = _owner(candidate, buckets, outsider)
 
 
 def _add_unnamed_children(arns: dict[str, str], deployment: Deployment, buckets: dict[str, str]) -> None:
@@ -97,14 +100,16 @@ def _add_unnamed_children(arns: dict[str, str], deployment: Deployment, buckets:
             arns.setdefault(arn.replace(f"model-package-group/{group}", f"model-package/{group}/1"), resource.account)
 
 
-def _add_alias_decoys(arns: dict[str, str], config: OrgConfig, deployment: Deployment) -> dict[str, tuple[str, ...]]:
+def _add_alias_decoys(
+    arns: dict[str, str], config: OrgConfig, deployment: Deployment, outsider: str
+) -> dict[str, tuple[str, ...]]:
     """A key in another account under the same aliases (an alias condition alone must not reach it);
     returns the decoy's aliases by ARN."""
     foreign_aliases: dict[str, tuple[str, ...]] = {}
     for resource in deployment.resources.values():
         if resource.aliases:
-            decoy = f"arn:aws:kms:{config.region}:{OUTSIDER_ACCOUNT}:key/{OTHER}"
-            arns.setdefault(decoy, OUTSIDER_ACCOUNT)
+            decoy = f"arn:aws:kms:{config.region}:{outsider}:key/{OTHER}"
+            arns.setdefault(decoy, outsider)
             foreign_aliases[decoy] = tuple(sorted({*foreign_aliases.get(decoy, ()), *resource.aliases}))
     return foreign_aliases
 
@@ -132,10 +137,10 @@ def _proof_resource(
     )
 
 
-def _owner(arn: str, buckets: dict[str, str]) -> str:
+def _owner(arn: str, buckets: dict[str, str], outsider: str) -> str:
     if arn.startswith("arn:aws:s3:::"):
         bucket = arn.removeprefix("arn:aws:s3:::").split("/", 1)[0]
-        return buckets.get(bucket, OUTSIDER_ACCOUNT)  # a bucket we do not deploy belongs to someone else
+        return buckets.get(bucket, outsider)  # a bucket we do not deploy belongs to someone else
     return arn_account(arn)
 
 

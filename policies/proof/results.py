@@ -12,19 +12,22 @@ from policies.proof.universe import Universe
 
 
 def summarize_when(
-    dims: list[tuple[str, tuple[str, ...]]], allowed: Iterable[tuple[tuple[str, str], ...]]
+    swept: Iterable[tuple[tuple[str, str], ...]], allowed: Iterable[tuple[tuple[str, str], ...]]
 ) -> dict[str, list[str]]:
     """The context condition of an allowed pair: per dimension the values that allow it, dimensions that
-    never matter left out. When the allowed variants are not a product of per-dimension values, the
-    combinations are listed under `one_of`."""
+    never matter left out. It is exact: the swept variants whose every value is listed are exactly the
+    allowed ones. (The request parameters are not swept in every combination, parameters.py, so the
+    allowed variants are compared with the swept ones, not with a product.) When no such per-dimension
+    condition is exact, the allowed combinations are listed under `one_of`."""
     variants = set(allowed)
-    per_dim = {name: sorted({dict(v)[name] for v in variants}) for name, _ in dims}
-    size = 1
-    for values in per_dim.values():
-        size *= len(values)
-    if size != len(variants):
+    swept_list = list(swept)
+    names = [name for name, _ in swept_list[0]] if swept_list else []
+    values_of = {name: list(dict.fromkeys(dict(v)[name] for v in swept_list)) for name in names}
+    allowed_of = {name: {dict(v)[name] for v in variants} for name in names}
+    matching = {v for v in swept_list if all(value in allowed_of[name] for name, value in v)}
+    if matching != variants:
         return {"one_of": sorted(",".join(f"{k}={v}" for k, v in variant) for variant in variants)}
-    return {name: per_dim[name] for name, values in dims if len(per_dim[name]) != len(values)}
+    return {name: sorted(allowed_of[name]) for name in names if len(allowed_of[name]) != len(values_of[name])}
 
 
 def when_key(when: dict[str, list[str]]) -> str:
@@ -66,8 +69,8 @@ def run_proof(universe: Universe, sweeper: Sweeper | None = None, **kwargs: Any)
         who = by_id[principal_id]
         for (action, symbol_), variants in pairs.items():
             target = targets.get(symbol_) or sweeper.star(action.split(":", 1)[0], who.account or "")
-            dims = sweeper.dimensions(who, action, target)
-            when = when_key(summarize_when(dims, variants))
+            swept = [labels for labels, _ in sweeper.variants(who, action, target)]
+            when = when_key(summarize_when(swept, variants))
             first = variants[min(variants)]
             grants[Grant(principal_id, view, action, symbol_, when)] = tuple(str(ref) for ref in first.statements)
     return ProofResult(grants, sweeper.decisions - before, seconds)

@@ -4,10 +4,13 @@ pattern, a neighbour no policy names, and accounts outside ours."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-# Accounts outside ours: one outside the organisation, one inside it.
+# Accounts outside ours: one outside the organisation, one inside it (`outside_accounts`: these, unless
+# the organisation uses them; then the next free ones).
 OUTSIDER_ACCOUNT = "999999999999"
 ORG_MEMBER_ACCOUNT = "888888888888"
+SPARE_ACCOUNTS = tuple(str(digit) * 12 for digit in range(7, 0, -1))
 # A name a pattern allows, and a neighbour no policy names.
 SAMPLE = "sample"
 OTHER = "zz-other"
@@ -43,3 +46,16 @@ def sibling_of(arn: str) -> str | None:
         return None
     parent = literal.rstrip("/").rsplit("/", 1)[0]
     return f"{head}:{parent}/{OTHER}/{SAMPLE}" if ("*" in tail or "?" in tail) else f"{head}:{parent}/{OTHER}"
+
+
+# People. Identity Center passes a person's email as the session tag `email`; the proof's people are these
+# sample addresses (an approver's is the configured approver's), and someone else is ANOTHER_PERSON.
+SAMPLE_PERSON = "sample.person@example.com"
+ANOTHER_PERSON = "someone.else@example.com"
+
+
+def outside_accounts(ours: Iterable[str]) -> tuple[str, str]:
+    """The outsider's account and the other organisation member's: accounts none of `ours` is."""
+    taken = set(ours)
+    free = [a for a in (OUTSIDER_ACCOUNT, ORG_MEMBER_ACCOUNT, *SPARE_ACCOUNTS) if a not in taken]
+    return free[0], free[1]

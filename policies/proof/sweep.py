@@ -7,16 +7,25 @@ from collections.abc import Collection, Iterable
 from itertools import product
 from typing import Any
 
-from policies.iam import AccessDecision, Context, Policy, PolicyKind, Principal, Resource, decide, prepare
+from policies.iam import AccessDecision, Context, Policy, PolicyKind, Prepared, Principal, Resource, decide, prepare
+from policies.proof.parameters import label_value
 from policies.proof.principals import ProofPrincipal, administrator
 from policies.proof.resources import ProofResource
-from policies.proof.samples import FOREIGN_SOURCE_ARN, OTHER, OUTSIDER_ACCOUNT, arn_account, sample_of
+from policies.proof.samples import FOREIGN_SOURCE_ARN, OTHER, arn_account, sample_of
 from policies.proof.universe import Universe
 
-ABSENT = "absent"  # the label of a request parameter the request does not carry
 # The three views of a role (see the package docstring); other principals get only `allowed`.
 VIEWS = ("allowed", "identity_alone", "resource_policies_alone")
 SERVICE_RESOURCES = {"sts": "iam"}  # sts:AssumeRole* act on IAM roles
+# Principals whose identity policies are known documents: their `allowed` view covers every resource, and
+# they get all three views (a person's permission set is assumed, not deployed: a trust policy must keep
+# out whom it should by itself, which `resource_policies_alone` shows).
+FULL_SCOPE = frozenset({"deployed", "permission-set"})
+
+
+def views_of(who: ProofPrincipal) -> tuple[str, ...]:
+    """The views swept for a principal: all three for our roles and the people, the effective one for the rest."""
+    return VIEWS if who.modelled in FULL_SCOPE else ("allowed",)
 
 
 class Sweeper:
@@ -31,6 +40,8 @@ class Sweeper:
         self._stars: dict[tuple[str, str], ProofResource] = {}
         self._scopes: dict[tuple[str, str, str], list[ProofResource]] = {}
         self._variants: dict[tuple[Any, ...], list[tuple[tuple[tuple[str, str], ...], Context]]] = {}
+        self._signatures: dict[Principal, tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+        self._source_label_cache: dict[str, tuple[str, ...]] = {}
         config = universe.config
         # kms:ViaService: directly, through S3, or through any other service a key policy names.
         suffix = f".{config.region}.amazonaws.com"
@@ -74,7 +85,17 @@ class Sweeper:
     # --- dimensions ---
 
     def dimensions(self, who: ProofPrincipal, action: str, target: ProofResource) -> list[tuple[str, tuple[str, ...]]]:
-        """The context dimensions of one request and their values, in a fixed order."""
+        """The context dimensions of one request and their values, in a fixed order: those the sweep
+        combines in full, then the request parameters (whose assignments `variants` picks, parameters.py)."""
+        dims = self._context_dimensions(who, action, target)
+        tags = frozenset(who.principal.session_tags)
+        for key in self.universe.plan.keys(action):
+            dims.append((key, self.universe.param_samples[key].labels(tags)))
+        return dims
+
+    def _context_dimensions(
+        self, who: ProofPrincipal, action: str, target: ProofResource
+    ) -> list[tuple[str, tuple[str, ...]]]:
         kind = who.principal.kind.value
         dims: list[tuple[str, tuple[str, ...]]] = [("tls", ("on", "off"))]
         if kind == "role":
@@ -85,8 +106,6 @@ class Sweeper:
             dims.append(("source", ("own", *self._source_labels(target), "foreign")))
         elif kind == "federated":
             dims.append(("oidc", tuple(self.oidc_subjects)))
-        for key in self.universe.action_params.get(action, ()):
-            dims.append((key, (ABSENT, *self.universe.param_values[key])))
         return dims
 
     def context(
@@ -95,7 +114,7 @@ class Sweeper:
         """The request context of one variant, given its labels (cached: variants share contexts)."""
         values: dict[str, Any] = {}
         for dim, value in labels:
-            values.update(self._dimension_keys(dim, value, target))
+            values.update(self._dimension_keys(dim, value, target, who))
         if action.startswith("kms:") and target.service == "kms":
             values["kms:ResourceAliases"] = list(target.aliases)
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in values.items()))
@@ -104,7 +123,7 @@ class Sweeper:
             cached = self._contexts[key] = Context(values)
         return cached
 
-    def _dimension_keys(self, dim: str, value: str, target: ProofResource) -> dict[str, Any]:
+    def _dimension_keys(self, dim: str, value: str, target: ProofResource, who: ProofPrincipal) -> dict[str, Any]:
         """The context keys one dimension's label sets; a request parameter sets its own key unless absent."""
         config = self.universe.config
         if dim == "tls":
@@ -120,13 +139,14 @@ class Sweeper:
                 "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
                 "token.actions.githubusercontent.com:sub": self.oidc_subjects[value],
             }
-        return {} if value == ABSENT else {dim: value}
+        parameter = label_value(value, who.principal.session_tags)
+        return {} if parameter is None else {dim: parameter}
 
     def _source_keys(self, value: str, target: ProofResource) -> dict[str, Any]:
         """A service acting on behalf of the resource's account (plus the bucket whose logs it delivers),
         of a named source ARN of that account, or of an outsider."""
         if value == "foreign":
-            return {"aws:SourceAccount": OUTSIDER_ACCOUNT, "aws:SourceArn": FOREIGN_SOURCE_ARN}
+            return {"aws:SourceAccount": self.universe.outside[0], "aws:SourceArn": FOREIGN_SOURCE_ARN}
         keys: dict[str, Any] = {"aws:SourceAccount": target.resource.account}
         if value != "own":
             keys["aws:SourceArn"] = self._source_arns[value]
@@ -137,29 +157,45 @@ class Sweeper:
     def variants(
         self, who: ProofPrincipal, action: str, target: ProofResource
     ) -> list[tuple[tuple[tuple[str, str], ...], Context]]:
-        """Every context variant of one request: its labels and its context (cached)."""
-        kind = who.principal.kind.value
-        kms_target = action.startswith("kms:") and target.service == "kms"
-        key = (
-            kind,
-            who.org,
-            action.startswith("kms:"),
-            self.universe.action_params.get(action, ()),
+        """Every context variant of one request: its labels and its context (cached). The context
+        dimensions are combined in full; the request parameters take the plan's assignments."""
+        key = self._variant_key(who, action, target)
+        found = self._variants.get(key)
+        if found is None:
+            dims = self._context_dimensions(who, action, target)
+            keys = self.universe.plan.keys(action)
+            assignments = self.universe.plan.assignments(action, frozenset(who.principal.session_tags))
+            found = []
+            for values in product(*(values for _, values in dims)):
+                fixed = tuple(zip((name for name, _ in dims), values, strict=True))
+                for assignment in assignments:
+                    labels = fixed + tuple(zip(keys, assignment, strict=True))
+                    found.append((labels, self.context(who, action, target, labels)))
+            self._variants[key] = found
+        return found
+
+    def _variant_key(self, who: ProofPrincipal, action: str, target: ProofResource) -> tuple[Any, ...]:
+        """What the variants of a request depend on: requests with equal keys have equal variants."""
+        principal = who.principal
+        signature = self._signatures.get(principal)  # by the principal itself: one role, many sessions
+        if signature is None:
+            signature = self._signatures[principal] = (
+                principal.kind.value,
+                who.org,
+                tuple(sorted(principal.session_tags.items())),
+            )
+        kms_action = action.startswith("kms:")
+        kms_target = kms_action and target.service == "kms"
+        return (
+            *signature,
+            kms_action,
+            action if action in self.universe.action_params else None,
             (target.resource.account, target.logging_sources[:1], self._source_labels(target))
-            if kind == "service"
+            if signature[0] == "service"
             else None,
             target.aliases if kms_target else None,
             kms_target,
         )
-        found = self._variants.get(key)
-        if found is None:
-            dims = self.dimensions(who, action, target)
-            found = []
-            for values in product(*(values for _, values in dims)):
-                labels = tuple(zip((name for name, _ in dims), values, strict=True))
-                found.append((labels, self.context(who, action, target, labels)))
-            self._variants[key] = found
-        return found
 
     def _identity_may_allow(self, who: ProofPrincipal, action: str) -> bool:
         lowered = action.lower()
@@ -168,7 +204,11 @@ class Sweeper:
     def _source_labels(self, target: ProofResource) -> tuple[str, ...]:
         """The named source ARNs of the resource's account, as context labels."""
         account = target.resource.account
-        return tuple(sorted(label for label, owner in self._source_owner.items() if owner == account))
+        found = self._source_label_cache.get(account)
+        if found is None:
+            found = tuple(sorted(label for label, owner in self._source_owner.items() if owner == account))
+            self._source_label_cache[account] = found
+        return found
 
     # --- views ---
 
@@ -199,7 +239,7 @@ class Sweeper:
         star = [self.star(service, account)] if account is not None else []
         if view == "identity_alone":
             found = [r for r in candidates if r.resource.account != account or _must_allow(r)]
-        elif who.modelled == "deployed" and view == "allowed":
+        elif who.modelled in FULL_SCOPE and view == "allowed":
             found = [*candidates, *star]
         else:
             found = [
@@ -216,8 +256,8 @@ class Sweeper:
         return found
 
     def views(self, who: ProofPrincipal) -> tuple[str, ...]:
-        """The views swept for a principal: all three for our roles, the effective one for the rest."""
-        return VIEWS if who.modelled == "deployed" else ("allowed",)
+        """The views swept for a principal (`views_of`)."""
+        return views_of(who)
 
     def _open_policy(self, who: ProofPrincipal, target: ProofResource) -> Resource:
         """The resource as if its resource policy allowed this principal's account everything.
@@ -275,20 +315,43 @@ class Sweeper:
                 for action in action_list:
                     if view == "identity_alone" and not self._identity_may_allow(who, action):
                         continue  # with the resource side open, only the role's own Allow statements can allow
+                    lowered = action.lower()
+                    has_identity = any(policy.statements_for(lowered) for policy in principal.identity_policies)
                     service = action.split(":", 1)[0]
                     for target in self.scope(who, view, service):
                         if resources is not None and target.symbol not in resources:
                             continue
                         resource = self._open_policy(who, target) if view == "identity_alone" else target.resource
-                        # What does not depend on the context is matched once; each variant is decided.
-                        prepared = prepare(principal, action, resource)
-                        for labels, context in self.variants(who, action, target):
-                            decision = decide(prepared, context)
-                            count += 1
-                            if decision.allowed:
-                                allowed.setdefault((action, target.symbol), {})[labels] = decision
+                        variants = self.variants(who, action, target)
+                        count += len(variants)
+                        policy = resource.policy
+                        if not has_identity and (policy is None or not policy.statements_for(lowered)):
+                            continue  # no statement names the action: every variant is denied
+                        self._decide(prepare(principal, action, resource), variants, allowed, (action, target.symbol))
         self.decisions += count
         return results
+
+    @staticmethod
+    def _decide(
+        prepared: Prepared,
+        variants: list[tuple[tuple[tuple[str, str], ...], Context]],
+        allowed: dict[tuple[str, str], dict[tuple[tuple[str, str], ...], AccessDecision]],
+        pair: tuple[str, str],
+    ) -> None:
+        """Decide every variant of a prepared request, recording the allowed ones under `pair`."""
+        matched = [*prepared.identity, *(statement for statement, _ in prepared.resource_statements)]
+        if not any(statement.allow for statement in matched):
+            return  # no Allow statement matches: every variant is denied
+        if not any(statement.contextual for statement in matched):
+            # No statement reads the context: every variant has the first one's decision.
+            decision = decide(prepared, variants[0][1])
+            if decision.allowed:
+                allowed[pair] = dict.fromkeys((labels for labels, _ in variants), decision)
+            return
+        for labels, context in variants:
+            decision = decide(prepared, context)
+            if decision.allowed:
+                allowed.setdefault(pair, {})[labels] = decision
 
 
 def _must_allow(target: ProofResource) -> bool:

@@ -1,0 +1,338 @@
+"""Governance invariants, checked over every identity a starting principal can reach (chains.py).
+
+Each invariant is a named function with a one-sentence statement (ACCESS.md lists them). A failure
+names the path, from the start to the request: `person ModelOpsApprover (qa.approver@example.com) →
+sts:AssumeRole modelops-decision-qa (by the trust policy alone) → sagemaker:UpdateModelPackage arn:...`.
+
+Requests are decided as the sweep decides them: on every resource of the action's service and the
+identity's own account's `*` resource, in every context variant (parameters.py); and, where an
+invariant says which request parameters must be refused, on requests built for the purpose from
+accounts.yaml (another environment's stage or decision keys), whatever the policies name.
+
+Identities modelled as administrators (the CDK bootstrap roles, reached through the GitHub deploy
+roles and CloudFormation) can do anything in their account: they are the deploy path, behind the
+GitHub environments' required reviewers, and what they deploy is this repository's reviewed code.
+`only-decision-service-decides` lists the paths that reach them as trusted instead of judging them (the
+outsider and the other organisation member, administrators of their own accounts, are judged); the
+other invariants judge them like any identity (a person who reaches one breaks
+`no-person-writes-decisions`).
+
+The approval keys are `approval:<env>:decision` and `approval:<env>:<n>` for each of the environment's
+required approvals (promotion/metadata.py owns that format; policies/ sits below promotion/, so
+`decision_keys` spells it again and tests/test_governance_invariants.py holds the two equal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from accounts import naming
+from accounts.config import OrgConfig
+from policies.iam import Context, decide, prepare
+from policies.proof.actions import escalation_actions
+from policies.proof.chains import Chains, Identity, Path
+from policies.proof.parameters import ABSENT
+from policies.proof.resources import ProofResource
+from policies.proof.sweep import SERVICE_RESOURCES
+from policies.proof.universe import Universe
+
+UPDATE = "sagemaker:UpdateModelPackage"
+CREATE = "sagemaker:CreateModelPackage"
+GROUP_POLICY_WRITES = ("sagemaker:PutModelPackageGroupPolicy", "sagemaker:DeleteModelPackageGroupPolicy")
+METADATA = "sagemaker:CustomerMetadataProperties/"
+TO_REMOVE = "sagemaker:CustomerMetadataPropertiesToRemove"
+STAGE = "sagemaker:ModelLifeCycle:stage"
+DECIDED_VALUE = "Approved"  # what a forged decision key says; any present value is refused alike
+NOBODY = ("outsider", "org-member", "anonymous", "lookalike")
+
+
+def decision_keys(config: OrgConfig, env: str) -> list[str]:
+    """The approval keys of `env`: its outcome and one slot per required approval (promotion/metadata.py)."""
+    required = config.environment(env).approvals_required
+    return [f"approval:{env}:decision", *(f"approval:{env}:{n}" for n in range(1, required + 1))]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request an identity may make: the action, the resource, and the request parameters it carries."""
+
+    action: str
+    resource: str
+    parameters: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{key}={value}" for key, value in self.parameters)
+        return f"{self.action} {self.resource}" + (f" with {shown}" if shown else "")
+
+
+@dataclass
+class Verdict:
+    """One invariant's outcome: what was checked, and each failure with its path."""
+
+    name: str
+    statement: str
+    paths_checked: int = 0
+    requests: int = 0
+    violations: list[str] = field(default_factory=list)
+    trusted: list[str] = field(default_factory=list)  # reached identities judged out of scope, by path
+
+    @property
+    def holds(self) -> bool:
+        return not self.violations
+
+    def fail(self, message: str) -> None:
+        if message not in self.violations:
+            self.violations.append(message)
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """A named invariant: its statement for ACCESS.md and the function that checks it."""
+
+    name: str
+    statement: str
+    check: Callable[[Governance, Verdict], None]
+
+
+class Governance:
+    """The invariants of one universe: its chains, and the requests each reached identity may make."""
+
+    def __init__(self, universe: Universe) -> None:
+        self.universe = universe
+        self.chains = Chains(universe)
+        self.sweeper = self.chains.sweeper
+        self.requests = 0
+        self._allowed: dict[tuple[object, ...], list[tuple[ProofResource, tuple[tuple[str, str], ...], Context]]] = {}
+        self._escalations: list[str] | None = None
+
+    def check(self, invariants: Sequence[Invariant] | None = None) -> list[Verdict]:
+        """Every invariant's verdict, in order."""
+        verdicts = []
+        for invariant in invariants if invariants is not None else INVARIANTS:
+            verdict = Verdict(invariant.name, invariant.statement)
+            before = self.requests
+            invariant.check(self, verdict)
+            verdict.requests = self.requests - before
+            verdicts.append(verdict)
+        return verdicts
+
+    def paths(self, kinds: Iterable[str] | None = None) -> list[Path]:
+        """Every path of every start of these kinds (all kinds when None)."""
+        wanted = set(kinds) if kinds is not None else None
+        return [
+            path
+            for start in self.chains.starts()
+            if wanted is None or start.kind in wanted
+            for path in self.chains.reachable(start)
+        ]
+
+    def escalations(self) -> list[str]:
+        if self._escalations is None:
+            swept = {action.split(":", 1)[0] for action in self.universe.actions}
+            self._escalations = escalation_actions(sorted(swept))
+        return self._escalations
+
+    def allowed(
+        self, identity: Identity, action: str, keep: Callable[[str], bool] = lambda arn: True
+    ) -> list[tuple[ProofResource, tuple[tuple[str, str], ...], Context]]:
+        """Every (resource, variant labels, context) of `action` the identity is allowed, on the resources
+        whose ARN `keep` accepts: those of the action's service, and its own account's `*`."""
+        principal = identity.who.principal
+        key = (principal.name, principal.session_arn, tuple(sorted(principal.session_tags.items())), action)
+        cached = self._allowed.get(key)
+        if cached is None:
+            cached = self._allowed[key] = list(self._allowed_requests(identity, action))
+        return [entry for entry in cached if keep(entry[0].resource.arn)]
+
+    def _allowed_requests(
+        self, identity: Identity, action: str
+    ) -> Iterable[tuple[ProofResource, tuple[tuple[str, str], ...], Context]]:
+        who = identity.who
+        service = action.split(":", 1)[0]
+        targets = list(self.universe.resources_by_service.get(SERVICE_RESOURCES.get(service, service), []))
+        if who.account is not None:
+            targets.append(self.sweeper.star(service, who.account))
+        lowered = action.lower()
+        named = any(policy.statements_for(lowered) for policy in who.principal.identity_policies)
+        for target in targets:
+            policy = target.resource.policy
+            if not named and (policy is None or not policy.statements_for(lowered)):
+                continue  # no statement names the action: denied
+            prepared = prepare(who.principal, action, target.resource)
+            for labels, context in self.sweeper.variants(who, action, target):
+                self.requests += 1
+                if decide(prepared, context).allowed:
+                    yield target, labels, context
+
+    def allows(self, identity: Identity, action: str, target: ProofResource, context: Context) -> bool:
+        """Whether one request built on purpose is allowed."""
+        self.requests += 1
+        return decide(prepare(identity.who.principal, action, target.resource), context).allowed
+
+
+def _parameters(labels: tuple[tuple[str, str], ...], keys: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """The request parameters a variant carries (those not absent), as labelled in the matrix."""
+    wanted = set(keys)
+    return tuple((key, value) for key, value in labels if key in wanted and value != ABSENT)
+
+
+def _changed(context: Context, key: str, value: str | list[str]) -> Context:
+    """The context with one request parameter set (keys are lower-cased in a context)."""
+    values: dict[str, Any] = dict(context.items())
+    values[key.lower()] = value
+    return Context(values)
+
+
+def _request(
+    governance: Governance, action: str, found: tuple[ProofResource, tuple[tuple[str, str], ...], Context]
+) -> Request:
+    target, labels, _ = found
+    return Request(action, target.resource.arn, _parameters(labels, governance.universe.plan.keys(action)))
+
+
+def _is_package(arn: str) -> bool:
+    return ":model-package/" in arn
+
+
+def _is_group(arn: str) -> bool:
+    return ":model-package-group/" in arn
+
+
+# --- the invariants ---
+
+
+def only_decision_service_decides(governance: Governance, verdict: Verdict) -> None:
+    """Only `modelops-decision-<env>`, with a source identity, changes a model package; each only for its env."""
+    config = governance.universe.config
+    decision_roles = {naming.decision_role_arn(config, env): env for env in config.chain}
+    for path in governance.paths():
+        identity = path.identity
+        if path.hops and identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))  # reached an administrator: the deploy path
+            continue
+        verdict.paths_checked += 1
+        allowed = governance.allowed(identity, UPDATE, _is_package)
+        if not allowed:
+            continue
+        env = decision_roles.get(identity.who.principal.name)
+        first = _request(governance, UPDATE, allowed[0])
+        if env is None:
+            verdict.fail(f"{path} → {first}")
+            continue
+        if identity.source_identity is None:
+            verdict.fail(f"{path} → {first}: without a source identity (the approver it acts for)")
+        _own_environment_only(governance, verdict, path, env, allowed)
+
+
+def _own_environment_only(
+    governance: Governance,
+    verdict: Verdict,
+    path: Path,
+    env: str,
+    allowed: list[tuple[ProofResource, tuple[tuple[str, str], ...], Context]],
+) -> None:
+    """`env`'s decision role: every allowed variant sets `env`'s stage, and each allowed request rebuilt with
+    another environment's stage, or writing or removing another environment's key, is refused."""
+    config = governance.universe.config
+    others = [other for other in config.chain if other != env]
+    foreign = {key for other in others for key in decision_keys(config, other)}
+    for found in allowed:
+        if dict(found[1]).get(STAGE.lower(), ABSENT) != env:
+            verdict.fail(f"{path} → {_request(governance, UPDATE, found)}: not {env}'s stage")
+    probes: list[tuple[str, str | list[str]]] = [(STAGE, other) for other in others]
+    for key in sorted(foreign):
+        probes += [(f"{METADATA}{key}", DECIDED_VALUE), (TO_REMOVE, [key])]
+    for found in allowed:
+        target, _, context = found
+        for key, value in probes:
+            if governance.allows(path.identity, UPDATE, target, _changed(context, key, value)):
+                shown = value if isinstance(value, str) else ",".join(value)
+                verdict.fail(f"{path} → {Request(UPDATE, target.resource.arn, ((key.lower(), shown),))}")
+
+
+def no_person_writes_decisions(governance: Governance, verdict: Verdict) -> None:
+    """Nothing reachable from a person records a decision, or changes what decides."""
+    config = governance.universe.config
+    reserved = [key for env in config.chain for key in decision_keys(config, env)]
+    for path in governance.paths(("person",)):
+        verdict.paths_checked += 1
+        identity = path.identity
+        checks: list[tuple[str, Callable[[str], bool]]] = [(UPDATE, _is_package)]
+        checks += [(action, _is_group) for action in GROUP_POLICY_WRITES]
+        checks += [(action, lambda arn: True) for action in governance.escalations()]
+        for action, keep in checks:
+            allowed = governance.allowed(identity, action, keep)
+            if allowed:
+                verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
+        for target, _, context in governance.allowed(identity, CREATE):
+            for key in reserved:
+                if governance.allows(identity, CREATE, target, _changed(context, f"{METADATA}{key}", DECIDED_VALUE)):
+                    request = Request(CREATE, target.resource.arn, ((f"{METADATA}{key}".lower(), DECIDED_VALUE),))
+                    verdict.fail(f"{path} → {request}")
+
+
+def registrant_is_the_person(governance: Governance, verdict: Verdict) -> None:
+    """From a person, the data-science role is reached only with the person's own email as source identity."""
+    role = naming.data_science_role_arn(governance.universe.config)
+    for path in governance.paths(("person",)):
+        verdict.paths_checked += 1
+        identity = path.identity
+        person = path.start.person
+        if identity.who.principal.name != role or person is None:
+            continue
+        if identity.source_identity != person.email:
+            verdict.fail(f"{path}: source identity {identity.source_identity or ABSENT}, not {person.email}")
+
+
+def outsiders_get_nothing(governance: Governance, verdict: Verdict) -> None:
+    """The outsider, the other organisation member, the anonymous caller and lookalike people reach no
+    identity and are allowed nothing on our resources."""
+    for start in governance.chains.starts():
+        if start.kind not in NOBODY:
+            continue
+        for path in governance.chains.reachable(start):
+            verdict.paths_checked += 1
+            if path.hops:
+                verdict.fail(str(path))
+        before = governance.sweeper.decisions
+        swept = governance.sweeper.sweep(principals=[start.identity.who], views=("allowed",))
+        governance.requests += governance.sweeper.decisions - before
+        for pairs in swept.values():
+            for action, symbol in sorted(pairs):
+                verdict.fail(f"{start.label} → {action} {symbol}")
+
+
+INVARIANTS = (
+    Invariant(
+        "only-decision-service-decides",
+        "Of every identity a starting principal can reach, the deploy path aside (the CDK bootstrap roles, "
+        "modelled as administrators and listed as trusted), only `modelops-decision-<env>`, assumed with a "
+        "source identity (the approver it acts for), can change a model package (sagemaker:UpdateModelPackage), "
+        "and only with `<env>`'s stage and `<env>`'s decision keys: a request with another environment's stage, "
+        "or writing or removing another environment's key, is refused.",
+        only_decision_service_decides,
+    ),
+    Invariant(
+        "no-person-writes-decisions",
+        "No identity reachable from a person can change approval status, decision metadata or lifecycle stage "
+        "(sagemaker:UpdateModelPackage, Put/DeleteModelPackageGroupPolicy, CreateModelPackage carrying an "
+        "`approval:*` key), nor change who may do what (a write of IAM, Identity Center, Organizations or "
+        "Lambda, or a permissions-management action of any swept service).",
+        no_person_writes_decisions,
+    ),
+    Invariant(
+        "registrant-is-the-person",
+        "A person reaches `modelops-data-science` only with their own email as the session's source identity, "
+        "so every version registered names its registrant.",
+        registrant_is_the_person,
+    ),
+    Invariant(
+        "outsiders-get-nothing",
+        "The outsider, the other organisation member, the anonymous caller and a person of a permission set we "
+        "do not name (e.g. `ModelOpsApprover_Extra`) reach no identity of ours and are allowed nothing on our "
+        "resources.",
+        outsiders_get_nothing,
+    ),
+)

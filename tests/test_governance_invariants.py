@@ -1,0 +1,343 @@
+"""Governance as invariants over role chains (policies/proof/chains.py, policies/proof/invariants.py), on the
+two_env test organisation: they hold for its deployed policies, and each attack of issue 9 put back makes
+them fail, naming the path from the person (or service) to the request."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from accounts import naming
+from accounts.config import OrgConfig
+from policies.access_matrix import render_markdown
+from policies.iam.cloudformation.deployment import Deployment
+from policies.iam.cloudformation.reader import load_deployment
+from policies.proof.actions import SERVICES, all_actions, uncovered_services
+from policies.proof.invariants import INVARIANTS, Governance, Verdict, decision_keys
+from policies.proof.universe import build_universe
+from promotion import metadata
+from tests.conftest import Synth
+from tests.untraced import untraced
+
+SHARED = "111111111111"
+DATA_SCIENCE = "222222222222"
+PACKAGE = f"arn:aws:sagemaker:eu-west-1:{SHARED}:model-package/churn-model/1"
+GROUP = f"arn:aws:sagemaker:eu-west-1:{SHARED}:model-package-group/churn-model"
+APPROVER = "person ModelOpsApprover (qa.approver@example.com)"
+PLATFORM = "person ModelOpsPlatform (platform.engineer@example.com)"
+SCIENTIST = "person DataScientist (data.scientist@example.com)"
+DECISION_SERVICE = "service lambda.amazonaws.com → sts:AssumeRole modelops-approval-review"
+
+Change = Callable[[dict[str, Any]], None]
+
+
+@pytest.fixture(scope="module")
+def deployment(synth: Synth) -> Deployment:
+    return load_deployment(synth.outdir)
+
+
+@pytest.fixture(scope="module")
+def governance(config: OrgConfig, deployment: Deployment) -> Governance:
+    with untraced():  # the sweep's hot loops, as in tests/test_least_privilege_proof.py
+        return Governance(build_universe(config, deployment))
+
+
+@pytest.fixture(scope="module")
+def verdicts(governance: Governance) -> dict[str, Verdict]:
+    with untraced():
+        return {verdict.name: verdict for verdict in governance.check()}
+
+
+def attacked(config: OrgConfig, deployment: Deployment, changes: dict[str, Change]) -> dict[str, Verdict]:
+    """The verdicts once each named deployed document is changed as given (the attack put back)."""
+    copied = copy.deepcopy(deployment)
+    documents = {document.name: document for document in copied.documents()}
+    for name, change in changes.items():
+        change(documents[name].document)
+    with untraced():
+        return {verdict.name: verdict for verdict in Governance(build_universe(config, copied)).check()}
+
+
+def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in document["Statement"] if s.get("Sid") == sid)
+    return found
+
+
+def failing(verdicts: dict[str, Verdict]) -> list[str]:
+    return [name for name, verdict in verdicts.items() if not verdict.holds]
+
+
+# --- the deployed policies ---
+
+
+def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts: dict[str, Verdict]) -> None:
+    summary = {name: (v.violations, v.paths_checked, len(v.trusted)) for name, v in verdicts.items()}
+    print("\n" + "\n".join(f"{name}: {v.paths_checked} paths, {v.requests} requests" for name, v in verdicts.items()))
+    assert summary == {
+        "only-decision-service-decides": ([], 63, 51),
+        "no-person-writes-decisions": ([], 13, 0),
+        "registrant-is-the-person": ([], 13, 0),
+        "outsiders-get-nothing": ([], 6, 0),
+    }
+
+
+def test_each_person_reaches_exactly_the_roles_their_permission_set_names(governance: Governance) -> None:
+    reached = {
+        start.label: [str(path) for path in governance.chains.reachable(start)]
+        for start in governance.chains.starts()
+        if start.kind == "person"
+    }
+    assert reached == {
+        APPROVER: [
+            APPROVER,
+            f"{APPROVER} → sts:AssumeRole modelops-verifier",
+            f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity qa.approver@example.com)",
+            f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity someone.else@example.com)",
+        ],
+        PLATFORM: [
+            PLATFORM,
+            f"{PLATFORM} → sts:AssumeRole modelops-promoter",
+            f"{PLATFORM} → sts:AssumeRole modelops-promoter (source identity platform.engineer@example.com)",
+            f"{PLATFORM} → sts:AssumeRole modelops-promoter (source identity someone.else@example.com)",
+            f"{PLATFORM} → sts:AssumeRole modelops-verifier",
+            f"{PLATFORM} → sts:AssumeRole modelops-verifier (source identity platform.engineer@example.com)",
+            f"{PLATFORM} → sts:AssumeRole modelops-verifier (source identity someone.else@example.com)",
+        ],
+        SCIENTIST: [
+            SCIENTIST,
+            f"{SCIENTIST} → sts:AssumeRole modelops-data-science (source identity data.scientist@example.com)",
+        ],
+    }
+
+
+def test_only_the_decision_service_reaches_a_decision_role_and_always_with_a_source_identity(
+    governance: Governance,
+) -> None:
+    reaching = sorted(
+        str(path) for path in governance.paths() if path.identity.role_name.startswith("modelops-decision")
+    )
+    assert reaching == [
+        f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-prod (source identity someone.else@example.com)",
+        f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa (source identity someone.else@example.com)",
+    ]
+
+
+def test_outsiders_lookalikes_and_unpinned_github_subjects_reach_nothing(governance: Governance) -> None:
+    alone = [
+        start.label
+        for start in governance.chains.starts()
+        if [str(path) for path in governance.chains.reachable(start)] == [start.label]
+    ]
+    assert alone == [
+        "person ModelOpsApprover_Extra (someone.else@example.com)",
+        "person ModelOpsPlatform_Extra (someone.else@example.com)",
+        "person DataScientist_Extra (someone.else@example.com)",
+        "GitHub Actions repo:zz-other/modelops:environment:prod",
+        "GitHub Actions repo:example-org/zz-other:environment:prod",
+        "GitHub Actions repo:example-org/modelops:ref:refs/heads/main",
+        "outsider",
+        "org-member",
+        "anonymous",
+        "service apigateway.amazonaws.com",
+        "service events.amazonaws.com",
+        "service logging.s3.amazonaws.com",
+        "service logs.eu-west-1.amazonaws.com",
+    ]
+
+
+def test_the_deploy_path_is_listed_as_trusted_not_judged(verdicts: dict[str, Verdict]) -> None:
+    trusted = verdicts["only-decision-service-decides"].trusted
+    roles = sorted({path.rsplit(" → ", 1)[-1].split(" ")[1] for path in trusted})
+    kinds = ("cfn-exec", "deploy", "file-publishing", "image-publishing", "lookup")
+    accounts = (SHARED, "444444444444", "555555555555")
+    assert roles == sorted(f"cdk-hnb659fds-{kind}-role-{account}-eu-west-1" for kind in kinds for account in accounts)
+
+
+def test_the_invariants_spell_the_approval_keys_as_promotion_writes_them(config: OrgConfig) -> None:
+    assert {env: decision_keys(config, env) for env in config.chain} == {
+        env: metadata.decision_keys(config, env) for env in config.chain
+    }
+
+
+def test_access_md_states_every_invariant_and_what_the_proofs_assume() -> None:
+    lines = render_markdown({"principals": {}}).splitlines()
+    invariants = lines[lines.index("## Invariants") :]
+    assert (
+        [line.split("**")[1] for line in invariants if line.startswith("- **")],
+        [line for line in invariants if line.startswith("- ") and not line.startswith("- **")][:2],
+    ) == (
+        [invariant.name for invariant in INVARIANTS],
+        [
+            "- People sign in through IAM Identity Center with the permission sets `ModelOpsApprover`, "
+            "`ModelOpsPlatform`, `DataScientist`, and each carries exactly",
+            "- Account administrators (break-glass) are trusted and out of scope, and so are the identities modelled",
+        ],
+    )
+
+
+# --- the attacks of issue 9, put back ---
+
+
+def test_a_decision_role_that_trusts_the_approver_permission_set_fails_naming_the_approver(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def trust_approvers(document: dict[str, Any]) -> None:
+        document["Statement"].append(
+            {
+                "Sid": "ApproversPermissionSet",
+                "Effect": "Allow",
+                "Principal": {"AWS": naming.account_root_arn(SHARED)},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                "Condition": {
+                    "ArnLike": {"aws:PrincipalArn": naming.sso_role_arn_patterns(SHARED, "ModelOpsApprover")}
+                },
+            }
+        )
+
+    verdicts = attacked(config, deployment, {f"modelops-decision-qa@{SHARED} trust": trust_approvers})
+    assert (failing(verdicts), verdicts["no-person-writes-decisions"].violations[0]) == (
+        ["only-decision-service-decides", "no-person-writes-decisions"],
+        f"{APPROVER} → sts:AssumeRole modelops-decision-qa (by the trust policy alone) → sagemaker:UpdateModelPackage "
+        f"{PACKAGE} with sagemaker:modellifecycle:stage=qa, sagemaker:modellifecycle:stagestatus=Approved",
+    )
+
+
+def test_the_old_approver_pattern_lets_a_lookalike_permission_set_in_and_fails_naming_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def old_pattern(document: dict[str, Any]) -> None:
+        condition = statement(document, "ApproversPermissionSet")["Condition"]
+        condition["ArnLike"]["aws:PrincipalArn"] = (
+            f"arn:aws:iam::{SHARED}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_ModelOpsApprover_*"
+        )
+
+    verdicts = attacked(config, deployment, {f"modelops-verifier@{SHARED} trust": old_pattern})
+    assert (failing(verdicts), verdicts["outsiders-get-nothing"].violations) == (
+        ["outsiders-get-nothing"],
+        [
+            "person ModelOpsApprover_Extra (someone.else@example.com) → sts:AssumeRole modelops-verifier "
+            "(by the trust policy alone)",
+            "person ModelOpsApprover_Extra (someone.else@example.com) → sts:AssumeRole modelops-verifier "
+            "(source identity someone.else@example.com; by the trust policy alone)",
+        ],
+    )
+
+
+def test_a_qa_decision_role_without_its_null_block_may_write_prods_keys_and_fails_naming_the_key(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def drop_null(document: dict[str, Any]) -> None:
+        statement(document, "RecordDecisionsForQa")["Condition"].pop("Null")
+
+    verdicts = attacked(config, deployment, {f"modelops-decision-qa@{SHARED}/modelops-decision-qa": drop_null})
+    path = f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa (source identity someone.else@example.com)"
+    assert (failing(verdicts), verdicts["only-decision-service-decides"].violations[:2]) == (
+        ["only-decision-service-decides"],
+        [
+            f"{path} → sagemaker:UpdateModelPackage {PACKAGE} with "
+            "sagemaker:customermetadataproperties/approval:prod:1=Approved",
+            f"{path} → sagemaker:UpdateModelPackage {PACKAGE} with "
+            "sagemaker:customermetadataproperties/approval:prod:decision=Approved",
+        ],
+    )
+
+
+def test_registration_without_its_null_block_lets_data_science_forge_a_qa_decision(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def drop_null(sid: str) -> Change:
+        return lambda document: statement(document, sid)["Condition"].pop("Null")
+
+    verdicts = attacked(
+        config,
+        deployment,
+        {
+            f"modelops-data-science@{DATA_SCIENCE}/modelops-data-science": drop_null("RegisterPendingVersions"),
+            f"churn-model@{SHARED} group policy": drop_null("DataScienceRegistersPendingVersions"),
+        },
+    )
+    assert (failing(verdicts), verdicts["no-person-writes-decisions"].violations[0]) == (
+        ["no-person-writes-decisions"],
+        f"{SCIENTIST} → sts:AssumeRole modelops-data-science (source identity data.scientist@example.com) → "
+        f"sagemaker:CreateModelPackage {GROUP} with sagemaker:customermetadataproperties/approval:qa:decision=Approved",
+    )
+
+
+def test_a_data_science_trust_without_the_source_identity_condition_lets_a_person_register_as_anyone(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def drop_source_identity(document: dict[str, Any]) -> None:
+        statement(document, "DataScientistsPermissionSet")["Condition"].pop("StringEquals")
+
+    verdicts = attacked(config, deployment, {f"modelops-data-science@{DATA_SCIENCE} trust": drop_source_identity})
+    assert (failing(verdicts), verdicts["registrant-is-the-person"].violations) == (
+        ["registrant-is-the-person"],
+        [
+            f"{SCIENTIST} → sts:AssumeRole modelops-data-science: "
+            "source identity absent, not data.scientist@example.com",
+            f"{SCIENTIST} → sts:AssumeRole modelops-data-science (source identity someone.else@example.com): "
+            "source identity someone.else@example.com, not data.scientist@example.com",
+        ],
+    )
+
+
+def test_a_grant_of_identity_center_or_organizations_is_swept_and_fails_naming_the_person_who_reaches_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def escalate(document: dict[str, Any]) -> None:
+        document["Statement"].append(
+            {"Sid": "Escalate", "Effect": "Allow", "Action": ["sso:*", "organizations:*"], "Resource": "*"}
+        )
+
+    verdicts = attacked(config, deployment, {f"modelops-promoter@{SHARED}/modelops-promoter": escalate})
+    violations = verdicts["no-person-writes-decisions"].violations
+    assert (
+        failing(verdicts),
+        f"{PLATFORM} → sts:AssumeRole modelops-promoter → sso:CreateAccountAssignment *" in violations,
+        f"{PLATFORM} → sts:AssumeRole modelops-promoter → organizations:CreateAccount *" in violations,
+    ) == (["no-person-writes-decisions"], True, True)
+
+
+def test_a_service_no_swept_list_names_is_swept_because_a_policy_names_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    copied = copy.deepcopy(deployment)
+    promoter = next(d for d in copied.documents() if d.name == f"modelops-promoter@{SHARED}/modelops-promoter")
+    promoter.document["Statement"].append(
+        {"Effect": "Allow", "Action": ["sso:*", "organizations:*", "ec2:*"], "Resource": "*"}
+    )
+    with untraced():
+        fixed = build_universe(config, copied, actions=all_actions(SERVICES))
+        named = build_universe(config, copied)
+    assert (
+        uncovered_services(fixed.policies.values(), fixed.actions),
+        uncovered_services(named.policies.values(), named.actions),
+        sorted({"ec2", "organizations", "sso"} & {a.split(":", 1)[0] for a in named.actions}),
+    ) == (["ec2", "organizations", "sso"], [], ["ec2", "organizations", "sso"])
+
+
+def test_decision_roles_trusting_the_decision_service_without_a_source_identity_fail_naming_the_service(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def drop_null(document: dict[str, Any]) -> None:
+        statement(document, "DecisionServiceOnly")["Condition"].pop("Null")
+
+    verdicts = attacked(
+        config,
+        deployment,
+        {f"modelops-decision-qa@{SHARED} trust": drop_null, f"modelops-decision-prod@{SHARED} trust": drop_null},
+    )
+    assert (failing(verdicts), verdicts["only-decision-service-decides"].violations) == (
+        ["only-decision-service-decides"],
+        [
+            f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-prod → sagemaker:UpdateModelPackage {PACKAGE} with "
+            "sagemaker:modellifecycle:stage=prod, sagemaker:modellifecycle:stagestatus=Approved: without a source "
+            "identity (the approver it acts for)",
+            f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa → sagemaker:UpdateModelPackage {PACKAGE} with "
+            "sagemaker:modellifecycle:stage=qa, sagemaker:modellifecycle:stagestatus=Approved: without a source "
+            "identity (the approver it acts for)",
+        ],
+    )
