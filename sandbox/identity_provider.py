@@ -123,7 +123,9 @@ class IdentityProviderStandIn:
     def start(self) -> None:
         """Serve on a free loopback port, in a background thread."""
         self._server = ThreadingHTTPServer((BIND_ADDRESS, 0), _handler_class(self))
-        threading.Thread(target=self._server.serve_forever, name="identity-provider", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="identity-provider", daemon=True
+        ).start()
 
     def stop(self) -> None:
         if self._server is not None:
