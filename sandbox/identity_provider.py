@@ -61,6 +61,7 @@ CODE_SECONDS = 60
 ID_TOKEN_SECONDS = 300
 REVIEW_FUNCTION = naming.approval_function_name("review")
 Reply = tuple[int, dict[str, str], str]  # status, headers, body
+STYLE = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:40rem}input,button{font:inherit;padding:.3rem}"
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,8 @@ def _token_error(status: int, error: str, description: str) -> Reply:
 def _page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">'
-        f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>{body}</main></body></html>\n"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>\n"
     )
 
 
