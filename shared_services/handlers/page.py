@@ -94,11 +94,13 @@ class ReviewView:
     sign_in_problem: str = ""
 
 
-def _document(title: str, body: str) -> str:
+def _document(title: str, body: str, *, refresh_to: str | None = None) -> str:
+    """The page; with `refresh_to`, the browser moves on to that (relative, escaped) URL at once."""
+    refresh = f'<meta http-equiv="refresh" content="0; url={refresh_to}">\n' if refresh_to is not None else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="referrer" content="no-referrer">\n'
+        f'<meta name="referrer" content="no-referrer">\n{refresh}'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
@@ -231,9 +233,4 @@ def signed_in_page(*, email: str, review_token: str) -> str:
         f'<h1>{escape(title)}</h1><p class="note ok" role="status">You are signed in for this review link for '
         f'15 minutes.</p><p><a class="signin" href="{href}">Continue to the review page</a></p>'
     )
-    document = _document(title, body)
-    return document.replace(
-        '<meta name="referrer" content="no-referrer">\n',
-        f'<meta name="referrer" content="no-referrer">\n<meta http-equiv="refresh" content="0; url={href}">\n',
-        1,
-    )
+    return _document(title, body, refresh_to=href)
