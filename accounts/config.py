@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -20,6 +21,10 @@ MAX_ENV_NAME = 12
 # Each decision of a quorum is one CustomerMetadataProperties entry, which AWS caps at 50 per version
 # (shared with metrics and every environment's outcome); five distinct approvers is a generous quorum.
 MAX_APPROVALS_REQUIRED = 5
+# A review link is a single-use capability for one person; it lives a day unless the organisation says
+# otherwise, and never longer than a week.
+DEFAULT_LINK_HOURS = 24
+MAX_LINK_HOURS = 168
 
 
 def _account_id(value: str) -> str:
@@ -136,6 +141,52 @@ class Pipeline(StrictModel):
         return self
 
 
+def _https_url(value: str, *, query: bool) -> str:
+    """`value` when it is an absolute https URL with a host, no fragment, and a query only if `query`."""
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.fragment or (parts.query and not query):
+        rule = "an https URL without a fragment" if query else "an https URL without a query or fragment"
+        raise ValueError(f"must be {rule}, got {value!r}")
+    return value
+
+
+def _issuer(value: str) -> str:
+    # OpenID Connect Discovery 1.0, section 3: the issuer is an https URL with no query or fragment.
+    return _https_url(value, query=False)
+
+
+def _endpoint(value: str) -> str:
+    # RFC 6749, section 3.1: an endpoint URL may carry a query, never a fragment.
+    return _https_url(value, query=True)
+
+
+def _link_hours(value: int) -> int:
+    if not 1 <= value <= MAX_LINK_HOURS:
+        raise ValueError(f"must be a whole number of hours from 1 to {MAX_LINK_HOURS} (a week), got {value}")
+    return value
+
+
+class SignIn(StrictModel):
+    """The organisation's OpenID Connect identity provider, which signs approvers in on the review page.
+
+    The names are those of the provider's discovery document (`/.well-known/openid-configuration`). The
+    client is a confidential web client whose secret is put in Secrets Manager after the first deploy.
+    """
+
+    issuer: Annotated[str, AfterValidator(_issuer)]
+    authorization_endpoint: Annotated[str, AfterValidator(_endpoint)]
+    token_endpoint: Annotated[str, AfterValidator(_endpoint)]
+    # RFC 6749, appendix A.1: printable ASCII; spaces are refused too, since no provider issues them.
+    client_id: Annotated[str, Field(pattern=r"^[!-~]{1,255}$")]
+
+
+class Approvals(StrictModel):
+    """How approvers are asked and signed in: review links' lifetime and the identity provider."""
+
+    link_hours: Annotated[int, Field(strict=True), AfterValidator(_link_hours)] = DEFAULT_LINK_HOURS
+    sign_in: SignIn
+
+
 class Threshold(StrictModel):
     """Bounds on one metric: at least `min`, at most `max`, or both."""
 
@@ -186,6 +237,7 @@ class OrgConfig(StrictModel):
     organization: Organization
     accounts: CoreAccounts
     approver_groups: dict[str, ApproverGroup]
+    approvals: Approvals
     environments: list[Environment]
     teams: Teams
     pipeline: Pipeline

@@ -262,11 +262,13 @@ def live_record_parameter(model: str, env: str) -> str:
 # The approval workflow in shared services (shared_services/approval_workflow.py).
 APPROVAL_PREFIX = f"{PREFIX}-approval"
 APPROVAL_KEY_ALIAS = f"alias/{APPROVAL_PREFIX}"
-APPROVAL_TABLE = f"{APPROVAL_PREFIX}-state"  # review-token single use and Powertools idempotency records
+APPROVAL_TABLE = f"{APPROVAL_PREFIX}-state"  # review-token single use, pending sign-ins, Powertools idempotency
 APPROVAL_FAILED_EVENTS_QUEUE = f"{APPROVAL_PREFIX}-failed-events"
 APPROVAL_API = f"{APPROVAL_PREFIX}-review"
 REVIEW_TOKEN_SECRET = f"{PREFIX}/approval/review-token-key"
 GITHUB_DISPATCH_SECRET = f"{PREFIX}/approval/github-dispatch-token"
+SESSION_KEY_SECRET = f"{PREFIX}/approval/session-key"  # signs the review page's sign-in sessions
+SIGNIN_CLIENT_SECRET = f"{PREFIX}/approval/signin-client-secret"  # the identity provider's client secret
 APPROVAL_FUNCTIONS = ("notify", "review", "dispatch")
 
 

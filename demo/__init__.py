@@ -8,9 +8,11 @@ tracked files stay as they were.
 Version 1 is approved the way an approver does it: the deployed notify function runs on the event the
 deployed rule routed to it, the approver's email arrives through an SQS subscription to the deployed topic,
 headless Chromium opens the review link (served by the deployed review function behind a local gateway),
-types a reason and clicks Approve, and the deployed dispatch function sends GitHub (a local stand-in) the
-repository_dispatch. Version 3 is approved with `modelops approve`, an IAM-signed request to the same
-deployed API (AWS_ENDPOINT_URL_EXECUTE_API points at the local gateway): both routes end in the same
-decision service. Prod needs two of its approvers; a qa approver is refused for prod, and an approver who
-registered a version is refused its approval. Screenshots of the review page go to demo-output/ (gitignored).
+which offers no decision until the approver signs in with the identity provider (a local stand-in: they
+type their email), types a reason and clicks Approve, and the deployed dispatch function sends GitHub (a
+local stand-in) the repository_dispatch. Version 3 is approved with `modelops approve`, an IAM-signed
+request to the same deployed API (AWS_ENDPOINT_URL_EXECUTE_API points at the local gateway): both routes
+end in the same decision service. Prod needs two of its approvers; a qa approver is refused for prod, and
+an approver who registered a version is refused its approval. Screenshots of the sign-in form and the
+review page go to demo-output/ (gitignored).
 """

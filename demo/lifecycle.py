@@ -25,6 +25,7 @@ from accounts import naming
 from accounts.config import OrgConfig, load_config
 from cli.main import app
 from promotion.decision_client import ENDPOINT_VARIABLE
+from sandbox import identity_provider
 from sandbox.approver import ChromiumMissing, Inbox, headless_chromium, require_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.lambda_runner import Invocation, LambdaRunner
@@ -53,13 +54,15 @@ class DemoFailed(RuntimeError):
 
 class ApprovalPath:
     """The deployed approval workflow, driven locally: the Lambda runner, the review gateway, the GitHub
-    stand-in and the qa approver's inbox. The runner overrides two URLs of the deployed functions: the
-    review link base (the local gateway) and GitHub's API base (the stand-in)."""
+    stand-in, the identity provider stand-in and the qa approver's inbox. The runner overrides URLs of the
+    deployed functions that point outside the sandbox: the review link base (the local gateway), GitHub's
+    API base (the stand-in), and the identity provider's endpoints and the review function's callback."""
 
     def __init__(self, config: OrgConfig, sandbox: Sandbox, stack: ExitStack) -> None:
         self.runner = stack.enter_context(LambdaRunner(config, sandbox.endpoint_url))
         self.gateway = stack.enter_context(ReviewGateway(self.runner))
         self.github = stack.enter_context(GitHubStandIn())
+        self.identity_provider = stack.enter_context(identity_provider.wire(self.runner, self.gateway))
         self.runner.override(NOTIFY, REVIEW_URL=self.gateway.review_url)
         # `modelops approve` and `reject` reach the deployed approval API here, as AWS_ENDPOINT_URL reaches
         # the other services.
@@ -197,6 +200,23 @@ class Lifecycle:
         console.print(f"Chromium opened the review link: page title {escape(repr(browser.title))}")
         if browser.title != f"Review {MODEL} version {version} for {env}":
             raise DemoFailed(f"the review link opened {browser.title!r}, not the review page of v{version}")
+        if browser.find_elements(By.ID, "reason"):
+            raise DemoFailed("the review page offered a decision before anyone signed in")
+        sign_in = browser.find_element(By.LINK_TEXT, f"Sign in as {QA_APPROVER} to decide")
+        console.print(f"no decision form until the approver signs in: clicked {escape(repr(sign_in.text))}")
+        sign_in.click()
+        WebDriverWait(browser, 20).until(lambda driver: driver.title.startswith("Sign in to modelops"))
+        browser.find_element(By.ID, "email").send_keys(QA_APPROVER)
+        browser.save_screenshot(str(DEMO_OUTPUT / "sign-in.png"))
+        console.print(
+            f"the identity provider (sandbox stand-in at {escape(self.approval.identity_provider.url)}) asked who "
+            f"is signing in: typed {QA_APPROVER}; saved demo-output/sign-in.png"
+        )
+        browser.find_element(By.ID, "sign-in").click()
+        WebDriverWait(browser, 20).until(lambda driver: driver.title.startswith("Review "))
+        if not browser.find_elements(By.ID, "reason"):
+            raise DemoFailed(f"signed in as {QA_APPROVER}, the review page still offers no decision")
+        console.print(f"back on the review page, signed in as {QA_APPROVER} for this link: the form is there")
         browser.find_element(By.ID, "reason").send_keys(reason)
         browser.save_screenshot(str(DEMO_OUTPUT / "review-page.png"))
         console.print(f"typed the reason {escape(repr(reason))}; saved demo-output/review-page.png")

@@ -23,9 +23,12 @@ this process:
 - the event and the result cross a JSON boundary, as they do in Lambda.
 
 Overrides are the only place the sandbox differs from what was deployed, and only for URLs that point
-outside it: the review link base (the local review gateway instead of execute-api) and GitHub's API base
-(the local stand-in). An override must replace a deployed URL with a URL, and the Invocation records
-which variables were overridden.
+outside it: the review link base (the local review gateway instead of execute-api), GitHub's API base
+(the local stand-in), and the review function's identity provider endpoints and callback URL (the local
+identity provider stand-in and gateway; sandbox/identity_provider.py `wire`). This is how the sandbox maps
+accounts.yaml's `*.sandbox.modelops.invalid` sign-in hosts to this machine: production code reads its
+deployed environment and has no sandbox setting. An override must replace a deployed URL with a URL, and
+the Invocation records which variables were overridden.
 
 `run_pending` delivers what EventBridge routed to a function: moto records each event a deployed rule
 matched for a Lambda target (sandbox/moto_compat/events.py), and the runner invokes the function once per

@@ -210,8 +210,8 @@ class ReviewGateway:
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Answer one request: (status, headers, body). `target` and `body` are as received."""
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer one request: (status, headers in order, body). `target` and `body` are as received."""
         parts = urlsplit(target)
         prefix = f"/{self.api.stage}"
         resource = parts.path.removeprefix(prefix) if parts.path.startswith(f"{prefix}/") else None
@@ -255,12 +255,23 @@ class ReviewGateway:
         except FunctionFailed as failure:
             self.failures.append(str(failure))
             return _api_error(502, "Internal server error")
-        response_headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
-        return int(response["statusCode"]), response_headers, str(response.get("body") or "").encode("utf-8")
+        return int(response["statusCode"]), response_headers(response), str(response.get("body") or "").encode("utf-8")
 
 
-def _api_error(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode("utf-8")
+def response_headers(response: dict[str, Any]) -> list[tuple[str, str]]:
+    """A proxy integration's headers as API Gateway sends them: `headers` and `multiValueHeaders` merged, each
+    value of a multi-value header its own header line, and a name in both taking multiValueHeaders' values."""
+    multi = {str(name): [str(v) for v in values] for name, values in (response.get("multiValueHeaders") or {}).items()}
+    merged = [
+        (str(name), str(value))
+        for name, value in (response.get("headers") or {}).items()
+        if str(name).lower() not in {m.lower() for m in multi}
+    ]
+    return merged + [(name, value) for name, values in multi.items() for value in values]
+
+
+def _api_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode("utf-8")
 
 
 def _handler_class(gateway: ReviewGateway) -> type[BaseHTTPRequestHandler]:
@@ -273,7 +284,7 @@ def _handler_class(gateway: ReviewGateway) -> type[BaseHTTPRequestHandler]:
                 method, self.path, dict(self.headers.items()), body, self.client_address[0]
             )
             self.send_response(status)
-            for name, value in headers.items():
+            for name, value in headers:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

@@ -144,8 +144,17 @@ def notify_statements(
     ]
 
 
-def review_statements(config: OrgConfig, *, key_arn: str, token_secret_arn: str) -> list[iam.PolicyStatement]:
-    """The review function's grants besides its logs: read versions and live records, spend links, decide."""
+def review_statements(
+    config: OrgConfig,
+    *,
+    key_arn: str,
+    token_secret_arn: str,
+    session_key_secret_arn: str,
+    signin_client_secret_arn: str,
+) -> list[iam.PolicyStatement]:
+    """The review function's grants besides its logs: read versions and live records, sign approvers in (the
+    identity provider's client secret, the session key, pending sign-ins in its state records), spend links,
+    decide."""
     return [
         describe_packages_statement(config),
         iam.PolicyStatement(
@@ -160,6 +169,8 @@ def review_statements(config: OrgConfig, *, key_arn: str, token_secret_arn: str)
             ],
         ),
         _read_secret_statement("ReadReviewTokenKey", token_secret_arn),
+        _read_secret_statement("ReadSessionKey", session_key_secret_arn),
+        _read_secret_statement("ReadSignInClientSecret", signin_client_secret_arn),
         state_table_statement(config, "review"),
         key_statement(
             config,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from accounts.config import load_config
+from accounts.config import load_config, parse_config
 from accounts.validation import InputError
 from tests.orgs import load_org, org_data
 
@@ -238,3 +238,82 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         load_config(tmp_path / "nope.yaml")
     assert str(raised.value) == f"{tmp_path / 'nope.yaml'}: file not found"
+
+
+# -- approvals: review links and sign-in ------------------------------------------------------------------
+
+
+def test_review_links_live_a_day_unless_the_organisation_says_otherwise(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    del data["approvals"]["link_hours"]
+    assert load_config(write(tmp_path, data)).approvals.link_hours == 24
+    assert load_org("four_env").approvals.link_hours == 48
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        (0, "must be a whole number of hours from 1 to 168 (a week), got 0"),
+        (169, "must be a whole number of hours from 1 to 168 (a week), got 169"),
+        (True, "Input should be a valid integer"),
+        ("24", "Input should be a valid integer"),
+    ],
+    ids=["zero", "over-a-week", "boolean", "string"],
+)
+def test_a_link_lifetime_that_is_not_one_hour_to_a_week_is_refused(tmp_path: Path, hours: object, message: str) -> None:
+    data = org_data("two_env")
+    data["approvals"]["link_hours"] = hours
+    assert error_of(tmp_path, data) == f"accounts.yaml: approvals.link_hours: {message}"
+
+
+def test_the_identity_provider_is_read_with_its_discovery_document_names() -> None:
+    sign_in = load_org("two_env").approvals.sign_in
+    assert (sign_in.issuer, sign_in.authorization_endpoint, sign_in.token_endpoint, sign_in.client_id) == (
+        "https://signin.sandbox.modelops.invalid",
+        "https://signin.sandbox.modelops.invalid/oauth2/authorize",
+        "https://signin.sandbox.modelops.invalid/oauth2/token",
+        "modelops-review",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "token_endpoint",
+            "http://signin.example/oauth2/token",
+            "must be an https URL without a fragment, got 'http://signin.example/oauth2/token'",
+        ),
+        (
+            "authorization_endpoint",
+            "https://signin.example/authorize#x",
+            "must be an https URL without a fragment, got 'https://signin.example/authorize#x'",
+        ),
+        (
+            "issuer",
+            "https://signin.example/?tenant=1",
+            "must be an https URL without a query or fragment, got 'https://signin.example/?tenant=1'",
+        ),
+        ("issuer", "signin.example", "must be an https URL without a query or fragment, got 'signin.example'"),
+        ("client_id", "modelops review", "String should match pattern '^[!-~]{1,255}$'"),
+    ],
+    ids=["http-token-endpoint", "fragment", "issuer-query", "no-scheme", "client-id-space"],
+)
+def test_sign_in_settings_that_are_not_https_urls_or_a_client_id_are_refused(
+    tmp_path: Path, field: str, value: str, message: str
+) -> None:
+    data = org_data("two_env")
+    data["approvals"]["sign_in"][field] = value
+    assert error_of(tmp_path, data) == f"accounts.yaml: approvals.sign_in.{field}: {message}"
+
+
+def test_an_authorization_endpoint_may_carry_a_query_as_oauth_allows() -> None:
+    data = org_data("two_env")
+    data["approvals"]["sign_in"]["authorization_endpoint"] = "https://signin.example/authorize?tenant=bank"
+    assert parse_config(data, "accounts.yaml").approvals.sign_in.authorization_endpoint.endswith("?tenant=bank")
+
+
+def test_an_organisation_without_an_identity_provider_is_refused(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    del data["approvals"]["sign_in"]
+    assert error_of(tmp_path, data) == "accounts.yaml: approvals.sign_in: Field required"

@@ -1,14 +1,18 @@
-"""The whole approval path in the sandbox organisation, with a real headless Chromium clicking Approve.
+"""The whole approval path in the sandbox organisation, with a real headless Chromium signing in and
+clicking Approve.
 
 Everything runs as the shared-services stack deployed it through CloudFormation; nothing is provisioned
 by hand. register (as data science) -> moto emits "SageMaker Model Package State Change" -> the deployed
 rule matches and the delivery to the notify function is recorded -> the runner invokes the DEPLOYED notify
 function -> the deployed SNS topic -> the approver's email (an SQS queue subscribed to that topic) -> the
-review page (the deployed API's routes, served locally in front of the deployed review function) ->
+review page (the deployed API's routes, served locally in front of the deployed review function), which
+offers no decision until the approver signs in -> the identity provider (a local stand-in, on another
+site than the gateway, as in AWS): type the email, submit -> back on the review page, signed in ->
 Approve -> registry and history -> the Approved event -> the deployed dispatch function -> GitHub (a
 local stand-in) receives the repository_dispatch.
 
-The two environment overrides (review link base, GitHub API base) are the only differences from AWS.
+The environment overrides (review link base, GitHub API base, the identity provider's endpoints and the
+review function's callback URL) are the only differences from AWS.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from accounts import naming
 from promotion.history import History
 from promotion.registry import Registry, Stage
 from promotion.sessions import assume_role
+from sandbox import identity_provider
 from sandbox.approver import headless_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.lambda_runner import LambdaRunner
@@ -34,6 +39,7 @@ from tests.sandbox_fixtures import REGION
 
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
 QA_APPROVER = "qa.approver@example.com"
+PROD_APPROVER = "prod.approver@example.com"  # a colleague the qa approver's email was forwarded to
 GITHUB_TOKEN = "ghs_sandboxtoken"
 REASON = "AUC 0.91 and FPR 0.08 meet the qa gate; lineage checked"
 NOTIFY = naming.approval_function_name("notify")
@@ -44,6 +50,19 @@ DISPATCH = naming.approval_function_name("dispatch")
 def browser() -> Iterator[Any]:
     with headless_chromium() as driver:
         yield driver
+
+
+def sign_in_as(browser: Any, sign_in: Any, email: str) -> None:
+    """Follow the page's sign-in link, type `email` on the identity provider's form and submit; wait until the
+    browser is back on the review page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    sign_in.click()
+    WebDriverWait(browser, 20).until(lambda driver: driver.title.startswith("Sign in to modelops"))
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "sign-in").click()
+    WebDriverWait(browser, 20).until(lambda driver: driver.title.startswith("Review "))
 
 
 def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promotion_pr(
@@ -62,6 +81,7 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         LambdaRunner(config, sandbox.endpoint_url) as runner,
         ReviewGateway(runner) as gateway,
         GitHubStandIn() as github,
+        identity_provider.wire(runner, gateway) as signin,
     ):
         runner.override(NOTIFY, REVIEW_URL=gateway.review_url)
         runner.override(DISPATCH, GITHUB_API_URL=github.url)
@@ -108,9 +128,25 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         link = email.review_link()
         assert link.startswith(f"{gateway.review_url}?token=")
 
-        # 4. The approver opens the link in Chromium, gives a reason and approves.
+        # 4. Whoever opens the link sees the version, and no decision until they sign in.
         browser.get(link)
         assert browser.title == f"Review churn-model version {version} for qa"
+        assert browser.find_elements(By.ID, "reason") == []
+        sign_in = browser.find_element(By.LINK_TEXT, f"Sign in as {QA_APPROVER} to decide")
+
+        # 5. A colleague the email was forwarded to signs in as who they are: the link decides nothing for them.
+        sign_in_as(browser, sign_in, PROD_APPROVER)
+        assert browser.title == f"Review churn-model version {version} for qa"
+        assert browser.find_element(By.CSS_SELECTOR, "#decide ~ [role=alert]").text == (
+            f"Signed in as {PROD_APPROVER}, but this link was sent to {QA_APPROVER}. "
+            f"Only {QA_APPROVER} can decide with it."
+        )
+        assert browser.find_elements(By.ID, "reason") == []
+
+        # 6. The approver signs in at the identity provider, comes back to the page, gives a reason and approves.
+        sign_in_as(browser, browser.find_element(By.LINK_TEXT, f"Sign in as {QA_APPROVER} to decide"), QA_APPROVER)
+        assert browser.title == f"Review churn-model version {version} for qa"
+        assert signin.signed_in == [PROD_APPROVER, QA_APPROVER]
         browser.find_element(By.ID, "reason").send_keys(REASON)
         browser.save_screenshot(str(DEMO_OUTPUT / "review-page.png"))
         browser.find_element(By.CSS_SELECTOR, "button[value='Approved']").click()
@@ -118,7 +154,7 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         assert browser.title == f"Approved: churn-model version {version} for qa"
         browser.save_screenshot(str(DEMO_OUTPUT / "review-decision.png"))
 
-        # 5. The registry shows Approved and the history has the decision.
+        # 7. The registry shows Approved and the history has the decision.
         described = shared.client("sagemaker").describe_model_package(ModelPackageName=arn)
         assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == (
             "Approved",
@@ -134,7 +170,7 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
             "env": "qa",
         }
 
-        # 6. The Approved event reaches the deployed dispatch function, which asks GitHub for the PR.
+        # 8. The Approved event reaches the deployed dispatch function, which asks GitHub for the PR.
         [dispatched] = runner.run_pending(DISPATCH)
         assert dispatched.result == {"dispatched": True, "arn": arn, "env": "qa", "status": 204}
         [request] = github.requests

@@ -1,17 +1,24 @@
-"""The approval Lambdas, run in-process against moto: notify, the review page and both decision routes,
-dispatch, and the post-deploy notification. Every refused request changes nothing."""
+"""The approval Lambdas, run in-process against moto: notify, the review page, sign-in, both decision
+routes, dispatch, and the post-deploy notification. Every refused request changes nothing.
+
+The identity provider's token endpoint is a local stand-in whose answer each test chooses; the sandbox's
+whole identity provider (sign-in form included) is tested in tests/test_identity_provider.py."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import boto3
 import pytest
@@ -27,7 +34,7 @@ from promotion.history import History
 from promotion.registry import Registry, Stage
 from promotion.sessions import assume_role
 from sandbox import moto_compat
-from shared_services.handlers import dispatch, notify, review, settings, tokens
+from shared_services.handlers import dispatch, notify, review, settings, signin, tokens
 from tests.orgs import config_path, load_org
 
 if TYPE_CHECKING:
@@ -43,6 +50,13 @@ RISK_OFFICER = "risk.officer@example.com"
 DATA_SCIENTIST = "data.scientist@example.com"
 GITHUB_TOKEN = "ghs_sandboxtoken"
 TOKEN_KEY = "review-key-for-tests-only-0123456789abcdef"
+SESSION_KEY = "session-key-for-tests-only-0123456789abcdef"
+CLIENT_SECRET = "client-secret-for-tests-only"
+# two_env's approvals.sign_in, and the review function's callback at the test's API.
+ISSUER = "https://signin.sandbox.modelops.invalid"
+AUTHORIZATION_ENDPOINT = f"{ISSUER}/oauth2/authorize"
+CLIENT_ID = "modelops-review"
+CALLBACK_URL = "https://review.example/v1/callback"
 
 
 @dataclass
@@ -73,6 +87,8 @@ class Workflow:
     table: Any
     token_secret_arn: str
     github_secret_arn: str
+    session_secret_arn: str
+    client_secret_arn: str
     inboxes: dict[str, str]
     registry: Registry = field(init=False)
 
@@ -136,6 +152,8 @@ def provision(config: OrgConfig) -> Workflow:
     secrets = boto3.client("secretsmanager", region_name=REGION)
     token_arn = secrets.create_secret(Name=naming.REVIEW_TOKEN_SECRET, SecretString=TOKEN_KEY)["ARN"]
     github_arn = secrets.create_secret(Name=naming.GITHUB_DISPATCH_SECRET, SecretString=GITHUB_TOKEN)["ARN"]
+    session_arn = secrets.create_secret(Name=naming.SESSION_KEY_SECRET, SecretString=SESSION_KEY)["ARN"]
+    client_arn = secrets.create_secret(Name=naming.SIGNIN_CLIENT_SECRET, SecretString=CLIENT_SECRET)["ARN"]
     sns = boto3.client("sns", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     inboxes = {}
@@ -145,20 +163,27 @@ def provision(config: OrgConfig) -> Workflow:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
         inboxes[env] = queue
-    return Workflow(config, table, token_arn, github_arn, inboxes)
+    return Workflow(config, table, token_arn, github_arn, session_arn, client_arn, inboxes)
 
 
 def lambda_environment(
-    monkeypatch: pytest.MonkeyPatch, workflow: Workflow, *, review_url: str, github_url: str
+    monkeypatch: pytest.MonkeyPatch, workflow: Workflow, *, review_url: str, github_url: str, token_endpoint: str
 ) -> None:
     for name, value in {
         "REVIEW_URL": review_url,
         "TOKEN_SECRET_ARN": workflow.token_secret_arn,
-        "REVIEW_TOKEN_TTL_HOURS": "72",
+        "REVIEW_TOKEN_TTL_HOURS": "24",
         "STATE_TABLE": naming.APPROVAL_TABLE,
         "GITHUB_TOKEN_SECRET_ARN": workflow.github_secret_arn,
         "GITHUB_API_URL": github_url,
         "GITHUB_REPOSITORY": workflow.config.pipeline.repository,
+        "SESSION_KEY_SECRET_ARN": workflow.session_secret_arn,
+        "SIGNIN_CLIENT_SECRET_ARN": workflow.client_secret_arn,
+        "SIGNIN_ISSUER": ISSUER,
+        "SIGNIN_AUTHORIZATION_ENDPOINT": AUTHORIZATION_ENDPOINT,
+        "SIGNIN_TOKEN_ENDPOINT": token_endpoint,
+        "SIGNIN_CLIENT_ID": CLIENT_ID,
+        "SIGNIN_CALLBACK_URL": CALLBACK_URL,
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -211,8 +236,75 @@ def github() -> Iterator[GitHubStandIn]:
     server.server_close()
 
 
+@dataclass
+class TokenEndpoint:
+    """A local stand-in for the identity provider's token endpoint: it records each request and answers
+    `status` and `body` (set by the test; by default an ID token for `email` with `claims` on top)."""
+
+    url: str
+    requests: list[dict[str, Any]]
+    nonce: str = ""  # the OIDC nonce of the sign-in being answered
+    email: str = QA_APPROVER
+    claims: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+    body: bytes | None = None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def id_token(claims: dict[str, Any]) -> str:
+    """A JWT as an identity provider signs one (HS256 with the client secret, as the sandbox's stand-in does)."""
+    signed = f"{_b64url(json.dumps({'alg': 'HS256', 'typ': 'JWT'}).encode())}.{_b64url(json.dumps(claims).encode())}"
+    signature = hmac.new(CLIENT_SECRET.encode(), signed.encode(), hashlib.sha256).digest()
+    return f"{signed}.{_b64url(signature)}"
+
+
 @pytest.fixture
-def workflow(monkeypatch: pytest.MonkeyPatch, github: GitHubStandIn) -> Iterator[Workflow]:
+def token_endpoint() -> Iterator[TokenEndpoint]:
+    endpoint = TokenEndpoint(url="", requests=[])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+            form = dict(parse_qsl(body))
+            endpoint.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "form": form})
+            answer = endpoint.body
+            if answer is None:
+                now = int(time.time())
+                claims = {
+                    "iss": ISSUER,
+                    "sub": "person-1",
+                    "aud": CLIENT_ID,
+                    "iat": now,
+                    "exp": now + 300,
+                    "nonce": endpoint.nonce,
+                    "email": endpoint.email,
+                    "email_verified": True,
+                } | endpoint.claims
+                answer = json.dumps({"id_token": id_token(claims), "token_type": "Bearer"}).encode()
+            self.send_response(endpoint.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *_: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/oauth2/token"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield endpoint
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def workflow(
+    monkeypatch: pytest.MonkeyPatch, github: GitHubStandIn, token_endpoint: TokenEndpoint
+) -> Iterator[Workflow]:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", SHARED)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -225,7 +317,11 @@ def workflow(monkeypatch: pytest.MonkeyPatch, github: GitHubStandIn) -> Iterator
     with mock_aws():
         provisioned = provision(load_org("two_env"))
         lambda_environment(
-            monkeypatch, provisioned, review_url="https://review.example/v1/review", github_url=github.url
+            monkeypatch,
+            provisioned,
+            review_url="https://review.example/v1/review",
+            github_url=github.url,
+            token_endpoint=token_endpoint.url,
         )
         yield provisioned
     reset_caches()
@@ -276,12 +372,15 @@ def api_event(
     query: dict[str, str] | None = None,
     body: str = "",
     user_arn: str | None = None,
+    cookie: str | None = None,
 ) -> dict[str, Any]:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} | ({"Cookie": cookie} if cookie else {})
     return {
         "resource": resource,
         "path": resource,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
         "queryStringParameters": query,
         "body": body,
         "isBase64Encoded": False,
@@ -306,9 +405,38 @@ def issue(
     return tokens.issue(TOKEN_KEY.encode(), arn=arn, env=env, approver=approver, now=now or settings.now())
 
 
-def post_decision(token: str, decision: str = "Approved", reason: str = "metrics meet the qa gate") -> dict[str, Any]:
+def token_nonce(token: str) -> str:
+    """The nonce a review token carries (read without checking it: the handler checks)."""
+    payload = token.split(".")[0]
+    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().split("|")[-1]
+
+
+def token_approver(token: str) -> str:
+    payload = token.split(".")[0]
+    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().split("|")[2]
+
+
+def session(token: str, *, email: str | None = None, now: datetime | None = None, key: str = SESSION_KEY) -> str:
+    """The Cookie header of a browser signed in as `email` (default: the link's approver) for `token`'s link."""
+    value = signin.session_value(
+        key.encode(), email=email or token_approver(token), review_nonce=token_nonce(token), now=now or settings.now()
+    )
+    return f"{signin.SESSION_COOKIE}={value}"
+
+
+def post_decision(
+    token: str,
+    decision: str = "Approved",
+    reason: str = "metrics meet the qa gate",
+    *,
+    cookie: str | None = None,
+    signed_in: bool = True,
+) -> dict[str, Any]:
+    """The page's form, posted by the link's approver signed in for it (unless `cookie` or `signed_in` say not)."""
+    if cookie is None and signed_in:
+        cookie = session(token)
     body = urlencode({"token": token, "decision": decision, "reason": reason})
-    return review.handler(api_event("POST", "/decision", body=body), context("review"))
+    return review.handler(api_event("POST", "/decision", body=body, cookie=cookie), context("review"))
 
 
 # -- notify ------------------------------------------------------------------------------------------------------
@@ -548,6 +676,462 @@ def test_a_decision_without_a_reason_is_refused(workflow: Workflow) -> None:
     assert response["statusCode"] == 400
     assert "say why you approve or reject; the reason is audited" in response["body"]
     assert workflow.snapshot(arn) == before
+
+
+# -- sign-in: the link names who may decide, the identity provider says who is deciding ----------------------
+
+
+def get_review(token: str, cookie: str | None = None) -> dict[str, Any]:
+    return review.handler(api_event("GET", "/review", query={"token": token}, cookie=cookie), context("review"))
+
+
+def set_cookies(response: dict[str, Any]) -> list[str]:
+    return list((response.get("multiValueHeaders") or {}).get("Set-Cookie", []))
+
+
+@dataclass(frozen=True)
+class Started:
+    """A sign-in begun at GET /signin: where the browser was sent and the state cookie it was given."""
+
+    response: dict[str, Any]
+    authorization: dict[str, str]  # the authorization request's parameters
+    state_cookie: str  # the Cookie header the browser sends back
+
+    @property
+    def state(self) -> str:
+        return self.authorization["state"]
+
+
+def start_sign_in(token: str) -> Started:
+    response = review.handler(api_event("GET", "/signin", query={"token": token}), context("review"))
+    assert response["statusCode"] == 302, response["body"]
+    location = urlsplit(response["headers"]["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == AUTHORIZATION_ENDPOINT
+    [cookie] = set_cookies(response)
+    return Started(response, dict(parse_qsl(location.query)), cookie.split(";")[0])
+
+
+def callback(query: dict[str, str], cookie: str | None) -> dict[str, Any]:
+    return review.handler(api_event("GET", "/callback", query=query, cookie=cookie), context("review"))
+
+
+def sign_in(token: str, token_endpoint: TokenEndpoint, *, email: str = QA_APPROVER) -> dict[str, Any]:
+    """The whole round trip: /signin, the identity provider signs `email` in, /callback."""
+    started = start_sign_in(token)
+    token_endpoint.nonce, token_endpoint.email = started.authorization["nonce"], email
+    return callback({"code": "the-code", "state": started.state}, started.state_cookie)
+
+
+def session_cookie_of(response: dict[str, Any]) -> str:
+    [cookie] = [c for c in set_cookies(response) if c.startswith(f"{signin.SESSION_COOKIE}=")]
+    return cookie.split(";")[0]
+
+
+def decision_section(html: str) -> str:
+    return html.split('<h2 id="decide">Decision</h2>', 1)[1]
+
+
+def test_without_a_session_the_review_page_offers_sign_in_and_no_decision_form(workflow: Workflow) -> None:
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    response = get_review(token)
+    assert response["statusCode"] == 200
+    section = decision_section(response["body"])
+    assert "<form" not in section
+    assert (
+        f'<a class="signin" href="signin?{urlencode({"token": token}).replace("&", "&amp;")}">'
+        f"Sign in as {QA_APPROVER} to decide</a>"
+    ) in section
+
+
+def test_the_decision_form_is_shown_to_the_approver_signed_in_for_this_link(workflow: Workflow) -> None:
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    section = decision_section(get_review(token, session(token))["body"])
+    assert '<form method="post" action="decision">' in section
+    assert "Sign in as" not in section
+
+
+def test_a_person_signed_in_as_someone_else_sees_a_refusal_instead_of_the_form(workflow: Workflow) -> None:
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    section = decision_section(get_review(token, session(token, email=PROD_APPROVER))["body"])
+    assert "<form" not in section
+    assert (
+        f'<p class="note error" role="alert">Signed in as {PROD_APPROVER}, but this link was sent to '
+        f"{QA_APPROVER}. Only {QA_APPROVER} can decide with it.</p>"
+    ) in section
+    assert f"Sign in as {QA_APPROVER} to decide</a>" in section
+
+
+def expired_session(token: str) -> str:
+    return session(token, now=settings.now() - timedelta(minutes=15))
+
+
+def forged_session(token: str) -> str:
+    return session(token, key="not the session key")
+
+
+def session_for_another_link(token: str) -> str:
+    other = tokens.issue(
+        TOKEN_KEY.encode(), arn="arn:other", env="qa", approver=QA_APPROVER, now=settings.now(), nonce="other-link"
+    )
+    return session(other)
+
+
+def no_session(token: str) -> None:
+    return None
+
+
+def someone_else(token: str) -> str:
+    return session(token, email=PROD_APPROVER)
+
+
+# Each case: the Cookie header the browser sends with the link's form, the refusal's title and its one line.
+NOT_SIGNED_IN: dict[str, tuple[Callable[[str], str | None], str, str]] = {
+    "no session": (
+        no_session,
+        "Sign-in required",
+        f"sign in as {QA_APPROVER} to decide; the review link alone is not enough",
+    ),
+    "someone else's session": (
+        someone_else,
+        "Signed in as someone else",
+        f"signed in as {PROD_APPROVER}, but this link was sent to {QA_APPROVER}",
+    ),
+    "expired session": (
+        expired_session,
+        "Sign-in required",
+        f"your sign-in has expired (it lasts 15 minutes); sign in as {QA_APPROVER} again to decide",
+    ),
+    "forged session": (
+        forged_session,
+        "Sign-in required",
+        f"your sign-in is not valid; sign in as {QA_APPROVER} again to decide",
+    ),
+    "session for another link": (
+        session_for_another_link,
+        "Sign-in required",
+        f"your sign-in was for another review link; sign in as {QA_APPROVER} again to decide",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_SIGNED_IN))
+def test_a_decision_without_the_approvers_session_for_this_link_is_refused_403_and_changes_nothing(
+    workflow: Workflow, case: str
+) -> None:
+    cookie_of, title, message = NOT_SIGNED_IN[case]
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    before = workflow.snapshot(arn)
+    response = post_decision(token, cookie=cookie_of(token), signed_in=False)
+    assert response["statusCode"] == 403
+    assert f"<h1>{title}</h1>" in response["body"]
+    assert f'<p class="note error" role="alert">{message}</p>' in response["body"]
+    assert workflow.snapshot(arn) == before
+    # The page shows the same person why there is no form, and the way to sign in.
+    section = decision_section(get_review(token, cookie_of(token))["body"])
+    assert "<form" not in section
+    assert f"Sign in as {QA_APPROVER} to decide</a>" in section
+
+
+def test_signing_in_sends_the_browser_to_the_identity_provider_with_state_nonce_and_pkce(workflow: Workflow) -> None:
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    before = workflow.snapshot(arn)
+    started = start_sign_in(token)
+    parameters = started.authorization
+    assert {k: parameters[k] for k in ("response_type", "client_id", "redirect_uri", "scope", "login_hint")} == {
+        "response_type": "code",
+        "client_id": CLIENT_ID,
+        "redirect_uri": CALLBACK_URL,
+        "scope": "openid email",
+        "login_hint": QA_APPROVER,
+    }
+    assert parameters["code_challenge_method"] == "S256"
+    assert len(parameters["code_challenge"]) == 43  # base64url of a SHA-256 digest
+    assert len(parameters["state"]) >= 43
+    assert len(parameters["nonce"]) >= 32
+    assert started.response["headers"]["Referrer-Policy"] == "no-referrer"
+    assert set_cookies(started.response) == [
+        f"modelops_signin={started.state}; Max-Age=600; Path=/; Secure; HttpOnly; SameSite=Lax"
+    ]
+    # The pending sign-in is kept under the review function's key prefix, by the state's digest, for 10 minutes.
+    record_id = f"modelops-approval-review#signin#{hashlib.sha256(started.state.encode()).hexdigest()}"
+    item = workflow.table.get_item(Key={"id": record_id})["Item"]
+    assert (item["review_token"], item["review_nonce"], item["nonce"]) == (
+        token,
+        token_nonce(token),
+        parameters["nonce"],
+    )
+    assert 0 < int(item["expiration"]) - time.time() <= 600
+    verifier_challenge = base64.urlsafe_b64encode(hashlib.sha256(item["verifier"].encode()).digest())
+    assert verifier_challenge.rstrip(b"=").decode() == parameters["code_challenge"]
+    # Nothing about the version changed: only the pending sign-in was added.
+    after = workflow.snapshot(arn)
+    assert after[:4] == before[:4]
+    assert after[4] == sorted([*before[4], record_id])
+
+
+def test_signing_in_with_an_expired_link_is_refused_before_the_identity_provider(workflow: Workflow) -> None:
+    arn = workflow.register()
+    response = review.handler(api_event("GET", "/signin", query={"token": expired(workflow, arn)}), context("review"))
+    assert response["statusCode"] == 410
+    assert "<h1>This review link has expired</h1>" in response["body"]
+    assert set_cookies(response) == []
+
+
+def test_the_callback_exchanges_the_code_and_sets_a_15_minute_session_for_this_link(
+    workflow: Workflow, token_endpoint: TokenEndpoint
+) -> None:
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    started = start_sign_in(token)
+    token_endpoint.nonce = started.authorization["nonce"]
+
+    response = callback({"code": "the-code", "state": started.state}, started.state_cookie)
+
+    assert response["statusCode"] == 200
+    [value] = [c.split(";")[0].split("=", 1)[1] for c in set_cookies(response) if c.startswith("modelops_session=")]
+    assert set_cookies(response) == [
+        f"modelops_session={value}; Max-Age=900; Path=/; Secure; HttpOnly; SameSite=Strict",
+        "modelops_signin=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax",
+    ]
+    assert signin.visitor(SESSION_KEY.encode(), value, review_nonce=token_nonce(token), now=settings.now()) == (
+        signin.Visitor(email=QA_APPROVER)
+    )
+    review_href = f"review?{urlencode({'token': token})}"
+    assert f'<meta http-equiv="refresh" content="0; url={review_href}">' in response["body"]
+    assert f"<title>Signed in as {QA_APPROVER}</title>" in response["body"]
+    # The code went to the token endpoint with the client's secret (HTTP Basic) and the PKCE verifier.
+    [request] = token_endpoint.requests
+    assert (
+        request["headers"]["authorization"]
+        == "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    )
+    verifier = request["form"].pop("code_verifier")
+    assert request["form"] == {"grant_type": "authorization_code", "code": "the-code", "redirect_uri": CALLBACK_URL}
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert challenge == started.authorization["code_challenge"]
+    # With the session, the approver sees the form and decides.
+    cookie = f"modelops_session={value}"
+    assert '<form method="post" action="decision">' in get_review(token, cookie)["body"]
+    assert post_decision(token, cookie=cookie)["statusCode"] == 200
+    assert workflow.history()[0]["who"] == QA_APPROVER
+
+
+def test_a_person_who_signs_in_through_someone_elses_link_is_signed_in_as_themselves(
+    workflow: Workflow, token_endpoint: TokenEndpoint
+) -> None:
+    """The forwarded email: its reader signs in as who they are, and the link still decides nothing for them."""
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    response = sign_in(token, token_endpoint, email=PROD_APPROVER)
+    assert f"<title>Signed in as {PROD_APPROVER}</title>" in response["body"]
+    before = workflow.snapshot(arn)
+    refused = post_decision(token, cookie=session_cookie_of(response))
+    assert refused["statusCode"] == 403
+    assert f"signed in as {PROD_APPROVER}, but this link was sent to {QA_APPROVER}" in refused["body"]
+    assert workflow.snapshot(arn) == before
+
+
+def unknown_state(started: Started) -> tuple[dict[str, str], str | None]:
+    return {"code": "c", "state": "never-issued"}, f"{signin.STATE_COOKIE}=never-issued"
+
+
+def other_browser(started: Started) -> tuple[dict[str, str], str | None]:
+    return {"code": "c", "state": started.state}, None
+
+
+def mismatched_state(started: Started) -> tuple[dict[str, str], str | None]:
+    return {"code": "c", "state": started.state}, f"{signin.STATE_COOKIE}=another-sign-in"
+
+
+def used_state(started: Started) -> tuple[dict[str, str], str | None]:
+    callback({"code": "c", "state": started.state}, started.state_cookie)  # whatever the answer, the state is spent
+    return {"code": "c", "state": started.state}, started.state_cookie
+
+
+def late_state(started: Started) -> tuple[dict[str, str], str | None]:
+    """The pending sign-in outlived its 10 minutes (DynamoDB's TTL has not removed it yet)."""
+    table = boto3.resource("dynamodb", region_name=REGION).Table(naming.APPROVAL_TABLE)
+    record_id = f"modelops-approval-review#signin#{hashlib.sha256(started.state.encode()).hexdigest()}"
+    table.update_item(
+        Key={"id": record_id},
+        UpdateExpression="SET expiration = :past",
+        ExpressionAttributeValues={":past": int(time.time()) - 1},
+    )
+    return {"code": "c", "state": started.state}, started.state_cookie
+
+
+def provider_refused(started: Started) -> tuple[dict[str, str], str | None]:
+    return {"error": "access_denied", "state": started.state}, started.state_cookie
+
+
+def no_code(started: Started) -> tuple[dict[str, str], str | None]:
+    return {"state": started.state}, started.state_cookie
+
+
+# Each case: the callback's query and Cookie header, its status and its one line.
+BAD_CALLBACKS: dict[str, tuple[Callable[[Started], tuple[dict[str, str], str | None]], int, str]] = {
+    "state the function never issued": (
+        unknown_state,
+        400,
+        "this sign-in is unknown or was already used; open the review link and sign in again",
+    ),
+    "another browser (no state cookie)": (
+        other_browser,
+        403,
+        "this sign-in was not started in this browser; open the review link and sign in again",
+    ),
+    "state cookie of another sign-in": (
+        mismatched_state,
+        403,
+        "this sign-in was not started in this browser; open the review link and sign in again",
+    ),
+    "state used before": (
+        used_state,
+        400,
+        "this sign-in is unknown or was already used; open the review link and sign in again",
+    ),
+    "state older than 10 minutes": (
+        late_state,
+        400,
+        "this sign-in took longer than 10 minutes; open the review link and sign in again",
+    ),
+    "the identity provider refused": (
+        provider_refused,
+        403,
+        "the identity provider did not sign you in (access_denied); open the review link again",
+    ),
+    "no code": (
+        no_code,
+        400,
+        "the identity provider's answer has no code or state; open the review link and sign in again",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CALLBACKS))
+def test_a_callback_whose_state_does_not_match_a_sign_in_of_this_browser_is_refused_and_sets_no_session(
+    workflow: Workflow, token_endpoint: TokenEndpoint, case: str
+) -> None:
+    prepare, status, message = BAD_CALLBACKS[case]
+    arn = workflow.register()
+    started = start_sign_in(issue(workflow, arn))
+    query, cookie = prepare(started)
+    exchanged = len(token_endpoint.requests)
+    response = callback(query, cookie)
+    assert response["statusCode"] == status
+    assert f'<p class="note error" role="alert">{escape(message)}</p>' in response["body"]
+    assert set_cookies(response) == []
+    assert len(token_endpoint.requests) == exchanged  # the code never reached the token endpoint
+
+
+def answer(status: int, body: dict[str, Any] | str) -> Callable[[TokenEndpoint], None]:
+    def prepare(endpoint: TokenEndpoint) -> None:
+        endpoint.status = status
+        endpoint.body = (body if isinstance(body, str) else json.dumps(body)).encode()
+
+    return prepare
+
+
+def claims(**overrides: Any) -> Callable[[TokenEndpoint], None]:
+    def prepare(endpoint: TokenEndpoint) -> None:
+        endpoint.claims = overrides
+
+    return prepare
+
+
+# Each case: what the token endpoint answers, the callback's status and its one line.
+FAILED_EXCHANGES: dict[str, tuple[Callable[[TokenEndpoint], None], int, str]] = {
+    "code refused": (
+        answer(400, {"error": "invalid_grant", "error_description": "code expired"}),
+        502,
+        "the identity provider refused the sign-in code: HTTP 400 invalid_grant",
+    ),
+    "client refused": (
+        answer(401, {"error": "invalid_client"}),
+        502,
+        "the identity provider refused the sign-in code: HTTP 401 invalid_client",
+    ),
+    "not JSON": (
+        answer(200, "<html>maintenance</html>"),
+        502,
+        "the identity provider's token response holds no ID token",
+    ),
+    "no ID token": (
+        answer(200, {"access_token": "a", "token_type": "Bearer"}),
+        502,
+        "the identity provider's token response holds no ID token",
+    ),
+    "encrypted ID token": (
+        answer(200, {"id_token": "a.b.c.d.e"}),
+        502,
+        "the identity provider's ID token is not a signed JWT (encrypted ID tokens are not supported)",
+    ),
+    "another issuer": (
+        claims(iss="https://evil.example"),
+        403,
+        f"the ID token was issued by 'https://evil.example', not by {ISSUER}",
+    ),
+    "another audience": (
+        claims(aud="another-client"),
+        403,
+        f"the ID token is meant for 'another-client', not for this client alone ({CLIENT_ID})",
+    ),
+    "more audiences": (
+        claims(aud=[CLIENT_ID, "another-client"]),
+        403,
+        f"the ID token is meant for ['{CLIENT_ID}', 'another-client'], not for this client alone ({CLIENT_ID})",
+    ),
+    "issued to another party": (
+        claims(azp="another-client"),
+        403,
+        f"the ID token was issued to 'another-client', not to {CLIENT_ID}",
+    ),
+    "expired": (claims(exp=1), 403, "the ID token has expired"),
+    "another sign-in's nonce": (claims(nonce="replayed"), 403, "the ID token's nonce is not this sign-in's"),
+    "no email": (claims(email=None), 403, "the ID token carries no email; allow the email scope for this client"),
+    "unverified email": (
+        claims(email_verified=False),
+        403,
+        f"the identity provider has not verified {QA_APPROVER}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FAILED_EXCHANGES))
+def test_a_code_exchange_that_fails_is_refused_in_one_line_and_sets_no_session(
+    workflow: Workflow, token_endpoint: TokenEndpoint, case: str
+) -> None:
+    prepare, status, message = FAILED_EXCHANGES[case]
+    arn = workflow.register()
+    token = issue(workflow, arn)
+    started = start_sign_in(token)
+    token_endpoint.nonce = started.authorization["nonce"]
+    prepare(token_endpoint)
+    response = callback({"code": "the-code", "state": started.state}, started.state_cookie)
+    assert response["statusCode"] == status
+    assert f'<p class="note error" role="alert">{escape(message)}</p>' in response["body"]
+    assert set_cookies(response) == []
+    assert "<form" not in decision_section(get_review(token)["body"])
+
+
+def test_an_unreachable_token_endpoint_is_named_in_one_line(
+    workflow: Workflow, token_endpoint: TokenEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = workflow.register()
+    started = start_sign_in(issue(workflow, arn))
+    monkeypatch.setenv("SIGNIN_TOKEN_ENDPOINT", "http://127.0.0.1:9/oauth2/token")  # the discard port: closed
+    response = callback({"code": "the-code", "state": started.state}, started.state_cookie)
+    assert response["statusCode"] == 502
+    assert (
+        "cannot reach the identity provider&#x27;s token endpoint http://127.0.0.1:9/oauth2/token: "
+        "[Errno 111] Connection refused</p>"
+    ) in response["body"]
+    assert set_cookies(response) == []
 
 
 # -- the IAM route for the CLI -----------------------------------------------------------------------------------

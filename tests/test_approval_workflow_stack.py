@@ -1,5 +1,6 @@
 """What the approval workflow deploys: one least-privilege role per Lambda, encrypted TLS-only topics with
-per-approver filters, the state table, the rules, the API, the Lambda bundle, and the promotion workflow."""
+per-approver filters, the state table, the rules, the API and its sign-in, the Lambda bundle, and the
+promotion workflow."""
 
 from __future__ import annotations
 
@@ -117,6 +118,18 @@ def test_the_review_role_reads_and_decides_only_by_assuming_the_decision_roles(s
             "Effect": "Allow",
             "Action": "secretsmanager:GetSecretValue",
             "Resource": secret_ref(template, "ApprovalWorkflowReviewTokenKey"),
+        },
+        {
+            "Sid": "ReadSessionKey",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_ref(template, "ApprovalWorkflowSessionKey"),
+        },
+        {
+            "Sid": "ReadSignInClientSecret",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_ref(template, "ApprovalWorkflowSignInClientSecret"),
         },
         table_statement("review"),
         key_use(
@@ -265,13 +278,21 @@ def test_secrets_are_generated_or_set_later_never_written_in_the_template(stack:
     secrets = {
         s["Properties"]["Name"]: s["Properties"] for s in resources(template, "AWS::SecretsManager::Secret").values()
     }
-    assert sorted(secrets) == ["modelops/approval/github-dispatch-token", "modelops/approval/review-token-key"]
+    assert sorted(secrets) == [
+        "modelops/approval/github-dispatch-token",
+        "modelops/approval/review-token-key",
+        "modelops/approval/session-key",
+        "modelops/approval/signin-client-secret",
+    ]
     assert all("SecretString" not in props for props in secrets.values())
     assert all(props["KmsKeyId"] == KEY_ARN for props in secrets.values())
-    assert secrets["modelops/approval/review-token-key"]["GenerateSecretString"] == {
-        "ExcludePunctuation": True,
-        "PasswordLength": 64,
-    }
+    for generated in ("modelops/approval/review-token-key", "modelops/approval/session-key"):
+        assert secrets[generated]["GenerateSecretString"] == {"ExcludePunctuation": True, "PasswordLength": 64}
+    # Set by the operator after the first deploy; the description says which client of which provider.
+    assert secrets["modelops/approval/signin-client-secret"]["Description"] == (
+        "Client secret of OpenID Connect client modelops-review at https://signin.sandbox.modelops.invalid, "
+        "with which the review function signs approvers in. Set it with `aws secretsmanager put-secret-value`."
+    )
 
 
 def test_the_rules_match_pending_versions_the_decision_services_approvals_and_verified_deploys(
@@ -301,11 +322,25 @@ def test_the_rules_match_pending_versions_the_decision_services_approvals_and_ve
 
 def test_only_the_cli_route_is_iam_authenticated_and_the_stage_logs_and_throttles(stack: tuple[Template, Path]) -> None:
     template, _ = stack
+    paths = {
+        logical_id: r["Properties"]["PathPart"]
+        for logical_id, r in resources(template, "AWS::ApiGateway::Resource").items()
+    }
     methods = sorted(
-        (m["Properties"]["HttpMethod"], m["Properties"]["AuthorizationType"])
+        (
+            paths[m["Properties"]["ResourceId"]["Ref"]],
+            m["Properties"]["HttpMethod"],
+            m["Properties"]["AuthorizationType"],
+        )
         for m in resources(template, "AWS::ApiGateway::Method").values()
     )
-    assert methods == [("GET", "NONE"), ("POST", "AWS_IAM"), ("POST", "NONE")]
+    assert methods == [
+        ("callback", "GET", "NONE"),
+        ("decision", "POST", "NONE"),
+        ("decisions", "POST", "AWS_IAM"),
+        ("review", "GET", "NONE"),
+        ("signin", "GET", "NONE"),
+    ]
     [stage] = resources(template, "AWS::ApiGateway::Stage").values()
     props = stage["Properties"]
     assert props["StageName"] == "v1"
@@ -319,6 +354,45 @@ def test_only_the_cli_route_is_iam_authenticated_and_the_stage_logs_and_throttle
             "ThrottlingRateLimit": 5,
         }
     ]
+
+
+def function_environment(template: Template, purpose: str) -> dict[str, Any]:
+    name = naming.approval_function_name(purpose)
+    [function] = [
+        f for f in resources(template, "AWS::Lambda::Function").values() if f["Properties"]["FunctionName"] == name
+    ]
+    variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+    return variables
+
+
+def test_the_review_function_signs_in_with_the_configured_identity_provider(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    environment = function_environment(template, "review")
+    api = next(k for k in resources(template, "AWS::ApiGateway::RestApi"))
+    assert {k: v for k, v in environment.items() if k.startswith("SIGNIN_")} == {
+        "SIGNIN_ISSUER": "https://signin.sandbox.modelops.invalid",
+        "SIGNIN_AUTHORIZATION_ENDPOINT": "https://signin.sandbox.modelops.invalid/oauth2/authorize",
+        "SIGNIN_TOKEN_ENDPOINT": "https://signin.sandbox.modelops.invalid/oauth2/token",
+        "SIGNIN_CLIENT_ID": "modelops-review",
+        "SIGNIN_CLIENT_SECRET_ARN": secret_ref(template, "ApprovalWorkflowSignInClientSecret"),
+        "SIGNIN_CALLBACK_URL": {
+            "Fn::Join": [
+                "",
+                ["https://", {"Ref": api}, ".execute-api.eu-west-1.", {"Ref": "AWS::URLSuffix"}, "/v1/callback"],
+            ]
+        },
+    }
+    assert environment["SESSION_KEY_SECRET_ARN"] == secret_ref(template, "ApprovalWorkflowSessionKey")
+    # The callback URL is published for whoever registers the client at the identity provider.
+    [output] = [
+        o for name, o in template.find_outputs("*").items() if name.startswith("ApprovalWorkflowSignInCallbackUrl")
+    ]
+    assert output["Value"] == environment["SIGNIN_CALLBACK_URL"]
+
+
+def test_review_links_live_as_long_as_accounts_yaml_says(stack: tuple[Template, Path]) -> None:
+    template, _ = stack
+    assert function_environment(template, "notify")["REVIEW_TOKEN_TTL_HOURS"] == "24"
 
 
 def test_the_promoter_may_put_only_the_deploy_verified_event(config: OrgConfig) -> None:

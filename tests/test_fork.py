@@ -37,6 +37,15 @@ FORK: dict[str, Any] = {
             "members": ["risk.one@bank.example", "risk.two@bank.example"],
         },
     },
+    "approvals": {
+        "link_hours": 12,
+        "sign_in": {
+            "issuer": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_BankFork01",
+            "authorization_endpoint": f"https://bank-modelops.auth.{REGION}.amazoncognito.com/oauth2/authorize",
+            "token_endpoint": f"https://bank-modelops.auth.{REGION}.amazoncognito.com/oauth2/token",
+            "client_id": "4n0th3rcl13nt1dfr0mc0gn1t0",
+        },
+    },
     "environments": [
         {"name": "dev", "account": "510987654321", "approver_group": "model-validation", "requires_review": False},
         {"name": "staging", "account": "610987654321", "approver_group": "model-validation", "requires_review": True},

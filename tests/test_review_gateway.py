@@ -29,7 +29,7 @@ from botocore.credentials import ReadOnlyCredentials
 from accounts import naming
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
-from sandbox.review_gateway import ReviewGateway
+from sandbox.review_gateway import ReviewGateway, response_headers
 from sandbox.sigv4 import Caller, Refused, authenticate
 from tests.sandbox_fixtures import REGION
 
@@ -129,11 +129,28 @@ def test_the_gateway_serves_the_deployed_routes_and_answers_other_paths_missing_
     sandbox: Sandbox, gateway: ReviewGateway
 ) -> None:
     assert sorted((method, path, route.authorization) for (method, path), route in gateway.api.routes.items()) == [
+        ("GET", "/callback", "NONE"),
         ("GET", "/review", "NONE"),
+        ("GET", "/signin", "NONE"),
         ("POST", "/decision", "NONE"),
         ("POST", "/decisions", "AWS_IAM"),
     ]
     assert _post(f"{gateway.url}/approve-everything", b"{}", {}) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_headers_and_multi_value_headers_are_merged_as_api_gateway_merges_them() -> None:
+    """Each value of a multi-value header is a header line of its own (two cookies, two Set-Cookie lines); a
+    name in both keeps multiValueHeaders' values only."""
+    response = {
+        "headers": {"Content-Type": "text/html", "Set-Cookie": "dropped=1", "Cache-Control": "no-store"},
+        "multiValueHeaders": {"set-cookie": ["a=1; Secure", "b=; Max-Age=0"]},
+    }
+    assert response_headers(response) == [
+        ("Content-Type", "text/html"),
+        ("Cache-Control", "no-store"),
+        ("set-cookie", "a=1; Secure"),
+        ("set-cookie", "b=; Max-Age=0"),
+    ]
 
 
 # -- AWS_IAM: accepted -------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The review pages: every value escaped, no script, labelled form controls, headers that keep the token
-out of referrers and caches."""
+out of referrers and caches, and a decision form only for the approver signed in for the link."""
 
 from __future__ import annotations
 
@@ -53,9 +53,14 @@ def view(**overrides: object) -> page.ReviewView:
         "metrics": [page.MetricRow(name="auc", candidate="0.91", live="0.88", threshold="min 0.8")],
         "model_card": "intended use: churn",
         "lineage": [("Source commit", "abc123")],
+        "signed_in_as": "qa.approver@example.com",
     }
     values.update(overrides)
     return page.ReviewView(**values)  # type: ignore[arg-type]
+
+
+def text_of(html: str) -> str:
+    return " ".join(" ".join(parse(html).text).split())
 
 
 def test_every_registry_value_is_escaped() -> None:
@@ -138,3 +143,48 @@ def test_the_result_page_names_the_decision_version_environment_and_approver() -
     html = page.result_page(model="churn-model", version=3, env="qa", decision="Approved", approver="a@example.com")
     assert "<title>Approved: churn-model version 3 for qa</title>" in html
     assert "in the audit history as a@example.com" in html
+
+
+def test_the_decision_form_is_only_for_the_approver_signed_in_for_the_link() -> None:
+    assert len(parse(page.review_page(view(signed_in_as="QA.Approver@example.com"))).find("form")) == 1
+    for visitor in (None, "prod.approver@example.com"):
+        parsed = parse(page.review_page(view(signed_in_as=visitor)))
+        assert (parsed.find("form"), parsed.find("textarea"), parsed.find("button")) == ([], [], [])
+        assert parsed.find("a") == [{"class": "signin", "href": "signin?token=payload.mac"}]
+        assert "Sign in as qa.approver@example.com to decide" in text_of(page.review_page(view(signed_in_as=visitor)))
+
+
+def test_a_visitor_who_is_not_signed_in_is_told_whom_the_link_is_for_and_that_opening_it_changes_nothing() -> None:
+    text = text_of(page.review_page(view(signed_in_as=None)))
+    assert text.endswith(
+        "This link was sent to qa.approver@example.com. To approve or reject, sign in with your organisation's "
+        "account; opening this page changes nothing. Sign in as qa.approver@example.com to decide"
+    )
+
+
+def test_someone_else_signed_in_is_refused_in_an_alert() -> None:
+    html = page.review_page(view(signed_in_as="prod.approver@example.com"))
+    assert (
+        '<p class="note error" role="alert">Signed in as prod.approver@example.com, but this link was sent to '
+        "qa.approver@example.com. Only qa.approver@example.com can decide with it.</p>"
+    ) in html
+
+
+def test_a_session_that_was_not_accepted_is_explained_before_the_sign_in_link() -> None:
+    html = page.review_page(view(signed_in_as=None, sign_in_problem="your sign-in has expired (it lasts 15 minutes)"))
+    assert '<p class="note" role="status">Your sign-in has expired (it lasts 15 minutes).</p>' in html
+
+
+def test_the_signed_in_email_from_the_identity_provider_is_escaped() -> None:
+    html = page.review_page(view(signed_in_as="<b>\"x'@evil.example"))
+    assert "Signed in as &lt;b&gt;&quot;x&#x27;@evil.example, but" in html
+    assert parse(html).find("b") == []
+
+
+def test_after_sign_in_a_page_without_script_moves_on_to_the_review_page() -> None:
+    html = page.signed_in_page(email="qa.approver@example.com", review_token="payload.mac")
+    parsed = parse(html)
+    assert parsed.find("meta")[3] == {"http-equiv": "refresh", "content": "0; url=review?token=payload.mac"}
+    assert parsed.find("a") == [{"class": "signin", "href": "review?token=payload.mac"}]
+    assert parsed.find("script") == []
+    assert "<title>Signed in as qa.approver@example.com</title>" in html

@@ -38,7 +38,7 @@ def test_a_token_carries_arn_env_approver_expiry_and_nonce() -> None:
         arn=ARN,
         env="qa",
         approver="qa.approver@example.com",
-        expires_at=int((NOW + timedelta(hours=72)).timestamp()),
+        expires_at=int((NOW + timedelta(hours=24)).timestamp()),
         nonce="n0nce",
     )
 
@@ -46,15 +46,15 @@ def test_a_token_carries_arn_env_approver_expiry_and_nonce() -> None:
 def test_the_payload_is_the_pipe_separated_fields_in_base64url() -> None:
     payload = issue().split(".")[0]
     decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-    expiry = int((NOW + timedelta(hours=72)).timestamp())
+    expiry = int((NOW + timedelta(hours=24)).timestamp())
     assert decoded == f"{ARN}|qa|qa.approver@example.com|{expiry}|n0nce"
 
 
-def test_tokens_expire_after_72_hours_by_default() -> None:
+def test_tokens_expire_after_24_hours_by_default() -> None:
     token = issue()
-    tokens.verify(KEY, token, now=NOW + timedelta(hours=71, minutes=59))
+    tokens.verify(KEY, token, now=NOW + timedelta(hours=23, minutes=59))
     with pytest.raises(tokens.TokenError) as refused:
-        tokens.verify(KEY, token, now=NOW + timedelta(hours=72))
+        tokens.verify(KEY, token, now=NOW + timedelta(hours=24))
     assert str(refused.value) == "the review link has expired; ask for a new one (links are valid for a limited time)"
 
 

@@ -731,7 +731,7 @@ def test_the_group_parameter_is_created_after_its_group(template: Template) -> N
     assert [p["DependsOn"] for p in found.values()] == [[group_id]]
 
 
-def test_bucket_key_group_review_page_and_api_endpoint_are_stack_outputs(template: Template) -> None:
+def test_bucket_key_group_review_page_sign_in_callback_and_api_endpoint_are_stack_outputs(template: Template) -> None:
     key_id, _ = artifact_key(template)
     bucket_id, _ = bucket_named(template, BUCKET)
     api_id, _ = only(template, "AWS::ApiGateway::RestApi")
@@ -742,6 +742,7 @@ def test_bucket_key_group_review_page_and_api_endpoint_are_stack_outputs(templat
         # CDK's own output for the REST API: the deployed stage's URL.
         "ApprovalWorkflowApiEndpoint8935BFDC": {"Fn::Join": ["", [*host, "/", {"Ref": stage_id}, "/"]]},
         "ApprovalWorkflowReviewUrlB289367A": api_url(template, "review"),
+        "ApprovalWorkflowSignInCallbackUrl7CB63F42": api_url(template, "callback"),
         "ArtifactBucket": {"Ref": bucket_id},
         "ArtifactKeyArn": {"Fn::GetAtt": [key_id, "Arn"]},
         "ModelPackageGroupChurnModel": GROUP_ARN,

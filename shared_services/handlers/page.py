@@ -1,4 +1,8 @@
-"""The review pages: plain HTML, every value escaped, no script, usable by keyboard and screen reader."""
+"""The review pages: plain HTML, every value escaped, no script, usable by keyboard and screen reader.
+
+The decision form is on the page only for the person the link was sent to, signed in for this link;
+anyone else sees the version and a way to sign in (`decision_section`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
+from urllib.parse import urlencode
+
+from shared_services.handlers.signin import same_person
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;line-height:1.5}
@@ -26,7 +33,9 @@ textarea{width:100%;min-height:6rem;font:inherit;padding:.4rem;border:2px solid 
 button{font:inherit;font-weight:600;padding:.6rem 1.4rem;border:2px solid #1b1b1b;cursor:pointer}
 .approve{background:#0b6e2e;color:#fff}
 .reject{background:#a4161a;color:#fff}
-button:focus,textarea:focus{outline:3px solid #1f5fbf;outline-offset:2px}
+.signin{display:inline-block;font-weight:600;padding:.6rem 1.4rem;border:2px solid #1b1b1b;background:#1f3f7f}
+.signin{color:#fff;text-decoration:none}
+button:focus,textarea:focus,a:focus{outline:3px solid #1f5fbf;outline-offset:2px}
 .note{background:#f6f6f6;border-left:4px solid #555;padding:.6rem 1rem}
 .error{border-left-color:#a4161a}
 .ok{border-left-color:#0b6e2e}
@@ -80,13 +89,18 @@ class ReviewView:
     metrics: list[MetricRow] = field(default_factory=list)
     model_card: str = ""
     lineage: list[tuple[str, str]] = field(default_factory=list)
+    # Who is signed in for this link (None: nobody), and why a sign-in was not accepted, if one was sent.
+    signed_in_as: str | None = None
+    sign_in_problem: str = ""
 
 
-def _document(title: str, body: str) -> str:
+def _document(title: str, body: str, *, refresh_to: str | None = None) -> str:
+    """The page; with `refresh_to`, the browser moves on to that (relative, escaped) URL at once."""
+    refresh = f'<meta http-equiv="refresh" content="0; url={refresh_to}">\n' if refresh_to is not None else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="referrer" content="no-referrer">\n'
+        f'<meta name="referrer" content="no-referrer">\n{refresh}'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
@@ -134,7 +148,18 @@ def review_page(view: ReviewView) -> str:
         metrics = "<p>No metrics were registered with this version.</p>"
     card = f"<p>{escape(view.model_card)}</p>" if view.model_card else "<p>No model card was registered.</p>"
     lineage = _definition_list(view.lineage) if view.lineage else "<p>No lineage was registered.</p>"
-    form = (
+    body = (
+        f'<h1>{escape(title)}</h1>\n<section aria-labelledby="details"><h2 id="details">Details</h2>'
+        f'{details}</section>\n<section aria-labelledby="metrics"><h2 id="metrics">Metrics</h2>{metrics}'
+        f'</section>\n<section aria-labelledby="card"><h2 id="card">Model card</h2>{card}</section>\n'
+        f'<section aria-labelledby="lineage"><h2 id="lineage">Lineage</h2>{lineage}</section>\n'
+        f'<section aria-labelledby="decide"><h2 id="decide">Decision</h2>{decision_section(view)}</section>'
+    )
+    return _document(title, body)
+
+
+def _form(view: ReviewView) -> str:
+    return (
         '<form method="post" action="decision">'
         f'<input type="hidden" name="token" value="{escape(view.token)}">'
         '<label for="reason">Reason for your decision (recorded in the audit history)</label>'
@@ -147,14 +172,33 @@ def review_page(view: ReviewView) -> str:
         '<button type="submit" name="decision" value="Rejected" class="reject">Reject</button>'
         "</div></form>"
     )
-    body = (
-        f'<h1>{escape(title)}</h1>\n<section aria-labelledby="details"><h2 id="details">Details</h2>'
-        f'{details}</section>\n<section aria-labelledby="metrics"><h2 id="metrics">Metrics</h2>{metrics}'
-        f'</section>\n<section aria-labelledby="card"><h2 id="card">Model card</h2>{card}</section>\n'
-        f'<section aria-labelledby="lineage"><h2 id="lineage">Lineage</h2>{lineage}</section>\n'
-        f'<section aria-labelledby="decide"><h2 id="decide">Decision</h2>{form}</section>'
+
+
+def decision_section(view: ReviewView) -> str:
+    """The form for the approver signed in for this link; otherwise why not, and a link to sign in.
+
+    Signing in is a link, not a form: the page's form-action policy would stop a form redirected to the
+    identity provider.
+    """
+    if view.signed_in_as is not None and same_person(view.signed_in_as, view.approver):
+        return _form(view)
+    href = escape(f"signin?{urlencode({'token': view.token})}")
+    sign_in = f'<p><a class="signin" href="{href}">Sign in as {escape(view.approver)} to decide</a></p>'
+    if view.signed_in_as is not None:
+        refusal = (
+            f'<p class="note error" role="alert">Signed in as {escape(view.signed_in_as)}, but this link was '
+            f"sent to {escape(view.approver)}. Only {escape(view.approver)} can decide with it.</p>"
+        )
+        return refusal + sign_in
+    problem = (
+        f'<p class="note" role="status">{escape(view.sign_in_problem[:1].upper() + view.sign_in_problem[1:])}.</p>'
+        if view.sign_in_problem
+        else ""
     )
-    return _document(title, body)
+    return (
+        f"{problem}<p>This link was sent to {escape(view.approver)}. To approve or reject, sign in with your "
+        "organisation's account; opening this page changes nothing.</p>" + sign_in
+    )
 
 
 def result_page(*, model: str, version: int, env: str, decision: str, approver: str) -> str:
@@ -174,3 +218,19 @@ def error_page(title: str, message: str) -> str:
         f'<h1>{escape(title)}</h1><p class="note error" role="alert">{escape(message)}</p><p>Nothing was changed.</p>'
     )
     return _document(title, body)
+
+
+def signed_in_page(*, email: str, review_token: str) -> str:
+    """After the identity provider's callback: signed in, and on to the review page.
+
+    A page that moves on (meta refresh, and a link) rather than a redirect: the browser arrives here from
+    the identity provider's site, and a redirect would carry that cross-site origin on to the review page,
+    where the SameSite=Strict session cookie would then not be sent.
+    """
+    href = escape(f"review?{urlencode({'token': review_token})}")
+    title = f"Signed in as {email}"
+    body = (
+        f'<h1>{escape(title)}</h1><p class="note ok" role="status">You are signed in for this review link for '
+        f'15 minutes.</p><p><a class="signin" href="{href}">Continue to the review page</a></p>'
+    )
+    return _document(title, body, refresh_to=href)

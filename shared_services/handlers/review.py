@@ -1,10 +1,45 @@
-"""The decision service (API Gateway REST, proxy integration): the review page and the two decision routes.
+"""The decision service (API Gateway REST, proxy integration): the review page, sign-in and the decision routes.
 
-- GET  /review?token=...   the page. It reads and never writes (mail scanners fetch links).
-- POST /decision           the page's form: token, decision, reason. The signed token names the approver.
-- POST /decisions          IAM-authenticated JSON route, the one `modelops approve` and `reject` use: API
-                           Gateway checks the SigV4 signature, and the approver is the caller's Identity
-                           Center session (permission set ModelOpsApprover), never text the caller sends.
+- GET  /review?token=...     the page. It reads and never writes (mail scanners fetch links). Its decision form
+                             is shown only to the person the link was sent to, signed in for this link.
+- GET  /signin?token=...     starts the sign-in: 302 to the organisation's identity provider.
+- GET  /callback?code&state  the identity provider's answer: the code is exchanged for the person's ID token,
+                             a session cookie is set for this link, and the page moves on to the review page.
+- POST /decision             the page's form: token, decision, reason. The signed token names the approver; the
+                             session cookie must show that same person signed in for this very link.
+- POST /decisions            IAM-authenticated JSON route, the one `modelops approve` and `reject` use: API
+                             Gateway checks the SigV4 signature, and the approver is the caller's Identity
+                             Center session (permission set ModelOpsApprover), never text the caller sends.
+
+Who decides on the page. The review link is a bearer credential: a forwarded email, a shared mailbox or a mail
+scanner that logs URLs hands it to someone else. So the link only says who MAY decide; the organisation's
+identity provider says who IS deciding, and the two must be the same person. The review function is a
+confidential OpenID Connect client of that provider (authorization-code flow with PKCE; `signin.py`), configured
+by accounts.yaml `approvals.sign_in` (issuer, authorization and token endpoints, client id) and the client
+secret in Secrets Manager (`modelops/approval/signin-client-secret`). In AWS the provider is typically a
+Cognito user pool federated to IAM Identity Center by SAML; who may sign in, and with which factors, is the
+provider's decision.
+
+- /signin verifies the link, then keeps a pending sign-in in the state table under this function's key prefix
+  (`modelops-approval-review#signin#<sha256 of state>`, 10 minutes, used once): the review link, its nonce,
+  the PKCE verifier and the OIDC nonce. `state` also goes to the browser in a SameSite=Lax cookie, and the
+  callback refuses a browser that did not begin the sign-in.
+- /callback exchanges the code at the token endpoint over TLS, with the client secret and the PKCE verifier.
+  The ID token comes straight from the provider over TLS, so, as OpenID Connect Core 3.1.3.7 (6) allows, TLS
+  stands in for checking its signature; its `iss`, `aud`, `azp`, `exp` and `nonce` are checked. The person is
+  its `email` claim.
+- The session is the cookie `modelops_session` = email, expiry and the review link's nonce, HMAC-SHA256-signed
+  (own context string) with the session key, a generated secret of its own (`modelops/approval/session-key`)
+  that only this function reads: the notify function signs review links but cannot mint sessions. It lasts 15
+  minutes and is `HttpOnly; Secure; SameSite=Strict; Path=/`; SameSite=Strict also keeps other sites from
+  posting a decision with it.
+- The callback answers with a page that moves on to the review page rather than a 302: the browser arrives
+  from the provider's site, and a redirect would carry that cross-site origin on, so the Strict cookie would
+  not be sent to the review page it leads to.
+- The form is shown, and POST /decision accepted, only when the session's email equals the link's approver
+  (without regard to case) and its nonce is the link's; otherwise the page offers "Sign in as <approver> to
+  decide", or says "Signed in as X, but this link was sent to Y", and POST /decision answers 403 with one line.
+  Review links live accounts.yaml `approvals.link_hours` (24 hours by default).
 
 Both decision routes end in `promotion.decisions.decide`, run under the version's lease
 (`locks.version_lease`) with the credentials of the environment's decision role, assumed with the
@@ -58,7 +93,7 @@ from promotion.history import History, LiveRecords
 from promotion.metadata import Decision, StageStatus
 from promotion.registry import ApprovalStatus, PackageInfo, Registry, describe_package
 from promotion.sessions import assume_role
-from shared_services.handlers import locks, page, settings, tokens
+from shared_services.handlers import locks, page, settings, signin, tokens
 from shared_services.handlers.message import lineage_lines, threshold_text
 
 if TYPE_CHECKING:
@@ -317,13 +352,29 @@ def decide_once(
 # -- the routes ----------------------------------------------------------------------------------------------
 
 
-def _html(status: int, body: str) -> dict[str, Any]:
-    return {
+def _html(status: int, body: str, *, cookies: tuple[str, ...] = ()) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "statusCode": status,
         "headers": dict(page.SECURITY_HEADERS),
         "body": body,
         "isBase64Encoded": False,
     }
+    if cookies:
+        # One Set-Cookie header per cookie: API Gateway sends each value of multiValueHeaders as its own header.
+        response["multiValueHeaders"] = {"Set-Cookie": list(cookies)}
+    return response
+
+
+def _redirect(location: str, *, cookies: tuple[str, ...] = ()) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "statusCode": 302,
+        "headers": {"Location": location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        "body": "",
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        response["multiValueHeaders"] = {"Set-Cookie": list(cookies)}
+    return response
 
 
 def _json(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -351,7 +402,13 @@ def _live_version(config: OrgConfig, model: str, env: str) -> tuple[str, dict[st
     return f"version {live.version}", live.metrics
 
 
-def review_view(config: OrgConfig, target: Target, claims: tokens.ReviewClaims, token: str) -> page.ReviewView:
+def review_view(
+    config: OrgConfig,
+    target: Target,
+    claims: tokens.ReviewClaims,
+    token: str,
+    visitor: signin.Visitor = signin.Visitor(),  # noqa: B008 (frozen)
+) -> page.ReviewView:
     package = target.package
     live_label, live_metrics = _live_version(config, target.model, target.env)
     metrics = [
@@ -380,15 +437,126 @@ def review_view(config: OrgConfig, target: Target, claims: tokens.ReviewClaims, 
         metrics=metrics,
         model_card=package.model_card_summary or "",
         lineage=lineage_lines(package),
+        signed_in_as=visitor.email,
+        sign_in_problem=visitor.problem,
     )
+
+
+# -- sign-in --------------------------------------------------------------------------------------------------
+
+
+def _request_cookies(event: APIGatewayProxyEvent) -> dict[str, str]:
+    """The request's cookies, from every Cookie header API Gateway passed on."""
+    values = [
+        value
+        for name, header_values in (event.multi_value_headers or {}).items()
+        if name.lower() == "cookie"
+        for value in header_values
+    ]
+    if not values and event.headers.get("cookie"):
+        values = [str(event.headers.get("cookie"))]
+    return signin.cookies(values)
+
+
+def visitor_of(event: APIGatewayProxyEvent, claims: tokens.ReviewClaims, now: datetime) -> signin.Visitor:
+    """Who is signed in for the review link of `claims`, by the request's session cookie."""
+    value = _request_cookies(event).get(signin.SESSION_COOKIE)
+    if not value:
+        return signin.Visitor()
+    return signin.visitor(settings.secret_bytes("SESSION_KEY_SECRET_ARN"), value, review_nonce=claims.nonce, now=now)
+
+
+def require_signed_in(visitor: signin.Visitor, claims: tokens.ReviewClaims) -> None:
+    """Refused (403) unless the person the link was sent to is signed in for this very link."""
+    if visitor.may_decide(claims.approver):
+        return
+    if visitor.email is not None:
+        refused = Refused(
+            403,
+            "Signed in as someone else",
+            f"signed in as {visitor.email}, but this link was sent to {claims.approver}",
+            kind="signed-in-as-someone-else",
+        )
+    elif visitor.problem:
+        refused = Refused(
+            403, "Sign-in required", f"{visitor.problem}; sign in as {claims.approver} again to decide", kind="sign-in"
+        )
+    else:
+        refused = Refused(
+            403,
+            "Sign-in required",
+            f"sign in as {claims.approver} to decide; the review link alone is not enough",
+            kind="sign-in",
+        )
+    logger.warning(
+        "decision refused",
+        extra={
+            "arn": claims.arn,
+            "env": claims.env,
+            "approver": claims.approver,
+            "signed_in_as": visitor.email,
+            "rule": refused.kind,
+            "why": refused.message,
+        },
+    )
+    raise refused
+
+
+def get_signin(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
+    """Start the sign-in for a review link: keep the pending sign-in, send the browser to the provider."""
+    token = (event.query_string_parameters or {}).get("token", "")
+    now = settings.now()
+    claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), token, now)
+    # Nothing to sign in for when the link could not decide anyway (already decided, not an approver, ...).
+    sagemaker = boto3.client("sagemaker", region_name=config.region)
+    check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
+    pending, location = signin.begin(
+        signin.Provider.from_environment(),
+        review_token=token,
+        review_nonce=claims.nonce,
+        approver=claims.approver,
+        now=now,
+    )
+    signin.save(_state_table(config), pending, key_prefix=settings.function_name(FUNCTION))
+    return _redirect(location, cookies=(signin.state_cookie(pending.state),))
+
+
+def get_callback(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
+    """The provider's answer: exchange the code, check the ID token, set the session for the review link."""
+    now = settings.now()
+    try:
+        code, state = signin.check_callback(event.query_string_parameters or {}, _request_cookies(event))
+        pending = signin.take(_state_table(config), state=state, key_prefix=settings.function_name(FUNCTION), now=now)
+        claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), pending.review_token, now)
+        provider = signin.Provider.from_environment()
+        client_secret = settings.secret_bytes("SIGNIN_CLIENT_SECRET_ARN").decode("utf-8").strip()
+        answer = signin.exchange(provider, client_secret=client_secret, code=code, verifier=pending.verifier)
+        email = signin.verified_email(provider, answer["id_token"], nonce=pending.nonce, now=now)
+    except signin.SignInFailed as failed:
+        logger.warning("sign-in refused", extra={"status": failed.status, "why": failed.message})
+        raise Refused(failed.status, failed.title, failed.message, kind="sign-in") from None
+    session = signin.session_value(
+        settings.secret_bytes("SESSION_KEY_SECRET_ARN"), email=email, review_nonce=claims.nonce, now=now
+    )
+    logger.info("signed in", extra={"email": email, "approver": claims.approver, "arn": claims.arn, "env": claims.env})
+    return _html(
+        200,
+        page.signed_in_page(email=email, review_token=pending.review_token),
+        cookies=(signin.session_cookie(session), signin.cleared_state_cookie()),
+    )
+
+
+# -- the page and its form -------------------------------------------------------------------------------------
 
 
 def get_review(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
     token = (event.query_string_parameters or {}).get("token", "")
-    claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), token, settings.now())
+    now = settings.now()
+    claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), token, now)
     sagemaker = boto3.client("sagemaker", region_name=config.region)
     target = check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
-    return _html(200, page.review_page(review_view(config, target, claims, token)))
+    view = review_view(config, target, claims, token, visitor_of(event, claims, now))
+    return _html(200, page.review_page(view))
 
 
 def _form(event: APIGatewayProxyEvent) -> dict[str, str]:
@@ -406,6 +574,7 @@ def post_decision(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, A
         raise Refused(400, "A reason is required", "say why you approve or reject; the reason is audited")
     now = settings.now()
     claims = _verify_token(settings.secret_bytes("TOKEN_SECRET_ARN"), form.get("token", ""), now)
+    require_signed_in(visitor_of(event, claims, now), claims)
     sagemaker = boto3.client("sagemaker", region_name=config.region)
     with recorded_as(arn=claims.arn, env=claims.env, approver=claims.approver, verdict=verdict):
         target = check_target(config, sagemaker, arn=claims.arn, env=claims.env, approver=claims.approver)
@@ -468,6 +637,8 @@ def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, 
 
 ROUTES = {
     ("GET", "/review"): get_review,
+    ("GET", "/signin"): get_signin,
+    ("GET", "/callback"): get_callback,
     ("POST", "/decision"): post_decision,
     ("POST", "/decisions"): post_decisions,
 }

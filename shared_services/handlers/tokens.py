@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from accounts.config import DEFAULT_LINK_HOURS
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-DEFAULT_TTL = timedelta(hours=72)
+# The deployed lifetime is accounts.yaml's `approvals.link_hours` (the notify function's environment).
+DEFAULT_TTL = timedelta(hours=DEFAULT_LINK_HOURS)
 SEPARATOR = "|"
 FIELDS = ("arn", "env", "approver", "expiry", "nonce")
 
