@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from accounts import naming
-from accounts.config import OrgConfig
+from accounts.config import MAX_APPROVALS_REQUIRED, OrgConfig
 
 METRIC_PREFIX = "metric:"
 APPROVAL_PREFIX = "approval:"
@@ -49,8 +49,18 @@ def decision_keys(config: OrgConfig, env: str) -> list[str]:
 
 
 def reserved_keys(config: OrgConfig) -> list[str]:
-    """The keys only the decision service writes, every environment's: IAM refuses them to registration."""
-    return [key for env in config.chain for key in decision_keys(config, env)]
+    """Every key a decision could ever write, every environment's, up to the largest quorum allowed: IAM
+    refuses them to registration, and to every other environment's decision role. (Slots beyond today's
+    quorum are reserved too, so a slot written early could not count if the quorum were raised.)"""
+    slots = range(1, MAX_APPROVALS_REQUIRED + 1)
+    return [
+        key for env in config.chain for key in (approval_key(env, OUTCOME), *(approval_key(env, str(n)) for n in slots))
+    ]
+
+
+def metadata_budget(config: OrgConfig) -> int:
+    """How many entries decisions can take on one version with today's quorums (of AWS's 50)."""
+    return sum(len(decision_keys(config, env)) for env in config.chain)
 
 
 def check_registration_keys(keys: Iterable[str]) -> None:

@@ -17,7 +17,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
-from promotion.metadata import StageStatus, reserved_keys
+from promotion.metadata import StageStatus, metadata_budget
 from promotion.registry import MAX_METADATA_ENTRIES, Registry, Stage, model_card_text
 
 ECR_IMAGE = re.compile(
@@ -98,7 +98,7 @@ def register(
             "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>"
         )
     # Metrics share the version's 50 metadata entries with every environment's decisions.
-    max_metrics = MAX_METADATA_ENTRIES - len(reserved_keys(config))
+    max_metrics = MAX_METADATA_ENTRIES - metadata_budget(config)
     parsed = parse_metrics(metrics, max_metrics=max_metrics)
     commit = source_commit if source_commit is not None else head_commit()
     if not COMMIT_ID.fullmatch(commit):

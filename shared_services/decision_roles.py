@@ -5,7 +5,8 @@ alone, and only with a source identity, the approver it acts for. Even the decis
 with `modelops-decision-<env>` only what a decision for `<env>` writes, and IAM checks it through
 SageMaker's condition keys on UpdateModelPackage:
 - the stage it sets (ModelLifeCycle) is `<env>`, with a decision's status;
-- the metadata keys it adds are `<env>`'s (every other environment's reserved key must be absent);
+- the metadata keys it adds are `<env>`'s within its quorum (every other reserved key must be absent:
+  other environments' and slots beyond the quorum);
 - the keys it removes are `<env>`'s (removal happens only when a decision is undone);
 - the approval status is Approved (or, for the first environment, any: its outcome sets the status).
 """
@@ -17,7 +18,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from promotion.metadata import StageStatus, decision_keys
+from promotion.metadata import StageStatus, decision_keys, reserved_keys
 from promotion.registry import ApprovalStatus
 from shared_services.principals import pascal
 from shared_services.roles import history_statement, registry_read_statement
@@ -52,14 +53,15 @@ def record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
     if env == config.chain[0]:
         # The first environment's outcome sets the version's status; undoing a decision puts it back.
         statuses += [ApprovalStatus.REJECTED, ApprovalStatus.PENDING]
-    others = [key for other in config.chain if other != env for key in decision_keys(config, other)]
+    own = decision_keys(config, env)
+    others = [key for key in reserved_keys(config) if key not in own]
     conditions: dict[str, dict[str, object]] = {
         "StringEquals": {
             "sagemaker:ModelLifeCycle:stage": env,
             "sagemaker:ModelLifeCycle:stageStatus": [str(status) for status in StageStatus],
         },
         "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": [str(status) for status in statuses]},
-        "ForAllValues:StringEquals": {"sagemaker:CustomerMetadataPropertiesToRemove": decision_keys(config, env)},
+        "ForAllValues:StringEquals": {"sagemaker:CustomerMetadataPropertiesToRemove": own},
     }
     if others:
         conditions["Null"] = {f"{CUSTOMER_METADATA}/{key}": "true" for key in others}

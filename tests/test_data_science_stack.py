@@ -24,12 +24,11 @@ REGISTRATION_CONDITIONS = {
         "sagemaker:ModelLifeCycle:stage": "qa",
         "sagemaker:ModelLifeCycle:stageStatus": "PendingApproval",
     },
+    # Every key a decision could write, in every environment, up to the largest quorum (5).
     "Null": {
-        "sagemaker:CustomerMetadataProperties/approval:qa:decision": "true",
-        "sagemaker:CustomerMetadataProperties/approval:qa:1": "true",
-        "sagemaker:CustomerMetadataProperties/approval:prod:decision": "true",
-        "sagemaker:CustomerMetadataProperties/approval:prod:1": "true",
-        "sagemaker:CustomerMetadataProperties/approval:prod:2": "true",
+        f"sagemaker:CustomerMetadataProperties/approval:{env}:{part}": "true"
+        for env in ("qa", "prod")
+        for part in ("decision", "1", "2", "3", "4", "5")
     },
 }
 

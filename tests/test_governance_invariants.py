@@ -240,7 +240,7 @@ def test_a_qa_decision_role_without_its_null_block_may_write_prods_keys_and_fail
             f"{path} → sagemaker:UpdateModelPackage {PACKAGE} with "
             "sagemaker:customermetadataproperties/approval:prod:1=Approved",
             f"{path} → sagemaker:UpdateModelPackage {PACKAGE} with "
-            "sagemaker:customermetadataproperties/approval:prod:decision=Approved",
+            "sagemaker:customermetadataproperties/approval:prod:2=Approved",
         ],
     )
 

@@ -531,10 +531,13 @@ def test_the_qa_decision_role_writes_only_qa_decisions_and_stage_and_appends_the
                                     "approval:qa:1",
                                 ]
                             },
+                            # prod's keys, and qa's slots beyond its quorum of one
                             "Null": {
-                                "sagemaker:CustomerMetadataProperties/approval:prod:decision": "true",
-                                "sagemaker:CustomerMetadataProperties/approval:prod:1": "true",
-                                "sagemaker:CustomerMetadataProperties/approval:prod:2": "true",
+                                **{f"sagemaker:CustomerMetadataProperties/approval:qa:{n}": "true" for n in "2345"},
+                                **{
+                                    f"sagemaker:CustomerMetadataProperties/approval:prod:{part}": "true"
+                                    for part in ("decision", "1", "2", "3", "4", "5")
+                                },
                             },
                             "StringEquals": {
                                 "sagemaker:ModelLifeCycle:stage": "qa",
@@ -570,8 +573,11 @@ def test_a_later_environments_decision_role_keeps_the_version_approved(template:
     assert statement["Condition"]["StringEqualsIfExists"] == {"sagemaker:ModelApprovalStatus": ["Approved"]}
     assert statement["Condition"]["StringEquals"]["sagemaker:ModelLifeCycle:stage"] == "prod"
     assert statement["Condition"]["Null"] == {
-        "sagemaker:CustomerMetadataProperties/approval:qa:decision": "true",
-        "sagemaker:CustomerMetadataProperties/approval:qa:1": "true",
+        **{
+            f"sagemaker:CustomerMetadataProperties/approval:qa:{part}": "true"
+            for part in ("decision", "1", "2", "3", "4", "5")
+        },
+        **{f"sagemaker:CustomerMetadataProperties/approval:prod:{n}": "true" for n in "345"},
     }
 
 
