@@ -188,3 +188,10 @@ def test_after_sign_in_a_page_without_script_moves_on_to_the_review_page() -> No
     assert parsed.find("a") == [{"class": "signin", "href": "review?token=payload.mac"}]
     assert parsed.find("script") == []
     assert "<title>Signed in as qa.approver@example.com</title>" in html
+
+
+def test_the_page_shows_the_environments_decisions_so_far() -> None:
+    halfway = "PendingApproval by prod.approver@example.com at 2026-11-23T09:00:00Z (1 of 2 approvals)"
+    assert "<dt>Decisions for it so far</dt><dd>none yet</dd>" in page.review_page(view())
+    shown = page.review_page(view(decisions_so_far=halfway))
+    assert f"<dt>Decisions for it so far</dt><dd>{halfway}</dd>" in shown

@@ -92,6 +92,8 @@ class ReviewView:
     # Who is signed in for this link (None: nobody), and why a sign-in was not accepted, if one was sent.
     signed_in_as: str | None = None
     sign_in_problem: str = ""
+    # The environment's decisions so far, one line (its quorum under way), or "none yet".
+    decisions_so_far: str = "none yet"
 
 
 def _document(title: str, body: str, *, refresh_to: str | None = None) -> str:
@@ -128,6 +130,7 @@ def review_page(view: ReviewView) -> str:
             ("Registered at", view.created),
             ("Description", view.description or "none"),
             ("Target environment", view.env),
+            ("Decisions for it so far", view.decisions_so_far),
             ("Version live there", view.live_version),
         ]
     )

@@ -421,6 +421,11 @@ def review_view(
         for name, value in sorted(package.metrics.items())
     ]
     created = package.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if package.created else "unknown"
+    so_far = package.decided(target.env)
+    required = config.environment(target.env).approvals_required
+    decisions_so_far = (
+        f"{so_far.summary()} ({len(so_far.approvers)} of {required} approvals)" if so_far.decisions else "none yet"
+    )
     return page.ReviewView(
         model=target.model,
         version=target.version,
@@ -436,6 +441,7 @@ def review_view(
         live_version=live_label,
         metrics=metrics,
         model_card=package.model_card_summary or "",
+        decisions_so_far=decisions_so_far,
         lineage=lineage_lines(package),
         signed_in_as=visitor.email,
         sign_in_problem=visitor.problem,
