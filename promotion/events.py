@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from accounts import naming
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 PIPELINE_EVENT_SOURCE = "modelops.pipeline"
 DEPLOY_VERIFIED = "ModelOps Deploy Verified"
+MIN_WINDOW = timedelta(minutes=1)
 # SageMaker's endpoint invocation metrics, each with the statistic that summarises a window.
 ENDPOINT_METRICS = (
     ("Invocations", "Sum"),
@@ -64,7 +65,12 @@ class NextReview:
 def collect_endpoint_metrics(
     cloudwatch: MetricsClient, *, model: str, start: datetime, end: datetime
 ) -> dict[str, float | None]:
-    """Each endpoint metric over [start, end) as one value; None where CloudWatch has no data points."""
+    """Each endpoint metric over [start, end) as one value; None where CloudWatch has no data points.
+
+    The window is at least a minute, CloudWatch's smallest period: a deploy that finished within the
+    second it began would otherwise ask for StartTime equal to EndTime, which CloudWatch refuses.
+    """
+    start = min(start, end - MIN_WINDOW)
     seconds = max(60, int((end - start).total_seconds()) // 60 * 60)
     dimensions: list[DimensionTypeDef] = [
         {"Name": "EndpointName", "Value": naming.endpoint_name(model)},

@@ -26,7 +26,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext
 from promotion.deploy_roles import is_session_of
-from promotion.events import DEPLOY_VERIFIED
+from promotion.events import DEPLOY_VERIFIED, collect_endpoint_metrics
 from promotion.history import History, LiveRecords
 from promotion.sessions import assume_role
 from sandbox.lambda_runner import LambdaRunner
@@ -339,3 +339,21 @@ def test_record_deploy_of_an_unknown_environment_is_input_error(tmp_path: Path) 
 )
 def test_only_the_deploy_roles_own_session_skips_assuming_it_again(caller: str, expected: bool) -> None:
     assert is_session_of(caller, "arn:aws:iam::333333333333:role/modelops-github-deploy-qa") is expected
+
+
+class RecordingCloudWatch:
+    """CloudWatch as far as the metrics query goes: records the window it was asked for."""
+
+    def __init__(self) -> None:
+        self.windows: list[tuple[datetime, datetime]] = []
+
+    def get_metric_data(self, **query: Any) -> dict[str, Any]:
+        self.windows.append((query["StartTime"], query["EndTime"]))
+        return {"MetricDataResults": []}
+
+
+def test_a_deploy_that_finished_within_a_second_asks_for_a_one_minute_window() -> None:
+    moment = datetime(2026, 12, 4, 22, 50, 7, tzinfo=UTC)
+    cloudwatch = RecordingCloudWatch()
+    collect_endpoint_metrics(cloudwatch, model="churn-model", start=moment, end=moment)  # type: ignore[arg-type]
+    assert cloudwatch.windows == [(datetime(2026, 12, 4, 22, 49, 7, tzinfo=UTC), moment)]
