@@ -96,6 +96,11 @@ def shared_parameter(name: str) -> str:
     return f"{SSM_ROOT}/shared/{name}"
 
 
+# Where the shared-services stack publishes the approval API's stage URL; `modelops approve` and the
+# sandbox's gateway read it, and the approver permission set may.
+APPROVAL_API_URL_PARAMETER = shared_parameter("approval-api-url")
+
+
 def stage_id(env: str) -> str:
     """Construct id of an environment's CDK stage."""
     return f"ModelOps-{env}"

@@ -28,7 +28,6 @@ RENDERED_SUBDIR = "permission-sets"
 GENERATED_NOTE = "by `make generate` from accounts/accounts.yaml (policies/permission_sets.py); do not edit"
 ASSUME_ACTIONS = ["sts:AssumeRole", "sts:SetSourceIdentity"]
 DECISIONS_ROUTE = "*/*/POST/decisions"  # any API id and stage: the approval API's IAM-authenticated route
-APPROVAL_API_URL = "approval-api-url"
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def permission_sets(config: OrgConfig) -> list[PermissionSet]:
                 _statement(
                     "FindTheDecisionService",
                     ["ssm:GetParameter"],
-                    [naming.shared_parameter_arn(config, naming.shared_parameter(APPROVAL_API_URL))],
+                    [naming.shared_parameter_arn(config, naming.APPROVAL_API_URL_PARAMETER)],
                 ),
                 _statement("ReadThroughTheVerifier", ASSUME_ACTIONS, [verifier]),
             ),

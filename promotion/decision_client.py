@@ -29,7 +29,7 @@ from promotion.decisions import Verdict, checked_reason
 from promotion.errors import AwsCallFailed, DecisionRefused
 from promotion.registry import ApprovalStatus
 
-API_URL_PARAMETER = naming.shared_parameter("approval-api-url")
+API_URL_PARAMETER = naming.APPROVAL_API_URL_PARAMETER
 # Like botocore's AWS_ENDPOINT_URL_<SERVICE>: where execute-api requests go instead of the API's own host
 # (the sandbox's local gateway). The path, with its stage, stays the published one.
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_EXECUTE_API"

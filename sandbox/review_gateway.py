@@ -40,7 +40,7 @@ from sandbox.organization import aws_endpoint
 from sandbox.sigv4 import Caller, Refused, authenticate
 
 BIND_ADDRESS = "127.0.0.1"
-API_URL_PARAMETER = naming.shared_parameter("approval-api-url")
+API_URL_PARAMETER = naming.APPROVAL_API_URL_PARAMETER
 # arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
 _INTEGRATION_PREFIX = "/2015-03-31/functions/"
 

@@ -253,7 +253,7 @@ class ApprovalWorkflow(Construct):
         ssm.StringParameter(
             self,
             "ApiUrl",
-            parameter_name=naming.shared_parameter("approval-api-url"),
+            parameter_name=naming.APPROVAL_API_URL_PARAMETER,
             string_value=api_url,
             description=(
                 "Approval API: GET review, signin and callback, POST decision (review links, signed in), "
