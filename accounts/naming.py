@@ -330,3 +330,76 @@ def github_verify_role_arn(config: OrgConfig) -> str:
     """The role pull-request jobs of `.github/workflows/checks.yml` assume through GitHub OIDC; it may assume
     only the verifier."""
     return role_arn(config.accounts.deployment, GITHUB_VERIFY_ROLE)
+
+
+# -- GitHub OIDC subjects -------------------------------------------------------------------------------
+# The repository's subject template, which `modelops github configure` applies (PUT
+# /repos/{owner}/{repo}/actions/oidc/customization/sub, `include_claim_keys`). With these keys GitHub writes
+# `sub` as `repo:<owner>/<repo>:<context>:job_workflow_ref:<owner>/<repo>/<workflow file>@<ref>`, where the
+# context is what the default subject carries after the repository (`environment:<name>` for a job in an
+# environment, `pull_request` for a pull-request job without one, else `ref:<ref>`), and job_workflow_ref is
+# the file and ref of the workflow the job is defined in; GitHub replaces a `:` inside a value by `%3A`.
+# (GitHub's OpenID Connect reference, "Customizing the subject claims for an organization or repository",
+# example "Requiring a reusable workflow and other claims":
+# https://docs.github.com/en/actions/reference/security/oidc)
+# So a trust that names the whole subject pins the repository, the environment, the workflow file and the
+# branch it ran from: a workflow file pushed to another branch, or another file naming the environment, gets
+# another subject.
+GITHUB_SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
+GITHUB_DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"  # generated; the environments' deploy jobs
+GITHUB_PROMOTE_WORKFLOW = ".github/workflows/promote.yml"  # the promotion PR, in environment `promotion`
+GITHUB_CHECKS_WORKFLOW = ".github/workflows/checks.yml"  # pull-request checks; its `gates` job reads as verifier
+GITHUB_PROMOTION_ENVIRONMENT = "promotion"  # the GitHub Environment promote.yml's job runs in
+# A pull-request job runs at `refs/pull/<number>/merge`: the one part of a subject a trust cannot fix.
+GITHUB_PULL_REQUEST_REF = "refs/pull/*/merge"
+
+
+def _subject_value(value: str) -> str:
+    """A claim value as GitHub writes it into `sub`: a colon inside it becomes `%3A`."""
+    return value.replace(":", "%3A")
+
+
+def github_subject(repository: str, context: str, workflow: str, ref: str) -> str:
+    """The `sub` GitHub issues under GITHUB_SUBJECT_CLAIM_KEYS to a job of `repository` with `context`
+    (e.g. `environment:prod`, already escaped), defined in `workflow` of that repository, run at `ref`."""
+    job_workflow_ref = _subject_value(f"{repository}/{workflow}@{ref}")
+    return f"repo:{_subject_value(repository)}:{context}:job_workflow_ref:{job_workflow_ref}"
+
+
+def github_environment_context(environment: str) -> str:
+    """The subject's context of a job that runs in GitHub Environment `environment`."""
+    return f"environment:{_subject_value(environment)}"
+
+
+def github_branch_ref(branch: str) -> str:
+    return f"refs/heads/{branch}"
+
+
+def github_deploy_subject(config: OrgConfig, target: str) -> str:
+    """The only subject `modelops-github-deploy-<target>` trusts: deploy.yml, run from the pipeline's branch,
+    in the GitHub Environment named after the target."""
+    return github_subject(
+        config.pipeline.repository,
+        github_environment_context(target),
+        GITHUB_DEPLOY_WORKFLOW,
+        github_branch_ref(config.pipeline.branch),
+    )
+
+
+def github_promote_subject(config: OrgConfig) -> str:
+    """The only subject `modelops-github-promote` trusts: promote.yml, run from the default branch (the
+    pipeline's branch; repository_dispatch always runs there), in environment `promotion`."""
+    return github_subject(
+        config.pipeline.repository,
+        github_environment_context(GITHUB_PROMOTION_ENVIRONMENT),
+        GITHUB_PROMOTE_WORKFLOW,
+        github_branch_ref(config.pipeline.branch),
+    )
+
+
+def github_pull_request_subject_pattern(config: OrgConfig) -> str:
+    """The StringLike pattern `modelops-github-verify` trusts: checks.yml of this repository, in a
+    pull-request job, at any pull request's merge ref. The `*` is the pull request's number, the only part
+    that varies. A PR's author controls checks.yml on their branch (and could name any file so), which is
+    why this role reaches only the read-only verifier; GitHub gives fork pull requests no token at all."""
+    return github_subject(config.pipeline.repository, "pull_request", GITHUB_CHECKS_WORKFLOW, GITHUB_PULL_REQUEST_REF)

@@ -3,14 +3,24 @@
 A platform engineer deploys this stack once with their own credentials (`cdk deploy
 ModelOps-DeploymentRoles`); the pipeline never changes its own trust.
 
-Each role is assumable only by a job of this repository that runs in the GitHub Environment of the
-same name (`repo:<owner>/<repo>:environment:<target>`, no wildcard), so the environment's protection
-rules stand between a workflow and the account. It may then assume only its target account's CDK
+Each deploy role is assumable only by a job of `.github/workflows/deploy.yml`, run from the pipeline's
+branch, in the GitHub Environment of the same name: the repository's subject template (`modelops github
+configure`) puts the workflow file and ref into `sub`, and the trust names the whole subject, exactly
+(accounts/naming.py, `github_deploy_subject`), e.g. for prod of the sample organisation
+
+    repo:example-org/modelops:environment:prod:job_workflow_ref:example-org/modelops/.github/workflows/deploy.yml@refs/heads/main
+
+so another workflow file naming the environment, the same file on another branch, or a token in GitHub's
+default subject format gets nothing, and the environment's protection rules (required reviewers, the
+branch policy) still stand between the workflow and the account. It may then assume only its target account's CDK
 bootstrap roles, plus the operator role there (smoke test, live ARN) and the shared-services promoter
 role (to record the deploy); an environment's role may also assume the read-only verifier (the
 pre-deploy gate check).
 
-Pull-request checks get their own role, `modelops-github-verify`, which may assume only the verifier.
+The promotion workflow's role trusts promote.yml on the same branch, in environment `promotion`.
+Pull-request checks get their own role, `modelops-github-verify`, which may assume only the verifier; a
+pull request's ref varies (`refs/pull/<number>/merge`), so its trust is the one StringLike, whose only
+wildcard is the pull request's number.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ CDK_ROLE_KINDS = ("deploy", "file-publishing", "image-publishing", "lookup")
 # What the workflow asks for (github_pipeline.SESSION_SECONDS): long enough for a blue/green update.
 MAX_SESSION = cdk.Duration.hours(1)
 # The GitHub Environment the promotion workflow's jobs run in.
-PROMOTION_ENVIRONMENT = "promotion"
+PROMOTION_ENVIRONMENT = naming.GITHUB_PROMOTION_ENVIRONMENT
 
 
 def deploy_targets(config: OrgConfig) -> list[str]:
@@ -45,19 +55,6 @@ def target_account(config: OrgConfig, target: str) -> str:
     if target == SHARED_SERVICES_TARGET:
         return config.accounts.shared_services
     return config.environment(target).account
-
-
-def oidc_subject(config: OrgConfig, target: str) -> str:
-    """The exact `sub` claim of a job of this repository running in GitHub Environment `target`."""
-    return f"repo:{config.pipeline.repository}:environment:{target}"
-
-
-def pull_request_subject(config: OrgConfig) -> str:
-    """The exact `sub` claim of a job of this repository triggered by `pull_request`, without an environment.
-
-    GitHub gives fork pull requests no OIDC token at all, so only branches of this repository get it.
-    """
-    return f"repo:{config.pipeline.repository}:pull_request"
 
 
 def assumable_roles(config: OrgConfig, target: str) -> list[str]:
@@ -94,40 +91,53 @@ class GitHubDeploymentRolesStack(cdk.Stack):
                 f"Deploy-{target}",
                 role_name=naming.github_deploy_role_name(target),
                 description=f"GitHub Actions jobs of {config.pipeline.repository} in environment {target}",
-                subject=oidc_subject(config, target),
+                subject=naming.github_deploy_subject(config, target),
                 policy="AssumeTargetRoles",
                 assumable=assumable_roles(config, target),
             )
             cdk.CfnOutput(self, f"RoleArn-{target}", value=self.roles[target].role_arn)
 
-        # `.github/workflows/promote.yml` reads the registry and history to open a promotion PR: its jobs
-        # run in GitHub Environment `promotion`, and it may assume only the shared-services promoter.
+        # `.github/workflows/promote.yml` reads the registry and history to open a promotion PR: its job runs
+        # from the default branch in GitHub Environment `promotion`, and it may assume only the promoter.
         self.promote_role = self._github_role(
             "Promote",
             role_name=naming.GITHUB_PROMOTE_ROLE,
             description=f"GitHub Actions promotion jobs of {config.pipeline.repository}",
-            subject=oidc_subject(config, PROMOTION_ENVIRONMENT),
+            subject=naming.github_promote_subject(config),
             policy="AssumePromoter",
             assumable=[naming.promoter_role_arn(config)],
         )
         cdk.CfnOutput(self, "RoleArn-promotion", value=self.promote_role.role_arn)
 
         # `.github/workflows/checks.yml` runs the gates on every pull request. The PR's author controls the
-        # workflow file on their branch, so this role reaches only the read-only verifier.
+        # workflow file on their branch, so this role reaches only the read-only verifier; its subject pins the
+        # repository, the pull_request context and checks.yml, and lets the pull request's number vary.
         self.verify_role = self._github_role(
             "Verify",
             role_name=naming.GITHUB_VERIFY_ROLE,
             description=f"GitHub Actions pull-request checks of {config.pipeline.repository}",
-            subject=pull_request_subject(config),
+            subject=naming.github_pull_request_subject_pattern(config),
+            subject_operator="StringLike",
             policy="AssumeVerifier",
             assumable=[naming.verifier_role_arn(config)],
         )
         cdk.CfnOutput(self, "RoleArn-verify", value=self.verify_role.role_arn)
 
     def _github_role(
-        self, construct_id: str, *, role_name: str, description: str, subject: str, policy: str, assumable: list[str]
+        self,
+        construct_id: str,
+        *,
+        role_name: str,
+        description: str,
+        subject: str,
+        policy: str,
+        assumable: list[str],
+        subject_operator: str = "StringEquals",
     ) -> iam.Role:
-        """A role only GitHub Actions jobs with exactly `subject` can assume, which may assume `assumable`."""
+        """A role only GitHub Actions jobs with exactly `subject` can assume (or, with StringLike, a subject
+        matching it), which may assume `assumable`."""
+        conditions: dict[str, dict[str, str]] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE}}
+        conditions.setdefault(subject_operator, {})[f"{GITHUB_OIDC_HOST}:sub"] = subject
         return iam.Role(
             self,
             construct_id,
@@ -136,12 +146,7 @@ class GitHubDeploymentRolesStack(cdk.Stack):
             max_session_duration=MAX_SESSION,
             assumed_by=iam.WebIdentityPrincipal(
                 self.provider.attr_arn,
-                conditions={
-                    "StringEquals": {
-                        f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                        f"{GITHUB_OIDC_HOST}:sub": subject,
-                    }
-                },
+                conditions=conditions,
             ),
             inline_policies={
                 policy: iam.PolicyDocument(

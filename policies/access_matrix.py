@@ -47,7 +47,8 @@ HEADER = """\
 # request context has the listed values (a dimension left out does not matter):
 #   tls: on|off (aws:SecureTransport); via: s3|direct (kms:ViaService, KMS actions);
 #   source: own|foreign (aws:SourceAccount/SourceArn of a service principal);
-#   oidc: the GitHub environment of the job, or fork / other-repo / branch (the OIDC sub claim);
+#   oidc: the OIDC sub claim, labelled (policies/proof/sweep.py github_subjects): the deploy target or promotion
+#     whose pinned subject it is, pull-request, or a near miss (fork, other-repo, branch, other-workflow, ...);
 #   <condition key>: a request parameter (absent, a value the policies name, or zz-other; for a key
 #   compared with ${aws:PrincipalTag/email}: own-email, the caller's own, or another-email).
 # Request parameters are not swept in every combination (policies/proof/parameters.py says which, and why

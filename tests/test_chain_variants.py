@@ -96,19 +96,28 @@ def test_deployment_account_has_a_role_per_target_of_the_chain(four_stage: Synth
     resources = four_stage.template_json("ModelOps-DeploymentRoles")["Resources"]
     assert isinstance(resources, dict)
     subjects = {
-        r["Properties"]["RoleName"]: r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"][
-            "StringEquals"
-        ]["token.actions.githubusercontent.com:sub"]
+        r["Properties"]["RoleName"]: {
+            operator: test["token.actions.githubusercontent.com:sub"]
+            for operator, test in r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"].items()
+            if "token.actions.githubusercontent.com:sub" in test
+        }
         for r in resources.values()
         if r["Type"] == "AWS::IAM::Role"
     }
+    workflows = "job_workflow_ref:example-org/modelops/.github/workflows"
     assert subjects == {
         **{
-            f"modelops-github-deploy-{target}": f"repo:example-org/modelops:environment:{target}"
+            f"modelops-github-deploy-{target}": {
+                "StringEquals": f"repo:example-org/modelops:environment:{target}:{workflows}/deploy.yml@refs/heads/main"
+            }
             for target in ["shared-services", "dev", "test", "uat", "prod"]
         },
-        "modelops-github-promote": "repo:example-org/modelops:environment:promotion",
-        "modelops-github-verify": "repo:example-org/modelops:pull_request",
+        "modelops-github-promote": {
+            "StringEquals": f"repo:example-org/modelops:environment:promotion:{workflows}/promote.yml@refs/heads/main"
+        },
+        "modelops-github-verify": {
+            "StringLike": f"repo:example-org/modelops:pull_request:{workflows}/checks.yml@refs/pull/*/merge"
+        },
     }
 
 

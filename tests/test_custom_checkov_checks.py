@@ -254,6 +254,58 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         "CKV_MODELOPS_3",
         "FAILED",
     ),
+    "github_trust_pinned_to_workflow_file_and_branch_passes": (
+        github_trust(
+            {
+                "StringEquals": {
+                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    "token.actions.githubusercontent.com:sub": "repo:acme/modelops:environment:qa:job_workflow_ref:"
+                    "acme/modelops/.github/workflows/deploy.yml@refs/heads/main",
+                }
+            }
+        ),
+        "CKV_MODELOPS_3",
+        "PASSED",
+    ),
+    "github_trust_open_only_in_the_pull_request_number_passes": (
+        github_trust(
+            {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {
+                    "token.actions.githubusercontent.com:sub": "repo:acme/modelops:pull_request:job_workflow_ref:"
+                    "acme/modelops/.github/workflows/checks.yml@refs/pull/*/merge"
+                },
+            }
+        ),
+        "CKV_MODELOPS_3",
+        "PASSED",
+    ),
+    "github_trust_open_in_the_workflow_file_fails": (
+        github_trust(
+            {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {
+                    "token.actions.githubusercontent.com:sub": "repo:acme/modelops:pull_request:job_workflow_ref:"
+                    "acme/modelops/.github/workflows/*@refs/pull/*/merge"
+                },
+            }
+        ),
+        "CKV_MODELOPS_3",
+        "FAILED",
+    ),
+    "github_trust_open_in_the_environment_fails": (
+        github_trust(
+            {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {
+                    "token.actions.githubusercontent.com:sub": "repo:acme/modelops:environment:*:job_workflow_ref:"
+                    "acme/modelops/.github/workflows/deploy.yml@refs/pull/*/merge"
+                },
+            }
+        ),
+        "CKV_MODELOPS_3",
+        "FAILED",
+    ),
     "github_trust_with_star_in_equals_sub_fails": (
         github_trust(
             {

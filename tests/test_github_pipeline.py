@@ -57,7 +57,9 @@ def test_one_deploy_role_per_target_and_one_promotion_role(synth: Synth) -> None
 
 
 @pytest.mark.parametrize("target", ["shared-services", "qa", "prod"])
-def test_deploy_role_trusts_only_this_repository_in_the_targets_environment(synth: Synth, target: str) -> None:
+def test_deploy_role_trusts_only_deploy_yml_on_the_pipeline_branch_in_the_targets_environment(
+    synth: Synth, target: str
+) -> None:
     role = _roles(synth)[f"modelops-github-deploy-{target}"]
     assert role["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
@@ -69,7 +71,10 @@ def test_deploy_role_trusts_only_this_repository_in_the_targets_environment(synt
                 "Condition": {
                     "StringEquals": {
                         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                        "token.actions.githubusercontent.com:sub": (f"repo:example-org/modelops:environment:{target}"),
+                        "token.actions.githubusercontent.com:sub": (
+                            f"repo:example-org/modelops:environment:{target}:job_workflow_ref:"
+                            "example-org/modelops/.github/workflows/deploy.yml@refs/heads/main"
+                        ),
                     }
                 },
             }
@@ -117,7 +122,9 @@ def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_the_promoter
     ]
 
 
-def test_promotion_role_trusts_only_this_repository_in_the_promotion_environment(synth: Synth) -> None:
+def test_promotion_role_trusts_only_promote_yml_on_the_default_branch_in_the_promotion_environment(
+    synth: Synth,
+) -> None:
     role = _roles(synth)["modelops-github-promote"]
     assert role["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
@@ -129,7 +136,10 @@ def test_promotion_role_trusts_only_this_repository_in_the_promotion_environment
                 "Condition": {
                     "StringEquals": {
                         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                        "token.actions.githubusercontent.com:sub": "repo:example-org/modelops:environment:promotion",
+                        "token.actions.githubusercontent.com:sub": (
+                            "repo:example-org/modelops:environment:promotion:job_workflow_ref:"
+                            "example-org/modelops/.github/workflows/promote.yml@refs/heads/main"
+                        ),
                     }
                 },
             }

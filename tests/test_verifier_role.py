@@ -174,7 +174,9 @@ def test_no_verifier_action_writes(verifier: dict[str, Any]) -> None:
 # -- modelops-github-verify (deployment account) ----------------------------------------------------
 
 
-def test_pr_checks_role_trusts_only_pull_request_jobs_of_this_repository(github_verify: dict[str, Any]) -> None:
+def test_pr_checks_role_trusts_only_pull_request_jobs_of_this_repositorys_checks_yml(
+    github_verify: dict[str, Any],
+) -> None:
     assert github_verify["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
         "Statement": [
@@ -183,10 +185,12 @@ def test_pr_checks_role_trusts_only_pull_request_jobs_of_this_repository(github_
                 "Principal": {"Federated": {"Fn::GetAtt": ["GitHubProvider", "Arn"]}},
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
-                    "StringEquals": {
-                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                        "token.actions.githubusercontent.com:sub": "repo:example-org/modelops:pull_request",
-                    }
+                    "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                    # A pull request's number is the one part left open; the role reaches only the verifier.
+                    "StringLike": {
+                        "token.actions.githubusercontent.com:sub": "repo:example-org/modelops:pull_request:"
+                        "job_workflow_ref:example-org/modelops/.github/workflows/checks.yml@refs/pull/*/merge"
+                    },
                 },
             }
         ],

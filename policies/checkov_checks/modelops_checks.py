@@ -3,6 +3,7 @@
     CKV_MODELOPS_1  no Allow statement grants `*` or `<service>:*`, or uses NotAction
     CKV_MODELOPS_2  no Allow statement names principal `*` (or NotPrincipal) without a scoping condition
     CKV_MODELOPS_3  every web-identity trust has conditions; GitHub OIDC pins `aud` and an exact `sub`
+                    (a pull-request subject may leave only the pull request's number open)
     CKV_MODELOPS_4  every SageMaker endpoint deploys blue/green (canary or linear) with rollback alarms
 
 checkov runs in its own venv (.tools/checkov) and imports this file by path, so it is one
@@ -75,6 +76,9 @@ SCOPING_OPERATOR = re.compile(r"(ForAnyValue:)?(StringEquals|StringEqualsIgnoreC
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
 WEB_IDENTITY_ACTION = "sts:assumerolewithwebidentity"
+# The one wildcard a GitHub subject may carry, under StringLike: a pull-request job runs at
+# `refs/pull/<number>/merge`, so its subject (job_workflow_ref at that ref) ends so; nothing else is open.
+PULL_REQUEST_SUBJECT = re.compile(r"^repo:[^*?:]+:pull_request:job_workflow_ref:[^*?:]+@refs/pull/\*/merge$")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -182,15 +186,21 @@ def is_github_trust(statement: dict[str, Any]) -> bool:
 
 def github_trust_problem(statement: dict[str, Any]) -> str | None:
     """Why a GitHub OIDC trust statement is not pinned, or None when it is."""
-    equals = _condition_tests(statement.get("Condition"), "StringEquals")
+    condition = statement.get("Condition")
+    equals = _condition_tests(condition, "StringEquals")
+    like = _condition_tests(condition, "StringLike")
     audiences = [values for key, values in equals.items() if key.startswith(GITHUB_OIDC_HOST) and key.endswith(":aud")]
-    subjects = [values for key, values in equals.items() if key.startswith(GITHUB_OIDC_HOST) and key.endswith(":sub")]
+    exact = [values for key, values in equals.items() if key.startswith(GITHUB_OIDC_HOST) and key.endswith(":sub")]
+    patterns = [values for key, values in like.items() if key.startswith(GITHUB_OIDC_HOST) and key.endswith(":sub")]
     if audiences != [[GITHUB_AUDIENCE]]:
         return f"StringEquals on {GITHUB_OIDC_HOST}:aud must be exactly {GITHUB_AUDIENCE}"
+    subjects = exact + patterns
     if len(subjects) != 1 or not subjects[0]:
-        return f"StringEquals on {GITHUB_OIDC_HOST}:sub is missing"
-    if any(not isinstance(subject, str) or "*" in subject or "?" in subject for subject in subjects[0]):
+        return f"exactly one StringEquals (or pull-request StringLike) on {GITHUB_OIDC_HOST}:sub is needed"
+    if exact and any(not isinstance(subject, str) or "*" in subject or "?" in subject for subject in exact[0]):
         return f"{GITHUB_OIDC_HOST}:sub must name exact subjects, without wildcards"
+    if patterns and any(not isinstance(s, str) or PULL_REQUEST_SUBJECT.fullmatch(s) is None for s in patterns[0]):
+        return f"StringLike on {GITHUB_OIDC_HOST}:sub may leave open only a pull request's number (@refs/pull/*/merge)"
     return None
 
 

@@ -7,6 +7,8 @@ from collections.abc import Collection, Iterable
 from itertools import product
 from typing import Any
 
+from accounts import naming
+from accounts.config import OrgConfig
 from policies.iam import AccessDecision, Context, Policy, PolicyKind, Prepared, Principal, Resource, decide, prepare
 from policies.proof.parameters import label_value
 from policies.proof.principals import ProofPrincipal, administrator
@@ -14,6 +16,8 @@ from policies.proof.resources import ProofResource
 from policies.proof.samples import FOREIGN_SOURCE_ARN, OTHER, arn_account, sample_of
 from policies.proof.universe import Universe
 
+# A pull request's merge ref, as a job of pull request number 1 runs at it.
+PULL_REQUEST_REF = "refs/pull/1/merge"
 # The three views of a role (see the package docstring); other principals get only `allowed`.
 VIEWS = ("allowed", "identity_alone", "resource_policies_alone")
 SERVICE_RESOURCES = {"sts": "iam"}  # sts:AssumeRole* act on IAM roles
@@ -21,6 +25,39 @@ SERVICE_RESOURCES = {"sts": "iam"}  # sts:AssumeRole* act on IAM roles
 # they get all three views (a person's permission set is assumed, not deployed: a trust policy must keep
 # out whom it should by itself, which `resource_policies_alone` shows).
 FULL_SCOPE = frozenset({"deployed", "permission-set"})
+
+
+def github_subjects(config: OrgConfig) -> dict[str, str]:
+    """The GitHub Actions OIDC subjects the sweep presents, by label, in the repository's subject template
+    (accounts/naming.py): each deploy target's and the promotion workflow's exact subject, a pull request's
+    (number 1), and the near misses an attacker can produce: another repository or fork, a job without an
+    environment, another workflow file, the same file on another branch or at a pull request's ref, and
+    GitHub's default subject format (a repository whose template was reset)."""
+    targets = ["shared-services", *config.chain]
+    repo, branch, last = config.pipeline.repository, config.pipeline.branch, targets[-1]
+    deploy, heads = naming.GITHUB_DEPLOY_WORKFLOW, naming.github_branch_ref(branch)
+    last_env = naming.github_environment_context(last)
+    subjects = {target: naming.github_deploy_subject(config, target) for target in targets}
+    subjects["fork"] = naming.github_subject(f"{OTHER}/{config.pipeline.repo}", last_env, deploy, heads)
+    subjects["other-repo"] = naming.github_subject(f"{config.pipeline.owner}/{OTHER}", last_env, deploy, heads)
+    subjects["branch"] = naming.github_subject(repo, f"ref:{heads}", deploy, heads)
+    subjects["other-workflow"] = naming.github_subject(repo, last_env, f".github/workflows/{OTHER}.yml", heads)
+    subjects["other-branch"] = naming.github_subject(repo, last_env, deploy, naming.github_branch_ref(OTHER))
+    subjects["pull-request-ref"] = naming.github_subject(repo, last_env, deploy, PULL_REQUEST_REF)
+    subjects["default-format"] = f"repo:{repo}:{last_env}"
+    # The promotion workflow's own subject, and another file running in its environment.
+    subjects["promotion"] = naming.github_promote_subject(config)
+    subjects["promotion-other-workflow"] = naming.github_subject(
+        repo,
+        naming.github_environment_context(naming.GITHUB_PROMOTION_ENVIRONMENT),
+        f".github/workflows/{OTHER}.yml",
+        heads,
+    )
+    # A pull-request job (the PR gates job of checks.yml).
+    subjects["pull-request"] = naming.github_subject(
+        repo, "pull_request", naming.GITHUB_CHECKS_WORKFLOW, PULL_REQUEST_REF
+    )
+    return subjects
 
 
 def views_of(who: ProofPrincipal) -> tuple[str, ...]:
@@ -55,15 +92,7 @@ class Sweeper:
             if value.endswith(suffix)
         }
         self.via_values: tuple[str, ...] = ("direct", *sorted(named | {"s3"}))
-        targets = ["shared-services", *config.chain]
-        repo = config.pipeline.repository
-        self.oidc_subjects = {target: f"repo:{repo}:environment:{target}" for target in targets}
-        self.oidc_subjects["fork"] = f"repo:{OTHER}/{config.pipeline.repo}:environment:{targets[-1]}"
-        self.oidc_subjects["other-repo"] = f"repo:{config.pipeline.owner}/{OTHER}:environment:{targets[-1]}"
-        self.oidc_subjects["branch"] = f"repo:{repo}:ref:refs/heads/{config.pipeline.branch}"
-        # The promotion workflow's environment, and a pull-request job (the PR gates job).
-        self.oidc_subjects["promotion"] = f"repo:{repo}:environment:promotion"
-        self.oidc_subjects["pull-request"] = f"repo:{repo}:pull_request"
+        self.oidc_subjects = github_subjects(config)
         # aws:SourceArn values the policies name (e.g. the EventBridge rule allowed to invoke a function).
         self._source_arns: dict[str, str] = {}
         for policy in universe.policies.values():
