@@ -50,6 +50,15 @@ def execution_role_arn(config: OrgConfig, env: str, model: str) -> str:
     return role_arn(config.environment(env).account, execution_role_name(env, model))
 
 
+# The deploy target (and GitHub Environment) of the shared-services stack; the chain's environments follow it.
+SHARED_SERVICES_TARGET = "shared-services"
+
+
+def deploy_targets(config: OrgConfig) -> list[str]:
+    """Every deploy target, in deployment order: shared services, then the chain."""
+    return [SHARED_SERVICES_TARGET, *config.chain]
+
+
 def github_deploy_role_name(target: str) -> str:
     """The GitHub OIDC role in the deployment account for one deploy target (an environment)."""
     return f"{PREFIX}-github-deploy-{target}"

@@ -13,6 +13,7 @@ import typer
 
 from accounts.config import OrgConfig
 from cli.commands import audit, decisions, deploys, promotion, registration
+from cli.commands.github import github_app
 from cli.errors import EXIT_FAILED, fail
 from cli.sandbox import sandbox_app
 from cli.settings import DEFAULT_CONFIG, DEFAULT_WORKLOADS, Settings
@@ -27,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(sandbox_app)
+app.add_typer(github_app)
 
 
 def make_aws(config: OrgConfig) -> AwsContext:

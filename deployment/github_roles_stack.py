@@ -45,9 +45,7 @@ MAX_SESSION = cdk.Duration.hours(1)
 PROMOTION_ENVIRONMENT = naming.GITHUB_PROMOTION_ENVIRONMENT
 
 
-def deploy_targets(config: OrgConfig) -> list[str]:
-    """Every deploy target, in deployment order: shared services, then the chain."""
-    return [SHARED_SERVICES_TARGET, *config.chain]
+deploy_targets = naming.deploy_targets
 
 
 def target_account(config: OrgConfig, target: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
+from accounts import naming
 from accounts.config import OrgConfig
 from accounts.naming import stage_id
 from shared_services.stack import SharedServicesStack
@@ -12,7 +13,7 @@ from workloads.endpoint_stack import EndpointsStack
 from workloads.manifest import EnvironmentManifest
 
 SHARED_SERVICES_STAGE = "ModelOps-SharedServices"
-SHARED_SERVICES_TARGET = "shared-services"
+SHARED_SERVICES_TARGET = naming.SHARED_SERVICES_TARGET
 
 
 class SharedServicesStage(cdk.Stage):
