@@ -85,6 +85,13 @@ VERIFY_STEP = "Verify"
 # environment's approvers see.
 VERIFY_RUN = 'echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$GITHUB_OUTPUT"\nmodelops verify'
 REAUTHENTICATE_STEP = "Authenticate Via OIDC Role for the post-deploy step"
+# The synth job reads the repository's GitHub settings back before anything deploys (cli/commands/github.py).
+SETTINGS_CHECK_STEP = {
+    "name": "Check the GitHub settings the roles trust",
+    # The job's own token, read-only; it reaches the command only as an environment variable.
+    "env": {"GITHUB_TOKEN": "${{ github.token }}"},
+    "run": ".venv/bin/modelops github configure --check",
+}
 
 # The template's S3 URL, read from the stack's asset manifest in the downloaded assembly. Looked up at
 # run time, so that deploy.yml does not change with every template (or every promoted model version).
@@ -225,12 +232,17 @@ def secure_workflow(
 
 def _secure_synth_job(job: Mapping[str, Any]) -> dict[str, Any]:
     secured = _common(job)
-    # Synth needs no cloud credentials, so no OIDC token either.
-    secured["permissions"] = {"contents": "read"}
+    # Synth needs no cloud credentials, so no OIDC token either; reading the repository's Actions settings
+    # back (the settings check) needs `actions: read`.
+    secured["permissions"] = {"contents": "read", "actions": "read"}
     for step in secured["steps"]:
         if step.get("uses", "").startswith("actions/checkout@"):
             # The job never pushes: keep the token out of .git/config, where later steps could read it.
             step["with"] = {**step.get("with", {}), "persist-credentials": False}
+    # Every deploy job needs this one, so no role is assumed while the settings the roles' trust depends on
+    # (the OIDC subject template, the environments' reviewers and branch policy) are missing or altered.
+    install = next(index for index, step in enumerate(secured["steps"]) if step.get("name") == "Install")
+    secured["steps"].insert(install + 1, dict(SETTINGS_CHECK_STEP))
     return _ordered(secured)
 
 

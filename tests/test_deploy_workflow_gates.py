@@ -134,3 +134,25 @@ def test_the_gates_step_notes_the_deploy_start_in_utc_as_record_deploy_reads_it(
     assert key == "started"
     assert started.utcoffset() == timedelta(0)
     assert before <= started <= after
+
+
+def test_synth_reads_the_github_settings_back_before_any_deploy_job_can_assume_a_role(jobs: dict[str, Any]) -> None:
+    synth = jobs["Build-Synth"]
+    check = next(step for step in synth["steps"] if step["name"] == "Check the GitHub settings the roles trust")
+
+    assert names(synth)[:6] == [
+        "Checkout",
+        "Set up Node",
+        "Set up Python",
+        "Install",
+        "Check the GitHub settings the roles trust",
+        "Build",
+    ]
+    assert check == {
+        "name": "Check the GitHub settings the roles trust",
+        "env": {"GITHUB_TOKEN": "${{ github.token }}"},
+        "run": ".venv/bin/modelops github configure --check",
+    }
+    assert synth["permissions"] == {"contents": "read", "actions": "read"}
+    deploy_jobs = [job for job_id, job in jobs.items() if job_id != "Build-Synth"]
+    assert all("Build-Synth" in job["needs"] for job in deploy_jobs)

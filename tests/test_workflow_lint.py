@@ -247,7 +247,7 @@ def test_deploy_job_finds_the_template_cloudformation_must_deploy(
 def test_only_jobs_that_assume_a_role_may_request_an_oidc_token(deploy: dict[str, Any]) -> None:
     assert deploy["permissions"] == {}
     assert {job_id: job["permissions"] for job_id, job in deploy["jobs"].items()} == {
-        "Build-Synth": {"contents": "read"},
+        "Build-Synth": {"contents": "read", "actions": "read"},  # reads the GitHub settings back
         "ModelOps-SharedServices-SharedServices-Deploy": {"contents": "read", "id-token": "write"},
         "ModelOps-qa-Endpoints-Deploy": {"contents": "read", "id-token": "write"},
         "ModelOps-prod-Endpoints-Deploy": {"contents": "read", "id-token": "write"},
