@@ -3,8 +3,10 @@
 Jobs run in order: synth, then the shared-services stage, then each environment of the chain. Each
 stack deploys in one job, which runs in the GitHub Environment named after its deploy target
 (`shared-services`, `qa`, `prod`, ...). So that environment's protection rules (required reviewers)
-gate it, once, and its OIDC token carries `sub: repo:<owner>/<repo>:environment:<target>`, which only
-the target's own role in the deployment account trusts (deployment/github_roles_stack.py).
+gate it, once, and its OIDC token carries (in the repository's subject template, `modelops github
+configure`) `sub: repo:<owner>/<repo>:environment:<target>:job_workflow_ref:<owner>/<repo>/.github/workflows/
+deploy.yml@refs/heads/<branch>`, which only the target's own role in the deployment account trusts
+(deployment/github_roles_stack.py).
 
 The library takes one AWS role for the whole workflow, and publishes assets in jobs of their own,
 outside any environment, with cdk-assets (whose latest release, 4.7.3, cannot read the version 55
