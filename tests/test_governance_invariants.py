@@ -83,6 +83,10 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
         "no-person-writes-decisions": ([], 13, 0),
         "registrant-is-the-person": ([], 13, 0),
         "outsiders-get-nothing": ([], 6, 0),
+        # Every path of every GitHub subject the sweep presents: the three deploy targets' subjects with the
+        # bootstrap, operator and shared-services roles they reach (42), the promotion workflow's (4), a pull
+        # request's (4), and eight near misses, each reaching only itself (8).
+        "only-the-reviewed-workflow-drives-the-pipeline": ([], 58, 0),
     }
 
 
@@ -353,4 +357,28 @@ def test_decision_roles_trusting_the_decision_service_without_a_source_identity_
             "sagemaker:modellifecycle:stage=qa, sagemaker:modellifecycle:stagestatus=Approved: without a source "
             "identity (the approver it acts for)",
         ],
+    )
+
+
+# --- the attacks of issue 10, put back ---
+
+DEPLOYMENT = "333333333333"
+
+
+def test_a_deploy_role_trusting_githubs_default_subject_lets_any_workflow_naming_prod_in_and_fails_naming_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # The trust of issue 10's report: `sub` = repo:<owner>/<repo>:environment:prod only. A workflow file
+    # pushed to any branch that names environment prod gets that subject once the template is reset.
+    def default_subject(document: dict[str, Any]) -> None:
+        condition = document["Statement"][0]["Condition"]["StringEquals"]
+        condition["token.actions.githubusercontent.com:sub"] = "repo:example-org/modelops:environment:prod"
+
+    verdicts = attacked(config, deployment, {f"modelops-github-deploy-prod@{DEPLOYMENT} trust": default_subject})
+    violations = verdicts["only-the-reviewed-workflow-drives-the-pipeline"].violations
+    assert (failing(verdicts), violations[0]) == (
+        ["only-the-reviewed-workflow-drives-the-pipeline"],
+        "GitHub Actions repo:example-org/modelops:environment:prod → sts:AssumeRoleWithWebIdentity "
+        "modelops-github-deploy-prod: subject repo:example-org/modelops:environment:prod is not the reviewed "
+        f"workflow's repo:example-org/modelops:environment:prod:{DEPLOY_YML}@refs/heads/main",
     )

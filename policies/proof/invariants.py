@@ -304,6 +304,24 @@ def outsiders_get_nothing(governance: Governance, verdict: Verdict) -> None:
                 verdict.fail(f"{start.label} → {action} {symbol}")
 
 
+def only_the_reviewed_workflow_drives_the_pipeline(governance: Governance, verdict: Verdict) -> None:
+    """A GitHub job reaches a deploy role, or the promotion role, only with that role's pinned subject."""
+    config = governance.universe.config
+    pinned = {
+        naming.github_deploy_role_name(target): naming.github_deploy_subject(config, target)
+        for target in naming.deploy_targets(config)
+    }
+    pinned[naming.GITHUB_PROMOTE_ROLE] = naming.github_promote_subject(config)
+    for path in governance.paths(("github",)):
+        verdict.paths_checked += 1
+        subject = governance.sweeper.oidc_subjects.get(path.start.identity.oidc or "", "")
+        for hop in path.hops:
+            expected = pinned.get(hop.target)
+            if expected is not None and subject != expected:
+                verdict.fail(f"{path}: subject {subject} is not the reviewed workflow's {expected}")
+                break
+
+
 INVARIANTS = (
     Invariant(
         "only-decision-service-decides",
@@ -334,5 +352,14 @@ INVARIANTS = (
         "do not name (e.g. `ModelOpsApprover_Extra`) reach no identity of ours and are allowed nothing on our "
         "resources.",
         outsiders_get_nothing,
+    ),
+    Invariant(
+        "only-the-reviewed-workflow-drives-the-pipeline",
+        "A GitHub Actions job reaches `modelops-github-deploy-<target>` (and through it the target account) only "
+        "when its OIDC subject is that role's pinned one: `deploy.yml` of this repository, run from the "
+        "pipeline's branch, in the GitHub Environment of that target; the promotion role only from "
+        "`promote.yml` on the same branch. Another workflow file, another branch, a pull request's ref, a fork "
+        "or GitHub's default subject format reaches neither.",
+        only_the_reviewed_workflow_drives_the_pipeline,
     ),
 )
