@@ -25,7 +25,13 @@ def install_key_tags() -> None:
     inner = kms_models.Key.create_from_cloudformation_json  # bound to the class: a classmethod
 
     def create_from_cloudformation_json(
-        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+        cls: type[Any],
+        /,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
     ) -> Any:
         properties = cloudformation_json.get("Properties", {})
         if properties.get("Tags"):
