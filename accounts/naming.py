@@ -239,6 +239,20 @@ ENDPOINT_METRICS_NAMESPACE = "AWS/SageMaker"  # invocation metrics SageMaker pub
 ENDPOINT_INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 
 
+# The managed policy every role in a workload account's Endpoints stack carries as its permissions boundary:
+# the CloudFormation execution policy creates and changes `modelops-*` roles only with it set.
+WORKLOAD_BOUNDARY_POLICY = f"{PREFIX}-workload-boundary"
+# The tag that marks a workload account's KMS keys and SageMaker models, endpoint configs and endpoints as
+# modelops' own: the CloudFormation execution policy changes or deletes only resources that carry it.
+MANAGED_TAG_KEY = f"{PREFIX}:managed"
+MANAGED_TAG_VALUE = "true"
+
+
+def workload_boundary_arn(account: str) -> str:
+    """ARN of the `modelops-workload-boundary` managed policy in a workload account."""
+    return f"arn:aws:iam::{account}:policy/{WORKLOAD_BOUNDARY_POLICY}"
+
+
 def endpoint_arn(region: str, account: str, model: str) -> str:
     """ARN of the model's endpoint; SageMaker lower-cases resource names in its ARNs."""
     return f"arn:aws:sagemaker:{region}:{account}:endpoint/{endpoint_name(model).lower()}"

@@ -2,8 +2,10 @@
 
 The body carries the metrics of the proposed version against the one it replaces (with the
 environment's thresholds), the approval record, the lineage, the model card's state, the ARN live in the
-previous environment, and the manifest diff. Text that people typed (reasons, descriptions) is escaped so
-it cannot break the tables or inject markup.
+previous environment, and the manifest diff. Every value modelops did not write itself (lineage, metric
+names, descriptions, decision reasons, ARNs read back from the registry or SSM) is shown one way: as an
+inline code span it cannot leave (`code`, or `cell` inside a table), where no heading, link, autolink,
+@mention, HTML comment or emphasis is interpreted.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from accounts.config import OrgConfig
 from promotion.gates import version_label
 from promotion.registry import PackageInfo
+from promotion.untrusted import one_line
 
 
 @dataclass(frozen=True)
@@ -22,19 +25,26 @@ class PullRequest:
     body: str
 
 
-def escape(text: str) -> str:
-    """One line of user text made inert in markdown: no table breaks, no HTML, no code fences."""
-    flattened = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"([\\`*_{}\[\]<>|#!])", r"\\\1", flattened)
-
-
 def code(text: str) -> str:
     """Text shown verbatim as an inline code span that it cannot leave: one line, and a fence of more
     backticks than any run inside it (CommonMark's rule), padded so edge backticks stay literal."""
-    flattened = re.sub(r"[\s\x00-\x1f\x7f]+", " ", text).strip()
+    flattened = one_line(text)
     longest = max((len(run) for run in re.findall(r"`+", flattened)), default=0)
     fence = "`" * (longest + 1)
     return f"{fence} {flattened} {fence}" if longest else f"{fence}{flattened}{fence}"
+
+
+def cell(text: str) -> str:
+    """`code` for a table cell: GitHub splits table cells at every unescaped `|`, code spans included, and
+    reads `\\|` as a literal pipe there (GFM spec, "Tables (extension)")."""
+    return code(text).replace("|", "\\|")
+
+
+def fenced(text: str, info: str) -> list[str]:
+    """A fenced code block holding `text`, its fence longer than any backtick run in it (CommonMark)."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    return [f"{fence}{info}", text.rstrip("\n"), fence]
 
 
 def _metric(package: PackageInfo | None, name: str) -> float | None:
@@ -58,23 +68,23 @@ def metrics_table(config: OrgConfig, model: str, env: str, proposed: PackageInfo
     names = sorted(set(proposed.metrics) | set(replaced.metrics if replaced else {}) | set(thresholds))
     old_label = replaced.label if replaced is not None else "nothing"
     lines = [
-        f"| metric | {env} requires | replaced ({escape(old_label)}) | proposed ({escape(proposed.label)}) |",
+        f"| metric | {env} requires | replaced {cell(old_label)} | proposed {cell(proposed.label)} |",
         "| --- | --- | --- | --- |",
     ]
     for name in names:
         threshold = thresholds.get(name)
         new, old = _metric(proposed, name), _metric(replaced, name)
         required = threshold.text() if threshold is not None else "—"
-        lines.append(f"| {escape(name)} | {required} | {_format(old)} | {_format(new)}{_change(new, old)} |")
+        lines.append(f"| {cell(name)} | {required} | {_format(old)} | {_format(new)}{_change(new, old)} |")
     return "\n".join(lines)
 
 
 def approval_lines(package: PackageInfo) -> list[str]:
     lines = [f"- status: **{package.status}**"]
     if package.approval_description:
-        lines.append(f"- latest decision: {escape(package.approval_description)}")
+        lines.append(f"- latest decision: {code(package.approval_description)}")
     for record in package.decisions.values():
-        lines.append(f"- {escape(record.env)}: {escape(record.summary())}")
+        lines.append(f"- {code(record.env)}: {code(record.summary())}")
     return lines
 
 
@@ -87,7 +97,7 @@ def lineage_lines(package: PackageInfo) -> list[str]:
     # Lineage is whatever the registrant sent (MetadataProperties, the container): shown, never interpreted.
     lines = [f"- {name}: {code(value)}" if value else f"- {name}: none" for name, value in rows]
     if package.model_card_summary:
-        lines.append(f"- model card summary: {escape(package.model_card_summary)}")
+        lines.append(f"- model card summary: {code(package.model_card_summary)}")
     return lines
 
 
@@ -116,17 +126,17 @@ def build(
     if previous_env is None:
         chain = f"{env} is the first environment of the chain."
     elif rollback:
-        chain = f"Rolls back to a version live in {env} before; {previous_env} runs `{there}`."
+        chain = f"Rolls back to a version live in {env} before; {previous_env} runs {code(there)}."
     else:
-        chain = f"{previous_env} runs `{there}`."
+        chain = f"{previous_env} runs {code(there)}."
     sections = [
         f"## {title}",
         intro,
         "",
         "| | ARN |",
         "| --- | --- |",
-        f"| replaced | `{replaced_arn or 'nothing'}` |",
-        f"| proposed | `{proposed.arn}` |",
+        f"| replaced | {cell(replaced_arn or 'nothing')} |",
+        f"| proposed | {cell(proposed.arn)} |",
         "",
         "### Metrics",
         metrics_table(config, model, env, proposed, replaced),
@@ -141,9 +151,7 @@ def build(
         chain,
         "",
         "### Manifest change",
-        "```diff",
-        diff.rstrip("\n"),
-        "```",
+        *fenced(diff, "diff"),
         "",
         f"Generated by `modelops {'rollback' if rollback else 'promote'}`; the gates are checked again by "
         "`modelops verify` on this PR.",

@@ -52,6 +52,8 @@ SHARED_SERVICES_STACK = "ModelOps-SharedServices/SharedServices"
 # The README's least-privilege execution policy for workload accounts (`ModelOpsCfnExec`).
 CFN_EXECUTION_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "cfn-execution-policy.json"
 CFN_EXECUTION_POLICY_NAME = "ModelOpsCfnExec"
+# The permissions boundary that execution policy requires on every role it creates (`modelops-workload-boundary`).
+WORKLOAD_BOUNDARY_POLICY_FILE = CFN_EXECUTION_POLICY_FILE.with_name("workload-boundary-policy.json")
 
 
 @contextmanager
@@ -169,13 +171,18 @@ def _execution_policies(config: OrgConfig, account: str, session: boto3.Session)
     if account not in workload_accounts or not CFN_EXECUTION_POLICY_FILE.exists():
         return [cdk_bootstrap.ADMINISTRATOR_ACCESS]
     iam = session.client("iam")
-    arn = f"arn:aws:iam::{account}:policy/{CFN_EXECUTION_POLICY_NAME}"
+    _create_managed_policy(iam, naming.WORKLOAD_BOUNDARY_POLICY, WORKLOAD_BOUNDARY_POLICY_FILE)
+    _create_managed_policy(iam, CFN_EXECUTION_POLICY_NAME, CFN_EXECUTION_POLICY_FILE)
+    return [f"arn:aws:iam::{account}:policy/{CFN_EXECUTION_POLICY_NAME}"]
+
+
+def _create_managed_policy(iam: Any, name: str, document: Path) -> None:
+    """`aws iam create-policy` as the README's bootstrap step runs it; a second run leaves the policy as it is."""
     try:
-        iam.create_policy(PolicyName=CFN_EXECUTION_POLICY_NAME, PolicyDocument=CFN_EXECUTION_POLICY_FILE.read_text())
+        iam.create_policy(PolicyName=name, PolicyDocument=document.read_text())
     except ClientError as error:
         if error.response["Error"]["Code"] != "EntityAlreadyExists":
             raise
-    return [arn]
 
 
 def _bootstrap_account(config: OrgConfig, account: str, session: boto3.Session, workdir: Path) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
+from accounts import naming
+from policies.iam import Context, Policy, PolicyKind, Principal, Request, Resource, evaluate
 from tests.conftest import REPO_ROOT, Synth
 
 POLICY_FILE = REPO_ROOT / "policies" / "cfn-execution-policy.json"
@@ -28,6 +30,7 @@ WORKLOAD_STACKS = ["ModelOps-qa/Endpoints", "ModelOps-prod/Endpoints"]
 TYPE_ACTIONS = {
     "AWS::IAM::Role": [
         "iam:CreateRole",
+        "iam:PutRolePermissionsBoundary",
         "iam:GetRole",
         "iam:PutRolePolicy",
         "iam:GetRolePolicy",
@@ -37,6 +40,7 @@ TYPE_ACTIONS = {
     ],
     "AWS::KMS::Key": [
         "kms:CreateKey",
+        "kms:TagResource",
         "kms:EnableKeyRotation",
         "kms:PutKeyPolicy",
         "kms:DescribeKey",
@@ -53,7 +57,7 @@ TYPE_ACTIONS = {
     ],
     "AWS::S3::BucketPolicy": ["s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"],
     "AWS::CloudWatch::Alarm": ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
-    "AWS::SageMaker::Model": ["iam:PassRole", "sagemaker:CreateModel", "sagemaker:DeleteModel"],
+    "AWS::SageMaker::Model": ["iam:PassRole", "sagemaker:CreateModel", "sagemaker:AddTags", "sagemaker:DeleteModel"],
     "AWS::SageMaker::EndpointConfig": [
         "sagemaker:CreateEndpointConfig",
         "kms:DescribeKey",
@@ -144,7 +148,10 @@ def test_every_condition_key_applies_to_every_action_of_its_statement(policy: di
         keys = [key for operator in s.get("Condition", {}).values() for key in operator]
         for action in as_list(s["Action"]):
             supported = {key for row in action_rows(action) for key in row["condition_keys"] or []}
-            assert set(keys) <= supported, f"{s['Sid']}: {action} does not support {set(keys) - supported}"
+            # `aws:RequestTag/${TagKey}` in the reference stands for every tag key.
+            patterns = [re.compile(re.sub(r"\\\$\\\{\w+\\\}", ".+", re.escape(key)) + "$") for key in supported]
+            unsupported = {key for key in keys if not any(pattern.match(key) for pattern in patterns)}
+            assert unsupported == set(), f"{s['Sid']}: {action} does not support {unsupported}"
 
 
 def test_a_resource_wildcard_is_used_only_where_aws_allows_nothing_narrower_or_under_a_condition(
@@ -162,7 +169,7 @@ def test_roles_may_be_passed_only_to_sagemaker_and_only_endpoint_execution_roles
     passing = [s for s in statements(policy) if "iam:PassRole" in as_list(s["Action"])]
     assert passing == [
         {
-            "Sid": "PassEndpointExecutionRolesToSageMakerOnly",
+            "Sid": "PassExecutionRolesToSageMaker",
             "Effect": "Allow",
             "Action": ["iam:PassRole"],
             "Resource": "arn:aws:iam::*:role/modelops-exec-*",
@@ -171,9 +178,34 @@ def test_roles_may_be_passed_only_to_sagemaker_and_only_endpoint_execution_roles
     ]
 
 
-def test_no_managed_policy_can_be_attached_to_a_role(policy: dict[str, Any]) -> None:
-    risky = {"iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:CreatePolicy", "iam:CreatePolicyVersion"}
+def test_no_managed_policy_can_be_attached_to_a_role_and_no_boundary_removed(policy: dict[str, Any]) -> None:
+    risky = {
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:CreatePolicy",
+        "iam:CreatePolicyVersion",
+    }
     assert [a for s in statements(policy) for a in as_list(s["Action"]) if a in risky] == []
+
+
+def test_every_role_changing_action_requires_the_workload_boundary(policy: dict[str, Any]) -> None:
+    changing = {a for s in statements(policy) for a in as_list(s["Action"]) if a.startswith("iam:")} - {
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:PassRole",
+        "iam:CreateServiceLinkedRole",
+    }
+    assert allowing(policy, "iam:PutRolePolicy") == ["BoundedModelOpsRoles"]
+    bounded = next(s for s in statements(policy) if s["Sid"] == "BoundedModelOpsRoles")
+    assert sorted(changing) == bounded["Action"]
+    assert bounded["Condition"] == {
+        "StringEquals": {
+            "iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/modelops-workload-boundary"
+        }
+    }
 
 
 def test_every_resource_type_the_endpoints_stacks_deploy_is_covered(policy: dict[str, Any], synth: Synth) -> None:
@@ -193,9 +225,9 @@ def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: di
     alarm_names = sorted(r["Properties"]["AlarmName"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
     assert role_names == ["modelops-exec-prod-churn-model", "modelops-operator"]
     for name in role_names:
-        assert allowing(policy, "iam:CreateRole", f"arn:aws:iam::555555555555:role/{name}") == ["ModelOpsRoles"]
+        assert allowing(policy, "iam:CreateRole", f"arn:aws:iam::555555555555:role/{name}") == ["BoundedModelOpsRoles"]
     assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model") == [
-        "PassEndpointExecutionRolesToSageMakerOnly"
+        "PassExecutionRolesToSageMaker"
     ]
     assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-operator") == []
     for name in alarm_names:
@@ -206,3 +238,107 @@ def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: di
     assert allowing(policy, "s3:CreateBucket", bucket) == ["DataCaptureBuckets"]
     assert allowing(policy, "s3:CreateBucket", "arn:aws:s3:::payments-ledger") == []
     assert allowing(policy, "iam:CreateRole", "arn:aws:iam::555555555555:role/payments-admin") == []
+
+
+CfnRequest = tuple[str, str, dict[str, Any]]  # action, resource ARN, request context
+
+
+def _tags(properties: dict[str, Any], prefix: str) -> dict[str, str]:
+    """A resource's tags as IAM's aws:RequestTag/ or aws:ResourceTag/ context keys (KMS writes TagKey/TagValue)."""
+    return {
+        f"{prefix}/{t.get('Key', t.get('TagKey'))}": t.get("Value", t.get("TagValue"))
+        for t in properties.get("Tags", [])
+    }
+
+
+def _role_requests(account: str, properties: dict[str, Any]) -> list[CfnRequest]:
+    arn = naming.role_arn(account, properties["RoleName"])
+    bounded = {"iam:PermissionsBoundary": properties["PermissionsBoundary"]}
+    actions = [
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteRole",
+    ]
+    return [(action, arn, bounded) for action in actions]
+
+
+def _key_requests(account: str, region: str, properties: dict[str, Any]) -> list[CfnRequest]:
+    arn = f"arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    symmetric = {"kms:KeySpec": "SYMMETRIC_DEFAULT", "kms:KeyUsage": "ENCRYPT_DECRYPT"}
+    tagged = _tags(properties, "aws:ResourceTag")
+    return [
+        ("kms:CreateKey", "*", {**symmetric, **_tags(properties, "aws:RequestTag")}),
+        ("kms:TagResource", arn, _tags(properties, "aws:RequestTag")),
+    ] + [
+        (a, arn, tagged)
+        for a in ("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DescribeKey", "kms:ScheduleKeyDeletion")
+    ]
+
+
+def _sagemaker_requests(account: str, region: str, kind: str, properties: dict[str, Any]) -> list[CfnRequest]:
+    api = kind.rpartition(":")[2]
+    noun = {"Model": "model", "EndpointConfig": "endpoint-config", "Endpoint": "endpoint"}[api]
+    # CloudFormation generates the model's and config's names; SageMaker lower-cases names in ARNs.
+    arn = f"arn:aws:sagemaker:{region}:{account}:{noun}/{properties.get('EndpointName', 'generated').lower()}"
+    create = _tags(properties, "aws:RequestTag")
+    if api == "Model":
+        create["sagemaker:NetworkIsolation"] = properties["EnableNetworkIsolation"]
+    tagged = _tags(properties, "aws:ResourceTag")
+    requests: list[CfnRequest] = [
+        (f"sagemaker:Create{api}", arn, create),
+        ("sagemaker:AddTags", arn, {**_tags(properties, "aws:RequestTag"), "sagemaker:TaggingAction": f"Create{api}"}),
+        (f"sagemaker:Delete{api}", arn, tagged),
+    ]
+    return requests + ([("sagemaker:UpdateEndpoint", arn, tagged)] if api == "Endpoint" else [])
+
+
+def _cfn_requests(stack: Any, template: Mapping[str, Any]) -> list[CfnRequest]:
+    """What CloudFormation asks IAM for to create, update and delete the stack's roles, key and SageMaker
+    resources, with the condition keys their properties give."""
+    account, region = str(stack.account), str(stack.region)
+    requests: list[CfnRequest] = []
+    for resource in template["Resources"].values():
+        kind, properties = resource["Type"], resource["Properties"]
+        if kind == "AWS::IAM::Role":
+            requests += _role_requests(account, properties)
+        elif kind == "AWS::KMS::Key":
+            requests += _key_requests(account, region, properties)
+        elif kind.startswith("AWS::SageMaker::"):
+            requests += _sagemaker_requests(account, region, kind, properties)
+    return requests
+
+
+def test_every_role_the_endpoints_stacks_create_carries_the_workload_boundary(synth: Synth) -> None:
+    for path in WORKLOAD_STACKS:
+        account = str(synth.stacks[path].account)
+        resources = synth.template_json(path)["Resources"].values()
+        boundaries = {r["Properties"]["PermissionsBoundary"] for r in resources if r["Type"] == "AWS::IAM::Role"}
+        assert boundaries == {naming.workload_boundary_arn(account)}
+
+
+def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_evaluator(synth: Synth) -> None:
+    """The attacks on the same policy are denied in test_cfn_execution_escalation.py."""
+    exec_policy = Policy("ModelOpsCfnExec", json.loads(POLICY_FILE.read_text()), PolicyKind.IDENTITY)
+    refused: list[tuple[str, str, str]] = []
+    count = 0
+    for path in WORKLOAD_STACKS:
+        stack = synth.stacks[path]
+        account, region = str(stack.account), str(stack.region)
+        principal = Principal.role(naming.cdk_role_arn("cfn-exec", account, region), identity_policies=[exec_policy])
+        root = {
+            "Effect": "Allow",
+            "Principal": {"AWS": naming.account_root_arn(account)},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+        key_policy = Policy("key", {"Version": "2012-10-17", "Statement": [root]}, PolicyKind.KMS_KEY)
+        for action, arn, context in _cfn_requests(stack, synth.template_json(path)):
+            resource = Resource(arn, account, key_policy if arn.startswith("arn:aws:kms:") else None)
+            decision = evaluate(Request(principal, action, resource, Context(context)))
+            count += 1
+            if not decision.allowed:
+                refused.append((path, action, decision.reason))
+    assert refused == []
+    assert count == 2 * (2 * 5 + 6 + 3 * 3 + 1)  # per stack: two roles, one key, a model, config and endpoint

@@ -32,6 +32,8 @@ ACCOUNTS = {"qa": "444444444444", "prod": "555555555555"}
 STACKS = {"qa": QA, "prod": PROD}
 ARTIFACTS = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/*"
 WORKLOADS = workloads_root("two_env")
+# What marks a resource as modelops' own for the CloudFormation execution policy (naming.MANAGED_TAG_KEY).
+MANAGED_TAGS = [{"Key": "modelops:managed", "Value": "true"}]
 
 
 def only(template: Template, resource_type: str) -> tuple[str, Mapping[str, Any]]:
@@ -85,6 +87,7 @@ def test_model_runs_exactly_the_pinned_model_package_with_its_own_role_and_no_ne
         "PrimaryContainer": {"ModelPackageName": pinned_arn(config, env)},
         "ExecutionRoleArn": getatt(role_id, "Arn"),
         "EnableNetworkIsolation": True,
+        "Tags": MANAGED_TAGS,
     }
 
 
@@ -106,6 +109,7 @@ def test_qa_endpoint_config_is_one_encrypted_variant_without_data_capture(qa: Te
                 "InitialVariantWeight": 1,
             }
         ],
+        "Tags": MANAGED_TAGS,
     }
 
 
@@ -134,6 +138,7 @@ def test_prod_endpoint_config_captures_requests_and_responses_encrypted_into_the
             "KmsKeyId": getatt(key_id, "Arn"),
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
         },
+        "Tags": MANAGED_TAGS,
     }
 
 
@@ -165,6 +170,7 @@ def test_qa_endpoint_shifts_traffic_linearly_in_halves_and_rolls_back_on_its_ala
                 ]
             },
         },
+        "Tags": MANAGED_TAGS,
     }
     assert sorted(endpoint["DependsOn"]) == sorted([errors_id, latency_id])
 
@@ -193,6 +199,7 @@ def test_prod_endpoint_shifts_a_ten_percent_canary_first_and_rolls_back_on_its_a
                 ]
             },
         },
+        "Tags": MANAGED_TAGS,
     }
 
 
@@ -461,6 +468,18 @@ def test_endpoint_key_rotates(synth: Synth, env: str) -> None:
     assert key["Properties"]["EnableKeyRotation"] is True
 
 
+def test_endpoint_key_is_tagged_as_modelops_own(synth: Synth, env: str) -> None:
+    _, key = only(synth.template(STACKS[env]), "AWS::KMS::Key")
+    assert key["Properties"]["Tags"] == MANAGED_TAGS
+
+
+def test_every_role_is_bounded_by_the_accounts_workload_boundary(synth: Synth, env: str) -> None:
+    roles = synth.template(STACKS[env]).find_resources("AWS::IAM::Role")
+    boundaries = {body["Properties"]["RoleName"]: body["Properties"]["PermissionsBoundary"] for body in roles.values()}
+    boundary = f"arn:aws:iam::{ACCOUNTS[env]}:policy/modelops-workload-boundary"
+    assert boundaries == {"modelops-operator": boundary, f"modelops-exec-{env}-churn-model": boundary}
+
+
 KEY_ADMIN = [
     "kms:CancelKeyDeletion",
     "kms:Create*",
@@ -653,6 +672,7 @@ def test_an_environment_without_manifests_deploys_only_the_operator_role(
     assert [body["Type"] for body in resources.values()] == ["AWS::IAM::Role"]
     (role,) = resources.values()
     assert role["Properties"]["RoleName"] == "modelops-operator"
+    assert role["Properties"]["PermissionsBoundary"] == "arn:aws:iam::444444444444:policy/modelops-workload-boundary"
     assert role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"] == [
         {
             "Sid": "ReadEndpointMetrics",

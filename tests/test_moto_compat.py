@@ -757,6 +757,27 @@ def test_stack_puts_its_bucket_policy_on_the_bucket(empty_aws: EmptyAws) -> None
     assert json.loads(policy) == document
 
 
+def test_stack_creates_a_kms_key_with_its_tags(empty_aws: EmptyAws) -> None:
+    """AWS::KMS::Key's Tags, written {Key, Value} as CloudFormation takes them, are the key's tags."""
+    template = {
+        "Resources": {
+            "Key": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                    "Tags": [{"Key": "modelops:managed", "Value": "true"}],
+                },
+            }
+        }
+    }
+
+    _cfn(empty_aws, QA).create_stack(StackName="key", TemplateBody=json.dumps(template))
+
+    kms = empty_aws.session(QA).client("kms")
+    (key,) = kms.list_keys()["Keys"]
+    assert kms.list_resource_tags(KeyId=key["KeyId"])["Tags"] == [{"TagKey": "modelops:managed", "TagValue": "true"}]
+
+
 def test_stack_creates_cloudwatch_alarm_whose_ref_is_its_name(empty_aws: EmptyAws) -> None:
     """AWS::CloudWatch::Alarm creates the alarm; Ref returns the alarm name and GetAtt Arn its ARN."""
     cfn = _cfn(empty_aws, QA)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
@@ -231,6 +232,11 @@ class ModelEndpoint(Construct):
         )
         for alarm in (self.alarms.errors, self.alarms.latency):
             self.endpoint.add_resource_dependency(alarm, "the rollback configuration names this alarm")
+
+        # The CloudFormation execution policy creates, updates and deletes only SageMaker resources that carry
+        # this tag: the endpoint is named after the model, which nothing else marks as modelops' own.
+        for resource in (self.model, self.endpoint_config, self.endpoint):
+            cdk.Tags.of(resource).add(naming.MANAGED_TAG_KEY, naming.MANAGED_TAG_VALUE)
 
         self.autoscaler: Autoscaler | None = None
         if manifest.autoscaling is not None:

@@ -99,6 +99,8 @@ class EndpointsStack(cdk.Stack):
             enable_key_rotation=True,
             policy=endpoint_key_policy(config, env_name, models),
         )
+        # The CloudFormation execution policy creates, changes and deletes only keys that carry this tag.
+        cdk.Tags.of(self.key).add(naming.MANAGED_TAG_KEY, naming.MANAGED_TAG_VALUE)
         if any(m.data_capture is not None for m in models):
             self.capture = CaptureBucket(self, "DataCapture", key=self.key)
 

@@ -181,8 +181,10 @@ def _role(
     description: str,
     trust: list[iam.PolicyStatement],
     permissions: list[iam.PolicyStatement],
+    account: str,
 ) -> iam.CfnRole:
-    """A role whose trust and one inline policy are exactly the statements given.
+    """A role whose trust and one inline policy are exactly the statements given, bounded by the account's
+    `modelops-workload-boundary` (the CloudFormation execution policy creates no role without it).
 
     L1 on purpose: the L2 Role writes its own trust statement and may merge grants into a separate policy;
     here the reviewed statements are the deployed ones, and the policy lives and dies with the role.
@@ -193,6 +195,7 @@ def _role(
         role_name=role_name,
         description=description,
         assume_role_policy_document=iam.PolicyDocument(statements=trust),
+        permissions_boundary=naming.workload_boundary_arn(account),
         policies=[
             iam.CfnRole.PolicyProperty(
                 policy_name=role_name, policy_document=iam.PolicyDocument(statements=permissions)
@@ -218,6 +221,7 @@ def execution_role(
         description=f"SageMaker execution role of the {model} endpoint in {env_name}",
         trust=execution_trust(config, env_name),
         permissions=execution_statements(config, env_name, model, capture),
+        account=_account(config, env_name),
     )
 
 
@@ -232,4 +236,5 @@ def operator_role(
         description=f"modelops operator in {env_name}: describes, smoke-tests and records endpoints",
         trust=operator_trust(config, env_name),
         permissions=operator_statements(config, env_name, models),
+        account=_account(config, env_name),
     )

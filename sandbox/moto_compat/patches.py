@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import endpoints, events, iam, registry, sts
+from sandbox.moto_compat import endpoints, events, iam, kms, registry, sts
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -211,6 +211,18 @@ PATCHES: tuple[Patch, ...] = (
         removable_when="moto's AssumeRole keeps and returns SourceIdentity and carries it down a role chain",
         install=sts.install_source_identity,
         targets=("moto.sts.responses.TokenResponse.assume_role",),
+    ),
+    # -- KMS (kms.py) --
+    Patch(
+        name="cloudformation: AWS::KMS::Key Tags",
+        replaces="moto passes an AWS::KMS::Key's Tags ({Key, Value}) to CreateKey, which reads {TagKey, TagValue}: "
+        "a stack with a tagged key fails with the handler error 'TagKey'",
+        follows=f"AWS::KMS::Key Tag - AWS CloudFormation, {CFN_TYPES}aws-properties-kms-key-tag.html; "
+        "Tag - AWS Key Management Service, https://docs.aws.amazon.com/kms/latest/APIReference/API_Tag.html",
+        test=TESTS + "test_stack_creates_a_kms_key_with_its_tags",
+        removable_when="moto's AWS::KMS::Key reads Tags as CloudFormation writes them ({Key, Value})",
+        install=kms.install_key_tags,
+        targets=("moto.kms.models.Key.create_from_cloudformation_json",),
     ),
     # -- EventBridge (events.py) --
     Patch(

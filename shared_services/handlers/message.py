@@ -1,7 +1,14 @@
-"""The notification an approver receives: what the version is, how it measures, and their review link."""
+"""The notification an approver receives: what the version is, how it measures, and their review link.
+
+The email is plain text, and every value modelops did not write (description, lineage, metric names, who
+registered, the model card's status) passes through `plain`: one line, so it cannot forge a line such as
+"Approved for prod"; cut to MAX_FIELD characters; and with its URLs defanged, so the only link a mail
+client makes clickable is the review link this module writes.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,9 +16,23 @@ from urllib.parse import urlencode
 
 from accounts.config import OrgConfig
 from promotion.registry import PackageInfo
+from promotion.untrusted import one_line
 
 # SNS limits an email subject to 100 printable ASCII characters.
 MAX_SUBJECT = 100
+# The longest untrusted value an email shows; the review page shows the rest.
+MAX_FIELD = 300
+# What mail clients turn into links: a URL scheme (`https:`, `javascript:`...) before `//`, and a dot between
+# a letter or digit and a letter, as in `evil.example` or `www.evil` (Gmail links bare domains too).
+SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)")
+HOST_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z])")
+
+
+def plain(text: str) -> str:
+    """Untrusted text as one inert line of the email: controls and line breaks a space, at most MAX_FIELD
+    characters, and defanged (`https://evil.example` becomes `https[:]//evil[.]example`) so that nothing in
+    it is a link; numbers such as 0.93 keep their dot."""
+    return HOST_DOT.sub("[.]", SCHEME.sub(r"\1[:]", one_line(text, MAX_FIELD)))
 
 
 @dataclass(frozen=True)
@@ -35,7 +56,7 @@ def threshold_text(config: OrgConfig, model: str, env: str, metric: str) -> str:
 
 def lineage_lines(package: PackageInfo) -> list[tuple[str, str]]:
     """The registered lineage, as the email and the review page show it: known entries only."""
-    return [(label.capitalize(), value) for label, value in package.lineage.entries() if value]
+    return [(label.capitalize(), plain(value)) for label, value in package.lineage.entries() if value]
 
 
 def subject(package: PackageInfo, env: str) -> str:
@@ -59,18 +80,21 @@ def body(
         f"{package.group} version {package.version} awaits your decision for {env}.",
         "",
         f"Model package: {package.arn}",
-        f"Registered by: {package.lineage.registered_by or 'unknown'} at {created}",
-        f"Description: {package.description or 'none'}",
+        # Who registered is what AWS recorded (CreatedBy, the session's source identity), not registrant text:
+        # kept whole, an address, only made one line.
+        f"Registered by: {one_line(package.lineage.registered_by or 'unknown', MAX_FIELD)} at {created}",
+        f"Description: {plain(package.description) or 'none'}",
     ]
     if evidence is not None:
-        lines += ["", f"It is live in {evidence.env}. Endpoint metrics there ({evidence.period}):"]
+        lines += ["", f"It is live in {plain(evidence.env)}. Endpoint metrics there ({plain(evidence.period)}):"]
         lines += [
-            f"  {name}: {'no data' if value is None else f'{value:g}'}" for name, value in evidence.metrics.items()
+            f"  {plain(name)}: {'no data' if value is None else f'{value:g}'}"
+            for name, value in evidence.metrics.items()
         ]
     lines += ["", "Metrics:"]
     if package.metrics:
         lines += [
-            f"  {name}: {value:g} ({env} threshold: {threshold_text(config, package.group, env, name)})"
+            f"  {plain(name)}: {value:g} ({env} threshold: {threshold_text(config, package.group, env, name)})"
             for name, value in sorted(package.metrics.items())
         ]
     else:
@@ -78,7 +102,7 @@ def body(
     lines += ["", "Lineage:"]
     lines += [f"  {label}: {value}" for label, value in lineage_lines(package)] or ["  none registered"]
     card = package.model_card_status
-    lines += ["", f"Model card: {card if card else 'none'}"]
+    lines += ["", f"Model card: {plain(card) if card else 'none'}"]
     lines += [
         "",
         f"Review and decide as {approver}. This link is yours alone, works once, and expires "
