@@ -188,6 +188,18 @@ class Serving:
     etag: str | None = None
 
 
+def served_failures(endpoint: str, served: tuple[tuple[str | None, str | None], ...], pinned: Content) -> list[str]:
+    """What an endpoint's models load (their containers' Image and ModelDataUrl, where SageMaker reports
+    them) against the manifest's content: one line per difference ([] when they agree or say nothing)."""
+    failures: list[str] = []
+    for image, artifact in served:
+        if image is not None and image != pinned.image:
+            failures.append(f"endpoint {endpoint} serves image {image}; the manifest pins {pinned.image}")
+        if artifact is not None and artifact != pinned.artifact:
+            failures.append(f"endpoint {endpoint} loads {artifact}; the manifest pins {pinned.artifact}")
+    return failures
+
+
 def content_failures(
     label: str,
     *,

@@ -25,7 +25,7 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, calling
-from promotion.content import artifact_state
+from promotion.content import artifact_state, served_failures
 from promotion.deploy_roles import CallingClient, EnvironmentRoles, Progress
 from promotion.endpoints import read_endpoint
 from promotion.errors import CheckFailed, ModelOpsError
@@ -98,6 +98,10 @@ def smoke_and_read_back(
                     f"{', '.join(live.packages) or 'no model package'}; expected the pinned {pinned}; "
                     "the live record was not updated"
                 )
+            content = pinned_content(entry.manifest.content)
+            served = served_failures(endpoint, live.served, content) if content is not None else []
+            if served:
+                raise CheckFailed(f"read-back: {served[0]}; the live record was not updated")
 
 
 def read_back_content(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> None:

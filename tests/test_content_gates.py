@@ -17,7 +17,7 @@ import pytest
 from accounts.validation import InputError
 from promotion import post_deploy
 from promotion.aws import AwsContext
-from promotion.content import ArtifactState, Content, Serving, content_failures, pin_image
+from promotion.content import ArtifactState, Content, Serving, content_failures, pin_image, served_failures
 from promotion.deploy_roles import EnvironmentRoles
 from promotion.errors import CheckFailed, GateFailed
 from promotion.promote import promote
@@ -280,6 +280,19 @@ def test_each_difference_is_named_in_one_line(serving: Serving, current: dict[st
     state = ArtifactState(uri=V1_ARTIFACT, **current) if current is not None else None
     assert content_failures("churn-model v1", pinned=RECORDED, recorded=RECORDED, serving=serving, current=state) == [
         message
+    ]
+
+
+def test_what_an_endpoints_model_loads_is_checked_where_sagemaker_reports_it() -> None:
+    """DescribeModel's container Image and ModelDataUrl, when present, must be the manifest's; absent (a
+    model that names only its package), the package's record and S3 are checked instead."""
+    moved = V1_ARTIFACT.replace("v1", "v9")
+    swapped = f"{IMAGE_REPOSITORY}@{OTHER_DIGEST}"
+
+    assert served_failures("churn-model", ((None, None), (RECORDED.image, RECORDED.artifact)), RECORDED) == []
+    assert served_failures("churn-model", ((swapped, moved),), RECORDED) == [
+        f"endpoint churn-model serves image {swapped}; the manifest pins {RECORDED.image}",
+        f"endpoint churn-model loads {moved}; the manifest pins {V1_ARTIFACT}",
     ]
 
 
