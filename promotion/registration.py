@@ -21,13 +21,10 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
-from promotion.content import Content, pin_image, record_artifact, upload_artifact
+from promotion.content import ECR_IMAGE, Content, pin_image, record_artifact, upload_artifact
 from promotion.metadata import StageStatus, metadata_budget
 from promotion.registry import MAX_METADATA_ENTRIES, Registry, Stage, model_card_text
 
-ECR_IMAGE = re.compile(
-    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
-)
 METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 COMMIT_ID = re.compile(r"^[0-9a-f]{7,40}$")
 TRAINING_JOB_ARN = re.compile(

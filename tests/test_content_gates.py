@@ -17,12 +17,21 @@ import pytest
 from accounts.validation import InputError
 from promotion import post_deploy
 from promotion.aws import AwsContext
-from promotion.content import ArtifactState, Content, Serving, content_failures, pin_image, served_failures
+from promotion.content import (
+    ArtifactState,
+    Content,
+    Serving,
+    content_failures,
+    pin_image,
+    record_artifact,
+    served_failures,
+)
 from promotion.deploy_roles import EnvironmentRoles
 from promotion.errors import CheckFailed, GateFailed
+from promotion.metadata import check_registration_keys
 from promotion.promote import promote
 from promotion.verify import verify
-from tests.promotion_support import ARTIFACT, IMAGE, IMAGE_REPOSITORY, LocalAws
+from tests.promotion_support import ARTIFACT, ARTIFACT_BUCKET, IMAGE, IMAGE_REPOSITORY, LocalAws
 from workloads.manifest import load_environment, load_manifest
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
@@ -300,3 +309,54 @@ def test_identical_content_has_nothing_to_say() -> None:
     serving = Serving(artifact=RECORDED.artifact, image=RECORDED.image)
     state = ArtifactState(uri=V1_ARTIFACT, version="v-1")
     assert content_failures("churn-model v1", pinned=RECORDED, recorded=RECORDED, serving=serving, current=state) == []
+
+
+# -- registration's own refusals ----------------------------------------------------------------------------
+
+
+def test_registration_keys_are_metrics_and_exactly_the_content_record() -> None:
+    content = dict.fromkeys(("content:artifact-version", "content:artifact-sha256", "content:image"), "x")
+    check_registration_keys({"metric:auc": "0.9", **content})
+    with pytest.raises(ValueError, match="registration writes only") as other:
+        check_registration_keys({**content, "approval:qa:decision": "Approved"})
+    with pytest.raises(ValueError, match="registration must record it") as missing:
+        check_registration_keys({"metric:auc": "0.9", "content:artifact-version": "x", "content:image": "x"})
+
+    assert str(other.value) == (
+        "metadata key 'approval:qa:decision': registration writes only metric:<name> keys and "
+        "content:artifact-version, content:artifact-sha256, content:image"
+    )
+    assert str(missing.value) == (
+        "metadata key 'content:artifact-sha256': registration must record it (what was registered)"
+    )
+
+
+def test_an_artifact_that_is_not_there_or_not_versioned_is_refused(local_aws: LocalAws) -> None:
+    s3 = local_aws.admin("111111111111").client("s3", region_name="eu-west-1")
+    missing = ARTIFACT.format(model="churn-model", n=404)
+    s3.create_bucket(Bucket="unversioned-artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket="unversioned-artifacts", Key="model.tar.gz", Body=b"x")
+
+    with pytest.raises(InputError) as absent:
+        record_artifact(s3, missing)
+    with pytest.raises(InputError) as unversioned:
+        record_artifact(s3, "s3://unversioned-artifacts/model.tar.gz")
+
+    assert str(absent.value) == (
+        f"--artifact: {missing} does not exist; upload it first (`modelops register --upload FILE`)"
+    )
+    assert str(unversioned.value) == (
+        "--artifact: s3://unversioned-artifacts/model.tar.gz has no S3 version id; the artifact bucket must be "
+        "versioned"
+    )
+
+
+def test_an_artifact_uploaded_without_a_checksum_is_hashed_from_its_bytes(local_aws: LocalAws) -> None:
+    """S3 keeps no SHA-256 for an object uploaded without ChecksumAlgorithm: registration computes it."""
+    s3 = local_aws.admin("111111111111").client("s3", region_name="eu-west-1")
+    uri = ARTIFACT.format(model="churn-model", n=77)
+    version = s3.put_object(Bucket=ARTIFACT_BUCKET, Key="artifacts/churn-model/v77/model.tar.gz", Body=b"bytes")[
+        "VersionId"
+    ]
+
+    assert record_artifact(s3, uri)[:2] == (version, hashlib.sha256(b"bytes").hexdigest())
