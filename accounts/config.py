@@ -24,6 +24,11 @@ MAX_APPROVALS_REQUIRED = 5
 # A review link is a single-use capability for one person; it lives a day unless the organisation says
 # otherwise, and never longer than a week.
 DEFAULT_LINK_HOURS = 24
+# Regulated model-risk records are commonly kept seven years: 7 x 365 + 2 leap days.
+DEFAULT_RETENTION_DAYS = 2557
+# S3 documents no upper bound for a default retention; a century is the sanity bound here (a typo of a
+# few extra digits would lock every artifact, in COMPLIANCE mode, beyond anyone's reach).
+MAX_RETENTION_DAYS = 36500
 MAX_LINK_HOURS = 168
 
 
@@ -187,6 +192,18 @@ class Approvals(StrictModel):
     sign_in: SignIn
 
 
+def _retention_days(value: int) -> int:
+    if not 1 <= value <= MAX_RETENTION_DAYS:
+        raise ValueError(f"must be a whole number of days from 1 to {MAX_RETENTION_DAYS} (100 years), got {value}")
+    return value
+
+
+class Artifacts(StrictModel):
+    """The artifact bucket: how long S3 Object Lock (COMPLIANCE mode) keeps every version of every artifact."""
+
+    retention_days: Annotated[int, Field(strict=True), AfterValidator(_retention_days)] = DEFAULT_RETENTION_DAYS
+
+
 class Threshold(StrictModel):
     """Bounds on one metric: at least `min`, at most `max`, or both."""
 
@@ -238,6 +255,7 @@ class OrgConfig(StrictModel):
     accounts: CoreAccounts
     approver_groups: dict[str, ApproverGroup]
     approvals: Approvals
+    artifacts: Artifacts = Field(default_factory=Artifacts)
     environments: list[Environment]
     teams: Teams
     pipeline: Pipeline

@@ -20,15 +20,19 @@ from typing import Any
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, new_session
+from promotion.content import Content, pin_image, record_artifact, upload_artifact
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
+from promotion.metadata import OUTCOME, approval_key
 from promotion.promote import promote
 from promotion.sessions import assume_role
+from sandbox.images import push_image
 from sandbox.server import SandboxServer, start_server
 from tests.orgs import load_org, workloads_root
 
 # The sample organisation (tests/orgs/two_env) pins v1, so the smallest group that makes a real promotion holds
 # two versions.
 GROUP_SIZES = (2, 10, 100)
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
 
 
 def admin(config: OrgConfig, account: str) -> Any:
@@ -42,18 +46,47 @@ def populate(server: SandboxServer, config: OrgConfig, versions: int) -> None:
     shared = admin(config, config.accounts.shared_services)
     sagemaker = shared.client("sagemaker", region_name=config.region)
     sagemaker.create_model_package_group(ModelPackageGroupName="churn-model")
-    for _ in range(versions):
+    s3 = shared.client("s3", region_name=config.region)
+    bucket = naming.artifact_bucket(config)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    push_image(shared, IMAGE)
+    image = pin_image(shared.client("ecr", region_name=config.region), IMAGE)
+    # Every environment approved by its quorum, as the decision service records it.
+    decisions = {
+        key: value
+        for env in config.chain
+        for key, value in {
+            approval_key(env, OUTCOME): "Approved",
+            **{
+                approval_key(env, str(n)): f"Approved {member} 2026-01-01T00:00:00Z"
+                for n, member in enumerate(
+                    config.approvers(env).members[: config.environment(env).approvals_required], start=1
+                )
+            },
+        }.items()
+    }
+    for number in range(1, versions + 1):
+        artifact = f"s3://{bucket}/{naming.artifact_prefix('churn-model')}v{number}/model.tar.gz"
+        upload_artifact(s3, artifact, f"v{number}".encode())
+        version, sha256, _etag = record_artifact(s3, artifact)
+        content = Content(artifact=artifact, artifact_version=version, artifact_sha256=sha256, image=image)
         arn = sagemaker.create_model_package(
             ModelPackageGroupName="churn-model",
             InferenceSpecification={
-                "Containers": [{"Image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1"}],
+                "Containers": [{"Image": image, "ModelDataUrl": artifact}],
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             },
             ModelCard={"ModelCardContent": "{}", "ModelCardStatus": "PendingReview"},
-            CustomerMetadataProperties={"metric:auc": "0.9", "metric:false_positive_rate": "0.05"},
+            CustomerMetadataProperties={
+                "metric:auc": "0.9",
+                "metric:false_positive_rate": "0.05",
+                **content.metadata(),
+            },
         )["ModelPackageArn"]
         sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=decisions)
     ssm = shared.client("ssm", region_name=config.region)
     newest = naming.model_package_arn(config, "churn-model", versions)
     LiveRecords(ssm).put("churn-model", "qa", newest)

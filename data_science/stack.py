@@ -13,7 +13,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from shared_services.bucket_policy import DATA_SCIENCE_OBJECT_ACTIONS, artifact_objects_arn
+from shared_services.bucket_policy import DATA_SCIENCE_OBJECT_ACTIONS, model_artifact_arns
 from shared_services.key_policy import DATA_SCIENCE_KEY_ACTIONS
 from shared_services.registry import REGISTRY_READ_ACTIONS, group_resources, registration_conditions
 from shared_services.trust import define_role, permission_set_trust
@@ -41,11 +41,12 @@ def data_science_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
 def data_science_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     """Write artifacts, use the artifact key through S3, and register versions in the shared registry."""
     registry = [arn for model in config.models for arn in group_resources(config, model.name)]
+    uploads = model_artifact_arns(config)
     statements = [
-        iam.PolicyStatement(
-            sid="WriteArtifacts",
-            actions=DATA_SCIENCE_OBJECT_ACTIONS,
-            resources=[artifact_objects_arn(config)],
+        *(
+            [iam.PolicyStatement(sid="WriteArtifacts", actions=DATA_SCIENCE_OBJECT_ACTIONS, resources=uploads)]
+            if uploads
+            else []
         ),
         iam.PolicyStatement(
             sid="ListArtifacts",
@@ -73,6 +74,13 @@ def data_science_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
                 conditions=registration_conditions(config),
             ),
             iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=registry),
+            # Registration pins the image by digest: it resolves the tag with DescribeImages, in the
+            # shared-services registry the endpoints pull from (workloads/roles.py). Read-only metadata.
+            iam.PolicyStatement(
+                sid="ResolveImageDigests",
+                actions=["ecr:DescribeImages"],
+                resources=[f"arn:aws:ecr:{config.region}:{config.accounts.shared_services}:repository/*"],
+            ),
         ]
     return statements
 

@@ -13,6 +13,13 @@ type their email), types a reason and clicks Approve, and the deployed dispatch 
 local stand-in) the repository_dispatch. Version 3 is approved with `modelops approve`, an IAM-signed
 request to the same deployed API (AWS_ENDPOINT_URL_EXECUTE_API points at the local gateway): both routes
 end in the same decision service. Prod needs two of its approvers; a qa approver is refused for prod, and
-an approver who registered a version is refused its approval. Screenshots of the sign-in form and the
-review page go to demo-output/ (gitignored).
+an approver who registered a version is refused its approval.
+
+What was approved is what runs: each registration uploads its artifact create-only and records the
+artifact's S3 version and SHA-256 and the image's digest, which `promote` pins beside the ARN. Version 3 is
+approved, then an attacker with the data-science role replaces its artifact with a plain PutObject (in AWS
+the bucket policy refuses it; the sandbox does not evaluate bucket policies yet): `promote` refuses v3,
+naming the replaced object, and the lifecycle goes on with v4, whose artifact nobody touched.
+
+Screenshots of the sign-in form and the review page go to demo-output/ (gitignored).
 """

@@ -17,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
 from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule
@@ -24,10 +25,12 @@ from rich.rule import Rule
 from accounts import naming
 from accounts.config import OrgConfig, load_config
 from cli.main import app
+from promotion.content import split_s3_uri
 from promotion.decision_client import ENDPOINT_VARIABLE
 from sandbox import identity_provider
 from sandbox.approver import ChromiumMissing, Inbox, headless_chromium, require_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
+from sandbox.images import push_image
 from sandbox.lambda_runner import Invocation, LambdaRunner
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session, start_sandbox
 from sandbox.review_gateway import ReviewGateway
@@ -108,6 +111,7 @@ class Lifecycle:
         self.config = config
         self.sandbox = sandbox
         self.approval = approval
+        self.workdir = workdir
         self.workloads = workdir / "workloads"
         self.pr_body = workdir / "pr.md"
         self.card = workdir / "model-card.json"
@@ -164,11 +168,16 @@ class Lifecycle:
     def platform_engineer(self) -> None:
         self.act_as(PLATFORM_ENGINEER, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
 
+    def artifact(self, version: int) -> str:
+        return f"s3://{naming.artifact_bucket(self.config)}/{naming.artifact_prefix(MODEL)}v{version}/model.tar.gz"
+
     def register(self, version: int, *, auc: str, fpr: str, commit: str, person: str = DATA_SCIENTIST) -> None:
+        """Upload the version's artifact create-only and register it (its S3 version, SHA-256, image digest)."""
         self.act_as(person, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
-        artifact = f"s3://{naming.artifact_bucket(self.config)}/{naming.artifact_prefix(MODEL)}v{version}/model.tar.gz"
+        weights = self.workdir / f"churn-model-v{version}.tar.gz"
+        weights.write_bytes(f"churn-model release {version}: gradient-boosted trees\n".encode())
         self.modelops(
-            "register", MODEL, "--artifact", artifact, "--image", IMAGE,
+            "register", MODEL, "--artifact", self.artifact(version), "--upload", str(weights), "--image", IMAGE,
             "--metric", f"auc={auc}", "--metric", f"false_positive_rate={fpr}",
             "--source-commit", commit, "--model-card", str(self.card),
             "--description", f"Gradient-boosted churn model, release {version}",
@@ -229,6 +238,19 @@ class Lifecycle:
         if browser.title != f"Approved: {MODEL} version {version} for {env}":
             raise DemoFailed(f"the review page answered {browser.title!r} to Approve")
 
+    def replace_artifact(self, version: int) -> None:
+        """The attack: after approval, the data-science role overwrites the version's artifact with a plain
+        PutObject (no If-None-Match). AWS refuses it (the bucket policy, tests/test_artifact_immutability.py);
+        moto does not evaluate bucket policies yet, so here it lands, as a new current version."""
+        self.act_as(DATA_SCIENTIST, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
+        bucket, key = split_s3_uri(self.artifact(version))
+        s3 = boto3.client("s3", region_name=self.config.region)
+        replaced = s3.put_object(Bucket=bucket, Key=key, Body=b"attacker's weights\n")["VersionId"]
+        console.print(
+            f"[red]attacker[/red] PutObject {escape(self.artifact(version))} without If-None-Match: new current "
+            f"version {escape(str(replaced))} (AWS's bucket policy refuses this; the sandbox does not evaluate it)"
+        )
+
     def promote_and_deploy(self, version: int, env: str) -> None:
         self.platform_engineer()
         self.modelops("promote", MODEL, "--to", env, "--version", str(version), "--pr-body-file", str(self.pr_body))
@@ -266,6 +288,8 @@ def run(config: OrgConfig, workdir: Path) -> None:
         approval = ApprovalPath(config, sandbox, stack)
         demo = Lifecycle(config, sandbox, workdir, approval)
         console.print("[dim]the repository's example manifests already pin v1 in qa and prod[/dim]")
+        digest = push_image(account_admin_session(config, config.accounts.shared_services), IMAGE)
+        console.print(f"[dim]the image build pushed {IMAGE} ({digest}) to the shared-services ECR[/dim]")
         with step("1. register v1, approve it on the review page, promote it to qa and deploy qa"):
             demo.register(1, auc="0.91", fpr="0.07", commit="4f2c1de")
             demo.approve_on_review_page(1, "AUC 0.91 and FPR 0.07 meet the qa gate")
@@ -282,26 +306,34 @@ def run(config: OrgConfig, workdir: Path) -> None:
         with step("4. try to promote v2: refused, with the reason"):
             demo.platform_engineer()
             demo.modelops("promote", MODEL, "--to", "qa", "--version", "2", expect=1)
-        with step("5. register v3, approve it with the CLI, promote and deploy to qa, then to prod"):
+        with step("5. register v3 and approve it with the CLI; an attacker replaces its artifact: promote refuses v3"):
             demo.register(3, auc="0.93", fpr="0.05", commit="c0ffee3")
             demo.approver()
             demo.modelops("approve", MODEL, "3", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
             approval.dispatch()  # the CLI route ends in the same decision service, which asks for the promotion
-            demo.promote_and_deploy(3, "qa")
+            demo.replace_artifact(3)
             demo.platform_engineer()
-            demo.modelops("promote", MODEL, "--to", "prod", "--version", "3", expect=1)  # not approved for prod yet
-            demo.approve_for_prod(3, "Live in qa: AUC holds, no alarms")
-            demo.promote_and_deploy(3, "prod")
-        with step("6. an approver who also trains models registers v4, and may not approve it"):
-            demo.register(4, auc="0.92", fpr="0.06", commit="d00dad4", person=QA_APPROVER)
+            demo.modelops("promote", MODEL, "--to", "qa", "--version", "3", expect=1)  # the bytes changed
+        with step("6. register v4 (its artifact untouched), approve it, promote and deploy to qa, then to prod"):
+            demo.register(4, auc="0.93", fpr="0.05", commit="c0ffee4")
+            demo.approver()
+            demo.modelops("approve", MODEL, "4", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
+            approval.dispatch()
+            demo.promote_and_deploy(4, "qa")
+            demo.platform_engineer()
+            demo.modelops("promote", MODEL, "--to", "prod", "--version", "4", expect=1)  # not approved for prod yet
+            demo.approve_for_prod(4, "Live in qa: AUC holds, no alarms")
+            demo.promote_and_deploy(4, "prod")
+        with step("7. an approver who also trains models registers v5, and may not approve it"):
+            demo.register(5, auc="0.92", fpr="0.06", commit="d00dad5", person=QA_APPROVER)
             demo.approver(QA_APPROVER)
-            demo.modelops("approve", MODEL, "4", "--reason", "my own model looks great", expect=1)
-        with step("7. roll prod back to v1"):
+            demo.modelops("approve", MODEL, "5", "--reason", "my own model looks great", expect=1)
+        with step("8. roll prod back to v1"):
             demo.platform_engineer()
             demo.modelops("rollback", MODEL, "--env", "prod", "--pr-body-file", str(demo.pr_body))
             demo.show_pr_title()
             demo.modelops("deploy", "prod")
-        with step("8. status, drift and history"):
+        with step("9. status, drift and history"):
             demo.modelops("drift")
             demo.modelops("history", MODEL)
             demo.modelops("status")

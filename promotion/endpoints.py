@@ -19,6 +19,9 @@ class LiveEndpoint:
     status: str
     config_name: str
     packages: tuple[str, ...]
+    # What each variant's model container names besides its package (DescribeModel's Image and
+    # ModelDataUrl), where SageMaker reports them: what the model actually loads.
+    served: tuple[tuple[str | None, str | None], ...] = ()
 
     @property
     def package(self) -> str | None:
@@ -47,13 +50,17 @@ def read_endpoint(client: SageMakerClient, endpoint: str) -> LiveEndpoint | None
     config_name = described["EndpointConfigName"]
     config = client.describe_endpoint_config(EndpointConfigName=config_name)
     packages: list[str] = []
+    served: list[tuple[str | None, str | None]] = []
     for variant in config.get("ProductionVariants", []):
         model = client.describe_model(ModelName=variant["ModelName"])
         containers = [model["PrimaryContainer"]] if "PrimaryContainer" in model else model.get("Containers", [])
         packages.append(str(containers[0].get("ModelPackageName", "")) if containers else "")
+        first = containers[0] if containers else {}
+        served.append((first.get("Image"), first.get("ModelDataUrl")))
     return LiveEndpoint(
         name=endpoint,
         status=str(described.get("EndpointStatus", "")),
         config_name=config_name,
         packages=tuple(packages),
+        served=tuple(served),
     )

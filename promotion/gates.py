@@ -7,7 +7,9 @@ meets exactly the rules a promotion meets. Each failure names its rule:
   region, and in the group of the manifest's model;
 - version-exists, approved: the version exists and is Approved;
 - chain-order: the ARN is live in the previous environment (or was live in this one before: a rollback);
-- metric-threshold, model-card: the environment's configured thresholds and model-card requirement hold.
+- metric-threshold, model-card: the environment's configured thresholds and model-card requirement hold;
+- content: the manifest's artifact version, SHA-256 and image digest are what the version recorded at
+  registration, the version still points at them, and the artifact's current S3 version is that one.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from dataclasses import dataclass
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from promotion.content import ArtifactState, Content, content_failures
 from promotion.metadata import StageStatus
 from promotion.registry import ApprovalStatus, PackageInfo
+from workloads.manifest import ContentPin
 
 
 @dataclass(frozen=True)
@@ -215,3 +219,26 @@ def package_failures(
         failures += [] if failures else environment_failures(config, env, package)
         failures += threshold_failures(config, model, env, package)
     return failures
+
+
+def pinned_content(pin: ContentPin | None) -> Content | None:
+    """A manifest's `content` block as the engine's Content (None when the manifest has none)."""
+    if pin is None:
+        return None
+    return Content(
+        artifact=pin.artifact,
+        artifact_version=pin.artifact_version,
+        artifact_sha256=pin.artifact_sha256,
+        image=pin.image,
+    )
+
+
+def content_gate(package: PackageInfo, pinned: Content | None, current: ArtifactState | None) -> list[GateFailure]:
+    """The bytes rule: what git pins = what registration recorded = what the package and S3 hold now.
+
+    `pinned` None is a manifest without its content block; `current` is the artifact's HeadObject now (None:
+    not read, as when the package recorded nothing)."""
+    messages = content_failures(
+        package.label, pinned=pinned, recorded=package.content, serving=package.serving, current=current
+    )
+    return [GateFailure("content", message) for message in messages]

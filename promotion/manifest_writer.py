@@ -14,7 +14,7 @@ import fcntl
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,9 @@ from promotion.errors import ConcurrentUpdate
 from workloads.manifest import Manifest, load_manifest, parse_manifest
 
 NEW_MANIFEST_HEADER = (
-    "# {model} in {env}. `modelops promote` rewrites model_package_arn and keeps\n"
-    "# everything else, comments included. Review the ARN change in the PR.\n"
+    "# {model} in {env}. `modelops promote` rewrites model_package_arn and content (the\n"
+    "# registered artifact version, SHA-256 and image digest) and keeps everything else,\n"
+    "# comments included. Review the ARN and digest change in the PR.\n"
 )
 
 
@@ -65,11 +66,26 @@ def _round_trip() -> YAML:
     return rt
 
 
-def render_pin(snapshot: Snapshot, arn: str, config: OrgConfig) -> str:
-    """The manifest text with `model_package_arn` set to `arn`; everything else as the author wrote it."""
+def content_block(content: Mapping[str, str]) -> str:
+    """The `content:` block as YAML text, in the order `Manifest` declares it."""
+    return "content:\n" + "".join(f"  {key}: {_scalar(value)}\n" for key, value in content.items())
+
+
+def _scalar(value: str) -> str:
+    # A SHA-256 of digits only would load as a number, a version id like `1e5` as a float: quote those.
+    try:
+        plain = yaml.safe_load(value) == value
+    except yaml.YAMLError:
+        plain = False
+    return value if plain else "'" + value.replace("'", "''") + "'"
+
+
+def render_pin(snapshot: Snapshot, arn: str, config: OrgConfig, content: Mapping[str, str]) -> str:
+    """The manifest text with `model_package_arn` set to `arn` and `content` (the version's registered bytes:
+    artifact, artifact_version, artifact_sha256, image) right after it; everything else as written."""
     if snapshot.text is None:
         text = NEW_MANIFEST_HEADER.format(model=snapshot.model, env=snapshot.env) + (
-            f"model: {snapshot.model}\nmodel_package_arn: {arn}\n"
+            f"model: {snapshot.model}\nmodel_package_arn: {arn}\n" + content_block(content)
         )
     else:
         rt = _round_trip()
@@ -78,6 +94,18 @@ def render_pin(snapshot: Snapshot, arn: str, config: OrgConfig) -> str:
         except YAMLError as exc:  # load_manifest passed, so this is a ruamel-only corner case
             raise InputError(f"{snapshot.path}: cannot be rewritten: {exc}") from None
         document["model_package_arn"] = arn
+        block = document.get("content")
+        if hasattr(block, "items"):  # updated in place: its comments stay
+            for key in list(block):
+                if key not in content:
+                    del block[key]
+            for key, value in content.items():
+                block[key] = value
+        else:
+            if "content" in document:
+                del document["content"]
+            position = list(document.keys()).index("model_package_arn") + 1
+            document.insert(position, "content", dict(content))
         buffer = io.StringIO()
         rt.dump(document, buffer)
         text = buffer.getvalue()

@@ -10,6 +10,11 @@ version to 50 entries. Two families of keys:
     the quorum has approved);
   - `approval:<env>:<n>` for n = 1 .. approvals_required: one person's decision, in the order made,
     as `<Approved|Rejected> <approver> <when>`.
+- `content:...`: what was registered, written once by registration and by nobody after (IAM refuses them to
+  every UpdateModelPackage the stacks grant, see `reserved_keys`):
+  - `content:artifact-version`: the S3 version id of the artifact when it was registered;
+  - `content:artifact-sha256`: its SHA-256, 64 lowercase hex digits;
+  - `content:image`: the image pinned by digest, `<repository>@sha256:<digest>`.
 
 Who registered a version is not metadata: it is the identity AWS records (`CreatedBy`), see `registrant`.
 """
@@ -27,6 +32,12 @@ from accounts.config import MAX_APPROVALS_REQUIRED, OrgConfig
 METRIC_PREFIX = "metric:"
 APPROVAL_PREFIX = "approval:"
 OUTCOME = "decision"
+CONTENT_PREFIX = "content:"
+ARTIFACT_VERSION_KEY = f"{CONTENT_PREFIX}artifact-version"
+ARTIFACT_SHA256_KEY = f"{CONTENT_PREFIX}artifact-sha256"
+IMAGE_KEY = f"{CONTENT_PREFIX}image"
+# Written by registration, together, and only then.
+CONTENT_KEYS = (ARTIFACT_VERSION_KEY, ARTIFACT_SHA256_KEY, IMAGE_KEY)
 
 
 class StageStatus(StrEnum):
@@ -48,7 +59,7 @@ def decision_keys(config: OrgConfig, env: str) -> list[str]:
     return [approval_key(env, OUTCOME), *(approval_key(env, str(n)) for n in range(1, required + 1))]
 
 
-def reserved_keys(config: OrgConfig) -> list[str]:
+def decision_reserved_keys(config: OrgConfig) -> list[str]:
     """Every key a decision could ever write, every environment's, up to the largest quorum allowed: IAM
     refuses them to registration, and to every other environment's decision role. (Slots beyond today's
     quorum are reserved too, so a slot written early could not count if the quorum were raised.)"""
@@ -58,16 +69,31 @@ def reserved_keys(config: OrgConfig) -> list[str]:
     ]
 
 
+def reserved_keys(config: OrgConfig) -> list[str]:
+    """Every key only one writer may write: the decision keys (see `decision_reserved_keys`) and the content
+    keys, which registration writes and nothing may write after it (no decision role may add them)."""
+    return [*decision_reserved_keys(config), *CONTENT_KEYS]
+
+
 def metadata_budget(config: OrgConfig) -> int:
-    """How many entries decisions can take on one version with today's quorums (of AWS's 50)."""
-    return sum(len(decision_keys(config, env)) for env in config.chain)
+    """How many entries decisions and the content record can take on one version with today's quorums (of
+    AWS's 50); metrics get the rest."""
+    return sum(len(decision_keys(config, env)) for env in config.chain) + len(CONTENT_KEYS)
 
 
 def check_registration_keys(keys: Iterable[str]) -> None:
-    """Registration writes metrics and nothing else: ValueError names the first other key."""
-    for key in keys:
+    """Registration writes metrics and exactly the content keys: ValueError names the first other key, or
+    the first content key missing."""
+    given = list(keys)
+    for key in given:
+        if key in CONTENT_KEYS:
+            continue
         if not key.startswith(METRIC_PREFIX) or ":" in key.removeprefix(METRIC_PREFIX):
-            raise ValueError(f"metadata key {key!r}: registration writes only {METRIC_PREFIX}<name> keys")
+            allowed = ", ".join(CONTENT_KEYS)
+            raise ValueError(f"metadata key {key!r}: registration writes only {METRIC_PREFIX}<name> keys and {allowed}")
+    for key in CONTENT_KEYS:
+        if key not in given:
+            raise ValueError(f"metadata key {key!r}: registration must record it (what was registered)")
 
 
 @dataclass(frozen=True)

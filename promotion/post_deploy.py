@@ -1,17 +1,19 @@
 """The post-deploy step of one environment, after its stacks deployed (`modelops record-deploy ENV`).
 
 1. smoke-test each endpoint (InvokeEndpoint, as the environment's operator);
-2. read each endpoint back (endpoint → config → model → container) and require the pinned ARN;
+2. read each endpoint back (endpoint → config → model → container) and require the pinned ARN, then the
+   pinned bytes: the version's recorded and current content, and the artifact's current S3 version;
 3. record the live ARN: the workload account's parameter (for inference consumers), the shared-services
    live record (for the gates), and the history;
 4. ask the next environment's approvers to review each version, with the endpoint's CloudWatch metrics
    since the deploy began (none after the last environment).
 
-It re-reads and validates the environment's manifests but does not ask the registry again: the gates
-were checked before the stack was deployed, the read-back proves the endpoint runs exactly the pinned
-ARN, and the record must say what is live. Refusing to record a version that serves would leave inference
-consumers reading a stale ARN; the next environment's gates ask the registry anew. A failed notification
-leaves the live record written (the endpoint does run that version) and is reported as such.
+It re-reads and validates the environment's manifests and asks the registry only for the content record:
+the other gates were checked before the stack was deployed, the read-back proves the endpoint runs exactly
+the pinned ARN and bytes, and the record must say what is live. Refusing to record a version that serves
+would leave inference consumers reading a stale ARN; the next environment's gates ask the registry anew. A
+failed notification leaves the live record written (the endpoint does run that version) and is reported
+as such.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, calling
+from promotion.content import artifact_state, served_failures
 from promotion.deploy_roles import CallingClient, EnvironmentRoles, Progress
 from promotion.endpoints import read_endpoint
 from promotion.errors import CheckFailed, ModelOpsError
 from promotion.events import NotifyFailed, notify_next_environment
-from promotion.gates import version_label
+from promotion.gates import content_gate, pinned_content, version_label
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords, utc_now
+from promotion.registry import Registry
 from workloads.manifest import EnvironmentManifest, load_environment
 
 DEFAULT_SMOKE_BODY = b"0\n"
@@ -94,6 +98,34 @@ def smoke_and_read_back(
                     f"{', '.join(live.packages) or 'no model package'}; expected the pinned {pinned}; "
                     "the live record was not updated"
                 )
+            content = pinned_content(entry.manifest.content)
+            served = served_failures(endpoint, live.served, content) if content is not None else []
+            if served:
+                raise CheckFailed(f"read-back: {served[0]}; the live record was not updated")
+
+
+def read_back_content(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> None:
+    """Require that each served version still holds the bytes its manifest pins: the version's record and
+    InferenceSpecification, and the artifact's current S3 version (the registry and S3, as the promoter).
+
+    The endpoint's model names the package; SageMaker loads the package's artifact and image again on every
+    scale-out and replacement, so bytes changed under the approved ARN would serve from then on.
+    """
+    config = roles.config
+    promoter = naming.promoter_role_arn(config)
+    with calling("the SageMaker registry and the artifact bucket", role=promoter):
+        session = roles.promoter()
+        registry = Registry(session.client("sagemaker", region_name=roles.region), config)
+        s3 = session.client("s3", region_name=roles.region)
+        for entry in manifests:
+            arn = entry.manifest.model_package_arn
+            package = registry.describe(arn)
+            if package is None:
+                raise CheckFailed(f"read-back: {arn} does not exist in the registry; the live record was not updated")
+            current = artifact_state(s3, package.content.artifact) if package.content is not None else None
+            failures = content_gate(package, pinned_content(entry.manifest.content), current)
+            if failures:
+                raise CheckFailed(f"read-back: {failures[0].message}; the live record was not updated")
 
 
 def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> None:
@@ -195,6 +227,7 @@ def verify_and_record(
 ) -> Recorded:
     """Smoke test and read back each endpoint, record the live ARNs, then ask the next environment."""
     smoke_and_read_back(roles, manifests, body, content_type)
+    read_back_content(roles, manifests)
     record_live(roles, manifests)
     models = ask_next_environment(roles, manifests, start)
     following = roles.config.next_environment(roles.env.name)

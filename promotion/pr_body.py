@@ -1,6 +1,7 @@
 """The promotion PR's title and body: what a reviewer needs to decide, in GitHub markdown.
 
-The body carries the metrics of the proposed version against the one it replaces (with the
+The body carries the bytes the manifest pins (artifact version, SHA-256, image digest), the metrics of the
+proposed version against the one it replaces (with the
 environment's thresholds), the approval record, the lineage, the model card's state, the ARN live in the
 previous environment, and the manifest diff. Every value modelops did not write itself (lineage, metric
 names, descriptions, decision reasons, ARNs read back from the registry or SSM) is shown one way: as an
@@ -101,6 +102,26 @@ def lineage_lines(package: PackageInfo) -> list[str]:
     return lines
 
 
+def content_table(package: PackageInfo) -> list[str]:
+    """What the manifest pins beside the ARN: the registered artifact (URI, S3 version, SHA-256) and image
+    digest, exactly as the gates compare them."""
+    content = package.content
+    if content is None:
+        return ["The version records no registered content; the gates refuse it."]
+    rows = [
+        ("artifact", content.artifact),
+        ("artifact S3 version", content.artifact_version),
+        ("artifact SHA-256", content.artifact_sha256),
+        ("image", content.image),
+    ]
+    return ["| pinned | value |", "| --- | --- |", *(f"| {name} | {_cell(code(value))} |" for name, value in rows)]
+
+
+def _cell(text: str) -> str:
+    # GitHub splits table cells at `|` even inside a code span, unless it is escaped.
+    return text.replace("|", "\\|")
+
+
 def build(
     *,
     config: OrgConfig,
@@ -137,6 +158,9 @@ def build(
         "| --- | --- |",
         f"| replaced | {cell(replaced_arn or 'nothing')} |",
         f"| proposed | {cell(proposed.arn)} |",
+        "",
+        "### Content",
+        *content_table(proposed),
         "",
         "### Metrics",
         metrics_table(config, model, env, proposed, replaced),

@@ -2,7 +2,8 @@
 
 AWS calls per promotion are fixed, whatever a group holds: at most one ListModelPackages (page size 1,
 newest Approved first, only without --version/--arn), two DescribeModelPackage (proposed and replaced),
-one GetParameter (live record of the previous environment), one PutParameter (history), plus STS.
+one GetParameter (live record of the previous environment), one HeadObject (the artifact's current S3
+version), one PutParameter (history), plus STS.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import gates, manifest_writer, pr_body
 from promotion.aws import AwsContext, calling
+from promotion.content import ArtifactState, artifact_state
 from promotion.errors import GateFailed
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords, utc_now
 from promotion.registry import PackageInfo, Registry
@@ -50,7 +52,8 @@ class Plan:
 
     @property
     def unchanged(self) -> bool:
-        return self.replaced_arn == self.arn
+        """The manifest already pins this version with its registered content (nothing to write)."""
+        return self.replaced_arn == self.arn and self.snapshot.text == self.new_text
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,15 @@ class Promoter:
     def _history(self, model: str) -> History:
         return History(self.aws.promoter().client("ssm", region_name=self.config.region), model)
 
+    def _artifact_state(self, package: PackageInfo) -> ArtifactState | None:
+        """The recorded artifact's current S3 version (None when the version recorded no content)."""
+        if package.content is None:
+            return None
+        self.progress(f"reading {package.content.artifact}")
+        with calling("the artifact bucket", role=self.role):
+            s3 = self.aws.promoter().client("s3", region_name=self.config.region)
+            return artifact_state(s3, package.content.artifact)
+
     def plan(
         self,
         *,
@@ -139,6 +151,7 @@ class Promoter:
             replaced = proposed
 
         failures = gates.package_failures(self.config, model, env, requested, proposed)
+        failures += gates.content_gate(proposed, proposed.content, self._artifact_state(proposed))
         previous = self.config.previous_environment(env)
         previous_live: str | None = None
         if previous is not None:
@@ -150,7 +163,9 @@ class Promoter:
         if failures:
             raise GateFailed([str(failure) for failure in failures])
 
-        new_text = manifest_writer.render_pin(snapshot, requested, self.config)
+        if proposed.content is None:  # the content gate refused it above; this keeps the type checker sure
+            raise GateFailed([f"content: {proposed.label} records no registered content"])
+        new_text = manifest_writer.render_pin(snapshot, requested, self.config, proposed.content.manifest_fields())
         diff = manifest_writer.unified_diff(snapshot, new_text, display)
         pull_request = pr_body.build(
             config=self.config,

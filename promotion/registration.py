@@ -3,6 +3,10 @@
 The inputs are checked before anything is sent: the artifact must lie under the model's own prefix of
 the shared bucket (the only place its endpoint's execution role can read), the image must be in ECR,
 metrics are named numbers, lineage is a commit id and, when given, a training job ARN.
+
+Registration fixes the bytes (`promotion.content`): with `upload`, the file is put create-only under the
+artifact's key first; then the artifact's current S3 version and SHA-256 are read, the image is resolved to
+its digest, and the version records them.
 """
 
 from __future__ import annotations
@@ -17,12 +21,10 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
+from promotion.content import ECR_IMAGE, Content, pin_image, record_artifact, upload_artifact
 from promotion.metadata import StageStatus, metadata_budget
 from promotion.registry import MAX_METADATA_ENTRIES, Registry, Stage, model_card_text
 
-ECR_IMAGE = re.compile(
-    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
-)
 METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 COMMIT_ID = re.compile(r"^[0-9a-f]{7,40}$")
 TRAINING_JOB_ARN = re.compile(
@@ -88,8 +90,11 @@ def register(
     source_commit: str | None = None,
     training_job: str | None = None,
     model_card: Path | None = None,
+    upload: Path | None = None,
 ) -> str:
-    """Register a version of `model` (PendingManualApproval) as data science; returns its ARN."""
+    """Register a version of `model` (PendingManualApproval) as data science; returns its ARN.
+
+    `upload`: a local file put at `artifact` first (create-only, with S3's SHA-256)."""
     config.model(model)
     check_artifact(config, model, artifact)
     if not ECR_IMAGE.fullmatch(image):
@@ -116,15 +121,31 @@ def register(
             card = model_card_text(model_card.read_text(encoding="utf-8"), str(model_card))
         except OSError as exc:
             raise InputError(f"--model-card: {model_card}: {exc.strerror}") from None
+    body: bytes | None = None
+    if upload is not None:
+        try:
+            body = upload.read_bytes()
+        except OSError as exc:
+            raise InputError(f"--upload: {upload}: {exc.strerror}") from None
 
     first = config.chain[0]
     role = naming.data_science_role_arn(config)
+    session = aws.data_science()
+    with calling("the artifact bucket", role=role):
+        s3 = session.client("s3", region_name=config.region)
+        if body is not None:
+            upload_artifact(s3, artifact, body)
+        version, sha256, etag = record_artifact(s3, artifact)
+    image_region = image.split(".dkr.ecr.", 1)[1].split(".", 1)[0]
+    with calling("ECR", role=role):
+        pinned_image = pin_image(session.client("ecr", region_name=image_region), image)
+    content = Content(artifact=artifact, artifact_version=version, artifact_sha256=sha256, image=pinned_image)
     with calling("the SageMaker registry", role=role):
-        registry = Registry(aws.data_science().client("sagemaker", region_name=config.region), config)
+        registry = Registry(session.client("sagemaker", region_name=config.region), config)
         return registry.register(
             model=model,
-            artifact=artifact,
-            image=image,
+            content=content,
+            artifact_etag=etag,
             metrics=parsed,
             description=description,
             source_commit=commit,

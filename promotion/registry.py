@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from promotion.content import Content, Serving, recorded_content
 from promotion.metadata import (
     METRIC_PREFIX,
     EnvironmentDecisions,
@@ -102,6 +103,9 @@ class PackageInfo:
     metadata: dict[str, str] = field(default_factory=dict)
     model_card_summary: str | None = None
     stage: Stage | None = None
+    # What registration recorded (None when it recorded nothing), and what the package points at now.
+    content: Content | None = None
+    serving: Serving = field(default_factory=lambda: Serving(artifact=None, image=None))
 
     @property
     def label(self) -> str:
@@ -159,6 +163,12 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
         metadata=metadata,
         model_card_summary=card_summary(card.get("ModelCardContent")) if card else None,
         stage=_stage(described.get("ModelLifeCycle")),
+        content=recorded_content(containers[0].get("ModelDataUrl"), metadata),
+        serving=Serving(
+            artifact=containers[0].get("ModelDataUrl"),
+            image=containers[0].get("Image"),
+            etag=containers[0].get("ModelDataETag"),
+        ),
     )
 
 
@@ -268,8 +278,7 @@ class Registry:
         self,
         *,
         model: str,
-        artifact: str,
-        image: str,
+        content: Content,
         metrics: Mapping[str, float],
         description: str,
         source_commit: str,
@@ -277,13 +286,20 @@ class Registry:
         model_card: str | None,
         stage: Stage,
         content_type: str = "text/csv",
+        artifact_etag: str | None = None,
     ) -> str:
         """Create a version in `model`'s group as PendingManualApproval, at `stage`; returns its ARN.
 
-        The metadata holds the metrics and nothing else (`promotion.metadata`); AWS records who registered.
+        The metadata holds the metrics and the content record (`promotion.metadata`); the container names
+        the image by digest and, when known, the artifact's ETag (SageMaker's ModelDataETag). AWS records
+        who registered.
         """
         metadata = {f"{METRIC_PREFIX}{name}": repr(float(value)) for name, value in metrics.items()}
+        metadata.update(content.metadata())
         check_registration_keys(metadata)
+        container: dict[str, str] = {"Image": content.image, "ModelDataUrl": content.artifact}
+        if artifact_etag:
+            container["ModelDataETag"] = artifact_etag
         lineage: dict[str, str] = {"CommitId": source_commit}
         if training_job:
             lineage["GeneratedBy"] = training_job
@@ -291,7 +307,7 @@ class Registry:
             "ModelPackageGroupName": naming.model_package_group_arn(self.config, model),
             "ModelPackageDescription": description,
             "InferenceSpecification": {
-                "Containers": [{"Image": image, "ModelDataUrl": artifact}],
+                "Containers": [container],
                 "SupportedContentTypes": [content_type],
                 "SupportedResponseMIMETypes": [content_type],
             },
@@ -299,8 +315,7 @@ class Registry:
             "MetadataProperties": lineage,
             "ModelLifeCycle": stage.to_api(),
         }
-        if metadata:
-            arguments["CustomerMetadataProperties"] = metadata
+        arguments["CustomerMetadataProperties"] = metadata
         if model_card is not None:
             arguments["ModelCard"] = {"ModelCardContent": model_card, "ModelCardStatus": "PendingReview"}
         return str(self.client.create_model_package(**arguments)["ModelPackageArn"])

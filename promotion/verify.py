@@ -1,6 +1,7 @@
 """`verify`: the CI gate. Every manifest (or those changed since a git ref) passes every promotion gate.
 
-A manifest is held to the gates `promote` applies, with one difference: a version already live in the
+A manifest is held to the gates `promote` applies (its content block included: the manifest's digests, the
+version's record and the artifact's current S3 version must agree), with one difference: a version already live in the
 environment, or live there before (a rollback), satisfies the chain-order gate.
 """
 
@@ -19,6 +20,7 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import gates
 from promotion.aws import AwsContext, calling
+from promotion.content import ArtifactState, artifact_state
 from promotion.errors import GateFailed
 from promotion.history import History, LiveRecords
 from promotion.promote import display_path
@@ -123,6 +125,26 @@ class Verifier:
             self._history[key] = History(self._ssm(), model).deployed_arns(env)
         return self._history[key]
 
+    @staticmethod
+    def _content(
+        manifest: Manifest, package: PackageInfo | None, states: dict[str, ArtifactState]
+    ) -> list[gates.GateFailure]:
+        """The content gate of one manifest (nothing to check when the version does not exist)."""
+        if package is None:
+            return []
+        current = states.get(package.content.artifact) if package.content is not None else None
+        return gates.content_gate(package, gates.pinned_content(manifest.content), current)
+
+    def _artifact_states(self, packages: dict[str, PackageInfo | None]) -> dict[str, ArtifactState]:
+        """The current S3 version of each artifact the versions recorded, one HeadObject each."""
+        states: dict[str, ArtifactState] = {}
+        with calling("the artifact bucket", role=self.role):
+            s3 = self.aws.verifier(via=self.via).client("s3", region_name=self.config.region)
+            for package in packages.values():
+                if package is not None and package.content is not None and package.content.artifact not in states:
+                    states[package.content.artifact] = artifact_state(s3, package.content.artifact)
+        return states
+
     def verify(self, paths: Iterable[Path]) -> list[Failure]:
         """Every broken rule of every manifest in `paths`, in path order."""
         failures: list[Failure] = []
@@ -144,6 +166,8 @@ class Verifier:
                     self.progress(f"checking {manifest.model_package_arn}")
                     packages[manifest.model_package_arn] = registry.describe(manifest.model_package_arn)
 
+        states = self._artifact_states(packages)
+
         pairs: set[tuple[str, str]] = set()
         for _path, env, manifest in loaded:
             pairs.add((manifest.model, env))
@@ -156,6 +180,7 @@ class Verifier:
             for path, env, manifest in loaded:
                 arn = manifest.model_package_arn
                 found = gates.package_failures(self.config, manifest.model, env, arn, packages[arn])
+                found += self._content(manifest, packages[arn], states)
                 previous = self.config.previous_environment(env)
                 previous_live = live.get((manifest.model, previous.name)) if previous is not None else None
                 chain = gates.chain_failures(

@@ -82,6 +82,12 @@ class ArtifactStore(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=ACCESS_LOG_PREFIX,
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            # What was approved is what runs: no version of an artifact can be deleted, by anyone, root
+            # included, before the retention ends (COMPLIANCE mode cannot be shortened or lifted).
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(
+                cdk.Duration.days(config.artifacts.retention_days)
+            ),
         )
         for statement in bucket_statements(config, self.key.key_arn, roles_by_model):
             self.bucket.add_to_resource_policy(statement)

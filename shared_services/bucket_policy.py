@@ -1,6 +1,21 @@
 """Bucket policy statements of the artifact bucket, beyond the TLS-only deny that CDK's `enforce_ssl` adds.
 
-Data science writes under `artifacts/`; each endpoint execution role reads only its own model's prefix.
+Data science writes under `artifacts/<model>/` for the configured models, create-only; each endpoint
+execution role reads only its own model's prefix; the verifier and the promoter may HeadObject (the gates
+read the current version id).
+
+What was approved is what runs, so an artifact, once written, is never replaced nor removed:
+- S3 Object Lock, COMPLIANCE mode, default retention `artifacts.retention_days` (artifacts.py): no version
+  can be deleted or its retention shortened by anyone, the root user included, until it expires;
+- for every principal, PutObject under `artifacts/` is denied without `If-None-Match` (S3 then refuses
+  to create a key that exists: a new current version would change what SageMaker loads), with the
+  multipart parts exempt as AWS's example does (`s3:ObjectCreationOperation`), see
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html. That page's note
+  applies: CopyObject into `artifacts/` is then impossible (403 without the header, 501 with it), so
+  artifacts are uploaded with PutObject (IfNoneMatch='*', ChecksumAlgorithm='SHA256'), never copied;
+- for every principal, deleting objects or versions, changing retention or legal holds and bypassing
+  governance retention are denied, and so is an upload that picks its own lock mode or date (a short
+  COMPLIANCE date of its own would end the protection early): the bucket's default applies.
 """
 
 from __future__ import annotations
@@ -19,8 +34,56 @@ DATA_SCIENCE_OBJECT_ACTIONS = [
 ]
 
 
+# Everything that could remove a version or shorten its protection.
+ARTIFACT_REMOVAL_ACTIONS = [
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
+]
+
+
 def artifact_objects_arn(config: OrgConfig, prefix: str = naming.ARTIFACT_ROOT + "/") -> str:
     return f"{naming.artifact_bucket_arn(config)}/{prefix}*"
+
+
+def model_artifact_arns(config: OrgConfig) -> list[str]:
+    """`artifacts/<model>/*` of each configured model: the upload area data science writes, and the only
+    objects a gate ever reads."""
+    return [artifact_objects_arn(config, naming.artifact_prefix(model.name)) for model in config.models]
+
+
+def immutability_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Nobody overwrites, deletes or unlocks an artifact (see the module docstring)."""
+    objects = f"{naming.artifact_bucket_arn(config)}/*"
+    return [
+        iam.PolicyStatement(
+            sid="DenyOverwritingArtifacts",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:PutObject"],
+            resources=[artifact_objects_arn(config)],
+            # CreateMultipartUpload, UploadPart and UploadPartCopy carry no conditional header; they are the
+            # requests for which ObjectCreationOperation is false. CompleteMultipartUpload must carry it.
+            conditions={"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}},
+        ),
+        iam.PolicyStatement(
+            sid="DenyChoosingArtifactRetention",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["s3:PutObject"],
+            resources=[objects],
+            conditions={"Null": {"s3:object-lock-mode": "false"}},
+        ),
+        iam.PolicyStatement(
+            sid="DenyRemovingArtifacts",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=ARTIFACT_REMOVAL_ACTIONS,
+            resources=[objects],
+        ),
+    ]
 
 
 def encryption_statements(config: OrgConfig, key_arn: str) -> list[iam.PolicyStatement]:
@@ -51,14 +114,22 @@ def encryption_statements(config: OrgConfig, key_arn: str) -> list[iam.PolicySta
 
 
 def data_science_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
-    """The data-science role reads and writes objects under `artifacts/`, and lists only that prefix."""
+    """The data-science role reads and writes (create-only) its upload area, `artifacts/<model>/*` of each
+    configured model, and lists only `artifacts/`."""
     role = iam.ArnPrincipal(naming.data_science_role_arn(config))
+    uploads = model_artifact_arns(config)
     return [
-        iam.PolicyStatement(
-            sid="DataScienceWritesArtifacts",
-            principals=[role],
-            actions=DATA_SCIENCE_OBJECT_ACTIONS,
-            resources=[artifact_objects_arn(config)],
+        *(
+            [
+                iam.PolicyStatement(
+                    sid="DataScienceWritesArtifacts",
+                    principals=[role],
+                    actions=DATA_SCIENCE_OBJECT_ACTIONS,
+                    resources=uploads,
+                )
+            ]
+            if uploads
+            else []
         ),
         iam.PolicyStatement(
             sid="DataScienceListsArtifacts",
@@ -87,6 +158,7 @@ def bucket_statements(
     """Statements added to the artifact bucket's policy, denies first."""
     return (
         encryption_statements(config, key_arn)
+        + immutability_statements(config)
         + data_science_statements(config)
         + [endpoint_statement(config, model, roles) for model, roles in execution_roles.items()]
     )

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import ModelSpec, OrgConfig
-from promotion.metadata import StageStatus, reserved_keys
+from promotion.metadata import CONTENT_KEYS, StageStatus, decision_reserved_keys
 from promotion.registry import ApprovalStatus
 from shared_services.principals import github_deploy_role_arns, model_creator_arns, operator_roles, pascal
 
@@ -28,15 +28,21 @@ def registration_conditions(config: OrgConfig) -> dict[str, dict[str, object]]:
 
     A version registered as Approved, or at any stage but the first environment's PendingApproval, would
     skip the approvers; one carrying a decision key would forge a decision. Omitting the status or the
-    stage is fine: SageMaker then registers the version PendingManualApproval with no stage.
+    stage is fine: SageMaker then registers the version PendingManualApproval with no stage. The content
+    keys (what was registered: artifact version, SHA-256, image digest) must be present: a version without
+    them could never pass the gates, and nothing may add them later (see `promotion.metadata`).
     """
+    null: dict[str, object] = {
+        f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in decision_reserved_keys(config)
+    }
+    null.update({f"sagemaker:CustomerMetadataProperties/{key}": "false" for key in CONTENT_KEYS})
     return {
         "StringEqualsIfExists": {
             "sagemaker:ModelApprovalStatus": str(ApprovalStatus.PENDING),
             "sagemaker:ModelLifeCycle:stage": config.chain[0],
             "sagemaker:ModelLifeCycle:stageStatus": str(StageStatus.PENDING),
         },
-        "Null": {f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in reserved_keys(config)},
+        "Null": null,
     }
 
 

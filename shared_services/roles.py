@@ -9,6 +9,7 @@ from constructs import Construct
 from accounts import naming
 from accounts.config import OrgConfig
 from shared_services.approval_statements import deploy_verified_statement
+from shared_services.bucket_policy import model_artifact_arns
 from shared_services.principals import github_deploy_role_arns
 from shared_services.registry import REGISTRY_READ_ACTIONS
 from shared_services.trust import HUMAN_ASSUME_ACTIONS, define_role, permission_set_trust
@@ -28,6 +29,14 @@ def registry_read_statement(config: OrgConfig) -> iam.PolicyStatement:
     resources = [naming.model_package_group_arn(config, m) for m in _models(config)]
     resources += [naming.model_packages_arn_pattern(config, m) for m in _models(config)]
     return iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=resources)
+
+
+def artifact_versions_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """HeadObject on the models' artifacts: the content gate compares the current S3 version with the
+    registered one. (No KMS grant: HeadObject without ChecksumMode needs none, and the bytes stay unreadable.)"""
+    return iam.PolicyStatement(
+        sid="ReadArtifactVersions", actions=["s3:GetObject"], resources=model_artifact_arns(config)
+    )
 
 
 def history_statement(config: OrgConfig) -> iam.PolicyStatement:
@@ -61,6 +70,7 @@ def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
         history_statement(config),
         live_records_statement(config),
         deploy_verified_statement(config),
+        artifact_versions_statement(config),
     ]
 
 
@@ -103,6 +113,7 @@ def verifier_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     models = _models(config)
     return [
         registry_read_statement(config),
+        artifact_versions_statement(config),
         iam.PolicyStatement(
             sid="ReadLiveVersions",
             actions=READ_LIVE_RECORD_ACTIONS,

@@ -20,8 +20,12 @@ import pytest
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import new_session
+from promotion.content import Content, pin_image, record_artifact, split_s3_uri, upload_artifact
 from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
+from promotion.manifest_writer import render_pin, take_snapshot, write_pin
 from promotion.metadata import OUTCOME, approval_key, decision_keys
+from promotion.registry import describe_package
+from sandbox.images import push_image
 from sandbox.server import SandboxServer
 from tests.orgs import workloads_root
 
@@ -35,8 +39,10 @@ PLATFORM_ENGINEER = "platform.engineer@example.com"
 RISK_OFFICER = "risk.officer@example.com"  # the second member of ml-risk-prod, whose quorum is two
 DATA_SCIENTIST = "data.scientist@example.com"
 MODEL = "churn-model"
-ARTIFACT = "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v{n}/model.tar.gz"
-IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
+ARTIFACT_BUCKET = "modelops-artifacts-111111111111-eu-west-1"
+ARTIFACT = "s3://" + ARTIFACT_BUCKET + "/artifacts/{model}/v{n}/model.tar.gz"
+IMAGE_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model"
+IMAGE = f"{IMAGE_REPOSITORY}:1.0"
 CARD = '{"model_overview": {"model_description": "churn"}}'
 
 
@@ -92,14 +98,17 @@ class LocalAws:
         person: str = DATA_SCIENTIST,
     ) -> str:
         """Register a version the way `modelops register` does: as the data scientist, via the data-science
-        account (the registry records the session as CreatedBy)."""
+        account (the registry records the session as CreatedBy), after uploading its artifact create-only, with
+        the content record (artifact version and SHA-256, image by digest)."""
         data_science = self.data_scientist(person)
         client = data_science.client("sagemaker", region_name=self.config.region)
+        artifact = ARTIFACT.format(model=model, n=n)
+        content = self.upload(artifact, f"{model} v{n} weights".encode())
         arguments: dict[str, Any] = {
             "ModelPackageGroupName": naming.model_package_group_arn(self.config, model),
             "ModelPackageDescription": f"{model} candidate",
             "InferenceSpecification": {
-                "Containers": [{"Image": IMAGE, "ModelDataUrl": ARTIFACT.format(n=n)}],
+                "Containers": [{"Image": content.image, "ModelDataUrl": artifact}],
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             },
@@ -108,11 +117,38 @@ class LocalAws:
             "CustomerMetadataProperties": {
                 "metric:auc": str(auc),
                 "metric:false_positive_rate": str(fpr),
+                **content.metadata(),
             },
         }
         if card:
             arguments["ModelCard"] = {"ModelCardContent": CARD, "ModelCardStatus": "PendingReview"}
         return str(client.create_model_package(**arguments)["ModelPackageArn"])
+
+    def upload(self, artifact: str, body: bytes) -> Content:
+        """Put `body` at `artifact` as the data scientist, create-only, and read back what registration
+        records (the content of promotion.content)."""
+        s3 = self.data_scientist().client("s3", region_name=self.config.region)
+        upload_artifact(s3, artifact, body)
+        version, sha256, _etag = record_artifact(s3, artifact)
+        image = pin_image(self.data_scientist().client("ecr", region_name=self.config.region), IMAGE)
+        return Content(artifact=artifact, artifact_version=version, artifact_sha256=sha256, image=image)
+
+    def pin(self, workloads: Path, env: str, arn: str) -> None:
+        """Pin `arn` with its registered content in `workloads/<env>/<model>.yaml`, as `promote` writes it."""
+        package = describe_package(self.sagemaker(), arn)
+        assert package is not None
+        assert package.content is not None
+        path = workloads / env / f"{package.group}.yaml"
+        snapshot, _ = take_snapshot(path, self.config, env=env, model=package.group)
+        text = render_pin(snapshot, arn, self.config, package.content.manifest_fields())
+        write_pin(snapshot, text, display=str(path))
+
+    def replace_artifact(self, artifact: str, body: bytes = b"attacker's weights") -> str:
+        """The attack: a plain PutObject over an existing artifact (moto does not evaluate the bucket policy
+        that refuses it in AWS); returns the new current version id."""
+        bucket, key = split_s3_uri(artifact)
+        s3 = self.data_scientist().client("s3", region_name=self.config.region)
+        return str(s3.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"])
 
     def data_scientist(self, email: str = DATA_SCIENTIST) -> boto3.Session:
         """`email`'s session in the data-science account, with their email as source identity."""
@@ -228,6 +264,11 @@ def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pyt
     shared = aws.admin(config.accounts.shared_services).client("sagemaker", region_name=config.region)
     for model in config.models:
         shared.create_model_package_group(ModelPackageGroupName=model.name)
+    admin = aws.admin(config.accounts.shared_services)
+    s3 = admin.client("s3", region_name=config.region)
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket=ARTIFACT_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    push_image(admin, IMAGE)
     aws.act_as(PLATFORM_ENGINEER)
     return aws
 

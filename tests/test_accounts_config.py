@@ -266,6 +266,41 @@ def test_a_link_lifetime_that_is_not_one_hour_to_a_week_is_refused(tmp_path: Pat
     assert error_of(tmp_path, data) == f"accounts.yaml: approvals.link_hours: {message}"
 
 
+# -- artifacts: Object Lock retention -----------------------------------------------------------------------
+
+
+def test_artifacts_are_kept_seven_years_unless_the_organisation_says_otherwise(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data.pop("artifacts", None)
+    assert load_config(write(tmp_path, data)).artifacts.retention_days == 2557
+    data["artifacts"] = {"retention_days": 3650}
+    assert load_config(write(tmp_path, data)).artifacts.retention_days == 3650
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        (0, "must be a whole number of days from 1 to 36500 (100 years), got 0"),
+        (36501, "must be a whole number of days from 1 to 36500 (100 years), got 36501"),
+        (True, "Input should be a valid integer"),
+        ("2557", "Input should be a valid integer"),
+    ],
+    ids=["zero", "over-a-century", "boolean", "string"],
+)
+def test_a_retention_that_is_not_one_day_to_a_century_is_refused(tmp_path: Path, days: object, message: str) -> None:
+    data = org_data("two_env")
+    data["artifacts"] = {"retention_days": days}
+    assert error_of(tmp_path, data) == f"accounts.yaml: artifacts.retention_days: {message}"
+
+
+def test_an_unknown_artifacts_setting_is_refused(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["artifacts"] = {"retention_years": 7}
+    assert error_of(tmp_path, data) == (
+        "accounts.yaml: artifacts.retention_years: unknown key (check the spelling; unknown keys are rejected)"
+    )
+
+
 def test_the_identity_provider_is_read_with_its_discovery_document_names() -> None:
     sign_in = load_org("two_env").approvals.sign_in
     assert (sign_in.issuer, sign_in.authorization_endpoint, sign_in.token_endpoint, sign_in.client_id) == (

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from accounts import naming
+from promotion.content import Content
 from promotion.history import History
 from promotion.registry import Registry, Stage
 from promotion.sessions import assume_role
@@ -93,8 +94,12 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         data_science = assume_role(naming.data_science_role_arn(config), session_name="ds", region=REGION)
         arn = Registry(data_science.client("sagemaker"), config).register(
             model="churn-model",
-            artifact="s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v1/model.tar.gz",
-            image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1",
+            content=Content(
+                artifact="s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v1/model.tar.gz",
+                artifact_version="v1",
+                artifact_sha256="0" * 64,
+                image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn@sha256:" + "1" * 64,
+            ),
             metrics={"auc": 0.91, "false_positive_rate": 0.08},
             description="Gradient-boosted churn model, retrained on October data",
             source_commit="4f2c1de",

@@ -28,6 +28,7 @@ from moto import mock_aws
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion import events as post_deploy
+from promotion.content import Content
 from promotion.decision_events import environment_approved_entry
 from promotion.errors import AwsCallFailed
 from promotion.history import History
@@ -106,8 +107,13 @@ class Workflow:
         registry = Registry(person.client("sagemaker", region_name=REGION), self.config)
         return registry.register(
             model="churn-model",
-            artifact="s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/model.tar.gz",
-            image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1",
+            # What registration records; these decision tests never read S3 or ECR.
+            content=Content(
+                artifact="s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/model.tar.gz",
+                artifact_version="v1",
+                artifact_sha256="0" * 64,
+                image="111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn@sha256:" + "1" * 64,
+            ),
             metrics=metrics or {"auc": 0.91, "false_positive_rate": 0.08},
             description=description,
             source_commit="0123abc",
@@ -470,7 +476,7 @@ def test_a_pending_version_sends_each_first_environment_approver_a_personal_link
         "  Source commit: 0123abc",
         # Lineage is registrant text: defanged, so the review link is the only link in the email.
         "  Artifact: s3[:]//modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/model[.]tar[.]gz",
-        "  Image: 111111111111[.]dkr[.]ecr[.]eu-west-1[.]amazonaws[.]com/churn:1",
+        "  Image: 111111111111[.]dkr[.]ecr[.]eu-west-1[.]amazonaws[.]com/churn@sha256:" + "1" * 64,
         "",
         "Model card: PendingReview",
         "",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import socket
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +20,23 @@ import cli.main
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, new_session
+from promotion.content import pin_image
 from promotion.decisions import decide
 from promotion.history import History
 from promotion.registry import Registry
+from sandbox.images import push_image
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway
 from tests.orgs import config_path
-from tests.promotion_support import PROD_APPROVER, QA_APPROVER, RISK_OFFICER, LocalAws
+from tests.promotion_support import (
+    ARTIFACT_BUCKET,
+    IMAGE,
+    IMAGE_REPOSITORY,
+    PROD_APPROVER,
+    QA_APPROVER,
+    RISK_OFFICER,
+    LocalAws,
+)
 
 CONFIG = config_path("two_env")  # the `config` fixture's organisation
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
@@ -320,9 +333,12 @@ def test_register_creates_a_pending_version_with_metrics_lineage_and_card(local_
     local_aws.act_as("data.scientist@example.com", account="222222222222", permission_set="DataScientist")
     card = tmp_path / "card.json"
     card.write_text('{"model_overview": {"model_description": "churn"}}')
+    weights = tmp_path / "model.tar.gz"
+    weights.write_bytes(b"churn-model v7 weights")
     result = modelops(
         "register", "churn-model",
         "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v7/model.tar.gz",
+        "--upload", str(weights),
         "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
         "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04",
         "--source-commit", "abcdef1",
@@ -335,8 +351,27 @@ def test_register_creates_a_pending_version_with_metrics_lineage_and_card(local_
         "registered churn-model v1 as PendingManualApproval\n",
     )
     described = local_aws.sagemaker().describe_model_package(ModelPackageName=ARN.format(1))
+    s3 = local_aws.admin("111111111111").client("s3", region_name="eu-west-1")
+    head = s3.head_object(Bucket=ARTIFACT_BUCKET, Key="artifacts/churn-model/v7/model.tar.gz", ChecksumMode="ENABLED")
+    digest = pin_image(local_aws.admin("111111111111").client("ecr", region_name="eu-west-1"), IMAGE)
     assert described["ModelApprovalStatus"] == "PendingManualApproval"
-    assert described["CustomerMetadataProperties"] == {"metric:auc": "0.91", "metric:false_positive_rate": "0.04"}
+    # What was registered: S3's version and SHA-256 of the uploaded bytes, the image by digest.
+    assert described["CustomerMetadataProperties"] == {
+        "metric:auc": "0.91",
+        "metric:false_positive_rate": "0.04",
+        "content:artifact-version": head["VersionId"],
+        "content:artifact-sha256": hashlib.sha256(b"churn-model v7 weights").hexdigest(),
+        "content:image": digest,
+    }
+    assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"churn-model v7 weights").digest()).decode()
+    assert described["InferenceSpecification"]["Containers"] == [
+        {
+            "Image": digest,
+            "ModelDataUrl": "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v7/model.tar.gz",
+            "ModelDataETag": head["ETag"].strip('"'),
+        }
+    ]
+    assert digest == f"{IMAGE_REPOSITORY}@" + push_image(local_aws.admin("111111111111"), IMAGE)
     # Who registered is what AWS recorded of the session: the person, as its source identity.
     assert described["CreatedBy"]["IamIdentity"]["SourceIdentity"] == "data.scientist@example.com"
     assert described["ModelLifeCycle"] == {
@@ -387,14 +422,18 @@ def test_register_refuses_bad_input_before_calling_aws(
 
 
 def test_verify_passes_when_every_manifest_meets_every_gate(local_aws: LocalAws, workloads: Path) -> None:
-    local_aws.approved(n=1)
+    arn = local_aws.approved(n=1)
+    for env in ("qa", "prod"):
+        local_aws.pin(workloads, env, arn)
     local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
     result = modelops("verify", workloads=workloads)
     assert (result.exit_code, result.stdout) == (0, "2 manifest(s) pass every gate\n")
 
 
 def test_verify_lists_each_failure_with_file_arn_and_rule(local_aws: LocalAws, workloads: Path) -> None:
-    local_aws.register(n=1)
+    arn = local_aws.register(n=1)
+    for env in ("qa", "prod"):
+        local_aws.pin(workloads, env, arn)
     result = modelops("verify", workloads=workloads)
     pending = (
         "approved: churn-model v1 is PendingManualApproval; only Approved versions can be promoted "
@@ -410,7 +449,8 @@ def test_verify_lists_each_failure_with_file_arn_and_rule(local_aws: LocalAws, w
 
 
 def test_verify_reports_an_invalid_manifest_as_a_failure_in_json(local_aws: LocalAws, workloads: Path) -> None:
-    local_aws.approved(n=1)
+    arn = local_aws.approved(n=1)
+    local_aws.pin(workloads, "qa", arn)
     local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
     path = workloads / "prod" / "churn-model.yaml"
     path.write_text(path.read_text().replace("instance_count: 2", "instance_count: 0"))
@@ -435,7 +475,7 @@ def test_verify_changed_from_checks_only_manifests_changed_since_the_ref(local_a
     local_aws.approved(n=2)
     local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
     path = workloads / "qa" / "churn-model.yaml"
-    path.write_text(path.read_text().replace(ARN.format(1), ARN.format(2)))
+    local_aws.pin(workloads, "qa", ARN.format(2))
     result = modelops("verify", "--changed-from", "HEAD", "--json", workloads=workloads)
     assert (result.exit_code, json.loads(result.stdout)) == (0, {"checked": [str(path)], "failures": []})
 
@@ -493,10 +533,14 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", str(frozen.secret_key))
         monkeypatch.setenv("AWS_SESSION_TOKEN", str(frozen.token))
 
+    push_image(account_admin_session(config, config.accounts.shared_services), IMAGE)  # the image build's push
+    weights = tmp_path / "model.tar.gz"
+    weights.write_bytes(b"churn-model e2e weights")
     act_as(config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET, "data.scientist@example.com")
     registered = modelops(
         "register", "churn-model",
-        "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/e2e/model.tar.gz",
+        "--artifact", f"s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/e2e-{uuid.uuid4().hex}/model.tar.gz",
+        "--upload", str(weights),
         "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
         "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04", "--source-commit", "abcdef1",
         "--model-card", str(card),

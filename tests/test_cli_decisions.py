@@ -4,6 +4,7 @@ Identity Center session that signed it."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,14 @@ from typer.testing import CliRunner, Result
 import cli.main
 from accounts import naming
 from promotion.history import History
+from sandbox.images import push_image
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway
 from tests.orgs import config_path
 
 CONFIG = config_path("two_env")
 SHARED, DATA_SCIENCE = "111111111111", "222222222222"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
 QA_APPROVER, PROD_APPROVER, RISK_OFFICER = (
     "qa.approver@example.com",
     "prod.approver@example.com",
@@ -44,12 +47,16 @@ def act_as(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, account: str, perm
 
 def register(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, tmp_path: Path, person: str = DATA_SCIENTIST) -> int:
     """A new version of churn-model registered by `person` with `modelops register`; its version number."""
+    push_image(account_admin_session(sandbox.config, SHARED), IMAGE)  # the image build's push
+    weights = tmp_path / "model.tar.gz"
+    weights.write_bytes(b"churn-model weights")
+    key = f"artifacts/churn-model/cli-{uuid.uuid4().hex}/model.tar.gz"  # artifacts are write-once
     act_as(monkeypatch, sandbox, DATA_SCIENCE, naming.DATA_SCIENTIST_PERMISSION_SET, person)
     result = modelops(
         "--workloads", str(tmp_path),
         "register", "churn-model",
-        "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/cli/model.tar.gz",
-        "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+        "--artifact", f"s3://modelops-artifacts-111111111111-eu-west-1/{key}", "--upload", str(weights),
+        "--image", IMAGE,
         "--metric", "auc=0.91", "--source-commit", "abcdef1",
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -24,11 +24,17 @@ REGISTRATION_CONDITIONS = {
         "sagemaker:ModelLifeCycle:stage": "qa",
         "sagemaker:ModelLifeCycle:stageStatus": "PendingApproval",
     },
-    # Every key a decision could write, in every environment, up to the largest quorum (5).
+    # Every key a decision could write, in every environment, up to the largest quorum (5), is absent; the
+    # record of what was registered is present.
     "Null": {
-        f"sagemaker:CustomerMetadataProperties/approval:{env}:{part}": "true"
-        for env in ("qa", "prod")
-        for part in ("decision", "1", "2", "3", "4", "5")
+        **{
+            f"sagemaker:CustomerMetadataProperties/approval:{env}:{part}": "true"
+            for env in ("qa", "prod")
+            for part in ("decision", "1", "2", "3", "4", "5")
+        },
+        "sagemaker:CustomerMetadataProperties/content:artifact-version": "false",
+        "sagemaker:CustomerMetadataProperties/content:artifact-sha256": "false",
+        "sagemaker:CustomerMetadataProperties/content:image": "false",
     },
 }
 
@@ -103,7 +109,7 @@ def test_role_writes_artifacts_uses_the_key_through_s3_and_registers_pending_ver
                             "s3:PutObject",
                         ],
                         "Effect": "Allow",
-                        "Resource": f"{BUCKET_ARN}/artifacts/*",
+                        "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
                     },
                     {
                         "Sid": "ListArtifacts",
@@ -138,6 +144,12 @@ def test_role_writes_artifacts_uses_the_key_through_s3_and_registers_pending_ver
                         ],
                         "Effect": "Allow",
                         "Resource": REGISTRY,
+                    },
+                    {
+                        "Sid": "ResolveImageDigests",
+                        "Action": "ecr:DescribeImages",
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:ecr:eu-west-1:111111111111:repository/*",
                     },
                 ],
             },

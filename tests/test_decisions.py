@@ -51,7 +51,8 @@ def test_approving_a_pending_version_records_status_approver_reason_and_history(
     assert (decision.status, decision.env, decision.approver) == ("Approved", "qa", QA_APPROVER)
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ApprovalDescription"] == "qa.approver@example.com: AUC 0.90 on the March holdout"
-    assert package["CustomerMetadataProperties"] == {
+    decided = {k: v for k, v in package["CustomerMetadataProperties"].items() if not k.startswith("content:")}
+    assert decided == {
         "metric:auc": "0.9",
         "metric:false_positive_rate": "0.05",
         "approval:qa:decision": "Approved",

@@ -164,3 +164,56 @@ def test_malformed_yaml_is_rejected_with_its_line(tmp_path: Path, config: OrgCon
     assert error_of(path, config) == (
         f"{path}: malformed YAML (line 3, column 1): expected ',' or ']', but got '<stream end>'"
     )
+
+
+# -- content: the registered bytes beside the ARN ----------------------------------------------------------
+
+CONTENT = {
+    "artifact": "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v3/model.tar.gz",
+    "artifact_version": "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+    "artifact_sha256": "a" * 64,
+    "image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model@sha256:" + "b" * 64,
+}
+
+
+def with_content(tmp_path: Path, **changes: str) -> Path:
+    block = "".join(f"  {key}: '{value}'\n" for key, value in {**CONTENT, **changes}.items())
+    return write(tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\ncontent:\n{block}")
+
+
+def test_the_content_block_loads_beside_the_arn(tmp_path: Path, config: OrgConfig) -> None:
+    manifest = load_manifest(with_content(tmp_path), config)
+    assert manifest.content is not None
+    assert manifest.content.model_dump() == CONTENT
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "artifact",
+            "https://example.com/model.tar.gz",
+            "String should match pattern '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$'",
+        ),
+        ("artifact_version", "", "String should have at least 1 character"),
+        ("artifact_sha256", "A" * 64, "String should match pattern '^[0-9a-f]{64}$'"),
+        (
+            "image",
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+            "String should match pattern '^[^@\\s]+@sha256:[0-9a-f]{64}$'",
+        ),
+    ],
+    ids=["not-s3", "empty-version", "upper-case-sha", "tag-not-digest"],
+)
+def test_a_content_field_of_the_wrong_form_is_rejected(
+    tmp_path: Path, config: OrgConfig, field: str, value: str, message: str
+) -> None:
+    path = with_content(tmp_path, **{field: value})
+    assert error_of(path, config) == f"{path}: content.{field}: {message}"
+
+
+def test_a_content_block_missing_a_field_is_rejected(tmp_path: Path, config: OrgConfig) -> None:
+    path = write(
+        tmp_path, f"model: churn-model\nmodel_package_arn: {ARN}\ncontent:\n  artifact: '{CONTENT['artifact']}'\n"
+    )
+    assert error_of(path, config) == f"{path}: content.artifact_version: Field required"

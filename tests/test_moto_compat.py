@@ -162,6 +162,45 @@ def test_another_account_registers_describes_and_lists_by_arn(empty_aws: EmptyAw
     assert group["ModelPackageGroupArn"] == GROUP_ARN
 
 
+def test_update_replaces_the_inference_specification_and_keeps_the_rest(empty_aws: EmptyAws) -> None:
+    """Since 2024-02 UpdateModelPackage can change InferenceSpecification (UpdateModelPackage reference); the
+    rest of the package stays as it was."""
+    sagemaker = _registry(empty_aws)
+    arn = _register(sagemaker, ModelApprovalStatus="Approved", CustomerMetadataProperties={"a": "1"})
+    other = {**INFERENCE, "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://bucket/artifacts/other.tar.gz"}]}
+
+    sagemaker.update_model_package(ModelPackageArn=arn, InferenceSpecification=other)
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+
+    assert described["InferenceSpecification"]["Containers"] == [
+        {"Image": IMAGE, "ModelDataUrl": "s3://bucket/artifacts/other.tar.gz"}
+    ]
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["CustomerMetadataProperties"] == {"a": "1"}
+
+
+def test_another_account_describes_an_image_by_registry_id(empty_aws: EmptyAws) -> None:
+    """DescribeImages with registryId names the account whose registry holds the repository (DescribeImages
+    reference); the repository policy decides who may, which moto does not evaluate."""
+    ecr = empty_aws.session(SHARED).client("ecr")
+    ecr.create_repository(repositoryName="churn-model")
+    media = "application/vnd.docker.distribution.manifest.v2+json"
+    manifest = json.dumps(
+        {"schemaVersion": 2, "mediaType": media, "config": {"digest": "sha256:" + "1" * 64}, "layers": []}
+    )
+    pushed = ecr.put_image(repositoryName="churn-model", imageManifest=manifest, imageTag="1.0")["image"]["imageId"]
+
+    details = (
+        empty_aws.session(DATA_SCIENCE)
+        .client("ecr")
+        .describe_images(registryId=SHARED, repositoryName="churn-model", imageIds=[{"imageTag": "1.0"}])[
+            "imageDetails"
+        ]
+    )
+
+    assert [(d["registryId"], d["imageDigest"]) for d in details] == [(SHARED, pushed["imageDigest"])]
+
+
 def _state_change_queue(aws: EmptyAws) -> tuple[Any, str]:
     """An EventBridge rule on the registry account's default bus, delivering to an SQS queue."""
     session = aws.session(SHARED)
@@ -776,6 +815,33 @@ def test_stack_creates_a_kms_key_with_its_tags(empty_aws: EmptyAws) -> None:
     kms = empty_aws.session(QA).client("kms")
     (key,) = kms.list_keys()["Keys"]
     assert kms.list_resource_tags(KeyId=key["KeyId"])["Tags"] == [{"TagKey": "modelops:managed", "TagValue": "true"}]
+
+
+def test_stack_bucket_is_versioned_and_locked_as_its_template_says(empty_aws: EmptyAws) -> None:
+    """AWS::S3::Bucket applies VersioningConfiguration and ObjectLockEnabled with ObjectLockConfiguration's
+    default retention: an object version cannot be deleted before its retention ends (S3 Object Lock)."""
+    properties = {
+        "BucketName": "modelops-lock-test",
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "ObjectLockEnabled": True,
+        "ObjectLockConfiguration": {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 30}},
+        },
+    }
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": properties}}}
+    _cfn(empty_aws, SHARED).create_stack(StackName="locked", TemplateBody=json.dumps(template))
+    s3 = empty_aws.session(SHARED).client("s3")
+
+    version = s3.put_object(Bucket="modelops-lock-test", Key="k", Body=b"x")["VersionId"]
+    lock = s3.get_object_lock_configuration(Bucket="modelops-lock-test")["ObjectLockConfiguration"]
+    with pytest.raises(ClientError) as refused:
+        s3.delete_object(Bucket="modelops-lock-test", Key="k", VersionId=version)
+
+    assert s3.get_bucket_versioning(Bucket="modelops-lock-test")["Status"] == "Enabled"
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (lock["ObjectLockEnabled"], retention["Mode"], retention["Days"]) == ("Enabled", "COMPLIANCE", 30)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
 
 
 def test_stack_creates_cloudwatch_alarm_whose_ref_is_its_name(empty_aws: EmptyAws) -> None:

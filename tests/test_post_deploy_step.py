@@ -9,6 +9,7 @@ delivers them: moto records each event a deployed rule matched for the notify La
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from promotion.deploy_roles import is_session_of
 from promotion.events import DEPLOY_VERIFIED, collect_endpoint_metrics
 from promotion.history import History, LiveRecords
 from promotion.sessions import assume_role
+from sandbox.images import push_image
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import (
     Sandbox,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 CONFIG = config_path("two_env")  # the organisation of the session's sandbox
 PIPELINE_SESSION = "modelops-4242-1"  # what the deploy workflow names its sessions: run id, attempt
 QA, PROD, SHARED = "444444444444", "555555555555", "111111111111"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
 LIVE_PARAMETER = "/modelops/models/churn-model/live-model-package-arn"
 NO_METRICS = {"Invocations": None, "ModelLatency": None, "Invocation4XXErrors": None, "Invocation5XXErrors": None}
 
@@ -133,11 +136,15 @@ def qa_deploy(sandbox_organization: Sandbox, tmp_path_factory: pytest.TempPathFa
         card = workloads.parent / "card.json"
         card.write_text('{"model_overview": {"model_description": "churn"}}')
 
+        push_image(account_admin_session(sandbox.config, SHARED), IMAGE)  # the image build's push
+        weights = workloads.parent / "model.tar.gz"
+        weights.write_bytes(b"churn-model post-deploy weights")
         act_as_person(monkeypatch, sandbox, "222222222222", naming.DATA_SCIENTIST_PERMISSION_SET, "ds@example.com")
         registered = modelops(
             workloads, "register", "churn-model",
-            "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/post/model.tar.gz",
-            "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+            "--artifact", f"s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/post-{uuid.uuid4().hex}/model.tar.gz",
+            "--upload", str(weights),
+            "--image", IMAGE,
             "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04", "--source-commit", "abcdef1",
             "--model-card", str(card),
         )  # fmt: skip

@@ -97,7 +97,7 @@ def test_a_dry_run_checks_and_writes_nothing(local_aws: LocalAws, workloads: Pat
 def test_promoting_the_version_already_pinned_changes_nothing(
     local_aws: LocalAws, workloads: Path, tmp_path: Path
 ) -> None:
-    local_aws.approved(n=1)
+    local_aws.pin(workloads, "qa", local_aws.approved(n=1))
     outcome = run_promote(local_aws, workloads, tmp_path, version=1)
     assert (outcome.written, outcome.plan.unchanged) == (False, True)
     assert local_aws.history_values() == []
@@ -301,6 +301,7 @@ def test_a_promotion_makes_the_same_calls_however_many_versions_the_group_holds(
         "ListModelPackages",
         "DescribeModelPackage",
         "DescribeModelPackage",
+        "HeadObject",
         "PutParameter",
     ]
 
@@ -311,7 +312,7 @@ def test_a_promotion_makes_the_same_calls_however_many_versions_the_group_holds(
 def test_a_failed_deploy_names_resource_and_reason_and_records_nothing(
     local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    local_aws.approved(n=1)
+    local_aws.pin(workloads, "qa", local_aws.approved(n=1))
     template = tmp_path / "template.json"
     template.write_text("{}")
     artifact = StackArtifact(

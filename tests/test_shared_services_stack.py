@@ -20,6 +20,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from accounts.config import OrgConfig
+from promotion.metadata import CONTENT_KEYS
 from shared_services.principals import unique_sids
 from shared_services.stack import SharedServicesStack
 from tests.conftest import Synth, config_with
@@ -311,6 +312,12 @@ def test_artifact_bucket_is_kms_encrypted_versioned_private_owner_enforced_logge
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         "PublicAccessBlockConfiguration": PRIVATE,
         "VersioningConfiguration": {"Status": "Enabled"},
+        # No version of an artifact can be deleted before seven years, by anyone (accounts.yaml's default).
+        "ObjectLockEnabled": True,
+        "ObjectLockConfiguration": {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Days": 2557, "Mode": "COMPLIANCE"}},
+        },
     }
 
 
@@ -381,6 +388,36 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             "Resource": f"{BUCKET_ARN}/*",
         },
         {
+            # Create-only: PutObject or CompleteMultipartUpload without If-None-Match (the parts are exempt).
+            "Sid": "DenyOverwritingArtifacts",
+            "Action": "s3:PutObject",
+            "Condition": {"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": f"{BUCKET_ARN}/artifacts/*",
+        },
+        {
+            "Sid": "DenyChoosingArtifactRetention",
+            "Action": "s3:PutObject",
+            "Condition": {"Null": {"s3:object-lock-mode": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": f"{BUCKET_ARN}/*",
+        },
+        {
+            "Sid": "DenyRemovingArtifacts",
+            "Action": [
+                "s3:BypassGovernanceRetention",
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                "s3:PutObjectLegalHold",
+                "s3:PutObjectRetention",
+            ],
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": f"{BUCKET_ARN}/*",
+        },
+        {
             "Sid": "DataScienceWritesArtifacts",
             "Action": [
                 "s3:AbortMultipartUpload",
@@ -390,7 +427,7 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             ],
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
-            "Resource": f"{BUCKET_ARN}/artifacts/*",
+            "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
         },
         {
             "Sid": "DataScienceListsArtifacts",
@@ -538,6 +575,8 @@ def test_the_qa_decision_role_writes_only_qa_decisions_and_stage_and_appends_the
                                     f"sagemaker:CustomerMetadataProperties/approval:prod:{part}": "true"
                                     for part in ("decision", "1", "2", "3", "4", "5")
                                 },
+                                # what was registered: written once, by registration
+                                **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
                             },
                             "StringEquals": {
                                 "sagemaker:ModelLifeCycle:stage": "qa",
@@ -578,6 +617,7 @@ def test_a_later_environments_decision_role_keeps_the_version_approved(template:
             for part in ("decision", "1", "2", "3", "4", "5")
         },
         **{f"sagemaker:CustomerMetadataProperties/approval:prod:{n}": "true" for n in "345"},
+        **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
     }
 
 
@@ -664,6 +704,13 @@ def test_promoter_role_reads_the_registry_records_history_and_live_versions_and_
                         },
                         "Effect": "Allow",
                         "Resource": "arn:aws:events:eu-west-1:111111111111:event-bus/default",
+                    },
+                    {
+                        # HeadObject: the content gate's current version id (no KMS key: no bytes).
+                        "Sid": "ReadArtifactVersions",
+                        "Action": "s3:GetObject",
+                        "Effect": "Allow",
+                        "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
                     },
                 ],
             },

@@ -130,6 +130,13 @@ def test_verifier_reads_the_registry_the_live_records_and_the_history_and_nothin
                         ],
                     },
                     {
+                        # HeadObject: the content gate's current version id (no KMS key: no bytes).
+                        "Sid": "ReadArtifactVersions",
+                        "Action": "s3:GetObject",
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/*",
+                    },
+                    {
                         "Sid": "ReadLiveVersions",
                         "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                         "Effect": "Allow",

@@ -58,11 +58,23 @@ class Autoscaling(StrictModel):
         return self
 
 
+class ContentPin(StrictModel):
+    """The bytes the pinned version was registered with, beside its ARN: `modelops promote` copies them from
+    the version's record, and the gates refuse any difference from the registry and S3 (promotion.content)."""
+
+    artifact: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")]
+    # S3 version ids are opaque; AWS documents no format beyond a string of at most 1,024 bytes.
+    artifact_version: Annotated[str, Field(min_length=1, max_length=1024)]
+    artifact_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    image: Annotated[str, Field(pattern=r"^[^@\s]+@sha256:[0-9a-f]{64}$")]
+
+
 class Manifest(StrictModel):
     """One model pinned in one environment."""
 
     model: str
     model_package_arn: str
+    content: ContentPin | None = None
     instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] = "ml.m5.large"
     instance_count: Annotated[int, Field(ge=1)] = 1
     rollout: Rollout = Rollout(strategy="canary")

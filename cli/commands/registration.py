@@ -31,6 +31,10 @@ def register(
     ] = None,
     training_job: Annotated[str | None, typer.Option(help="ARN of the SageMaker training job.")] = None,
     model_card: Annotated[Path | None, typer.Option(help="Model card content, a JSON file.")] = None,
+    upload: Annotated[
+        Path | None,
+        typer.Option(help="A local file to put at --artifact first (create-only: an existing key is refused)."),
+    ] = None,
 ) -> None:
     """Register a version (PendingManualApproval) as the data-science account; print its ARN."""
     s = settings(ctx)
@@ -45,6 +49,7 @@ def register(
         source_commit=source_commit,
         training_job=training_job,
         model_card=model_card,
+        upload=upload,
     )
     output.note(f"registered {model} {version_label(arn)} as PendingManualApproval")
     output.say(arn)

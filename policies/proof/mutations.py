@@ -21,7 +21,9 @@ from policies.proof.universe import Universe
 
 # The widening "one extra action" adds, per service: the action that would hurt most, if unmatched.
 EXTRA_ACTIONS = {
-    "s3": "s3:DeleteObject",
+    # Not DeleteObject: the artifact bucket's policy denies it to everyone (Object Lock's companion), so
+    # granting it widens nothing; writing an object is what would hurt.
+    "s3": "s3:PutObject",
     "kms": "kms:ScheduleKeyDeletion",
     "sagemaker": "sagemaker:UpdateModelPackage",
     "ssm": "ssm:DeleteParameter",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import endpoints, events, iam, kms, registry, sts
+from sandbox.moto_compat import ecr, endpoints, events, iam, kms, registry, sts
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -24,7 +24,7 @@ from sandbox.moto_compat.cfn_resources.messaging import (
     SnsSubscriptionResource,
     TopicPolicyResource,
 )
-from sandbox.moto_compat.cfn_resources.s3 import BucketPolicyResource
+from sandbox.moto_compat.cfn_resources.s3 import BucketPolicyResource, install_bucket_versioning_and_object_lock
 from sandbox.moto_compat.cfn_resources.sagemaker import ModelPackageGroupResource
 from sandbox.moto_compat.cfn_resources.secretsmanager import SecretResource
 from sandbox.moto_compat.cloudformation import stacks, updates
@@ -90,7 +90,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="sagemaker: UpdateModelPackage changes only what the request carries",
         replaces="moto's UpdateModelPackage sets every field to the request's value, None when absent: a status "
-        "update erases CustomerMetadataProperties, a metadata update erases ModelApprovalStatus",
+        "update erases CustomerMetadataProperties, a metadata update erases ModelApprovalStatus; and it ignores "
+        "an InferenceSpecification",
         follows=f"UpdateModelPackage - Amazon SageMaker, {SAGEMAKER_API}UpdateModelPackage.html",
         test=TESTS + "test_metadata_update_keeps_status_merges_keys_and_removes_listed_keys",
         removable_when="moto's UpdateModelPackage leaves the fields a request omits as they were",
@@ -196,6 +197,19 @@ PATCHES: tuple[Patch, ...] = (
         removable_when="moto validates CustomerMetadataProperties and their number on a package",
         install=registry.install_metadata_limits,
         targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
+    ),
+    # -- ECR (ecr.py) --
+    Patch(
+        name="ecr: DescribeImages in another account's registry",
+        replaces="moto looks a repository up in the caller's own account only: DescribeImages with another "
+        "account's registryId says RepositoryNotFoundException",
+        follows="DescribeImages - Amazon ECR (registryId: the account of the registry holding the repository), "
+        "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html; Private repository "
+        "policy examples, https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html",
+        test=TESTS + "test_another_account_describes_an_image_by_registry_id",
+        removable_when="moto serves DescribeImages from the account its registryId names",
+        install=ecr.install_cross_account_describe_images,
+        targets=("moto.ecr.models.ECRBackend.describe_images",),
     ),
     # -- STS (sts.py) --
     Patch(
@@ -375,6 +389,18 @@ PATCHES: tuple[Patch, ...] = (
     ),
     _emulated(ModelPackageGroupResource, "test_stack_creates_model_package_group_with_its_policy"),
     _emulated(BucketPolicyResource, "test_stack_puts_its_bucket_policy_on_the_bucket"),
+    Patch(
+        name="cloudformation: AWS::S3::Bucket versioning and Object Lock",
+        replaces="moto's AWS::S3::Bucket drops VersioningConfiguration, ObjectLockEnabled and "
+        "ObjectLockConfiguration: the bucket is unversioned and unlocked",
+        follows=f"AWS::S3::Bucket - AWS CloudFormation (VersioningConfiguration, ObjectLockEnabled, "
+        f"ObjectLockConfiguration), {CFN_TYPES}aws-resource-s3-bucket.html; Locking objects with Object Lock, "
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html",
+        test=TESTS + "test_stack_bucket_is_versioned_and_locked_as_its_template_says",
+        removable_when="moto's CloudFormation applies a bucket's versioning and Object Lock properties",
+        install=install_bucket_versioning_and_object_lock,
+        targets=("moto.s3.models.FakeBucket.create_from_cloudformation_json",),
+    ),
     _emulated(AlarmResource, "test_stack_creates_cloudwatch_alarm_whose_ref_is_its_name"),
     _emulated(ScalableTargetResource, "test_stack_registers_scalable_target_and_its_scaling_policy"),
     _emulated(ScalingPolicyResource, "test_stack_registers_scalable_target_and_its_scaling_policy"),

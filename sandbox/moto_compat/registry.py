@@ -154,10 +154,12 @@ def update_model_package(
     customer_metadata_properties: dict[str, str] | None = None,
     customer_metadata_properties_to_remove: list[str] | None = None,
     additional_inference_specifications_to_add: list[Any] | None = None,
+    inference_specification: dict[str, Any] | None = None,
 ) -> str:
     """UpdateModelPackage changes only what the request carries: a status-only update keeps the metadata,
     a metadata-only update keeps the status, CustomerMetadataProperties are merged key by key and
-    CustomerMetadataPropertiesToRemove deletes keys."""
+    CustomerMetadataPropertiesToRemove deletes keys; an InferenceSpecification replaces the package's (AWS
+    allows it since 2024-02, which is why a pinned ARN is not pinned content)."""
     package = self.describe_model_package(model_package_arn)
     if model_approval_status is not None:
         package.set_model_approval_status(model_approval_status)
@@ -172,6 +174,8 @@ def update_model_package(
         (package.customer_metadata_properties or {}).pop(key, None)
     if additional_inference_specifications_to_add:
         package.add_additional_inference_specifications(additional_inference_specifications_to_add)
+    if inference_specification is not None:
+        package.inference_specification = inference_specification
     package.modifications_done()
     return str(package.arn)
 
@@ -594,6 +598,7 @@ def _response_update_model_package(self: Any) -> Any:
         customer_metadata_properties=self._get_param("CustomerMetadataProperties"),
         customer_metadata_properties_to_remove=self._get_param("CustomerMetadataPropertiesToRemove"),
         additional_inference_specifications_to_add=self._get_param("AdditionalInferenceSpecificationsToAdd"),
+        inference_specification=self._get_param("InferenceSpecification"),
         model_card=self._get_param("ModelCard"),
     )
     return ActionResult({"ModelPackageArn": arn})

@@ -1,7 +1,9 @@
-"""AWS::S3::BucketPolicy, which moto's CloudFormation skips."""
+"""AWS::S3::BucketPolicy, which moto's CloudFormation skips, and the AWS::S3::Bucket properties it drops."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from moto.s3 import models as _s3_models
@@ -68,3 +70,43 @@ class BucketPolicyResource(DeclaredResource):
 
     def is_created(self) -> bool:
         return True
+
+
+def _bucket_with_versioning_and_object_lock(
+    inner: Callable[..., Any],
+    cls: Any,
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    """AWS::S3::Bucket applies VersioningConfiguration, ObjectLockEnabled and ObjectLockConfiguration's
+    default retention (moto's CloudFormation drops all three)."""
+    bucket = inner(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    properties = cloudformation_json.get("Properties", {})
+    backend = s3_backends[account_id][get_partition(region_name)]
+    status = (properties.get("VersioningConfiguration") or {}).get("Status")
+    if status:
+        backend.put_bucket_versioning(bucket.name, status)
+    if properties.get("ObjectLockEnabled") in (True, "true", "True"):
+        rule = ((properties.get("ObjectLockConfiguration") or {}).get("Rule") or {}).get("DefaultRetention") or {}
+        backend.put_bucket_versioning(bucket.name, "Enabled")  # Object Lock implies versioning
+        backend.put_object_lock_configuration(
+            bucket.name,
+            lock_enabled=True,
+            mode=rule.get("Mode"),
+            days=int(rule.get("Days", 0)),  # moto adds both; AWS takes one of the two
+            years=int(rule.get("Years", 0)),
+        )
+    return bucket
+
+
+def install_bucket_versioning_and_object_lock() -> None:
+    """Make moto's AWS::S3::Bucket honour versioning and Object Lock."""
+    original = _s3_models.FakeBucket.__dict__["create_from_cloudformation_json"].__func__
+
+    def create(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        return _bucket_with_versioning_and_object_lock(functools.partial(original, cls), cls, *args, **kwargs)
+
+    _s3_models.FakeBucket.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
