@@ -83,6 +83,9 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
         "no-person-writes-decisions": ([], 13, 0),
         "registrant-is-the-person": ([], 13, 0),
         "outsiders-get-nothing": ([], 6, 0),
+        # Every path of every start (administrators judged too: the bucket policy's Denies bind them); the
+        # paths reaching an administrator are trusted only to change the bucket's rules.
+        "approved-content-is-immutable": ([], 119, 51),
         # Every path of every GitHub subject the sweep presents: the three deploy targets' subjects with the
         # bootstrap, operator and shared-services roles they reach (42), the promotion workflow's (4), a pull
         # request's (4), and eight near misses, each reaching only itself (8).
@@ -381,4 +384,25 @@ def test_a_deploy_role_trusting_githubs_default_subject_lets_any_workflow_naming
         "GitHub Actions repo:example-org/modelops:environment:prod → sts:AssumeRoleWithWebIdentity "
         "modelops-github-deploy-prod: subject repo:example-org/modelops:environment:prod is not the reviewed "
         f"workflow's repo:example-org/modelops:environment:prod:{DEPLOY_YML}@refs/heads/main",
+    )
+
+
+ARTIFACT = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model"
+ARTIFACT_BUCKET_POLICY = "modelops-artifacts-111111111111-eu-west-1 bucket policy"
+
+
+def test_an_artifact_bucket_without_its_overwrite_deny_lets_data_science_replace_an_approved_artifact(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # Issue 10's report: the data-science role kept s3:PutObject on artifacts/<model>/* after approval, and a
+    # plain PutObject replaced the current version SageMaker loads under the approved ARN.
+    def allow_overwrites(document: dict[str, Any]) -> None:
+        document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "DenyOverwritingArtifacts"]
+
+    verdicts = attacked(config, deployment, {ARTIFACT_BUCKET_POLICY: allow_overwrites})
+    violations = verdicts["approved-content-is-immutable"].violations
+    assert (failing(verdicts), violations[0]) == (
+        ["approved-content-is-immutable"],
+        f"{SCIENTIST} → sts:AssumeRole modelops-data-science (source identity data.scientist@example.com) → "
+        f"s3:PutObject {ARTIFACT}/sample without If-None-Match",
     )

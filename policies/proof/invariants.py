@@ -192,6 +192,11 @@ def _request(
     return Request(action, target.resource.arn, _parameters(labels, governance.universe.plan.keys(action)))
 
 
+def _without(context: Context, key: str) -> Context:
+    """The context without one request parameter (the request does not carry it)."""
+    return Context({k: v for k, v in context.items() if k != key.lower()})
+
+
 def _is_package(arn: str) -> bool:
     return ":model-package/" in arn
 
@@ -304,6 +309,55 @@ def outsiders_get_nothing(governance: Governance, verdict: Verdict) -> None:
                 verdict.fail(f"{start.label} → {action} {symbol}")
 
 
+# What replaces or removes an artifact version, or unlocks one; and what changes the rules that forbid it.
+ARTIFACT_REMOVALS = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+)
+ARTIFACT_RULE_CHANGES = (
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+)
+IF_NONE_MATCH = "s3:if-none-match"
+OBJECT_CREATION = "s3:ObjectCreationOperation"
+
+
+def approved_content_is_immutable(governance: Governance, verdict: Verdict) -> None:
+    """Nobody replaces, removes or unlocks an artifact; only the deploy path changes the bucket's rules."""
+    bucket = f"arn:aws:s3:::{naming.artifact_bucket(governance.universe.config)}"
+
+    def artifact(arn: str) -> bool:
+        return arn.startswith(f"{bucket}/{naming.ARTIFACT_ROOT}/")
+
+    for path in governance.paths():
+        verdict.paths_checked += 1
+        identity = path.identity
+        for target, _, context in governance.allowed(identity, "s3:PutObject", artifact):
+            # A whole-object write (AWS sets ObjectCreationOperation true for PutObject and
+            # CompleteMultipartUpload) that does not say If-None-Match replaces the key's current version.
+            overwrite = _without(_changed(context, OBJECT_CREATION, "true"), IF_NONE_MATCH)
+            if governance.allows(identity, "s3:PutObject", target, overwrite):
+                verdict.fail(f"{path} → s3:PutObject {target.resource.arn} without If-None-Match")
+                break
+        for action in ARTIFACT_REMOVALS:
+            allowed = governance.allowed(identity, action, artifact)
+            if allowed:
+                verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
+        if path.hops and identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))  # the deploy path may change the bucket's rules
+            continue
+        for action in ARTIFACT_RULE_CHANGES:
+            allowed = governance.allowed(identity, action, lambda arn: arn == bucket)
+            if allowed:
+                verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
+
+
 def only_the_reviewed_workflow_drives_the_pipeline(governance: Governance, verdict: Verdict) -> None:
     """A GitHub job reaches a deploy role, or the promotion role, only with that role's pinned subject."""
     config = governance.universe.config
@@ -352,6 +406,16 @@ INVARIANTS = (
         "do not name (e.g. `ModelOpsApprover_Extra`) reach no identity of ours and are allowed nothing on our "
         "resources.",
         outsiders_get_nothing,
+    ),
+    Invariant(
+        "approved-content-is-immutable",
+        "No identity reachable from any start, administrators included, can replace a registered artifact "
+        "(s3:PutObject of a whole object under `artifacts/` of the artifact bucket without If-None-Match), "
+        "delete or unlock one (DeleteObject, DeleteObjectVersion, PutObjectRetention, PutObjectLegalHold, "
+        "BypassGovernanceRetention); and only the deploy path (administrators, listed as trusted) can change the "
+        "bucket's policy, versioning, Object Lock or lifecycle configuration. Object Lock (COMPLIANCE) keeps "
+        "every version even from them.",
+        approved_content_is_immutable,
     ),
     Invariant(
         "only-the-reviewed-workflow-drives-the-pipeline",
