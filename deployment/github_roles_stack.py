@@ -7,8 +7,8 @@ Each role is assumable only by a job of this repository that runs in the GitHub 
 same name (`repo:<owner>/<repo>:environment:<target>`, no wildcard), so the environment's protection
 rules stand between a workflow and the account. It may then assume only its target account's CDK
 bootstrap roles, plus the operator role there (smoke test, live ARN) and the shared-services promoter
-role (to record the deploy); an environment's role may also assume the read-only verifier (the
-pre-deploy gate check).
+role (to report the verified deploy); an environment's role may also assume the read-only verifier (the
+pre-deploy gate check) and its own environment's recorder (the deploy record and live record).
 
 Pull-request checks get their own role, `modelops-github-verify`, which may assume only the verifier.
 """
@@ -70,6 +70,8 @@ def assumable_roles(config: OrgConfig, target: str) -> list[str]:
     if target != SHARED_SERVICES_TARGET:
         # The pre-deploy gate check; the verifier trusts environment deploy roles only.
         roles.append(naming.verifier_role_arn(config))
+        # The post-deploy step's deploy record and live record: this environment's recorder only.
+        roles.append(naming.recorder_role_arn(config, target))
     return roles
 
 

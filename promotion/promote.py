@@ -2,7 +2,8 @@
 
 AWS calls per promotion are fixed, whatever a group holds: at most one ListModelPackages (page size 1,
 newest Approved first, only without --version/--arn), two DescribeModelPackage (proposed and replaced),
-one GetParameter (live record of the previous environment), one PutParameter (history), plus STS.
+one GetParameter (live record of the previous environment), one Query and one ExecuteStatement (the ledger's
+tail, then its INSERT), plus STS.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from accounts.validation import InputError
 from promotion import gates, manifest_writer, pr_body
 from promotion.aws import AwsContext, calling
 from promotion.errors import GateFailed
-from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords, utc_now
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_now
+from promotion.live_records import LiveRecords
 from promotion.registry import PackageInfo, Registry
 from workloads.manifest import manifest_path
 
@@ -92,6 +94,7 @@ class Promoter:
         self.progress = progress
         self.role = naming.promoter_role_arn(config)
         self.ssm_what = f"Parameter Store in the shared-services account {config.accounts.shared_services}"
+        self.ledger_what = f"the ledger in the shared-services account {config.accounts.shared_services}"
 
     def _registry(self) -> Registry:
         return Registry(self.aws.promoter().client("sagemaker", region_name=self.config.region), self.config)
@@ -99,8 +102,8 @@ class Promoter:
     def _ssm(self) -> LiveRecords:
         return LiveRecords(self.aws.promoter().client("ssm", region_name=self.config.region))
 
-    def _history(self, model: str) -> History:
-        return History(self.aws.promoter().client("ssm", region_name=self.config.region), model)
+    def _ledger(self, model: str) -> Ledger:
+        return Ledger(self.aws.promoter().client("dynamodb", region_name=self.config.region), model)
 
     def plan(
         self,
@@ -181,14 +184,15 @@ class Promoter:
         )
 
     def apply(self, plan: Plan, *, pr_body_file: Path, reason: str = "") -> Outcome:
-        """Write the manifest (compare-and-swap), record the proposal in history, then write the PR file."""
+        """Write the manifest (compare-and-swap), record the proposal in the ledger, then write the PR file."""
         if plan.unchanged:
             return Outcome(plan=plan, written=False, pr_body_file=None)
         self.progress(f"writing {plan.display}")
         manifest_writer.write_pin(plan.snapshot, plan.new_text, display=plan.display)
         try:
-            with calling(self.ssm_what, role=self.role):
-                self._history(plan.model).append(
+            with calling(self.ledger_what, role=self.role):
+                self._ledger(plan.model).append(
+                    naming.promotions_stream(plan.model),
                     HistoryRecord(
                         who=self.aws.identity(),
                         when=utc_now(),
@@ -197,10 +201,10 @@ class Promoter:
                         arn=plan.arn,
                         account=self.config.environment(plan.env).account,
                         env=plan.env,
-                    )
+                    ),
                 )
         except BaseException:
-            # Nothing half-written: without its history record the manifest change is undone.
+            # Nothing half-written: without its ledger record the manifest change is undone.
             manifest_writer.restore(plan.snapshot, plan.new_text)
             raise
         pr_body_file.parent.mkdir(parents=True, exist_ok=True)
@@ -209,12 +213,13 @@ class Promoter:
         return Outcome(plan=plan, written=True, pr_body_file=pr_body_file)
 
     def rollback_candidates(self, *, model: str, env: str, to_version: int | None) -> tuple[str, list[str]]:
-        """The ARN to roll back to and every ARN live in `env` before, from the history."""
+        """The ARN to roll back to and every ARN live in `env` before, from `env`'s own deploy records."""
         self.config.model(model)
         self.config.environment(env)
-        self.progress("reading the history")
+        self.progress(f"reading the deploy records of {env}")
+        with calling(self.ledger_what, role=self.role):
+            deployed = self._ledger(model).deployed_arns(env)
         with calling(self.ssm_what, role=self.role):
-            deployed = self._history(model).deployed_arns(env)
             live_now = self._ssm().get(model, env)
         earlier = [arn for arn in deployed if arn != live_now]
         if to_version is not None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 import cli.main
 from accounts import naming
-from promotion.history import History
+from promotion.ledger import Ledger
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway
 from tests.orgs import config_path
@@ -63,9 +63,11 @@ def described(sandbox: Sandbox, version: int) -> dict[str, Any]:
 
 
 def history_of(sandbox: Sandbox, version: int) -> list[tuple[str, str, str | None]]:
-    ssm = account_admin_session(sandbox.config, SHARED).client("ssm", region_name="eu-west-1")
+    """The decisions stream's records of `version`: who, what, for which environment."""
+    dynamodb = account_admin_session(sandbox.config, SHARED).client("dynamodb", region_name="eu-west-1")
     arn = f"arn:aws:sagemaker:eu-west-1:{SHARED}:model-package/churn-model/{version}"
-    return [(r.who, str(r.action), r.env) for r in History(ssm, "churn-model").read() if r.arn == arn]
+    records = Ledger(dynamodb, "churn-model").read("churn-model/decisions")
+    return [(r.who, str(r.action), r.env) for r in records if r.arn == arn]
 
 
 def approve(version: int, *extra: str) -> Result:

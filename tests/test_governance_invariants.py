@@ -77,7 +77,7 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
     summary = {name: (v.violations, v.paths_checked, len(v.trusted)) for name, v in verdicts.items()}
     print("\n" + "\n".join(f"{name}: {v.paths_checked} paths, {v.requests} requests" for name, v in verdicts.items()))
     assert summary == {
-        "only-decision-service-decides": ([], 63, 51),
+        "only-decision-service-decides": ([], 67, 51),
         "no-person-writes-decisions": ([], 13, 0),
         "registrant-is-the-person": ([], 13, 0),
         "outsiders-get-nothing": ([], 6, 0),
