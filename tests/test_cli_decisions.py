@@ -145,7 +145,7 @@ def test_a_registrant_who_is_also_an_approver_cannot_approve_their_own_version(
         "of ml-risk-qa decides\n",
     )
     assert described(sandbox, own)["ModelApprovalStatus"] == "PendingManualApproval"
-    assert history_of(sandbox, own) == []
+    assert history_of(sandbox, own) == [(QA_APPROVER, "refused", "qa")]  # the refusal, and no decision
 
 
 def test_a_qa_approver_is_refused_for_prod(version: int, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,7 +190,7 @@ def test_approving_a_rejected_version_is_refused(
         f"error: churn-model v{version} is already Rejected (qa.approver@example.com: leaks the label); register "
         "a new version instead\n",
     )
-    assert history_of(sandbox, version) == [(QA_APPROVER, "rejected", "qa")]
+    assert history_of(sandbox, version) == [(QA_APPROVER, "rejected", "qa"), (QA_APPROVER, "refused", "qa")]
 
 
 def test_a_caller_outside_the_approver_permission_set_is_refused_by_the_service(
