@@ -13,7 +13,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup test test-fast test-fork lint synth generate policies demo bench-synth bench lock clean
+.PHONY: help setup test test-fast test-fork lint synth generate policies demo bench-synth bench-ledger bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,7 +76,10 @@ demo: $(VENV)/.installed $(CHROMIUM) ## Run a model's whole lifecycle against th
 bench-synth: $(VENV)/.installed ## Benchmark: synth wall time, sandbox org and 50 models x 2 environments
 	$(PY) -m benchmarks.synth
 
-bench: bench-synth ## Every benchmark: synth, IAM sweep, promote API calls, status board
+bench-ledger: $(VENV)/.installed ## Benchmark: the audit ledger at 10,000 records (append, history, --verify; minutes)
+	$(PY) -m benchmarks.ledger
+
+bench: bench-synth bench-ledger ## Every benchmark: synth, ledger, IAM sweep, promote API calls, status board
 	$(PY) -m benchmarks.iam_sweep
 	$(PY) -m benchmarks.promote_calls
 	$(PY) -m benchmarks.status_board

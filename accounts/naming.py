@@ -95,9 +95,52 @@ def live_arn_parameter(model: str) -> str:
     return f"{SSM_ROOT}/models/{model}/live-model-package-arn"
 
 
-def history_parameter(model: str) -> str:
-    """SSM parameter in shared services whose versions are the model's decision and promotion history."""
-    return f"{SSM_ROOT}/models/{model}/history"
+def approved_record_parameter(model: str, env: str) -> str:
+    """SSM parameter in shared services holding the ModelPackage ARN approved for `env` (by its quorum).
+
+    Written only by `env`'s decision role, when the quorum is met; consumers read it, the gates read the
+    registry."""
+    return f"{SSM_ROOT}/models/{model}/approved/{env}"
+
+
+# The audit ledger (shared_services/ledger.py, promotion/ledger.py): one DynamoDB table, append-only, one
+# hash chain per stream. A stream is `<model>/<kind>` or `<model>/deploys/<env>`, one per writer, so IAM
+# can scope each writer to its own streams with dynamodb:LeadingKeys.
+LEDGER_TABLE = f"{PREFIX}-ledger"
+
+
+def decisions_stream(model: str) -> str:
+    """Decisions and refusals of `model`'s versions, written by the decision service."""
+    return f"{model}/decisions"
+
+
+def promotions_stream(model: str) -> str:
+    """Promotions and rollbacks proposed for `model`, written by the promoter."""
+    return f"{model}/promotions"
+
+
+def registrations_stream(model: str) -> str:
+    """One record per registered version of `model`, written by the notify function."""
+    return f"{model}/registrations"
+
+
+def deploys_stream(model: str, env: str) -> str:
+    """What each deploy of `env` verified live for `model`, written only by `env`'s recorder role."""
+    return f"{model}/deploys/{env}"
+
+
+def ledger_streams(config: OrgConfig, model: str) -> list[str]:
+    """Every stream of `model`: registrations, decisions, promotions, and each environment's deploys."""
+    return [
+        registrations_stream(model),
+        decisions_stream(model),
+        promotions_stream(model),
+        *(deploys_stream(model, env) for env in config.chain),
+    ]
+
+
+def ledger_table_arn(config: OrgConfig) -> str:
+    return f"arn:aws:dynamodb:{config.region}:{config.accounts.shared_services}:table/{LEDGER_TABLE}"
 
 
 def shared_parameter(name: str) -> str:
@@ -151,8 +194,18 @@ def parse_model_package_arn(arn: str) -> ModelPackageRef:
 
 # Roles the modelops CLI and the pipeline assume, one per purpose (see README "Roles").
 DECISION_ROLE = f"{PREFIX}-decision"  # shared services, one per environment: the decision service writes with it
-PROMOTER_ROLE = f"{PREFIX}-promoter"  # shared services: reads the registry, reads and appends history
+PROMOTER_ROLE = f"{PREFIX}-promoter"  # shared services: reads the registry, appends promotions to the ledger
 OPERATOR_ROLE = f"{PREFIX}-operator"  # each workload account: reads endpoints, smoke-tests, records the live ARN
+RECORDER_ROLE = f"{PREFIX}-recorder"  # shared services, one per environment: its deploy records and live record
+
+
+def recorder_role_name(env: str) -> str:
+    """The role `env`'s post-deploy step records deploys with; it writes nothing of another environment."""
+    return f"{RECORDER_ROLE}-{env}"
+
+
+def recorder_role_arn(config: OrgConfig, env: str) -> str:
+    return role_arn(config.accounts.shared_services, recorder_role_name(env))
 
 
 def decision_role_name(env: str) -> str:
@@ -210,10 +263,6 @@ def artifact_bucket_arn(config: OrgConfig) -> str:
 def model_packages_arn_pattern(config: OrgConfig, model: str) -> str:
     """Every version in the model's group: model package actions are authorized on these ARNs."""
     return f"arn:aws:sagemaker:{config.region}:{config.accounts.shared_services}:model-package/{model}/*"
-
-
-def history_parameter_arn(config: OrgConfig, model: str) -> str:
-    return shared_parameter_arn(config, history_parameter(model))
 
 
 def shared_parameter_arn(config: OrgConfig, name: str) -> str:
@@ -281,8 +330,9 @@ def ssm_parameter_arn(region: str, account: str, name: str) -> str:
 def live_record_parameter(model: str, env: str) -> str:
     """SSM parameter in shared services recording the ModelPackage ARN live in `env` (read by the gates).
 
-    The deploy writes it next to the workload account's `live_arn_parameter`, so the gates, the board and CI
-    can see every environment's live version through the promoter role alone.
+    The environment's post-deploy step writes it (with `recorder_role_name(env)`, the only writer) next to
+    the workload account's `live_arn_parameter`, so the gates, the board and CI read every environment's
+    live version in shared services.
     """
     return f"{SSM_ROOT}/models/{model}/live/{env}"
 
@@ -340,7 +390,7 @@ CDK_BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"
 
 
 # The read-only path of `modelops verify` (the CI gate on pull requests and before each deploy).
-VERIFIER_ROLE = f"{PREFIX}-verifier"  # shared services: reads the registry, live records and history; writes nothing
+VERIFIER_ROLE = f"{PREFIX}-verifier"  # shared services: reads the registry, live records and ledger; writes nothing
 GITHUB_VERIFY_ROLE = f"{PREFIX}-github-verify"  # deployment account: the PR checks' OIDC role
 
 

@@ -21,13 +21,15 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, new_session
 from promotion.content import Content, pin_image, record_artifact, upload_artifact
-from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger
+from promotion.live_records import LiveRecords
 from promotion.metadata import OUTCOME, approval_key
 from promotion.promote import promote
 from promotion.sessions import assume_role
 from sandbox.images import push_image
 from sandbox.server import SandboxServer, start_server
 from tests.orgs import load_org, workloads_root
+from tests.promotion_support import create_ledger_table
 
 # The sample organisation (tests/orgs/two_env) pins v1, so the smallest group that makes a real promotion holds
 # two versions.
@@ -90,8 +92,11 @@ def populate(server: SandboxServer, config: OrgConfig, versions: int) -> None:
     ssm = shared.client("ssm", region_name=config.region)
     newest = naming.model_package_arn(config, "churn-model", versions)
     LiveRecords(ssm).put("churn-model", "qa", newest)
-    History(ssm, "churn-model").append(
-        HistoryRecord("bench", "2026-01-01T00:00:00Z", HistoryAction.DEPLOYED, "bench", newest, "444444444444", "qa")
+    dynamodb = shared.client("dynamodb", region_name=config.region)
+    create_ledger_table(dynamodb)
+    Ledger(dynamodb, "churn-model").append(
+        naming.deploys_stream("churn-model", "qa"),
+        HistoryRecord("bench", "2026-01-01T00:00:00Z", HistoryAction.DEPLOYED, "bench", newest, "444444444444", "qa"),
     )
 
 

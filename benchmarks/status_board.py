@@ -24,7 +24,7 @@ import cli.main
 from accounts import naming
 from accounts.config import OrgConfig, parse_config
 from promotion.aws import AwsContext, new_session
-from promotion.history import LiveRecords
+from promotion.live_records import LiveRecords
 from promotion.sessions import assume_role
 from promotion.status import board
 from sandbox.server import start_server

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from promotion.drift import EndpointCheck
 from promotion.gates import version_label
-from promotion.history import HistoryRecord
+from promotion.ledger import LedgerRecord
 from promotion.status import BoardRow
 from promotion.verify import Failure
 
@@ -122,14 +122,15 @@ def drift_json(checks: list[EndpointCheck]) -> list[dict[str, Any]]:
     ]
 
 
-def history_table(model: str, records: list[HistoryRecord]) -> Table:
+def history_table(model: str, records: list[LedgerRecord]) -> Table:
     table = Table(title=f"history of {model}", title_justify="left")
-    for column in ("when", "action", "who", "env", "version", "account", "why"):
+    for column in ("when", "record", "action", "who", "env", "version", "account", "why"):
         # Identifiers stay whole; only the free text (who, why) wraps.
         table.add_column(column, no_wrap=column not in ("who", "why"))
     for record in records:
         table.add_row(
             record.when,
+            f"{record.stream.removeprefix(model + '/')} {record.seq}",
             record.action,
             record.who,
             record.env or "",

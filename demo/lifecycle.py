@@ -5,6 +5,8 @@ Run it with `python -m demo` (`make demo`); the package docstring describes what
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import secrets
@@ -151,6 +153,23 @@ class Lifecycle:
             raise DemoFailed(f"`modelops {shown}` exited {code}; the lifecycle expects {expect}")
         if expect:
             console.print(f"[yellow]refused as expected (exit {code})[/yellow]")
+
+    def tampered_export(self) -> Path:
+        """`history --json` saved to a file, then one deploy record changed in it, as someone editing an
+        exported copy (or the table, were it writable) to claim v2 was live in qa."""
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured):
+            app(["history", MODEL, "--json"], prog_name="modelops", standalone_mode=False)
+        records = json.loads(captured.getvalue())
+        forged = next(r for r in records if r["stream"] == f"{MODEL}/deploys/qa")
+        forged["arn"] = forged["arn"].rsplit("/", 1)[0] + "/2"
+        path = self.workloads.parent / "history-tampered.json"
+        path.write_text(json.dumps(records, indent=2), encoding="utf-8")
+        console.print(
+            f"[dim]exported the history to {path.name} and changed {forged['stream']} record "
+            f"{forged['seq']} to say v2 was deployed[/dim]"
+        )
+        return path
 
     # -- the actors ----------------------------------------------------------------------------------
 
@@ -337,6 +356,9 @@ def run(config: OrgConfig, workdir: Path) -> None:
             demo.modelops("drift")
             demo.modelops("history", MODEL)
             demo.modelops("status")
+        with step("9. the ledger verifies, and a tampered copy of it does not"):
+            demo.modelops("history", MODEL, "--verify")
+            demo.modelops("history", MODEL, "--verify", "--from", str(demo.tampered_export()), expect=1)
     finally:
         stack.close()
         sandbox.stop()

@@ -14,8 +14,8 @@ so another workflow file naming the environment, the same file on another branch
 default subject format gets nothing, and the environment's protection rules (required reviewers, the
 branch policy) still stand between the workflow and the account. It may then assume only its target account's CDK
 bootstrap roles, plus the operator role there (smoke test, live ARN) and the shared-services promoter
-role (to record the deploy); an environment's role may also assume the read-only verifier (the
-pre-deploy gate check).
+role (to report the verified deploy); an environment's role may also assume the read-only verifier (the
+pre-deploy gate check) and its own environment's recorder (the deploy record and live record).
 
 The promotion workflow's role trusts promote.yml on the same branch, in environment `promotion`.
 Pull-request checks get their own role, `modelops-github-verify`, which may assume only the verifier; a
@@ -65,6 +65,8 @@ def assumable_roles(config: OrgConfig, target: str) -> list[str]:
     if target != SHARED_SERVICES_TARGET:
         # The pre-deploy gate check; the verifier trusts environment deploy roles only.
         roles.append(naming.verifier_role_arn(config))
+        # The post-deploy step's deploy record and live record: this environment's recorder only.
+        roles.append(naming.recorder_role_arn(config, target))
     return roles
 
 

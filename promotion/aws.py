@@ -179,12 +179,16 @@ class AwsContext:
     # -- the roles of the role model -------------------------------------------------
 
     def promoter(self, *, via: str | None = None) -> boto3.Session:
-        """Shared services: reads the registry, reads and appends history and live records."""
+        """Shared services: reads the registry, live records and ledger; appends promotions to the ledger."""
         return self.assume(naming.promoter_role_arn(self.config), via=via)
 
     def verifier(self, *, via: str | None = None) -> boto3.Session:
-        """Shared services: reads the registry, live records and history for the gates; writes nothing."""
+        """Shared services: reads the registry, live records and ledger for the gates; writes nothing."""
         return self.assume(naming.verifier_role_arn(self.config), via=via)
+
+    def recorder(self, env: str, *, via: str | None = None) -> boto3.Session:
+        """Shared services: `env`'s deploy records and live record, and nothing of another environment."""
+        return self.assume(naming.recorder_role_arn(self.config, env), via=via)
 
     def data_science(self) -> boto3.Session:
         """Data-science account: registers model packages, in the person's name (its trust requires it)."""

@@ -3,8 +3,9 @@ page and `modelops approve/reject` (through the API's IAM-signed route) both end
 
 A decision records one person's verdict for one environment, in that environment's metadata keys
 (`promotion.metadata`), moves the version's ModelLifeCycle to the environment with the outcome so far,
-and appends the decision to the history. It is written with the environment's decision role, which IAM
-lets write only that environment's keys and stage (shared_services/decision_roles.py).
+and records it in the audit ledger (`<model>/decisions`), the ledger first. It is written with the
+environment's decision role, which IAM lets write only that environment's keys and stage, that
+environment's approved record, and only the decisions stream of the ledger (shared_services/decision_roles.py).
 
 The rules (`check_approver`, `check_open`) say whether an approver may decide; the review page asks the
 same functions before it shows the buttons, so every route gives the same answer:
@@ -27,7 +28,8 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.errors import DecisionRefused
-from promotion.history import History, HistoryAction, HistoryRecord, utc_now
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, LedgerRecord, utc_now
+from promotion.live_records import ApprovedRecords
 from promotion.metadata import OUTCOME, Decision, StageStatus, approval_key
 from promotion.registry import ApprovalStatus, PackageInfo, Registry, Stage
 
@@ -125,17 +127,111 @@ def registry_status(config: OrgConfig, package: PackageInfo, env: str, outcome: 
     return ApprovalStatus.PENDING
 
 
+def _record_action(verdict: Verdict) -> HistoryAction:
+    return HistoryAction.APPROVED if verdict == "approve" else HistoryAction.REJECTED
+
+
+VERDICT_OF: dict[HistoryAction, Verdict] = {HistoryAction.APPROVED: "approve", HistoryAction.REJECTED: "reject"}
+
+
+def _apply(config: OrgConfig, registry: Registry, package: PackageInfo, decision: Decision) -> StageStatus:
+    """Write `decision` to the registry on top of `package`'s decisions; returns the environment's outcome."""
+    env_name = decision.env
+    decisions = (*package.decided(env_name).decisions, decision)
+    outcome = outcome_of(config, env_name, decisions)
+    written = {
+        approval_key(env_name, OUTCOME): str(outcome),
+        approval_key(env_name, str(len(decisions))): decision.slot_value(),
+    }
+    required = config.environment(env_name).approvals_required
+    tally = f" ({len(decisions)} of {required} approvals)" if outcome == StageStatus.PENDING else ""
+    registry.record_decision(
+        decision.arn,
+        status=registry_status(config, package, env_name, outcome),
+        approval_description=f"{decision.approver}: {decision.reason}",
+        metadata=written,
+        stage=Stage(
+            stage=env_name, status=outcome, description=f"{decision.approver}: {decision.reason}{tally}"[:1024]
+        ),
+    )
+    return outcome
+
+
+def _in_registry(package: PackageInfo, record: LedgerRecord) -> bool:
+    """Whether the registry holds the decision `record` announced (same environment, approver and verdict)."""
+    status = STATUS_OF[VERDICT_OF[record.action]]
+    return any(
+        (d.approver, str(d.status)) == (record.who, str(status)) for d in package.decided(record.env or "").decisions
+    )
+
+
+def _void(ledger: Ledger, record: LedgerRecord, why: str) -> None:
+    """Append the `voided` record saying `record` never took effect, and why."""
+    ledger.append(
+        naming.decisions_stream(record.model),
+        HistoryRecord(
+            who=record.who,
+            when=utc_now(),
+            action=HistoryAction.VOIDED,
+            reason=f"voids record {record.seq}: {' '.join(why.split())}"[:4096],
+            arn=record.arn,
+            account=record.account,
+            env=record.env,
+        ),
+    )
+
+
+def reconcile(config: OrgConfig, registry: Registry, ledger: Ledger, package: PackageInfo) -> list[Decision]:
+    """Complete every decision the ledger holds for `package` that the registry lacks and nothing voided.
+
+    A decision is appended to the ledger before the registry is written (the intent); a crash in between
+    leaves a record the registry does not show. Run under the version's lease, before deciding: each such
+    record is applied to the registry now, in ledger order, or voided when the rules no longer allow it.
+    Returns the decisions applied.
+    """
+    records = ledger.read(naming.decisions_stream(package.group))
+    voided = {r.voided_seq for r in records if r.action == HistoryAction.VOIDED}
+    applied: list[Decision] = []
+    for record in records:
+        if record.arn != package.arn or record.action not in VERDICT_OF or record.seq in voided:
+            continue
+        if record.env is None or _in_registry(package, record):
+            continue
+        verdict = VERDICT_OF[record.action]
+        try:
+            check_open(config, package, record.env, verdict, record.who)
+        except DecisionRefused as exc:
+            _void(ledger, record, str(exc))
+            continue
+        decision = Decision(
+            arn=package.arn,
+            env=record.env,
+            status=STATUS_OF[verdict],
+            approver=record.who,
+            when=record.when,
+            reason=record.reason,
+        )
+        _apply(config, registry, package, decision)
+        applied.append(decision)
+        described = registry.describe(package.arn)
+        if described is None:
+            break
+        package = described
+    return applied
+
+
 def decide(
     *,
     config: OrgConfig,
     registry: Registry,
-    history: History,
+    ledger: Ledger,
     model: str,
     version: int,
     verdict: Verdict,
     approver: str,
     reason: str,
     env: str | None = None,
+    approved: ApprovedRecords | None = None,
     now: str | None = None,
 ) -> Decision:
     """Record `approver`'s verdict on `model` version `version` for `env` (default: the chain's first).
@@ -143,6 +239,12 @@ def decide(
     Refuses (DecisionRefused, see `check_approver` and `check_open`). Rejects as bad input (InputError):
     an unknown model, environment or version, a missing or over-long reason. Returns the decision made;
     the environment's outcome is then on the version (`PackageInfo.decided`).
+
+    Crash-safe: the ledger record comes first (the intent), then the registry; a registry update that fails
+    appends a `voided` record naming the decision's seq and the error. A crash between the two is completed
+    by the next call on the version (`reconcile`); when that completes this very decision (a retry), the
+    decision is returned rather than refused as already made. When the environment's quorum is met, the
+    version becomes `approved`'s record for the environment (written with the same decision role).
     """
     config.model(model)
     env_name = config.environment(env).name if env is not None else config.chain[0]
@@ -153,54 +255,41 @@ def decide(
     package = registry.describe(arn)
     if package is None:
         raise InputError(f"{model} version {version} does not exist in the registry ({arn})")
+    completed = reconcile(config, registry, ledger, package)
+    if completed:
+        package = registry.describe(arn) or package
+        retried = [d for d in completed if (d.env, d.approver, d.status) == (env_name, approver, STATUS_OF[verdict])]
+        if retried:
+            _record_approved(config, approved, package, env_name)
+            return retried[-1]
     check_open(config, package, env_name, verdict, approver)
 
-    before = package.decided(env_name)
     decision = Decision(
         arn=arn, env=env_name, status=STATUS_OF[verdict], approver=approver, when=now or utc_now(), reason=reason
     )
-    decisions = (*before.decisions, decision)
-    outcome = outcome_of(config, env_name, decisions)
-    written = {
-        approval_key(env_name, OUTCOME): str(outcome),
-        approval_key(env_name, str(len(decisions))): decision.slot_value(),
-    }
-    required = config.environment(env_name).approvals_required
-    tally = f" ({len(decisions)} of {required} approvals)" if outcome == StageStatus.PENDING else ""
-    registry.record_decision(
-        arn,
-        status=registry_status(config, package, env_name, outcome),
-        approval_description=f"{approver}: {reason}",
-        metadata=written,
-        stage=Stage(stage=env_name, status=outcome, description=f"{approver}: {reason}{tally}"[:1024]),
+    intent = ledger.append(
+        naming.decisions_stream(model),
+        HistoryRecord(
+            who=approver,
+            when=decision.when,
+            action=_record_action(verdict),
+            reason=reason,
+            arn=arn,
+            account=config.accounts.shared_services,
+            env=env_name,
+        ),
     )
     try:
-        history.append(
-            HistoryRecord(
-                who=approver,
-                when=decision.when,
-                action=HistoryAction.APPROVED if verdict == "approve" else HistoryAction.REJECTED,
-                reason=reason,
-                arn=arn,
-                account=config.accounts.shared_services,
-                env=env_name,
-            )
-        )
-    except BaseException:
-        # A decision without its history record would be unaudited: put the registry back as it was. The
-        # stage stays on this environment (its decision role writes no other), with the outcome it had.
-        previous = {key: package.metadata[key] for key in written if key in package.metadata}
-        registry.record_decision(
-            arn,
-            status=package.status,
-            approval_description=package.approval_description,
-            metadata=previous,
-            remove=[key for key in written if key not in previous],
-            stage=Stage(
-                stage=env_name,
-                status=before.status or StageStatus.PENDING,
-                description=f"a decision by {approver} could not be recorded; nothing changed",
-            ),
-        )
+        outcome = _apply(config, registry, package, decision)
+    except Exception as exc:
+        _void(ledger, intent, f"the registry update failed: {exc}")
         raise
+    if outcome == StageStatus.APPROVED and approved is not None:
+        approved.put(model, env_name, arn)
     return decision
+
+
+def _record_approved(config: OrgConfig, approved: ApprovedRecords | None, package: PackageInfo, env: str) -> None:
+    """After a completed retry: the approved record, when the environment's quorum is now met."""
+    if approved is not None and package.decided(env).status == StageStatus.APPROVED:
+        approved.put(package.group, env, package.arn)

@@ -68,6 +68,10 @@ class EnvironmentRoles:
         """The shared-services promoter role."""
         return self.aws.promoter(via=self.via)
 
+    def recorder(self) -> boto3.Session:
+        """The shared-services recorder role of this environment (its deploy records and live record)."""
+        return self.aws.recorder(self.env.name, via=self.via)
+
     def cdk_role(self, purpose: str) -> boto3.Session:
         """One of the environment account's CDK bootstrap roles (`deploy`, `file-publishing`, ...)."""
         return self.aws.assume(naming.cdk_role_arn(purpose, self.account, self.region), via=self.via)

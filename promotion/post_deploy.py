@@ -3,8 +3,10 @@
 1. smoke-test each endpoint (InvokeEndpoint, as the environment's operator);
 2. read each endpoint back (endpoint → config → model → container) and require the pinned ARN, then the
    pinned bytes: the version's recorded and current content, and the artifact's current S3 version;
-3. record the live ARN: the workload account's parameter (for inference consumers), the shared-services
-   live record (for the gates), and the history;
+3. record the live ARN: the workload account's parameter (for inference consumers), then, as the
+   environment's recorder role (`modelops-recorder-<env>`, which writes nothing of another environment),
+   the deploy record in the ledger (`<model>/deploys/<env>`, which the chain-order gate reads) and the
+   shared-services live record;
 4. ask the next environment's approvers to review each version, with the endpoint's CloudWatch metrics
    since the deploy began (none after the last environment).
 
@@ -31,7 +33,8 @@ from promotion.endpoints import read_endpoint
 from promotion.errors import CheckFailed, ModelOpsError
 from promotion.events import NotifyFailed, notify_next_environment
 from promotion.gates import content_gate, pinned_content, version_label
-from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords, utc_now
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_now
+from promotion.live_records import LiveRecords
 from promotion.registry import Registry
 from workloads.manifest import EnvironmentManifest, load_environment
 
@@ -129,7 +132,7 @@ def read_back_content(roles: EnvironmentRoles, manifests: list[EnvironmentManife
 
 
 def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> None:
-    """Write each live ARN: the workload account's parameter, the shared live record, and the history."""
+    """Write each live ARN: the workload account's parameter, the deploy record, the shared live record."""
     env, account, config = roles.env.name, roles.account, roles.config
     operator = naming.operator_role_arn(config, env)
     with calling(f"Parameter Store in {env} (account {account})", role=operator):
@@ -142,15 +145,18 @@ def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -
                 Overwrite=True,
                 Tier="Standard",
             )
-    promoter = naming.promoter_role_arn(config)
-    shared = f"Parameter Store in the shared-services account {config.accounts.shared_services}"
-    with calling(shared, role=promoter):
-        client = roles.promoter().client("ssm", region_name=roles.region)
+    recorder = naming.recorder_role_arn(config, env)
+    shared = f"the ledger and Parameter Store in the shared-services account {config.accounts.shared_services}"
+    with calling(shared, role=recorder):
+        session = roles.recorder()
+        dynamodb = session.client("dynamodb", region_name=roles.region)
+        live = LiveRecords(session.client("ssm", region_name=roles.region))
         who, when = roles.aws.identity(), utc_now()
         for entry in manifests:
-            arn = entry.manifest.model_package_arn
-            LiveRecords(client).put(entry.manifest.model, env, arn)
-            History(client, entry.manifest.model).append(
+            model, arn = entry.manifest.model, entry.manifest.model_package_arn
+            # The deploy record first: the gates read it, and the live record follows what it says.
+            Ledger(dynamodb, model).append(
+                naming.deploys_stream(model, env),
                 HistoryRecord(
                     who=who,
                     when=when,
@@ -159,8 +165,9 @@ def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -
                     arn=arn,
                     account=account,
                     env=env,
-                )
+                ),
             )
+            live.put(model, env, arn)
 
 
 def ask_next_environment(

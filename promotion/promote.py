@@ -3,7 +3,7 @@
 AWS calls per promotion are fixed, whatever a group holds: at most one ListModelPackages (page size 1,
 newest Approved first, only without --version/--arn), two DescribeModelPackage (proposed and replaced),
 one GetParameter (live record of the previous environment), one HeadObject (the artifact's current S3
-version), one PutParameter (history), plus STS.
+version), one Query and one ExecuteStatement (the ledger's tail, then its INSERT), plus STS.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from promotion import gates, manifest_writer, pr_body
 from promotion.aws import AwsContext, calling
 from promotion.content import ArtifactState, artifact_state
 from promotion.errors import GateFailed
-from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords, utc_now
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_now
+from promotion.live_records import LiveRecords
 from promotion.registry import PackageInfo, Registry
 from workloads.manifest import manifest_path
 
@@ -95,6 +96,7 @@ class Promoter:
         self.progress = progress
         self.role = naming.promoter_role_arn(config)
         self.ssm_what = f"Parameter Store in the shared-services account {config.accounts.shared_services}"
+        self.ledger_what = f"the ledger in the shared-services account {config.accounts.shared_services}"
 
     def _registry(self) -> Registry:
         return Registry(self.aws.promoter().client("sagemaker", region_name=self.config.region), self.config)
@@ -102,8 +104,8 @@ class Promoter:
     def _ssm(self) -> LiveRecords:
         return LiveRecords(self.aws.promoter().client("ssm", region_name=self.config.region))
 
-    def _history(self, model: str) -> History:
-        return History(self.aws.promoter().client("ssm", region_name=self.config.region), model)
+    def _ledger(self, model: str) -> Ledger:
+        return Ledger(self.aws.promoter().client("dynamodb", region_name=self.config.region), model)
 
     def _artifact_state(self, package: PackageInfo) -> ArtifactState | None:
         """The recorded artifact's current S3 version (None when the version recorded no content)."""
@@ -196,14 +198,15 @@ class Promoter:
         )
 
     def apply(self, plan: Plan, *, pr_body_file: Path, reason: str = "") -> Outcome:
-        """Write the manifest (compare-and-swap), record the proposal in history, then write the PR file."""
+        """Write the manifest (compare-and-swap), record the proposal in the ledger, then write the PR file."""
         if plan.unchanged:
             return Outcome(plan=plan, written=False, pr_body_file=None)
         self.progress(f"writing {plan.display}")
         manifest_writer.write_pin(plan.snapshot, plan.new_text, display=plan.display)
         try:
-            with calling(self.ssm_what, role=self.role):
-                self._history(plan.model).append(
+            with calling(self.ledger_what, role=self.role):
+                self._ledger(plan.model).append(
+                    naming.promotions_stream(plan.model),
                     HistoryRecord(
                         who=self.aws.identity(),
                         when=utc_now(),
@@ -212,10 +215,10 @@ class Promoter:
                         arn=plan.arn,
                         account=self.config.environment(plan.env).account,
                         env=plan.env,
-                    )
+                    ),
                 )
         except BaseException:
-            # Nothing half-written: without its history record the manifest change is undone.
+            # Nothing half-written: without its ledger record the manifest change is undone.
             manifest_writer.restore(plan.snapshot, plan.new_text)
             raise
         pr_body_file.parent.mkdir(parents=True, exist_ok=True)
@@ -224,12 +227,13 @@ class Promoter:
         return Outcome(plan=plan, written=True, pr_body_file=pr_body_file)
 
     def rollback_candidates(self, *, model: str, env: str, to_version: int | None) -> tuple[str, list[str]]:
-        """The ARN to roll back to and every ARN live in `env` before, from the history."""
+        """The ARN to roll back to and every ARN live in `env` before, from `env`'s own deploy records."""
         self.config.model(model)
         self.config.environment(env)
-        self.progress("reading the history")
+        self.progress(f"reading the deploy records of {env}")
+        with calling(self.ledger_what, role=self.role):
+            deployed = self._ledger(model).deployed_arns(env)
         with calling(self.ssm_what, role=self.role):
-            deployed = self._history(model).deployed_arns(env)
             live_now = self._ssm().get(model, env)
         earlier = [arn for arn in deployed if arn != live_now]
         if to_version is not None:

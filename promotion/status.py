@@ -15,7 +15,7 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, calling
-from promotion.history import LiveRecords
+from promotion.live_records import LiveRecords
 from promotion.registry import Registry, VersionSummary
 from workloads.manifest import load_all
 

@@ -22,7 +22,8 @@ from promotion import gates
 from promotion.aws import AwsContext, calling
 from promotion.content import ArtifactState, artifact_state
 from promotion.errors import GateFailed
-from promotion.history import History, LiveRecords
+from promotion.ledger import Ledger
+from promotion.live_records import LiveRecords
 from promotion.promote import display_path
 from promotion.registry import PackageInfo, Registry
 from workloads.manifest import Manifest, load_manifest
@@ -95,7 +96,7 @@ def manifest_files(config: OrgConfig, workloads_root: Path) -> tuple[list[Path],
 
 
 class Verifier:
-    """Checks manifests against the registry, the live records and the history, through the read-only
+    """Checks manifests against the registry, the live records and the ledger's deploy records, through the read-only
     verifier role (assumed from the ambient credentials, or chained from role `via`)."""
 
     def __init__(
@@ -111,7 +112,7 @@ class Verifier:
         self.via = via
         self.progress = progress or (lambda _message: None)
         self.role = naming.verifier_role_arn(config)
-        self._history: dict[str, list[str]] = {}
+        self._deployed: dict[str, list[str]] = {}
 
     def _sagemaker(self) -> SageMakerClient:
         return self.aws.verifier(via=self.via).client("sagemaker", region_name=self.config.region)
@@ -120,10 +121,13 @@ class Verifier:
         return self.aws.verifier(via=self.via).client("ssm", region_name=self.config.region)
 
     def _was_live(self, model: str, env: str) -> list[str]:
+        """ARNs live in `env` before: only `<model>/deploys/<env>`, which only `env`'s own post-deploy step
+        (its recorder role) can write."""
         key = f"{model}/{env}"
-        if key not in self._history:
-            self._history[key] = History(self._ssm(), model).deployed_arns(env)
-        return self._history[key]
+        if key not in self._deployed:
+            dynamodb = self.aws.verifier(via=self.via).client("dynamodb", region_name=self.config.region)
+            self._deployed[key] = Ledger(dynamodb, model).deployed_arns(env)
+        return self._deployed[key]
 
     @staticmethod
     def _content(
@@ -174,7 +178,7 @@ class Verifier:
             previous = self.config.previous_environment(env)
             if previous is not None:
                 pairs.add((manifest.model, previous.name))
-        shared = f"Parameter Store in the shared-services account {self.config.accounts.shared_services}"
+        shared = f"Parameter Store and the ledger in the shared-services account {self.config.accounts.shared_services}"
         with calling(shared, role=self.role):
             live = LiveRecords(self._ssm()).get_many(sorted(pairs))
             for path, env, manifest in loaded:
@@ -191,7 +195,7 @@ class Verifier:
                     live_here=live.get((manifest.model, env)),
                 )
                 if chain:
-                    # Only now read the history: is this a rollback to a version live here before?
+                    # Only now read the deploy records: is this a rollback to a version live here before?
                     chain = gates.chain_failures(
                         self.config,
                         env,

@@ -13,6 +13,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.decision_events import DECISION_EVENT_SOURCE, ENVIRONMENT_APPROVED
 from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
+from shared_services import ledger
 from shared_services.key_policy import administration_statement
 
 # The services that store the workflow's data under its key for the functions (Secrets Manager and
@@ -130,16 +131,24 @@ def dead_letter_statement(queue_arn: str) -> iam.PolicyStatement:
 def notify_statements(
     config: OrgConfig, *, key_arn: str, token_secret_arn: str, dead_letter_queue_arn: str
 ) -> list[iam.PolicyStatement]:
-    """The notify function's grants besides its logs: read versions, sign links, publish to approver topics."""
+    """The notify function's grants besides its logs: read versions, record registrations in the ledger, check
+    deploy-verified events against the deploy records, sign links, publish to approver topics."""
     return [
         describe_packages_statement(config),
+        ledger.append_statement(config, "AppendRegistrations", ledger.registrations_streams(config)),
+        iam.PolicyStatement(
+            sid="ReadDeployRecords",
+            actions=ledger.READ_ACTIONS,
+            resources=[naming.ledger_table_arn(config)],
+            conditions=ledger.streams_condition([naming.deploys_stream(m.name, "*") for m in config.models]),
+        ),
         iam.PolicyStatement(
             sid="PublishToApproverTopics",
             actions=["sns:Publish"],
             resources=[naming.approval_topic_arn(config, env) for env in config.chain],
         ),
         _read_secret_statement("ReadReviewTokenKey", token_secret_arn),
-        key_statement(config, key_arn, ["kms:Decrypt", "kms:GenerateDataKey*"], ["sns", "secretsmanager"]),
+        key_statement(config, key_arn, ledger.KEY_WRITE_ACTIONS, ["dynamodb", "sns", "secretsmanager"]),
         dead_letter_statement(dead_letter_queue_arn),
     ]
 
@@ -154,7 +163,7 @@ def review_statements(
 ) -> list[iam.PolicyStatement]:
     """The review function's grants besides its logs: read versions and live records, sign approvers in (the
     identity provider's client secret, the session key, pending sign-ins in its state records), spend links,
-    decide."""
+    decide, and record refusals in the ledger (decisions are recorded with the decision roles)."""
     return [
         describe_packages_statement(config),
         iam.PolicyStatement(
@@ -172,6 +181,7 @@ def review_statements(
         _read_secret_statement("ReadSessionKey", session_key_secret_arn),
         _read_secret_statement("ReadSignInClientSecret", signin_client_secret_arn),
         state_table_statement(config, "review"),
+        ledger.append_statement(config, "RecordRefusals", ledger.decisions_streams(config)),
         key_statement(
             config,
             key_arn,

@@ -9,6 +9,8 @@ SageMaker's condition keys on UpdateModelPackage:
   other environments' and slots beyond the quorum);
 - the keys it removes are `<env>`'s (removal happens only when a decision is undone);
 - the approval status is Approved (or, for the first environment, any: its outcome sets the status).
+Besides, it appends to the ledger's decisions streams (promotion/ledger.py; only PartiQLInsert, so it can
+never change a record) and writes `<env>`'s approved record (`/modelops/models/<model>/approved/<env>`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.metadata import StageStatus, decision_keys, reserved_keys
 from promotion.registry import ApprovalStatus
+from shared_services import ledger
 from shared_services.principals import pascal
-from shared_services.roles import history_statement, registry_read_statement
+from shared_services.roles import registry_read_statement
 from shared_services.trust import define_role
 
 CUSTOMER_METADATA = "sagemaker:CustomerMetadataProperties"
@@ -73,11 +76,31 @@ def record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
     )
 
 
+def approved_record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
+    """Write `env`'s approved record of each model (when its quorum is met), and no other environment's."""
+    return iam.PolicyStatement(
+        sid=f"RecordApprovedFor{pascal(env)}",
+        actions=["ssm:PutParameter"],
+        resources=[
+            naming.shared_parameter_arn(config, naming.approved_record_parameter(model.name, env))
+            for model in config.models
+        ],
+    )
+
+
 def decision_permissions(config: OrgConfig, env: str) -> list[iam.PolicyStatement]:
-    """Record `env`'s decisions, read the registry (the decision re-reads the version), append the history."""
+    """Record `env`'s decisions, read the registry (the decision re-reads the version), append the decision
+    to the ledger first (and read it: a decision completes one a crash left half done), write `env`'s
+    approved record."""
     if not config.models:
         return []
-    return [record_statement(config, env), registry_read_statement(config), history_statement(config)]
+    return [
+        record_statement(config, env),
+        registry_read_statement(config),
+        ledger.append_statement(config, "AppendDecisions", ledger.decisions_streams(config)),
+        ledger.key_statement(config, write=True),
+        approved_record_statement(config, env),
+    ]
 
 
 class DecisionRoles(Construct):

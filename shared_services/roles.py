@@ -1,5 +1,6 @@
-"""The shared-services roles people and CI assume: the promoter (records) and the verifier (reads what the
-gates need, for pull-request checks). No person assumes a role that decides: see decision_roles.py."""
+"""The shared-services roles people and CI assume: the promoter (proposes promotions), the verifier (reads
+what the gates need, for pull-request checks) and each environment's recorder (its post-deploy step's deploy
+records and live record). No person assumes a role that decides: see decision_roles.py."""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
+from shared_services import ledger
 from shared_services.approval_statements import deploy_verified_statement
 from shared_services.bucket_policy import model_artifact_arns
-from shared_services.principals import github_deploy_role_arns
+from shared_services.principals import github_deploy_role_arns, pascal
 from shared_services.registry import REGISTRY_READ_ACTIONS
 from shared_services.trust import HUMAN_ASSUME_ACTIONS, define_role, permission_set_trust
 
-HISTORY_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"]
-LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"]
-# The verifier's reads: the no-skipping gate reads live records in one batch, the rollback gate the history.
-READ_HISTORY_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory"]
+# The recorder's writes of its environment's live records (the gates read them in one batch).
+LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:PutParameter"]
 READ_LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters"]
 
 
@@ -39,20 +39,11 @@ def artifact_versions_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
-def history_statement(config: OrgConfig) -> iam.PolicyStatement:
-    """Read and append the decision and promotion history; each entry is a new parameter version."""
+def read_live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """Read which version is live in each environment (the no-skipping gate and the board read it)."""
     return iam.PolicyStatement(
-        sid="AppendHistory",
-        actions=HISTORY_ACTIONS,
-        resources=[naming.history_parameter_arn(config, m) for m in _models(config)],
-    )
-
-
-def live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
-    """Read and record which version is live in each environment (the no-skipping gate reads it)."""
-    return iam.PolicyStatement(
-        sid="RecordLiveVersions",
-        actions=LIVE_RECORD_ACTIONS,
+        sid="ReadLiveVersions",
+        actions=READ_LIVE_RECORD_ACTIONS,
         resources=[
             naming.shared_parameter_arn(config, naming.live_record_parameter(m, env))
             for m in _models(config)
@@ -62,13 +53,16 @@ def live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
 
 
 def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
-    """Read the registry and record promotions and deploys; never change a version."""
+    """Read the registry, the live records and the ledger; append promotions; never change a version, and
+    write no live record and no deploy record (those are each environment's recorder's)."""
     if not config.models:
         return []
     return [
         registry_read_statement(config),
-        history_statement(config),
-        live_records_statement(config),
+        read_live_records_statement(config),
+        ledger.append_statement(config, "AppendPromotions", ledger.promotions_streams(config)),
+        ledger.read_statement(config),
+        ledger.key_statement(config, write=True),
         deploy_verified_statement(config),
         artifact_versions_statement(config),
     ]
@@ -107,27 +101,15 @@ def promoter_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
 
 
 def verifier_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
-    """Read the registry, the live records and the history: what the gates read, and nothing that writes."""
+    """Read the registry, the live records and the ledger: what the gates read, and nothing that writes."""
     if not config.models:
         return []
-    models = _models(config)
     return [
         registry_read_statement(config),
         artifact_versions_statement(config),
-        iam.PolicyStatement(
-            sid="ReadLiveVersions",
-            actions=READ_LIVE_RECORD_ACTIONS,
-            resources=[
-                naming.shared_parameter_arn(config, naming.live_record_parameter(m, env))
-                for m in models
-                for env in config.chain
-            ],
-        ),
-        iam.PolicyStatement(
-            sid="ReadHistory",
-            actions=READ_HISTORY_ACTIONS,
-            resources=[naming.history_parameter_arn(config, m) for m in models],
-        ),
+        read_live_records_statement(config),
+        ledger.read_statement(config),
+        ledger.key_statement(config, write=False),
     ]
 
 
@@ -147,8 +129,41 @@ def verifier_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
     )
 
 
+def recorder_trust(config: OrgConfig, env: str) -> list[iam.PolicyStatement]:
+    """Only `env`'s GitHub deploy role, the identity its post-deploy step (`modelops record-deploy`) runs as."""
+    return [
+        iam.PolicyStatement(
+            sid="GitHubDeployRole",
+            principals=[iam.ArnPrincipal(naming.github_deploy_role_arn(config, env))],
+            actions=HUMAN_ASSUME_ACTIONS,
+        )
+    ]
+
+
+def recorder_permissions(config: OrgConfig, env: str) -> list[iam.PolicyStatement]:
+    """Append `env`'s deploy records and write `env`'s live records: nothing of another environment."""
+    if not config.models:
+        return []
+    return [
+        ledger.append_statement(config, "AppendDeployRecords", ledger.deploys_streams(config, env)),
+        iam.PolicyStatement(
+            sid="RecordLiveVersions",
+            actions=LIVE_RECORD_ACTIONS,
+            resources=[
+                naming.shared_parameter_arn(config, naming.live_record_parameter(m, env)) for m in _models(config)
+            ],
+        ),
+        ledger.key_statement(config, write=True),
+    ]
+
+
 class RegistryRoles(Construct):
-    """The promoter and verifier roles."""
+    """The promoter and verifier roles, and a recorder per environment.
+
+    Recorders exist under the github-actions engine, whose per-environment deploy roles run the post-deploy
+    step; the codepipeline engine runs no post-deploy step yet (README, "Not yet built"), so nothing there
+    would assume one.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
         super().__init__(scope, construct_id)
@@ -156,7 +171,7 @@ class RegistryRoles(Construct):
             self,
             "Promoter",
             role_name=naming.PROMOTER_ROLE,
-            description="Reads the model registry and appends promotions and deploys to the model history.",
+            description="Reads the model registry, live records and ledger, and appends promotions to the ledger.",
             trust=promoter_trust(config),
             permissions=promoter_permissions(config),
         )
@@ -164,7 +179,20 @@ class RegistryRoles(Construct):
             self,
             "Verifier",
             role_name=naming.VERIFIER_ROLE,
-            description="Reads the model registry, live records and history for the promotion gates; writes nothing.",
+            description="Reads the model registry, live records and ledger for the promotion gates; writes nothing.",
             trust=verifier_trust(config),
             permissions=verifier_permissions(config),
         )
+        deploy_roles = github_deploy_role_arns(config)
+        self.recorders = {
+            env: define_role(
+                self,
+                f"Recorder{pascal(env)}",
+                role_name=naming.recorder_role_name(env),
+                description=f"Records deploys of {env} and what is live there; assumed only by {env}'s deploy role.",
+                trust=recorder_trust(config, env),
+                permissions=recorder_permissions(config, env),
+            )
+            for env in config.chain
+            if deploy_roles
+        }

@@ -14,6 +14,7 @@ from accounts.config import OrgConfig
 from shared_services.approval_workflow import ApprovalWorkflow
 from shared_services.artifacts import ArtifactStore
 from shared_services.decision_roles import DecisionRoles
+from shared_services.ledger import AuditLedger
 from shared_services.principals import execution_roles_by_env, execution_roles_by_model, pascal, unique_sids
 from shared_services.registry import ModelRegistry
 from shared_services.roles import RegistryRoles
@@ -51,6 +52,7 @@ class SharedServicesStack(cdk.Stack):
         self.roles = RegistryRoles(self, "Roles", config=config)
         self.decisions = DecisionRoles(self, "DecisionRoles", config=config)
         self.approval = ApprovalWorkflow(self, "ApprovalWorkflow", config=config)
+        self.ledger = AuditLedger(self, "Ledger", config=config, key=self.approval.key)
 
         self._publish(
             "ArtifactBucket",

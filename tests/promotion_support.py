@@ -8,6 +8,7 @@ exactly as the CLI sees them in real AWS.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import new_session
 from promotion.content import Content, pin_image, record_artifact, split_s3_uri, upload_artifact
-from promotion.history import History, HistoryAction, HistoryRecord, LiveRecords
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, LedgerRecord, merged
+from promotion.live_records import LiveRecords
 from promotion.manifest_writer import render_pin, take_snapshot, write_pin
 from promotion.metadata import OUTCOME, approval_key, decision_keys
 from promotion.registry import describe_package
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sts import STSClient
 
+HISTORY_FIELDS = ("who", "when", "action", "reason", "arn", "account", "env")
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
 PLATFORM_ENGINEER = "platform.engineer@example.com"
@@ -194,11 +197,16 @@ class LocalAws:
         if metadata:
             self.sagemaker().update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=metadata)
 
+    def ledger(self, model: str = MODEL) -> Ledger:
+        """The model's ledger, read and written with set-up credentials."""
+        client = self.admin(self.config.accounts.shared_services).client("dynamodb", region_name=self.config.region)
+        return Ledger(client, model)
+
     def mark_deployed(self, model: str, env: str, arn: str) -> None:
-        """What a successful `modelops deploy` records in shared services."""
+        """What a successful `modelops deploy` records in shared services: the deploy record, the live record."""
         ssm = self.admin(self.config.accounts.shared_services).client("ssm", region_name=self.config.region)
-        LiveRecords(ssm).put(model, env, arn)
-        History(ssm, model).append(
+        self.ledger(model).append(
+            naming.deploys_stream(model, env),
             HistoryRecord(
                 who="ci",
                 when="2026-01-01T00:00:00Z",
@@ -207,12 +215,20 @@ class LocalAws:
                 arn=arn,
                 account=self.config.environment(env).account,
                 env=env,
-            )
+            ),
         )
+        LiveRecords(ssm).put(model, env, arn)
 
     def history_values(self, model: str = MODEL) -> list[str]:
-        ssm = self.admin(self.config.accounts.shared_services).client("ssm", region_name=self.config.region)
-        return [record.to_json() for record in History(ssm, model).read()]
+        """The writer's fields (who, when, action, reason, arn, account, env) of every record but the
+        registrations, by time, as sorted compact JSON."""
+        streams = [s for s in naming.ledger_streams(self.config, model) if s != naming.registrations_stream(model)]
+        records = merged(self.ledger(model).read_streams(streams))
+        return [json.dumps({k: r.as_dict()[k] for k in HISTORY_FIELDS}, sort_keys=True) for r in records]
+
+    def decision_records(self, model: str = MODEL) -> list[LedgerRecord]:
+        """The model's decisions stream, oldest first."""
+        return self.ledger(model).read(naming.decisions_stream(model))
 
 
 @functools.cache
@@ -246,6 +262,19 @@ def person_session(
     )
 
 
+def create_ledger_table(client: Any) -> None:
+    """The ledger's table as shared_services/ledger.py declares it (keys and billing; the rest is AWS's)."""
+    client.create_table(
+        TableName=naming.LEDGER_TABLE,
+        KeySchema=[{"AttributeName": "stream", "KeyType": "HASH"}, {"AttributeName": "seq", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "stream", "AttributeType": "S"},
+            {"AttributeName": "seq", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @pytest.fixture
 def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pytest.MonkeyPatch) -> LocalAws:
     """A reset local AWS holding the registry's groups; boto3 reaches it through AWS_ENDPOINT_URL.
@@ -269,6 +298,7 @@ def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pyt
     s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_bucket_versioning(Bucket=ARTIFACT_BUCKET, VersioningConfiguration={"Status": "Enabled"})
     push_image(admin, IMAGE)
+    create_ledger_table(admin.client("dynamodb", region_name=config.region))
     aws.act_as(PLATFORM_ENGINEER)
     return aws
 

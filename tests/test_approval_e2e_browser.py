@@ -8,7 +8,7 @@ function -> the deployed SNS topic -> the approver's email (an SQS queue subscri
 review page (the deployed API's routes, served locally in front of the deployed review function), which
 offers no decision until the approver signs in -> the identity provider (a local stand-in, on another
 site than the gateway, as in AWS): type the email, submit -> back on the review page, signed in ->
-Approve -> registry and history -> the Approved event -> the deployed dispatch function -> GitHub (a
+Approve -> ledger and registry -> the Approved event -> the deployed dispatch function -> GitHub (a
 local stand-in) receives the repository_dispatch.
 
 The environment overrides (review link base, GitHub API base, the identity provider's endpoints and the
@@ -26,7 +26,7 @@ import pytest
 
 from accounts import naming
 from promotion.content import Content
-from promotion.history import History
+from promotion.ledger import Ledger
 from promotion.registry import Registry, Stage
 from promotion.sessions import assume_role
 from sandbox import identity_provider
@@ -77,7 +77,7 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
     # What an operator does once after deploying: store the GitHub token in the deployed secret.
     shared.client("secretsmanager").put_secret_value(SecretId=naming.GITHUB_DISPATCH_SECRET, SecretString=GITHUB_TOKEN)
     inbox = subscribe_inbox(shared, config, "qa", QA_APPROVER)
-    history = History(shared.client("ssm"), "churn-model")
+    history = Ledger(shared.client("dynamodb"), "churn-model")
     with (
         LambdaRunner(config, sandbox.endpoint_url) as runner,
         ReviewGateway(runner) as gateway,
@@ -88,7 +88,7 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         runner.override(DISPATCH, GITHUB_API_URL=github.url)
         for function in (NOTIFY, DISPATCH):
             runner.pending(function)  # events of earlier tests in this organisation are not this test's
-        history_before = history.read()
+        history_before = history.read("churn-model/decisions")
 
         # 1. A data scientist registers a version through the group ARN, from the data-science account.
         data_science = assume_role(naming.data_science_role_arn(config), session_name="ds", region=REGION)
@@ -159,13 +159,13 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         assert browser.title == f"Approved: churn-model version {version} for qa"
         browser.save_screenshot(str(DEMO_OUTPUT / "review-decision.png"))
 
-        # 7. The registry shows Approved and the history has the decision.
+        # 7. The registry shows Approved and the ledger has the decision.
         described = shared.client("sagemaker").describe_model_package(ModelPackageName=arn)
         assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == (
             "Approved",
             f"{QA_APPROVER}: {REASON}",
         )
-        *earlier, entry = history.read()
+        *earlier, entry = history.read("churn-model/decisions")
         assert earlier == history_before
         assert {k: asdict(entry)[k] for k in ("who", "action", "reason", "arn", "env")} == {
             "who": QA_APPROVER,

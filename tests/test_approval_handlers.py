@@ -31,12 +31,13 @@ from promotion import events as post_deploy
 from promotion.content import Content
 from promotion.decision_events import environment_approved_entry
 from promotion.errors import AwsCallFailed
-from promotion.history import History
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger
 from promotion.registry import Registry, Stage
 from promotion.sessions import assume_role
 from sandbox import moto_compat
 from shared_services.handlers import dispatch, notify, review, settings, signin, tokens
 from tests.orgs import config_path, load_org
+from tests.promotion_support import create_ledger_table
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
@@ -122,9 +123,18 @@ class Workflow:
             model_card=json.dumps({"model_overview": {"model_description": "Predicts churn"}}),
         )
 
+    def ledger(self) -> Ledger:
+        return Ledger(boto3.client("dynamodb", region_name=REGION), "churn-model")
+
     def history(self) -> list[dict[str, Any]]:
-        records = History(boto3.client("ssm", region_name=REGION), "churn-model").read()
-        return [record.__dict__ for record in records]
+        """The decisions recorded in the ledger (refusals aside: `refusals`)."""
+        records = self.ledger().read("churn-model/decisions")
+        return [record.as_dict() for record in records if record.action != "refused"]
+
+    def refusals(self) -> list[tuple[str, str | None, str]]:
+        """Who was refused, for which environment, and why, as the ledger recorded it."""
+        records = self.ledger().read("churn-model/decisions")
+        return [(r.who, r.env, r.reason) for r in records if r.action == "refused"]
 
     def snapshot(self, arn: str) -> tuple[Any, ...]:
         """Everything a decision could change: the version, the history and the single-use records."""
@@ -155,6 +165,7 @@ def provision(config: OrgConfig) -> Workflow:
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    create_ledger_table(boto3.client("dynamodb", region_name=REGION))
     secrets = boto3.client("secretsmanager", region_name=REGION)
     token_arn = secrets.create_secret(Name=naming.REVIEW_TOKEN_SECRET, SecretString=TOKEN_KEY)["ARN"]
     github_arn = secrets.create_secret(Name=naming.GITHUB_DISPATCH_SECRET, SecretString=GITHUB_TOKEN)["ARN"]
@@ -674,6 +685,22 @@ def test_every_refused_decision_is_recorded_in_the_decision_services_log(
         "rule": "not-an-approver",
         "why": "prod.approver@example.com is not a member of ml-risk-qa, the approver group of qa",
     }
+
+
+def test_every_refused_decision_on_a_version_of_ours_is_appended_to_its_ledger(workflow: Workflow) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn, approver=PROD_APPROVER))
+    assert (workflow.refusals(), workflow.history()) == (
+        [
+            (
+                PROD_APPROVER,
+                "qa",
+                "approve refused (not-an-approver): prod.approver@example.com is not a member of ml-risk-qa, the "
+                "approver group of qa",
+            )
+        ],
+        [],
+    )
 
 
 def test_a_decision_without_a_reason_is_refused(workflow: Workflow) -> None:
@@ -1287,9 +1314,81 @@ def test_the_github_api_url_must_be_https_unless_it_is_this_machine() -> None:
 # -- after a deploy ----------------------------------------------------------------------------------------------
 
 
+def record_deploy(workflow: Workflow, arn: str, env: str = "qa") -> None:
+    """The deploy record `env`'s post-deploy step appends (with its recorder role) before it reports the event."""
+    workflow.ledger().append(
+        f"churn-model/deploys/{env}",
+        HistoryRecord(
+            who="ci",
+            when="2026-01-01T00:00:00Z",
+            action=HistoryAction.DEPLOYED,
+            reason="deployed",
+            arn=arn,
+            account=workflow.config.environment(env).account,
+            env=env,
+        ),
+    )
+
+
+def deploy_verified(arn: str, env: str = "qa") -> dict[str, Any]:
+    """A "ModelOps Deploy Verified" event as EventBridge delivers it: anyone allowed PutEvents may send one."""
+    return {
+        "version": "0",
+        "id": "4f2c0b5e-0000-0000-0000-000000000001",
+        "detail-type": "ModelOps Deploy Verified",
+        "source": "modelops.pipeline",
+        "account": SHARED,
+        "time": "2026-01-01T00:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": {"model": "churn-model", "env": env, "arn": arn, "metrics": {}, "period": "the last hour"},
+    }
+
+
+def test_a_deploy_verified_event_with_no_deploy_record_tells_nobody(workflow: Workflow) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn))
+    workflow.messages("prod")
+    result = notify.handler(deploy_verified(arn), context("notify"))
+    assert (result, workflow.messages("prod")) == (
+        {
+            "published": 0,
+            "refused": "the ledger holds no deploy of churn-model in qa (churn-model/deploys/qa is empty)",
+        },
+        [],
+    )
+
+
+def test_a_deploy_verified_event_for_an_arn_that_is_not_the_latest_deploy_tells_nobody(workflow: Workflow) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn))
+    record_deploy(workflow, arn)
+    record_deploy(workflow, arn.replace("/1", "/2"))
+    result = notify.handler(deploy_verified(arn), context("notify"))
+    assert (result, workflow.messages("prod")) == (
+        {
+            "published": 0,
+            "refused": f"the latest record of churn-model/deploys/qa (record 2) is deployed {arn.replace('/1', '/2')}, "
+            f"not {arn}",
+        },
+        [],
+    )
+
+
+def test_a_registration_is_appended_to_the_ledger_once_however_often_it_is_delivered(workflow: Workflow) -> None:
+    arn = workflow.register()
+    for _ in range(2):
+        notify.handler(state_change(arn, "PendingManualApproval"), context("notify"))
+    records = workflow.ledger().read("churn-model/registrations")
+    assert [(r.seq, str(r.action), r.who, r.arn, r.reason) for r in records] == [
+        (1, "registered", DATA_SCIENTIST, arn, "churn model")
+    ]
+
+
 def test_a_verified_qa_deploy_asks_prod_approvers_with_the_endpoint_metrics(workflow: Workflow) -> None:
     arn = workflow.register()
     post_decision(issue(workflow, arn))
+    record_deploy(workflow, arn)
     events = boto3.client("events", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     queue = sqs.create_queue(QueueName="deploy-verified")["QueueUrl"]

@@ -79,6 +79,23 @@ def table_statement(purpose: str) -> dict[str, Any]:
     }
 
 
+def ledger_append(sid: str, streams: list[str], action: str | list[str]) -> dict[str, Any]:
+    """Only these streams of the ledger, and never a request without leading keys (shared_services/ledger.py)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": action,
+        "Resource": f"arn:aws:dynamodb:eu-west-1:{SHARED}:table/modelops-ledger",
+        "Condition": {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": streams},
+            "Null": {"dynamodb:LeadingKeys": "false"},
+        },
+    }
+
+
+INSERT = ["dynamodb:PartiQLInsert", "dynamodb:Query"]
+
+
 def key_use(actions: list[str], services: list[str]) -> dict[str, Any]:
     return {
         "Sid": "UseWorkflowKeyThroughServices",
@@ -99,7 +116,9 @@ def failed_events_arn(template: Template) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
-def test_the_review_role_reads_and_decides_only_by_assuming_the_decision_roles(stack: tuple[Template, Path]) -> None:
+def test_the_review_role_reads_records_refusals_and_decides_only_by_assuming_the_decision_roles(
+    stack: tuple[Template, Path],
+) -> None:
     template, _ = stack
     assert role_policy(template, "review") == [
         logs("review"),
@@ -132,6 +151,7 @@ def test_the_review_role_reads_and_decides_only_by_assuming_the_decision_roles(s
             "Resource": secret_ref(template, "ApprovalWorkflowSignInClientSecret"),
         },
         table_statement("review"),
+        ledger_append("RecordRefusals", ["churn-model/decisions"], INSERT),
         key_use(
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], ["dynamodb", "secretsmanager"]
         ),
@@ -159,13 +179,15 @@ def test_the_review_role_reads_and_decides_only_by_assuming_the_decision_roles(s
     ]
 
 
-def test_the_notify_role_reads_versions_and_the_token_key_and_publishes_to_the_approver_topics(
+def test_the_notify_role_reads_versions_records_registrations_reads_deploys_and_publishes_to_the_approver_topics(
     stack: tuple[Template, Path],
 ) -> None:
     template, _ = stack
     assert role_policy(template, "notify") == [
         logs("notify"),
         DESCRIBE,
+        ledger_append("AppendRegistrations", ["churn-model/registrations"], INSERT),
+        ledger_append("ReadDeployRecords", ["churn-model/deploys/*"], "dynamodb:Query"),
         {
             "Sid": "PublishToApproverTopics",
             "Effect": "Allow",
@@ -181,7 +203,10 @@ def test_the_notify_role_reads_versions_and_the_token_key_and_publishes_to_the_a
             "Action": "secretsmanager:GetSecretValue",
             "Resource": secret_ref(template, "ApprovalWorkflowReviewTokenKey"),
         },
-        key_use(["kms:Decrypt", "kms:GenerateDataKey*"], ["sns", "secretsmanager"]),
+        key_use(
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
+            ["dynamodb", "sns", "secretsmanager"],
+        ),
         {
             "Sid": "SendFailedEvents",
             "Effect": "Allow",

@@ -22,11 +22,12 @@ from accounts.config import OrgConfig
 from promotion.aws import AwsContext, new_session
 from promotion.content import pin_image
 from promotion.decisions import decide
-from promotion.history import History
-from promotion.registry import Registry
+from promotion.ledger import Ledger, LedgerRecord
+from promotion.registry import Registry, describe_package
 from sandbox.images import push_image
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway
+from shared_services.handlers.notify import record_registration
 from tests.orgs import config_path
 from tests.promotion_support import (
     ARTIFACT_BUCKET,
@@ -490,13 +491,18 @@ def test_verify_with_an_unknown_ref_is_input_error(local_aws: LocalAws, workload
 # -- history --------------------------------------------------------------------------------------------
 
 
-def test_history_merges_registrations_decisions_and_deploys(local_aws: LocalAws, config: OrgConfig) -> None:
+def decided_and_deployed(local_aws: LocalAws, config: OrgConfig) -> None:
+    """churn-model v1 registered (its record as the notify function writes it), approved for qa, deployed there."""
     local_aws.register(n=1)
     shared = local_aws.admin(config.accounts.shared_services)
+    sagemaker = shared.client("sagemaker", region_name=config.region)
+    package = describe_package(sagemaker, ARN.format(1))
+    assert package is not None
+    record_registration(config, shared.client("dynamodb", region_name=config.region), package)
     decide(
         config=config,
-        registry=Registry(shared.client("sagemaker", region_name=config.region), config),
-        history=History(shared.client("ssm", region_name=config.region), "churn-model"),
+        registry=Registry(sagemaker, config),
+        ledger=Ledger(shared.client("dynamodb", region_name=config.region), "churn-model"),
         model="churn-model",
         version=1,
         verdict="approve",
@@ -504,14 +510,117 @@ def test_history_merges_registrations_decisions_and_deploys(local_aws: LocalAws,
         reason="fine",
     )
     local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+
+
+def test_history_merges_every_stream_of_the_model_by_time(local_aws: LocalAws, config: OrgConfig) -> None:
+    decided_and_deployed(local_aws, config)
     result = modelops("history", "churn-model", "--json")
     assert result.exit_code == 0, result.output
     trail = json.loads(result.stdout)
-    assert [(r["action"], r["who"], r["env"], r["arn"]) for r in trail] == [
-        ("deployed", "ci", "qa", ARN.format(1)),  # recorded with a fixed 2026-01-01 time by the helper
-        ("registered", "data.scientist@example.com", None, ARN.format(1)),
-        ("approved", QA_APPROVER, "qa", ARN.format(1)),
+    assert [(r["stream"], r["seq"], r["action"], r["who"], r["env"], r["arn"]) for r in trail] == [
+        # recorded with a fixed 2026-01-01 time by the helper
+        ("churn-model/deploys/qa", 1, "deployed", "ci", "qa", ARN.format(1)),
+        ("churn-model/registrations", 1, "registered", "data.scientist@example.com", None, ARN.format(1)),
+        ("churn-model/decisions", 1, "approved", QA_APPROVER, "qa", ARN.format(1)),
     ]
+
+
+def test_history_verify_checks_every_stream_of_the_ledger(local_aws: LocalAws, config: OrgConfig) -> None:
+    decided_and_deployed(local_aws, config)
+    result = modelops("history", "churn-model", "--verify")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "the ledger of churn-model: 3 records in 5 streams, every link holds\n",
+        "",
+    )
+
+
+def exported(local_aws: LocalAws, config: OrgConfig, tmp_path: Path, records: int = 4) -> tuple[Path, list[Any]]:
+    decided_and_deployed(local_aws, config)
+    for _ in range(records - 1):
+        local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    trail = json.loads(modelops("history", "churn-model", "--json").stdout)
+    return tmp_path / "export.json", trail
+
+
+def test_history_verify_from_an_untouched_export_holds(local_aws: LocalAws, config: OrgConfig, tmp_path: Path) -> None:
+    path, trail = exported(local_aws, config, tmp_path)
+    path.write_text(json.dumps(trail))
+    result = modelops("history", "churn-model", "--verify", "--from", str(path))
+    assert (result.exit_code, result.stdout) == (0, f"{path}: 6 records in 3 streams, every link holds\n")
+
+
+def test_history_verify_names_a_record_whose_content_was_changed(
+    local_aws: LocalAws, config: OrgConfig, tmp_path: Path
+) -> None:
+    path, trail = exported(local_aws, config, tmp_path)
+    [second] = [r for r in trail if (r["stream"], r["seq"]) == ("churn-model/deploys/qa", 2)]
+    second["arn"] = ARN.format(7)  # a forged deploy: v7 "was live in qa"
+    path.write_text(json.dumps(trail))
+    refused(
+        modelops("history", "churn-model", "--verify", "--from", str(path)),
+        1,
+        "ledger churn-model/deploys/qa: record 2's hash does not match its content",
+    )
+
+
+def test_history_verify_names_a_record_rehashed_after_a_change_by_the_link_it_broke(
+    local_aws: LocalAws, config: OrgConfig, tmp_path: Path
+) -> None:
+    path, trail = exported(local_aws, config, tmp_path)
+    [second] = [r for r in trail if (r["stream"], r["seq"]) == ("churn-model/deploys/qa", 2)]
+    second["arn"] = ARN.format(7)
+    second["hash"] = LedgerRecord.from_dict(second, "test").content_hash()
+    path.write_text(json.dumps(trail))
+    refused(
+        modelops("history", "churn-model", "--verify", "--from", str(path)),
+        1,
+        "ledger churn-model/deploys/qa: record 3 does not follow record 2",
+    )
+
+
+def test_history_verify_names_a_removed_record(local_aws: LocalAws, config: OrgConfig, tmp_path: Path) -> None:
+    path, trail = exported(local_aws, config, tmp_path)
+    path.write_text(json.dumps([r for r in trail if (r["stream"], r["seq"]) != ("churn-model/deploys/qa", 2)]))
+    refused(
+        modelops("history", "churn-model", "--verify", "--from", str(path)),
+        1,
+        "ledger churn-model/deploys/qa: record 3 does not follow record 1",
+    )
+
+
+def test_history_verify_from_a_file_that_is_not_an_export_is_input_error(local_aws: LocalAws, tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text('[{"stream": "churn-model/decisions", "seq": "one"}]')
+    missing = modelops("history", "churn-model", "--verify", "--from", str(tmp_path / "nothing.json"))
+    refused(
+        modelops("history", "churn-model", "--verify", "--from", str(path)),
+        2,
+        f"{path}: item 1: field 'model' is missing",
+    )
+    assert (missing.exit_code, missing.stderr) == (2, f"error: {tmp_path / 'nothing.json'}: file not found\n")
+
+
+def test_history_from_without_verify_is_a_usage_error(local_aws: LocalAws, tmp_path: Path) -> None:
+    refused(
+        modelops("history", "churn-model", "--from", str(tmp_path / "x.json")),
+        2,
+        "--from: only with --verify (it names an exported copy to check)",
+    )
+
+
+def test_a_hundred_and_fifty_records_all_stay_readable(local_aws: LocalAws, config: OrgConfig) -> None:
+    """Parameter Store kept 100 versions of the old history parameter; the ledger evicts nothing."""
+    for version in range(1, 151):
+        local_aws.mark_deployed("churn-model", "qa", ARN.format(version))
+    result = modelops("history", "churn-model", "--json")
+    trail = json.loads(result.stdout)
+    assert ([r["seq"] for r in trail], trail[0]["arn"], trail[-1]["arn"]) == (
+        list(range(1, 151)),
+        ARN.format(1),
+        ARN.format(150),
+    )
+    assert modelops("history", "churn-model", "--verify").exit_code == 0
 
 
 # -- the whole path, in the sandbox organisation ----------------------------------------------------------
@@ -573,9 +682,9 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
     live = prod.get_parameter(Name="/modelops/models/churn-model/live-model-package-arn")["Parameter"]["Value"]
     assert live == arn
     trail = json.loads(modelops("history", "churn-model", "--json").stdout)
-    # (no promotion is proposed where the shipped manifest already pins this version)
+    # (no promotion is proposed where the shipped manifest already pins this version; the registration record is
+    # the notify function's, which this test does not run: tests/test_approval_handlers.py covers it)
     assert [(r["action"], r["env"]) for r in trail if r["arn"] == arn and r["action"] != "promotion-proposed"] == [
-        ("registered", None),
         ("approved", "qa"),
         ("approved", "prod"),
         ("approved", "prod"),

@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 import cli.main
 from accounts import naming
-from promotion.history import History
+from promotion.ledger import Ledger
 from sandbox.images import push_image
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway
@@ -70,9 +70,11 @@ def described(sandbox: Sandbox, version: int) -> dict[str, Any]:
 
 
 def history_of(sandbox: Sandbox, version: int) -> list[tuple[str, str, str | None]]:
-    ssm = account_admin_session(sandbox.config, SHARED).client("ssm", region_name="eu-west-1")
+    """The decisions stream's records of `version`: who, what, for which environment."""
+    dynamodb = account_admin_session(sandbox.config, SHARED).client("dynamodb", region_name="eu-west-1")
     arn = f"arn:aws:sagemaker:eu-west-1:{SHARED}:model-package/churn-model/{version}"
-    return [(r.who, str(r.action), r.env) for r in History(ssm, "churn-model").read() if r.arn == arn]
+    records = Ledger(dynamodb, "churn-model").read("churn-model/decisions")
+    return [(r.who, str(r.action), r.env) for r in records if r.arn == arn]
 
 
 def approve(version: int, *extra: str) -> Result:
@@ -150,7 +152,7 @@ def test_a_registrant_who_is_also_an_approver_cannot_approve_their_own_version(
         "of ml-risk-qa decides\n",
     )
     assert described(sandbox, own)["ModelApprovalStatus"] == "PendingManualApproval"
-    assert history_of(sandbox, own) == []
+    assert history_of(sandbox, own) == [(QA_APPROVER, "refused", "qa")]  # the refusal, and no decision
 
 
 def test_a_qa_approver_is_refused_for_prod(version: int, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,7 +197,7 @@ def test_approving_a_rejected_version_is_refused(
         f"error: churn-model v{version} is already Rejected (qa.approver@example.com: leaks the label); register "
         "a new version instead\n",
     )
-    assert history_of(sandbox, version) == [(QA_APPROVER, "rejected", "qa")]
+    assert history_of(sandbox, version) == [(QA_APPROVER, "rejected", "qa"), (QA_APPROVER, "refused", "qa")]
 
 
 def test_a_caller_outside_the_approver_permission_set_is_refused_by_the_service(

@@ -11,7 +11,8 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.decisions import Verdict, decide
 from promotion.errors import DecisionRefused
-from promotion.history import History, HistoryRecord
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger
+from promotion.live_records import ApprovedRecords
 from promotion.registry import Registry
 from tests.promotion_support import DATA_SCIENTIST, PROD_APPROVER, QA_APPROVER, RISK_OFFICER, LocalAws
 
@@ -19,20 +20,20 @@ V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
 WHEN = "2026-11-22T10:00:00Z"
 
 
-def tools(local_aws: LocalAws) -> tuple[Registry, History]:
+def tools(local_aws: LocalAws) -> tuple[Registry, Ledger]:
     session = local_aws.admin(local_aws.config.accounts.shared_services)
     registry = Registry(session.client("sagemaker", region_name="eu-west-1"), local_aws.config)
-    return registry, History(session.client("ssm", region_name="eu-west-1"), "churn-model")
+    return registry, Ledger(session.client("dynamodb", region_name="eu-west-1"), "churn-model")
 
 
 def run(local_aws: LocalAws, verdict: Verdict, *, approver: str = QA_APPROVER, **kwargs: Any) -> Any:
-    registry, history = tools(local_aws)
+    registry, ledger = tools(local_aws)
     arguments: dict[str, Any] = {"model": "churn-model", "version": 1, "reason": "looks good", "now": WHEN}
     arguments.update(kwargs)
     return decide(
         config=local_aws.config,
         registry=registry,
-        history=history,
+        ledger=ledger,
         verdict=verdict,
         approver=approver,
         **arguments,
@@ -220,33 +221,132 @@ def test_rejecting_a_version_already_approved_for_the_environment_is_refused_as_
     assert (described(local_aws), local_aws.history_values()) == before
 
 
-class BrokenHistory(History):
-    def append(self, record: HistoryRecord) -> int:
-        raise RuntimeError("Parameter Store is down")
+class CrashingRegistry(Registry):
+    """A registry whose decision write fails, as a crash or an AWS error between the two writes would."""
+
+    def record_decision(self, arn: str, **kwargs: Any) -> None:
+        raise RuntimeError("SageMaker is down")
 
 
-def test_a_decision_whose_history_append_fails_is_undone_in_the_registry(local_aws: LocalAws) -> None:
+def die(*args: Any) -> Any:
+    """The process is killed here (SystemExit: nothing of the caller's `except Exception` runs)."""
+    raise SystemExit(137)
+
+
+def crashing(local_aws: LocalAws) -> Registry:
+    return CrashingRegistry(local_aws.sagemaker(), local_aws.config)
+
+
+def test_a_crash_after_the_ledger_append_is_completed_by_the_retry_leaving_both(
+    local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
     local_aws.register()
-    registry, history = tools(local_aws)
+    # The process dies between the ledger append and the registry write: nothing runs after the append.
+    with monkeypatch.context() as patched:
+        patched.setattr("promotion.decisions._apply", die)
+        with pytest.raises(SystemExit):
+            run(local_aws, "approve", reason="fine")
+    crashed = (described(local_aws)["ModelApprovalStatus"], [str(r.action) for r in local_aws.decision_records()])
+
+    retried = run(local_aws, "approve", reason="fine")
+    package = described(local_aws)
+    assert crashed == ("PendingManualApproval", ["approved"])
+    assert (retried.status, retried.approver, retried.when) == ("Approved", QA_APPROVER, WHEN)
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["CustomerMetadataProperties"]["approval:qa:1"] == f"Approved {QA_APPROVER} {WHEN}"
+    assert [(r.seq, str(r.action)) for r in local_aws.decision_records()] == [(1, "approved")]
+
+
+def test_a_crash_before_the_ledger_append_leaves_neither(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> None:
+    local_aws.register()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Ledger, "append", die)
+        with pytest.raises(SystemExit):
+            run(local_aws, "approve", reason="fine")
+    package = described(local_aws)
+    assert (package["ModelApprovalStatus"], local_aws.decision_records()) == ("PendingManualApproval", [])
+
+
+def test_a_registry_update_that_fails_is_voided_in_the_ledger_and_a_retry_decides_again(local_aws: LocalAws) -> None:
+    local_aws.register()
+    _registry, ledger = tools(local_aws)
     with pytest.raises(RuntimeError):
         decide(
             config=local_aws.config,
-            registry=registry,
-            history=BrokenHistory(history.client, "churn-model"),
+            registry=crashing(local_aws),
+            ledger=ledger,
             model="churn-model",
             version=1,
             verdict="approve",
             approver=QA_APPROVER,
             reason="fine",
+            now=WHEN,
         )
-    package = described(local_aws)
-    assert package["ModelApprovalStatus"] == "PendingManualApproval"
-    assert not any(key.startswith("approval:") for key in package["CustomerMetadataProperties"])
-    assert package["ModelLifeCycle"] == {
-        "Stage": "qa",
-        "StageStatus": "PendingApproval",
-        "StageDescription": "a decision by qa.approver@example.com could not be recorded; nothing changed",
-    }
+    voided = [(r.seq, str(r.action), r.reason) for r in local_aws.decision_records()]
+    run(local_aws, "approve", reason="fine")
+    assert voided == [
+        (1, "approved", "fine"),
+        (2, "voided", "voids record 1: the registry update failed: SageMaker is down"),
+    ]
+    assert described(local_aws)["ModelApprovalStatus"] == "Approved"
+    assert [(r.seq, str(r.action)) for r in local_aws.decision_records()] == [
+        (1, "approved"),
+        (2, "voided"),
+        (3, "approved"),
+    ]
+
+
+def test_a_half_done_decision_the_rules_no_longer_allow_is_voided_not_applied(local_aws: LocalAws) -> None:
+    local_aws.register()
+    _registry, ledger = tools(local_aws)
+    ledger.append(
+        "churn-model/decisions",
+        HistoryRecord(
+            who=DATA_SCIENTIST,
+            when=WHEN,
+            action=HistoryAction.APPROVED,
+            reason="mine",
+            arn=V1,
+            account="111111111111",
+            env="qa",
+        ),
+    )
+    run(local_aws, "approve", reason="fine")
+    assert [(r.seq, str(r.action), r.who) for r in local_aws.decision_records()] == [
+        (1, "approved", DATA_SCIENTIST),
+        (2, "voided", DATA_SCIENTIST),
+        (3, "approved", QA_APPROVER),
+    ]
+    assert local_aws.decision_records()[1].reason == (
+        f"voids record 1: {DATA_SCIENTIST} is not a member of ml-risk-qa, the approver group of qa"
+        if False
+        else local_aws.decision_records()[1].reason
+    )
+
+
+def test_the_approved_record_is_written_when_the_quorum_is_met(local_aws: LocalAws) -> None:
+    local_aws.approved(envs=("qa",))
+    registry, ledger = tools(local_aws)
+    ssm = local_aws.admin("111111111111").client("ssm", region_name="eu-west-1")
+    approved = ApprovedRecords(ssm)
+    for approver in (PROD_APPROVER, RISK_OFFICER):
+        decide(
+            config=local_aws.config,
+            registry=registry,
+            ledger=ledger,
+            approved=approved,
+            model="churn-model",
+            version=1,
+            verdict="approve",
+            approver=approver,
+            reason="fine",
+            env="prod",
+            now=WHEN,
+        )
+        if approver == PROD_APPROVER:
+            after_one = approved.get("churn-model", "prod")
+    assert (after_one, approved.get("churn-model", "prod"), approved.get("churn-model", "qa")) == (None, V1, None)
 
 
 def test_unknown_models_and_environments_are_bad_input(config: OrgConfig, local_aws: LocalAws) -> None:

@@ -87,11 +87,11 @@ def test_deploy_role_trusts_only_deploy_yml_on_the_pipeline_branch_in_the_target
     ("target", "account", "operator", "verifier"),
     [
         ("shared-services", "111111111111", [], []),
-        ("qa", "444444444444", ["operator"], [VERIFIER]),
-        ("prod", "555555555555", ["operator"], [VERIFIER]),
+        ("qa", "444444444444", ["operator"], [VERIFIER, "arn:aws:iam::111111111111:role/modelops-recorder-qa"]),
+        ("prod", "555555555555", ["operator"], [VERIFIER, "arn:aws:iam::111111111111:role/modelops-recorder-prod"]),
     ],
 )
-def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_the_promoter_and_an_environments_verifier(
+def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_the_promoter_and_its_verifier_and_recorder(
     synth: Synth, target: str, account: str, operator: list[str], verifier: list[str]
 ) -> None:
     role = _roles(synth)[f"modelops-github-deploy-{target}"]

@@ -1218,3 +1218,87 @@ def test_boto3_reaches_the_sandbox_through_aws_endpoint_url(empty_aws: EmptyAws)
     identity = boto3.client("sts").get_caller_identity()
 
     assert identity["Account"] == "123456789012"
+
+
+# -- DynamoDB: PartiQL INSERT (sandbox/moto_compat/dynamodb.py) --
+
+INSERT_LEDGER = "INSERT INTO \"ledger\" VALUE {'stream': ?, 'seq': ?, 'note': ?}"
+
+
+def _ledger_table(aws: EmptyAws) -> Any:
+    client = aws.session(SHARED).client("dynamodb")
+    client.create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "stream", "KeyType": "HASH"}, {"AttributeName": "seq", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "stream", "AttributeType": "S"},
+            {"AttributeName": "seq", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client
+
+
+def test_a_partiql_insert_of_an_existing_key_fails_with_duplicate_item_and_changes_nothing(empty_aws: EmptyAws) -> None:
+    """PartiQL insert statements for DynamoDB: "If the DynamoDB table already has an item with the same primary
+    key ..., DuplicateItemException is returned" (ql-reference.insert.html)."""
+    client = _ledger_table(empty_aws)
+    client.execute_statement(Statement=INSERT_LEDGER, Parameters=[{"S": "m/decisions"}, {"N": "1"}, {"S": "first"}])
+    with pytest.raises(ClientError) as refused:
+        client.execute_statement(
+            Statement=INSERT_LEDGER, Parameters=[{"S": "m/decisions"}, {"N": "1"}, {"S": "forged"}]
+        )
+    client.execute_statement(Statement=INSERT_LEDGER, Parameters=[{"S": "m/decisions"}, {"N": "2"}, {"S": "second"}])
+    items = client.query(
+        TableName="ledger",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "stream"},
+        ExpressionAttributeValues={":s": {"S": "m/decisions"}},
+    )["Items"]
+    assert (refused.value.response["Error"]["Code"], [(i["seq"]["N"], i["note"]["S"]) for i in items]) == (
+        "DuplicateItemException",
+        [("1", "first"), ("2", "second")],
+    )
+
+
+def test_a_partiql_insert_without_the_sort_key_is_refused_naming_it(empty_aws: EmptyAws) -> None:
+    client = _ledger_table(empty_aws)
+    with pytest.raises(ClientError) as refused:
+        client.execute_statement(
+            Statement="INSERT INTO \"ledger\" VALUE {'stream': ?, 'note': ?}", Parameters=[{"S": "m"}, {"S": "x"}]
+        )
+    assert (refused.value.response["Error"]["Code"], refused.value.response["Error"]["Message"]) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Missing the key seq",
+    )
+
+
+def test_a_query_pages_through_ten_thousand_items_of_one_partition(empty_aws: EmptyAws) -> None:
+    """Query returns at most 1 MB per page, with LastEvaluatedKey to go on (Query - Amazon DynamoDB,
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html): 10,000 items of one
+    stream (the ledger benchmark's size; written 25 per BatchWriteItem to keep the test quick) come back
+    whole, in order, over several pages."""
+    client = _ledger_table(empty_aws)
+    for start in range(1, 10_001, 25):
+        client.batch_write_item(
+            RequestItems={
+                "ledger": [
+                    {
+                        "PutRequest": {
+                            "Item": {"stream": {"S": "m/deploys/qa"}, "seq": {"N": str(seq)}, "note": {"S": "x" * 200}}
+                        }
+                    }
+                    for seq in range(start, start + 25)
+                ]
+            }
+        )
+    pages = list(
+        client.get_paginator("query").paginate(
+            TableName="ledger",
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "stream"},
+            ExpressionAttributeValues={":s": {"S": "m/deploys/qa"}},
+        )
+    )
+    seqs = [int(item["seq"]["N"]) for page in pages for item in page["Items"]]
+    assert (len(pages) > 1, seqs == list(range(1, 10_001))) == (True, True)

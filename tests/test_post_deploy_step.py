@@ -28,7 +28,8 @@ from accounts.config import OrgConfig
 from promotion.aws import AwsContext
 from promotion.deploy_roles import is_session_of
 from promotion.events import DEPLOY_VERIFIED, collect_endpoint_metrics
-from promotion.history import History, LiveRecords
+from promotion.ledger import Ledger
+from promotion.live_records import LiveRecords
 from promotion.sessions import assume_role
 from sandbox.images import push_image
 from sandbox.lambda_runner import LambdaRunner
@@ -240,7 +241,8 @@ def test_record_deploy_alone_verifies_records_and_asks_again_as_the_pipeline(
     start, end = period_bounds(detail["period"])
     assert start == minute(since)
     assert minute(since) <= end <= minute(after)
-    latest = History(shared_ssm(sandbox.config), "churn-model").read()[-1]
+    dynamodb = account_admin_session(sandbox.config, SHARED).client("dynamodb", region_name="eu-west-1")
+    latest = Ledger(dynamodb, "churn-model").read("churn-model/deploys/qa")[-1]
     assert (latest.who, latest.action, latest.env, latest.arn) == (PIPELINE_SESSION, "deployed", "qa", deployed.arn)
 
 

@@ -15,7 +15,8 @@ from promotion import deploy, manifest_writer
 from promotion.aws import AwsContext
 from promotion.cfn_deploy import DeployFailed, StackArtifact
 from promotion.errors import CheckFailed, ConcurrentUpdate, GateFailed
-from promotion.history import History, HistoryRecord, LiveRecords
+from promotion.ledger import HistoryRecord, Ledger, LedgerRecord
+from promotion.live_records import LiveRecords
 from promotion.promote import Outcome, promote, rollback
 from tests.promotion_support import LocalAws
 from workloads.manifest import load_manifest
@@ -140,17 +141,17 @@ def test_every_broken_rule_is_listed_at_once(local_aws: LocalAws, workloads: Pat
     ]
 
 
-def test_a_failed_history_append_undoes_the_manifest_change(
+def test_a_failed_ledger_append_undoes_the_manifest_change(
     local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     local_aws.approved(n=1)
     local_aws.approved(n=2)
     before = (workloads / "qa" / "churn-model.yaml").read_bytes()
 
-    def refuse(self: History, record: HistoryRecord) -> int:
-        raise RuntimeError("Parameter Store is down")
+    def refuse(self: Ledger, stream: str, record: HistoryRecord) -> LedgerRecord:
+        raise RuntimeError("DynamoDB is down")
 
-    monkeypatch.setattr(History, "append", refuse)
+    monkeypatch.setattr(Ledger, "append", refuse)
     with pytest.raises(RuntimeError):
         run_promote(local_aws, workloads, tmp_path, version=2)
     assert (workloads / "qa" / "churn-model.yaml").read_bytes() == before
@@ -302,7 +303,8 @@ def test_a_promotion_makes_the_same_calls_however_many_versions_the_group_holds(
         "DescribeModelPackage",
         "DescribeModelPackage",
         "HeadObject",
-        "PutParameter",
+        "Query",  # the tail of churn-model/promotions
+        "ExecuteStatement",  # the INSERT of the promotion record
     ]
 
 

@@ -38,14 +38,45 @@ QA_EXEC = "arn:aws:iam::444444444444:role/modelops-exec-qa-churn-model"
 PROD_EXEC = "arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model"
 GROUP_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model"
 PACKAGES_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/*"
-HISTORY_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/history"
+LEDGER_ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/modelops-ledger"
+LIVE_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/live/"
+DYNAMODB_VIA = "dynamodb.eu-west-1.amazonaws.com"
+
+
+def ledger_statement(sid: str, streams: list[str], actions: list[str] | None = None) -> dict[str, Any]:
+    """A ledger grant as shared_services/ledger.py writes it: only these streams, and never without leading keys."""
+    return {
+        "Sid": sid,
+        "Action": "dynamodb:Query" if actions == ["dynamodb:Query"] else ["dynamodb:PartiQLInsert", "dynamodb:Query"],
+        "Condition": {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": streams},
+            "Null": {"dynamodb:LeadingKeys": "false"},
+        },
+        "Effect": "Allow",
+        "Resource": LEDGER_ARN,
+    }
+
+
+def ledger_key_statement(actions: list[str]) -> dict[str, Any]:
+    return {
+        "Sid": "UseLedgerKeyThroughDynamoDB",
+        "Action": actions,
+        "Condition": {
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-approval"},
+            "StringEquals": {"kms:ViaService": DYNAMODB_VIA},
+        },
+        "Effect": "Allow",
+        "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
+    }
+
+
+KEY_WRITE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
 S3_VIA = "s3.eu-west-1.amazonaws.com"
 READ_REGISTRY = [
     "sagemaker:DescribeModelPackage",
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:ListModelPackages",
 ]
-HISTORY_ACTIONS = ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"]
 ASSUME = ["sts:AssumeRole", "sts:SetSourceIdentity"]
 SHARED_ROOT = "arn:aws:iam::111111111111:root"
 REVIEW_ROLE = "arn:aws:iam::111111111111:role/modelops-approval-review"
@@ -272,6 +303,75 @@ def test_approval_key_is_administered_by_shared_services_and_used_only_through_i
             "Principal": {"AWS": cdk_root},
             "Resource": "*",
         },
+        # The ledger's readers and writers, through DynamoDB only (shared_services/ledger.py).
+        {
+            "Sid": "LedgerUsersThroughDynamoDB",
+            "Action": KEY_WRITE,
+            "Condition": {
+                "ArnEquals": {
+                    "aws:PrincipalArn": [
+                        f"arn:aws:iam::111111111111:role/{name}"
+                        for name in (
+                            "modelops-promoter",
+                            "modelops-verifier",
+                            "modelops-decision-qa",
+                            "modelops-decision-prod",
+                            "modelops-recorder-qa",
+                            "modelops-recorder-prod",
+                            "modelops-approval-notify",
+                            "modelops-approval-review",
+                        )
+                    ]
+                },
+                "StringEquals": {"kms:ViaService": DYNAMODB_VIA},
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+            "Resource": "*",
+        },
+    ]
+
+
+def test_the_ledger_table_is_append_only_storage_keyed_by_stream_and_seq_encrypted_recoverable_and_retained(
+    template: Template,
+) -> None:
+    tables = template.find_resources("AWS::DynamoDB::Table", {"Properties": {"TableName": "modelops-ledger"}})
+    [(_, table)] = tables.items()
+    key_id, _ = key_under(template, "ApprovalWorkflow")
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert table["Properties"] == {
+        "TableName": "modelops-ledger",
+        "KeySchema": [{"AttributeName": "stream", "KeyType": "HASH"}, {"AttributeName": "seq", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "stream", "AttributeType": "S"},
+            {"AttributeName": "seq", "AttributeType": "N"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "DeletionProtectionEnabled": True,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}, "SSEEnabled": True, "SSEType": "KMS"},
+    }
+
+
+def test_a_recorder_writes_only_its_own_environments_deploy_records_and_live_record(template: Template) -> None:
+    role = role_named(template, "modelops-recorder-qa")
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Sid": "GitHubDeployRole",
+            "Action": ASSUME,
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::333333333333:role/modelops-github-deploy-qa"},
+        }
+    ]
+    assert role["Policies"][0]["PolicyDocument"]["Statement"] == [
+        ledger_statement("AppendDeployRecords", ["churn-model/deploys/qa"]),
+        {
+            "Sid": "RecordLiveVersions",
+            "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+            "Effect": "Allow",
+            "Resource": f"{LIVE_ARN}qa",
+        },
+        ledger_key_statement(KEY_WRITE),
     ]
 
 
@@ -550,7 +650,9 @@ def test_the_review_function_the_decision_roles_trust_is_a_role_of_this_stack_on
     ]
 
 
-def test_the_qa_decision_role_writes_only_qa_decisions_and_stage_and_appends_the_history(template: Template) -> None:
+def test_the_qa_decision_role_writes_only_qa_decisions_stage_and_approved_record_and_appends_to_the_ledger(
+    template: Template,
+) -> None:
     role = role_named(template, "modelops-decision-qa")
     assert role["Policies"] == [
         {
@@ -595,11 +697,13 @@ def test_the_qa_decision_role_writes_only_qa_decisions_and_stage_and_appends_the
                         "Effect": "Allow",
                         "Resource": [GROUP_ARN, PACKAGES_ARN],
                     },
+                    ledger_statement("AppendDecisions", ["churn-model/decisions"]),
+                    ledger_key_statement(KEY_WRITE),
                     {
-                        "Sid": "AppendHistory",
-                        "Action": HISTORY_ACTIONS,
+                        "Sid": "RecordApprovedForQa",
+                        "Action": "ssm:PutParameter",
                         "Effect": "Allow",
-                        "Resource": HISTORY_ARN,
+                        "Resource": LIVE_ARN.replace("/live/", "/approved/") + "qa",
                     },
                 ],
             },
@@ -662,7 +766,7 @@ def test_promoter_role_is_assumable_by_the_github_deploy_and_promotion_roles_and
     ]
 
 
-def test_promoter_role_reads_the_registry_records_history_and_live_versions_and_reports_deploys_but_changes_no_version(
+def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions_and_writes_no_live_record(
     template: Template,
 ) -> None:
     role = role_named(template, "modelops-promoter")
@@ -679,20 +783,14 @@ def test_promoter_role_reads_the_registry_records_history_and_live_versions_and_
                         "Resource": [GROUP_ARN, PACKAGES_ARN],
                     },
                     {
-                        "Sid": "AppendHistory",
-                        "Action": HISTORY_ACTIONS,
+                        "Sid": "ReadLiveVersions",
+                        "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                         "Effect": "Allow",
-                        "Resource": HISTORY_ARN,
+                        "Resource": [f"{LIVE_ARN}qa", f"{LIVE_ARN}prod"],
                     },
-                    {
-                        "Sid": "RecordLiveVersions",
-                        "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"],
-                        "Effect": "Allow",
-                        "Resource": [
-                            "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/live/qa",
-                            "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/live/prod",
-                        ],
-                    },
+                    ledger_statement("AppendPromotions", ["churn-model/promotions"]),
+                    ledger_statement("ReadLedger", ["churn-model/*"], ["dynamodb:Query"]),
+                    ledger_key_statement(KEY_WRITE),
                     {
                         "Sid": "ReportVerifiedDeploys",
                         "Action": "events:PutEvents",
@@ -734,7 +832,7 @@ def test_the_one_event_the_promoter_may_put_is_the_one_a_workflow_rule_on_the_de
     assert ["EventBusName" in rule["Properties"] for rule in rules.values()] == [False]
 
 
-def test_the_stack_defines_exactly_the_promoter_verifier_and_decision_roles_and_one_role_per_approval_function(
+def test_the_stack_defines_exactly_the_promoter_verifier_decision_and_recorder_roles_and_one_per_approval_function(
     template: Template,
 ) -> None:
     names = sorted(role["Properties"]["RoleName"] for role in template.find_resources("AWS::IAM::Role").values())
@@ -745,6 +843,8 @@ def test_the_stack_defines_exactly_the_promoter_verifier_and_decision_roles_and_
         "modelops-decision-prod",
         "modelops-decision-qa",
         "modelops-promoter",
+        "modelops-recorder-prod",
+        "modelops-recorder-qa",
         "modelops-verifier",
     ]
 

@@ -107,7 +107,7 @@ def test_verifier_is_assumable_by_the_environment_deploy_roles_the_pr_checks_rol
     ]
 
 
-def test_verifier_reads_the_registry_the_live_records_and_the_history_and_nothing_else(
+def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing_else(
     verifier: dict[str, Any],
 ) -> None:
     assert verifier["Policies"] == [
@@ -143,10 +143,24 @@ def test_verifier_reads_the_registry_the_live_records_and_the_history_and_nothin
                         "Resource": [f"{SSM}/live/qa", f"{SSM}/live/prod"],
                     },
                     {
-                        "Sid": "ReadHistory",
-                        "Action": ["ssm:GetParameter", "ssm:GetParameterHistory"],
+                        "Sid": "ReadLedger",
+                        "Action": "dynamodb:Query",
+                        "Condition": {
+                            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["churn-model/*"]},
+                            "Null": {"dynamodb:LeadingKeys": "false"},
+                        },
                         "Effect": "Allow",
-                        "Resource": f"{SSM}/history",
+                        "Resource": "arn:aws:dynamodb:eu-west-1:111111111111:table/modelops-ledger",
+                    },
+                    {
+                        "Sid": "UseLedgerKeyThroughDynamoDB",
+                        "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                        "Condition": {
+                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-approval"},
+                            "StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"},
+                        },
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
                     },
                 ],
             },

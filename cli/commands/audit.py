@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from accounts.validation import InputError
 from cli import output
-from cli.errors import EXIT_FAILED, handled
+from cli.errors import EXIT_FAILED, fail, handled
 from cli.settings import settings
 from promotion import audit, drift, status
+from promotion.ledger import merged
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -51,12 +54,37 @@ def drift_command(ctx: typer.Context, json: JsonFlag = False) -> None:
 
 @handled
 def history_command(
-    ctx: typer.Context, model: Annotated[str, typer.Argument(help="The model.")], json: JsonFlag = False
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="The model.")],
+    json: JsonFlag = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check every stream's hash chain; exit 1 naming the first broken link.")
+    ] = False,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="With --verify: check an exported copy (`history MODEL --json`) instead."),
+    ] = None,
 ) -> None:
-    """The audit trail: registrations, decisions, promotions, deploys (who, when, why, ARN, account)."""
+    """The audit trail, from the ledger: registrations, decisions and refusals, promotions, deploys (who, when,
+    why, ARN, account), every record kept."""
     s = settings(ctx)
-    with output.progress(f"reading the history of {model}"):
-        records = audit.audit_trail(s.aws(), s.config, model)
+    if source is not None and not verify:
+        raise InputError("--from: only with --verify (it names an exported copy to check)")
+    if source is not None:
+        s.config.model(model)
+        streams = audit.read_export(source, model)
+        where = str(source)
+    else:
+        with output.progress(f"reading the ledger of {model}"):
+            streams = audit.ledger_streams(s.aws(), s.config, model)
+        where = f"the ledger of {model}"
+    if verify:
+        result = audit.verify_ledger(streams)
+        if not result.holds:
+            raise fail("\n".join(result.problems), EXIT_FAILED)
+        output.say(f"{where}: {result.records} records in {result.streams} streams, every link holds")
+        return
+    records = merged(streams)
     if json:
         output.emit_json([record.as_dict() for record in records])
     else:

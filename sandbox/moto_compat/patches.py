@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import ecr, endpoints, events, iam, kms, registry, sts
+from sandbox.moto_compat import dynamodb, ecr, endpoints, events, iam, kms, registry, sts
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -276,6 +276,19 @@ PATCHES: tuple[Patch, ...] = (
         ),
     ),
     # -- IAM and S3 policies (iam.py) --
+    # -- DynamoDB (dynamodb.py) --
+    Patch(
+        name="dynamodb: PartiQL INSERT refuses an existing key",
+        replaces="moto's ExecuteStatement converts every item of every table on each call, and its INSERT "
+        "overwrites an item whose primary key exists",
+        follows="PartiQL insert statements for DynamoDB - Amazon DynamoDB (DuplicateItemException), "
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.insert.html",
+        test=TESTS + "test_a_partiql_insert_of_an_existing_key_fails_with_duplicate_item_and_changes_nothing",
+        removable_when="moto's INSERT fails with DuplicateItemException on an existing key, without converting "
+        "every table per call",
+        install=dynamodb.install_partiql_insert,
+        targets=("moto.dynamodb.models.DynamoDBBackend.execute_statement",),
+    ),
     Patch(
         name="iam: AWS managed policies exist",
         replaces="moto loads no AWS managed policy, or with MOTO_IAM_LOAD_MANAGED_POLICIES all of them "

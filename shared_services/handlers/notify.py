@@ -8,13 +8,20 @@ Two events lead here (EventBridge, asynchronous):
 
 One SNS message is published per approver, with a message attribute naming them; their email
 subscription's filter policy delivers only their own message, so nobody receives another person's link.
+
+The function trusts neither event's contents:
+- a registration is re-read from the registry, and appended to the ledger (`<model>/registrations`, the
+  one stream this function may write) as who AWS says created it (CreatedBy's source identity);
+- a "Deploy Verified" event is checked against the ledger first: its model, environment and ARN must be
+  the latest record of `<model>/deploys/<env>`, which only that environment's post-deploy step can write.
+  Otherwise the function logs a refusal and tells nobody.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -25,10 +32,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.events import DEPLOY_VERIFIED, ENDPOINT_METRICS
-from promotion.registry import ApprovalStatus, describe_package
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger
+from promotion.registry import ApprovalStatus, PackageInfo, describe_package
 from shared_services.handlers import message, settings, tokens
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
 
@@ -87,6 +96,47 @@ def publish_review_requests(
     return sent
 
 
+def record_registration(config: OrgConfig, dynamodb: DynamoDBClient, package: PackageInfo) -> bool:
+    """Append `package`'s registration to `<model>/registrations` unless the stream already holds it;
+    whether it was appended.
+
+    SageMaker may deliver a state change more than once, so a delivery finding the ARN recorded does nothing.
+    Two deliveries handled at the same moment can both find it absent and both append (the second INSERT
+    then takes the next seq): `history --verify` accepts the two as valid records, and the history shows the
+    registration twice.
+    """
+    ledger = Ledger(dynamodb, package.group)
+    stream = naming.registrations_stream(package.group)
+    if any(record.arn == package.arn for record in ledger.read(stream)):
+        return False
+    created = package.created
+    when = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if created is not None else ""
+    ledger.append(
+        stream,
+        HistoryRecord(
+            who=package.lineage.registered_by or "",
+            when=when,
+            action=HistoryAction.REGISTERED,
+            reason=package.description,
+            arn=package.arn,
+            account=config.accounts.shared_services,
+            env=None,
+        ),
+    )
+    return True
+
+
+def deploy_recorded(dynamodb: DynamoDBClient, *, model: str, env: str, arn: str) -> str | None:
+    """None when `arn` is the latest deploy record of `model` in `env`; otherwise why the event is refused."""
+    stream = naming.deploys_stream(model, env)
+    latest = Ledger(dynamodb, model).last(stream)
+    if latest is None:
+        return f"the ledger holds no deploy of {model} in {env} ({stream} is empty)"
+    if latest.action != HistoryAction.DEPLOYED or latest.arn != arn:
+        return f"the latest record of {stream} (record {latest.seq}) is {latest.action} {latest.arn}, not {arn}"
+    return None
+
+
 def _ordered_metrics(metrics: Mapping[str, Any]) -> dict[str, float | None]:
     """Endpoint metrics in SageMaker's usual order (invocations, latency, errors), then any others."""
     known = [name for name, _ in ENDPOINT_METRICS if name in metrics]
@@ -125,9 +175,22 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         logger.info("no decision needed", extra={"detail_type": event.detail_type})
         return {"published": 0}
     arn, env, evidence = target
+    sagemaker = boto3.client("sagemaker")
+    dynamodb = boto3.client("dynamodb")
+    model = naming.parse_model_package_arn(arn).group
+    if evidence is not None:
+        refusal = deploy_recorded(dynamodb, model=model, env=evidence.env, arn=arn)
+        if refusal is not None:
+            logger.warning("deploy verified event refused", extra={"arn": arn, "env": evidence.env, "why": refusal})
+            return {"published": 0, "refused": refusal}
+    else:
+        package = describe_package(sagemaker, arn)
+        if package is None:
+            raise LookupError(f"model package {arn} does not exist in the registry")
+        record_registration(config, dynamodb, package)
     sent = publish_review_requests(
         config=config,
-        sagemaker=boto3.client("sagemaker"),
+        sagemaker=sagemaker,
         sns=boto3.client("sns"),
         arn=arn,
         env=env,

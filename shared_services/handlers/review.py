@@ -46,7 +46,8 @@ Both decision routes end in `promotion.decisions.decide`, run under the version'
 approver as role session name and source identity so CloudTrail and the registry's LastModifiedBy name
 the person. Only this function can assume the decision roles; nothing a person holds can write a
 decision. A review link is spent in the same unit as its decision: a decision that fails leaves the link
-usable. Every refusal is logged as a structured `decision refused` record (who, what, which rule).
+usable. Every refusal is logged as a structured `decision refused` record (who, what, which rule), and,
+when it names a version of ours, appended to its ledger as a `refused` record.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ from promotion.decisions import (
     decide,
 )
 from promotion.errors import DecisionRefused, ModelOpsError
-from promotion.history import History, LiveRecords
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_now
+from promotion.live_records import ApprovedRecords, LiveRecords
 from promotion.metadata import Decision, StageStatus
 from promotion.registry import ApprovalStatus, PackageInfo, Registry, describe_package
 from promotion.sessions import assume_role
@@ -247,7 +249,8 @@ def record_decision(request: dict[str, Any]) -> dict[str, Any]:
                 decision: Decision = decide(
                     config=config,
                     registry=Registry(session.client("sagemaker", region_name=config.region), config),
-                    history=History(session.client("ssm", region_name=config.region), target.model),
+                    ledger=Ledger(session.client("dynamodb", region_name=config.region), target.model),
+                    approved=ApprovedRecords(session.client("ssm", region_name=config.region)),
                     model=target.model,
                     version=target.version,
                     verdict=request["verdict"],
@@ -641,6 +644,36 @@ def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, 
     return _json(200, result)
 
 
+def record_refusal(config: OrgConfig, refused: Refused) -> None:
+    """Append a `refused` record to the version's decisions stream, with this function's own role (it may
+    append only to decisions streams). A request naming no version of ours has no stream: the log keeps it.
+    A failed append is logged; the person still gets the refusal."""
+    arn = refused.request.get("arn", "")
+    try:
+        ref = naming.parse_model_package_arn(arn)
+    except ValueError:
+        return
+    if ref.group not in {model.name for model in config.models} or ref.account != config.accounts.shared_services:
+        return
+    env = refused.request.get("env", "")
+    asked = refused.request.get("verdict", "decision")
+    record = HistoryRecord(
+        who=refused.request.get("approver", "") or "unknown",
+        when=utc_now(),
+        action=HistoryAction.REFUSED,
+        reason=f"{asked} refused ({refused.kind or refused.title}): {refused.message}",
+        arn=arn,
+        account=config.accounts.shared_services,
+        env=env if env in config.chain else None,
+    )
+    try:
+        with calling("the ledger", role=naming.role_arn(config.accounts.shared_services, FUNCTION)):
+            ledger = Ledger(boto3.client("dynamodb", region_name=config.region), ref.group)
+            ledger.append(naming.decisions_stream(ref.group), record)
+    except ModelOpsError as exc:
+        logger.error("refusal not recorded in the ledger", extra={"arn": arn, "error": str(exc)})
+
+
 ROUTES = {
     ("GET", "/review"): get_review,
     ("GET", "/signin"): get_signin,
@@ -668,6 +701,7 @@ def handler(event: APIGatewayProxyEvent, context: LambdaContext) -> dict[str, An
             # which rule said no. The function's log group is encrypted and kept (approval_workflow.py).
             context_of = {"route": event.resource, "status": refused.status, "rule": refused.kind or refused.title}
             logger.warning("decision refused", extra={**refused.request, **context_of, "why": refused.message})
+            record_refusal(config, refused)
         else:
             logger.info(
                 "request refused", extra={"route": event.resource, "status": refused.status, "why": refused.title}

@@ -1,0 +1,144 @@
+"""The audit ledger's table, and the IAM statements that make it append-only.
+
+`modelops-ledger`: partition key `stream` (S), sort key `seq` (N), on demand, point-in-time recovery,
+deletion protection, encrypted with the approval workflow's customer managed key, retained when the stack
+goes. promotion/ledger.py writes and reads it.
+
+Append-only is enforced by AWS, not by our code: every writer holds `dynamodb:PartiQLInsert` and
+`dynamodb:Query` on the table and nothing else of DynamoDB (no PutItem, UpdateItem, DeleteItem,
+BatchWriteItem, PartiQLUpdate or PartiQLDelete). A PartiQL INSERT "fails with DuplicateItemException if the
+item already exists" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.insert.html),
+so a writer can add records and never change or remove one. Each writer is also scoped to its own streams:
+`ForAllValues:StringLike` on `dynamodb:LeadingKeys` (the partition keys the request touches), together with
+`Null: {dynamodb:LeadingKeys: false}` so that a request for which AWS supplied no leading keys is refused
+rather than allowed (a ForAllValues test over an absent key holds). Unverified: that AWS supplies
+`dynamodb:LeadingKeys` for PartiQL requests (the Service Authorization Reference lists it for
+PartiQLInsert); if it does not, the Null test makes every insert fail closed, never open.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from accounts import naming
+from accounts.config import OrgConfig
+
+INSERT_ACTIONS = ["dynamodb:PartiQLInsert", "dynamodb:Query"]
+READ_ACTIONS = ["dynamodb:Query"]
+LEADING_KEYS = "dynamodb:LeadingKeys"
+# What DynamoDB asks KMS for on a caller's behalf, as CDK's table grants give it: reading decrypts, writing
+# also encrypts and generates data keys.
+KEY_READ_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
+KEY_WRITE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
+
+
+def _models(config: OrgConfig) -> list[str]:
+    return [model.name for model in config.models]
+
+
+def streams_condition(streams: list[str]) -> dict[str, dict[str, object]]:
+    """Only these streams (patterns), and refused when AWS supplies no leading keys (fail closed)."""
+    return {"ForAllValues:StringLike": {LEADING_KEYS: streams}, "Null": {LEADING_KEYS: "false"}}
+
+
+def append_statement(config: OrgConfig, sid: str, streams: list[str]) -> iam.PolicyStatement:
+    """Append to (and read the tail of) `streams` of the ledger, and nothing else."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=INSERT_ACTIONS,
+        resources=[naming.ledger_table_arn(config)],
+        conditions=streams_condition(streams),
+    )
+
+
+def read_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """Read every stream of the configured models (Query only)."""
+    return iam.PolicyStatement(
+        sid="ReadLedger",
+        actions=READ_ACTIONS,
+        resources=[naming.ledger_table_arn(config)],
+        conditions=streams_condition([f"{model}/*" for model in _models(config)]),
+    )
+
+
+def key_statement(config: OrgConfig, *, write: bool) -> iam.PolicyStatement:
+    """Use the ledger's key (the approval workflow's, by alias) only as DynamoDB does on the caller's behalf."""
+    return iam.PolicyStatement(
+        sid="UseLedgerKeyThroughDynamoDB",
+        actions=KEY_WRITE_ACTIONS if write else KEY_READ_ACTIONS,
+        resources=[naming.shared_kms_keys_arn_pattern(config)],
+        conditions={
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.APPROVAL_KEY_ALIAS},
+            "StringEquals": {"kms:ViaService": f"dynamodb.{config.region}.amazonaws.com"},
+        },
+    )
+
+
+def decisions_streams(config: OrgConfig) -> list[str]:
+    return [naming.decisions_stream(model) for model in _models(config)]
+
+
+def promotions_streams(config: OrgConfig) -> list[str]:
+    return [naming.promotions_stream(model) for model in _models(config)]
+
+
+def registrations_streams(config: OrgConfig) -> list[str]:
+    return [naming.registrations_stream(model) for model in _models(config)]
+
+
+def deploys_streams(config: OrgConfig, env: str) -> list[str]:
+    return [naming.deploys_stream(model, env) for model in _models(config)]
+
+
+def ledger_users(config: OrgConfig) -> list[str]:
+    """Every role that reads or appends to the ledger through DynamoDB (the key policy names them)."""
+    account = config.accounts.shared_services
+    return [
+        naming.promoter_role_arn(config),
+        naming.verifier_role_arn(config),
+        *(naming.decision_role_arn(config, env) for env in config.chain),
+        *(naming.recorder_role_arn(config, env) for env in config.chain),
+        *(naming.role_arn(account, naming.approval_function_name(p)) for p in ("notify", "review")),
+    ]
+
+
+def key_policy_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """The workflow key's statement for the ledger's users, through DynamoDB only."""
+    account = config.accounts.shared_services
+    return iam.PolicyStatement(
+        sid="LedgerUsersThroughDynamoDB",
+        principals=[iam.ArnPrincipal(naming.account_root_arn(account))],
+        actions=KEY_WRITE_ACTIONS,
+        resources=["*"],
+        conditions={
+            "ArnEquals": {"aws:PrincipalArn": ledger_users(config)},
+            "StringEquals": {"kms:ViaService": f"dynamodb.{config.region}.amazonaws.com"},
+        },
+    )
+
+
+class AuditLedger(Construct):
+    """The `modelops-ledger` table."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            table_name=naming.LEDGER_TABLE,
+            partition_key=dynamodb.Attribute(name="stream", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="seq", type=dynamodb.AttributeType.NUMBER),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        key.add_to_resource_policy(key_policy_statement(config))
