@@ -86,6 +86,9 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
         # Every path of every start (administrators judged too: the bucket policy's Denies bind them); the
         # paths reaching an administrator are trusted only to change the bucket's rules.
         "approved-content-is-immutable": ([], 123, 51),
+        # Every path but those reaching an administrator (the deploy path, trusted).
+        "ledger-is-append-only": ([], 72, 51),
+        "environments-write-only-their-own-records": ([], 72, 51),
         # Every path of every GitHub subject the sweep presents: the three deploy targets' subjects with the
         # bootstrap, operator and shared-services roles they reach (46), the promotion workflow's (4), a pull
         # request's (4), and eight near misses, each reaching only itself (8).
@@ -379,8 +382,9 @@ def test_a_deploy_role_trusting_githubs_default_subject_lets_any_workflow_naming
 
     verdicts = attacked(config, deployment, {f"modelops-github-deploy-prod@{DEPLOYMENT} trust": default_subject})
     violations = verdicts["only-the-reviewed-workflow-drives-the-pipeline"].violations
+    # It also writes prod's live and deploy records, which only prod's reviewed deploys may write.
     assert (failing(verdicts), violations[0]) == (
-        ["only-the-reviewed-workflow-drives-the-pipeline"],
+        ["environments-write-only-their-own-records", "only-the-reviewed-workflow-drives-the-pipeline"],
         "GitHub Actions repo:example-org/modelops:environment:prod → sts:AssumeRoleWithWebIdentity "
         "modelops-github-deploy-prod: subject repo:example-org/modelops:environment:prod is not the reviewed "
         f"workflow's repo:example-org/modelops:environment:prod:{DEPLOY_YML}@refs/heads/main",
@@ -405,4 +409,59 @@ def test_an_artifact_bucket_without_its_overwrite_deny_lets_data_science_replace
         ["approved-content-is-immutable"],
         f"{SCIENTIST} → sts:AssumeRole modelops-data-science (source identity data.scientist@example.com) → "
         f"s3:PutObject {ARTIFACT}/sample without If-None-Match",
+    )
+
+
+LEDGER = f"arn:aws:dynamodb:eu-west-1:{SHARED}:table/modelops-ledger"
+LIVE_PARAMETERS = f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/churn-model/live"
+QA_DEPLOY = (
+    "GitHub Actions repo:example-org/modelops:environment:qa:job_workflow_ref:"
+    f"{DEPLOY_YML.removeprefix('job_workflow_ref:')}@refs/heads/main → sts:AssumeRoleWithWebIdentity "
+    "modelops-github-deploy-qa → sts:AssumeRole modelops-recorder-qa"
+)
+
+
+def test_a_promoter_that_may_put_items_can_rewrite_the_ledger_and_fails_naming_the_platform_engineer(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # Issue 10's report: 100 writes by the promoter evicted every record of the SSM history. PutItem on the
+    # ledger would let it overwrite one instead.
+    def put_items(document: dict[str, Any]) -> None:
+        document["Statement"].append(
+            {"Sid": "Rewrite", "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": LEDGER}
+        )
+
+    verdicts = attacked(config, deployment, {f"modelops-promoter@{SHARED}/modelops-promoter": put_items})
+    assert (failing(verdicts), verdicts["ledger-is-append-only"].violations[0]) == (
+        ["ledger-is-append-only"],
+        f"{PLATFORM} → sts:AssumeRole modelops-promoter → dynamodb:PutItem {LEDGER}",
+    )
+
+
+def test_a_qa_recorder_that_may_write_every_live_record_lets_qa_rewrite_prods_and_fails_naming_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # Issue 10's report: the qa deploy role could rewrite prod's live record (through the shared promoter).
+    def every_live_record(document: dict[str, Any]) -> None:
+        statement(document, "RecordLiveVersions")["Resource"] = f"{LIVE_PARAMETERS}/*"
+
+    verdicts = attacked(config, deployment, {f"modelops-recorder-qa@{SHARED}/modelops-recorder-qa": every_live_record})
+    assert (failing(verdicts), verdicts["environments-write-only-their-own-records"].violations[0]) == (
+        ["environments-write-only-their-own-records"],
+        f"{QA_DEPLOY} → ssm:PutParameter {LIVE_PARAMETERS}/prod",
+    )
+
+
+def test_a_qa_recorder_that_may_insert_into_every_deploy_stream_lets_qa_forge_prods_deploys_and_fails_naming_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # A forged "deployed in prod" record would let a rollback in a later environment skip prod.
+    def every_stream(document: dict[str, Any]) -> None:
+        condition = statement(document, "AppendDeployRecords")["Condition"]
+        condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["churn-model/deploys/*"]
+
+    verdicts = attacked(config, deployment, {f"modelops-recorder-qa@{SHARED}/modelops-recorder-qa": every_stream})
+    assert (failing(verdicts), verdicts["environments-write-only-their-own-records"].violations[0]) == (
+        ["environments-write-only-their-own-records"],
+        f"{QA_DEPLOY} → dynamodb:PartiQLInsert {LEDGER} with dynamodb:leadingkeys=churn-model/deploys/prod",
     )

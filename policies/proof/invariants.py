@@ -358,6 +358,69 @@ def approved_content_is_immutable(governance: Governance, verdict: Verdict) -> N
                 verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
 
 
+# Every way to change or remove a ledger record, or the table, besides the INSERT writers hold.
+LEDGER_REWRITES = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:UpdateTimeToLive",
+    "dynamodb:RestoreTableFromBackup",
+    "dynamodb:RestoreTableToPointInTime",
+)
+INSERT = "dynamodb:PartiQLInsert"
+LEADING_KEYS = "dynamodb:LeadingKeys"
+
+
+def ledger_is_append_only(governance: Governance, verdict: Verdict) -> None:
+    """Nothing but the deploy path changes or removes a ledger record, or the table."""
+    table = naming.ledger_table_arn(governance.universe.config)
+    for path in governance.paths():
+        identity = path.identity
+        if path.hops and identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))  # the deploy path administers the table
+            continue
+        verdict.paths_checked += 1
+        for action in LEDGER_REWRITES:
+            allowed = governance.allowed(identity, action, lambda arn: arn == table)
+            if allowed:
+                verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
+
+
+def environments_write_only_their_own_records(governance: Governance, verdict: Verdict) -> None:
+    """`E`'s live records and deploy records are written only by `modelops-recorder-<E>`, from `E`'s deploys."""
+    config = governance.universe.config
+    table = naming.ledger_table_arn(config)
+    models = [model.name for model in config.models]
+    for path in governance.paths():
+        identity = path.identity
+        if path.hops and identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))
+            continue
+        verdict.paths_checked += 1
+        start_env = path.start.identity.oidc if path.start.kind == "github" else None
+        inserts = governance.allowed(identity, INSERT, lambda arn: arn == table)
+        for env in config.chain:
+            own = identity.role_name == naming.recorder_role_name(env) and start_env == env
+            if own:
+                continue
+            lives = {naming.shared_parameter_arn(config, naming.live_record_parameter(m, env)) for m in models}
+            allowed = governance.allowed(identity, "ssm:PutParameter", lambda arn, lives=lives: arn in lives)
+            if allowed:
+                verdict.fail(f"{path} → {_request(governance, 'ssm:PutParameter', allowed[0])}")
+            for target, _, context in inserts:
+                streams = [naming.deploys_stream(m, env) for m in models]
+                if governance.allows(identity, INSERT, target, _changed(context, LEADING_KEYS, streams)):
+                    shown = ",".join(streams)
+                    verdict.fail(f"{path} → {Request(INSERT, target.resource.arn, ((LEADING_KEYS.lower(), shown),))}")
+                    break
+
+
 def only_the_reviewed_workflow_drives_the_pipeline(governance: Governance, verdict: Verdict) -> None:
     """A GitHub job reaches a deploy role, or the promotion role, only with that role's pinned subject."""
     config = governance.universe.config
@@ -416,6 +479,24 @@ INVARIANTS = (
         "bucket's policy, versioning, Object Lock or lifecycle configuration. Object Lock (COMPLIANCE) keeps "
         "every version even from them.",
         approved_content_is_immutable,
+    ),
+    Invariant(
+        "ledger-is-append-only",
+        "No identity reachable from any start, the deploy path aside (administrators, listed as trusted), can "
+        "change or remove a record of the audit ledger (`modelops-ledger`: PutItem, UpdateItem, DeleteItem, "
+        "BatchWriteItem, PartiQLUpdate, PartiQLDelete) or change the table itself (DeleteTable, UpdateTable, "
+        "backups, time to live, restores): writers hold only dynamodb:PartiQLInsert, and an INSERT of an "
+        "existing key fails.",
+        ledger_is_append_only,
+    ),
+    Invariant(
+        "environments-write-only-their-own-records",
+        "Environment `<E>`'s live records (`/modelops/models/<model>/live/<E>`) and deploy records (ledger "
+        "stream `<model>/deploys/<E>`) are written only by `modelops-recorder-<E>`, reached from `<E>`'s own "
+        "deploy workflow: no person, no service and no other environment's pipeline writes them (the deploy "
+        'path\'s administrators aside, listed as trusted). So "was live in the previous environment" is '
+        "what that environment's own post-deploy step recorded.",
+        environments_write_only_their_own_records,
     ),
     Invariant(
         "only-the-reviewed-workflow-drives-the-pipeline",
