@@ -410,7 +410,7 @@ def environments_write_only_their_own_records(governance: Governance, verdict: V
             if own:
                 continue
             lives = {naming.shared_parameter_arn(config, naming.live_record_parameter(m, env)) for m in models}
-            allowed = governance.allowed(identity, "ssm:PutParameter", lambda arn, lives=lives: arn in lives)
+            allowed = governance.allowed(identity, "ssm:PutParameter", lives.__contains__)
             if allowed:
                 verdict.fail(f"{path} → {_request(governance, 'ssm:PutParameter', allowed[0])}")
             for target, _, context in inserts:
