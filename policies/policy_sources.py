@@ -7,6 +7,7 @@ template reader, which must refuse the policy-bearing types it does not model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,4 +47,12 @@ POLICY_SOURCES: dict[str, PolicySource] = {
     "AWS::ECR::Repository": PolicySource("repository-policy", "RepositoryPolicyText", ()),
     "AWS::Logs::ResourcePolicy": PolicySource("log-resource-policy", "PolicyDocument", ("PolicyName",)),
     "AWS::SecretsManager::ResourcePolicy": PolicySource("secret-policy", "ResourcePolicy", ("SecretId",)),
+    # The document is ResourcePolicy.PolicyDocument (nested); table_policy_document reads it.
+    "AWS::DynamoDB::Table": PolicySource("table-policy", "ResourcePolicy", ()),
 }
+
+
+def table_policy_document(properties: dict[str, Any]) -> Any:
+    """An AWS::DynamoDB::Table's resource policy document (`ResourcePolicy.PolicyDocument`), or None."""
+    policy = properties.get("ResourcePolicy")
+    return policy.get("PolicyDocument") if isinstance(policy, dict) else None

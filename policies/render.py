@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.cloud_assembly import AssemblyError, StackTemplate, load_assembly
-from policies.policy_sources import POLICY_SOURCES, PolicySource
+from policies.policy_sources import POLICY_SOURCES, PolicySource, table_policy_document
 from policies.render_intrinsics import IntrinsicRenderer
 
 GENERATED_NOTE = "by `make policies` from the synthesized templates; do not edit"
@@ -139,6 +139,11 @@ def _extract(
             key: properties[key] for key in ("Statement", "Action", "Principal", "Condition") if key in properties
         }
         policies.append(policy(source.kind, renderer.render(fields)))
+    elif resource_type == "AWS::DynamoDB::Table":
+        table_policy = table_policy_document(properties)
+        if table_policy is not None:
+            field = f"{where}.Properties.ResourcePolicy.PolicyDocument"
+            policies.append(policy(source.kind, _document(renderer.render(table_policy), field)))
     elif source.document and source.document in properties:
         document = _document(renderer.render(properties[source.document]), f"{where}.Properties.{source.document}")
         managed = tuple(renderer.render(properties.get("ManagedPolicyArns", [])))

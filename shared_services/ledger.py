@@ -28,6 +28,19 @@ from accounts import naming
 from accounts.config import OrgConfig
 
 INSERT_ACTIONS = ["dynamodb:PartiQLInsert", "dynamodb:Query"]
+# What the table's own policy denies to every principal, administrators included: every way to change or
+# remove a record, and deleting the table. (UpdateTable and UpdateContinuousBackups stay with the deploy path:
+# CloudFormation turns point-in-time recovery on after CreateTable, and deletion protection already refuses
+# DeleteTable until UpdateTable turns it off.)
+REWRITE_ACTIONS = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DeleteTable",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+]
 READ_ACTIONS = ["dynamodb:Query"]
 LEADING_KEYS = "dynamodb:LeadingKeys"
 # What DynamoDB asks KMS for on a caller's behalf, as CDK's table grants give it: reading decrypts, writing
@@ -121,6 +134,27 @@ def key_policy_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def table_policy() -> iam.PolicyDocument:
+    """The table's resource policy: no principal, however privileged its own policies, rewrites a record.
+
+    An explicit Deny in a resource policy overrides every Allow (IAM policy evaluation logic), so even the
+    account's administrators, the CDK bootstrap roles of the deploy path among them, can only INSERT. To
+    rewrite a record they would first have to replace this policy (dynamodb:PutResourcePolicy), a change
+    CloudTrail records and only a reviewed deploy of this stack makes.
+    """
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="NobodyRewritesTheLedger",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=REWRITE_ACTIONS,
+                resources=["*"],
+            )
+        ]
+    )
+
+
 class AuditLedger(Construct):
     """The `modelops-ledger` table."""
 
@@ -139,6 +173,7 @@ class AuditLedger(Construct):
                 point_in_time_recovery_enabled=True
             ),
             deletion_protection=True,
+            resource_policy=table_policy(),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         key.add_to_resource_policy(key_policy_statement(config))

@@ -86,8 +86,10 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
         # Every path of every start (administrators judged too: the bucket policy's Denies bind them); the
         # paths reaching an administrator are trusted only to change the bucket's rules.
         "approved-content-is-immutable": ([], 123, 51),
+        # Every path, administrators judged too (the table's policy binds them; they are trusted only with
+        # the table's configuration).
+        "ledger-is-append-only": ([], 123, 51),
         # Every path but those reaching an administrator (the deploy path, trusted).
-        "ledger-is-append-only": ([], 72, 51),
         "environments-write-only-their-own-records": ([], 72, 51),
         # Every path of every GitHub subject the sweep presents: the three deploy targets' subjects with the
         # bootstrap, operator and shared-services roles they reach (46), the promotion workflow's (4), a pull
@@ -421,18 +423,27 @@ QA_DEPLOY = (
 )
 
 
-def test_a_promoter_that_may_put_items_can_rewrite_the_ledger_and_fails_naming_the_platform_engineer(
+def test_a_promoter_that_may_put_items_is_stopped_by_the_table_policy_and_without_it_fails_naming_the_engineer(
     config: OrgConfig, deployment: Deployment
 ) -> None:
     # Issue 10's report: 100 writes by the promoter evicted every record of the SSM history. PutItem on the
-    # ledger would let it overwrite one instead.
+    # ledger would let it overwrite one instead; the table's own Deny stops that too, so both must go.
     def put_items(document: dict[str, Any]) -> None:
         document["Statement"].append(
             {"Sid": "Rewrite", "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": LEDGER}
         )
 
-    verdicts = attacked(config, deployment, {f"modelops-promoter@{SHARED}/modelops-promoter": put_items})
-    assert (failing(verdicts), verdicts["ledger-is-append-only"].violations[0]) == (
+    def deny_only_deletion(document: dict[str, Any]) -> None:
+        statement(document, "NobodyRewritesTheLedger")["Action"] = ["dynamodb:DeleteTable"]
+
+    promoter = f"modelops-promoter@{SHARED}/modelops-promoter"
+    granted = attacked(config, deployment, {promoter: put_items})
+    unguarded = attacked(
+        config, deployment, {promoter: put_items, f"modelops-ledger@{SHARED} table policy": deny_only_deletion}
+    )
+    platform = [v for v in unguarded["ledger-is-append-only"].violations if v.startswith(PLATFORM)]
+    assert (failing(granted), failing(unguarded), platform[0]) == (
+        [],
         ["ledger-is-append-only"],
         f"{PLATFORM} → sts:AssumeRole modelops-promoter → dynamodb:PutItem {LEDGER}",
     )
@@ -464,4 +475,23 @@ def test_a_qa_recorder_that_may_insert_into_every_deploy_stream_lets_qa_forge_pr
     assert (failing(verdicts), verdicts["environments-write-only-their-own-records"].violations[0]) == (
         ["environments-write-only-their-own-records"],
         f"{QA_DEPLOY} → dynamodb:PartiQLInsert {LEDGER} with dynamodb:leadingkeys=churn-model/deploys/prod",
+    )
+
+
+def test_a_table_policy_denying_only_deletion_lets_the_deploy_paths_administrators_rewrite_records_and_fails(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # Without the table's Deny of record writes, an identity policy that allows dynamodb:* (AdministratorAccess,
+    # which the CDK bootstrap roles a GitHub deploy job reaches hold) may overwrite a record.
+    def deny_only_deletion(document: dict[str, Any]) -> None:
+        statement(document, "NobodyRewritesTheLedger")["Action"] = ["dynamodb:DeleteTable"]
+
+    verdicts = attacked(config, deployment, {f"modelops-ledger@{SHARED} table policy": deny_only_deletion})
+    violations = verdicts["ledger-is-append-only"].violations
+    assert (failing(verdicts), violations[0]) == (
+        ["ledger-is-append-only"],
+        "GitHub Actions repo:example-org/modelops:environment:shared-services:job_workflow_ref:"
+        f"{DEPLOY_YML.removeprefix('job_workflow_ref:')}@refs/heads/main → sts:AssumeRoleWithWebIdentity "
+        "modelops-github-deploy-shared-services → sts:AssumeRole cdk-hnb659fds-deploy-role-111111111111-eu-west-1 "
+        f"→ dynamodb:PutItem {LEDGER}",
     )

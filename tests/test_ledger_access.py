@@ -91,10 +91,11 @@ def test_each_person_and_the_qa_pipeline_write_only_their_own_stream_and_environ
 
 
 @pytest.mark.slow
-def test_a_promoter_given_put_item_again_is_caught_rewriting_the_ledger(
+def test_a_promoter_given_put_item_and_every_stream_is_caught_inserting_and_still_refused_put_item(
     config: OrgConfig, deployment: Deployment
 ) -> None:
-    """The old attack: the promoter forges a "deployed in qa" record (here by PutItem over an existing one)."""
+    """The old attack: the promoter forges a "deployed in qa" record. Widened to every stream it may insert
+    into them (caught here); PutItem over an existing record the table's own policy still refuses."""
     copied = copy.deepcopy(deployment)
     [promoter] = [d for d in copied.documents() if d.name == f"modelops-promoter@{SHARED}/modelops-promoter"]
     statement: dict[str, Any] = next(s for s in promoter.document["Statement"] if s.get("Sid") == "AppendPromotions")
@@ -109,7 +110,6 @@ def test_a_promoter_given_put_item_again_is_caught_rewriting_the_ledger(
         "PartiQLInsert churn-model/deploys/sample",
         "PartiQLInsert churn-model/registrations",
         "PartiQLInsert churn-model/sample",
-        "dynamodb:PutItem",
     ]
 
 

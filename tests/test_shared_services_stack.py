@@ -20,6 +20,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from accounts.config import OrgConfig
+from policies.policy_sources import table_policy_document
 from promotion.metadata import CONTENT_KEYS
 from shared_services.principals import unique_sids
 from shared_services.stack import SharedServicesStack
@@ -350,6 +351,29 @@ def test_the_ledger_table_is_append_only_storage_keyed_by_stream_and_seq_encrypt
         "DeletionProtectionEnabled": True,
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}, "SSEEnabled": True, "SSEType": "KMS"},
+        # Denied to every principal, administrators included (an explicit Deny overrides any Allow).
+        "ResourcePolicy": {
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "NobodyRewritesTheLedger",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": [
+                            "dynamodb:BatchWriteItem",
+                            "dynamodb:DeleteItem",
+                            "dynamodb:DeleteTable",
+                            "dynamodb:PartiQLDelete",
+                            "dynamodb:PartiQLUpdate",
+                            "dynamodb:PutItem",
+                            "dynamodb:UpdateItem",
+                        ],
+                        "Resource": "*",
+                    }
+                ],
+            }
+        },
     }
 
 
@@ -949,6 +973,8 @@ def documents_of(
     identity = account if resource_type in IDENTITY_POLICY_TYPES else None
     documents = [(value, identity) for value in properties.values() if isinstance(value, dict) and "Statement" in value]
     documents += [(inline["PolicyDocument"], account) for inline in properties.get("Policies", [])]
+    table_policy = table_policy_document(dict(properties)) if resource_type == "AWS::DynamoDB::Table" else None
+    documents += [(table_policy, None)] if table_policy is not None else []
     return documents
 
 
@@ -1037,6 +1063,7 @@ def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_i
     kinds = {(found.stack, found.resource_type) for found in policy_statements(synth)}
     assert kinds == {
         (DATA_SCIENCE, "AWS::IAM::Role"),
+        (SHARED, "AWS::DynamoDB::Table"),
         (SHARED, "AWS::IAM::Role"),
         (SHARED, "AWS::KMS::Key"),
         (SHARED, "AWS::Lambda::Permission"),

@@ -358,8 +358,9 @@ def approved_content_is_immutable(governance: Governance, verdict: Verdict) -> N
                 verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
 
 
-# Every way to change or remove a ledger record, or the table, besides the INSERT writers hold.
-LEDGER_REWRITES = (
+# Every way to change or remove a ledger record, besides the INSERT writers hold; the table's own policy denies
+# them to everyone, administrators included. Then what changes the table itself, which the deploy path may.
+LEDGER_RECORD_REWRITES = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
@@ -367,6 +368,9 @@ LEDGER_REWRITES = (
     "dynamodb:PartiQLUpdate",
     "dynamodb:PartiQLDelete",
     "dynamodb:DeleteTable",
+)
+LEDGER_REWRITES = (
+    *LEDGER_RECORD_REWRITES,
     "dynamodb:UpdateTable",
     "dynamodb:UpdateContinuousBackups",
     "dynamodb:UpdateTimeToLive",
@@ -378,15 +382,15 @@ LEADING_KEYS = "dynamodb:LeadingKeys"
 
 
 def ledger_is_append_only(governance: Governance, verdict: Verdict) -> None:
-    """Nothing but the deploy path changes or removes a ledger record, or the table."""
+    """Nobody changes or removes a ledger record; only the deploy path changes the table's configuration."""
     table = naming.ledger_table_arn(governance.universe.config)
     for path in governance.paths():
         identity = path.identity
-        if path.hops and identity.who.modelled == "administrator":
-            verdict.trusted.append(str(path))  # the deploy path administers the table
-            continue
         verdict.paths_checked += 1
-        for action in LEDGER_REWRITES:
+        administrator = path.hops and identity.who.modelled == "administrator"
+        if administrator:
+            verdict.trusted.append(str(path))  # trusted with the table's configuration, never with its records
+        for action in LEDGER_RECORD_REWRITES if administrator else LEDGER_REWRITES:
             allowed = governance.allowed(identity, action, lambda arn: arn == table)
             if allowed:
                 verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
@@ -482,11 +486,12 @@ INVARIANTS = (
     ),
     Invariant(
         "ledger-is-append-only",
-        "No identity reachable from any start, the deploy path aside (administrators, listed as trusted), can "
-        "change or remove a record of the audit ledger (`modelops-ledger`: PutItem, UpdateItem, DeleteItem, "
-        "BatchWriteItem, PartiQLUpdate, PartiQLDelete) or change the table itself (DeleteTable, UpdateTable, "
-        "backups, time to live, restores): writers hold only dynamodb:PartiQLInsert, and an INSERT of an "
-        "existing key fails.",
+        "No identity reachable from any start, administrators included, can change or remove a record of the "
+        "audit ledger (`modelops-ledger`: PutItem, UpdateItem, DeleteItem, BatchWriteItem, PartiQLUpdate, "
+        "PartiQLDelete) or delete the table: writers hold only dynamodb:PartiQLInsert (an INSERT of an existing "
+        "key fails), and the table's own policy denies the rest to every principal. Only the deploy path "
+        "(administrators, listed as trusted) may change the table's configuration (UpdateTable, backups, time "
+        "to live, restores, its resource policy).",
         ledger_is_append_only,
     ),
     Invariant(

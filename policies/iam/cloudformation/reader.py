@@ -19,7 +19,7 @@ from policies.iam.cloudformation.resolver import (
     symbol,
 )
 from policies.iam.policy import PolicyKind
-from policies.policy_sources import POLICY_SOURCES
+from policies.policy_sources import POLICY_SOURCES, table_policy_document
 
 # Policy-bearing resource types the proof reads; any other type in POLICY_SOURCES is refused.
 MODELLED_POLICY_TYPES = frozenset(
@@ -33,6 +33,7 @@ MODELLED_POLICY_TYPES = frozenset(
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",
         "AWS::Lambda::Permission",
+        "AWS::DynamoDB::Table",
     }
 )
 
@@ -81,6 +82,7 @@ class _StackReader:
             ("AWS::SNS::TopicPolicy", self._topic_policy),
             ("AWS::SQS::QueuePolicy", self._queue_policy),
             ("AWS::Lambda::Permission", self._collect_lambda_permission),
+            ("AWS::DynamoDB::Table", self._table),
         ]
         for kind, read in readers:
             for logical_id, resource in self.by_type.get(kind, []):
@@ -221,6 +223,20 @@ class _StackReader:
         if len(matches) != 1:
             raise TemplateError(f"{self._where(logical_id, 'TargetKeyId')}: {target!r} is not a key of the stack")
         matches[0].aliases = (*matches[0].aliases, str(props["AliasName"]))
+
+    def _table(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """A table with its resource policy (ResourcePolicy.PolicyDocument); one without is a plain resource."""
+        document = table_policy_document(resource.get("Properties", {}))
+        if document is None:
+            return
+        arn = ATTRIBUTE_VALUES["AWS::DynamoDB::Table"]["Arn"](self.resolver, logical_id, resource)
+        name = f"{arn.rsplit('/', 1)[1]}@{self.resolver.account} table policy"
+        self.deployment.resources[arn] = DeployedResource(
+            arn,
+            self.resolver.account,
+            "AWS::DynamoDB::Table",
+            self._document(logical_id, "ResourcePolicy.PolicyDocument", document, PolicyKind.RESOURCE, name),
+        )
 
     def _model_package_group(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
