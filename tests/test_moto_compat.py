@@ -62,6 +62,11 @@ def _register(sagemaker: Any, **extra: Any) -> str:
     )
 
 
+def _approved(sagemaker: Any) -> str:
+    """A new Approved version: CreateModel deploys only Approved versions (tests/test_moto_compat_limits.py)."""
+    return _register(sagemaker, ModelApprovalStatus="Approved")
+
+
 def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     error = excinfo.value.response["Error"]
     return error["Code"], error["Message"]
@@ -558,8 +563,8 @@ def test_create_model_fails_when_its_model_package_does_not_exist(empty_aws: Emp
 
 
 def test_create_model_accepts_a_model_package_of_the_registry_account(empty_aws: EmptyAws) -> None:
-    """CreateModel in a workload account may name a versioned package of another account by its ARN."""
-    arn = _register(_registry(empty_aws))
+    """CreateModel in a workload account may name an Approved versioned package of another account by its ARN."""
+    arn = _approved(_registry(empty_aws))
     qa = _sagemaker(empty_aws, QA)
 
     qa.create_model(ModelName="churn", ExecutionRoleArn=_execution_role(QA), PrimaryContainer={"ModelPackageName": arn})
@@ -592,7 +597,7 @@ DEPLOYMENT_CONFIG = {
 def test_update_endpoint_switches_configuration_under_the_same_name(empty_aws: EmptyAws) -> None:
     """UpdateEndpoint deploys another endpoint configuration to a live endpoint, keeping its name and ARN,
     following DeploymentConfig; DescribeEndpoint then shows the new configuration and LastDeploymentConfig."""
-    arn = _register(_registry(empty_aws))
+    arn = _approved(_registry(empty_aws))
     qa = _sagemaker(empty_aws, QA)
     for name in ("v1", "v2"):
         qa.create_model(
@@ -1090,7 +1095,7 @@ def _served_package(sagemaker: Any, endpoint: str = "churn-model") -> tuple[str,
 
 def _two_versions(aws: EmptyAws) -> tuple[str, str]:
     sagemaker = _registry(aws)
-    return _register(sagemaker), _register(sagemaker)
+    return _approved(sagemaker), _approved(sagemaker)
 
 
 def test_endpoint_honours_endpoint_name_and_deployment_config(empty_aws: EmptyAws) -> None:

@@ -103,6 +103,16 @@ def _ensure_versions(sandbox: Sandbox, count: int) -> None:
         _register(sandbox)
 
 
+def _ensure_approved_versions(sandbox: Sandbox, count: int) -> None:
+    """At least `count` versions in the registry, each Approved: CreateModel deploys only an Approved version
+    (tests/test_moto_compat_limits.py). The registry's admin approves them: these tests are about deploys."""
+    _ensure_versions(sandbox, count)
+    registry = _admin(sandbox, sandbox.config.accounts.shared_services).client("sagemaker")
+    for version in registry.list_model_packages(ModelPackageGroupName=MODEL)["ModelPackageSummaryList"]:
+        if version["ModelApprovalStatus"] != "Approved":
+            registry.update_model_package(ModelPackageArn=version["ModelPackageArn"], ModelApprovalStatus="Approved")
+
+
 def _served_arn(sandbox: Sandbox, account: str) -> tuple[str, str]:
     """(endpoint ARN, ModelPackage ARN) read back: endpoint -> config -> model -> container."""
     sagemaker = _admin(sandbox, account).client("sagemaker")
@@ -236,7 +246,7 @@ def test_a_version_registered_by_data_science_is_visible_from_qa_by_arn(sandbox:
 
 def test_qa_deploy_serves_exactly_the_pinned_arn(sandbox: Sandbox, synth: Synth) -> None:
     config = sandbox.config
-    _ensure_versions(sandbox, 2)
+    _ensure_approved_versions(sandbox, 2)
     manifest = load_manifest(workloads_root("two_env") / "qa" / f"{MODEL}.yaml", config)
 
     deploy_artifact(config, _qa(synth))
@@ -251,7 +261,7 @@ def test_pinning_a_new_version_switches_the_live_endpoint_and_keeps_its_name(
 ) -> None:
     config = sandbox.config
     qa = config.environment("qa").account
-    _ensure_versions(sandbox, 2)
+    _ensure_approved_versions(sandbox, 2)
     deploy_artifact(config, _qa(synth))
     endpoint_before, _ = _served_arn(sandbox, qa)
 
@@ -265,7 +275,7 @@ def test_failed_update_names_the_resource_and_reason_and_the_previous_version_ke
 ) -> None:
     config = sandbox.config
     qa = config.environment("qa").account
-    _ensure_versions(sandbox, 2)
+    _ensure_approved_versions(sandbox, 2)
     deploy_artifact(config, _qa(v2_synth))
     artifact = _qa(v2_synth)
     missing = _pinned(config, 99)

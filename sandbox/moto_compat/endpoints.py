@@ -1,5 +1,5 @@
-"""SageMaker hosting behaviour that AWS documents and moto 5.2.5 lacks: CreateModel's check that its
-model package exists, UpdateEndpoint, and the endpoint's deployment configuration."""
+"""SageMaker hosting behaviour that AWS documents and moto 5.2.5 lacks: CreateModel's checks that its
+model package exists and is Approved, UpdateEndpoint, and the endpoint's deployment configuration."""
 
 from __future__ import annotations
 
@@ -21,20 +21,46 @@ FakeEndpoint: Any = _sm_models.FakeEndpoint
 Response: Any = _sm_responses.SageMakerResponse
 
 
-def _package_exists(backend: Any, name_or_arn: str) -> bool:
+def _package(backend: Any, name_or_arn: str) -> Any:
+    """The model package `name_or_arn` names (in its own account, or the one its ARN names), or None."""
     owner, name = owner_backend(backend, name_or_arn)
     mapped = owner.model_package_name_mapping.get(name, name)
-    return mapped in owner.model_packages
+    return owner.model_packages.get(mapped)
+
+
+def _package_exists(backend: Any, name_or_arn: str) -> bool:
+    return _package(backend, name_or_arn) is not None
+
+
+def _packages_of(kwargs: dict[str, Any]) -> list[str]:
+    containers = [kwargs.get("primary_container") or {}, *(kwargs.get("containers") or [])]
+    return [container["ModelPackageName"] for container in containers if container.get("ModelPackageName")]
 
 
 def _create_model(inner: Callable[..., Any], self: Any, **kwargs: Any) -> Any:
     """CreateModel fails with ValidationException when a container names a model package that does not
     exist (in its own account, or in the account its ARN names)."""
-    containers = [kwargs.get("primary_container") or {}, *(kwargs.get("containers") or [])]
-    for container in containers:
-        package = container.get("ModelPackageName")
-        if package and not _package_exists(self, package):
+    for package in _packages_of(kwargs):
+        if not _package_exists(self, package):
             raise ValidationError(f"ModelPackage {package} does not exist.")
+    return inner(self, **kwargs)
+
+
+def _create_model_from_approved(inner: Callable[..., Any], self: Any, **kwargs: Any) -> Any:
+    """CreateModel fails with ValidationException when a container names a versioned model package that
+    is not Approved: "For versioned models, the value of [ModelApprovalStatus] must be set to Approved to
+    deploy the model" (CreateModelPackage reference). AWS documents the rule, not its message: the wording
+    below is the sandbox's. Unversioned packages (no group) have no approval status, so are not checked."""
+    for name in _packages_of(kwargs):
+        package = _package(self, name)
+        if package is None or not package.model_package_group_name:
+            continue  # a missing package is the existence check's to refuse
+        status = package.model_approval_status
+        if status != "Approved":
+            raise ValidationError(
+                f"ModelPackage {name} has ModelApprovalStatus {status}: "
+                "a versioned model package must be Approved to deploy the model."
+            )
     return inner(self, **kwargs)
 
 
@@ -102,6 +128,11 @@ def _response_update_endpoint(self: Any) -> Any:
 def install_create_model_check() -> None:
     """CreateModel's check that each container's model package exists."""
     wrap(SageMakerBackend, "create_model", _create_model)
+
+
+def install_create_model_approved_only() -> None:
+    """CreateModel's check that each container's versioned model package is Approved."""
+    wrap(SageMakerBackend, "create_model", _create_model_from_approved)
 
 
 def install_update_endpoint() -> None:

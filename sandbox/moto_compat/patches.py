@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import dynamodb, ecr, endpoints, events, iam, kms, registry, sts
+from sandbox.moto_compat import dynamodb, ecr, endpoints, events, iam, kms, registry, s3, sns, ssm, sts
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -51,6 +51,7 @@ SAGEMAKER_API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_"
 CFN_API = "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_"
 CFN_TYPES = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
 TESTS = "tests/test_moto_compat.py::"
+LIMITS_TESTS = "tests/test_moto_compat_limits.py::"
 MESSAGING_TEST = "test_stack_creates_subscription_topic_and_queue_policies_and_a_generated_secret"
 
 
@@ -249,6 +250,45 @@ PATCHES: tuple[Patch, ...] = (
         install=events.install_lambda_targets,
         targets=("moto.events.models.Rule.send_to_targets",),
     ),
+    # -- SNS (sns.py) --
+    Patch(
+        name="sns: email subscriptions receive what their filter policy matches",
+        replaces="moto drops every message to an email subscription, and its AWS::SNS::Subscription (emulated "
+        "below) dropped FilterPolicy and FilterPolicyScope, so each approver's subscription would match every "
+        "approver's link",
+        follows="Amazon SNS message filtering, https://docs.aws.amazon.com/sns/latest/dg/message-filtering.html; "
+        "Amazon SNS subscription filter policy scope (MessageAttributes by default), "
+        "https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html; AWS::SNS::Subscription, "
+        f"{CFN_TYPES}aws-resource-sns-subscription.html",
+        test=LIMITS_TESTS + "test_a_message_for_one_approver_reaches_only_that_approvers_email_subscription",
+        removable_when="moto records email deliveries after the subscription's filter policy, and its "
+        "CloudFormation sets a subscription's FilterPolicy and FilterPolicyScope",
+        install=sns.install_email_deliveries,
+        targets=("moto.sns.models.Subscription.publish",),
+    ),
+    # -- SSM Parameter Store (ssm.py) --
+    Patch(
+        name="ssm: Standard parameter values are at most 4 KB",
+        replaces="moto's PutParameter stores a Standard value of any size",
+        follows="Managing parameter tiers - AWS Systems Manager (Standard: 4 KB value; Advanced: 8 KB), "
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html; "
+        "PutParameter (Value), https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html",
+        test=LIMITS_TESTS + "test_a_standard_parameter_value_over_4_kb_is_refused_and_nothing_is_stored",
+        removable_when="moto's PutParameter refuses a Standard value over 4 KB",
+        install=ssm.install_standard_value_limit,
+        targets=("moto.ssm.models.SimpleSystemManagerBackend.put_parameter",),
+    ),
+    # -- S3 (s3.py) --
+    Patch(
+        name="s3: bucket policies are at most 20 KB",
+        replaces="moto's PutBucketPolicy (and so the emulated AWS::S3::BucketPolicy) stores a policy of any size",
+        follows="Bucket policies and user policies - Amazon S3 (Bucket policies are limited to 20 KB in size), "
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html",
+        test=LIMITS_TESTS + "test_a_bucket_policy_over_20_kb_is_refused_and_the_previous_policy_stays",
+        removable_when="moto's PutBucketPolicy refuses a policy over 20 KB",
+        install=s3.install_bucket_policy_limit,
+        targets=("moto.s3.models.S3Backend.put_bucket_policy",),
+    ),
     # -- SageMaker hosting (endpoints.py) --
     Patch(
         name="sagemaker: CreateModel checks its model package",
@@ -258,6 +298,18 @@ PATCHES: tuple[Patch, ...] = (
         test=TESTS + "test_create_model_fails_when_its_model_package_does_not_exist",
         removable_when="moto's CreateModel rejects a ModelPackageName that does not exist",
         install=endpoints.install_create_model_check,
+        targets=(SAGEMAKER + "create_model",),
+    ),
+    Patch(
+        name="sagemaker: CreateModel only from an Approved model package",
+        replaces="moto's CreateModel accepts a versioned model package whatever its ModelApprovalStatus: a "
+        "PendingManualApproval or Rejected version is deployed",
+        follows=f"CreateModelPackage - Amazon SageMaker (ModelApprovalStatus: for versioned models, the value "
+        f"must be set to Approved to deploy the model), {SAGEMAKER_API}CreateModelPackage.html; Common Errors "
+        "(ValidationException), https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html",
+        test=LIMITS_TESTS + "test_create_model_from_a_package_that_is_not_approved_is_refused",
+        removable_when="moto's CreateModel refuses a versioned model package that is not Approved",
+        install=endpoints.install_create_model_approved_only,
         targets=(SAGEMAKER + "create_model",),
     ),
     Patch(

@@ -13,16 +13,33 @@ sns_backends: Any = _sns_models.sns_backends
 sqs_backends: Any = _sqs_models.sqs_backends
 
 
+# The subscription attributes AWS::SNS::Subscription sets, in the order SetSubscriptionAttributes needs them:
+# the scope before the filter policy it scopes (moto validates a policy against the scope already set).
+_SUBSCRIPTION_ATTRIBUTES = ("FilterPolicyScope", "FilterPolicy", "RawMessageDelivery", "RedrivePolicy")
+
+
+def _attribute_text(value: Any) -> str:
+    """A subscription attribute as SetSubscriptionAttributes takes it: policies as JSON, booleans as "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return policy_text(value) if isinstance(value, dict) else str(value)
+
+
 class SnsSubscriptionResource(BackendResource):
-    """AWS::SNS::Subscription: Ref returns the subscription ARN."""
+    """AWS::SNS::Subscription with its FilterPolicy, FilterPolicyScope, RawMessageDelivery and RedrivePolicy
+    (AWS::SNS::Subscription, CloudFormation Template Reference). Ref returns the subscription ARN."""
 
     resource_type = "AWS::SNS::Subscription"
 
     @classmethod
     def make(cls, name: str, properties: dict[str, Any], account_id: str, region_name: str) -> str:
-        subscription = sns_backends[account_id][region_name].subscribe(
-            properties["TopicArn"], properties.get("Endpoint"), properties["Protocol"]
-        )
+        backend = sns_backends[account_id][region_name]
+        subscription = backend.subscribe(properties["TopicArn"], properties.get("Endpoint"), properties["Protocol"])
+        for attribute in _SUBSCRIPTION_ATTRIBUTES:
+            value = properties.get(attribute)
+            if value is None:
+                continue
+            backend.set_subscription_attributes(subscription.arn, attribute, _attribute_text(value))
         return str(subscription.arn)
 
     def remove(self) -> None:
