@@ -10,7 +10,10 @@ exactly those entries. The code is grouped by service:
 - `sts`: role sessions keep their SourceIdentity (down a role chain, too); who holds an access key.
 - `iam`: AWS managed policies exist; bucket policies are not half-evaluated (moto drops their conditions).
 - `events`: EventBridge rules with Lambda targets record the event instead of failing the call.
-- `endpoints`: CreateModel's model package check, UpdateEndpoint, the endpoint's deployment configuration.
+- `endpoints`: CreateModel's model package checks (it exists, and is Approved), UpdateEndpoint, the
+  endpoint's deployment configuration.
+- `sns`: email subscriptions receive only what their filter policy matches, and are recorded.
+- `ssm`, `s3`: the Standard parameter value limit (4 KB) and the bucket policy limit (20 KB).
 - `cfn_resources`: the resource types moto skips or gets wrong (AWS::IAM::Role attaches ManagedPolicyArns
   and updates in place; SageMaker hosting honours its names), one module per service.
 - `cloudformation`: AWS's create, update, replacement and rollback semantics for stacks.
