@@ -192,9 +192,7 @@ def review_statements(
             sid="ReportApprovedEnvironments",
             actions=["events:PutEvents"],
             resources=[workflow_arn(config, "events", "event-bus/default")],
-            conditions={
-                "StringEquals": {"events:source": DECISION_EVENT_SOURCE, "events:detail-type": ENVIRONMENT_APPROVED}
-            },
+            conditions=only_event_conditions(DECISION_EVENT_SOURCE, ENVIRONMENT_APPROVED),
         ),
         iam.PolicyStatement(
             sid="DecideWithDecisionRoles",
@@ -234,5 +232,21 @@ def deploy_verified_statement(config: OrgConfig) -> iam.PolicyStatement:
         sid="ReportVerifiedDeploys",
         actions=["events:PutEvents"],
         resources=[workflow_arn(config, "events", "event-bus/default")],
-        conditions={"StringEquals": {"events:source": PIPELINE_EVENT_SOURCE, "events:detail-type": DEPLOY_VERIFIED}},
+        conditions=only_event_conditions(PIPELINE_EVENT_SOURCE, DEPLOY_VERIFIED),
     )
+
+
+def only_event_conditions(source: str, detail_type: str) -> dict[str, dict[str, str]]:
+    """events:PutEvents conditions that let through only entries of `source` and `detail_type`.
+
+    The Service Authorization Reference types events:source and events:detail-type as ArrayOfString (a
+    PutEvents call carries a set: one value per entry), and "Multivalued context keys require a condition
+    set operator" (IAM User Guide, Single-valued vs. multivalued context keys). ForAllValues: every entry
+    must be ours; it "also returns true if there are no context keys in the request", so Null false
+    requires both keys (Multivalued context key examples,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
+    """
+    return {
+        "ForAllValues:StringEquals": {"events:source": source, "events:detail-type": detail_type},
+        "Null": {"events:source": "false", "events:detail-type": "false"},
+    }

@@ -161,10 +161,11 @@ def test_the_review_role_reads_records_refusals_and_decides_only_by_assuming_the
             "Action": "events:PutEvents",
             "Resource": f"arn:aws:events:eu-west-1:{SHARED}:event-bus/default",
             "Condition": {
-                "StringEquals": {
+                "ForAllValues:StringEquals": {
                     "events:source": "modelops.decisions",
                     "events:detail-type": "ModelOps Environment Approved",
-                }
+                },
+                "Null": {"events:source": "false", "events:detail-type": "false"},
             },
         },
         {
@@ -427,7 +428,11 @@ def test_the_promoter_may_put_only_the_deploy_verified_event(config: OrgConfig) 
         "Action": "events:PutEvents",
         "Resource": f"arn:aws:events:eu-west-1:{SHARED}:event-bus/default",
         "Condition": {
-            "StringEquals": {"events:source": "modelops.pipeline", "events:detail-type": "ModelOps Deploy Verified"}
+            "ForAllValues:StringEquals": {
+                "events:source": "modelops.pipeline",
+                "events:detail-type": "ModelOps Deploy Verified",
+            },
+            "Null": {"events:source": "false", "events:detail-type": "false"},
         },
     }
 

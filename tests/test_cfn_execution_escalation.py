@@ -185,9 +185,13 @@ def test_the_execution_policy_fits_in_a_managed_policy() -> None:
 def _bounded(boundary: Policy, action: str, arn: str, context: dict[str, Any] | None = None) -> Effect:
     """The identity side of a request by a `modelops-*` role whose inline policy allowed everything: what the
     boundary lets through. (Another account's resource policy must allow a cross-account request too; that
-    is its own matter, so every resource counts as the role's account here and carries no resource policy.)"""
+    is its own matter, so every resource counts as the role's account here and carries no resource policy,
+    except a KMS key: it carries a key policy that delegates to the account, since without one "IAM policies
+    that allow permissions have no effect" (Key policies in AWS KMS,
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).)"""
     role = Principal.role(naming.role_arn(ACCOUNT, "modelops-x"), identity_policies=[boundary])
-    return evaluate(Request(role, action, Resource(arn, ACCOUNT), Context(context or {}))).effect
+    resource = Resource(arn, ACCOUNT, _key_policy() if arn.startswith("arn:aws:kms:") else None)
+    return evaluate(Request(role, action, resource, Context(context or {}))).effect
 
 
 @pytest.mark.parametrize(

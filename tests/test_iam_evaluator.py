@@ -462,6 +462,41 @@ def test_a_bucket_policy_does_not_govern_other_services() -> None:
     )
 
 
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_kms_key_takes_only_a_key_policy() -> None:
+    bucket = Policy(
+        "bucket",
+        _doc({"Sid": "S", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
+        PolicyKind.RESOURCE,
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"^resource '.+:key/1234abcd-12ab-34cd-56ef-1234567890ab': a KMS key's resource policy is its key "
+        r"policy \(kind kms-key\), got a resource policy$",
+    ):
+        Resource(KEY, ACCOUNT, bucket)
+
+
+def test_a_kms_alias_is_no_key_so_identity_policies_alone_decide() -> None:
+    # "Controlling access to aliases" (https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html):
+    # kms:CreateAlias for the alias comes from an IAM policy; for the key, from the key policy.
+    admin = Policy(
+        "admin", _doc({"Sid": "All", "Effect": "Allow", "Action": "kms:*", "Resource": "*"}), PolicyKind.IDENTITY
+    )
+    caller = Principal.role(ROLE, identity_policies=[admin])
+    alias = Resource(f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/artifacts", ACCOUNT)
+    key = Resource(KEY, ACCOUNT)
+    assert [
+        str(evaluate(Request(caller, "kms:CreateAlias", alias))),
+        str(evaluate(Request(caller, "kms:CreateAlias", key))),
+    ] == [
+        "Allow: allowed by an identity policy (admin: All)",
+        "ImplicitDeny: the key policy must allow the request, and the key has no key policy",
+    ]
+
+
 def test_service_principal_facts_are_derived_not_given() -> None:
     queue = Policy(
         "queue",

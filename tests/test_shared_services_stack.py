@@ -819,10 +819,11 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Sid": "ReportVerifiedDeploys",
                         "Action": "events:PutEvents",
                         "Condition": {
-                            "StringEquals": {
+                            "ForAllValues:StringEquals": {
                                 "events:source": "modelops.pipeline",
                                 "events:detail-type": "ModelOps Deploy Verified",
-                            }
+                            },
+                            "Null": {"events:source": "false", "events:detail-type": "false"},
                         },
                         "Effect": "Allow",
                         "Resource": "arn:aws:events:eu-west-1:111111111111:event-bus/default",

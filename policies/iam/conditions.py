@@ -9,6 +9,8 @@ or values" and "Single-valued vs multivalued context keys":
 - ForAnyValue: true when some request value matches; false when the key is missing or empty.
   ForAllValues: true when every request value matches; true when the key is missing or empty;
 - Null: "true" means the key is absent (or empty), "false" means it is present.
+A multivalued key (key_types.py) under a plain operator other than Null is refused at load time:
+AWS says such keys "require a condition set operator" and documents no result without one.
 Policy variables (`${key}`, variables.py) are substituted in the values of the String* and Arn*
 operators, in every IfExists / ForAnyValue / ForAllValues form, when the policy's Version is
 2012-10-17; a value whose variable has no value matches no request value (so a negated operator
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from policies.iam.errors import InvalidPolicyError, UnsupportedPolicyError
+from policies.iam.key_types import MULTIVALUED_KEYS
 from policies.iam.matching import (
     arn_condition_matcher,
     arn_pieces_matcher,
@@ -173,6 +176,11 @@ def compile_condition(block: object, where: str, version: str = VARIABLES_VERSIO
             if "${" in str(key):
                 raise UnsupportedPolicyError(
                     f"{where}: condition key {key} uses a policy variable, which is not supported"
+                )
+            if set_operator is None and base_name != "Null" and str(key).lower() in MULTIVALUED_KEYS:
+                raise UnsupportedPolicyError(
+                    f"{where}: {operator} on multivalued condition key {key} needs ForAllValues: or ForAnyValue: "
+                    f"(AWS types the key as multivalued: {MULTIVALUED_KEYS[str(key).lower()]})"
                 )
             what = f"{operator} {key}"
             values = _values(raw_values, where, what)

@@ -6,7 +6,9 @@ From "Policy evaluation logic", "Policy evaluation for requests within a single 
 2. Same account: an Allow in an identity policy, or in a resource policy that names the principal
    (its role or session ARN, or "*"), allows. Two resource policies must allow themselves: a KMS key
    policy and a role trust policy. There, a statement naming the account (id or root) only
-   delegates: an identity policy of that account must allow too.
+   delegates: an identity policy of that account must allow too. A KMS key with no key policy allows
+   no one ("Key policies in AWS KMS": "Without permission from the key policy, IAM policies that
+   allow permissions have no effect"), so a request to it is denied, in or across accounts.
 3. Cross account: an identity policy in the caller's account AND the resource policy must allow.
 4. Service and web-identity (Federated) principals are judged by the resource policy alone, and an
    anonymous caller only by a resource policy statement with Principal "*".
@@ -39,6 +41,7 @@ NO_IDENTITY_ALLOW = "cross-account request: no identity policy in the caller's a
 NO_RESOURCE_ALLOW = "cross-account request: the resource policy does not allow it"
 NO_RESOURCE_POLICY = "cross-account request: the resource has no resource policy that applies"
 MUST_ALLOW = "the {policy} must allow the request, and it does not"
+NO_KEY_POLICY = "the key policy must allow the request, and the key has no key policy"
 DELEGATED_ONLY = "the {policy} only delegates to account {account}, and no identity policy there allows the request"
 ANONYMOUS_DENY = 'an anonymous request needs a resource policy statement with Principal "*"'
 RESOURCE_ONLY_DENY = "a {kind} principal is judged by the resource policy alone, and it does not allow the request"
@@ -113,6 +116,8 @@ def decide(prepared: Prepared, context: Context) -> AccessDecision:
     if principal.kind is not PrincipalKind.ROLE:
         return _judged_by_resource_policy_alone(principal, direct)
     policy = prepared.resource_policy
+    if policy is None and prepared.resource.is_kms_key and prepared.action.startswith("kms:"):
+        return _implicit(NO_KEY_POLICY)  # identity policies alone never reach a key
     nothing_allows = identity_allow is None and direct is None and delegated is None
     if nothing_allows and (policy is None or policy.kind is PolicyKind.RESOURCE):
         # The common case in a sweep, answered without the case analysis below (same reasons).

@@ -16,6 +16,8 @@ ROLE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$"
 )
 ACCOUNT_ID = re.compile(r"^\d{12}$")
+# A KMS key (not an alias): its key policy must allow every request to it ("Key policies in AWS KMS").
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$")
 
 ContextValue = str | tuple[str, ...]
 """A context key's value: a string for a single-valued key, a tuple for a multivalued key."""
@@ -121,16 +123,26 @@ def _session_tags(arn: str, session: str | None, tags: Mapping[str, str]) -> Map
 class Resource:
     """The resource a request acts on, its owning account and its resource policy, if it has one.
 
-    For a role, the resource policy is its trust policy; for a KMS key, its key policy.
+    For a role, the resource policy is its trust policy; for a KMS key, its key policy. A KMS key
+    (`arn:aws:kms:<region>:<account>:key/<id>`) without one stands for a key whose key policy allows
+    no one: every request to it is denied, whatever identity policies say.
     """
 
     arn: str
     account: str
     policy: Policy | None = None
+    is_kms_key: bool = field(init=False)  # its key policy must allow (evaluate.py), even when it has none
 
     def __post_init__(self) -> None:
         if not ACCOUNT_ID.fullmatch(self.account):
             raise ValueError(f"resource {self.arn!r}: owning account {self.account!r} is not 12 digits")
+        is_kms_key = KMS_KEY_ARN.fullmatch(self.arn) is not None
+        object.__setattr__(self, "is_kms_key", is_kms_key)
+        if is_kms_key and self.policy is not None and self.policy.kind != "kms-key":
+            raise ValueError(
+                f"resource {self.arn!r}: a KMS key's resource policy is its key policy (kind kms-key), "
+                f"got a {self.policy.kind} policy"
+            )
 
 
 class Context:

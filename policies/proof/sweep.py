@@ -294,6 +294,8 @@ class Sweeper:
         It names the account, not the role: an account grant only delegates, so the role's own
         identity policies still decide (a grant naming the role would allow without them)."""
         kind = target.resource.policy.kind if target.resource.policy is not None else PolicyKind.RESOURCE
+        if target.resource.is_kms_key:
+            kind = PolicyKind.KMS_KEY  # a key's resource policy is its key policy, even where it has none
         key = (who.account or "", kind)
         if key not in self._open:
             document = {
