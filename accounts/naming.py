@@ -343,6 +343,8 @@ APPROVAL_KEY_ALIAS = f"alias/{APPROVAL_PREFIX}"
 APPROVAL_TABLE = f"{APPROVAL_PREFIX}-state"  # review-token single use, pending sign-ins, Powertools idempotency
 APPROVAL_FAILED_EVENTS_QUEUE = f"{APPROVAL_PREFIX}-failed-events"
 APPROVAL_API = f"{APPROVAL_PREFIX}-review"
+# Named in the account-wide API Gateway setting (shared_services/api_gateway_logging.py).
+APIGATEWAY_LOGS_ROLE = f"{PREFIX}-apigateway-cloudwatch-logs"
 REVIEW_TOKEN_SECRET = f"{PREFIX}/approval/review-token-key"
 GITHUB_DISPATCH_SECRET = f"{PREFIX}/approval/github-dispatch-token"
 SESSION_KEY_SECRET = f"{PREFIX}/approval/session-key"  # signs the review page's sign-in sessions
