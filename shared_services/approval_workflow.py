@@ -49,7 +49,6 @@ from shared_services.approval_statements import (
 GITHUB_API_URL = "https://api.github.com"
 STAGE_NAME = "v1"
 STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
-RESERVED_CONCURRENCY = {"notify": 2, "review": 5, "dispatch": 2}
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
 
@@ -310,7 +309,9 @@ class ApprovalWorkflow(Construct):
             role=role.without_policy_updates(),
             memory_size=256,
             timeout=cdk.Duration.seconds(30),
-            reserved_concurrent_executions=RESERVED_CONCURRENCY[purpose],
+            # None unless accounts.yaml reserves some (approvals.reserved_concurrency): reserving fails in an
+            # account whose concurrency limit leaves fewer than 100 units unreserved, as new accounts' 10 do.
+            reserved_concurrent_executions=self.config.approvals.reserved_concurrency.units(purpose),
             log_group=log_group,
             environment={
                 "POWERTOOLS_SERVICE_NAME": name,
