@@ -296,6 +296,7 @@ class ApprovalWorkflow(Construct):
             encryption_key=self.key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        reserved = self.config.approvals.reserved_concurrency.units(purpose)
         function = lambda_.Function(
             self,
             _pascal(purpose),
@@ -311,7 +312,7 @@ class ApprovalWorkflow(Construct):
             timeout=cdk.Duration.seconds(30),
             # None unless accounts.yaml reserves some (approvals.reserved_concurrency): reserving fails in an
             # account whose concurrency limit leaves fewer than 100 units unreserved, as new accounts' 10 do.
-            reserved_concurrent_executions=self.config.approvals.reserved_concurrency.units(purpose),
+            reserved_concurrent_executions=reserved,
             log_group=log_group,
             environment={
                 "POWERTOOLS_SERVICE_NAME": name,
@@ -333,6 +334,14 @@ class ApprovalWorkflow(Construct):
         ]
         if not asynchronous:
             checks.append(("CKV_AWS_116", "invoked synchronously by API Gateway; the caller sees every failure"))
+        if reserved is None:
+            checks.append(
+                (
+                    "CKV_AWS_115",
+                    "no reserved concurrency unless accounts.yaml sets approvals.reserved_concurrency: reserving "
+                    "fails in accounts whose limit leaves fewer than 100 units unreserved (new accounts have 10)",
+                )
+            )
         _skip_checks(function.node.default_child, *checks)  # type: ignore[arg-type]
         return function
 
