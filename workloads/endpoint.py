@@ -34,8 +34,6 @@ ALARM_PERIOD_SECONDS = 60
 # Scale out quickly under load, scale in slowly so a burst does not flap the fleet.
 SCALE_OUT_COOLDOWN_SECONDS = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
-# The signals whose alarms roll a deployment back; each names an alarm via naming.rollback_alarm_name.
-ROLLBACK_SIGNALS = ("5xx-errors", "model-latency")
 
 
 def traffic_steps(rollout: Rollout) -> int:
@@ -76,7 +74,7 @@ def deployment_config(manifest: Manifest) -> sagemaker.CfnEndpoint.DeploymentCon
         auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
             alarms=[
                 sagemaker.CfnEndpoint.AlarmProperty(alarm_name=naming.rollback_alarm_name(manifest.model, signal))
-                for signal in ROLLBACK_SIGNALS
+                for signal in naming.ROLLBACK_SIGNALS
             ]
         ),
     )
