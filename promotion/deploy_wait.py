@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from workloads.endpoint import PROVISIONING_ALLOWANCE_SECONDS
+from workloads.manifest import PROVISIONING_ALLOWANCE_SECONDS
 
 # The stack's other resources (models, endpoint configs, alarms, roles, keys) and CloudFormation's own steps.
 STACK_ALLOWANCE_SECONDS = 10 * 60

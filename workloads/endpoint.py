@@ -19,11 +19,9 @@ from constructs import Construct
 from accounts import naming
 from accounts.config import OrgConfig
 from workloads.capture import CaptureBucket
-from workloads.manifest import Alarms, Autoscaling, DataCapture, Manifest, Rollout
+from workloads.manifest import PROVISIONING_ALLOWANCE_SECONDS, Alarms, Autoscaling, DataCapture, Manifest, Rollout
 from workloads.roles import CaptureGrant, execution_role
 
-# Launching the green fleet and passing health checks; large images on big instances can take this long.
-PROVISIONING_ALLOWANCE_SECONDS = 30 * 60
 # SageMaker's bounds for BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds.
 MIN_DEPLOYMENT_TIMEOUT_SECONDS = 600
 MAX_DEPLOYMENT_TIMEOUT_SECONDS = 28_800
