@@ -185,11 +185,41 @@ class SignIn(StrictModel):
     client_id: Annotated[str, Field(pattern=r"^[!-~]{1,255}$")]
 
 
+def _reserved_units(value: int) -> int:
+    # Zero is valid for Lambda but throttles every invocation: the workflow would silently stop.
+    if value < 1:
+        raise ValueError(f"must be a whole number of concurrent executions of at least 1, got {value}")
+    return value
+
+
+ReservedUnits = Annotated[int, Field(strict=True), AfterValidator(_reserved_units)]
+
+
+class ReservedConcurrency(StrictModel):
+    """Concurrency reserved for each approval function; a function not named here reserves none.
+
+    Lambda keeps 100 units of the account's concurrency unreserved, so reserving anything needs an account
+    limit of at least 100 plus the total (new accounts often have 10):
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+    """
+
+    notify: ReservedUnits | None = None
+    review: ReservedUnits | None = None
+    dispatch: ReservedUnits | None = None
+
+    def units(self, purpose: str) -> int | None:
+        """The units reserved for the approval function `purpose` (notify, review, dispatch), or None."""
+        reserved: int | None = getattr(self, purpose)
+        return reserved
+
+
 class Approvals(StrictModel):
-    """How approvers are asked and signed in: review links' lifetime and the identity provider."""
+    """How approvers are asked and signed in: review links' lifetime, the identity provider, and the
+    approval functions' reserved concurrency (none unless configured)."""
 
     link_hours: Annotated[int, Field(strict=True), AfterValidator(_link_hours)] = DEFAULT_LINK_HOURS
     sign_in: SignIn
+    reserved_concurrency: ReservedConcurrency = Field(default_factory=ReservedConcurrency)
 
 
 def _retention_days(value: int) -> int:

@@ -312,9 +312,21 @@ def endpoint_log_group(model: str) -> str:
     return f"{ENDPOINT_INSTANCE_NAMESPACE}/{endpoint_name(model)}"
 
 
+# The signals whose alarms roll a model's endpoint deployment back, each named by rollback_alarm_name.
+ROLLBACK_SIGNALS = ("5xx-errors", "model-latency")
+
+
 def rollback_alarm_name(model: str, signal: str) -> str:
     """An alarm that rolls the model's endpoint deployment back; `signal` is 5xx-errors or model-latency."""
     return f"{PREFIX}-{endpoint_name(model)}-{signal}"
+
+
+def rollback_alarm_arns(region: str, account: str, model: str) -> list[str]:
+    """The ARNs of the alarms that roll `model`'s endpoint deployment back, one per ROLLBACK_SIGNALS."""
+    return [
+        f"arn:aws:cloudwatch:{region}:{account}:alarm:{rollback_alarm_name(model, signal)}"
+        for signal in ROLLBACK_SIGNALS
+    ]
 
 
 def data_capture_prefix(model: str) -> str:
@@ -343,6 +355,8 @@ APPROVAL_KEY_ALIAS = f"alias/{APPROVAL_PREFIX}"
 APPROVAL_TABLE = f"{APPROVAL_PREFIX}-state"  # review-token single use, pending sign-ins, Powertools idempotency
 APPROVAL_FAILED_EVENTS_QUEUE = f"{APPROVAL_PREFIX}-failed-events"
 APPROVAL_API = f"{APPROVAL_PREFIX}-review"
+# Named in the account-wide API Gateway setting (shared_services/api_gateway_logging.py).
+APIGATEWAY_LOGS_ROLE = f"{PREFIX}-apigateway-cloudwatch-logs"
 REVIEW_TOKEN_SECRET = f"{PREFIX}/approval/review-token-key"
 GITHUB_DISPATCH_SECRET = f"{PREFIX}/approval/github-dispatch-token"
 SESSION_KEY_SECRET = f"{PREFIX}/approval/session-key"  # signs the review page's sign-in sessions

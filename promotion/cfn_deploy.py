@@ -55,6 +55,20 @@ class DeployFailed(Exception):
         return f"deploy of {self.stack_name} failed at {self.resource}: {self.reason}{ending}"
 
 
+class DeployTimedOut(DeployFailed):
+    """CloudFormation had not finished when the wait ran out: the stack may still complete or roll back."""
+
+    def __init__(self, stack_name: str, waited_seconds: int, status: str) -> None:
+        self.waited_seconds = waited_seconds
+        super().__init__(stack_name, stack_name, f"CloudFormation had not finished after {waited_seconds} s", status)
+
+    def __str__(self) -> str:
+        return (
+            f"deploy of {self.stack_name}: CloudFormation had not finished after {self.waited_seconds} s "
+            f"(stack {self.status}); it may still complete or roll back"
+        )
+
+
 @dataclass(frozen=True)
 class StackArtifact:
     """One stack of a cloud assembly, as its manifest.json describes it."""
@@ -200,6 +214,7 @@ def _wait(
     marker: str | None,
     progress: Callable[[str], None] | None,
     deadline: float,
+    timeout_seconds: int,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Poll until the stack leaves *_IN_PROGRESS; report each new event through `progress`."""
     seen: list[dict[str, Any]] = []
@@ -214,7 +229,7 @@ def _wait(
         if not stack["StackStatus"].endswith("_IN_PROGRESS"):
             return stack, events
         if time.monotonic() > deadline:
-            raise DeployFailed(stack_name, stack_name, "timed out waiting for CloudFormation", stack["StackStatus"])
+            raise DeployTimedOut(stack_name, timeout_seconds, str(stack["StackStatus"]))
         time.sleep(POLL_SECONDS)
 
 
@@ -261,7 +276,8 @@ def deploy_stack(
     """Create or update `stack_name` from `template_path` and wait for CloudFormation to finish.
 
     An unchanged template and parameters give `changed=False`. A failure raises DeployFailed naming the
-    first resource that failed and CloudFormation's reason; CloudFormation has rolled the stack back.
+    first resource that failed and CloudFormation's reason, and the stack's status. When CloudFormation has
+    not finished after `timeout_seconds` (derive it with promotion.deploy_wait), DeployTimedOut.
     """
     cfn = session.client("cloudformation")
     deadline = time.monotonic() + timeout_seconds
@@ -294,7 +310,7 @@ def deploy_stack(
                 return DeployResult(stack_name, str(existing["StackStatus"]), _outputs(existing), changed=False)
             raise
 
-    stack, events = _wait(cfn, stack_id, stack_name, marker, progress, deadline)
+    stack, events = _wait(cfn, stack_id, stack_name, marker, progress, deadline, timeout_seconds)
     status = str(stack["StackStatus"])
     if status not in SUCCEEDED:
         failure = _first_failure(events) or (stack_name, str(stack.get("StackStatusReason", status)))

@@ -8,8 +8,10 @@
 4. the post-deploy step (promotion/post_deploy.py), which the GitHub workflow runs alone as
    `record-deploy ENV` after its own CloudFormation step.
 
-A CloudFormation failure is reported with its resource and reason. CloudFormation rolls the stack back,
-so the previous endpoint keeps serving, and no live record is written.
+A CloudFormation failure is reported with its resource and reason, and with what each endpoint now runs:
+"rolled back" only when every endpoint is back on the version live before (promotion/rollback.py). The wait
+for CloudFormation is derived from the stack's rollout settings (promotion/deploy_wait.py); when it runs out,
+the deploy says so, and that the stack may still complete or roll back. No live record is written either way.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ from promotion.aws import AwsContext, calling
 from promotion.cfn_deploy import (
     TEMPLATE_BODY_LIMIT,
     DeployFailed,
+    DeployTimedOut,
     StackArtifact,
     deploy_stack,
     publish_assets,
     stack_artifacts,
 )
 from promotion.deploy_roles import EnvironmentRoles, Progress
-from promotion.errors import CheckFailed
+from promotion.deploy_wait import stack_wait_seconds
+from promotion.endpoints import read_endpoint
+from promotion.errors import CheckFailed, ModelOpsError
 from promotion.post_deploy import (
     DEFAULT_SMOKE_BODY,
     DEFAULT_SMOKE_CONTENT_TYPE,
@@ -42,7 +47,12 @@ from promotion.post_deploy import (
     read_manifests,
     verify_and_record,
 )
+from promotion.rollback import endpoint_state, previous_live_arn
 from promotion.verify import require_gates
+from workloads.manifest import EnvironmentManifest
+
+# CloudFormation's statuses after it has rolled a failed update (or creation) back.
+ROLLED_BACK = {"UPDATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE"}
 
 # Synthesizes the app for (config, workloads root) into an outdir and returns the cloud assembly's path.
 Synthesize = Callable[[OrgConfig, Path, Path], Path]
@@ -79,35 +89,76 @@ def _needs_publishing(artifact: StackArtifact) -> bool:
     return any(Path(asset["source"]["path"]).name != artifact.template_path.name for asset in files.values())
 
 
-def deploy_stacks(roles: EnvironmentRoles, stacks: list[StackArtifact]) -> bool:
-    """Deploy `stacks` into the environment's account; True when any of them changed."""
+def endpoint_states(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> tuple[bool, str]:
+    """Whether every endpoint of the environment is as it was before the deploy, and what each runs."""
+    env, account = roles.env.name, roles.account
+    operator = naming.operator_role_arn(roles.config, env)
+    states: list[tuple[bool, str]] = []
+    try:
+        with calling(f"the SageMaker endpoints of {env} (account {account})", role=operator):
+            session = roles.operator()
+            sagemaker = session.client("sagemaker", region_name=roles.region)
+            ssm = session.client("ssm", region_name=roles.region)
+            for entry in manifests:
+                endpoint = naming.endpoint_name(entry.manifest.model)
+                previous = previous_live_arn(ssm, entry.manifest.model)
+                states.append(endpoint_state(endpoint, read_endpoint(sagemaker, endpoint), previous))
+    except ModelOpsError as exc:
+        return False, f"the endpoints could not be read back ({exc})"
+    return all(same for same, _ in states), "; ".join(text for _, text in states)
+
+
+def failed_deploy_message(exc: DeployFailed, env: str, endpoints: tuple[bool, str], *, record_command: str) -> str:
+    """What a failed or unfinished stack deploy reports: never "rolled back" unless the endpoints are."""
+    unrecorded = f"the live record of {env} was not updated"
+    if isinstance(exc, DeployTimedOut):
+        return (
+            f"{exc}; the endpoints were not read back and {unrecorded}: once the stack has finished, "
+            f"`{record_command}` verifies and records it"
+        )
+    same, states = endpoints
+    if same and exc.status in ROLLED_BACK:
+        return f"{exc}; CloudFormation rolled the stack back: {states}; {unrecorded}"
+    return f"{exc}; the endpoints are not as before the deploy: {states}; {unrecorded}"
+
+
+def deploy_stacks(roles: EnvironmentRoles, stacks: list[StackArtifact], manifests: list[EnvironmentManifest]) -> bool:
+    """Deploy `stacks` into the environment's account; True when any of them changed.
+
+    Each stack is waited for as long as its endpoints' rollout settings allow (promotion/deploy_wait.py).
+    """
     env, account = roles.env.name, roles.account
     deploy_role = naming.cdk_role_arn("deploy", account, roles.region)
     changed = False
-    with calling(f"CloudFormation in {env} (account {account})", role=deploy_role):
-        for artifact in stacks:
-            template_url = None
-            if _needs_publishing(artifact) and artifact.assets_path is not None:
-                roles.progress(f"publishing the assets of {artifact.display_name}")
-                publish_assets(roles.cdk_role("file-publishing"), artifact.assets_path)
-                template_url = artifact.template_url
-            roles.progress(f"deploying {artifact.stack_name}")
-            try:
-                result = deploy_stack(
-                    roles.cdk_role("deploy"),
-                    stack_name=artifact.stack_name,
-                    template_path=artifact.template_path,
-                    cfn_exec_role_arn=naming.cdk_role_arn("cfn-exec", account, roles.region),
-                    progress=roles.progress,
-                    template_url=template_url,
-                )
-            except DeployFailed as exc:
-                raise CheckFailed(
-                    f"{exc}; CloudFormation rolled the stack back, the previous endpoint keeps serving, "
-                    f"and the live record of {env} was not updated"
-                ) from None
-            changed = changed or result.changed
+    for artifact in stacks:
+        try:
+            with calling(f"CloudFormation in {env} (account {account})", role=deploy_role):
+                changed = _deploy_one(roles, artifact) or changed
+        except DeployFailed as exc:
+            endpoints = (False, "") if isinstance(exc, DeployTimedOut) else endpoint_states(roles, manifests)
+            message = failed_deploy_message(exc, env, endpoints, record_command=f"modelops record-deploy {env}")
+            raise CheckFailed(message) from None
     return changed
+
+
+def _deploy_one(roles: EnvironmentRoles, artifact: StackArtifact) -> bool:
+    account = roles.account
+    template_url = None
+    if _needs_publishing(artifact) and artifact.assets_path is not None:
+        roles.progress(f"publishing the assets of {artifact.display_name}")
+        publish_assets(roles.cdk_role("file-publishing"), artifact.assets_path)
+        template_url = artifact.template_url
+    roles.progress(f"deploying {artifact.stack_name}")
+    result = deploy_stack(
+        roles.cdk_role("deploy"),
+        stack_name=artifact.stack_name,
+        template_path=artifact.template_path,
+        cfn_exec_role_arn=naming.cdk_role_arn("cfn-exec", account, roles.region),
+        progress=roles.progress,
+        template_url=template_url,
+        timeout_seconds=stack_wait_seconds(json.loads(artifact.template_path.read_text())),
+    )
+    return result.changed
 
 
 def deploy(
@@ -129,7 +180,7 @@ def deploy(
     with tempfile.TemporaryDirectory(prefix="modelops-synth-") as workdir:
         roles.progress("synthesizing the CDK app")
         stacks = stage_stacks(synthesize(config, workloads_root, Path(workdir) / "cdk.out"), env)
-        changed = deploy_stacks(roles, stacks)
+        changed = deploy_stacks(roles, stacks, manifests)
     recorded = verify_and_record(roles, manifests, smoke_body, smoke_content_type, started)
     return Release(
         env=env,

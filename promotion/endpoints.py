@@ -22,6 +22,8 @@ class LiveEndpoint:
     # What each variant's model container names besides its package (DescribeModel's Image and
     # ModelDataUrl), where SageMaker reports them: what the model actually loads.
     served: tuple[tuple[str | None, str | None], ...] = ()
+    # Why the last update or creation failed, when SageMaker says (an auto-rollback may leave it empty).
+    failure_reason: str | None = None
 
     @property
     def package(self) -> str | None:
@@ -63,4 +65,5 @@ def read_endpoint(client: SageMakerClient, endpoint: str) -> LiveEndpoint | None
         config_name=config_name,
         packages=tuple(packages),
         served=tuple(served),
+        failure_reason=described.get("FailureReason") or None,
     )

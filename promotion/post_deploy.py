@@ -36,6 +36,7 @@ from promotion.gates import content_gate, pinned_content, version_label
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_now
 from promotion.live_records import LiveRecords
 from promotion.registry import Registry
+from promotion.rollback import previous_live_arn, sagemaker_rollback
 from workloads.manifest import EnvironmentManifest, load_environment
 
 DEFAULT_SMOKE_BODY = b"0\n"
@@ -84,6 +85,7 @@ def smoke_and_read_back(
         session = roles.operator()
         sagemaker = session.client("sagemaker", region_name=roles.region)
         runtime = session.client("sagemaker-runtime", region_name=roles.region)
+        ssm = session.client("ssm", region_name=roles.region)
         for entry in manifests:
             endpoint = naming.endpoint_name(entry.manifest.model)
             roles.progress(f"smoke-testing {endpoint}")
@@ -95,6 +97,11 @@ def smoke_and_read_back(
             pinned = entry.manifest.model_package_arn
             if live is None:
                 raise CheckFailed(f"read-back: endpoint {endpoint} does not exist in {env} after the deploy")
+            if live.package != pinned:
+                previous = previous_live_arn(ssm, entry.manifest.model)
+                rolled_back = sagemaker_rollback(endpoint, env, live, pinned, previous)
+                if rolled_back is not None:
+                    raise CheckFailed(rolled_back)
             if live.status != "InService" or live.package != pinned:
                 raise CheckFailed(
                     f"read-back: endpoint {endpoint} in {env} is {live.status} and runs "

@@ -49,7 +49,6 @@ from shared_services.approval_statements import (
 GITHUB_API_URL = "https://api.github.com"
 STAGE_NAME = "v1"
 STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
-RESERVED_CONCURRENCY = {"notify": 2, "review": 5, "dispatch": 2}
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
 
@@ -297,6 +296,7 @@ class ApprovalWorkflow(Construct):
             encryption_key=self.key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        reserved = self.config.approvals.reserved_concurrency.units(purpose)
         function = lambda_.Function(
             self,
             _pascal(purpose),
@@ -310,7 +310,9 @@ class ApprovalWorkflow(Construct):
             role=role.without_policy_updates(),
             memory_size=256,
             timeout=cdk.Duration.seconds(30),
-            reserved_concurrent_executions=RESERVED_CONCURRENCY[purpose],
+            # None unless accounts.yaml reserves some (approvals.reserved_concurrency): reserving fails in an
+            # account whose concurrency limit leaves fewer than 100 units unreserved, as new accounts' 10 do.
+            reserved_concurrent_executions=reserved,
             log_group=log_group,
             environment={
                 "POWERTOOLS_SERVICE_NAME": name,
@@ -332,6 +334,14 @@ class ApprovalWorkflow(Construct):
         ]
         if not asynchronous:
             checks.append(("CKV_AWS_116", "invoked synchronously by API Gateway; the caller sees every failure"))
+        if reserved is None:
+            checks.append(
+                (
+                    "CKV_AWS_115",
+                    "no reserved concurrency unless accounts.yaml sets approvals.reserved_concurrency: reserving "
+                    "fails in accounts whose limit leaves fewer than 100 units unreserved (new accounts have 10)",
+                )
+            )
         _skip_checks(function.node.default_child, *checks)  # type: ignore[arg-type]
         return function
 

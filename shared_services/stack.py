@@ -11,6 +11,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
+from shared_services.api_gateway_logging import ApiGatewayLogging
 from shared_services.approval_workflow import ApprovalWorkflow
 from shared_services.artifacts import ArtifactStore
 from shared_services.decision_roles import DecisionRoles
@@ -51,7 +52,10 @@ class SharedServicesStack(cdk.Stack):
         self.registry = ModelRegistry(self, "Registry", config=config)
         self.roles = RegistryRoles(self, "Roles", config=config)
         self.decisions = DecisionRoles(self, "DecisionRoles", config=config)
+        self.api_logging = ApiGatewayLogging(self, "ApiGatewayLogging", config=config)
         self.approval = ApprovalWorkflow(self, "ApprovalWorkflow", config=config)
+        # The stage writes access logs, which API Gateway accepts only once the account names a logs role.
+        self.approval.api.deployment_stage.node.add_dependency(self.api_logging.account)
         self.ledger = AuditLedger(self, "Ledger", config=config, key=self.approval.key)
 
         self._publish(

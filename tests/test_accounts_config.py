@@ -266,6 +266,35 @@ def test_a_link_lifetime_that_is_not_one_hour_to_a_week_is_refused(tmp_path: Pat
     assert error_of(tmp_path, data) == f"accounts.yaml: approvals.link_hours: {message}"
 
 
+def test_the_approval_functions_reserve_no_concurrency_unless_the_organisation_says_so(tmp_path: Path) -> None:
+    """Reserving fails in an account whose limit leaves fewer than 100 units unreserved, as new accounts' 10
+    do: https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"""
+    data = org_data("two_env")
+    default = load_config(write(tmp_path, data)).approvals.reserved_concurrency
+    assert [default.units(purpose) for purpose in ("notify", "review", "dispatch")] == [None, None, None]
+    data["approvals"]["reserved_concurrency"] = {"review": 5, "dispatch": 2}
+    configured = load_config(write(tmp_path, data)).approvals.reserved_concurrency
+    assert [configured.units(purpose) for purpose in ("notify", "review", "dispatch")] == [None, 5, 2]
+
+
+@pytest.mark.parametrize(
+    ("reserved", "message"),
+    [
+        ({"review": 0}, "review: must be a whole number of concurrent executions of at least 1, got 0"),
+        ({"review": -3}, "review: must be a whole number of concurrent executions of at least 1, got -3"),
+        ({"review": "5"}, "review: Input should be a valid integer"),
+        ({"reviews": 5}, "reviews: unknown key (check the spelling; unknown keys are rejected)"),
+    ],
+    ids=["zero", "negative", "string", "unknown-function"],
+)
+def test_reserved_concurrency_of_less_than_one_or_for_an_unknown_function_is_refused(
+    tmp_path: Path, reserved: dict[str, object], message: str
+) -> None:
+    data = org_data("two_env")
+    data["approvals"]["reserved_concurrency"] = reserved
+    assert error_of(tmp_path, data) == f"accounts.yaml: approvals.reserved_concurrency.{message}"
+
+
 # -- artifacts: Object Lock retention -----------------------------------------------------------------------
 
 

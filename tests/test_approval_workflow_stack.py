@@ -22,7 +22,7 @@ from accounts.config import OrgConfig
 from deployment.workflow_patches import PINNED_ACTIONS
 from shared_services.approval_statements import deploy_verified_statement
 from shared_services.approval_workflow import ApprovalWorkflow, state_change_pattern
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, config_with
 
 SHARED = "111111111111"
 KEY_ARN = {"Fn::GetAtt": ["ApprovalWorkflowKey62F2972E", "Arn"]}
@@ -251,19 +251,41 @@ def test_no_role_of_the_workflow_has_a_managed_policy_or_any_other_grant(stack: 
         ]
 
 
-def test_each_function_runs_python_311_with_modest_reserved_concurrency(stack: tuple[Template, Path]) -> None:
-    template, _ = stack
-    functions = {
+def functions_of(template: Template) -> dict[str, Any]:
+    return {
         f["Properties"]["FunctionName"]: f["Properties"] for f in resources(template, "AWS::Lambda::Function").values()
     }
-    assert {name: (p["Runtime"], p["Handler"], p["ReservedConcurrentExecutions"]) for name, p in functions.items()} == {
-        "modelops-approval-notify": ("python3.11", "shared_services.handlers.notify.handler", 2),
-        "modelops-approval-review": ("python3.11", "shared_services.handlers.review.handler", 5),
-        "modelops-approval-dispatch": ("python3.11", "shared_services.handlers.dispatch.handler", 2),
+
+
+def test_each_function_runs_python_311_and_reserves_no_concurrency_by_default(stack: tuple[Template, Path]) -> None:
+    """Reserving concurrency fails in new accounts whose limit is 10 ("decreases account's
+    UnreservedConcurrentExecution below its minimum value"; Lambda keeps 100 units unreserved):
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"""
+    template, _ = stack
+    functions = functions_of(template)
+    assert {name: (p["Runtime"], p["Handler"]) for name, p in functions.items()} == {
+        "modelops-approval-notify": ("python3.11", "shared_services.handlers.notify.handler"),
+        "modelops-approval-review": ("python3.11", "shared_services.handlers.review.handler"),
+        "modelops-approval-dispatch": ("python3.11", "shared_services.handlers.dispatch.handler"),
     }
+    assert ["ReservedConcurrentExecutions" in p for p in functions.values()] == [False, False, False]
     assert "DeadLetterConfig" in functions["modelops-approval-notify"]
     assert "DeadLetterConfig" in functions["modelops-approval-dispatch"]
     assert "Layers" not in functions["modelops-approval-review"]
+
+
+def test_each_function_reserves_the_concurrency_accounts_yaml_gives_it(config: OrgConfig) -> None:
+    approvals = config.approvals.model_dump()
+    approvals["reserved_concurrency"] = {"notify": 2, "review": 5}
+    app = cdk.App()
+    stack = cdk.Stack(app, "Shared", env=cdk.Environment(account=SHARED, region=config.region))
+    ApprovalWorkflow(stack, "ApprovalWorkflow", config=config_with(approvals=approvals))
+    functions = functions_of(Template.from_stack(stack))
+    assert {name: p.get("ReservedConcurrentExecutions") for name, p in functions.items()} == {
+        "modelops-approval-notify": 2,
+        "modelops-approval-review": 5,
+        "modelops-approval-dispatch": None,
+    }
 
 
 def test_each_environment_has_an_encrypted_tls_only_topic_filtered_per_approver(stack: tuple[Template, Path]) -> None:

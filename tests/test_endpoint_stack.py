@@ -7,6 +7,7 @@ Expected values are written out for the two_env test organisation (shared 111111
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,8 @@ import pytest
 from aws_cdk.assertions import Template
 
 from accounts.config import OrgConfig
-from tests.conftest import Synth
+from policies.iam import Context, Effect, Policy, PolicyKind, Principal, Request, Resource, evaluate
+from tests.conftest import REPO_ROOT, Synth
 from tests.orgs import load_org, workloads_root
 from workloads.endpoint import deployment_timeout_seconds
 from workloads.endpoint_stack import EndpointsStack
@@ -340,6 +342,18 @@ def execution_statements(env: str) -> list[dict[str, Any]]:
             "Resource": "*",
             "Condition": {"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
         },
+        # SageMaker reads the auto-rollback alarms as the execution role ("Ensure that your IAM execution role
+        # has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you
+        # specify": https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+        {
+            "Sid": "ReadOwnRollbackAlarms",
+            "Effect": "Allow",
+            "Action": "cloudwatch:DescribeAlarms",
+            "Resource": [
+                f"arn:aws:cloudwatch:eu-west-1:{ACCOUNTS[env]}:alarm:modelops-churn-model-5xx-errors",
+                f"arn:aws:cloudwatch:eu-west-1:{ACCOUNTS[env]}:alarm:modelops-churn-model-model-latency",
+            ],
+        },
     ]
 
 
@@ -369,6 +383,39 @@ def test_qa_execution_role_reaches_only_its_artifacts_key_via_s3_images_logs_and
             "PolicyDocument": {"Version": "2012-10-17", "Statement": execution_statements("qa")},
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("alarm", "effects"),
+    [
+        ("modelops-churn-model-5xx-errors", (Effect.ALLOW, Effect.ALLOW)),
+        ("modelops-churn-model-model-latency", (Effect.ALLOW, Effect.ALLOW)),
+        ("modelops-other-model-5xx-errors", (Effect.IMPLICIT_DENY, Effect.ALLOW)),
+    ],
+)
+def test_the_execution_role_and_its_boundary_allow_describing_its_own_rollback_alarms_only(
+    qa: Template, alarm: str, effects: tuple[Effect, Effect]
+) -> None:
+    """SageMaker's auto-rollback reads the alarms as the execution role: "Ensure that your IAM execution role has
+    permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify"
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html). A request is
+    allowed only when both the role's policy and its permissions boundary allow it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html); the evaluator does not
+    model boundaries, so each side is evaluated on its own."""
+    _, role = role_named(qa, "modelops-exec-qa-churn-model")
+    [inline] = role["Properties"]["Policies"]
+    boundary = json.loads((REPO_ROOT / "policies" / "workload-boundary-policy.json").read_text())
+    arn = f"arn:aws:cloudwatch:eu-west-1:444444444444:alarm:{alarm}"
+
+    def effect_of(document: dict[str, Any]) -> Effect:
+        principal = Principal.role(
+            "arn:aws:iam::444444444444:role/modelops-exec-qa-churn-model",
+            identity_policies=[Policy("policy", document, PolicyKind.IDENTITY)],
+        )
+        request = Request(principal, "cloudwatch:DescribeAlarms", Resource(arn, "444444444444"), Context({}))
+        return evaluate(request).effect
+
+    assert (effect_of(inline["PolicyDocument"]), effect_of(boundary)) == effects
 
 
 def test_prod_execution_role_also_writes_its_own_data_capture_with_the_endpoint_key(prod: Template) -> None:

@@ -246,6 +246,34 @@ def test_record_deploy_alone_verifies_records_and_asks_again_as_the_pipeline(
     assert (latest.who, latest.action, latest.env, latest.arn) == (PIPELINE_SESSION, "deployed", "qa", deployed.arn)
 
 
+def test_an_update_sagemaker_rolled_back_is_reported_as_such_naming_the_config(
+    pipeline: tuple[QaDeploy, Sandbox], tmp_path: Path
+) -> None:
+    """When SageMaker rolls an update back itself (an auto-rollback alarm fired), the endpoint returns to
+    InService on its previous config, possibly with no FailureReason
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html). Here the
+    manifest pins the next version while the endpoint still serves the one live before, as it would then."""
+    deployed, sandbox = pipeline
+    workload_ssm(sandbox.config).put_parameter(Name=LIVE_PARAMETER, Value=deployed.arn, Type="String", Overwrite=True)
+    workloads = tmp_path / "workloads"
+    shutil.copytree(deployed.workloads, workloads)
+    manifest = workloads / "qa" / "churn-model.yaml"
+    pinned = deployed.arn.rsplit("/", 1)[0] + f"/{deployed.version + 1}"
+    manifest.write_text(manifest.read_text().replace(deployed.arn, pinned))
+    sagemaker = account_admin_session(sandbox.config, QA).client("sagemaker", region_name="eu-west-1")
+    config_name = sagemaker.describe_endpoint(EndpointName="churn-model")["EndpointConfigName"]
+
+    result = modelops(workloads, "record-deploy", "qa")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
+        f"error: read-back: SageMaker rolled the update of endpoint churn-model in qa back: it is InService on "
+        f"the previous config {config_name}, running {deployed.arn}, not the pinned {pinned}; the live record "
+        "was not updated"
+    ]
+    assert workload_ssm(sandbox.config).get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == deployed.arn
+
+
 def refusing_put_events(session: boto3.Session) -> None:
     """EventBridge answers PutEvents with a failed entry, as it does when it throttles an entry."""
 

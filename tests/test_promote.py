@@ -13,7 +13,7 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import deploy, manifest_writer
 from promotion.aws import AwsContext
-from promotion.cfn_deploy import DeployFailed, StackArtifact
+from promotion.cfn_deploy import DeployFailed, DeployTimedOut, StackArtifact
 from promotion.errors import CheckFailed, ConcurrentUpdate, GateFailed
 from promotion.ledger import HistoryRecord, Ledger, LedgerRecord
 from promotion.live_records import LiveRecords
@@ -311,48 +311,138 @@ def test_a_promotion_makes_the_same_calls_however_many_versions_the_group_holds(
 # -- deploy: a CloudFormation failure writes no live record ---------------------------------------------
 
 
-def test_a_failed_deploy_names_resource_and_reason_and_records_nothing(
-    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+QA_ENDPOINTS = "ModelOps-qa-Endpoints"
+LIVE_PARAMETER = "/modelops/models/churn-model/live-model-package-arn"
+# The prod endpoint's rollout as the stack writes it: a 10% canary, 10 min baking after each of its two steps,
+# 15 min before the blue fleet goes, and SageMaker's execution timeout for the whole deployment.
+PROD_ROLLOUT_TEMPLATE = {
+    "Resources": {
+        "Endpoint": {
+            "Type": "AWS::SageMaker::Endpoint",
+            "Properties": {
+                "DeploymentConfig": {
+                    "BlueGreenUpdatePolicy": {
+                        "TrafficRoutingConfiguration": {
+                            "Type": "CANARY",
+                            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+                            "WaitIntervalInSeconds": 600,
+                        },
+                        "TerminationWaitInSeconds": 900,
+                        "MaximumExecutionTimeoutInSeconds": 3900,
+                    }
+                }
+            },
+        }
+    }
+}
+
+
+def deploy_qa_with(
+    local_aws: LocalAws,
+    workloads: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    deploy_stack: Any,
+    template: dict[str, Any] | None = None,
 ) -> None:
+    """`deploy qa` of one pinned version, with CloudFormation's part played by `deploy_stack`."""
     local_aws.pin(workloads, "qa", local_aws.approved(n=1))
-    template = tmp_path / "template.json"
-    template.write_text("{}")
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template or {}))
     artifact = StackArtifact(
         display_name="ModelOps-qa/Endpoints",
-        stack_name="ModelOps-qa-Endpoints",
+        stack_name=QA_ENDPOINTS,
         account="444444444444",
         region="eu-west-1",
-        template_path=template,
+        template_path=path,
         assets_path=None,
         deploy_role_arn=None,
         cfn_exec_role_arn=None,
         template_object_url=None,
     )
     monkeypatch.setattr(deploy, "stage_stacks", lambda *args, **kwargs: [artifact])
+    monkeypatch.setattr(deploy, "deploy_stack", deploy_stack)
+    deploy.deploy(AwsContext(local_aws.config), local_aws.config, workloads, "qa", synthesize=lambda _c, _w, out: out)
 
+
+def failing(error: DeployFailed) -> Any:
     def fail_update(*args: Any, **kwargs: Any) -> None:
-        raise DeployFailed(
-            "ModelOps-qa-Endpoints",
-            "ChurnModelEndpoint",
-            "Instance type ml.m5.large is not available",
-            "UPDATE_ROLLBACK_COMPLETE",
-        )
+        raise error
 
-    monkeypatch.setattr(deploy, "deploy_stack", fail_update)
+    return fail_update
+
+
+ROLLED_BACK = DeployFailed(
+    QA_ENDPOINTS, "ChurnModelEndpoint", "Instance type ml.m5.large is not available", "UPDATE_ROLLBACK_COMPLETE"
+)
+
+
+def test_a_failed_deploy_names_resource_and_reason_and_records_nothing(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(CheckFailed) as raised:
-        deploy.deploy(
-            AwsContext(local_aws.config), local_aws.config, workloads, "qa", synthesize=lambda _c, _w, out: out
-        )
+        deploy_qa_with(local_aws, workloads, tmp_path, monkeypatch, failing(ROLLED_BACK))
     assert str(raised.value) == (
         "deploy of ModelOps-qa-Endpoints failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
-        "available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back, the previous "
-        "endpoint keeps serving, and the live record of qa was not updated"
+        "available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint churn-model "
+        "does not exist, as before the deploy; the live record of qa was not updated"
     )
     shared = local_aws.admin("111111111111").client("ssm", region_name="eu-west-1")
     workload = local_aws.admin("444444444444").client("ssm", region_name="eu-west-1")
     assert LiveRecords(shared).get("churn-model", "qa") is None
-    assert workload.get_parameters(Names=["/modelops/models/churn-model/live-model-package-arn"])["Parameters"] == []
+    assert workload.get_parameters(Names=[LIVE_PARAMETER])["Parameters"] == []
     assert local_aws.history_values() == []
+
+
+def test_a_rolled_back_stack_whose_endpoint_is_not_what_was_live_before_is_not_called_rolled_back(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workload = local_aws.admin("444444444444").client("ssm", region_name="eu-west-1")
+    before = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/7"
+    workload.put_parameter(Name=LIVE_PARAMETER, Value=before, Type="String")
+    with pytest.raises(CheckFailed) as raised:
+        deploy_qa_with(local_aws, workloads, tmp_path, monkeypatch, failing(ROLLED_BACK))
+    assert str(raised.value) == (
+        "deploy of ModelOps-qa-Endpoints failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
+        "available (stack UPDATE_ROLLBACK_COMPLETE); the endpoints are not as before the deploy: endpoint "
+        f"churn-model does not exist, while {before} was live before; the live record of qa was not updated"
+    )
+
+
+def test_a_deploy_whose_wait_ran_out_says_so_and_not_that_it_rolled_back(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(CheckFailed) as raised:
+        deploy_qa_with(
+            local_aws,
+            workloads,
+            tmp_path,
+            monkeypatch,
+            failing(DeployTimedOut(QA_ENDPOINTS, 8400, "UPDATE_IN_PROGRESS")),
+        )
+    assert str(raised.value) == (
+        "deploy of ModelOps-qa-Endpoints: CloudFormation had not finished after 8400 s (stack "
+        "UPDATE_IN_PROGRESS); it may still complete or roll back; the endpoints were not read back and the live "
+        "record of qa was not updated: once the stack has finished, `modelops record-deploy qa` verifies and "
+        "records it"
+    )
+    assert local_aws.history_values() == []
+
+
+def test_the_deploy_waits_as_long_as_the_stacks_rollout_settings_allow(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prod canary's baking alone is 35 minutes; the wait was a fixed 1,800 s. It is now the deployment's
+    bound twice (the update, then CloudFormation's rollback of it) plus 10 minutes for the rest of the stack."""
+    waits: list[int] = []
+
+    def record_wait(*args: Any, timeout_seconds: int, **kwargs: Any) -> None:
+        waits.append(timeout_seconds)
+        raise DeployTimedOut(QA_ENDPOINTS, timeout_seconds, "UPDATE_IN_PROGRESS")
+
+    with pytest.raises(CheckFailed):
+        deploy_qa_with(local_aws, workloads, tmp_path, monkeypatch, record_wait, PROD_ROLLOUT_TEMPLATE)
+    assert waits == [2 * 3900 + 600]
 
 
 def test_unknown_environment_and_model_are_bad_input(local_aws: LocalAws, workloads: Path, tmp_path: Path) -> None:

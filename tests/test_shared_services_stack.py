@@ -862,6 +862,7 @@ def test_the_stack_defines_exactly_the_promoter_verifier_decision_and_recorder_r
 ) -> None:
     names = sorted(role["Properties"]["RoleName"] for role in template.find_resources("AWS::IAM::Role").values())
     assert names == [
+        "modelops-apigateway-cloudwatch-logs",
         "modelops-approval-dispatch",
         "modelops-approval-notify",
         "modelops-approval-review",
@@ -871,6 +872,63 @@ def test_the_stack_defines_exactly_the_promoter_verifier_decision_and_recorder_r
         "modelops-recorder-prod",
         "modelops-recorder-qa",
         "modelops-verifier",
+    ]
+
+
+# -- API Gateway's account-level logs role ---------------------------------------------------------
+
+
+def test_the_account_names_a_logs_role_before_the_logging_stage_is_created(template: Template) -> None:
+    """API Gateway rejects a stage with access logs until the account has a CloudWatch Logs role ("CloudWatch
+    Logs role ARN must be set in account settings to enable logging"), set with AWS::ApiGateway::Account:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html and
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-apigateway-account.html
+    """
+    account_id, account = only(template, "AWS::ApiGateway::Account")
+    [role_id] = template.find_resources(
+        "AWS::IAM::Role", {"Properties": {"RoleName": "modelops-apigateway-cloudwatch-logs"}}
+    )
+    assert account["Properties"] == {"CloudWatchRoleArn": {"Fn::GetAtt": [role_id, "Arn"]}}
+    _, stage = only(template, "AWS::ApiGateway::Stage")
+    assert "AccessLogSetting" in stage["Properties"]
+    assert account_id in stage["DependsOn"]
+
+
+def test_the_logs_role_is_assumable_by_api_gateway_alone_and_writes_only_this_accounts_logs(
+    template: Template,
+) -> None:
+    """The actions of AmazonAPIGatewayPushToCloudWatchLogs, the policy API Gateway documents for this role
+    (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonAPIGatewayPushToCloudWatchLogs.html),
+    inline and narrowed from `*` to the account's log groups in its Region."""
+    role = role_named(template, "modelops-apigateway-cloudwatch-logs")
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Sid": "ApiGateway",
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+        }
+    ]
+    assert "ManagedPolicyArns" not in role
+    [policy] = role["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "PushApiLogs",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogGroups",
+                "logs:DescribeLogStreams",
+                "logs:FilterLogEvents",
+                "logs:GetLogEvents",
+                "logs:PutLogEvents",
+            ],
+            "Effect": "Allow",
+            "Resource": [
+                "arn:aws:logs:eu-west-1:111111111111:log-group:*",
+                "arn:aws:logs:eu-west-1:111111111111:log-group:*:log-stream:*",
+            ],
+        }
     ]
 
 

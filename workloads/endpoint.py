@@ -19,11 +19,9 @@ from constructs import Construct
 from accounts import naming
 from accounts.config import OrgConfig
 from workloads.capture import CaptureBucket
-from workloads.manifest import Alarms, Autoscaling, DataCapture, Manifest, Rollout
+from workloads.manifest import PROVISIONING_ALLOWANCE_SECONDS, Alarms, Autoscaling, DataCapture, Manifest, Rollout
 from workloads.roles import CaptureGrant, execution_role
 
-# Launching the green fleet and passing health checks; large images on big instances can take this long.
-PROVISIONING_ALLOWANCE_SECONDS = 30 * 60
 # SageMaker's bounds for BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds.
 MIN_DEPLOYMENT_TIMEOUT_SECONDS = 600
 MAX_DEPLOYMENT_TIMEOUT_SECONDS = 28_800
@@ -34,8 +32,6 @@ ALARM_PERIOD_SECONDS = 60
 # Scale out quickly under load, scale in slowly so a burst does not flap the fleet.
 SCALE_OUT_COOLDOWN_SECONDS = 60
 SCALE_IN_COOLDOWN_SECONDS = 300
-# The signals whose alarms roll a deployment back; each names an alarm via naming.rollback_alarm_name.
-ROLLBACK_SIGNALS = ("5xx-errors", "model-latency")
 
 
 def traffic_steps(rollout: Rollout) -> int:
@@ -76,7 +72,7 @@ def deployment_config(manifest: Manifest) -> sagemaker.CfnEndpoint.DeploymentCon
         auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
             alarms=[
                 sagemaker.CfnEndpoint.AlarmProperty(alarm_name=naming.rollback_alarm_name(manifest.model, signal))
-                for signal in ROLLBACK_SIGNALS
+                for signal in naming.ROLLBACK_SIGNALS
             ]
         ),
     )

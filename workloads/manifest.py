@@ -15,6 +15,11 @@ from accounts.validation import InputError, parse_model, read_yaml
 WORKLOADS_ROOT = Path(__file__).parent
 
 
+# Launching the green fleet and passing health checks; large images on big instances can take this long.
+# The endpoint stack's execution timeout and the deploy's wait (promotion/deploy_wait.py) both count it.
+PROVISIONING_ALLOWANCE_SECONDS = 30 * 60
+
+
 class Rollout(StrictModel):
     """Blue/green traffic shifting. All-at-once is deliberately not offered."""
 

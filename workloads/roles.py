@@ -83,6 +83,14 @@ def execution_statements(
             resources=["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": naming.ENDPOINT_INSTANCE_NAMESPACE}},
         ),
+        # SageMaker reads the auto-rollback alarms as the execution role: "Ensure that your IAM execution role
+        # has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you
+        # specify" (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+        iam.PolicyStatement(
+            sid="ReadOwnRollbackAlarms",
+            actions=["cloudwatch:DescribeAlarms"],
+            resources=naming.rollback_alarm_arns(region, _account(config, env_name), model),
+        ),
     ]
     if capture is not None:
         statements += [
