@@ -9,8 +9,6 @@ CLI runs them (`modelops history MODEL --json`, `--verify`), through the verifie
 
 from __future__ import annotations
 
-import logging
-import os
 import time
 from io import StringIO
 from typing import Any
@@ -19,10 +17,10 @@ from typer.testing import CliRunner
 
 import cli.main
 from accounts import naming
+from benchmarks.sandbox import start_sandbox_server
 from promotion.aws import new_session
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger
 from promotion.sessions import assume_role
-from sandbox.server import start_server
 from tests.orgs import config_path, load_org
 from tests.promotion_support import create_ledger_table
 
@@ -42,12 +40,8 @@ def timed(what: str, run: Any) -> tuple[str, float, Any]:
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     config = load_org("two_env")
-    server = start_server(port=0)
-    os.environ["AWS_ENDPOINT_URL"] = server.endpoint_url
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    server = start_sandbox_server()
     runner = CliRunner()
     try:
         dynamodb = admin(config.accounts.shared_services).client("dynamodb", region_name=config.region)

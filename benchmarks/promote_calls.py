@@ -9,8 +9,6 @@ session the command opens, so STS calls count too.
 
 from __future__ import annotations
 
-import logging
-import os
 import shutil
 import tempfile
 from collections import Counter
@@ -19,6 +17,7 @@ from typing import Any
 
 from accounts import naming
 from accounts.config import OrgConfig
+from benchmarks.sandbox import start_sandbox_server
 from promotion.aws import AwsContext, new_session
 from promotion.content import Content, pin_image, record_artifact, upload_artifact
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger
@@ -27,7 +26,7 @@ from promotion.metadata import OUTCOME, approval_key
 from promotion.promote import promote
 from promotion.sessions import assume_role
 from sandbox.images import push_image
-from sandbox.server import SandboxServer, start_server
+from sandbox.server import SandboxServer
 from tests.orgs import load_org, workloads_root
 from tests.promotion_support import create_ledger_table
 
@@ -120,12 +119,8 @@ def count_promote(config: OrgConfig, workloads: Path, env: str, version: int | N
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     config = load_org("two_env")
-    server = start_server(port=0)
-    os.environ["AWS_ENDPOINT_URL"] = server.endpoint_url
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    server = start_sandbox_server()
     rows = []
     try:
         for size in GROUP_SIZES:

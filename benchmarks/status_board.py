@@ -9,8 +9,6 @@ three runs, best and median printed; set-up (2,000 registrations) is not timed.
 
 from __future__ import annotations
 
-import logging
-import os
 import statistics
 import tempfile
 import time
@@ -23,11 +21,11 @@ from typer.testing import CliRunner
 import cli.main
 from accounts import naming
 from accounts.config import OrgConfig, parse_config
+from benchmarks.sandbox import start_sandbox_server
 from promotion.aws import AwsContext, new_session
 from promotion.live_records import LiveRecords
 from promotion.sessions import assume_role
 from promotion.status import board
-from sandbox.server import start_server
 from tests.orgs import org_data
 
 MODELS = 100
@@ -94,11 +92,7 @@ def timed(function: Any) -> tuple[float, Any]:
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = start_server(port=0)
-    os.environ["AWS_ENDPOINT_URL"] = server.endpoint_url
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    server = start_sandbox_server()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config, config_path = organisation(Path(tmp))
