@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -138,21 +138,8 @@ def content_hash(fields: Mapping[str, Any]) -> str:
 
 def seal(stream: str, seq: int, model: str, record: HistoryRecord, prev: str) -> LedgerRecord:
     """`record` as the `seq`th record of `stream`, chained to `prev`."""
-    unsealed = LedgerRecord(
-        stream=stream,
-        seq=seq,
-        model=model,
-        action=record.action,
-        who=record.who,
-        when=record.when,
-        reason=record.reason,
-        arn=record.arn,
-        account=record.account,
-        env=record.env,
-        prev=prev,
-        hash="",
-    )
-    return LedgerRecord(**{**asdict(unsealed), "action": record.action, "hash": unsealed.content_hash()})
+    unsealed = LedgerRecord(stream=stream, seq=seq, model=model, **asdict(record), prev=prev, hash="")
+    return replace(unsealed, hash=unsealed.content_hash())
 
 
 # -- the item, in DynamoDB's types ------------------------------------------------------------------------
