@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule
@@ -27,14 +28,24 @@ from rich.rule import Rule
 from accounts import naming
 from accounts.config import OrgConfig, load_config
 from cli.main import app
+from promotion.aws import AwsContext
 from promotion.content import split_s3_uri
 from promotion.decision_client import ENDPOINT_VARIABLE
 from sandbox import identity_provider
 from sandbox.approver import ChromiumMissing, Inbox, headless_chromium, require_chromium, subscribe_inbox
+from sandbox.authorization.gate import TALLY
+from sandbox.github_oidc import deploy_job_session
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.images import push_image
 from sandbox.lambda_runner import Invocation, LambdaRunner
-from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session, start_sandbox
+from sandbox.organization import (
+    Sandbox,
+    account_admin_session,
+    aws_endpoint,
+    person_role_name,
+    person_session,
+    start_sandbox,
+)
 from sandbox.review_gateway import ReviewGateway
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -128,16 +139,30 @@ class Lifecycle:
             role_name=person_role_name(permission_set),
             email=email,
         )
+        self._ambient(session, email)
+        console.print(f"[dim]acting as {email} ({permission_set} in {account})[/dim]")
+
+    def pipeline(self, env: str) -> None:
+        """Make the deploy job of deploy.yml for `env` the ambient identity: GitHub's OIDC token for that
+        job, exchanged for the environment's deploy role (the only identity its trust admits)."""
+        with aws_endpoint(self.sandbox.endpoint_url):
+            session = deploy_job_session(self.config, env)
+        self._ambient(session, f"the {env} deploy job")
+        console.print(
+            f"[dim]acting as the {env} deploy job of deploy.yml "
+            f"(GitHub OIDC, {naming.github_deploy_role_arn(self.config, env)})[/dim]"
+        )
+
+    def _ambient(self, session: boto3.Session, who: str) -> None:
         credentials = session.get_credentials()
         if credentials is None:
-            raise DemoFailed(f"the sandbox gave {email} no credentials")
+            raise DemoFailed(f"the sandbox gave {who} no credentials")
         frozen = credentials.get_frozen_credentials()
         if not (frozen.access_key and frozen.secret_key and frozen.token):
-            raise DemoFailed(f"the sandbox gave {email} incomplete credentials")
+            raise DemoFailed(f"the sandbox gave {who} incomplete credentials")
         os.environ["AWS_ACCESS_KEY_ID"] = frozen.access_key
         os.environ["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
         os.environ["AWS_SESSION_TOKEN"] = frozen.token
-        console.print(f"[dim]acting as {email} ({permission_set} in {account})[/dim]")
 
     def modelops(self, *args: str, expect: int = 0) -> None:
         """Run one `modelops` command as a person would type it, and check its exit code."""
@@ -259,21 +284,30 @@ class Lifecycle:
 
     def replace_artifact(self, version: int) -> None:
         """The attack: after approval, the data-science role overwrites the version's artifact with a plain
-        PutObject (no If-None-Match). AWS refuses it (the bucket policy, tests/test_artifact_immutability.py);
-        moto does not evaluate bucket policies yet, so here it lands, as a new current version."""
+        PutObject (no If-None-Match). The bucket policy denies it, as AWS does; were it ever to land, the
+        content gate would refuse the version (tests/test_content_gates.py)."""
         self.act_as(DATA_SCIENTIST, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
         bucket, key = split_s3_uri(self.artifact(version))
-        s3 = boto3.client("s3", region_name=self.config.region)
-        replaced = s3.put_object(Bucket=bucket, Key=key, Body=b"attacker's weights\n")["VersionId"]
-        console.print(
-            f"[red]attacker[/red] PutObject {escape(self.artifact(version))} without If-None-Match: new current "
-            f"version {escape(str(replaced))} (AWS's bucket policy refuses this; the sandbox does not evaluate it)"
-        )
+        s3 = self.data_science_s3()
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"attacker's weights\n")
+        except ClientError as refused:
+            console.print(
+                f"[red]attacker[/red] PutObject {escape(self.artifact(version))} without If-None-Match: "
+                f"{escape(refused.response['Error']['Code'])}: {escape(refused.response['Error']['Message'])}"
+            )
+            return
+        raise DemoFailed(f"the bucket policy let a plain PutObject replace {self.artifact(version)}")
+
+    def data_science_s3(self) -> Any:
+        """S3 as the data-science role, reached as `modelops register` reaches it (the person's own session)."""
+        return AwsContext(self.config).data_science().client("s3", region_name=self.config.region)
 
     def promote_and_deploy(self, version: int, env: str) -> None:
         self.platform_engineer()
         self.modelops("promote", MODEL, "--to", env, "--version", str(version), "--pr-body-file", str(self.pr_body))
         self.show_pr_title()
+        self.pipeline(env)
         self.modelops("deploy", env)
 
     def show_pr_title(self) -> None:
@@ -307,7 +341,11 @@ def run(config: OrgConfig, workdir: Path) -> None:
         approval = ApprovalPath(config, sandbox, stack)
         demo = Lifecycle(config, sandbox, workdir, approval)
         console.print("[dim]the repository's example manifests already pin v1 in qa and prod[/dim]")
-        digest = push_image(account_admin_session(config, config.accounts.shared_services), IMAGE)
+        digest = push_image(
+            account_admin_session(config, config.accounts.shared_services),
+            IMAGE,
+            readers=naming.data_science_role_arn(config),
+        )
         console.print(f"[dim]the image build pushed {IMAGE} ({digest}) to the shared-services ECR[/dim]")
         with step("1. register v1, approve it on the review page, promote it to qa and deploy qa"):
             demo.register(1, auc="0.91", fpr="0.07", commit="4f2c1de")
@@ -325,14 +363,12 @@ def run(config: OrgConfig, workdir: Path) -> None:
         with step("4. try to promote v2: refused, with the reason"):
             demo.platform_engineer()
             demo.modelops("promote", MODEL, "--to", "qa", "--version", "2", expect=1)
-        with step("5. register v3 and approve it with the CLI; an attacker replaces its artifact: promote refuses v3"):
+        with step("5. register v3 and approve it with the CLI; an attacker tries to replace its artifact: AWS refuses"):
             demo.register(3, auc="0.93", fpr="0.05", commit="c0ffee3")
             demo.approver()
             demo.modelops("approve", MODEL, "3", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
             approval.dispatch()  # the CLI route ends in the same decision service, which asks for the promotion
             demo.replace_artifact(3)
-            demo.platform_engineer()
-            demo.modelops("promote", MODEL, "--to", "qa", "--version", "3", expect=1)  # the bytes changed
         with step("6. register v4 (its artifact untouched), approve it, promote and deploy to qa, then to prod"):
             demo.register(4, auc="0.93", fpr="0.05", commit="c0ffee4")
             demo.approver()
@@ -351,9 +387,11 @@ def run(config: OrgConfig, workdir: Path) -> None:
             demo.platform_engineer()
             demo.modelops("rollback", MODEL, "--env", "prod", "--pr-body-file", str(demo.pr_body))
             demo.show_pr_title()
+            demo.pipeline("prod")
             demo.modelops("deploy", "prod")
         with step("9. status, drift and history"):
-            demo.modelops("drift")
+            demo.modelops("drift", "--env", "prod")
+            demo.platform_engineer()
             demo.modelops("history", MODEL)
             demo.modelops("status")
         with step("9. the ledger verifies, and a tampered copy of it does not"):
@@ -379,6 +417,12 @@ def main() -> int:
             run(config, Path(workdir))
     except DemoFailed as failure:
         console.print(f"[bold red]demo failed:[/bold red] {failure}")
+        for refusal in TALLY.refusals[-3:]:
+            console.print(f"the sandbox's IAM refused: {refusal}", markup=False)
         return 1
+    console.print(
+        f"the sandbox's IAM authorized {TALLY.authorized:,} requests and refused {TALLY.refused:,} "
+        "(each refusal above was expected)"
+    )
     console.print(f"[bold green]demo complete in {time.perf_counter() - started:.1f} s[/bold green]")
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, calling
+from promotion.deploy_roles import is_session_of
 from promotion.endpoints import read_endpoint
 from promotion.gates import version_label
 from workloads.manifest import load_all
@@ -48,17 +49,27 @@ class EndpointCheck:
 
 
 def check_drift(
-    aws: AwsContext, config: OrgConfig, workloads_root: Path, *, progress: Progress | None = None
+    aws: AwsContext,
+    config: OrgConfig,
+    workloads_root: Path,
+    *,
+    progress: Progress | None = None,
+    envs: list[str] | None = None,
 ) -> list[EndpointCheck]:
-    """Every (environment, model) pair that is pinned or live, in chain order."""
+    """Every (environment, model) pair that is pinned or live, in chain order (of `envs` only, when given:
+    a deploy job holds one environment's deploy role, through which alone that environment's endpoints
+    are read)."""
     manifests = load_all(config, workloads_root)
     checks: list[EndpointCheck] = []
-    for env in config.chain:
+    for env in envs if envs is not None else config.chain:
         pinned = {entry.manifest.model: entry.manifest.model_package_arn for entry in manifests[env]}
         role = naming.operator_role_arn(config, env)
         account = config.environment(env).account
         with calling(f"the SageMaker endpoints of {env} (account {account})", role=role):
-            session = aws.operator(env, via=naming.github_deploy_role_arn(config, env))
+            deploy_role = naming.github_deploy_role_arn(config, env)
+            # In the environment's deploy job the ambient session is the deploy role already.
+            via = None if is_session_of(aws.caller_arn(), deploy_role) else deploy_role
+            session = aws.operator(env, via=via)
             client = session.client("sagemaker", region_name=config.region)
             for spec in config.models:
                 if progress is not None:

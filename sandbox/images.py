@@ -36,9 +36,29 @@ def image_manifest(tag: str) -> str:
     )
 
 
-def push_image(session: boto3.Session, image: str) -> str:
+def repository_policy(data_science_role: str) -> str:
+    """The grant the README asks of an organisation's image repository: the data-science role resolves a
+    tag to its digest (registration's ecr:DescribeImages), cross-account, as the repository policy must
+    allow ("Private repository policies", Amazon ECR user guide)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DataScienceResolvesDigests",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": data_science_role},
+                    "Action": "ecr:DescribeImages",
+                }
+            ],
+        }
+    )
+
+
+def push_image(session: boto3.Session, image: str, *, readers: str | None = None) -> str:
     """Push `image` (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`) with `session`, the image
-    account's; returns its digest. Pushing a tag that is there already changes nothing."""
+    account's, letting role `readers` resolve its digest; returns its digest. Pushing a tag that is there
+    already changes nothing."""
     match = IMAGE.fullmatch(image)
     if match is None:
         raise ValueError(f"{image} is not an ECR image with a tag")
@@ -48,6 +68,8 @@ def push_image(session: boto3.Session, image: str) -> str:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "RepositoryAlreadyExistsException":
             raise
+    if readers is not None:
+        ecr.set_repository_policy(repositoryName=match["repository"], policyText=repository_policy(readers))
     try:
         pushed = ecr.put_image(
             repositoryName=match["repository"], imageManifest=image_manifest(match["tag"]), imageTag=match["tag"]

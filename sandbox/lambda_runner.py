@@ -67,6 +67,7 @@ from moto.awslambda import models as _lambda_models
 
 from accounts.config import OrgConfig
 from promotion.sessions import assume_role
+from sandbox.authorization.callers import service_access_key
 from sandbox.moto_compat.events import lambda_deliveries
 from sandbox.organization import account_admin_session, aws_endpoint
 
@@ -133,6 +134,9 @@ class _Function:
     task_root: Path
 
 
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+
+
 class LambdaRunner:
     """Invokes the functions deployed in one account of the sandbox (default: shared services)."""
 
@@ -151,8 +155,14 @@ class LambdaRunner:
         self._scratch = tempfile.TemporaryDirectory(prefix="modelops-lambda-")
         self._task_roots: dict[str, Path] = {}
         with aws_endpoint(endpoint_url):
-            # Stands for the Lambda service: reads configurations and assumes execution roles.
+            # Reads the deployed configurations, as the account's administrator.
             self._service = account_admin_session(config, self.account)
+        # Assumes execution roles as lambda.amazonaws.com, the principal their trust policies name.
+        self._lambda_service = boto3.Session(
+            aws_access_key_id=service_access_key(LAMBDA_SERVICE),
+            aws_secret_access_key="sandbox",  # noqa: S106 (no signature of a service stand-in is checked)
+            region_name=config.region,
+        )
 
     def __enter__(self) -> LambdaRunner:
         return self
@@ -283,8 +293,12 @@ class LambdaRunner:
         return overrides
 
     def _execution_role(self, function: _Function) -> boto3.Session:
+        """The execution role's session, assumed as the Lambda service principal does: the role's trust
+        policy must allow lambda.amazonaws.com."""
         with aws_endpoint(self.endpoint_url):
-            return assume_role(function.role, session_name=function.name, base=self._service, region=self.config.region)
+            return assume_role(
+                function.role, session_name=function.name, base=self._lambda_service, region=self.config.region
+            )
 
     def _lambda_environment(
         self, function: _Function, context: RuntimeContext, role: boto3.Session, overrides: Mapping[str, str]

@@ -32,19 +32,23 @@ from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
+from policies.permission_sets import PermissionSet, permission_sets
 from promotion.cfn_deploy import StackArtifact, deploy_stack, publish_assets, stack_artifacts
 from promotion.sessions import assume_role
-from sandbox import cdk_bootstrap
+from sandbox import cdk_bootstrap, identity_center
+from sandbox.accounts import (  # re-exported: the management identity is the organisation's
+    MANAGEMENT_ACCOUNT,  # noqa: F401
+    MANAGEMENT_CREDENTIALS,
+    ORGANIZATION_ACCESS_ROLE,
+    create_member_account,
+)
 from sandbox.server import SandboxServer, start_server
 
 Progress = Callable[[str], None]
 
-# moto's default account stands for the organisation's management account; its keys are not secrets.
-MANAGEMENT_ACCOUNT = "123456789012"
-MANAGEMENT_CREDENTIALS = {"aws_access_key_id": "AKIASANDBOXMANAGEMENT", "aws_secret_access_key": "sandbox"}
-ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
 SSO_SUFFIX = "5a4db0c5a4db0c00"  # Identity Center appends 16 random hex characters; the sandbox's are fixed
 SESSION_NAME = "modelops-sandbox"
+SSO_INLINE_POLICY = "AwsSSOInlinePolicy"  # the name Identity Center gives a permission set's inline policy
 
 DATA_SCIENCE_STACK = "ModelOps-DataScience"
 DEPLOYMENT_ROLES_STACK = "ModelOps-DeploymentRoles"
@@ -113,28 +117,36 @@ def person_role_name(permission_set: str) -> str:
     return naming.sso_role_name(permission_set, SSO_SUFFIX)
 
 
-def person_roles(config: OrgConfig) -> dict[str, list[str]]:
-    """Account -> the permission sets provisioned there: the people the CLI starts from."""
-    return {
-        config.accounts.data_science: [naming.DATA_SCIENTIST_PERMISSION_SET],
-        config.accounts.shared_services: [naming.APPROVER_PERMISSION_SET, naming.PLATFORM_PERMISSION_SET],
-    }
+def person_roles(config: OrgConfig) -> dict[str, list[PermissionSet]]:
+    """Account -> the permission sets provisioned there (policies/permission_sets.py): the people the
+    CLI starts from."""
+    found: dict[str, list[PermissionSet]] = {}
+    for permission_set in permission_sets(config):
+        found.setdefault(permission_set.account, []).append(permission_set)
+    return found
 
 
 def person_session(config: OrgConfig, endpoint_url: str, *, account: str, role_name: str, email: str) -> boto3.Session:
     """Credentials of a person signed in through Identity Center: the role `role_name` in `account`, with the
-    person's email as the session name (so CloudTrail and the approval record name the person).
+    person's email as the session name (so CloudTrail and the approval record name the person) and as the
+    `email` session tag (the attribute for access control the trust policies read).
 
-    Identity Center signs people in with SAML; the sandbox has no identity provider, so the management
-    identity assumes the role directly. The resulting session is the one Identity Center would give.
+    Identity Center signs people in with SAML (sandbox/identity_center.py plays it): the session is the
+    one AssumeRoleWithSAML gives, judged by the role's trust policy.
     """
     with aws_endpoint(endpoint_url):
-        return assume_role(
-            f"arn:aws:iam::{account}:role{naming.SSO_ROLE_PATH}{role_name}",
-            session_name=email,
-            base=management_session(config),
+        return identity_center.sign_in(
+            role_arn=f"arn:aws:iam::{account}:role{naming.SSO_ROLE_PATH}{role_name}",
+            provider_arn=saml_provider_arn(account),
+            email=email,
+            tags={naming.PERSON_TAG: email},
             region=config.region,
         )
+
+
+def saml_provider_arn(account: str) -> str:
+    """The SAML provider Identity Center creates in `account` (its person roles trust it)."""
+    return f"arn:aws:iam::{account}:saml-provider/{identity_center.provider_name(SSO_SUFFIX)}"
 
 
 # -- set-up steps ---------------------------------------------------------------------------------------
@@ -146,23 +158,6 @@ def _create_role(iam: Any, name: str, trust: dict[str, Any], path: str = "/") ->
     except ClientError as error:
         if error.response["Error"]["Code"] != "EntityAlreadyExists":
             raise
-
-
-def _create_member_account(admin: boto3.Session) -> None:
-    """OrganizationAccountAccessRole, as AWS Organizations creates it in a new member account."""
-    iam = admin.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": naming.account_root_arn(MANAGEMENT_ACCOUNT)},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    _create_role(iam, ORGANIZATION_ACCESS_ROLE, trust)
-    iam.attach_role_policy(RoleName=ORGANIZATION_ACCESS_ROLE, PolicyArn=cdk_bootstrap.ADMINISTRATOR_ACCESS)
 
 
 def _execution_policies(config: OrgConfig, account: str, session: boto3.Session) -> list[str]:
@@ -202,22 +197,35 @@ def _bootstrap_account(config: OrgConfig, account: str, session: boto3.Session, 
     deploy_stack(session, stack_name=cdk_bootstrap.TOOLKIT_STACK, template_path=path, cfn_exec_role_arn=None)
 
 
-def _create_person_roles(admin: boto3.Session, account: str, permission_sets: list[str]) -> None:
-    """The roles Identity Center provisions for permission sets: SAML trust, Identity Center's path."""
+def _create_person_roles(admin: boto3.Session, account: str, provisioned: list[PermissionSet]) -> None:
+    """The SAML provider and the roles Identity Center provisions for permission sets: SAML trust,
+    Identity Center's path, and the permission set's inline policy (`AwsSSOInlinePolicy`), exactly the
+    reviewed document of policies/rendered/permission-sets/."""
     iam = admin.client("iam")
+    try:
+        iam.create_saml_provider(
+            Name=identity_center.provider_name(SSO_SUFFIX), SAMLMetadataDocument=identity_center.provider_metadata()
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
     trust = {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Federated": f"arn:aws:iam::{account}:saml-provider/AWSSSO_{SSO_SUFFIX}_DO_NOT_DELETE"},
+                "Principal": {"Federated": saml_provider_arn(account)},
                 "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+                "Condition": {"StringEquals": {"SAML:aud": identity_center.SAML_AUDIENCE}},
             }
         ],
     }
-    for permission_set in permission_sets:
-        _create_role(iam, person_role_name(permission_set), trust, path=naming.SSO_ROLE_PATH)
+    for permission_set in provisioned:
+        name = person_role_name(permission_set.name)
+        _create_role(iam, name, trust, path=naming.SSO_ROLE_PATH)
+        iam.put_role_policy(
+            RoleName=name, PolicyName=SSO_INLINE_POLICY, PolicyDocument=json.dumps(permission_set.document)
+        )
 
 
 def deploy_artifact(
@@ -251,13 +259,14 @@ def bootstrap_organization(
     say = progress or (lambda _message: None)
     with aws_endpoint(endpoint_url), tempfile.TemporaryDirectory(prefix="modelops-sandbox-") as scratch:
         workdir = Path(scratch)
+        for account in all_accounts(config):
+            create_member_account(account)
         admins = {account: account_admin_session(config, account) for account in all_accounts(config)}
         for account, admin in admins.items():
-            _create_member_account(admin)
             _bootstrap_account(config, account, admin, workdir)
         say(f"bootstrapped {len(admins)} accounts")
-        for account, permission_sets in person_roles(config).items():
-            _create_person_roles(admins[account], account, permission_sets)
+        for account, provisioned in person_roles(config).items():
+            _create_person_roles(admins[account], account, provisioned)
         assembly = cdk_out if cdk_out is not None else synthesize(config, workdir / "app")
         artifacts = stack_artifacts(assembly)
         for name in (DATA_SCIENCE_STACK, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK):
@@ -302,8 +311,8 @@ class Sandbox:
     def is_set_up(self) -> bool:
         """Whether the organisation is in place (moto's state is per process; any reset clears it)."""
         with aws_endpoint(self.endpoint_url):
-            cfn = account_admin_session(self.config, self.config.accounts.shared_services).client("cloudformation")
-            try:
+            try:  # after a reset the member account's access role is gone too: AssumeRole is refused
+                cfn = account_admin_session(self.config, self.config.accounts.shared_services).client("cloudformation")
                 stacks = cfn.describe_stacks(StackName=cdk_bootstrap.TOOLKIT_STACK)["Stacks"]
             except ClientError:
                 return False

@@ -11,11 +11,26 @@ from typing import Any
 import botocore.loaders
 import botocore.session
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from sandbox import moto_compat
+from sandbox.accounts import MANAGEMENT_ACCOUNT, MANAGEMENT_CREDENTIALS
+from sandbox.authorization.callers import register_root
+from sandbox.authorization.gate import Gate
 
 # Loopback only: the sandbox holds no secrets, but nothing outside this machine needs to reach it.
 BIND_ADDRESS = "127.0.0.1"
+
+
+class _GatedServer(ThreadedMotoServer):
+    """moto's threaded server with the sandbox's IAM in front of it (sandbox/authorization)."""
+
+    def _server_entry(self) -> None:
+        app = Gate(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 class SandboxServer:
@@ -70,12 +85,15 @@ def share_botocore_data() -> None:
 
 
 def start_server(port: int = 0) -> SandboxServer:
-    """Start moto in-process on `port` (0 picks a free one), after patching the gaps in moto_compat."""
+    """Start moto in-process on `port` (0 picks a free one), after patching the gaps in moto_compat, with
+    every request authorized by the sandbox's IAM first (the management keys are the management
+    account's root user)."""
     moto_compat.apply()
     share_botocore_data()
     # werkzeug logs every request at INFO; the sandbox reports its own progress instead.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=BIND_ADDRESS, port=port, verbose=False)
+    register_root(MANAGEMENT_CREDENTIALS["aws_access_key_id"], MANAGEMENT_ACCOUNT)
+    server = _GatedServer(ip_address=BIND_ADDRESS, port=port, verbose=False)
     server.start()
     _host, bound_port = server.get_host_and_port()
     return SandboxServer(server, bound_port)

@@ -89,8 +89,10 @@ def immutability_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
 def encryption_statements(config: OrgConfig, key_arn: str) -> list[iam.PolicyStatement]:
     """Refuse uploads that ask for anything but SSE-KMS with the artifact key.
 
-    `IfExists`: an upload without the headers gets the bucket's default encryption, which is this key;
-    requiring the headers would add nothing but break clients that rely on the default.
+    Each deny applies only when the request carries the header (`Null` false): an upload without the
+    headers gets the bucket's default encryption, which is this key. Not `StringNotEqualsIfExists`: with
+    the key absent, an IfExists condition evaluates to true ("IfExists condition operators", IAM user
+    guide), so that deny refused every upload without the header (the sandbox's IAM caught it).
     """
     objects = f"{naming.artifact_bucket_arn(config)}/*"
     return [
@@ -100,7 +102,10 @@ def encryption_statements(config: OrgConfig, key_arn: str) -> list[iam.PolicySta
             principals=[iam.AnyPrincipal()],
             actions=["s3:PutObject"],
             resources=[objects],
-            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            conditions={
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+            },
         ),
         iam.PolicyStatement(
             sid="DenyUploadsWithAnotherKey",
@@ -108,7 +113,10 @@ def encryption_statements(config: OrgConfig, key_arn: str) -> list[iam.PolicySta
             principals=[iam.AnyPrincipal()],
             actions=["s3:PutObject"],
             resources=[objects],
-            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+            conditions={
+                "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
+                "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+            },
         ),
     ]
 

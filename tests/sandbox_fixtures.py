@@ -20,8 +20,10 @@ import pytest
 from accounts.config import OrgConfig
 from cli.sandbox import exports
 from promotion.sessions import assume_role
+from sandbox.accounts import MANAGEMENT_CREDENTIALS, ORGANIZATION_ACCESS_ROLE, create_member_account
+from sandbox.authorization.gate import GATES
 from sandbox.lambda_runner import LambdaRunner
-from sandbox.organization import MANAGEMENT_CREDENTIALS, Sandbox, start_sandbox
+from sandbox.organization import Sandbox, start_sandbox
 from sandbox.review_gateway import ReviewGateway
 from sandbox.server import SandboxServer, start_server
 
@@ -29,6 +31,19 @@ if TYPE_CHECKING:
     from tests.conftest import Synth
 
 REGION = "eu-west-1"  # two_env's
+
+
+@pytest.fixture(autouse=True, scope="module")
+def sandbox_iam_mode(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The sandbox's IAM enforces for every module but those marked `iam_audit_only`, whose requests it
+    judges and counts without refusing them (the list of such modules is the remaining work). Module scope:
+    the module's own fixtures run in its mode too."""
+    audit = request.node.get_closest_marker("iam_audit_only") is not None
+    for gate in GATES:
+        gate.enforcing = not audit
+    yield
+    for gate in GATES:
+        gate.enforcing = True
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +69,11 @@ class EmptyAws:
 
     server: SandboxServer
 
-    def session(self, account: str, role: str = "test-admin") -> boto3.Session:
-        """Credentials in `account` (moto checks no trust policy, so the role need not exist)."""
+    def session(self, account: str, role: str = ORGANIZATION_ACCESS_ROLE) -> boto3.Session:
+        """Administrator credentials in `account`: a member account of the sandbox's organisation, reached
+        from the management account's root through its administrator role (the sandbox's IAM checks the
+        role's trust, as AWS does)."""
+        create_member_account(account, role)
         return assume_role(f"arn:aws:iam::{account}:role/{role}", session_name="pytest", region=REGION)
 
 

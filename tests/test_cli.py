@@ -39,6 +39,10 @@ from tests.promotion_support import (
     LocalAws,
 )
 
+pytestmark = pytest.mark.iam_audit_only(
+    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
+)
+
 CONFIG = config_path("two_env")  # the `config` fixture's organisation
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 COMMANDS = ["register", "approve", "reject", "promote", "rollback", "verify", "deploy", "status", "drift", "history"]

@@ -19,6 +19,10 @@ from sandbox.organization import Sandbox, account_admin_session, person_role_nam
 from sandbox.review_gateway import ReviewGateway
 from tests.orgs import config_path
 
+pytestmark = pytest.mark.iam_audit_only(
+    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
+)
+
 CONFIG = config_path("two_env")
 SHARED, DATA_SCIENCE = "111111111111", "222222222222"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"

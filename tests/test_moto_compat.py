@@ -18,6 +18,10 @@ from promotion.sessions import assume_role
 from sandbox.moto_compat.events import lambda_deliveries
 from tests.sandbox_fixtures import EmptyAws
 
+pytestmark = pytest.mark.iam_audit_only(
+    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
+)
+
 SHARED = "111111111111"
 DATA_SCIENCE = "222222222222"
 QA = "444444444444"
@@ -1182,7 +1186,8 @@ def test_failed_creation_deletes_what_was_created_and_ends_in_rollback_complete(
             "(HandlerErrorCode: ValidationException)",
         )
     ]
-    assert empty_aws.session(QA).client("iam").list_roles()["Roles"] == []
+    roles = empty_aws.session(QA).client("iam").list_roles()["Roles"]
+    assert [role["RoleName"] for role in roles] == ["OrganizationAccountAccessRole"]  # the member account's own
 
 
 def test_update_with_the_same_template_reports_no_updates(empty_aws: EmptyAws) -> None:

@@ -44,6 +44,10 @@ from tests.orgs import config_path, workloads_root
 from tests.promotion_support import QA_APPROVER
 from tests.sandbox_fixtures import approval_api_served
 
+pytestmark = pytest.mark.iam_audit_only(
+    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
+)
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
 

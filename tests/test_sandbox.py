@@ -39,6 +39,10 @@ from tests.conftest import Synth, synthesize
 from tests.orgs import workloads_root
 from workloads.manifest import load_manifest
 
+pytestmark = pytest.mark.iam_audit_only(
+    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
+)
+
 MODEL = "churn-model"
 QA_ENDPOINTS = "ModelOps-qa/Endpoints"
 DATA_SCIENTIST = "data.scientist@example.com"
@@ -70,7 +74,9 @@ def _data_scientist(sandbox: Sandbox) -> boto3.Session:
         role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
         email=DATA_SCIENTIST,
     )
-    return assume_role(naming.data_science_role_arn(config), session_name=DATA_SCIENTIST, base=person)
+    return assume_role(
+        naming.data_science_role_arn(config), session_name=DATA_SCIENTIST, source_identity=DATA_SCIENTIST, base=person
+    )
 
 
 def _register(sandbox: Sandbox) -> str:

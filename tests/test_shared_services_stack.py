@@ -494,7 +494,11 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
         {
             "Sid": "DenyUploadsNotEncryptedWithKms",
             "Action": "s3:PutObject",
-            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            # Only when the header is sent: without it the bucket's default (this key) applies.
+            "Condition": {
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+            },
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Resource": f"{BUCKET_ARN}/*",
@@ -503,9 +507,8 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             "Sid": "DenyUploadsWithAnotherKey",
             "Action": "s3:PutObject",
             "Condition": {
-                "StringNotEqualsIfExists": {
-                    "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key_id, "Arn"]}
-                }
+                "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key_id, "Arn"]}},
+                "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
             },
             "Effect": "Deny",
             "Principal": {"AWS": "*"},

@@ -37,11 +37,22 @@ def status_command(
 
 
 @handled
-def drift_command(ctx: typer.Context, json: JsonFlag = False) -> None:
+def drift_command(
+    ctx: typer.Context,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Only this environment (a deploy job holds one environment's deploy role)."),
+    ] = None,
+    json: JsonFlag = False,
+) -> None:
     """Exit 1 listing every live endpoint that differs from git."""
     s = settings(ctx)
+    envs = None
+    if env is not None:
+        s.config.environment(env)  # an unknown environment is an input error naming it
+        envs = [env]
     with output.progress("reading the live endpoints") as update:
-        checks = drift.check_drift(s.aws(), s.config, s.workloads, progress=update)
+        checks = drift.check_drift(s.aws(), s.config, s.workloads, progress=update, envs=envs)
     drifting = [check for check in checks if check.drift]
     if json:
         output.emit_json(output.drift_json(checks))

@@ -84,7 +84,7 @@ def prepare(principal: Principal, action: str, resource: Resource) -> Prepared:
     action = action.lower()
     arn = resource.arn
     identity: tuple[Statement, ...] = ()
-    if principal.kind is PrincipalKind.ROLE:
+    if principal.has_identity_policies:
         identity = tuple(
             statement
             for policy in principal.identity_policies
@@ -113,7 +113,7 @@ def decide(prepared: Prepared, context: Context) -> AccessDecision:
     if deny is not None:
         return _explicit_deny(deny)
     principal = prepared.principal
-    if principal.kind is not PrincipalKind.ROLE:
+    if not principal.has_identity_policies:
         return _judged_by_resource_policy_alone(principal, direct)
     policy = prepared.resource_policy
     if policy is None and prepared.resource.is_kms_key and prepared.action.startswith("kms:"):
@@ -256,7 +256,7 @@ def context_lookup(principal: Principal, action: str, context: Context) -> Calla
 
     def lookup(key: str) -> ContextValue | None:
         if key == "aws:principalarn":
-            return principal.name if principal.kind is PrincipalKind.ROLE else None
+            return principal.name if principal.has_identity_policies else None
         if key == "aws:principalaccount" or (key == "kms:calleraccount" and action.startswith("kms:")):
             return principal.account
         if key == "aws:principalservicename":

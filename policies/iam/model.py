@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ class PrincipalKind(StrEnum):
     """Who makes a request: a role, an AWS service, a web identity (Federated), or an anonymous caller."""
 
     ROLE = "role"
+    ROOT = "root"
     SERVICE = "service"
     FEDERATED = "federated"
     ANONYMOUS = "anonymous"
@@ -84,6 +86,21 @@ class Principal:
         return cls(PrincipalKind.ROLE, arn, match["account"], session_arn, tuple(identity_policies), tags)
 
     @classmethod
+    def root(cls, account: str) -> Principal:
+        """An account's root user (`arn:aws:iam::<account>:root`). No identity policy binds it: in its own
+        account it may do anything no resource policy denies ("AWS account root user", IAM user guide);
+        another account's resource policy that names the account delegates to it, as to any of its
+        principals. It is modelled as holding one identity policy that allows every action on every resource."""
+        if not ACCOUNT_ID.fullmatch(account):
+            raise ValueError(f"root principal: account {account!r} is not 12 digits")
+        return cls(PrincipalKind.ROOT, f"arn:aws:iam::{account}:root", account, None, (_root_policy(),))
+
+    @property
+    def has_identity_policies(self) -> bool:
+        """Whether identity policies apply to the principal: a role (or its session), or a root user."""
+        return self.kind in IDENTITY_KINDS
+
+    @classmethod
     def service(cls, name: str) -> Principal:
         """An AWS service principal such as `sagemaker.amazonaws.com`."""
         if not name.endswith(".amazonaws.com"):
@@ -102,6 +119,20 @@ class Principal:
 
     def __str__(self) -> str:
         return self.session_arn or self.name
+
+
+IDENTITY_KINDS = frozenset({PrincipalKind.ROLE, PrincipalKind.ROOT})
+
+
+@lru_cache(maxsize=1)
+def _root_policy() -> Policy:
+    from policies.iam.policy import Policy, PolicyKind  # policy.py imports this module
+
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "RootUser", "Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    return Policy("the account root user", document, PolicyKind.IDENTITY)
 
 
 def _session_tags(arn: str, session: str | None, tags: Mapping[str, str]) -> Mapping[str, str]:

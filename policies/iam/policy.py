@@ -143,6 +143,8 @@ class PrincipalSpec:
             ):
                 return PrincipalMatch.DIRECT
             return PrincipalMatch.ACCOUNT if principal.account in self.accounts else PrincipalMatch.NONE
+        if kind is PrincipalKind.ROOT:
+            return PrincipalMatch.ACCOUNT if principal.account in self.accounts else PrincipalMatch.NONE
         if kind is PrincipalKind.SERVICE:
             return PrincipalMatch.DIRECT if principal.name in self.services else PrincipalMatch.NONE
         if kind is PrincipalKind.FEDERATED:

@@ -227,6 +227,22 @@ PATCHES: tuple[Patch, ...] = (
         install=sts.install_source_identity,
         targets=("moto.sts.responses.TokenResponse.assume_role",),
     ),
+    Patch(
+        name="sts: role sessions keep their session tags",
+        replaces="moto's AssumeRole and AssumeRoleWithSAML drop session tags: a session has no aws:PrincipalTag keys, "
+        "and a chained session inherits no transitive tag",
+        follows="Passing session tags in AWS STS (tags passed by AssumeRole and as SAML PrincipalTag attributes, "
+        "transitive tags in role chains) - AWS Identity and Access Management, "
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html",
+        test="tests/test_sandbox_iam.py::test_a_person_signed_in_through_identity_center_carries_the_email_session_tag",
+        removable_when="moto keeps the session tags of AssumeRole and AssumeRoleWithSAML and passes transitive ones on",
+        install=sts.install_session_tags,
+        targets=(
+            "moto.sts.responses.TokenResponse.assume_role",
+            "moto.sts.responses.TokenResponse.assume_role_with_saml",
+            "moto.sts.responses.TokenResponse.assume_role_with_web_identity",
+        ),
+    ),
     # -- KMS (kms.py) --
     Patch(
         name="cloudformation: AWS::KMS::Key Tags",

@@ -17,6 +17,7 @@ from moto.iam import models as _iam_models
 from moto.sts import models as _sts_models
 from moto.sts import responses as _sts_responses
 
+from sandbox.identity_center import ATTRIBUTES, saml_attributes, saml_tags
 from sandbox.moto_compat.wrapping import wrap
 
 # moto's classes are patched at run time; typed as Any so the new attributes type-check.
@@ -80,3 +81,68 @@ def _assume_role_keeping_source_identity(inner: Callable[..., Any], self: Any) -
 def install_source_identity() -> None:
     """AssumeRole keeps SourceIdentity on the session, returns it, and passes it down a role chain."""
     wrap(TokenResponse, "assume_role", _assume_role_keeping_source_identity)
+
+
+# -- session tags ---------------------------------------------------------------------------------------
+
+
+def _transitive(session: Any) -> dict[str, str]:
+    """The tags a chained session inherits: the caller session's transitive ones."""
+    if session is None:
+        return {}
+    tags: dict[str, str] = getattr(session, "session_tags", None) or {}
+    keys = {key.lower() for key in getattr(session, "transitive_tag_keys", ())}
+    return {key: value for key, value in tags.items() if key.lower() in keys}
+
+
+def _keep(result: Any, tags: dict[str, str], transitive: set[str]) -> None:
+    credentials = result.result["Credentials"]
+    credentials.session_tags = tags
+    credentials.transitive_tag_keys = tuple(sorted(transitive))
+
+
+def _assume_role_keeping_tags(inner: Callable[..., Any], self: Any) -> Any:
+    """AssumeRole's Tags become the session's tags, over the transitive tags of the calling session, which
+    stay transitive; TransitiveTagKeys marks which of the new ones pass down the chain."""
+    caller_session = role_session(self.get_access_key(), self.partition)
+    inherited = _transitive(caller_session)
+    requested = {tag["Key"]: tag["Value"] for tag in self._get_param("Tags") or []}
+    transitive = set(self._get_param("TransitiveTagKeys") or [])
+    transitive |= set(inherited)
+    result = inner(self)
+    _keep(result, {**requested, **inherited}, transitive)
+    return result
+
+
+def _assume_role_with_saml_keeping_tags(inner: Callable[..., Any], self: Any) -> Any:
+    """AssumeRoleWithSAML's PrincipalTag attributes become the session's tags, its TransitiveTagKeys
+    attribute their transitive keys ("Passing session tags using SAML", IAM user guide)."""
+    attributes, _keys = saml_attributes(self._get_param("SAMLAssertion"))
+    result = inner(self)
+    session = result.result["Credentials"]
+    _keep(result, saml_tags(attributes), set(attributes.get(ATTRIBUTES + "TransitiveTagKeys", [])))
+    _file_under_role_account(self, session)
+    return result
+
+
+def _file_under_role_account(response: Any, session: Any) -> None:
+    """A federated sign-in is unsigned, so moto files its session under its default account; file it under
+    the account that issued its key (the role's), where `role_session` looks for it."""
+    owner = _sts_backend(session.access_key_id, response.partition)
+    if owner is not response.backend and session in response.backend.assumed_roles:
+        response.backend.assumed_roles.remove(session)
+    if session not in owner.assumed_roles:
+        owner.assumed_roles.append(session)
+
+
+def _assume_role_with_web_identity_filed(inner: Callable[..., Any], self: Any) -> Any:
+    result = inner(self)
+    _file_under_role_account(self, result.result["Credentials"])
+    return result
+
+
+def install_session_tags() -> None:
+    """Sessions keep the tags AssumeRole and AssumeRoleWithSAML pass, and chained sessions the transitive ones."""
+    wrap(TokenResponse, "assume_role", _assume_role_keeping_tags)
+    wrap(TokenResponse, "assume_role_with_saml", _assume_role_with_saml_keeping_tags)
+    wrap(TokenResponse, "assume_role_with_web_identity", _assume_role_with_web_identity_filed)

@@ -1,0 +1,170 @@
+"""SNS, SQS, EventBridge, CloudWatch Logs and CloudWatch.
+
+- SNS topics and SQS queues by ARN (a queue URL names its account and queue); the topic and queue
+  policies govern them.
+- EventBridge PutEvents on each entry's bus (`event-bus/<name>`, `default` when unnamed), with
+  events:source and events:detail-type, which the Service Authorization Reference types as multivalued
+  (ArrayOfString): every entry's value is in the list.
+- CloudWatch Logs: `log-group:<group>:log-stream:<stream>`; CloudWatch metrics name no resource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.authorization.calls import Call
+from sandbox.authorization.catalog.common import Check, Mapper, Scope, arn_account, everywhere, param
+
+
+def topic_call(action: str, key: str = "TopicArn") -> Mapper:
+    def mapper(call: Call, scope: Scope) -> list[Check]:
+        arn = str(param(call, key))
+        if key == "SubscriptionArn":
+            arn = arn.rsplit(":", 1)[0]  # a subscription is authorized on its topic
+        return [Check(action, arn, arn_account(arn))]
+
+    return mapper
+
+
+def create_topic(call: Call, scope: Scope) -> list[Check]:
+    return [Check("sns:CreateTopic", scope.arn("sns", str(param(call, "Name"))), scope.account)]
+
+
+SNS: dict[str, Mapper] = {
+    **{
+        operation: topic_call(f"sns:{operation}")
+        for operation in (
+            "Publish",
+            "Subscribe",
+            "GetTopicAttributes",
+            "SetTopicAttributes",
+            "ListSubscriptionsByTopic",
+            "DeleteTopic",
+        )
+    },
+    "GetSubscriptionAttributes": topic_call("sns:GetSubscriptionAttributes", "SubscriptionArn"),
+    "Unsubscribe": topic_call("sns:Unsubscribe", "SubscriptionArn"),
+    "CreateTopic": create_topic,
+    "ListTopics": everywhere("sns:ListTopics"),
+}
+
+
+def _queue(scope: Scope, url: str) -> tuple[str, str]:
+    account, name = url.rstrip("/").split("/")[-2:]
+    return scope.arn("sqs", name, account=account), account
+
+
+def queue_call(action: str) -> Mapper:
+    def mapper(call: Call, scope: Scope) -> list[Check]:
+        if "QueueUrl" in call.params:
+            return [Check(action, *_queue(scope, str(call.params["QueueUrl"])))]
+        account = call.params.get("QueueOwnerAWSAccountId") or scope.account
+        return [Check(action, scope.arn("sqs", str(param(call, "QueueName")), account=account), account)]
+
+    return mapper
+
+
+SQS: dict[str, Mapper] = {
+    operation: queue_call(f"sqs:{operation}")
+    for operation in (
+        "CreateQueue",
+        "GetQueueUrl",
+        "GetQueueAttributes",
+        "SetQueueAttributes",
+        "SendMessage",
+        "ReceiveMessage",
+        "DeleteMessage",
+        "PurgeQueue",
+        "DeleteQueue",
+    )
+}
+
+
+def _bus(scope: Scope, name: str | None) -> tuple[str, str]:
+    if name and name.startswith("arn:"):
+        return name, arn_account(name)
+    return scope.arn("events", f"event-bus/{name or 'default'}"), scope.account
+
+
+def put_events(call: Call, scope: Scope) -> list[Check]:
+    by_bus: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for entry in param(call, "Entries"):
+        by_bus.setdefault(_bus(scope, entry.get("EventBusName")), []).append(entry)
+    checks = []
+    for (arn, account), entries in by_bus.items():
+        context = {
+            "events:source": [str(entry.get("Source", "")) for entry in entries],
+            "events:detail-type": [str(entry.get("DetailType", "")) for entry in entries],
+        }
+        checks.append(Check("events:PutEvents", arn, account, context))
+    return checks
+
+
+def rule_call(action: str) -> Mapper:
+    def mapper(call: Call, scope: Scope) -> list[Check]:
+        name = str(param(call, "Name") if "Name" in call.params else param(call, "Rule"))
+        bus = call.params.get("EventBusName")
+        path = f"rule/{bus}/{name}" if bus and bus != "default" else f"rule/{name}"
+        return [Check(action, scope.arn("events", path), scope.account)]
+
+    return mapper
+
+
+EVENTS: dict[str, Mapper] = {
+    "PutEvents": put_events,
+    **{
+        operation: rule_call(f"events:{operation}")
+        for operation in ("PutRule", "PutTargets", "DescribeRule", "DeleteRule", "RemoveTargets", "ListTargetsByRule")
+    },
+}
+
+
+def stream_call(action: str) -> Mapper:
+    def mapper(call: Call, scope: Scope) -> list[Check]:
+        group, stream = param(call, "logGroupName"), param(call, "logStreamName")
+        return [Check(action, scope.arn("logs", f"log-group:{group}:log-stream:{stream}"), scope.account)]
+
+    return mapper
+
+
+def group_call(action: str) -> Mapper:
+    def mapper(call: Call, scope: Scope) -> list[Check]:
+        return [Check(action, scope.arn("logs", f"log-group:{param(call, 'logGroupName')}"), scope.account)]
+
+    return mapper
+
+
+LOGS: dict[str, Mapper] = {
+    "CreateLogStream": stream_call("logs:CreateLogStream"),
+    "PutLogEvents": stream_call("logs:PutLogEvents"),
+    "CreateLogGroup": group_call("logs:CreateLogGroup"),
+    "DescribeLogStreams": group_call("logs:DescribeLogStreams"),
+    "GetLogEvents": stream_call("logs:GetLogEvents"),
+    "FilterLogEvents": group_call("logs:FilterLogEvents"),
+    "DescribeLogGroups": everywhere("logs:DescribeLogGroups"),
+}
+
+
+def put_metric_data(call: Call, scope: Scope) -> list[Check]:
+    return [
+        Check("cloudwatch:PutMetricData", "*", scope.account, {"cloudwatch:namespace": str(param(call, "Namespace"))})
+    ]
+
+
+def describe_alarms(call: Call, scope: Scope) -> list[Check]:
+    names = call.params.get("AlarmNames") or ["*"]
+    return [
+        Check("cloudwatch:DescribeAlarms", scope.arn("cloudwatch", f"alarm:{name}"), scope.account) for name in names
+    ]
+
+
+CLOUDWATCH: dict[str, Mapper] = {
+    "GetMetricData": everywhere("cloudwatch:GetMetricData"),
+    "GetMetricStatistics": everywhere("cloudwatch:GetMetricStatistics"),
+    "ListMetrics": everywhere("cloudwatch:ListMetrics"),
+    "PutMetricData": put_metric_data,
+    "DescribeAlarms": describe_alarms,
+    "PutMetricAlarm": lambda call, scope: [
+        Check("cloudwatch:PutMetricAlarm", scope.arn("cloudwatch", f"alarm:{param(call, 'AlarmName')}"), scope.account)
+    ],
+}

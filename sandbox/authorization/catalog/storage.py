@@ -1,0 +1,134 @@
+"""S3: the IAM action of each operation ("Amazon S3 API operations and their required permissions"),
+on the bucket (`arn:aws:s3:::<bucket>`) or the object (`arn:aws:s3:::<bucket>/<key>`), owned by the
+bucket's account, with the condition keys the bucket policy tests: s3:if-none-match (the If-None-Match
+header), s3:ObjectCreationOperation (true for the operations that create an object: "Condition keys for
+Amazon S3"), s3:x-amz-server-side-encryption*, s3:prefix on listings, and s3:VersionId where a version is
+named.
+"""
+
+from __future__ import annotations
+
+from moto.s3.models import s3_backends
+
+from sandbox.authorization.calls import Call
+from sandbox.authorization.catalog.common import Check, Mapper, Scope, param
+
+# Operation -> (action, the action when a versionId is given).
+OBJECT_ACTIONS: dict[str, tuple[str, str]] = {
+    "PutObject": ("s3:PutObject", "s3:PutObject"),
+    "CreateMultipartUpload": ("s3:PutObject", "s3:PutObject"),
+    "UploadPart": ("s3:PutObject", "s3:PutObject"),
+    "CompleteMultipartUpload": ("s3:PutObject", "s3:PutObject"),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", "s3:AbortMultipartUpload"),
+    "GetObject": ("s3:GetObject", "s3:GetObjectVersion"),
+    "HeadObject": ("s3:GetObject", "s3:GetObjectVersion"),
+    "GetObjectAttributes": ("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"),
+    "DeleteObject": ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    "PutObjectRetention": ("s3:PutObjectRetention", "s3:PutObjectRetention"),
+    "GetObjectRetention": ("s3:GetObjectRetention", "s3:GetObjectRetention"),
+    "PutObjectLegalHold": ("s3:PutObjectLegalHold", "s3:PutObjectLegalHold"),
+    "GetObjectLegalHold": ("s3:GetObjectLegalHold", "s3:GetObjectLegalHold"),
+    "GetObjectTagging": ("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
+    "PutObjectTagging": ("s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
+}
+CREATES_OBJECT = frozenset(
+    {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "CopyObject"}
+)
+BUCKET_ACTIONS: dict[str, str] = {
+    "CreateBucket": "s3:CreateBucket",
+    "DeleteBucket": "s3:DeleteBucket",
+    "HeadBucket": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "GetBucketLocation": "s3:GetBucketLocation",
+    "GetBucketPolicy": "s3:GetBucketPolicy",
+    "PutBucketPolicy": "s3:PutBucketPolicy",
+    "DeleteBucketPolicy": "s3:DeleteBucketPolicy",
+    "GetBucketVersioning": "s3:GetBucketVersioning",
+    "PutBucketVersioning": "s3:PutBucketVersioning",
+    "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "GetBucketTagging": "s3:GetBucketTagging",
+    "PutBucketTagging": "s3:PutBucketTagging",
+    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+}
+HEADER_KEYS = (
+    ("if-none-match", "s3:if-none-match"),
+    ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
+    ("x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
+    ("x-amz-bypass-governance-retention", "s3:object-lock-remaining-retention-days"),
+)
+
+
+def bucket_account(bucket: str, scope: Scope) -> str:
+    """The account that owns `bucket`; a bucket that does not exist yet is the caller's to create."""
+    owner = s3_backends.bucket_accounts.get(bucket)
+    return owner[1] if owner is not None else scope.account
+
+
+def _headers_context(call: Call) -> dict[str, str]:
+    return {key: call.headers[header] for header, key in HEADER_KEYS if header in call.headers}
+
+
+def object_call(call: Call, scope: Scope) -> list[Check]:
+    bucket, key = param(call, "Bucket"), param(call, "Key")
+    account = bucket_account(bucket, scope)
+    version = call.params.get("VersionId")
+    plain, versioned = OBJECT_ACTIONS[call.operation]
+    context: dict[str, str] = _headers_context(call)
+    if call.operation in CREATES_OBJECT:
+        context["s3:ObjectCreationOperation"] = "true"
+    if version:
+        context["s3:VersionId"] = version
+    return [Check(versioned if version else plain, f"arn:{scope.partition}:s3:::{bucket}/{key}", account, context)]
+
+
+def copy_object(call: Call, scope: Scope) -> list[Check]:
+    source = str(param(call, "CopySource")).lstrip("/").split("?", 1)[0]
+    source_bucket = source.split("/", 1)[0]
+    return [
+        *object_call_as(call, scope, "s3:PutObject"),
+        Check("s3:GetObject", f"arn:{scope.partition}:s3:::{source}", bucket_account(source_bucket, scope)),
+    ]
+
+
+def object_call_as(call: Call, scope: Scope, action: str) -> list[Check]:
+    bucket, key = param(call, "Bucket"), param(call, "Key")
+    context = {**_headers_context(call), "s3:ObjectCreationOperation": "true"}
+    return [Check(action, f"arn:{scope.partition}:s3:::{bucket}/{key}", bucket_account(bucket, scope), context)]
+
+
+def bucket_call(call: Call, scope: Scope) -> list[Check]:
+    bucket = param(call, "Bucket")
+    context: dict[str, str] = {}
+    if call.operation in ("ListObjects", "ListObjectsV2", "ListObjectVersions") and call.params.get("Prefix"):
+        context["s3:prefix"] = call.params["Prefix"]
+    return [
+        Check(
+            BUCKET_ACTIONS[call.operation],
+            f"arn:{scope.partition}:s3:::{bucket}",
+            bucket_account(bucket, scope),
+            context,
+        )
+    ]
+
+
+def list_buckets(_call: Call, scope: Scope) -> list[Check]:
+    return [Check("s3:ListAllMyBuckets", "*", scope.account)]
+
+
+S3: dict[str, Mapper] = {
+    **dict.fromkeys(OBJECT_ACTIONS, object_call),
+    **dict.fromkeys(BUCKET_ACTIONS, bucket_call),
+    "CopyObject": copy_object,
+    "ListBuckets": list_buckets,
+}

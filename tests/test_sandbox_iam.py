@@ -1,0 +1,192 @@
+"""The sandbox's IAM: every request is authorized before moto acts on it, as AWS authorizes it
+(sandbox/authorization). Each refusal is AWS's error with IAM's message form ("Troubleshoot access
+denied error messages", IAM user guide:
+https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from accounts import naming
+from promotion.sessions import assume_role
+from sandbox.accounts import MANAGEMENT_ACCOUNT
+from sandbox.authorization.callers import service_access_key
+from sandbox.authorization.gate import TALLY
+from sandbox.github_oidc import deploy_job_session, job_session
+from sandbox.organization import Sandbox, aws_endpoint, person_role_name, person_session
+from tests.sandbox_fixtures import REGION, EmptyAws
+
+QA = "333333333333"
+OTHER = "444444444444"
+SCIENTIST = "data.scientist@example.com"
+
+
+def error(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    return str(raised.value.response["Error"]["Code"]), str(raised.value.response["Error"]["Message"])
+
+
+def test_a_key_the_sandbox_never_issued_is_refused_as_aws_refuses_it(empty_aws: EmptyAws) -> None:
+    """ "The security token included in the request is invalid" (STS API reference, common errors)."""
+    client = boto3.client(
+        "sts", aws_access_key_id="AKIANEVERISSUED00000", aws_secret_access_key="x", region_name=REGION
+    )
+    with pytest.raises(ClientError) as raised:
+        client.get_caller_identity()
+    assert error(raised) == ("InvalidClientTokenId", "The security token included in the request is invalid.")
+
+
+def test_the_management_root_reaches_a_member_account_through_its_access_role(empty_aws: EmptyAws) -> None:
+    """AWS Organizations' OrganizationAccountAccessRole trusts the management account ("Accessing member
+    accounts in your organization", AWS Organizations user guide)."""
+    session = empty_aws.session(QA)
+    identity = session.client("sts").get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:sts::{QA}:assumed-role/OrganizationAccountAccessRole/pytest"
+
+
+def test_a_role_whose_trust_names_another_account_cannot_be_assumed(empty_aws: EmptyAws) -> None:
+    iam = empty_aws.session(QA).client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam.create_role(RoleName="trusts-another-account", AssumeRolePolicyDocument=json.dumps(trust))
+    with pytest.raises(ClientError) as raised:
+        assume_role(f"arn:aws:iam::{QA}:role/trusts-another-account", session_name="pytest", region=REGION)
+    assert error(raised) == (
+        "AccessDenied",
+        f"User: arn:aws:iam::{MANAGEMENT_ACCOUNT}:root is not authorized to perform: sts:AssumeRole on resource: "
+        f"arn:aws:iam::{QA}:role/trusts-another-account",
+    )
+
+
+def test_an_identity_policy_that_does_not_allow_the_action_is_refused_with_iams_message(empty_aws: EmptyAws) -> None:
+    admin = empty_aws.session(QA)
+    iam = admin.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{QA}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="reads-parameters", AssumeRolePolicyDocument=json.dumps(trust))
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName="reads-parameters", PolicyName="read", PolicyDocument=json.dumps(policy))
+    reader = assume_role(f"arn:aws:iam::{QA}:role/reads-parameters", session_name="reader", base=admin, region=REGION)
+    with pytest.raises(ClientError) as raised:
+        reader.client("ssm").put_parameter(Name="/x", Value="v", Type="String")
+    assert error(raised) == (
+        "AccessDeniedException",
+        f"User: arn:aws:sts::{QA}:assumed-role/reads-parameters/reader is not authorized to perform: ssm:PutParameter "
+        f"on resource: arn:aws:ssm:{REGION}:{QA}:parameter/x because no identity-based policy allows the "
+        "ssm:PutParameter action",
+    )
+
+
+def test_an_explicit_deny_in_a_bucket_policy_refuses_even_an_administrator(empty_aws: EmptyAws) -> None:
+    s3 = empty_aws.session(QA).client("s3")
+    s3.create_bucket(Bucket="modelops-deny-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoDeletes",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:DeleteObject",
+                "Resource": "arn:aws:s3:::modelops-deny-test/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="modelops-deny-test", Policy=json.dumps(deny))
+    with pytest.raises(ClientError) as raised:
+        s3.delete_object(Bucket="modelops-deny-test", Key="k")
+    assert error(raised) == (
+        "AccessDenied",
+        f"User: arn:aws:sts::{QA}:assumed-role/OrganizationAccountAccessRole/pytest is not authorized to perform: "
+        "s3:DeleteObject on resource: arn:aws:s3:::modelops-deny-test/k "
+        "with an explicit deny in a resource-based policy",
+    )
+
+
+def test_an_operation_the_sandbox_does_not_model_is_refused_not_allowed(empty_aws: EmptyAws) -> None:
+    with pytest.raises(ClientError) as raised:
+        empty_aws.session(QA).client("sagemaker").list_training_jobs()
+    code, message = error(raised)
+    assert code == "AccessDeniedException"
+    assert message == (
+        f"User: arn:aws:sts::{QA}:assumed-role/OrganizationAccountAccessRole/pytest is not authorized to perform: "
+        "sagemaker:ListTrainingJobs on resource: * because the sandbox does not model this operation "
+        "(sagemaker:ListTrainingJobs)"
+    )
+
+
+def test_only_the_lambda_service_assumes_a_function_role_that_trusts_lambda(empty_aws: EmptyAws) -> None:
+    iam = empty_aws.session(QA).client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam.create_role(RoleName="function-role", AssumeRolePolicyDocument=json.dumps(trust))
+    role = f"arn:aws:iam::{QA}:role/function-role"
+    lambda_service = boto3.Session(
+        aws_access_key_id=service_access_key("lambda.amazonaws.com"), aws_secret_access_key="x", region_name=REGION
+    )
+    assumed = assume_role(role, session_name="fn", base=lambda_service, region=REGION)
+    assert assumed.client("sts").get_caller_identity()["Arn"] == f"arn:aws:sts::{QA}:assumed-role/function-role/fn"
+    with pytest.raises(ClientError) as raised:
+        assume_role(role, session_name="fn", base=empty_aws.session(QA), region=REGION)
+    assert error(raised)[0] == "AccessDenied"
+
+
+def test_a_person_signed_in_through_identity_center_carries_the_email_session_tag(sandbox: Sandbox) -> None:
+    """Identity Center passes the person's attributes for access control as session tags; the data-science
+    role's trust requires the source identity to equal `${aws:PrincipalTag/email}` ("Passing session tags
+    in AWS STS", IAM user guide)."""
+    config = sandbox.config
+    person = person_session(
+        config,
+        sandbox.endpoint_url,
+        account=config.accounts.data_science,
+        role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
+        email=SCIENTIST,
+    )
+    role = naming.data_science_role_arn(config)
+    with aws_endpoint(sandbox.endpoint_url):
+        stamped = assume_role(role, session_name=SCIENTIST, source_identity=SCIENTIST, base=person, region=REGION)
+        assert stamped.client("sts").get_caller_identity()["Arn"].endswith(f"/modelops-data-science/{SCIENTIST}")
+        with pytest.raises(ClientError) as raised:
+            assume_role(
+                role, session_name=SCIENTIST, source_identity="someone.else@example.com", base=person, region=REGION
+            )
+    assert error(raised)[0] == "AccessDenied"
+
+
+def test_the_deploy_role_admits_only_its_own_deploy_jobs_subject(sandbox: Sandbox) -> None:
+    """GitHub's token for deploy.yml in the environment is exchanged for that environment's deploy role; any
+    other subject is refused by the role's trust (AssumeRoleWithWebIdentity: "AccessDenied")."""
+    config = sandbox.config
+    qa, prod = config.chain[0], config.chain[-1]
+    with aws_endpoint(sandbox.endpoint_url):
+        job = deploy_job_session(config, qa)
+        assert job.client("sts").get_caller_identity()["Arn"].endswith(f"/modelops-github-deploy-{qa}/GitHubActions")
+        with pytest.raises(ClientError) as raised:
+            job_session(
+                naming.github_deploy_role_arn(config, prod), naming.github_deploy_subject(config, qa), region=REGION
+            )
+    assert error(raised)[0] == "AccessDenied"
+
+
+def test_the_demos_requests_are_counted(sandbox: Sandbox) -> None:
+    before = TALLY.authorized
+    boto3.client("sts", region_name=REGION).get_caller_identity()
+    assert TALLY.authorized == before + 1
