@@ -15,6 +15,9 @@ DEFAULT_CONFIG_PATH = Path(__file__).parent / "accounts.yaml"
 
 # SageMaker's own pattern for a model package group name.
 MODEL_PACKAGE_GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# A model's name also names its endpoints, and SageMaker lower-cases endpoint names in their ARNs: a policy
+# naming `endpoint/Churn-Model` would match nothing. So model names are lower case.
+MODEL_NAME = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 # Derived IAM role names (`modelops-exec-<env>-<model>`) must fit IAM's 64 characters.
 MAX_MODEL_NAME = 37
 MAX_ENV_NAME = 12
@@ -120,8 +123,20 @@ class Teams(StrictModel):
     security: Annotated[str, Field(pattern=r"^@[\w.-]+/[\w.-]+$")]
 
 
+def _engine_complete(value: str) -> str:
+    # The CodePipeline engine still synthesizes (deployment/codepipeline_stack.py, tested from code), but
+    # under it each workload operator role trusts a GitHub deploy role that engine never creates, so the
+    # post-deploy step has no role to run as: refused until the engine is complete.
+    if value == "codepipeline":
+        raise ValueError(
+            "the codepipeline engine is not complete (its workload operator roles trust a GitHub deploy role "
+            "it never creates, so no post-deploy step can run); use github-actions"
+        )
+    return value
+
+
 class Pipeline(StrictModel):
-    engine: Literal["github-actions", "codepipeline"]
+    engine: Annotated[Literal["github-actions", "codepipeline"], AfterValidator(_engine_complete)]
     repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
     branch: Annotated[str, Field(min_length=1)]
     codestar_connection_arn: (
@@ -139,6 +154,7 @@ class Pipeline(StrictModel):
     def repo(self) -> str:
         return self.repository.split("/")[1]
 
+    # Unreachable from accounts.yaml while the engine is refused above; kept for when it is complete.
     @model_validator(mode="after")
     def _codepipeline_needs_a_connection(self) -> Pipeline:
         if self.engine == "codepipeline" and self.codestar_connection_arn is None:
@@ -267,6 +283,11 @@ def _model_name(value: str) -> str:
             f"{value!r} is not a valid model package group name "
             "(letters, digits and single hyphens, starting with a letter or digit)"
         )
+    if not MODEL_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} must be lower case (SageMaker lower-cases endpoint names in ARNs, so policies naming "
+            f"its endpoints would not match); use {value.lower()!r}"
+        )
     if len(value) > MAX_MODEL_NAME:
         raise ValueError(f"{value!r} is longer than {MAX_MODEL_NAME} characters (derived IAM role names must fit)")
     return value
@@ -274,6 +295,9 @@ def _model_name(value: str) -> str:
 
 class ModelSpec(StrictModel):
     name: Annotated[str, AfterValidator(_model_name)]
+    # Documentation for the people reading accounts.yaml. It is not written to the model package group:
+    # SageMaker cannot change a group's description (CloudFormation replaces the group, which fails for a
+    # named group), so editing it here must not touch the deployed group.
     description: str = ""
     gates: dict[str, Requirements] = Field(default_factory=dict)
 

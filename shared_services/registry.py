@@ -114,7 +114,9 @@ class ModelRegistry(Construct):
             self,
             pascal(model.name),
             model_package_group_name=model.name,
-            model_package_group_description=model.description or None,
+            # No ModelPackageGroupDescription: changing it requires replacing the group ("Update requires:
+            # Replacement"), which fails for a custom-named group, so a description edited in accounts.yaml
+            # would fail the shared-services deploy. The description stays in accounts.yaml.
             model_package_group_policy=iam.PolicyDocument(statements=group_statements(config, model.name)),
         )
         group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)

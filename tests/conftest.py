@@ -74,6 +74,25 @@ def config_with(**overrides: object) -> OrgConfig:
     return parse_config(data, "test-variant.yaml")
 
 
+def codepipeline_config(connection_arn: str) -> OrgConfig:
+    """The two_env test organisation under the CodePipeline engine, built in code.
+
+    accounts.yaml refuses `engine: codepipeline` until that engine is complete (accounts/config.py,
+    `_engine_complete`); the engine's stack module is still built by deployment/cdk_app.py, so its tests build
+    the configuration past validation (`model_copy`) instead of losing their coverage.
+    """
+    config = load_org("two_env")
+    pipeline = config.pipeline.model_copy(
+        update={
+            "engine": "codepipeline",
+            "repository": "example-org/modelops",
+            "branch": "main",
+            "codestar_connection_arn": connection_arn,
+        }
+    )
+    return config.model_copy(update={"pipeline": pipeline})
+
+
 @pytest.fixture(scope="session")
 def config() -> OrgConfig:
     """The two_env test organisation: the sample qa -> prod chain with churn-model (tests/orgs/two_env)."""

@@ -14,6 +14,10 @@ exactly those entries. The code is grouped by service:
   endpoint's deployment configuration.
 - `sns`: email subscriptions receive only what their filter policy matches, and are recorded.
 - `ssm`, `s3`: the Standard parameter value limit (4 KB) and the bucket policy limit (20 KB).
+- `iam_quotas`: IAM's policy size quotas (role inline policies 10,240 characters together, managed policy
+  6,144, trust policy 2,048; whitespace not counted) and 10 managed policies per role, for the API and for
+  CloudFormation's IAM types. `kms`: the 32 KB key policy limit. `registry`: the 20,480-character group policy.
+  `endpoints`: endpoint ARNs are lower case. `cloudformation`: 500 resources per stack.
 - `cfn_resources`: the resource types moto skips or gets wrong (AWS::IAM::Role attaches ManagedPolicyArns
   and updates in place; SageMaker hosting honours its names), one module per service.
 - `cloudformation`: AWS's create, update, replacement and rollback semantics for stacks.

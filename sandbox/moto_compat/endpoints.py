@@ -141,3 +141,29 @@ def install_update_endpoint() -> None:
     SageMakerBackend.update_endpoint = update_endpoint
     Response.create_endpoint = _response_create_endpoint
     Response.update_endpoint = _response_update_endpoint
+
+
+# -- endpoint ARNs are lower case --------------------------------------------------------------------------
+
+_moto_endpoint_arn = FakeEndpoint.arn_formatter  # the staticmethod's function, as moto defines it
+
+
+def lower_case_endpoint_arn(name: str, account_id: str, region_name: str) -> str:
+    """FakeEndpoint.arn_formatter: the endpoint's ARN names it in lower case, as SageMaker does."""
+    return str(_moto_endpoint_arn(name.lower(), account_id, region_name))
+
+
+def _resource_from_arn(inner: Callable[..., Any], self: Any, arn: str) -> Any:
+    """A lower-case endpoint ARN finds the endpoint whatever the case of its name (AddTags, ListTags...)."""
+    resource_type, _, name = arn.split(":")[-1].partition("/")
+    if resource_type == "endpoint" and name not in self.endpoints:
+        for endpoint_name, endpoint in self.endpoints.items():
+            if endpoint_name.lower() == name:
+                return endpoint
+    return inner(self, arn)
+
+
+def install_lower_case_endpoint_arns() -> None:
+    """Endpoint ARNs lower-case the endpoint name (CreateEndpoint and AWS::SageMaker::Endpoint alike)."""
+    FakeEndpoint.arn_formatter = staticmethod(lower_case_endpoint_arn)
+    wrap(SageMakerBackend, "_get_resource_from_arn", _resource_from_arn)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import dynamodb, ecr, endpoints, events, iam, kms, registry, s3, sns, ssm, sts
+from sandbox.moto_compat import dynamodb, ecr, endpoints, events, iam, iam_quotas, kms, registry, s3, sns, ssm, sts
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -53,6 +53,12 @@ CFN_TYPES = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateRefere
 TESTS = "tests/test_moto_compat.py::"
 LIMITS_TESTS = "tests/test_moto_compat_limits.py::"
 MESSAGING_TEST = "test_stack_creates_subscription_topic_and_queue_policies_and_a_generated_secret"
+QUOTA_TESTS = "tests/test_sandbox_quotas.py::"
+IAM_QUOTAS = (
+    "IAM and AWS STS quotas - AWS Identity and Access Management, "
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+)
+IAM_BACKEND = "moto.iam.models.IAMBackend."
 
 
 def _emulated(resource: type[DeclaredResource], test: str) -> Patch:
@@ -490,6 +496,92 @@ PATCHES: tuple[Patch, ...] = (
     _emulated(TopicPolicyResource, MESSAGING_TEST),
     _emulated(QueuePolicyResource, MESSAGING_TEST),
     _emulated(SecretResource, MESSAGING_TEST),
+    # -- quotas moto does not enforce (iam_quotas.py, kms.py, registry.py, endpoints.py, cloudformation/) --
+    Patch(
+        name="iam: policy size and attachment quotas",
+        replaces="moto's IAM stores inline, managed and trust policies of any size and attaches any number of "
+        "managed policies to a role",
+        follows=f"{IAM_QUOTAS} (role inline policies 10,240 characters together, managed policy 6,144, role "
+        "trust policy 2,048, whitespace not counted; 10 managed policies per role)",
+        test=QUOTA_TESTS + "test_an_11_kb_inline_policy_is_refused_and_the_role_keeps_its_policies",
+        removable_when="moto's IAM refuses policies and attachments over IAM's quotas with LimitExceeded",
+        install=iam_quotas.install_iam_policy_quotas,
+        targets=tuple(
+            IAM_BACKEND + name
+            for name in (
+                "put_role_policy",
+                "create_policy",
+                "create_policy_version",
+                "create_role",
+                "update_assume_role_policy",
+                "attach_role_policy",
+            )
+        ),
+    ),
+    Patch(
+        name="cloudformation: IAM types check IAM's quotas before creating",
+        replaces="moto's AWS::IAM::Role, AWS::IAM::Policy and AWS::IAM::ManagedPolicy create a role or policy "
+        "of any size (and, with the quotas above, would leave half of one behind when a later call fails)",
+        follows=f"{IAM_QUOTAS}; AWS::IAM::Role - AWS CloudFormation, {CFN_TYPES}aws-resource-iam-role.html",
+        test=QUOTA_TESTS + "test_a_stack_role_with_an_11_kb_inline_policy_fails_and_rolls_back",
+        removable_when="moto's IAM types fail over IAM's quotas without leaving anything behind",
+        install=iam_quotas.install_iam_cloudformation_quotas,
+        targets=(
+            "moto.iam.models.Role.create_from_cloudformation_json",
+            "moto.iam.models.Role.update_from_cloudformation_json",
+            "moto.iam.models.InlinePolicy.create_from_cloudformation_json",
+            "moto.iam.models.InlinePolicy.update_from_cloudformation_json",
+            "moto.iam.models.ManagedPolicy.create_from_cloudformation_json",
+        ),
+    ),
+    Patch(
+        name="kms: key policies are at most 32 KB",
+        replaces="moto's CreateKey and PutKeyPolicy (and so AWS::KMS::Key) store a key policy of any size",
+        follows="PutKeyPolicy - AWS Key Management Service (Policy: maximum length of 32768), "
+        "https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html; CreateKey, "
+        "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html",
+        test=QUOTA_TESTS + "test_a_key_policy_over_32_kb_is_refused_and_the_key_keeps_its_policy",
+        removable_when="moto's KMS refuses a key policy over 32,768 bytes",
+        install=kms.install_key_policy_limit,
+        targets=("moto.kms.models.KmsBackend.create_key", "moto.kms.models.KmsBackend.put_key_policy"),
+    ),
+    Patch(
+        name="sagemaker: model package group policies are at most 20,480 characters",
+        replaces="the group policies added above (and AWS::SageMaker::ModelPackageGroup's policy) have no limit",
+        follows=f"PutModelPackageGroupPolicy - Amazon SageMaker (ResourcePolicy: length 1 to 20480), "
+        f"{SAGEMAKER_API}PutModelPackageGroupPolicy.html",
+        test=QUOTA_TESTS + "test_a_group_policy_over_20480_characters_is_refused_and_the_previous_one_stays",
+        removable_when="moto implements PutModelPackageGroupPolicy with its length constraint",
+        install=registry.install_group_policy_limit,
+        targets=(SAGEMAKER + "put_model_package_group_policy",),
+    ),
+    Patch(
+        name="sagemaker: endpoint ARNs are lower case",
+        replaces="moto's endpoint ARN keeps the case of EndpointName",
+        follows=f"CreateEndpoint - Amazon SageMaker (EndpointArn), {SAGEMAKER_API}CreateEndpoint.html; "
+        "the lower-casing itself is recorded in shared/notes/aws-facts.md (Hosting), not on that page",
+        test=QUOTA_TESTS + "test_an_endpoint_arn_names_the_endpoint_in_lower_case",
+        removable_when="moto lower-cases the endpoint name in its ARN",
+        install=endpoints.install_lower_case_endpoint_arns,
+        targets=(
+            "moto.sagemaker.models.FakeEndpoint.arn_formatter",
+            SAGEMAKER + "_get_resource_from_arn",
+        ),
+    ),
+    Patch(
+        name="cloudformation: at most 500 resources per stack",
+        replaces="moto's CreateStack, UpdateStack and CreateChangeSet accept a template of any number of resources",
+        follows="AWS CloudFormation quotas (Resources: 500 per stack), "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html",
+        test=QUOTA_TESTS + "test_a_stack_of_501_resources_fails_validation_and_is_not_created",
+        removable_when="moto refuses a template of more than 500 resources",
+        install=stacks.install_resource_quota,
+        targets=(
+            CFN + "models.CloudFormationBackend.create_stack",
+            CFN + "models.CloudFormationBackend.update_stack",
+            CFN + "models.CloudFormationBackend.create_change_set",
+        ),
+    ),
 )
 
 _installed: set[str] = set()

@@ -133,6 +133,29 @@ def delete_model_package_group_policy(self: Any, model_package_group_name: str) 
     group.resource_policy = None
 
 
+# PutModelPackageGroupPolicy's ResourcePolicy: "Length Constraints: Minimum length of 1. Maximum length of 20480."
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_PutModelPackageGroupPolicy.html
+GROUP_POLICY_LIMIT = 20_480
+
+
+def _put_group_policy_within_limit(
+    inner: Callable[..., str], self: Any, model_package_group_name: str, resource_policy: str
+) -> str:
+    """PutModelPackageGroupPolicy refuses a policy outside 1..20,480 characters, and keeps the group's policy."""
+    violations = [
+        _violation(resource_policy, "resourcePolicy", constraint)
+        for constraint in _length_and_pattern(resource_policy or "", 1, GROUP_POLICY_LIMIT, True, "")
+    ]
+    if violations:
+        raise _validation_error(violations)
+    return inner(self, model_package_group_name, resource_policy)
+
+
+def install_group_policy_limit() -> None:
+    """A model package group policy over 20,480 characters is refused with ValidationException."""
+    wrap(SageMakerBackend, "put_model_package_group_policy", _put_group_policy_within_limit)
+
+
 def install_group_policies() -> None:
     """Put/Get/DeleteModelPackageGroupPolicy, which moto has no handler for."""
     SageMakerBackend.put_model_package_group_policy = put_model_package_group_policy

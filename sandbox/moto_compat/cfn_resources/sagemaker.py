@@ -17,6 +17,17 @@ REPLACE_ON_CHANGE = {
     "AWS::SageMaker::Model": "ModelName",
     "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
 }
+# Types replaced when one of the listed properties changes ("Update requires: Replacement"), with the property
+# that names them: AWS::SageMaker::ModelPackageGroup's name and description (AWS CloudFormation Template
+# Reference, aws-resource-sagemaker-modelpackagegroup). Its name is required, so it is always custom-named and
+# such an update always fails ("CloudFormation cannot update a stack when a custom-named resource requires
+# replacing"); its policy and tags update in place.
+REPLACE_ON_PROPERTY_CHANGE = {
+    "AWS::SageMaker::ModelPackageGroup": (
+        "ModelPackageGroupName",
+        ("ModelPackageGroupName", "ModelPackageGroupDescription"),
+    ),
+}
 # The property that names each hosting resource (moto's types declare none, so it ignores all three).
 _NAME_PROPERTY = {"Model": "ModelName", "FakeEndpointConfig": "EndpointConfigName", "FakeEndpoint": "EndpointName"}
 
@@ -57,7 +68,13 @@ class ModelPackageGroupResource(DeclaredResource):
             tags=properties.get("Tags"),
         )
         if properties.get("ModelPackageGroupPolicy") is not None:
-            backend.put_model_package_group_policy(resource_name, policy_text(properties["ModelPackageGroupPolicy"]))
+            try:
+                backend.put_model_package_group_policy(
+                    resource_name, policy_text(properties["ModelPackageGroupPolicy"])
+                )
+            except Exception:  # a refused policy fails the resource: no group is left behind
+                backend.model_package_groups.pop(resource_name, None)
+                raise
         return cls(backend.model_package_groups[resource_name], account_id, region_name)
 
     @classmethod
@@ -72,13 +89,17 @@ class ModelPackageGroupResource(DeclaredResource):
         if new_resource_name != original_resource.group.model_package_group_name:
             original_resource.delete(account_id, region_name)
             return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-        # Description, policy and tags update in place ("Update requires: No interruption").
+        # Policy and tags update in place ("Update requires: No interruption"); a new description is a
+        # replacement, which the update engine handles before this is called (REPLACE_ON_PROPERTY_CHANGE).
         properties = cloudformation_json["Properties"]
         group = original_resource.group
-        group.model_package_group_description = properties.get("ModelPackageGroupDescription")
         group.tags = properties.get("Tags") or []
         policy = properties.get("ModelPackageGroupPolicy")
-        group.resource_policy = None if policy is None else policy_text(policy)
+        backend = sm_models.sagemaker_backends[account_id][region_name]
+        if policy is None:
+            backend.delete_model_package_group_policy(group.model_package_group_name)
+        else:  # through the API call, so its limits hold for a template's policy too
+            backend.put_model_package_group_policy(group.model_package_group_name, policy_text(policy))
         return original_resource
 
     @classmethod

@@ -169,3 +169,58 @@ def install_update_rollback() -> None:
 def install_unchanged_update_refused() -> None:
     """UpdateStack with the template and parameters the stack has: "No updates are to be performed."."""
     cfn_responses.CloudFormationResponse._validate_different_update = validate_different_update
+
+
+# -- the 500-resource quota ----------------------------------------------------------------------------------
+
+# "Resources: Maximum number of resources that you can declare in your CloudFormation template: 500"
+# (CloudFormation quotas, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
+MAX_RESOURCES = 500
+
+
+def check_resource_count(template: str) -> None:
+    """A template declaring more than 500 resources fails validation, before any stack changes."""
+    try:
+        resources = cfn_models.Stack.parse_template(template).get("Resources") or {}
+    except Exception:  # an unparsable template is moto's to report, as before
+        return
+    if len(resources) > MAX_RESOURCES:
+        raise CfnValidationError(
+            message=f"Template format error: Number of resources, {len(resources)}, is greater than maximum "
+            f"allowed, {MAX_RESOURCES}"
+        )
+
+
+def _create_stack_within_quota(
+    inner: Callable[..., Any], self: Any, name: str, template: str, *args: Any, **kwargs: Any
+) -> Any:
+    check_resource_count(template)
+    return inner(self, name, template, *args, **kwargs)
+
+
+def _update_stack_within_quota(
+    inner: Callable[..., Any], self: Any, name: str, template: str, *args: Any, **kwargs: Any
+) -> Any:
+    check_resource_count(template)
+    return inner(self, name, template, *args, **kwargs)
+
+
+def _change_set_within_quota(
+    inner: Callable[..., Any],
+    self: Any,
+    stack_name: str,
+    change_set_name: str,
+    template: str,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    check_resource_count(template)
+    return inner(self, stack_name, change_set_name, template, *args, **kwargs)
+
+
+def install_resource_quota() -> None:
+    """CreateStack, UpdateStack and CreateChangeSet refuse a template of more than 500 resources."""
+    backend = cfn_models.CloudFormationBackend
+    wrap(backend, "create_stack", _create_stack_within_quota)
+    wrap(backend, "update_stack", _update_stack_within_quota)
+    wrap(backend, "create_change_set", _change_set_within_quota)

@@ -10,7 +10,7 @@ from typing import Any
 from moto.cloudformation import parsing as _parsing
 from moto.cloudformation.exceptions import ValidationError as CfnValidationError
 
-from sandbox.moto_compat.cfn_resources.sagemaker import REPLACE_ON_CHANGE
+from sandbox.moto_compat.cfn_resources.sagemaker import REPLACE_ON_CHANGE, REPLACE_ON_PROPERTY_CHANGE
 from sandbox.moto_compat.cloudformation.failures import (
     ResourceFailed,
     failure_reason,
@@ -98,6 +98,14 @@ def _load_template(rmap: Any, template: dict[str, Any], parameters: dict[str, An
     rmap._resource_json_map = template["Resources"]
 
 
+def _needs_replacement(resource_type: str, old: Any, new: Any) -> bool:
+    """Whether a changed resource of `resource_type` changed a property whose update requires replacement."""
+    if resource_type not in REPLACE_ON_PROPERTY_CHANGE or old is _UNRESOLVED or new is _UNRESOLVED:
+        return False
+    _name, properties = REPLACE_ON_PROPERTY_CHANGE[resource_type]
+    return any(old.get(name) != new.get(name) for name in properties)
+
+
 class _Update:
     """One stack update: apply in dependency order, roll back on failure, clean up on success."""
 
@@ -142,12 +150,15 @@ class _Update:
         if old_body["Type"] == body["Type"] and old is not _UNRESOLVED and old == new:
             return
         if body["Type"] in REPLACE_ON_CHANGE:
-            self._replace(logical_id, existing, old_body, body)
+            self._replace(logical_id, existing, old_body, body, REPLACE_ON_CHANGE[body["Type"]])
+        elif _needs_replacement(body["Type"], old, new):
+            self._replace(logical_id, existing, old_body, body, REPLACE_ON_PROPERTY_CHANGE[body["Type"]][0])
         else:
             self._update_in_place(logical_id, body, old_body)
 
-    def _replace(self, logical_id: str, existing: Any, old_body: dict[str, Any], body: dict[str, Any]) -> None:
-        name_property = REPLACE_ON_CHANGE[body["Type"]]
+    def _replace(
+        self, logical_id: str, existing: Any, old_body: dict[str, Any], body: dict[str, Any], name_property: str
+    ) -> None:
         name = body.get("Properties", {}).get(name_property)
         if name is not None and name == old_body.get("Properties", {}).get(name_property):
             raise ResourceFailed(
