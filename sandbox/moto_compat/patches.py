@@ -212,6 +212,18 @@ PATCHES: tuple[Patch, ...] = (
         install=ecr.install_cross_account_describe_images,
         targets=("moto.ecr.models.ECRBackend.describe_images",),
     ),
+    Patch(
+        name="ecr: moving an immutable tag",
+        replaces="moto answers a push of an existing tag with other bytes, in an IMMUTABLE repository, with "
+        "ImageAlreadyExistsException, the error AWS keeps for pushing the same manifest and tag again",
+        follows="PutImage - Amazon ECR (ImageTagAlreadyExistsException), "
+        "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html; Image tag mutability, "
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html",
+        test="tests/test_ecr_images.py::test_a_pushed_tag_cannot_be_moved_to_other_bytes",
+        removable_when="moto raises ImageTagAlreadyExistsException for a moved immutable tag",
+        install=ecr.install_immutable_tags,
+        targets=("moto.ecr.models.ECRBackend.put_image",),
+    ),
     # -- STS (sts.py) --
     Patch(
         name="sts: role sessions keep their SourceIdentity",
