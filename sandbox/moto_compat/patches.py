@@ -199,6 +199,16 @@ PATCHES: tuple[Patch, ...] = (
         install=registry.install_metadata_limits,
         targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
     ),
+    Patch(
+        name="sagemaker: ApprovalDescription limit",
+        replaces="moto accepts an ApprovalDescription of any length (botocore checks no maximum)",
+        follows=f"UpdateModelPackage - Amazon SageMaker (ApprovalDescription: at most 1,024 characters, pattern "
+        f".*), {SAGEMAKER_API}UpdateModelPackage.html",
+        test="tests/test_decision_undo.py::test_the_sandbox_refuses_an_approval_description_over_1024_characters",
+        removable_when="moto validates ApprovalDescription's length",
+        install=registry.install_approval_description_limit,
+        targets=(SAGEMAKER + "update_model_package",),
+    ),
     # -- ECR (ecr.py) --
     Patch(
         name="ecr: DescribeImages in another account's registry",
