@@ -263,13 +263,20 @@ def test_only_shared_services_roles_change_the_repository_policy(universe: Unive
 # -- in the sandbox: the stack's repository, and registration's tag-to-digest ----------------------------------
 
 
-def test_the_sandbox_deploys_the_repository_with_immutable_tags(sandbox: Sandbox) -> None:
+def test_the_sandbox_deploys_the_repository_as_its_template_says(sandbox: Sandbox) -> None:
+    """The shared-services stack, deployed in the sandbox, leaves the repository with its policy, immutable
+    tags, scan on push and KMS encryption (the AWS managed key: ECR reports its ARN)."""
     ecr = account_admin_session(sandbox.config, "111111111111").client("ecr", region_name="eu-west-1")
     (described,) = ecr.describe_repositories(repositoryNames=["modelops-models"])["repositories"]
+    policy = ecr.get_repository_policy(repositoryName="modelops-models")["policyText"]
 
     assert described["repositoryArn"] == REPOSITORY_ARN
     assert described["repositoryUri"] == REPOSITORY_URI
     assert described["imageTagMutability"] == "IMMUTABLE"
+    assert described["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert described["encryptionConfiguration"]["encryptionType"] == "KMS"
+    assert described["encryptionConfiguration"]["kmsKey"].startswith("arn:aws:kms:eu-west-1:111111111111:key/")
+    assert json.loads(policy) == REPOSITORY_POLICY
 
 
 def test_a_pushed_tag_cannot_be_moved_to_other_bytes(sandbox: Sandbox) -> None:

@@ -234,6 +234,22 @@ PATCHES: tuple[Patch, ...] = (
         install=ecr.install_immutable_tags,
         targets=("moto.ecr.models.ECRBackend.put_image",),
     ),
+    Patch(
+        name="cloudformation: AWS::ECR::Repository policy and configurations",
+        replaces="moto's AWS::ECR::Repository drops RepositoryPolicyText and passes ImageScanningConfiguration and "
+        "EncryptionConfiguration in CloudFormation's shape ({ScanOnPush}, {EncryptionType, KmsKey}) where the API "
+        "reads {scanOnPush}, {encryptionType, kmsKey}: the repository has no policy and describes empty ones",
+        follows=f"AWS::ECR::Repository - AWS CloudFormation, {CFN_TYPES}aws-resource-ecr-repository.html; "
+        "CreateRepository - Amazon ECR, https://docs.aws.amazon.com/AmazonECR/latest/APIReference/"
+        "API_CreateRepository.html",
+        test="tests/test_ecr_images.py::test_the_sandbox_deploys_the_repository_as_its_template_says",
+        removable_when="moto's AWS::ECR::Repository sets its policy and reads CloudFormation's configuration shapes",
+        install=ecr.install_repository_from_template,
+        targets=(
+            "moto.ecr.models.Repository.create_from_cloudformation_json",
+            "moto.ecr.models.Repository.update_from_cloudformation_json",
+        ),
+    ),
     # -- STS (sts.py) --
     Patch(
         name="sts: role sessions keep their SourceIdentity",
