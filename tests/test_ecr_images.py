@@ -35,6 +35,7 @@ from accounts.config import OrgConfig
 from policies.iam.cloudformation.reader import load_deployment
 from policies.iam.evaluate import evaluate
 from policies.iam.model import Context, Effect, Request, Resource
+from policies.proof.invariants import Governance
 from policies.proof.principals import ProofPrincipal
 from policies.proof.universe import Universe, build_universe
 from sandbox.images import image_manifest, push_image
@@ -331,3 +332,31 @@ def test_registration_pins_the_digest_pushed_to_the_stacks_repository(
     (container,) = described["InferenceSpecification"]["Containers"]
     assert container["Image"] == f"{REPOSITORY_URI}@{digest}"
     assert described["CustomerMetadataProperties"]["content:image"] == f"{REPOSITORY_URI}@{digest}"
+
+
+# -- the governance invariant: approved content includes the image ---------------------------------------------
+
+
+def test_the_repository_without_its_delete_deny_lets_the_deploy_path_delete_an_approved_image(
+    config: OrgConfig, synth: Synth
+) -> None:
+    """approved-content-is-immutable holds for the deployed policies (tests/test_governance_invariants.py); with
+    the repository policy's DenyDeletingImages removed, the shared-services administrators, reached through the
+    reviewed deploy workflow, could delete an image an approved version pins, and the invariant names the path."""
+    deployment = load_deployment(synth.outdir)
+    (document,) = [d for d in deployment.documents() if d.name == "modelops-models@111111111111 repository policy"]
+    document.document["Statement"] = [s for s in document.document["Statement"] if s["Sid"] != "DenyDeletingImages"]
+
+    with untraced():
+        verdicts = {v.name: v for v in Governance(build_universe(config, deployment)).check()}
+
+    assert [name for name, verdict in verdicts.items() if not verdict.holds] == ["approved-content-is-immutable"]
+    violations = verdicts["approved-content-is-immutable"].violations
+    assert violations[0] == (
+        "GitHub Actions repo:example-org/modelops:environment:shared-services:job_workflow_ref:"
+        "example-org/modelops/.github/workflows/deploy.yml@refs/heads/main → sts:AssumeRoleWithWebIdentity "
+        "modelops-github-deploy-shared-services → sts:AssumeRole cdk-hnb659fds-deploy-role-111111111111-eu-west-1 "
+        f"→ ecr:BatchDeleteImage {REPOSITORY_ARN}"
+    )
+    assert all(v.endswith(f"→ ecr:BatchDeleteImage {REPOSITORY_ARN}") for v in violations)
+    assert all("cdk-hnb659fds-" in v for v in violations)
