@@ -44,8 +44,9 @@ DATA_SCIENTIST = "data.scientist@example.com"
 MODEL = "churn-model"
 ARTIFACT_BUCKET = "modelops-artifacts-111111111111-eu-west-1"
 ARTIFACT = "s3://" + ARTIFACT_BUCKET + "/artifacts/{model}/v{n}/model.tar.gz"
-IMAGE_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model"
-IMAGE = f"{IMAGE_REPOSITORY}:1.0"
+# The stack's repository (shared_services/images.py), whose policy is the only one letting data science resolve tags.
+IMAGE_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models"
+IMAGE = f"{IMAGE_REPOSITORY}:churn-model-1.0"
 CARD = '{"model_overview": {"model_description": "churn"}}'
 
 

@@ -21,7 +21,7 @@ from tests.orgs import config_path
 
 CONFIG = config_path("two_env")
 SHARED, DATA_SCIENCE = "111111111111", "222222222222"
-IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0"
 QA_APPROVER, PROD_APPROVER, RISK_OFFICER = (
     "qa.approver@example.com",
     "prod.approver@example.com",
