@@ -128,7 +128,8 @@ def test_no_other_stack_creates_a_repository(synth: Synth) -> None:
 
 def test_the_repository_policy_does_not_grow_with_the_models() -> None:
     """Principals are named by account and role-name pattern, so 300 models give the same policy, byte for
-    byte, as one (a repository policy is capped at 10,240 characters; issue 13 plans hundreds of models)."""
+    byte, as one; issue 13 plans hundreds of models. SetRepositoryPolicy's policyText is at most 10,240
+    characters (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_SetRepositoryPolicy.html)."""
     data = org_data("two_env")
     churn = data["models"][0]
     many = [{**copy.deepcopy(churn), "name": f"model-{n:03d}"} for n in range(300)]
