@@ -50,6 +50,26 @@ def execution_role_arn(config: OrgConfig, env: str, model: str) -> str:
     return role_arn(config.environment(env).account, execution_role_name(env, model))
 
 
+def execution_role_arn_pattern(config: OrgConfig, env: str) -> str:
+    """Every model's execution role in `env`'s account: one pattern whatever the number of models."""
+    return role_arn(config.environment(env).account, execution_role_name(env, "*"))
+
+
+# One ECR repository in shared services holds every model's images (tags `<model>-<version>`): a repository
+# per model would add a resource (and a policy) per model to the shared-services stack, capped at 500.
+MODEL_IMAGE_REPOSITORY = f"{PREFIX}-models"
+
+
+def model_image_repository_arn(config: OrgConfig) -> str:
+    """The shared-services ECR repository registration resolves tags in and endpoints pull from."""
+    return f"arn:aws:ecr:{config.region}:{config.accounts.shared_services}:repository/{MODEL_IMAGE_REPOSITORY}"
+
+
+def model_image_repository_uri(config: OrgConfig) -> str:
+    """`<account>.dkr.ecr.<region>.amazonaws.com/modelops-models`: an image is this, `:<tag>` or `@<digest>`."""
+    return f"{config.accounts.shared_services}.dkr.ecr.{config.region}.amazonaws.com/{MODEL_IMAGE_REPOSITORY}"
+
+
 # The deploy target (and GitHub Environment) of the shared-services stack; the chain's environments follow it.
 SHARED_SERVICES_TARGET = "shared-services"
 

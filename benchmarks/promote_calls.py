@@ -33,7 +33,7 @@ from tests.promotion_support import create_ledger_table
 # The sample organisation (tests/orgs/two_env) pins v1, so the smallest group that makes a real promotion holds
 # two versions.
 GROUP_SIZES = (2, 10, 100)
-IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0"
 
 
 def admin(config: OrgConfig, account: str) -> Any:

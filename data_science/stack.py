@@ -13,6 +13,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
+from policies.actions import IMAGE_PUSH_ACTIONS
 from shared_services.bucket_policy import DATA_SCIENCE_OBJECT_ACTIONS, model_artifact_arns
 from shared_services.key_policy import DATA_SCIENCE_KEY_ACTIONS
 from shared_services.registry import REGISTRY_READ_ACTIONS, group_resources, registration_conditions
@@ -74,13 +75,16 @@ def data_science_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
                 conditions=registration_conditions(config),
             ),
             iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=registry),
-            # Registration pins the image by digest: it resolves the tag with DescribeImages, in the
-            # shared-services registry the endpoints pull from (workloads/roles.py). Read-only metadata.
+            # Registration pins the image by digest: it resolves the tag with DescribeImages in the one
+            # repository the endpoints pull from (shared_services/images.py), where data science pushes.
             iam.PolicyStatement(
-                sid="ResolveImageDigests",
-                actions=["ecr:DescribeImages"],
-                resources=[f"arn:aws:ecr:{config.region}:{config.accounts.shared_services}:repository/*"],
+                sid="ResolveAndPushImages",
+                actions=IMAGE_PUSH_ACTIONS,
+                resources=[naming.model_image_repository_arn(config)],
             ),
+            # GetAuthorizationToken has no resource type; the token alone reads nothing, the statement
+            # above and the repository's policy decide what a push may reach.
+            iam.PolicyStatement(sid="AuthenticateToEcr", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
         ]
     return statements
 

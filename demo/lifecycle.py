@@ -55,7 +55,7 @@ QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
 RISK_OFFICER = "risk.officer@example.com"  # prod's second approver: its quorum is two
 PLATFORM_ENGINEER = "platform.engineer@example.com"
-IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:2.4.0"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-2.4.0"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
 NOTIFY = naming.approval_function_name("notify")
 DISPATCH = naming.approval_function_name("dispatch")
@@ -341,12 +341,11 @@ def run(config: OrgConfig, workdir: Path) -> None:
         approval = ApprovalPath(config, sandbox, stack)
         demo = Lifecycle(config, sandbox, workdir, approval)
         console.print("[dim]the repository's example manifests already pin v1 in qa and prod[/dim]")
+        # Into the repository the shared-services stack created (never one of the push's own).
         digest = push_image(
-            account_admin_session(config, config.accounts.shared_services),
-            IMAGE,
-            readers=naming.data_science_role_arn(config),
+            account_admin_session(config, config.accounts.shared_services), IMAGE, create_repository=False
         )
-        console.print(f"[dim]the image build pushed {IMAGE} ({digest}) to the shared-services ECR[/dim]")
+        console.print(f"[dim]the image build pushed {IMAGE} ({digest}) to the stack's ECR repository[/dim]")
         with step("1. register v1, approve it on the review page, promote it to qa and deploy qa"):
             demo.register(1, auc="0.91", fpr="0.07", commit="4f2c1de")
             demo.approve_on_review_page(1, "AUC 0.91 and FPR 0.07 meet the qa gate")

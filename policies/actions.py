@@ -21,3 +21,18 @@ KEY_ADMIN_ACTIONS = [
     "kms:UntagResource",
     "kms:Update*",
 ]
+
+# The model images' repository (shared_services/images.py): what `docker push` calls, plus DescribeImages, with
+# which registration resolves a tag to its digest (data science, both sides)...
+IMAGE_PUSH_ACTIONS = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:CompleteLayerUpload",
+    "ecr:DescribeImages",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+]
+# ...and what SageMaker calls with an endpoint's execution role to pull one (the workload roles and the
+# repository policy). Both follow the user guide's examples:
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html
+IMAGE_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]

@@ -37,8 +37,36 @@ Verdict = Literal["approve", "reject"]
 STATUS_OF: dict[Verdict, ApprovalStatus] = {"approve": ApprovalStatus.APPROVED, "reject": ApprovalStatus.REJECTED}
 NOT_AN_APPROVER, ALREADY_DECIDED, OUT_OF_ORDER = "not-an-approver", "already-decided", "out-of-order"
 OWN_VERSION = "own-version"
-# ApprovalDescription holds at most 1024 characters: "<approver>: <reason>" must fit.
+# A reason is at most 800 characters; the ledger keeps it whole (DynamoDB's 400 KB item holds 800 characters of
+# 4 UTF-8 bytes many times over).
 MAX_REASON = 800
+# ApprovalDescription and ModelLifeCycle.StageDescription hold at most 1,024 characters (UpdateModelPackage
+# reference). Whether AWS counts code points or UTF-16 code units (Java's String.length(): 2 for a character
+# outside the Basic Multilingual Plane, such as most emoji) is unverified, so descriptions are measured in
+# UTF-16 code units, which is never fewer: "<approver>: <reason>" always fits. One that would not is cut at a
+# character boundary and ends with TRUNCATED; the ledger's record of the decision keeps the whole reason.
+MAX_DESCRIPTION = 1024
+TRUNCATED = " [...] (whole reason in the ledger)"
+
+
+def utf16_length(text: str) -> int:
+    """`text`'s length in UTF-16 code units: its code points, plus one for each outside the BMP."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fitted(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    """`text` when it fits `limit` UTF-16 code units (so `limit` characters however AWS counts them); else its
+    longest prefix that fits with TRUNCATED after it."""
+    if utf16_length(text) <= limit:
+        return text
+    budget = limit - utf16_length(TRUNCATED)
+    kept: list[str] = []
+    for char in text:
+        budget -= utf16_length(char)
+        if budget < 0:
+            break
+        kept.append(char)
+    return "".join(kept) + TRUNCATED
 
 
 def check_approver(config: OrgConfig, env: str, approver: str) -> None:
@@ -148,10 +176,10 @@ def _apply(config: OrgConfig, registry: Registry, package: PackageInfo, decision
     registry.record_decision(
         decision.arn,
         status=registry_status(config, package, env_name, outcome),
-        approval_description=f"{decision.approver}: {decision.reason}",
+        approval_description=fitted(f"{decision.approver}: {decision.reason}"),
         metadata=written,
         stage=Stage(
-            stage=env_name, status=outcome, description=f"{decision.approver}: {decision.reason}{tally}"[:1024]
+            stage=env_name, status=outcome, description=fitted(f"{decision.approver}: {decision.reason}{tally}")
         ),
     )
     return outcome

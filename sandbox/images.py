@@ -1,8 +1,10 @@
 """An image in the sandbox's ECR, as an organisation's image build would push it before registration.
 
-The stacks create no ECR repository (see the README's known limits): images are built and pushed by the
-organisation's own CI. The sandbox stands in for that push, so that registration can resolve a tag to its
-digest through ECR as it does in AWS.
+The shared-services stack creates the models' repository, `modelops-models` (shared_services/images.py), with
+immutable tags; images are built and pushed by the organisation's own CI (or by data science, whom the
+repository's policy lets push). The sandbox stands in for that push, so that registration resolves a tag to
+its digest through ECR as it does in AWS. Tests that run without the stacks may still let the push create a
+repository of its own (`create_repository=True`).
 """
 
 from __future__ import annotations
@@ -36,40 +38,20 @@ def image_manifest(tag: str) -> str:
     )
 
 
-def repository_policy(data_science_role: str) -> str:
-    """The grant the README asks of an organisation's image repository: the data-science role resolves a
-    tag to its digest (registration's ecr:DescribeImages), cross-account, as the repository policy must
-    allow ("Private repository policies", Amazon ECR user guide)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DataScienceResolvesDigests",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": data_science_role},
-                    "Action": "ecr:DescribeImages",
-                }
-            ],
-        }
-    )
-
-
-def push_image(session: boto3.Session, image: str, *, readers: str | None = None) -> str:
-    """Push `image` (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`) with `session`, the image
-    account's, letting role `readers` resolve its digest; returns its digest. Pushing a tag that is there
-    already changes nothing."""
+def push_image(session: boto3.Session, image: str, *, create_repository: bool = True) -> str:
+    """Push `image` (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`) with `session`; returns its
+    digest. Pushing a tag that is there already, with the same manifest, changes nothing. With
+    `create_repository` False the repository must exist (the stack's): RepositoryNotFoundException otherwise."""
     match = IMAGE.fullmatch(image)
     if match is None:
         raise ValueError(f"{image} is not an ECR image with a tag")
     ecr = session.client("ecr", region_name=match["region"])
-    try:
-        ecr.create_repository(repositoryName=match["repository"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "RepositoryAlreadyExistsException":
-            raise
-    if readers is not None:
-        ecr.set_repository_policy(repositoryName=match["repository"], policyText=repository_policy(readers))
+    if create_repository:
+        try:
+            ecr.create_repository(repositoryName=match["repository"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "RepositoryAlreadyExistsException":
+                raise
     try:
         pushed = ecr.put_image(
             repositoryName=match["repository"], imageManifest=image_manifest(match["tag"]), imageTag=match["tag"]

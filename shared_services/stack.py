@@ -15,6 +15,7 @@ from shared_services.api_gateway_logging import ApiGatewayLogging
 from shared_services.approval_workflow import ApprovalWorkflow
 from shared_services.artifacts import ArtifactStore
 from shared_services.decision_roles import DecisionRoles
+from shared_services.images import ImageRepository
 from shared_services.ledger import AuditLedger
 from shared_services.principals import execution_roles_by_env, execution_roles_by_model, pascal, unique_sids
 from shared_services.registry import ModelRegistry
@@ -50,6 +51,7 @@ class SharedServicesStack(cdk.Stack):
             roles_by_model=execution_roles_by_model(config, manifests),
         )
         self.registry = ModelRegistry(self, "Registry", config=config)
+        self.images = ImageRepository(self, "Images", config=config)
         self.roles = RegistryRoles(self, "Roles", config=config)
         self.decisions = DecisionRoles(self, "DecisionRoles", config=config)
         self.api_logging = ApiGatewayLogging(self, "ApiGatewayLogging", config=config)

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from promotion.live_records import LiveRecords
 from promotion.manifest_writer import render_pin, take_snapshot, write_pin
 from promotion.metadata import OUTCOME, approval_key, decision_keys
 from promotion.registry import describe_package
+from sandbox.authorization.gate import GATES
 from sandbox.images import push_image
 from sandbox.server import SandboxServer
 from tests.orgs import workloads_root
@@ -44,8 +46,9 @@ DATA_SCIENTIST = "data.scientist@example.com"
 MODEL = "churn-model"
 ARTIFACT_BUCKET = "modelops-artifacts-111111111111-eu-west-1"
 ARTIFACT = "s3://" + ARTIFACT_BUCKET + "/artifacts/{model}/v{n}/model.tar.gz"
-IMAGE_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model"
-IMAGE = f"{IMAGE_REPOSITORY}:1.0"
+# The stack's repository (shared_services/images.py), whose policy is the only one letting data science resolve tags.
+IMAGE_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models"
+IMAGE = f"{IMAGE_REPOSITORY}:churn-model-1.0"
 CARD = '{"model_overview": {"model_description": "churn"}}'
 
 
@@ -276,14 +279,19 @@ def create_ledger_table(client: Any) -> None:
 
 
 @pytest.fixture
-def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pytest.MonkeyPatch) -> LocalAws:
+def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAws]:
     """A reset local AWS holding the registry's groups; boto3 reaches it through AWS_ENDPOINT_URL.
 
     It shares the session's sandbox server (moto's state is per process): a later `sandbox` test sets
-    the organisation up again.
+    the organisation up again. It holds none of the organisation's roles (people and the CLI sign in to
+    roles that do not exist), so the sandbox's IAM runs in audit mode for it: it judges and counts
+    every request without refusing it. Tests of who may do what use the `sandbox` fixture instead.
     """
     # One log line per request is noise in a failing test's captured log, and costs time.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    saved = {gate: gate.enforcing for gate in GATES}
+    for gate in GATES:
+        gate.enforcing = False
     local_server = sandbox_server
     local_server.reset()
     monkeypatch.setenv("AWS_ENDPOINT_URL", local_server.endpoint_url)
@@ -300,7 +308,9 @@ def local_aws(sandbox_server: SandboxServer, config: OrgConfig, monkeypatch: pyt
     push_image(admin, IMAGE)
     create_ledger_table(admin.client("dynamodb", region_name=config.region))
     aws.act_as(PLATFORM_ENGINEER)
-    return aws
+    yield aws
+    for gate in GATES:
+        gate.enforcing = saved[gate]
 
 
 @pytest.fixture

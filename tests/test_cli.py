@@ -344,7 +344,7 @@ def test_register_creates_a_pending_version_with_metrics_lineage_and_card(local_
         "register", "churn-model",
         "--artifact", "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v7/model.tar.gz",
         "--upload", str(weights),
-        "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+        "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0",
         "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04",
         "--source-commit", "abcdef1",
         "--training-job", "arn:aws:sagemaker:eu-west-1:222222222222:training-job/churn-7",
@@ -415,7 +415,7 @@ def test_register_refuses_bad_input_before_calling_aws(
 ) -> None:
     arguments = {
         "--artifact": "s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v7/model.tar.gz",
-        "--image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+        "--image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0",
         "--metric": "auc=0.9",
     }
     arguments[option] = value
@@ -654,7 +654,7 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
         "register", "churn-model",
         "--artifact", f"s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/e2e-{uuid.uuid4().hex}/model.tar.gz",
         "--upload", str(weights),
-        "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0",
+        "--image", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0",
         "--metric", "auc=0.91", "--metric", "false_positive_rate=0.04", "--source-commit", "abcdef1",
         "--model-card", str(card),
     )  # fmt: skip

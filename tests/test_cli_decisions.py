@@ -25,7 +25,7 @@ pytestmark = pytest.mark.iam_audit_only(
 
 CONFIG = config_path("two_env")
 SHARED, DATA_SCIENCE = "111111111111", "222222222222"
-IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0"
 QA_APPROVER, PROD_APPROVER, RISK_OFFICER = (
     "qa.approver@example.com",
     "prod.approver@example.com",

@@ -81,7 +81,7 @@ def test_registration_records_the_artifact_version_its_sha256_and_the_image_by_d
         "content:artifact-sha256": hashlib.sha256(b"churn-model v1 weights").hexdigest(),
         "content:image": digest,
     }
-    # The tag (churn-model:1.0) is gone from the package: it names the image by digest.
+    # The tag (churn-model-1.0) is gone from the package: it names the image by digest.
     assert described["InferenceSpecification"]["Containers"][0]["Image"] == digest
 
 

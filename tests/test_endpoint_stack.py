@@ -321,7 +321,7 @@ def execution_statements(env: str) -> list[dict[str, Any]]:
             "Sid": "PullImagesFromSharedServices",
             "Effect": "Allow",
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": "arn:aws:ecr:eu-west-1:111111111111:repository/*",
+            "Resource": "arn:aws:ecr:eu-west-1:111111111111:repository/modelops-models",
         },
         {
             "Sid": "AuthenticateToEcr",

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 CONFIG = config_path("two_env")  # the organisation of the session's sandbox
 PIPELINE_SESSION = "modelops-4242-1"  # what the deploy workflow names its sessions: run id, attempt
 QA, PROD, SHARED = "444444444444", "555555555555", "111111111111"
-IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn-model:1.0"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0"
 LIVE_PARAMETER = "/modelops/models/churn-model/live-model-package-arn"
 NO_METRICS = {"Invocations": None, "ModelLatency": None, "Invocation4XXErrors": None, "Invocation5XXErrors": None}
 

@@ -1125,6 +1125,7 @@ def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_i
     assert kinds == {
         (DATA_SCIENCE, "AWS::IAM::Role"),
         (SHARED, "AWS::DynamoDB::Table"),
+        (SHARED, "AWS::ECR::Repository"),
         (SHARED, "AWS::IAM::Role"),
         (SHARED, "AWS::KMS::Key"),
         (SHARED, "AWS::Lambda::Permission"),

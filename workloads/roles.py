@@ -13,6 +13,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
+from policies.actions import IMAGE_PULL_ACTIONS
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -38,7 +39,7 @@ def execution_statements(
     config: OrgConfig, env_name: str, model: str, capture: CaptureGrant | None
 ) -> list[iam.PolicyStatement]:
     """What one endpoint's SageMaker execution role may do: its artifacts, its image, its logs."""
-    region, shared = config.region, config.accounts.shared_services
+    region = config.region
     log_group = _log_group_arn(config, env_name, model)
     statements = [
         iam.PolicyStatement(
@@ -57,12 +58,12 @@ def execution_statements(
                 "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.ARTIFACT_KEY_ALIAS},
             },
         ),
-        # Images are pushed to the shared-services account's ECR when a version is registered; the exact
-        # repository is only known from the model package, which changes with every promotion.
+        # Every model's images live in the one shared-services repository (shared_services/images.py), whose
+        # policy lets this environment's execution roles pull; the package pins the digest.
         iam.PolicyStatement(
             sid="PullImagesFromSharedServices",
-            actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            resources=[f"arn:aws:ecr:{region}:{shared}:repository/*"],
+            actions=IMAGE_PULL_ACTIONS,
+            resources=[naming.model_image_repository_arn(config)],
         ),
         # GetAuthorizationToken has no resource type and no condition key; the token alone reads nothing,
         # the repository statement above decides which images can be pulled with it.

@@ -324,16 +324,43 @@ ARTIFACT_RULE_CHANGES = (
     "s3:PutBucketVersioning",
     "s3:PutLifecycleConfiguration",
 )
+# The same for the model images' repository: a pinned digest's image must stay pullable (a rollback pulls an
+# older one), and its tags must not move.
+IMAGE_REMOVALS = ("ecr:BatchDeleteImage",)
+IMAGE_RULE_CHANGES = (
+    "ecr:SetRepositoryPolicy",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:PutImageTagMutability",
+    "ecr:DeleteRepository",
+)
 IF_NONE_MATCH = "s3:if-none-match"
 OBJECT_CREATION = "s3:ObjectCreationOperation"
 
 
+def _refuse(
+    governance: Governance, verdict: Verdict, path: Path, requests: Iterable[tuple[str, Callable[[str], bool]]]
+) -> None:
+    """Fail `verdict` with the first allowed request of each (action, which resources) pair."""
+    for action, keep in requests:
+        allowed = governance.allowed(path.identity, action, keep)
+        if allowed:
+            verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
+
+
 def approved_content_is_immutable(governance: Governance, verdict: Verdict) -> None:
-    """Nobody replaces, removes or unlocks an artifact; only the deploy path changes the bucket's rules."""
+    """Nobody replaces, removes or unlocks an artifact, nor deletes an image; only the deploy path changes the
+    bucket's or the image repository's rules."""
     bucket = f"arn:aws:s3:::{naming.artifact_bucket(governance.universe.config)}"
+    images = naming.model_image_repository_arn(governance.universe.config)
 
     def artifact(arn: str) -> bool:
         return arn.startswith(f"{bucket}/{naming.ARTIFACT_ROOT}/")
+
+    def the_bucket(arn: str) -> bool:
+        return arn == bucket
+
+    def the_repository(arn: str) -> bool:
+        return arn == images
 
     for path in governance.paths():
         verdict.paths_checked += 1
@@ -345,17 +372,13 @@ def approved_content_is_immutable(governance: Governance, verdict: Verdict) -> N
             if governance.allows(identity, "s3:PutObject", target, overwrite):
                 verdict.fail(f"{path} → s3:PutObject {target.resource.arn} without If-None-Match")
                 break
-        for action in ARTIFACT_REMOVALS:
-            allowed = governance.allowed(identity, action, artifact)
-            if allowed:
-                verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
+        removals = [(action, artifact) for action in ARTIFACT_REMOVALS]
+        _refuse(governance, verdict, path, removals + [(action, the_repository) for action in IMAGE_REMOVALS])
         if path.hops and identity.who.modelled == "administrator":
-            verdict.trusted.append(str(path))  # the deploy path may change the bucket's rules
+            verdict.trusted.append(str(path))  # the deploy path may change the bucket's and repository's rules
             continue
-        for action in ARTIFACT_RULE_CHANGES:
-            allowed = governance.allowed(identity, action, lambda arn: arn == bucket)
-            if allowed:
-                verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
+        changes = [(action, the_bucket) for action in ARTIFACT_RULE_CHANGES]
+        _refuse(governance, verdict, path, changes + [(action, the_repository) for action in IMAGE_RULE_CHANGES])
 
 
 # Every way to change or remove a ledger record, besides the INSERT writers hold; the table's own policy denies
@@ -479,9 +502,11 @@ INVARIANTS = (
         "No identity reachable from any start, administrators included, can replace a registered artifact "
         "(s3:PutObject of a whole object under `artifacts/` of the artifact bucket without If-None-Match), "
         "delete or unlock one (DeleteObject, DeleteObjectVersion, PutObjectRetention, PutObjectLegalHold, "
-        "BypassGovernanceRetention); and only the deploy path (administrators, listed as trusted) can change the "
-        "bucket's policy, versioning, Object Lock or lifecycle configuration. Object Lock (COMPLIANCE) keeps "
-        "every version even from them.",
+        "BypassGovernanceRetention), or delete a model image (ecr:BatchDeleteImage on `modelops-models`); and "
+        "only the deploy path (administrators, listed as trusted) can change the bucket's policy, versioning, "
+        "Object Lock or lifecycle configuration, or the image repository's policy or tag mutability, or delete "
+        "it. Object Lock (COMPLIANCE) keeps every artifact version even from them; tags of `modelops-models` "
+        "are immutable.",
         approved_content_is_immutable,
     ),
     Invariant(

@@ -205,6 +205,16 @@ PATCHES: tuple[Patch, ...] = (
         install=registry.install_metadata_limits,
         targets=(SAGEMAKER + "create_model_package", SAGEMAKER + "update_model_package"),
     ),
+    Patch(
+        name="sagemaker: ApprovalDescription limit",
+        replaces="moto accepts an ApprovalDescription of any length (botocore checks no maximum)",
+        follows=f"UpdateModelPackage - Amazon SageMaker (ApprovalDescription: at most 1,024 characters, pattern "
+        f".*), {SAGEMAKER_API}UpdateModelPackage.html",
+        test="tests/test_decision_undo.py::test_the_sandbox_refuses_an_approval_description_over_1024_characters",
+        removable_when="moto validates ApprovalDescription's length",
+        install=registry.install_approval_description_limit,
+        targets=(SAGEMAKER + "update_model_package",),
+    ),
     # -- ECR (ecr.py) --
     Patch(
         name="ecr: DescribeImages in another account's registry",
@@ -217,6 +227,34 @@ PATCHES: tuple[Patch, ...] = (
         removable_when="moto serves DescribeImages from the account its registryId names",
         install=ecr.install_cross_account_describe_images,
         targets=("moto.ecr.models.ECRBackend.describe_images",),
+    ),
+    Patch(
+        name="ecr: moving an immutable tag",
+        replaces="moto answers a push of an existing tag with other bytes, in an IMMUTABLE repository, with "
+        "ImageAlreadyExistsException, the error AWS keeps for pushing the same manifest and tag again",
+        follows="PutImage - Amazon ECR (ImageTagAlreadyExistsException), "
+        "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html; Image tag mutability, "
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html",
+        test="tests/test_ecr_images.py::test_a_pushed_tag_cannot_be_moved_to_other_bytes",
+        removable_when="moto raises ImageTagAlreadyExistsException for a moved immutable tag",
+        install=ecr.install_immutable_tags,
+        targets=("moto.ecr.models.ECRBackend.put_image",),
+    ),
+    Patch(
+        name="cloudformation: AWS::ECR::Repository policy and configurations",
+        replaces="moto's AWS::ECR::Repository drops RepositoryPolicyText and passes ImageScanningConfiguration and "
+        "EncryptionConfiguration in CloudFormation's shape ({ScanOnPush}, {EncryptionType, KmsKey}) where the API "
+        "reads {scanOnPush}, {encryptionType, kmsKey}: the repository has no policy and describes empty ones",
+        follows=f"AWS::ECR::Repository - AWS CloudFormation, {CFN_TYPES}aws-resource-ecr-repository.html; "
+        "CreateRepository - Amazon ECR, https://docs.aws.amazon.com/AmazonECR/latest/APIReference/"
+        "API_CreateRepository.html",
+        test="tests/test_ecr_images.py::test_the_sandbox_deploys_the_repository_as_its_template_says",
+        removable_when="moto's AWS::ECR::Repository sets its policy and reads CloudFormation's configuration shapes",
+        install=ecr.install_repository_from_template,
+        targets=(
+            "moto.ecr.models.Repository.create_from_cloudformation_json",
+            "moto.ecr.models.Repository.update_from_cloudformation_json",
+        ),
     ),
     # -- STS (sts.py) --
     Patch(

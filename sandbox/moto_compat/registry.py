@@ -568,6 +568,30 @@ def install_metadata_limits() -> None:
     wrap(SageMakerBackend, "update_model_package", _update_checking_metadata)
 
 
+# ApprovalDescription: 0 to 1,024 characters of `.*` (UpdateModelPackage reference). Counted here in code points;
+# whether AWS counts UTF-16 code units is unverified (promotion/decisions.py measures in those, to fit either).
+MAX_APPROVAL_DESCRIPTION = 1024
+_APPROVAL_DESCRIPTION_PATTERN = ".*"
+
+
+def _update_checking_approval_description(
+    inner: Callable[..., str], self: Any, model_package_arn: str, **kwargs: Any
+) -> str:
+    """UpdateModelPackage rejects an ApprovalDescription over 1,024 characters, or one with a line break."""
+    description: str | None = kwargs.get("approval_description")
+    if description is not None:
+        path = "approvalDescription"
+        violations = _string_violations(description, path, 0, MAX_APPROVAL_DESCRIPTION, _APPROVAL_DESCRIPTION_PATTERN)
+        if violations:
+            raise _validation_error(violations)
+    return inner(self, model_package_arn, **kwargs)
+
+
+def install_approval_description_limit() -> None:
+    """ApprovalDescription within AWS's limits on UpdateModelPackage."""
+    wrap(SageMakerBackend, "update_model_package", _update_checking_approval_description)
+
+
 # -- the HTTP layer: operations moto has no handler for, and parameters it drops ----------------------
 
 

@@ -34,6 +34,7 @@ MODELLED_POLICY_TYPES = frozenset(
         "AWS::SQS::QueuePolicy",
         "AWS::Lambda::Permission",
         "AWS::DynamoDB::Table",
+        "AWS::ECR::Repository",
     }
 )
 
@@ -83,6 +84,7 @@ class _StackReader:
             ("AWS::SQS::QueuePolicy", self._queue_policy),
             ("AWS::Lambda::Permission", self._collect_lambda_permission),
             ("AWS::DynamoDB::Table", self._table),
+            ("AWS::ECR::Repository", self._repository),
         ]
         for kind, read in readers:
             for logical_id, resource in self.by_type.get(kind, []):
@@ -237,6 +239,29 @@ class _StackReader:
             "AWS::DynamoDB::Table",
             self._document(logical_id, "ResourcePolicy.PolicyDocument", document, PolicyKind.RESOURCE, name),
         )
+
+    def _repository(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """An ECR repository with its policy (RepositoryPolicyText). A repository policy's statements name no
+        Resource, the repository being theirs (as a trust policy's is its role): they are read as naming it."""
+        props = resource.get("Properties", {})
+        name = props.get("RepositoryName")
+        if not isinstance(name, str):
+            raise TemplateError(f"{self._where(logical_id, 'RepositoryName')}: the proof needs a literal name")
+        arn = self.resolver.arn("ecr", f"repository/{name}")
+        document = None
+        if "RepositoryPolicyText" in props:
+            document = self._document(
+                logical_id,
+                "RepositoryPolicyText",
+                props["RepositoryPolicyText"],
+                PolicyKind.RESOURCE,
+                f"{name}@{self.resolver.account} repository policy",
+            )
+            statements = document.document.get("Statement", [])
+            for statement in statements if isinstance(statements, list) else [statements]:
+                if "Resource" not in statement and "NotResource" not in statement:
+                    statement["Resource"] = arn
+        self.deployment.resources[arn] = DeployedResource(arn, self.resolver.account, "AWS::ECR::Repository", document)
 
     def _model_package_group(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]

@@ -106,8 +106,14 @@ def apigateway_call(call: Call, scope: Scope) -> list[Check]:
 def repository_call(action: str) -> Mapper:
     def mapper(call: Call, scope: Scope) -> list[Check]:
         account = str(call.params.get("registryId") or scope.account)
+        tags = request_tags(call.params.get("tags") or [])
+        if "repositoryName" not in call.params and call.operation == "DescribeRepositories":
+            names = call.params.get("repositoryNames")
+            if not names:  # every repository of the registry: authorized on `repository/*`
+                return [Check(action, scope.arn("ecr", "repository/*", account=account), account)]
+            return [Check(action, scope.arn("ecr", f"repository/{name}", account=account), account) for name in names]
         arn = scope.arn("ecr", f"repository/{param(call, 'repositoryName')}", account=account)
-        return [Check(action, arn, account, request_tags(call.params.get("tags") or []))]
+        return [Check(action, arn, account, tags)]
 
     return mapper
 
@@ -129,6 +135,10 @@ ECR: dict[str, Mapper] = {
             "UploadLayerPart",
             "CompleteLayerUpload",
             "PutImageScanningConfiguration",
+            "GetLifecyclePolicy",
+            "PutLifecyclePolicy",
+            "DeleteRepository",
+            "BatchDeleteImage",
         )
     },
     "GetAuthorizationToken": everywhere("ecr:GetAuthorizationToken"),

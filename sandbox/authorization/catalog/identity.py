@@ -132,7 +132,16 @@ IAM: dict[str, Mapper] = {
     },
     **{
         operation: policy_action(f"iam:{operation}")
-        for operation in ("CreatePolicy", "GetPolicy", "GetPolicyVersion", "CreatePolicyVersion", "DeletePolicy")
+        for operation in (
+            "CreatePolicy",
+            "GetPolicy",
+            "GetPolicyVersion",
+            "CreatePolicyVersion",
+            "DeletePolicy",
+            "ListPolicyVersions",
+            "DeletePolicyVersion",
+            "SetDefaultPolicyVersion",
+        )
     },
     "GetOpenIDConnectProvider": provider_action(
         "iam:GetOpenIDConnectProvider", "oidc-provider", "OpenIDConnectProviderArn"
