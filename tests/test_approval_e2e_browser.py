@@ -33,16 +33,13 @@ from sandbox import identity_provider
 from sandbox.approver import headless_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.lambda_runner import LambdaRunner
-from sandbox.organization import Sandbox, account_admin_session
+from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway
 from tests.conftest import REPO_ROOT
 from tests.sandbox_fixtures import REGION
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
+SCIENTIST = "data.scientist@example.com"
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"  # a colleague the qa approver's email was forwarded to
 GITHUB_TOKEN = "ghs_sandboxtoken"
@@ -95,7 +92,20 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         history_before = history.read("churn-model/decisions")
 
         # 1. A data scientist registers a version through the group ARN, from the data-science account.
-        data_science = assume_role(naming.data_science_role_arn(config), session_name="ds", region=REGION)
+        scientist = person_session(
+            config,
+            sandbox.endpoint_url,
+            account=config.accounts.data_science,
+            role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
+            email=SCIENTIST,
+        )
+        data_science = assume_role(
+            naming.data_science_role_arn(config),
+            session_name=SCIENTIST,
+            source_identity=SCIENTIST,
+            base=scientist,
+            region=REGION,
+        )
         arn = Registry(data_science.client("sagemaker"), config).register(
             model="churn-model",
             content=Content(

@@ -25,10 +25,6 @@ from promotion.content import split_s3_uri, upload_artifact
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger
 from sandbox.organization import Sandbox, person_role_name, person_session
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 SCIENTIST = "data.scientist@example.com"
 ENGINEER = "platform.engineer@example.com"
 

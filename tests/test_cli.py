@@ -24,6 +24,7 @@ from promotion.content import pin_image
 from promotion.decisions import decide
 from promotion.ledger import Ledger, LedgerRecord
 from promotion.registry import Registry, describe_package
+from sandbox.github_oidc import deploy_job_session
 from sandbox.images import push_image
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway
@@ -37,10 +38,6 @@ from tests.promotion_support import (
     QA_APPROVER,
     RISK_OFFICER,
     LocalAws,
-)
-
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
 )
 
 CONFIG = config_path("two_env")  # the `config` fixture's organisation
@@ -670,18 +667,43 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
         approved = modelops("approve", "churn-model", version, "--env", "prod", "--reason", "qa evidence holds")
         assert approved.exit_code == 0, approved.output
 
-    act_as(config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
+    def deploy_job(env: str) -> None:
+        """The deploy job of deploy.yml for `env`: GitHub's OIDC token exchanged for its deploy role."""
+        session = deploy_job_session(config, env)
+        frozen = session.get_credentials().get_frozen_credentials()  # type: ignore[union-attr]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", str(frozen.access_key))
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", str(frozen.secret_key))
+        monkeypatch.setenv("AWS_SESSION_TOKEN", str(frozen.token))
+
     for env in ("qa", "prod"):
+        act_as(config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
         promoted = modelops("promote", "churn-model", "--to", env, "--arn", arn, workloads=workloads)
         assert promoted.exit_code == 0, promoted.output
+        if env == "qa":  # a person cannot deploy: only the environment's deploy job reaches its roles
+            refused = modelops("deploy", env, workloads=workloads)
+            assert refused.exit_code == 1
+            assert refused.stderr.splitlines()[-1] == (
+                f"error: access denied: cannot assume {naming.github_deploy_role_arn(config, env)}: User: "
+                "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ModelOpsPlatform_5a4db0c5a4db0c00/"
+                "platform.engineer@example.com is not authorized to perform: sts:AssumeRole on resource: "
+                f"{naming.github_deploy_role_arn(config, env)}"
+            )
+        deploy_job(env)
         deployed = modelops("deploy", env, workloads=workloads)
         assert deployed.exit_code == 0, deployed.output
         assert deployed.stdout.splitlines()[-1] == (
             f"  churn-model runs {arn} (smoke test passed, live record written)"
         )
+        drift = modelops("drift", "--env", env, workloads=workloads)
+        assert (drift.exit_code, drift.stdout.splitlines()[-1]) == (0, "no drift: every endpoint runs its pin")
 
-    drift = modelops("drift", workloads=workloads)
-    assert (drift.exit_code, drift.stdout.splitlines()[-1]) == (0, "no drift: every endpoint runs its pin")
+    act_as(config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
+    by_a_person = modelops("drift", workloads=workloads)
+    assert by_a_person.exit_code == 1
+    assert by_a_person.stderr.splitlines()[-1].startswith(
+        "error: access denied: cannot assume arn:aws:iam::333333333333:role/modelops-github-deploy-qa: User: "
+        "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ModelOpsPlatform_5a4db0c5a4db0c00/"
+    )
     prod = account_admin_session(config, "555555555555").client("ssm", region_name=config.region)
     live = prod.get_parameter(Name="/modelops/models/churn-model/live-model-package-arn")["Parameter"]["Value"]
     assert live == arn

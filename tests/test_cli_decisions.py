@@ -19,10 +19,6 @@ from sandbox.organization import Sandbox, account_admin_session, person_role_nam
 from sandbox.review_gateway import ReviewGateway
 from tests.orgs import config_path
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 CONFIG = config_path("two_env")
 SHARED, DATA_SCIENCE = "111111111111", "222222222222"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0"
@@ -204,15 +200,21 @@ def test_approving_a_rejected_version_is_refused(
     assert history_of(sandbox, version) == [(QA_APPROVER, "rejected", "qa"), (QA_APPROVER, "refused", "qa")]
 
 
-def test_a_caller_outside_the_approver_permission_set_is_refused_by_the_service(
+def test_a_caller_outside_the_approver_permission_set_is_refused_by_iam_before_the_service(
     version: int, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The platform permission set may neither find the decision service (ssm:GetParameter) nor invoke it
+    (execute-api:Invoke): IAM refuses first, as on AWS. The service's own check of the permission set is the
+    next layer (tests/test_decisions.py)."""
     act_as(monkeypatch, sandbox, SHARED, naming.PLATFORM_PERMISSION_SET, QA_APPROVER)
     result = approve(version)
     role = person_role_name(naming.PLATFORM_PERMISSION_SET)
+    parameter = naming.shared_parameter_arn(sandbox.config, naming.APPROVAL_API_URL_PARAMETER)
     assert (result.exit_code, result.stderr) == (
         1,
-        f"error: caller arn:aws:sts::{SHARED}:assumed-role/{role}/{QA_APPROVER} is not signed in with the "
-        "ModelOpsApprover permission set of the shared-services account\n",
+        "error: access denied: the current identity may not call GetParameter on the approval API's address in "
+        f"SSM: User: arn:aws:sts::{SHARED}:assumed-role/{role}/{QA_APPROVER} is not authorized to perform: "
+        f"ssm:GetParameter on resource: {parameter} because no identity-based policy allows the ssm:GetParameter "
+        "action\n",
     )
     assert described(sandbox, version)["ModelApprovalStatus"] == "PendingManualApproval"

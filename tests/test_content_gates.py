@@ -34,10 +34,6 @@ from promotion.verify import verify
 from tests.promotion_support import ARTIFACT, ARTIFACT_BUCKET, IMAGE, IMAGE_REPOSITORY, LocalAws
 from workloads.manifest import load_environment, load_manifest
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 V1_ARTIFACT = ARTIFACT.format(model="churn-model", n=1)
 OTHER_DIGEST = "sha256:" + "f" * 64

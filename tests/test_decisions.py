@@ -16,10 +16,6 @@ from promotion.live_records import ApprovedRecords
 from promotion.registry import Registry
 from tests.promotion_support import DATA_SCIENTIST, PROD_APPROVER, QA_APPROVER, RISK_OFFICER, LocalAws
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
 WHEN = "2026-11-22T10:00:00Z"
 

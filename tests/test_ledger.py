@@ -17,10 +17,6 @@ from promotion.ledger import (
 )
 from tests.promotion_support import LocalAws
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 STREAM = "churn-model/deploys/qa"
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 

@@ -30,23 +30,18 @@ from promotion.deploy_roles import is_session_of
 from promotion.events import DEPLOY_VERIFIED, collect_endpoint_metrics
 from promotion.ledger import Ledger
 from promotion.live_records import LiveRecords
-from promotion.sessions import assume_role
+from sandbox.github_oidc import job_session
 from sandbox.images import push_image
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import (
     Sandbox,
     account_admin_session,
-    management_session,
     person_role_name,
     person_session,
 )
 from tests.orgs import config_path, workloads_root
 from tests.promotion_support import QA_APPROVER
 from tests.sandbox_fixtures import approval_api_served
-
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
@@ -80,12 +75,11 @@ def act_as_person(
 
 
 def act_as_pipeline(monkeypatch: pytest.MonkeyPatch, config: OrgConfig, env: str) -> None:
-    """The credentials a deploy job of `env` holds: its GitHub deploy role (GitHub OIDC in real AWS)."""
+    """The credentials a deploy job of `env` holds: its GitHub deploy role, for GitHub's OIDC token of that job
+    (the only identity the role's trust admits)."""
     role = naming.github_deploy_role_arn(config, env)
-    use_credentials(
-        monkeypatch,
-        assume_role(role, session_name=PIPELINE_SESSION, base=management_session(config), region="eu-west-1"),
-    )
+    subject = naming.github_deploy_subject(config, env)
+    use_credentials(monkeypatch, job_session(role, subject, region="eu-west-1", session_name=PIPELINE_SESSION))
 
 
 def deploy_verified_events(sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -163,6 +157,7 @@ def qa_deploy(sandbox_organization: Sandbox, tmp_path_factory: pytest.TempPathFa
         promoted = modelops(workloads, "promote", "churn-model", "--to", "qa", "--arn", arn)
         assert promoted.exit_code == 0, promoted.output
 
+        act_as_pipeline(monkeypatch, sandbox.config, "qa")
         before = datetime.now(UTC)
         result = modelops(workloads, "deploy", "qa")
         after = datetime.now(UTC)
@@ -327,6 +322,7 @@ def test_after_the_last_environment_nobody_is_asked(
     promoted = modelops(qa_deploy.workloads, "promote", "churn-model", "--to", "prod", "--arn", qa_deploy.arn)
     assert promoted.exit_code == 0, promoted.output
 
+    act_as_pipeline(monkeypatch, sandbox.config, "prod")
     result = modelops(qa_deploy.workloads, "deploy", "prod")
 
     assert result.exit_code == 0, result.output

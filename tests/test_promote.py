@@ -21,10 +21,6 @@ from promotion.promote import Outcome, promote, rollback
 from tests.promotion_support import LocalAws
 from workloads.manifest import load_manifest
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 
 

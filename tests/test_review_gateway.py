@@ -33,10 +33,6 @@ from sandbox.review_gateway import ReviewGateway, response_headers
 from sandbox.sigv4 import Caller, Refused, authenticate
 from tests.sandbox_fixtures import REGION
 
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
-
 PLATFORM_ENGINEER = "platform.engineer@example.com"
 PLATFORM_ROLE = person_role_name(naming.PLATFORM_PERMISSION_SET)
 PROBE_USER = "sigv4-probe"

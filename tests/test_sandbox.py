@@ -15,11 +15,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
 from cli.sandbox import exports
 from promotion.cfn_deploy import DeployFailed, StackArtifact, deploy_stack, stack_artifacts
+from promotion.content import Content
 from promotion.sessions import assume_role
 from sandbox import cdk_bootstrap
 from sandbox.organization import (
@@ -38,10 +40,6 @@ from sandbox.review_gateway import ReviewGateway
 from tests.conftest import Synth, synthesize
 from tests.orgs import workloads_root
 from workloads.manifest import load_manifest
-
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
 
 MODEL = "churn-model"
 QA_ENDPOINTS = "ModelOps-qa/Endpoints"
@@ -90,12 +88,21 @@ def _register(sandbox: Sandbox) -> str:
         "SupportedContentTypes": ["text/csv"],
         "SupportedResponseMIMETypes": ["text/csv"],
     }
+    # Both sides of the cross-account call require the content record (shared_services/registry.py); these
+    # tests are about deploys, so it names a placeholder version and digest.
+    content = Content(
+        artifact=inference["Containers"][0]["ModelDataUrl"],
+        artifact_version="sandbox-version",
+        artifact_sha256="0" * 64,
+        image=inference["Containers"][0]["Image"],
+    )
     created = (
         _data_scientist(sandbox)
         .client("sagemaker")
         .create_model_package(
             ModelPackageGroupName=naming.model_package_group_arn(sandbox.config, MODEL),
             InferenceSpecification=inference,
+            CustomerMetadataProperties=content.metadata(),
         )
     )
     return str(created["ModelPackageArn"])
@@ -232,16 +239,33 @@ def test_shared_services_stack_is_deployed_with_bucket_key_and_group_policy(sand
     assert session.client("kms").get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
 
 
-def test_a_version_registered_by_data_science_is_visible_from_qa_by_arn(sandbox: Sandbox) -> None:
-    """Registered through the data scientist's role into the shared registry; described from a workload account."""
+def test_a_version_registered_by_data_science_is_read_by_the_verifier_and_not_by_a_workload_administrator(
+    sandbox: Sandbox,
+) -> None:
+    """Registered through the data scientist's role into the shared registry; read by ARN through the verifier
+    (the platform engineer's way to read); a workload account's administrator, whom the group's policy does not
+    name, is refused across accounts."""
     config = sandbox.config
 
     arn = _register(sandbox)
-    described = (
-        _admin(sandbox, config.environment("qa").account)
-        .client("sagemaker")
-        .describe_model_package(ModelPackageName=arn)
+    engineer = person_session(
+        config,
+        sandbox.endpoint_url,
+        account=config.accounts.shared_services,
+        role_name=person_role_name(naming.PLATFORM_PERMISSION_SET),
+        email="platform.engineer@example.com",
     )
+    verifier = assume_role(
+        naming.verifier_role_arn(config),
+        session_name="platform.engineer@example.com",
+        source_identity="platform.engineer@example.com",
+        base=engineer,
+    )
+    described = verifier.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    administrator = _admin(sandbox, config.environment("qa").account).client("sagemaker")
+    with pytest.raises(ClientError) as refused:
+        administrator.describe_model_package(ModelPackageName=arn)
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
 
     assert naming.parse_model_package_arn(arn).account == config.accounts.shared_services
     assert (described["ModelPackageArn"], described["ModelApprovalStatus"]) == (arn, "PendingManualApproval")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 import cli.main
@@ -14,10 +13,6 @@ from promotion.registry import Stage, VersionSummary
 from promotion.status import EnvCell, board
 from tests.orgs import config_path
 from tests.promotion_support import LocalAws
-
-pytestmark = pytest.mark.iam_audit_only(
-    reason="reaches the sandbox through role chains and registrations written before IAM evaluation (issue 11)"
-)
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 CONFIG = str(config_path("two_env"))  # the `config` fixture's organisation

@@ -74,6 +74,18 @@ def role_action(action: str) -> Mapper:
     return mapper
 
 
+def user_action(action: str) -> Mapper:
+    def mapper(call: Call, scope: Scope) -> list[Check]:
+        path = call.params.get("Path") if call.operation == "CreateUser" else None
+        name = param(call, "UserName")
+        if path is None:
+            user = iam_backends[scope.account][scope.partition].users.get(name)
+            path = user.path if user is not None else "/"
+        return [Check(action, f"arn:{scope.partition}:iam::{scope.account}:user{path}{name}", scope.account)]
+
+    return mapper
+
+
 def policy_action(action: str) -> Mapper:
     def mapper(call: Call, scope: Scope) -> list[Check]:
         if "PolicyArn" in call.params:
@@ -148,6 +160,10 @@ IAM: dict[str, Mapper] = {
     ),
     "CreateOpenIDConnectProvider": provider_action("iam:CreateOpenIDConnectProvider", "oidc-provider", "Url"),
     "CreateSAMLProvider": provider_action("iam:CreateSAMLProvider", "saml-provider", "Name"),
+    **{
+        operation: user_action(f"iam:{operation}")
+        for operation in ("CreateUser", "GetUser", "DeleteUser", "CreateAccessKey", "DeleteAccessKey", "PutUserPolicy")
+    },
     "ListRoles": lambda call, scope: [Check("iam:ListRoles", "*", scope.account)],
     "ListPolicies": lambda call, scope: [Check("iam:ListPolicies", "*", scope.account)],
 }
