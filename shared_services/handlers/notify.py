@@ -36,6 +36,7 @@ A key lasts IDEMPOTENCY_SECONDS; a deploy of the same version verified again aft
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -124,7 +125,7 @@ def publish_review_requests(
     """Ask each member of `env`'s approver group, on `env`'s topic, unless an earlier delivery already asked them.
 
     `send_once` runs `send_review_request` at most once per version, environment and approver; `delivery`
-    identifies this delivery (its Lambda request id) in what it sends."""
+    identifies this invocation in what it sends."""
     package = describe_package(sagemaker, arn)
     if package is None:
         raise LookupError(f"model package {arn} does not exist in the registry")
@@ -304,7 +305,8 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         review_url=settings.required("REVIEW_URL"),
         now=settings.now(),
         ttl=timedelta(hours=int(settings.required("REVIEW_TOKEN_TTL_HOURS"))),
-        delivery=context.aws_request_id,
+        # The request id names the delivery in the logs; the suffix tells Lambda's retries of one request apart.
+        delivery=f"{context.aws_request_id}:{secrets.token_hex(4)}",
         send_once=_send_once(),
         evidence=evidence,
     )
