@@ -319,10 +319,52 @@ def _package(caller: Any, arn: str) -> Any:
     return owner_backend(caller, arn)[0].model_packages[arn]
 
 
+# The model *package* card schema: its model_overview holds only these, and it has no model_package_details
+# (SageMaker Developer Guide, "Model package model card schema",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html; the other sections follow
+# "Model card JSON schema", https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards-json-schema.html).
+PACKAGE_CARD_OVERVIEW_KEYS = ("model_artifact", "model_creator")
+PACKAGE_CARD_EXCLUDED_SECTIONS = ("model_package_details",)
+
+
+def package_card_violation(content: str) -> str | None:
+    """Why ModelCardContent breaks the model package card schema, or None when it follows it.
+
+    AWS documents the schema, not the wording of its refusal: the message is the sandbox's."""
+    prefix = "ModelCardContent does not follow the model package card schema"
+    try:
+        document = json.loads(content)
+    except json.JSONDecodeError:
+        return f"{prefix}: it is not JSON"
+    if not isinstance(document, dict):
+        return f"{prefix}: it is not a JSON object"
+    excluded = [section for section in PACKAGE_CARD_EXCLUDED_SECTIONS if section in document]
+    if excluded:
+        return f"{prefix}: it has no {excluded[0]} section"
+    overview = document.get("model_overview")
+    if overview is None:
+        return None
+    if not isinstance(overview, dict):
+        return f"{prefix}: model_overview must be an object"
+    extra = sorted(set(overview) - set(PACKAGE_CARD_OVERVIEW_KEYS))
+    if extra:
+        allowed = " and ".join(PACKAGE_CARD_OVERVIEW_KEYS)
+        return f"{prefix}: model_overview holds only {allowed}, not {', '.join(extra)}"
+    return None
+
+
+def _check_package_card(model_card: dict[str, Any] | None) -> None:
+    content = (model_card or {}).get("ModelCardContent")
+    violation = None if content is None else package_card_violation(str(content))
+    if violation is not None:
+        raise ValidationError(violation)
+
+
 def _create_with_model_card(
     inner: Callable[..., str], self: Any, *, model_card: dict[str, Any] | None = None, **kwargs: Any
 ) -> str:
-    """CreateModelPackage keeps the request's ModelCard."""
+    """CreateModelPackage keeps the request's ModelCard; a card outside the package card schema creates nothing."""
+    _check_package_card(model_card)
     arn = inner(self, **kwargs)
     _package(self, arn).model_card = model_card
     return arn
@@ -336,7 +378,9 @@ def _update_with_model_card(
     model_card: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> str:
-    """UpdateModelPackage replaces the ModelCard when the request carries one."""
+    """UpdateModelPackage replaces the ModelCard when the request carries one; a card outside the package card
+    schema changes nothing."""
+    _check_package_card(model_card)
     arn = inner(self, model_package_arn, **kwargs)
     if model_card is not None:
         _package(self, arn).model_card = model_card
