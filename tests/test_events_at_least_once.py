@@ -73,6 +73,7 @@ DISPATCH = naming.approval_function_name("dispatch")
 QA_APPROVER = "qa.approver@example.com"
 PROD_APPROVER = "prod.approver@example.com"
 RISK_OFFICER = "risk.officer@example.com"
+DATA_SCIENTIST = "data.scientist@example.com"
 
 
 # -- the sandbox puts each state change more than once ----------------------------------------------------------
@@ -178,9 +179,23 @@ def test_a_metadata_only_update_of_an_approved_version_puts_no_event(empty_aws: 
 
 
 def _register(sandbox: Sandbox) -> str:
-    """A new version, registered as data science through the group ARN (as the e2e test does)."""
+    """A new version, registered through the group ARN by a data scientist signed in through Identity Center,
+    as `modelops register` does: the data-science role, with their identity as the source identity."""
     config = sandbox.config
-    data_science = assume_role(naming.data_science_role_arn(config), session_name="ds", region=REGION)
+    person = person_session(
+        config,
+        sandbox.endpoint_url,
+        account=config.accounts.data_science,
+        role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
+        email=DATA_SCIENTIST,
+    )
+    data_science = assume_role(
+        naming.data_science_role_arn(config),
+        session_name=DATA_SCIENTIST,
+        source_identity=DATA_SCIENTIST,
+        base=person,
+        region=REGION,
+    )
     return Registry(data_science.client("sagemaker"), config).register(
         model="churn-model",
         content=Content(
@@ -394,6 +409,11 @@ def test_two_deliveries_at_once_email_each_approver_once_and_lambda_retries_the_
     assert [record.arn for record in workflow.ledger().read("churn-model/registrations")] == [arn]
 
 
+# What the dying delivery had left: long enough that the next delivery reaches its write before the claim
+# expires, even on a loaded machine.
+LEFT_MS = 4000
+
+
 class Died(BaseException):
     """The Lambda process ends (timeout, out of memory): no clean-up after this point runs, Powertools' neither."""
 
@@ -416,10 +436,10 @@ def test_a_delivery_that_dies_after_its_write_and_before_sending_loses_no_email(
     monkeypatch.setattr(notify, "send_review_request", dies_once)
 
     with pytest.raises(Died):
-        notify.handler(event, delivery("dies", remaining_ms=500))
+        notify.handler(event, delivery("dies", remaining_ms=LEFT_MS))
     with pytest.raises(IdempotencyAlreadyInProgressError):
         notify.handler(event, delivery("too-soon"))
-    time.sleep(0.6)  # past the dead delivery's timeout
+    time.sleep(LEFT_MS / 1000 + 0.2)  # past the dead delivery's timeout
     late = notify.handler(event, delivery("after-timeout"))
     again = notify.handler(event, delivery("duplicate"))
 
