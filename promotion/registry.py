@@ -346,12 +346,34 @@ class Registry:
         self.client.update_model_package(**arguments)
 
 
+# A card inside a model package follows the model *package* card schema: its model_overview holds only these,
+# and it has no model_package_details; the other sections follow the model card JSON schema (SageMaker
+# Developer Guide, "Model package model card schema",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html). A purpose goes in
+# intended_uses.purpose_of_model, not in model_overview.model_description.
+PACKAGE_CARD_OVERVIEW_KEYS = ("model_creator", "model_artifact")
+
+
 def model_card_text(path_text: str, source: str) -> str:
-    """Validate a model card document (a JSON object) and return it compact, as ModelCardContent."""
+    """Validate a model card document (a JSON object following the model package card schema) and return it
+    compact, as ModelCardContent. InputError names `source` and the first field that is not allowed."""
     try:
         document = json.loads(path_text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}: not valid JSON (line {exc.lineno}): {exc.msg}") from None
     if not isinstance(document, dict):
         raise InputError(f"{source}: a model card must be a JSON object, got {type(document).__name__}")
+    allowed = " and ".join(PACKAGE_CARD_OVERVIEW_KEYS)
+    if "model_package_details" in document:
+        raise InputError(f"{source}: model_package_details is not part of the model package card schema")
+    overview = document.get("model_overview")
+    if overview is not None and not isinstance(overview, dict):
+        raise InputError(f"{source}: model_overview must be a JSON object holding only {allowed}")
+    for key in overview or {}:
+        if key not in PACKAGE_CARD_OVERVIEW_KEYS:
+            hint = " (put the purpose in intended_uses.purpose_of_model)" if key == "model_description" else ""
+            raise InputError(
+                f"{source}: model_overview.{key} is not part of the model package card schema; "
+                f"model_overview holds only {allowed}{hint}"
+            )
     return json.dumps(document, separators=(",", ":"), sort_keys=True)

@@ -132,10 +132,12 @@ def notify_statements(
     config: OrgConfig, *, key_arn: str, token_secret_arn: str, dead_letter_queue_arn: str
 ) -> list[iam.PolicyStatement]:
     """The notify function's grants besides its logs: read versions, record registrations in the ledger, check
-    deploy-verified events against the deploy records, sign links, publish to approver topics."""
+    deploy-verified events against the deploy records, sign links, publish to approver topics, and keep its
+    idempotency records (one per email sent, so a duplicated event emails nobody twice)."""
     return [
         describe_packages_statement(config),
         ledger.append_statement(config, "AppendRegistrations", ledger.registrations_streams(config)),
+        state_table_statement(config, "notify"),
         iam.PolicyStatement(
             sid="ReadDeployRecords",
             actions=ledger.READ_ACTIONS,

@@ -195,6 +195,7 @@ class ApprovalWorkflow(Construct):
                 "REVIEW_URL": review_url,
                 "TOKEN_SECRET_ARN": self.token_key.secret_arn,
                 "REVIEW_TOKEN_TTL_HOURS": str(config.approvals.link_hours),
+                "STATE_TABLE": naming.APPROVAL_TABLE,
             },
             statements=notify_statements(
                 config,

@@ -49,7 +49,7 @@ ARTIFACT = "s3://" + ARTIFACT_BUCKET + "/artifacts/{model}/v{n}/model.tar.gz"
 # The stack's repository (shared_services/images.py), whose policy is the only one letting data science resolve tags.
 IMAGE_REPOSITORY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models"
 IMAGE = f"{IMAGE_REPOSITORY}:churn-model-1.0"
-CARD = '{"model_overview": {"model_description": "churn"}}'
+CARD = '{"intended_uses": {"purpose_of_model": "churn"}}'
 
 
 @dataclass

@@ -120,7 +120,7 @@ class Workflow:
             source_commit="0123abc",
             training_job=None,
             stage=Stage(stage="qa", status="PendingApproval"),
-            model_card=json.dumps({"model_overview": {"model_description": "Predicts churn"}}),
+            model_card=json.dumps({"intended_uses": {"purpose_of_model": "Predicts churn"}}),
         )
 
     def ledger(self) -> Ledger:
@@ -211,6 +211,8 @@ def reset_caches() -> None:
     clear_caches()  # type: ignore[no-untyped-call]
     review._idempotent_record.cache_clear()
     dispatch._idempotent_dispatch.cache_clear()
+    for cached in (notify._persistence, notify._send_once, notify._record_registration_once):
+        cached.cache_clear()
 
 
 @dataclass
@@ -514,7 +516,7 @@ def test_opening_the_review_link_shows_the_page_and_changes_nothing(workflow: Wo
     assert response["headers"]["Referrer-Policy"] == "no-referrer"
     assert "<h1>Review churn-model version 1 for qa</h1>" in response["body"]
     assert "<td>0.91</td><td>unknown</td><td>min 0.8</td>" in response["body"]
-    assert "model_overview.model_description: Predicts churn" in response["body"]
+    assert "intended_uses.purpose_of_model: Predicts churn" in response["body"]
     assert workflow.snapshot(arn) == before
 
 

@@ -188,6 +188,7 @@ def test_the_notify_role_reads_versions_records_registrations_reads_deploys_and_
         logs("notify"),
         DESCRIBE,
         ledger_append("AppendRegistrations", ["churn-model/registrations"], INSERT),
+        table_statement("notify"),
         ledger_append("ReadDeployRecords", ["churn-model/deploys/*"], "dynamodb:Query"),
         {
             "Sid": "PublishToApproverTopics",

@@ -334,7 +334,7 @@ def test_promote_pins_and_says_where_the_pr_body_is(promote_setup: Snapshot) -> 
 def test_register_creates_a_pending_version_with_metrics_lineage_and_card(local_aws: LocalAws, tmp_path: Path) -> None:
     local_aws.act_as("data.scientist@example.com", account="222222222222", permission_set="DataScientist")
     card = tmp_path / "card.json"
-    card.write_text('{"model_overview": {"model_description": "churn"}}')
+    card.write_text('{"intended_uses": {"purpose_of_model": "churn"}}')
     weights = tmp_path / "model.tar.gz"
     weights.write_bytes(b"churn-model v7 weights")
     result = modelops(
@@ -632,7 +632,7 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
 ) -> None:
     config = sandbox.config
     card = tmp_path / "card.json"
-    card.write_text('{"model_overview": {"model_description": "churn"}}')
+    card.write_text('{"intended_uses": {"purpose_of_model": "churn"}}')
 
     def act_as(account: str, permission_set: str, email: str) -> None:
         session = person_session(

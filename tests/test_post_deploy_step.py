@@ -133,7 +133,7 @@ def qa_deploy(sandbox_organization: Sandbox, tmp_path_factory: pytest.TempPathFa
         shutil.copytree(workloads_root("two_env"), workloads)
         deploy_verified_events(sandbox)  # whatever earlier tests left
         card = workloads.parent / "card.json"
-        card.write_text('{"model_overview": {"model_description": "churn"}}')
+        card.write_text('{"intended_uses": {"purpose_of_model": "churn"}}')
 
         push_image(account_admin_session(sandbox.config, SHARED), IMAGE)  # the image build's push
         weights = workloads.parent / "model.tar.gz"

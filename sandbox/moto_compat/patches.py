@@ -140,9 +140,11 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="sagemaker: ModelCard on model packages",
         replaces="moto drops the ModelCard of CreateModelPackage and UpdateModelPackage; DescribeModelPackage "
-        "returns none",
+        "returns none; any ModelCardContent is accepted (the package card schema is not followed; "
+        "tests/test_model_card_schema.py)",
         follows=f"CreateModelPackage - Amazon SageMaker (ModelCard), {SAGEMAKER_API}CreateModelPackage.html; "
-        f"DescribeModelPackage, {SAGEMAKER_API}DescribeModelPackage.html",
+        f"DescribeModelPackage, {SAGEMAKER_API}DescribeModelPackage.html; Model package model card schema, "
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html",
         test=TESTS + "test_model_card_is_returned_by_describe",
         removable_when="moto stores and returns a model package's ModelCard",
         install=registry.install_model_card,

@@ -7,14 +7,32 @@ removed on its own. Patches that need the request itself (its ModelLifeCycle, or
 signed it, for CreatedBy and LastModifiedBy) wrap the HTTP handlers instead. Resource policies are stored
 and returned, never evaluated: moto evaluates no policies at all, so access is proven statically by the
 policy tests, not here.
+
+Events arrive at least once. "SageMaker may send multiple events to EventBridge for each state change"
+(SageMaker Developer Guide, "Amazon SageMaker events and EventBridge"), so the sandbox puts each "SageMaker
+Model Package State Change" event more than once by default, and the handlers downstream must be idempotent
+to pass its tests. The knob, read once when this module is imported (the sandbox starting):
+
+    MODELOPS_SANDBOX_STATE_CHANGE_COPIES=<n>   each state-change event is put n times (a whole number >= 1;
+                                               default 2, deterministic so tests are stable; 1 turns the
+                                               duplicates off)
+
+A test changes `state_change_copies` itself (the moto server runs in the test's process). Each copy is a
+separate PutEvents entry, so each has its own event id, as separate events from SageMaker would. Only the
+sandbox duplicates: production code has no such setting.
+
+The event is put on registration and when ModelApprovalStatus changes, and on nothing else: whether a
+metadata-only UpdateModelPackage (a later environment's approval of an already Approved version) emits one
+is undocumented (aws-facts.md, "Events"), so the sandbox emits none and nothing may depend on it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +78,25 @@ _EVENT_DETAIL_KEYS = (
 )
 
 
+STATE_CHANGE_COPIES_VARIABLE = "MODELOPS_SANDBOX_STATE_CHANGE_COPIES"
+DEFAULT_STATE_CHANGE_COPIES = 2
+
+
+def state_change_copies_from(environ: Mapping[str, str]) -> int:
+    """How many times each state-change event is put, from MODELOPS_SANDBOX_STATE_CHANGE_COPIES (default 2)."""
+    text = environ.get(STATE_CHANGE_COPIES_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_STATE_CHANGE_COPIES
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{STATE_CHANGE_COPIES_VARIABLE} must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+# Read once: the Lambda runner swaps the process environment (MODELOPS_* removed) while a function runs, and a
+# function's own UpdateModelPackage must see the same setting as everyone else's.
+state_change_copies: int = state_change_copies_from(os.environ)
+
+
 def owner_backend(caller: Any, name_or_arn: str) -> tuple[Any, str]:
     """The backend that owns `name_or_arn` and the plain name to use there.
 
@@ -88,21 +125,23 @@ def _iso(value: Any) -> Any:
 
 
 def emit_state_change(backend: Any, package: Any) -> None:
-    """Put the "SageMaker Model Package State Change" event on the registry account's default bus."""
+    """Put the "SageMaker Model Package State Change" event on the registry account's default bus,
+    `state_change_copies` times (AWS may send several events for one state change; see the module doc)."""
     described = package.gen_response_object()
     detail = {key: _iso(described[key]) for key in _EVENT_DETAIL_KEYS if described.get(key) is not None}
-    events_backends[backend.account_id][backend.region_name].put_events(
-        [
-            {
-                "Source": "aws.sagemaker",
-                "DetailType": STATE_CHANGE_DETAIL_TYPE,
-                "Detail": json.dumps(detail),
-                "Resources": [package.arn],
-                # moto takes the backend-level Time as Unix seconds (its HTTP layer converts the API value).
-                "Time": datetime.now(UTC).timestamp(),
-            }
-        ]
-    )
+    for _copy in range(state_change_copies):
+        events_backends[backend.account_id][backend.region_name].put_events(
+            [
+                {
+                    "Source": "aws.sagemaker",
+                    "DetailType": STATE_CHANGE_DETAIL_TYPE,
+                    "Detail": json.dumps(detail),
+                    "Resources": [package.arn],
+                    # moto takes the backend-level Time as Unix seconds (its HTTP layer converts the API value).
+                    "Time": datetime.now(UTC).timestamp(),
+                }
+            ]
+        )
 
 
 # -- model package groups: resource policies ----------------------------------------------------------
@@ -280,10 +319,52 @@ def _package(caller: Any, arn: str) -> Any:
     return owner_backend(caller, arn)[0].model_packages[arn]
 
 
+# The model *package* card schema: its model_overview holds only these, and it has no model_package_details
+# (SageMaker Developer Guide, "Model package model card schema",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html; the other sections follow
+# "Model card JSON schema", https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards-json-schema.html).
+PACKAGE_CARD_OVERVIEW_KEYS = ("model_artifact", "model_creator")
+PACKAGE_CARD_EXCLUDED_SECTIONS = ("model_package_details",)
+
+
+def package_card_violation(content: str) -> str | None:
+    """Why ModelCardContent breaks the model package card schema, or None when it follows it.
+
+    AWS documents the schema, not the wording of its refusal: the message is the sandbox's."""
+    prefix = "ModelCardContent does not follow the model package card schema"
+    try:
+        document = json.loads(content)
+    except json.JSONDecodeError:
+        return f"{prefix}: it is not JSON"
+    if not isinstance(document, dict):
+        return f"{prefix}: it is not a JSON object"
+    excluded = [section for section in PACKAGE_CARD_EXCLUDED_SECTIONS if section in document]
+    if excluded:
+        return f"{prefix}: it has no {excluded[0]} section"
+    overview = document.get("model_overview")
+    if overview is None:
+        return None
+    if not isinstance(overview, dict):
+        return f"{prefix}: model_overview must be an object"
+    extra = sorted(set(overview) - set(PACKAGE_CARD_OVERVIEW_KEYS))
+    if extra:
+        allowed = " and ".join(PACKAGE_CARD_OVERVIEW_KEYS)
+        return f"{prefix}: model_overview holds only {allowed}, not {', '.join(extra)}"
+    return None
+
+
+def _check_package_card(model_card: dict[str, Any] | None) -> None:
+    content = (model_card or {}).get("ModelCardContent")
+    violation = None if content is None else package_card_violation(str(content))
+    if violation is not None:
+        raise ValidationError(violation)
+
+
 def _create_with_model_card(
     inner: Callable[..., str], self: Any, *, model_card: dict[str, Any] | None = None, **kwargs: Any
 ) -> str:
-    """CreateModelPackage keeps the request's ModelCard."""
+    """CreateModelPackage keeps the request's ModelCard; a card outside the package card schema creates nothing."""
+    _check_package_card(model_card)
     arn = inner(self, **kwargs)
     _package(self, arn).model_card = model_card
     return arn
@@ -297,7 +378,9 @@ def _update_with_model_card(
     model_card: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> str:
-    """UpdateModelPackage replaces the ModelCard when the request carries one."""
+    """UpdateModelPackage replaces the ModelCard when the request carries one; a card outside the package card
+    schema changes nothing."""
+    _check_package_card(model_card)
     arn = inner(self, model_package_arn, **kwargs)
     if model_card is not None:
         _package(self, arn).model_card = model_card
@@ -336,7 +419,10 @@ def _create_emitting_state_change(inner: Callable[..., str], self: Any, **kwargs
 
 
 def _update_emitting_state_change(inner: Callable[..., str], self: Any, model_package_arn: str, **kwargs: Any) -> str:
-    """An UpdateModelPackage that changes a versioned package's approval status emits the event."""
+    """An UpdateModelPackage that changes a versioned package's approval status emits the event; one that
+    changes only metadata (CustomerMetadataProperties, ApprovalDescription, ModelLifeCycle, ModelCard, or
+    ModelApprovalStatus to the status it already has) emits nothing: AWS does not document an event for it
+    (aws-facts.md: "Whether a metadata-only update ... emits an event is undocumented. Don't depend on it.")."""
     backend, name = owner_backend(self, model_package_arn)
     package = backend.describe_model_package(name)
     previous_status = package.model_approval_status

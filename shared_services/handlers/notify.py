@@ -15,18 +15,42 @@ The function trusts neither event's contents:
 - a "Deploy Verified" event is checked against the ledger first: its model, environment and ARN must be
   the latest record of `<model>/deploys/<env>`, which only that environment's post-deploy step can write.
   Otherwise the function logs a refusal and tells nobody.
+
+Deliveries come at least once: "SageMaker may send multiple events to EventBridge for each state change"
+(SageMaker Developer Guide, "Amazon SageMaker events and EventBridge"), EventBridge delivers each event to a
+target at least once, and Lambda retries a failed asynchronous invocation. Each approver still receives one
+email per version and environment, because each email is sent under a conditional write in the workflow's
+state table (Powertools idempotency on DynamoDB, keyed `<arn>|<env>|<approver>`), not under anything this
+process remembers:
+- the delivery whose conditional PutItem creates the key sends the email, then marks the key completed;
+  a delivery that finds it completed sends nothing;
+- a delivery that finds it in progress (another delivery is sending right now) fails, and Lambda retries it
+  later, when it finds the key completed;
+- a delivery that crashed between its write and its send leaves the key in progress only until its own
+  Lambda timeout has passed; the retry then takes the key over and sends. The email is therefore never lost,
+  and sent twice only if a delivery dies after SNS accepted the message and before the key was marked
+  completed (at-least-once email in that one window, never zero).
+The registration is recorded under the same kind of key (`<arn>`), so two deliveries at once append it once.
+A key lasts IDEMPOTENCY_SECONDS; a deploy of the same version verified again after that asks again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
@@ -41,18 +65,46 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
 
-logger = Logger(service=naming.approval_function_name("notify"))
+FUNCTION = naming.approval_function_name("notify")
+logger = Logger(service=FUNCTION)
 
 STATE_CHANGE = "SageMaker Model Package State Change"
+# A day covers EventBridge's retries (the rule's targets give up after 2 hours) and Lambda's (up to 6 hours).
+IDEMPOTENCY_SECONDS = 24 * 3600
+IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="idempotency_key", expires_after_seconds=IDEMPOTENCY_SECONDS)
 
 
 @dataclass(frozen=True)
 class Published:
-    """One review request sent: to whom, for which environment, and SNS's message id."""
+    """One review request: to whom, for which environment, SNS's message id, and whether this delivery
+    sent it (False: an earlier delivery of the same event did, and this one sent nothing)."""
 
     approver: str
     env: str
     message_id: str
+    sent_now: bool = True
+
+
+# Runs `request` at most once per request["idempotency_key"]; any other keyword is passed to the function.
+SendOnce = Callable[..., dict[str, Any]]
+
+
+def send_review_request(request: dict[str, Any], *, sns: SNSClient) -> dict[str, Any]:
+    """Publish one prepared review request; plain data in and out so that Powertools can key and keep it.
+
+    `delivery` names the delivery that sent it, so a later delivery handed back this result can tell."""
+    response = sns.publish(
+        TopicArn=request["topic"],
+        Subject=request["subject"],
+        Message=request["message"],
+        MessageAttributes={"approver": {"DataType": "String", "StringValue": request["approver"]}},
+    )
+    return {"approver": request["approver"], "message_id": str(response["MessageId"]), "delivery": request["delivery"]}
+
+
+def review_request_key(arn: str, env: str, approver: str) -> str:
+    """The idempotency key of one email: one per version, environment and approver."""
+    return f"{arn}|{env}|{approver}"
 
 
 def publish_review_requests(
@@ -66,9 +118,14 @@ def publish_review_requests(
     review_url: str,
     now: datetime,
     ttl: timedelta,
+    delivery: str,
+    send_once: SendOnce,
     evidence: message.DeployEvidence | None = None,
 ) -> list[Published]:
-    """Publish one review request per member of `env`'s approver group to `env`'s topic."""
+    """Ask each member of `env`'s approver group, on `env`'s topic, unless an earlier delivery already asked them.
+
+    `send_once` runs `send_review_request` at most once per version, environment and approver; `delivery`
+    identifies this invocation in what it sends."""
     package = describe_package(sagemaker, arn)
     if package is None:
         raise LookupError(f"model package {arn} does not exist in the registry")
@@ -85,14 +142,24 @@ def publish_review_requests(
             expires_at=now + ttl,
             evidence=evidence,
         )
-        response = sns.publish(
-            TopicArn=topic,
-            Subject=message.subject(package, env),
-            Message=text,
-            MessageAttributes={"approver": {"DataType": "String", "StringValue": approver}},
-        )
-        sent.append(Published(approver=approver, env=env, message_id=str(response["MessageId"])))
-        logger.info("review request published", extra={"arn": arn, "env": env, "approver": approver})
+        request = {
+            "idempotency_key": review_request_key(arn, env, approver),
+            "topic": topic,
+            "subject": message.subject(package, env),
+            "message": text,
+            "approver": approver,
+            "delivery": delivery,
+        }
+        result = send_once(request=request, sns=sns)
+        sent_now = result["delivery"] == delivery
+        sent.append(Published(approver=approver, env=env, message_id=result["message_id"], sent_now=sent_now))
+        if sent_now:
+            logger.info("review request published", extra={"arn": arn, "env": env, "approver": approver})
+        else:
+            logger.info(
+                "review request already published by an earlier delivery",
+                extra={"arn": arn, "env": env, "approver": approver, "message_id": result["message_id"]},
+            )
     return sent
 
 
@@ -101,9 +168,9 @@ def record_registration(config: OrgConfig, dynamodb: DynamoDBClient, package: Pa
     whether it was appended.
 
     SageMaker may deliver a state change more than once, so a delivery finding the ARN recorded does nothing.
-    Two deliveries handled at the same moment can both find it absent and both append (the second INSERT
-    then takes the next seq): `history --verify` accepts the two as valid records, and the history shows the
-    registration twice.
+    Two deliveries handled at the same moment could both find it absent and both append (the second INSERT
+    then takes the next seq); the handler therefore calls this under the registration's idempotency key
+    (`record_registration_once`), which lets one delivery at a time past.
     """
     ledger = Ledger(dynamodb, package.group)
     stream = naming.registrations_stream(package.group)
@@ -124,6 +191,42 @@ def record_registration(config: OrgConfig, dynamodb: DynamoDBClient, package: Pa
         ),
     )
     return True
+
+
+def record_registration_request(
+    request: dict[str, Any], *, config: OrgConfig, dynamodb: DynamoDBClient, package: PackageInfo
+) -> dict[str, Any]:
+    """`record_registration` with plain data out, for Powertools (the request only carries the key)."""
+    return {"arn": package.arn, "appended": record_registration(config, dynamodb, package)}
+
+
+@lru_cache(maxsize=1)
+def _persistence() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=settings.required("STATE_TABLE"))
+
+
+@lru_cache(maxsize=1)
+def _send_once() -> SendOnce:
+    once: SendOnce = idempotent_function(
+        send_review_request,
+        data_keyword_argument="request",
+        persistence_store=_persistence(),
+        config=IDEMPOTENCY,
+        key_prefix=f"{settings.function_name(FUNCTION)}.review-request",
+    )
+    return once
+
+
+@lru_cache(maxsize=1)
+def _record_registration_once() -> Callable[..., dict[str, Any]]:
+    once: Callable[..., dict[str, Any]] = idempotent_function(
+        record_registration_request,
+        data_keyword_argument="request",
+        persistence_store=_persistence(),
+        config=IDEMPOTENCY,
+        key_prefix=f"{settings.function_name(FUNCTION)}.registration",
+    )
+    return once
 
 
 def deploy_recorded(dynamodb: DynamoDBClient, *, model: str, env: str, arn: str) -> str | None:
@@ -168,7 +271,11 @@ def _target(config: OrgConfig, event: EventBridgeEvent) -> tuple[str, str, messa
 @logger.inject_lambda_context
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
-    """Entry point: publish the review requests an event calls for."""
+    """Entry point: publish the review requests an event calls for, each at most once (see the module doc).
+
+    The result counts what this delivery published; `already_published` (present when non-zero) counts the
+    approvers an earlier delivery of the same event had already asked."""
+    IDEMPOTENCY.register_lambda_context(context)
     config = settings.org_config()
     target = _target(config, event)
     if target is None:
@@ -187,7 +294,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         package = describe_package(sagemaker, arn)
         if package is None:
             raise LookupError(f"model package {arn} does not exist in the registry")
-        record_registration(config, dynamodb, package)
+        _record_registration_once()(request={"idempotency_key": arn}, config=config, dynamodb=dynamodb, package=package)
     sent = publish_review_requests(
         config=config,
         sagemaker=sagemaker,
@@ -198,6 +305,13 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         review_url=settings.required("REVIEW_URL"),
         now=settings.now(),
         ttl=timedelta(hours=int(settings.required("REVIEW_TOKEN_TTL_HOURS"))),
+        # The request id names the delivery in the logs; the suffix tells Lambda's retries of one request apart.
+        delivery=f"{context.aws_request_id}:{secrets.token_hex(4)}",
+        send_once=_send_once(),
         evidence=evidence,
     )
-    return {"published": len(sent), "env": env}
+    published = sum(1 for item in sent if item.sent_now)
+    result: dict[str, Any] = {"published": published, "env": env}
+    if published < len(sent):
+        result["already_published"] = len(sent) - published
+    return result
