@@ -79,8 +79,9 @@ bench-synth: $(VENV)/.installed ## Benchmark: synth wall time, sandbox org and 5
 bench-ledger: $(VENV)/.installed ## Benchmark: the audit ledger at 10,000 records (append, history, --verify; minutes)
 	$(PY) -m benchmarks.ledger
 
-bench: bench-synth bench-ledger ## Every benchmark: synth, ledger, IAM sweep, promote API calls, status board
+bench: bench-synth bench-ledger ## Every benchmark: synth, ledger, IAM sweep, sandbox IAM, promote API calls, status board
 	$(PY) -m benchmarks.iam_sweep
+	$(PY) -m benchmarks.sandbox_iam
 	$(PY) -m benchmarks.promote_calls
 	$(PY) -m benchmarks.status_board
 
