@@ -28,14 +28,14 @@ ROUNDS = 200
 def _setup(session: Any) -> list[Callable[[], object]]:
     s3, ssm, ddb, sm, sts = (session.client(name) for name in ("s3", "ssm", "dynamodb", "sagemaker", "sts"))
     s3.create_bucket(Bucket="bench-iam", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    deny = {
+    deny: dict[str, Any] = {
         "Sid": "TlsOnly",
         "Effect": "Deny",
         "Principal": "*",
         "Action": "s3:*",
         "Resource": "arn:aws:s3:::bench-iam/*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
-    deny["Condition"] = {"Bool": {"aws:SecureTransport": "false"}}
     s3.put_bucket_policy(Bucket="bench-iam", Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
     s3.put_object(Bucket="bench-iam", Key="k", Body=b"x")
     ssm.put_parameter(Name="/bench/p", Value="v", Type="String")
