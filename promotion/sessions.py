@@ -1,13 +1,22 @@
 """Credentials for one account and purpose, always through sts:AssumeRole, as in real AWS.
 
 The same calls reach the sandbox when `AWS_ENDPOINT_URL` points at it; there is no sandbox flag.
+
+A role session assumed from another role's session is a chained session, and AWS caps it at one hour
+("Role chaining", IAM user guide), while a prod deploy may wait more than two (promotion/deploy_wait.py).
+So every session here renews itself: botocore's refreshable credentials assume the role again from the
+base session before the old credentials expire (within botocore's 15-minute advisory window).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 import boto3
+import botocore.session
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 
 SESSION_NAME_ALLOWED = re.compile(r"[^\w+=,.@-]")
 
@@ -34,21 +43,40 @@ def assume_role(
     """
     base = base or boto3.Session(region_name=region)
     sts = base.client("sts", region_name=region or base.region_name)
-    name = session_name_for(session_name)
-    response = (
-        sts.assume_role(RoleArn=role_arn, RoleSessionName=name, DurationSeconds=duration_seconds)
-        if source_identity is None
-        else sts.assume_role(
-            RoleArn=role_arn,
-            RoleSessionName=name,
-            DurationSeconds=duration_seconds,
-            SourceIdentity=session_name_for(source_identity),
-        )
+    arguments: dict[str, Any] = {
+        "RoleArn": role_arn,
+        "RoleSessionName": session_name_for(session_name),
+        "DurationSeconds": duration_seconds,
+    }
+    if source_identity is not None:
+        arguments["SourceIdentity"] = session_name_for(source_identity)
+
+    def fetch() -> dict[str, str]:
+        credentials = sts.assume_role(**arguments)["Credentials"]
+        expiry = credentials["Expiration"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": expiry.isoformat() if isinstance(expiry, datetime) else str(expiry),
+        }
+
+    refreshable = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
-    credentials = response["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region or base.region_name,
-    )
+    core = botocore.session.get_session()
+    core.register_component("credential_provider", CredentialResolver(providers=[_Fixed(refreshable)]))
+    return boto3.Session(botocore_session=core, region_name=region or base.region_name)
+
+
+class _Fixed(CredentialProvider):
+    """A credential provider that hands out one (refreshable) credentials object."""
+
+    METHOD = "sts-assume-role"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials

@@ -190,3 +190,23 @@ def test_the_demos_requests_are_counted(sandbox: Sandbox) -> None:
     before = TALLY.authorized
     boto3.client("sts", region_name=REGION).get_caller_identity()
     assert TALLY.authorized == before + 1
+
+
+def test_a_role_session_renews_itself_before_it_expires(empty_aws: EmptyAws) -> None:
+    """A chained session lasts at most an hour ("Role chaining", IAM user guide), while a prod deploy may wait
+    more than two (promotion/deploy_wait.py): a session renews itself from its base before it expires. One
+    assumed for 900 s is inside botocore's 15-minute renewal window at once, so each use renews it."""
+    admin = empty_aws.session(QA)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{QA}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    admin.client("iam").create_role(RoleName="long-waiter", AssumeRolePolicyDocument=json.dumps(trust))
+    role = f"arn:aws:iam::{QA}:role/long-waiter"
+    session = assume_role(role, session_name="waiter", base=admin, region=REGION, duration_seconds=900)
+    credentials = session.get_credentials()
+    assert credentials is not None
+    first = credentials.get_frozen_credentials().access_key
+    second = credentials.get_frozen_credentials().access_key
+    assert first != second
+    assert session.client("sts").get_caller_identity()["Arn"] == f"arn:aws:sts::{QA}:assumed-role/long-waiter/waiter"
