@@ -555,3 +555,46 @@ def test_a_groups_policy_still_updates_in_place(empty_aws: EmptyAws) -> None:
 def _roles(iam: Any) -> list[str]:
     """The account's roles but the administrator role AWS Organizations gave it (the test's own way in)."""
     return [role["RoleName"] for role in iam.list_roles()["Roles"] if role["RoleName"] != ORGANIZATION_ACCESS_ROLE]
+
+
+def _parameter(name: str, value: str, policy: str | None) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "Type": "AWS::SSM::Parameter",
+        "Properties": {"Name": name, "Type": "String", "Value": value},
+    }
+    if policy is not None:
+        resource["DeletionPolicy"] = policy
+    return resource
+
+
+def test_a_retained_resource_outlives_its_removal_and_its_stack(empty_aws: EmptyAws) -> None:
+    """ "With the Retain option, CloudFormation keeps the resource without deleting the resource or its
+    contents when its stack is deleted", and so when it leaves the template; it reports DELETE_SKIPPED
+    ("DeletionPolicy attribute", CloudFormation template reference)."""
+    session = empty_aws.session(ACCOUNT)
+    cfn, ssm = session.client("cloudformation"), session.client("ssm")
+    both = {
+        "Kept": _parameter("/retention/kept", "a", "Retain"),
+        "Dropped": _parameter("/retention/dropped", "b", None),
+    }
+    cfn.create_stack(StackName="retention", TemplateBody=json.dumps({"Resources": both}))
+    other = {"Other": _parameter("/retention/other", "c", None)}
+    cfn.update_stack(StackName="retention", TemplateBody=json.dumps({"Resources": other}))
+    assert ssm.get_parameter(Name="/retention/kept")["Parameter"]["Value"] == "a"  # left the template, kept
+    with pytest.raises(ClientError):
+        ssm.get_parameter(Name="/retention/dropped")
+    assert _stack_events(cfn, "retention", "DELETE_SKIPPED") == [("Kept", None)]
+
+
+def test_a_retained_resource_outlives_its_stacks_deletion(empty_aws: EmptyAws) -> None:
+    session = empty_aws.session(ACCOUNT)
+    cfn, ssm = session.client("cloudformation"), session.client("ssm")
+    resources = {
+        "Kept": _parameter("/retention/on-delete", "a", "Retain"),
+        "Gone": _parameter("/retention/gone", "b", "Delete"),
+    }
+    cfn.create_stack(StackName="retention-delete", TemplateBody=json.dumps({"Resources": resources}))
+    cfn.delete_stack(StackName="retention-delete")
+    assert ssm.get_parameter(Name="/retention/on-delete")["Parameter"]["Value"] == "a"
+    with pytest.raises(ClientError):
+        ssm.get_parameter(Name="/retention/gone")

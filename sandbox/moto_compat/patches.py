@@ -27,7 +27,7 @@ from sandbox.moto_compat.cfn_resources.messaging import (
 from sandbox.moto_compat.cfn_resources.s3 import BucketPolicyResource, install_bucket_versioning_and_object_lock
 from sandbox.moto_compat.cfn_resources.sagemaker import ModelPackageGroupResource
 from sandbox.moto_compat.cfn_resources.secretsmanager import SecretResource
-from sandbox.moto_compat.cloudformation import stacks, updates
+from sandbox.moto_compat.cloudformation import retention, stacks, updates
 
 
 @dataclass(frozen=True)
@@ -460,6 +460,19 @@ PATCHES: tuple[Patch, ...] = (
         removable_when="moto's UpdateStack records UPDATE_FAILED and ends in UPDATE_ROLLBACK_COMPLETE",
         install=stacks.install_update_rollback,
         targets=(CFN + "models.Stack.update",),
+    ),
+    Patch(
+        name="cloudformation: DeletionPolicy and UpdateReplacePolicy Retain",
+        replaces="moto deletes a retained resource when it leaves the template, when it is replaced and when its "
+        "stack is deleted",
+        follows="DeletionPolicy attribute - AWS CloudFormation, "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html; "
+        "UpdateReplacePolicy attribute, "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html",
+        test="tests/test_sandbox_quotas.py::test_a_retained_resource_outlives_its_removal_and_its_stack",
+        removable_when="moto honours DeletionPolicy and UpdateReplacePolicy",
+        install=retention.install_retention,
+        targets=(CFN + "parsing.ResourceMap._delete_resource",),
     ),
     Patch(
         name="cloudformation: an update that changes nothing is refused",

@@ -13,6 +13,7 @@ from moto.cloudformation.exceptions import AlreadyExistsException
 from moto.cloudformation.exceptions import ValidationError as CfnValidationError
 from moto.cloudformation.utils import generate_stack_id
 
+from sandbox.moto_compat.cloudformation import retention
 from sandbox.moto_compat.cloudformation.failures import (
     ResourceFailed,
     failure_reason,
@@ -64,7 +65,9 @@ def stack_create_resources(self: Any) -> None:
         )
         rmap = self.resource_map
         for logical_id in reversed(list(_created_resources(rmap))):
-            rmap._delete_resource(rmap._parsed_resources.pop(logical_id), rmap._resource_json_map[logical_id])
+            retention.delete_resource(
+                rmap, rmap._parsed_resources.pop(logical_id), rmap._resource_json_map[logical_id], creating=True
+            )
         # A rolled-back stack has no resources and no outputs; moto would create them again on first read.
         rmap._resource_json_map = {}
         self.output_map = cfn_models.OutputMap(rmap, {}, self.stack_id)

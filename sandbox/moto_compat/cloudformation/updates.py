@@ -11,6 +11,7 @@ from moto.cloudformation import parsing as _parsing
 from moto.cloudformation.exceptions import ValidationError as CfnValidationError
 
 from sandbox.moto_compat.cfn_resources.sagemaker import REPLACE_ON_CHANGE, REPLACE_ON_PROPERTY_CHANGE
+from sandbox.moto_compat.cloudformation import retention
 from sandbox.moto_compat.cloudformation.failures import (
     ResourceFailed,
     failure_reason,
@@ -208,7 +209,7 @@ class _Update:
             (created, body) for _lid, created, body in self.created
         ]
         for resource, body in reversed(discarded):
-            rmap._delete_resource(resource, body)
+            retention.delete_resource(rmap, resource, body, creating=True)
         return None
 
     def _clean_up(self, old_resources: dict[str, Any]) -> None:
@@ -223,7 +224,7 @@ class _Update:
         for logical_id, body in reversed(removed):
             rmap._delete_resource(rmap._parsed_resources.pop(logical_id), body)
         for _lid, old, old_body, _new, _body in reversed(self.replaced):
-            rmap._delete_resource(old, old_body)
+            retention.delete_replaced(rmap, old, old_body)
 
 
 def resource_map_update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
