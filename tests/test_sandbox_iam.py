@@ -210,3 +210,68 @@ def test_a_role_session_renews_itself_before_it_expires(empty_aws: EmptyAws) -> 
     second = credentials.get_frozen_credentials().access_key
     assert first != second
     assert session.client("sts").get_caller_identity()["Arn"] == f"arn:aws:sts::{QA}:assumed-role/long-waiter/waiter"
+
+
+def test_a_resource_the_execution_role_may_not_create_fails_and_the_stack_rolls_back(empty_aws: EmptyAws) -> None:
+    """ "CloudFormation uses the role's credentials to make calls on your behalf" ("AWS CloudFormation service
+    role", CloudFormation user guide): a role the execution role may not create fails as its handler's
+    AccessDenied, and nothing of the stack is left."""
+    admin = empty_aws.session(QA)
+    iam, cfn = admin.client("iam"), admin.client("cloudformation")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam.create_role(RoleName="narrow-exec", AssumeRolePolicyDocument=json.dumps(trust))
+    allowed = f"arn:aws:iam::{QA}:role/allowed-*"
+    grants = [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "iam:CreateRole",
+                "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:DeleteRole",
+            ],
+            "Resource": allowed,
+        }
+    ]
+    iam.put_role_policy(
+        RoleName="narrow-exec",
+        PolicyName="roles",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": grants}),
+    )
+    role_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+    def template(name: str) -> str:
+        role = {"Type": "AWS::IAM::Role", "Properties": {"RoleName": name, "AssumeRolePolicyDocument": role_trust}}
+        return json.dumps({"Resources": {"Role": role}})
+
+    execution_role = f"arn:aws:iam::{QA}:role/narrow-exec"
+    cfn.create_stack(StackName="allowed", TemplateBody=template("allowed-one"), RoleARN=execution_role)
+    cfn.create_stack(StackName="refused", TemplateBody=template("payments-admin"), RoleARN=execution_role)
+
+    assert cfn.describe_stacks(StackName="allowed")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert cfn.describe_stacks(StackName="refused")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [
+        (e["LogicalResourceId"], e.get("ResourceStatusReason"))
+        for e in cfn.describe_stack_events(StackName="refused")["StackEvents"]
+        if e["ResourceStatus"] == "CREATE_FAILED"
+    ]
+    assert failed == [
+        (
+            "Role",
+            f'Resource handler returned message: "User: arn:aws:sts::{QA}:assumed-role/narrow-exec/AWSCloudFormation '
+            f"is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::{QA}:role/payments-admin "
+            'because no identity-based policy allows the iam:CreateRole action" (HandlerErrorCode: AccessDenied)',
+        )
+    ]
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"] == "payments-admin"] == []

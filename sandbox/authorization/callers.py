@@ -72,7 +72,31 @@ def caller(access_key: str, partition: str = "aws") -> Caller:
     key = (access_key, documents, tuple(sorted(tags.items())), session.policy)
     found = _cache.get(key)
     if found is None:
-        found = _cache[key] = _session_caller(session, role, documents, tags, partition)
+        found = _cache[key] = _session_caller(
+            role.arn if role is not None else session.role_arn,
+            session.session_name,
+            session.arn,
+            documents,
+            tags,
+            session.policy,
+        )
+    return found
+
+
+def role_caller(role_arn: str, session_name: str, partition: str = "aws") -> Caller:
+    """A session of `role_arn` that an AWS service holds (CloudFormation acting as a stack's execution role),
+    judged with the role's policies as they are now."""
+    account = role_arn.split(":")[4]
+    role = _role(account, role_arn, partition)
+    documents = _documents(role, partition)
+    key = ("service-held", role_arn, session_name, documents)
+    found = _cache.get(key)
+    if found is None:
+        name = role_arn.rsplit("/", 1)[-1]
+        session_arn = f"arn:{partition}:sts::{account}:assumed-role/{name}/{session_name}"
+        found = _cache[key] = _session_caller(
+            role.arn if role is not None else role_arn, session_name, session_arn, documents, {}, None
+        )
     return found
 
 
@@ -110,16 +134,18 @@ def _managed_text(policy: Any) -> str:
 
 
 def _session_caller(
-    session: Any, role: Any, documents: tuple[tuple[str, str], ...], tags: dict[str, str], partition: str
+    role_arn: str,
+    session_name: str,
+    session_arn: str,
+    documents: tuple[tuple[str, str], ...],
+    tags: dict[str, str],
+    session_policy: str | None,
 ) -> Caller:
     identity = [
         compiled(name, text, PolicyKind.IDENTITY) for name, text in documents if not name.startswith("boundary:")
     ]
     limits = [compiled(name, text, PolicyKind.IDENTITY) for name, text in documents if name.startswith("boundary:")]
-    if session.policy:
-        limits.append(compiled(f"session policy of {session.arn}", str(session.policy), PolicyKind.IDENTITY))
-    role_arn = role.arn if role is not None else session.role_arn
-    principal = Principal.role(
-        role_arn, session=session.session_name, session_tags=tags or None, identity_policies=identity
-    )
-    return Caller(principal, session.arn, tuple(limits))
+    if session_policy:
+        limits.append(compiled(f"session policy of {session_arn}", str(session_policy), PolicyKind.IDENTITY))
+    principal = Principal.role(role_arn, session=session_name, session_tags=tags or None, identity_policies=identity)
+    return Caller(principal, session_arn, tuple(limits))

@@ -16,6 +16,7 @@ from policies.iam import (
     AccessDecision,
     Context,
     Effect,
+    Policy,
     Principal,
     PrincipalKind,
     Request,
@@ -45,10 +46,18 @@ class Verdict:
 ALLOWED = Verdict(True)
 
 
-def judge(caller: Caller, checks: list[Check], *, region: str, source_identity: str | None = None) -> Verdict:
-    """Allowed when every check is; else the first refusal."""
+def judge(
+    caller: Caller,
+    checks: list[Check],
+    *,
+    region: str,
+    source_identity: str | None = None,
+    key_policy: Policy | None = None,
+) -> Verdict:
+    """Allowed when every check is; else the first refusal. `key_policy` stands for the key policy of a key
+    the call creates (CloudFormation's calls on a key it is making), which the sandbox does not hold yet."""
     for check in checks:
-        verdict = _judge_one(caller, check, region, source_identity)
+        verdict = _judge_one(caller, check, region, source_identity, key_policy)
         if not verdict.allowed:
             return verdict
     return ALLOWED
@@ -66,10 +75,14 @@ def _context(check: Check, region: str, source_identity: str | None) -> Context:
     return Context(values)
 
 
-def _judge_one(caller: Caller, check: Check, region: str, source_identity: str | None) -> Verdict:
+def _judge_one(
+    caller: Caller, check: Check, region: str, source_identity: str | None, key_policy: Policy | None = None
+) -> Verdict:
     service = check.action.partition(":")[0]
     try:
         policy = resource_policy(service, check.resource, check.account)
+        if policy is None and key_policy is not None and service == "kms" and ":key/" in check.resource:
+            policy = key_policy
         resource = Resource(check.resource, check.account, policy)
         context = _context(check, region, source_identity)
         decision = evaluate(Request(caller.principal, check.action, resource, context))

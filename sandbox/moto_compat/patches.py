@@ -44,6 +44,13 @@ class Patch:
     targets: tuple[str, ...]
 
 
+def _install_stack_operations() -> None:
+    # Imported here: the sandbox's IAM imports moto_compat's STS patches, so it loads after this module.
+    from sandbox.authorization import stack_operations
+
+    stack_operations.install()
+
+
 SAGEMAKER = "moto.sagemaker.models.SageMakerModelBackend."
 SAGEMAKER_HTTP = "moto.sagemaker.responses.SageMakerResponse."
 CFN = "moto.cloudformation."
@@ -426,6 +433,17 @@ PATCHES: tuple[Patch, ...] = (
         targets=("moto.s3.models.FakeBucket.get_permission",),
     ),
     # -- CloudFormation (cloudformation/, cfn_resources/) --
+    Patch(
+        name="cloudformation: resources are made as the stack's execution role",
+        replaces="moto's CloudFormation creates and updates every resource, whatever the stack's execution role may do",
+        follows="AWS CloudFormation service role (CloudFormation uses the role's credentials to make calls on your "
+        "behalf) - AWS CloudFormation, "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html",
+        test="tests/test_sandbox_iam.py::test_a_resource_the_execution_role_may_not_create_fails_and_the_stack_rolls_back",
+        removable_when="never: moto evaluates no IAM",
+        install=_install_stack_operations,
+        targets=(CFN + "parsing.parse_and_create_resource", CFN + "parsing.parse_and_update_resource"),
+    ),
     Patch(
         name="cloudformation: a failed creation rolls back",
         replaces="moto raises a failing resource out of CreateStack as an API error, keeps what it created, "
