@@ -18,11 +18,6 @@ from promotion.sessions import assume_role
 from sandbox.moto_compat.events import lambda_deliveries
 from tests.sandbox_fixtures import EmptyAws
 
-# These tests prove moto's gaps closed (API shapes, events, CloudFormation types) with placeholder roles and
-# policies: cross-account calls by account administrators, trusts left empty. Who may call is proven in
-# tests/test_sandbox_iam.py and by the policy proofs; here the sandbox's IAM judges and counts only.
-pytestmark = pytest.mark.iam_audit_only(reason="placeholder roles and policies; access is tested elsewhere")
-
 SHARED = "111111111111"
 DATA_SCIENCE = "222222222222"
 QA = "444444444444"
@@ -53,9 +48,32 @@ def _sagemaker(aws: EmptyAws, account: str) -> Any:
     return aws.session(account).client("sagemaker")
 
 
+# The group shares its versions with the organisation's other accounts, as a registry's group policy does
+# (delegated: each account's identity policies decide which of its principals may).
+SHARED_WITH = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "OrganisationRegistersAndReads",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{DATA_SCIENCE}:root", f"arn:aws:iam::{QA}:root"]},
+            "Action": [
+                "sagemaker:CreateModelPackage",
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:DescribeModelPackageGroup",
+                "sagemaker:ListModelPackages",
+                "sagemaker:UpdateModelPackage",
+            ],
+            "Resource": [GROUP_ARN, f"arn:aws:sagemaker:{REGION}:{SHARED}:model-package/{GROUP}/*"],
+        }
+    ],
+}
+
+
 def _registry(aws: EmptyAws) -> Any:
     sagemaker = _sagemaker(aws, SHARED)
     sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+    sagemaker.put_model_package_group_policy(ModelPackageGroupName=GROUP, ResourcePolicy=json.dumps(SHARED_WITH))
     return sagemaker
 
 
@@ -194,6 +212,14 @@ def test_another_account_describes_an_image_by_registry_id(empty_aws: EmptyAws) 
     reference); the repository policy decides who may, which moto does not evaluate."""
     ecr = empty_aws.session(SHARED).client("ecr")
     ecr.create_repository(repositoryName="churn-model")
+    readers = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{DATA_SCIENCE}:root"},
+        "Action": "ecr:DescribeImages",
+    }
+    ecr.set_repository_policy(
+        repositoryName="churn-model", policyText=json.dumps({"Version": "2012-10-17", "Statement": [readers]})
+    )
     media = "application/vnd.docker.distribution.manifest.v2+json"
     manifest = json.dumps(
         {"schemaVersion": 2, "mediaType": media, "config": {"digest": "sha256:" + "1" * 64}, "layers": []}
@@ -360,10 +386,23 @@ def test_model_life_cycle_over_its_lengths_is_rejected_listing_each_violation(em
 
 
 def _role(aws: EmptyAws, account: str, name: str) -> str:
-    """Create role `name` in `account`; returns its RoleId (a session's PrincipalId is `<RoleId>:<session>`)."""
+    """Create role `name` in `account`, which the management account and the organisation's other accounts may
+    assume (stamping a source identity), and which may use the registry and assume roles; returns its RoleId
+    (a session's PrincipalId is `<RoleId>:<session>`)."""
     iam = aws.session(account).client("iam")
-    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
-    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["RoleId"])
+    principals = [f"arn:aws:iam::{a}:root" for a in ("123456789012", DATA_SCIENCE, SHARED)]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principals}, "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}
+        ],
+    }
+    may = {"Effect": "Allow", "Action": ["sagemaker:*", "sts:AssumeRole", "sts:SetSourceIdentity"], "Resource": "*"}
+    role_id = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["RoleId"])
+    iam.put_role_policy(
+        RoleName=name, PolicyName="test", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [may]})
+    )
+    return role_id
 
 
 DATA_SCIENTIST_ROLE = f"arn:aws:iam::{DATA_SCIENCE}:role/modelops-data-science"
@@ -464,6 +503,8 @@ def test_assume_role_returns_the_source_identity_and_a_chained_session_inherits_
 def test_a_chained_session_may_repeat_but_not_change_its_source_identity(empty_aws: EmptyAws) -> None:
     """The source identity cannot be changed during the role session: a chained AssumeRole may name the
     same one again, and one that names another is denied."""
+    _role(empty_aws, DATA_SCIENCE, "modelops-data-science")
+    _role(empty_aws, SHARED, "modelops-approver")
     alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
     sts = alice.client("sts")
 
@@ -817,7 +858,17 @@ def test_stack_creates_a_kms_key_with_its_tags(empty_aws: EmptyAws) -> None:
             "Key": {
                 "Type": "AWS::KMS::Key",
                 "Properties": {
-                    "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                    "KeyPolicy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"arn:aws:iam::{QA}:root"},
+                                "Action": "kms:*",
+                                "Resource": "*",
+                            }
+                        ],
+                    },
                     "Tags": [{"Key": "modelops:managed", "Value": "true"}],
                 },
             }
@@ -972,7 +1023,10 @@ def test_stack_creates_subscription_topic_and_queue_policies_and_a_generated_sec
     the Policy attribute; AWS::SecretsManager::Secret with GenerateSecretString stores a generated value
     (Ref is the secret's ARN)."""
     cfn = _cfn(empty_aws, SHARED)
-    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*"}]}
+    # TLS only: a policy that denies something real without locking the test's administrator out.
+    tls_only = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": "*"}
+    tls_only["Condition"] = {"Bool": {"aws:SecureTransport": "false"}}
+    document = {"Version": "2012-10-17", "Statement": [tls_only]}
     template = {
         "Resources": {
             "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "modelops-approvers-qa"}},

@@ -275,3 +275,49 @@ def test_a_resource_the_execution_role_may_not_create_fails_and_the_stack_rolls_
         )
     ]
     assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"] == "payments-admin"] == []
+
+
+def test_an_upload_to_an_sse_kms_bucket_needs_the_callers_kms_permission_through_s3(empty_aws: EmptyAws) -> None:
+    """S3 calls KMS with the caller's permissions: "To upload an object encrypted with an AWS KMS key ... you
+    need kms:GenerateDataKey permission on the key" ("Using server-side encryption with AWS KMS keys", S3 user
+    guide); a key policy or identity policy scopes it with kms:ViaService."""
+    admin = empty_aws.session(QA)
+    iam, kms, s3 = admin.client("iam"), admin.client("kms"), admin.client("s3")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket="modelops-sse-kms", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_encryption(
+        Bucket="modelops-sse-kms",
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]
+        },
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{QA}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="uploader", AssumeRolePolicyDocument=json.dumps(trust))
+    put = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::modelops-sse-kms/*"}
+    iam.put_role_policy(
+        RoleName="uploader", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [put]})
+    )
+    uploader = assume_role(f"arn:aws:iam::{QA}:role/uploader", session_name="up", base=admin, region=REGION)
+    with pytest.raises(ClientError) as raised:
+        uploader.client("s3").put_object(Bucket="modelops-sse-kms", Key="a", Body=b"x")
+    assert error(raised) == (
+        "AccessDenied",
+        f"User: arn:aws:sts::{QA}:assumed-role/uploader/up is not authorized to perform: kms:GenerateDataKey on "
+        f"resource: {key} because no identity-based policy allows the kms:GenerateDataKey action",
+    )
+    through_s3 = {
+        "Effect": "Allow",
+        "Action": "kms:GenerateDataKey",
+        "Resource": key,
+        "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}},
+    }
+    iam.put_role_policy(
+        RoleName="uploader",
+        PolicyName="kms",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [through_s3]}),
+    )
+    again = assume_role(f"arn:aws:iam::{QA}:role/uploader", session_name="up2", base=admin, region=REGION)
+    assert again.client("s3").put_object(Bucket="modelops-sse-kms", Key="a", Body=b"x")["ETag"]

@@ -73,7 +73,36 @@ def _role(account: str, _region: str, resource: str, partition: str) -> Any:
 
 def _key(account: str, region: str, resource: str, _partition: str) -> Any:
     key = kms_backends[account][region].keys.get(resource.removeprefix("key/"))
-    return None if key is None else key.policy
+    if key is None:
+        return None
+    managed = [name for name in key.aliases if name.startswith("alias/aws/")]
+    if managed:
+        return aws_managed_key_policy(account, region, managed[0].removeprefix("alias/aws/"))
+    return key.policy
+
+
+def aws_managed_key_policy(account: str, region: str, service: str) -> str:
+    """The key policy AWS gives an AWS managed key (`alias/aws/<service>`): any principal of the account may
+    use it through that service, and the account may read it ("AWS managed keys", KMS developer guide).
+    moto gives these keys its default policy, which names only the account root."""
+    use = {
+        "Sid": "Allow access through the service for all principals in the account that are authorized to use it",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": f"{service}.{region}.amazonaws.com"}
+        },
+    }
+    read = {
+        "Sid": "Allow direct access to key metadata to the account",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+        "Resource": "*",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [use, read]})
 
 
 def _bucket(_account: str, _region: str, resource: str, partition: str) -> Any:

@@ -236,6 +236,15 @@ def key_arn(scope: Scope, key_id: str) -> tuple[str, str]:
     return str(key.arn), account
 
 
+def key_aliases(arn: str) -> list[str]:
+    """The alias names that point at the key `arn` (kms:ResourceAliases)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[5].startswith("key/"):
+        return []
+    key = kms_backends[parts[4]][parts[3]].keys.get(parts[5].removeprefix("key/"))
+    return sorted(key.aliases) if key is not None else []
+
+
 def key_call(action: str) -> Mapper:
     def mapper(call: Call, scope: Scope) -> list[Check]:
         return [Check(action, *key_arn(scope, str(param(call, "KeyId"))))]

@@ -8,10 +8,13 @@ named.
 
 from __future__ import annotations
 
+from typing import Any
+
 from moto.s3.models import s3_backends
 
 from sandbox.authorization.calls import Call
 from sandbox.authorization.catalog.common import Check, Mapper, Scope, param
+from sandbox.authorization.catalog.data import key_aliases, key_arn
 
 # Operation -> (action, the action when a versionId is given).
 OBJECT_ACTIONS: dict[str, tuple[str, str]] = {
@@ -89,7 +92,81 @@ def object_call(call: Call, scope: Scope) -> list[Check]:
         context["s3:ObjectCreationOperation"] = "true"
     if version:
         context["s3:VersionId"] = version
-    return [Check(versioned if version else plain, f"arn:{scope.partition}:s3:::{bucket}/{key}", account, context)]
+    check = Check(versioned if version else plain, f"arn:{scope.partition}:s3:::{bucket}/{key}", account, context)
+    return [check, *kms_checks(call, scope, bucket, key, account)]
+
+
+# The KMS calls S3 makes with the caller's permissions for an SSE-KMS object ("Using server-side encryption
+# with AWS KMS keys", S3 user guide: uploading needs kms:GenerateDataKey, reading kms:Decrypt), which a key
+# policy or identity policy can scope with kms:ViaService and kms:ResourceAliases.
+KMS_ON_UPLOAD = frozenset({"PutObject", "CreateMultipartUpload"})
+KMS_ON_READ = frozenset({"GetObject"})
+
+
+def kms_checks(call: Call, scope: Scope, bucket: str, key: str, account: str) -> list[Check]:
+    """The KMS authorizations S3 makes on the caller's behalf for this object call, if it is SSE-KMS."""
+    if call.operation in KMS_ON_UPLOAD:
+        action, key_id = "kms:GenerateDataKey", _upload_key(call, bucket)
+    elif call.operation in KMS_ON_READ:
+        action, key_id = "kms:Decrypt", _object_key(bucket, key, call.params.get("VersionId"))
+    else:
+        return []
+    if not key_id:
+        return []
+    key_scope = Scope(account, scope.region, scope.partition)
+    arn, key_account = key_arn(key_scope, key_id)
+    context = {
+        "kms:ViaService": f"s3.{scope.region}.amazonaws.com",
+        "kms:ResourceAliases": key_aliases(arn),
+        "kms:EncryptionContext:aws:s3:arn": f"arn:{scope.partition}:s3:::{bucket}",
+    }
+    return [Check(action, arn, key_account, context)]
+
+
+def _upload_key(call: Call, bucket: str) -> str | None:
+    if call.headers.get("x-amz-server-side-encryption") == "aws:kms":
+        return call.headers.get("x-amz-server-side-encryption-aws-kms-key-id") or _default_key(bucket)
+    if "x-amz-server-side-encryption" in call.headers:
+        return None  # SSE-S3 asked for explicitly
+    return _default_key(bucket)
+
+
+def _default_key(bucket: str) -> str | None:
+    """The bucket's default SSE-KMS key, if its default encryption is aws:kms."""
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return None
+    found = s3_backends[owner[1]][owner[0]].buckets.get(bucket)
+    return _kms_master_key(getattr(found, "encryption", None))
+
+
+def _kms_master_key(node: Any) -> str | None:
+    if isinstance(node, dict):
+        if node.get("SSEAlgorithm") == "aws:kms":
+            return str(node.get("KMSMasterKeyID") or "alias/aws/s3")
+        for value in node.values():
+            found = _kms_master_key(value)
+            if found:
+                return found
+    if isinstance(node, list):
+        for value in node:
+            found = _kms_master_key(value)
+            if found:
+                return found
+    return None
+
+
+def _object_key(bucket: str, key: str, version: str | None) -> str | None:
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return None
+    try:
+        found = s3_backends[owner[1]][owner[0]].get_object(bucket, key, version_id=version)
+    except Exception:  # no such object: S3 answers NoSuchKey before any KMS call
+        return None
+    if found is None or getattr(found, "encryption", None) != "aws:kms":
+        return None
+    return str(found.kms_key_id) if found.kms_key_id else None
 
 
 def copy_object(call: Call, scope: Scope) -> list[Check]:
