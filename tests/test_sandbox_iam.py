@@ -321,3 +321,29 @@ def test_an_upload_to_an_sse_kms_bucket_needs_the_callers_kms_permission_through
     )
     again = assume_role(f"arn:aws:iam::{QA}:role/uploader", session_name="up2", base=admin, region=REGION)
     assert again.client("s3").put_object(Bucket="modelops-sse-kms", Key="a", Body=b"x")["ETag"]
+
+
+def test_reading_a_secret_under_a_customer_key_needs_kms_decrypt_through_secrets_manager(empty_aws: EmptyAws) -> None:
+    """Secrets Manager decrypts with the caller's permissions: GetSecretValue of a secret under a customer
+    managed key needs kms:Decrypt on it ("Secret encryption and decryption in AWS Secrets Manager")."""
+    admin = empty_aws.session(QA)
+    iam, kms, secrets = admin.client("iam"), admin.client("kms"), admin.client("secretsmanager")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    secret = secrets.create_secret(Name="modelops/test", SecretString="s", KmsKeyId=key)["ARN"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{QA}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps(trust))
+    read = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}
+    iam.put_role_policy(
+        RoleName="reader", PolicyName="read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read]})
+    )
+    reader = assume_role(f"arn:aws:iam::{QA}:role/reader", session_name="reader", base=admin, region=REGION)
+    with pytest.raises(ClientError) as raised:
+        reader.client("secretsmanager").get_secret_value(SecretId="modelops/test")
+    assert error(raised) == (
+        "AccessDeniedException",
+        f"User: arn:aws:sts::{QA}:assumed-role/reader/reader is not authorized to perform: kms:Decrypt on resource: "
+        f"{key} because no identity-based policy allows the kms:Decrypt action",
+    )

@@ -202,12 +202,38 @@ def _secret(scope: Scope, secret_id: str) -> tuple[str, str]:
     return scope.arn("secretsmanager", f"secret:{secret_id}-??????"), account
 
 
+# The KMS call Secrets Manager makes with the caller's permissions ("Secret encryption and decryption in
+# AWS Secrets Manager": reading needs kms:Decrypt, writing kms:GenerateDataKey, on the secret's key).
+SECRET_KEY_ACTIONS = {"GetSecretValue": "kms:Decrypt", "PutSecretValue": "kms:GenerateDataKey"}
+
+
 def secret_call(action: str) -> Mapper:
     def mapper(call: Call, scope: Scope) -> list[Check]:
         key = "SecretId" if "SecretId" in call.params else "Name"
-        return [Check(action, *_secret(scope, str(param(call, key))))]
+        arn, account = _secret(scope, str(param(call, key)))
+        checks = [Check(action, arn, account)]
+        key_action = SECRET_KEY_ACTIONS.get(call.operation)
+        if key_action is not None:
+            checks += _secret_key_checks(arn, account, key_action, scope)
+        return checks
 
     return mapper
+
+
+def _secret_key_checks(secret_arn: str, account: str, action: str, scope: Scope) -> list[Check]:
+    region = secret_arn.split(":")[3] if secret_arn.startswith("arn:") else scope.region
+    found = next((s for s in secretsmanager_backends[account][region].secrets.values() if s.arn == secret_arn), None)
+    # Without a key of its own a secret uses aws/secretsmanager, whose AWS managed key policy lets every
+    # principal of the account use it through Secrets Manager: nothing more to judge.
+    key_id = str(getattr(found, "kms_key_id", None) or "") if found is not None else ""
+    if not key_id:
+        return []
+    arn, key_account = key_arn(Scope(account, region, scope.partition), key_id)
+    context: dict[str, Any] = {
+        "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+        "kms:ResourceAliases": key_aliases(arn),
+    }
+    return [Check(action, arn, key_account, context)]
 
 
 SECRETS: dict[str, Mapper] = {

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.sns.models import sns_backends
+
 from sandbox.authorization.calls import Call
 from sandbox.authorization.catalog.common import Check, Mapper, Scope, arn_account, everywhere, param
+from sandbox.authorization.catalog.data import key_aliases, key_arn
 
 
 def topic_call(action: str, key: str = "TopicArn") -> Mapper:
@@ -21,9 +24,30 @@ def topic_call(action: str, key: str = "TopicArn") -> Mapper:
         arn = str(param(call, key))
         if key == "SubscriptionArn":
             arn = arn.rsplit(":", 1)[0]  # a subscription is authorized on its topic
-        return [Check(action, arn, arn_account(arn))]
+        checks = [Check(action, arn, arn_account(arn))]
+        if action == "sns:Publish":
+            checks += _publish_key_checks(arn, scope)
+        return checks
 
     return mapper
+
+
+def _publish_key_checks(topic_arn: str, scope: Scope) -> list[Check]:
+    """Publishing to an encrypted topic: "the publisher must have the kms:GenerateDataKey* and kms:Decrypt
+    permissions" on its key, which SNS uses on the publisher's behalf ("Data encryption", SNS developer guide)."""
+    parts = topic_arn.split(":")
+    if len(parts) < 6:
+        return []
+    topic = sns_backends[parts[4]][parts[3]].topics.get(topic_arn)
+    key_id = getattr(topic, "kms_master_key_id", "") if topic is not None else ""
+    if not key_id:
+        return []
+    arn, account = key_arn(Scope(parts[4], parts[3], scope.partition), str(key_id))
+    context: dict[str, Any] = {
+        "kms:ViaService": f"sns.{parts[3]}.amazonaws.com",
+        "kms:ResourceAliases": key_aliases(arn),
+    }
+    return [Check("kms:GenerateDataKey", arn, account, context), Check("kms:Decrypt", arn, account, context)]
 
 
 def create_topic(call: Call, scope: Scope) -> list[Check]:
