@@ -22,6 +22,10 @@ ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
+# Access keys that belong to an account's root user (the management keys), by key: the account.
+ROOT_KEYS: dict[str, str] = {}
+
+
 def management_trust() -> str:
     """The trust Organizations gives OrganizationAccountAccessRole: the management account."""
     return json.dumps(

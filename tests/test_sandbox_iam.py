@@ -347,3 +347,14 @@ def test_reading_a_secret_under_a_customer_key_needs_kms_decrypt_through_secrets
         f"User: arn:aws:sts::{QA}:assumed-role/reader/reader is not authorized to perform: kms:Decrypt on resource: "
         f"{key} because no identity-based policy allows the kms:Decrypt action",
     )
+
+
+def test_the_management_keys_are_the_management_accounts_root_user(empty_aws: EmptyAws) -> None:
+    """GetCallerIdentity of a root user: "Arn": "arn:aws:iam::<account>:root", UserId and Account the account
+    id (GetCallerIdentity, STS API reference)."""
+    identity = boto3.client("sts", region_name=REGION).get_caller_identity()
+    assert (identity["Arn"], identity["UserId"], identity["Account"]) == (
+        f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root",
+        MANAGEMENT_ACCOUNT,
+        MANAGEMENT_ACCOUNT,
+    )

@@ -18,6 +18,7 @@ from typing import Any
 from moto.iam.models import iam_backends
 
 from policies.iam import Policy, PolicyKind, Principal
+from sandbox.accounts import ROOT_KEYS
 from sandbox.authorization.resource_policies import compiled
 from sandbox.moto_compat import sts as sts_compat
 
@@ -47,6 +48,7 @@ def register_root(access_key: str, account: str) -> None:
     """`access_key` is the root user's of `account` (the sandbox's management keys)."""
     principal = Principal.root(account)
     _static[access_key] = Caller(principal, principal.name)
+    ROOT_KEYS[access_key] = account
 
 
 def service_access_key(service: str) -> str:

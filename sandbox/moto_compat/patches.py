@@ -281,6 +281,16 @@ PATCHES: tuple[Patch, ...] = (
         targets=("moto.sts.responses.TokenResponse.assume_role",),
     ),
     Patch(
+        name="sts: the management keys are the management account's root user",
+        replaces="moto's GetCallerIdentity names a key it never issued as arn:aws:sts::<account>:user/moto",
+        follows="GetCallerIdentity - AWS Security Token Service (a root user's Arn is arn:aws:iam::<account>:root), "
+        "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html",
+        test="tests/test_sandbox_iam.py::test_the_management_keys_are_the_management_accounts_root_user",
+        removable_when="never: the sandbox's management keys are its own",
+        install=sts.install_root_caller_identity,
+        targets=("moto.sts.responses.TokenResponse.get_caller_identity",),
+    ),
+    Patch(
         name="sts: role sessions keep their session tags",
         replaces="moto's AssumeRole and AssumeRoleWithSAML drop session tags: a session has no aws:PrincipalTag keys, "
         "and a chained session inherits no transitive tag",

@@ -8,15 +8,18 @@ session, an IAM user), for the services that record their caller (SageMaker's Cr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from moto.core.exceptions import AccessDeniedError
+from moto.core.responses import ActionResult
 from moto.iam import models as _iam_models
 from moto.sts import models as _sts_models
 from moto.sts import responses as _sts_responses
 
+from sandbox.accounts import ROOT_KEYS
 from sandbox.identity_center import ATTRIBUTES, saml_attributes, saml_tags
 from sandbox.moto_compat.wrapping import wrap
 
@@ -54,7 +57,11 @@ def role_session(access_key_id: str, partition: str = "aws") -> Any | None:
 
 def caller(access_key_id: str, partition: str = "aws") -> Caller:
     """Who holds `access_key_id`: a role session (`arn:aws:sts::<account>:assumed-role/<role>/<session>`),
-    an IAM user, or, for a key moto never issued, the default user GetCallerIdentity names."""
+    an IAM user, an account's root user (the sandbox's management keys), or, for a key moto never issued,
+    the default user GetCallerIdentity names."""
+    if access_key_id in ROOT_KEYS:
+        account = ROOT_KEYS[access_key_id]
+        return Caller(arn=f"arn:{partition}:iam::{account}:root", principal_id=account)
     backend = _sts_backend(access_key_id, partition)
     principal_id, arn, _account = backend.get_caller_identity(access_key_id, backend.region_name)
     session = backend.get_assumed_role_from_access_key(access_key_id)
@@ -76,6 +83,26 @@ def _assume_role_keeping_source_identity(inner: Callable[..., Any], self: Any) -
         result.result["Credentials"].source_identity = source_identity
         result.result["SourceIdentity"] = source_identity
     return result
+
+
+_SIGNED_KEY = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def _caller_identity_of_root(inner: Callable[..., Any], self: Any) -> Any:
+    """GetCallerIdentity of an account's root user names the root: UserId and Account are the account id,
+    Arn is arn:aws:iam::<account>:root ("GetCallerIdentity", STS API reference, Examples)."""
+    # moto's own reading of the key matches 20 characters only; the management key is longer, so read the
+    # SigV4 credential scope as the gate does.
+    found = _SIGNED_KEY.search(str(self.headers.get("Authorization", "")))
+    account = ROOT_KEYS.get(found[1]) if found is not None else None
+    if account is None:
+        return inner(self)
+    return ActionResult({"UserId": account, "Account": account, "Arn": f"arn:{self.partition}:iam::{account}:root"})
+
+
+def install_root_caller_identity() -> None:
+    """GetCallerIdentity and SageMaker's CreatedBy name the root user for the management keys."""
+    wrap(TokenResponse, "get_caller_identity", _caller_identity_of_root)
 
 
 def install_source_identity() -> None:
