@@ -97,7 +97,8 @@ def test_create_model_from_an_approved_package_succeeds(empty_aws: EmptyAws) -> 
 
 
 def test_a_stack_whose_model_names_a_pending_package_fails_and_rolls_back(empty_aws: EmptyAws) -> None:
-    """AWS::SageMaker::Model calls CreateModel: a pending version fails the resource, and the stack rolls back."""
+    """AWS::SageMaker::Model calls CreateModel: a pending version fails the resource, and the stack rolls back
+    (CreateStack, OnFailure ROLLBACK by default)."""
     arn = _version(empty_aws, None)
     cfn = empty_aws.session(QA).client("cloudformation")
     template = {
@@ -149,7 +150,8 @@ def test_a_message_for_one_approver_reaches_only_that_approvers_email_subscripti
     """ "If all of the message attributes or message body properties satisfy the conditions specified in the
     filter policy, Amazon SNS sends the message to the subscriber. Otherwise, Amazon SNS doesn't send the message
     to that subscriber" (Amazon SNS message filtering,
-    https://docs.aws.amazon.com/sns/latest/dg/message-filtering.html), and the scope is "MessageAttributes ... (default setting)" (Amazon SNS subscription filter policy scope,
+    https://docs.aws.amazon.com/sns/latest/dg/message-filtering.html), and the scope is "MessageAttributes ...
+    (default setting)" (Amazon SNS subscription filter policy scope,
     https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html).
     Two approvers' subscriptions from a stack, one message for Alice: exactly one delivery, to Alice."""
     sns = _approvers_topic(empty_aws)
@@ -313,7 +315,10 @@ def test_a_bucket_policy_over_20_kb_is_refused_and_the_previous_policy_stays(emp
 
 def test_a_stack_bucket_policy_over_20_kb_fails_the_resource_and_rolls_back(empty_aws: EmptyAws) -> None:
     """AWS::S3::BucketPolicy puts its policy with PutBucketPolicy: over 20 KB the resource fails with the
-    refusal, and the stack rolls back."""
+    refusal, and the stack rolls back. The reason's wording is the sandbox's: CloudFormation's handler-reason
+    form without its RequestToken, and PolicyTooLarge after HandlerErrorCode where AWS would give one of its
+    documented handler error codes (Resource type handler error codes,
+    https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html)."""
     cfn = empty_aws.session(SHARED).client("cloudformation")
     template = {
         "Resources": {

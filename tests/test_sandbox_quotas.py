@@ -178,6 +178,14 @@ def _role(**properties: Any) -> dict[str, Any]:
 
 
 def _handler_error(message: str, code: str) -> str:
+    """A failed stack resource's reason as the sandbox writes it: CloudFormation's form in public reports
+    ('Resource handler returned message: "..." (RequestToken: ..., HandlerErrorCode: ...)') without the
+    RequestToken. The code after HandlerErrorCode is the service's (LimitExceeded, ValidationException) where
+    AWS would give one of its documented handler error codes (for these quotas ServiceLimitExceeded, as in
+    aws/eks-hybrid#741's "Cannot exceed quota for PoliciesPerRole: 10 ... HandlerErrorCode:
+    ServiceLimitExceeded"; Resource type handler error codes,
+    https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html):
+    the wording and the code are the sandbox's, a divergence from AWS."""
     return f'Resource handler returned message: "{message}" (HandlerErrorCode: {code})'
 
 
