@@ -221,8 +221,10 @@ def test_a_role_session_renews_itself_before_it_expires(empty_aws: EmptyAws) -> 
 
 
 def test_a_resource_the_execution_role_may_not_create_fails_and_the_stack_rolls_back(empty_aws: EmptyAws) -> None:
-    """ "CloudFormation uses the role's credentials to make calls on your behalf" ("AWS CloudFormation service
-    role", CloudFormation user guide): a role the execution role may not create fails as its handler's
+    """ "CloudFormation uses the role's credentials to make calls on your behalf" (CreateStack, RoleARN,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html; the user guide's
+    "CloudFormation service role" says "If you specify a service role, CloudFormation uses that role's
+    credentials"): a role the execution role may not create fails as its handler's
     AccessDenied, and nothing of the stack is left. The reason's wording is the sandbox's: it follows the form
     CloudFormation shows in public reports ('Resource handler returned message: "..." (RequestToken: ...,
     HandlerErrorCode: ...)') without the RequestToken; AccessDenied is one of the documented handler error codes
