@@ -12,7 +12,13 @@ AWS's limits, from the API references:
   StageDescription up to 1,024 characters.
 - DynamoDB service quotas, item size 400 KB (the ledger), and SSM Parameter Store, Standard tier 4 KB (the
   approved record): https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html,
-  https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html
+  https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html (the
+  4 KB in words: PutParameter, Tier, "Standard parameters have a content size limit of 4 KB",
+  https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html)
+
+AWS documents these constraints, not the messages for breaking them: the ValidationException messages asserted
+here are the request-validation form AWS services return ("1 validation error detected: Value ... at ...
+failed to satisfy constraint: ..."), which no AWS page documents; the sandbox copies the form.
 
 The "undo" issue 11 names, an UpdateModelPackage sending CustomerMetadataProperties={} to drop a decision's
 keys, is gone since issue 10 (decisions are final; no caller removes keys), but `Registry.record_decision`

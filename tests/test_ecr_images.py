@@ -5,12 +5,16 @@ Pinned to AWS's documentation:
 - "Private repository policy examples" (Amazon ECR user guide): a repository policy's statements name no
   Resource, and the push and pull actions,
   https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html
-- "Image tag mutability" (Amazon ECR user guide): with IMMUTABLE, a push of an existing tag is refused
-  with ImageTagAlreadyExistsException, https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html
-- "DescribeImages" (Amazon ECR API reference): registryId names the account of the registry,
+- "Preventing image tags from being overwritten in Amazon ECR" (Amazon ECR user guide; formerly "Image tag
+  mutability"): "After tag immutability is turned on, the ImageTagAlreadyExistsException error is returned if
+  you push an image with a tag that is already in the repository",
+  https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html
+- "DescribeImages" (Amazon ECR API reference): registryId is "The AWS account ID associated with the registry
+  that contains the repository in which to describe images",
   https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html
-- "Encryption at rest" (Amazon ECR user guide): ECR holds a grant on the key for the repository,
-  https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
+- "Encryption at rest" (Amazon ECR user guide): when a repository is created with AWS KMS encryption, Amazon
+  ECR adds a KMS grant to the key with the repository as grantee principal (and sends two CreateGrant
+  requests), https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html
 
 moto evaluates no repository policy: the policy evaluator over the synthesized templates (the proof's universe
 of the two_env organisation) is where who may push, resolve, pull and delete is proven.
@@ -129,7 +133,8 @@ def test_no_other_stack_creates_a_repository(synth: Synth) -> None:
 def test_the_repository_policy_does_not_grow_with_the_models() -> None:
     """Principals are named by account and role-name pattern, so 300 models give the same policy, byte for
     byte, as one; issue 13 plans hundreds of models. SetRepositoryPolicy's policyText is at most 10,240
-    characters (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_SetRepositoryPolicy.html)."""
+    characters ("Length Constraints: Minimum length of 0. Maximum length of 10240",
+    https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_SetRepositoryPolicy.html)."""
     data = org_data("two_env")
     churn = data["models"][0]
     many = [{**copy.deepcopy(churn), "name": f"model-{n:03d}"} for n in range(300)]
@@ -282,7 +287,8 @@ def test_the_sandbox_deploys_the_repository_as_its_template_says(sandbox: Sandbo
 
 
 def test_a_pushed_tag_cannot_be_moved_to_other_bytes(sandbox: Sandbox) -> None:
-    """ImageTagAlreadyExistsException, as the image tag mutability page says."""
+    """ImageTagAlreadyExistsException, as "Preventing image tags from being overwritten in Amazon ECR" (the
+    image-tag-mutability page) says. Only the code is asserted: AWS documents no message."""
     session = account_admin_session(sandbox.config, "111111111111")
     tag = f"churn-model-{uuid.uuid4().hex[:8]}"
     push_image(session, f"{REPOSITORY_URI}:{tag}", create_repository=False)

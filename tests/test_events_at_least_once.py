@@ -1,13 +1,16 @@
 """Events arrive at least once, and the approval workflow acts once per version and environment.
 
-AWS: "SageMaker may send multiple events to EventBridge for each state change" (SageMaker Developer Guide,
-"Amazon SageMaker events and EventBridge",
+AWS: "SageMaker AI may send multiple events to EventBridge for each state change" (SageMaker Developer Guide,
+"Events that Amazon SageMaker AI sends to Amazon EventBridge",
 https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html); EventBridge
-delivers each event to a target at least once, and Lambda retries a failed asynchronous invocation (Lambda
-Developer Guide, "How Lambda handles errors and retries with asynchronous invocation",
-https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html). Whether a metadata-only
-UpdateModelPackage (a later environment's approval) emits an event is undocumented (aws-facts.md, "Events":
-"Don't depend on it").
+retries a delivery to a target that fails (EventBridge User Guide, "How EventBridge retries delivering events",
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html), so a target may get an
+event more than once, though that page does not say so in words; and Lambda retries a failed asynchronous
+invocation, and "Even if your function doesn't return an error, it's possible for it to receive the same event
+from Lambda multiple times" (Lambda Developer Guide, "How Lambda handles errors and retries with asynchronous
+invocation", https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html). Whether a
+metadata-only UpdateModelPackage (a later environment's approval) emits an event is undocumented (aws-facts.md,
+"Events": "Don't depend on it").
 
 Three levels:
 - the sandbox itself (a reset local AWS): it puts each state change twice by default, and none for a
@@ -107,8 +110,9 @@ def _registry(aws: EmptyAws) -> Any:
 def test_by_default_the_sandbox_puts_each_state_change_twice_as_separate_events(
     empty_aws: EmptyAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SageMaker "may send multiple events to EventBridge for each state change" (SageMaker Developer Guide,
-    "Amazon SageMaker events and EventBridge"): the sandbox sends two, each its own event (own id), same detail."""
+    """SageMaker AI "may send multiple events to EventBridge for each state change" (SageMaker Developer Guide,
+    "Events that Amazon SageMaker AI sends to Amazon EventBridge"): the sandbox sends two, each its own event
+    (own id), same detail. The number two is the sandbox's choice; AWS gives none."""
     monkeypatch.setattr(sandbox_registry, "state_change_copies", sandbox_registry.state_change_copies_from({}))
     sagemaker = _registry(empty_aws)
     sqs, queue_url = _state_change_queue(empty_aws)
@@ -147,6 +151,7 @@ def test_the_number_of_copies_is_set_by_modelops_sandbox_state_change_copies(
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
 def test_a_number_of_copies_that_is_not_a_whole_number_of_at_least_one_is_refused(value: str) -> None:
+    # The sandbox's own setting and message: nothing of AWS's.
     message = f"MODELOPS_SANDBOX_STATE_CHANGE_COPIES must be a whole number of at least 1, got {value!r}"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         sandbox_registry.state_change_copies_from({"MODELOPS_SANDBOX_STATE_CHANGE_COPIES": value})

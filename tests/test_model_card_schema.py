@@ -4,9 +4,13 @@ AWS: ModelCard.ModelCardContent on CreateModelPackage and UpdateModelPackage fol
 schema, whose `model_overview` holds only `model_creator` and `model_artifact` and which has no
 `model_package_details`; intended uses, risk rating, business details, evaluation details and additional
 information follow the model card JSON schema (SageMaker Developer Guide, "Model package model card schema",
-https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html; "Model card JSON schema",
-https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards-json-schema.html; aws-facts.md, "The model card
-inside a package").
+a section of "View and update the details of a model version",
+https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html#model-card-schema; "Model card JSON
+schema", https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards-json-schema.html; aws-facts.md, "The model
+card inside a package"). The API reference says the first part in words: "The ModelPackageModelCard schema does
+not include model_package_details, and model_overview is composed of the model_creator and model_artifact
+properties" (ModelPackageModelCard,
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelPackageModelCard.html).
 
 AWS documents the schema but not the wording of its refusal: the ValidationException messages asserted here
 are the sandbox's own (sandbox/moto_compat/registry.py), the error code is AWS's.

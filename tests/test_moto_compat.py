@@ -2,6 +2,16 @@
 
 Each test names the AWS API or CloudFormation behaviour it holds the sandbox to. The calls go through
 boto3 to the in-process server, as every other caller's do.
+
+Error messages: AWS documents error codes and request constraints, rarely a message. Where a test asserts a
+message, its docstring says whose wording it is. Two forms recur. A failed request constraint reads "1
+validation error detected: Value ... at ... failed to satisfy constraint: ..." as AWS services return it;
+no AWS page documents that form, the sandbox copies it. A failed stack resource's reason reads
+'Resource handler returned message: "..." (HandlerErrorCode: ...)', CloudFormation's form in public reports
+less its RequestToken; where the sandbox puts the service's error code (here ValidationException) after
+HandlerErrorCode, AWS would put one of its documented handler error codes (Resource type handler error codes,
+https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html): that
+code is the sandbox's.
 """
 
 from __future__ import annotations
@@ -100,7 +110,8 @@ def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 
 def test_group_policy_is_put_read_back_and_deleted(empty_aws: EmptyAws) -> None:
     """PutModelPackageGroupPolicy attaches a resource policy and returns the group ARN;
-    GetModelPackageGroupPolicy returns that policy; DeleteModelPackageGroupPolicy removes it."""
+    GetModelPackageGroupPolicy returns that policy; DeleteModelPackageGroupPolicy removes it. AWS documents no
+    message for reading a policy that is gone: the wording is the sandbox's."""
     sagemaker = _registry(empty_aws)
 
     put = sagemaker.put_model_package_group_policy(ModelPackageGroupName=GROUP, ResourcePolicy=json.dumps(POLICY))
@@ -118,8 +129,11 @@ def test_group_policy_is_put_read_back_and_deleted(empty_aws: EmptyAws) -> None:
 
 
 def test_versioned_package_is_pending_manual_approval_unless_told_otherwise(empty_aws: EmptyAws) -> None:
-    """CreateModelPackage: a model version registered without ModelApprovalStatus is
-    PendingManualApproval (SageMaker Developer Guide, "Update the approval status of a model")."""
+    """CreateModelPackage: a model version registered without ModelApprovalStatus is PendingManualApproval
+    (SageMaker Developer Guide, "Update the approval status of a model",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-approve.html). Not checked against that page
+    (no stored copy reached); CreateModelPackage itself says the parameter is optional for versioned models and
+    names no default, and PendingManualApproval is the default the SageMaker Python SDK's register() sends."""
     sagemaker = _registry(empty_aws)
 
     arn = _register(sagemaker)
@@ -260,9 +274,13 @@ def test_registration_and_status_change_emit_the_documented_state_change_event(e
     """SageMaker sends "SageMaker Model Package State Change" (source aws.sagemaker) to the default bus of
     the registry's account when a version is created and when its approval status changes; the detail is
     the package as described (ModelPackageGroupName, ModelPackageVersion, ModelPackageArn,
-    ModelApprovalStatus, ...), the resources list its ARN (EventBridge events reference, SageMaker). "SageMaker
-    may send multiple events to EventBridge for each state change": the sandbox puts each one twice by default
-    (sandbox/moto_compat/registry.py, MODELOPS_SANDBOX_STATE_CHANGE_COPIES)."""
+    ModelApprovalStatus, ...), the resources list its ARN (the event is listed in "Amazon SageMaker AI events",
+    EventBridge events reference, https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-sagemaker.html;
+    its example is under "SageMaker model package state change" in "Events that Amazon SageMaker AI sends to
+    Amazon EventBridge", https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html).
+    That page's note: "SageMaker AI may send multiple events to EventBridge for each state change": the sandbox
+    puts each one twice by default (sandbox/moto_compat/registry.py, MODELOPS_SANDBOX_STATE_CHANGE_COPIES), a
+    count of its choosing."""
     sagemaker = _registry(empty_aws)
     sqs, queue_url = _state_change_queue(empty_aws)
 
@@ -294,9 +312,13 @@ def test_registration_and_status_change_emit_the_documented_state_change_event(e
 
 
 def test_a_rule_targeting_a_lambda_does_not_fail_the_call_that_emits_the_event(empty_aws: EmptyAws) -> None:
-    """EventBridge delivers an event to each of a rule's targets independently ("Event bus targets"): a
-    Lambda target (moto runs none) is recorded with the event it receives, the SQS target still gets
-    it, and CreateModelPackage succeeds."""
+    """EventBridge sends a matching event to each of a rule's targets (up to five; "Event bus targets in Amazon
+    EventBridge", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html, which lists "Lambda
+    function (asynchronous)"), and a failed delivery is retried and dropped per target ("How EventBridge
+    retries delivering events", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
+    Neither page says in words that one target cannot fail another or the call that emitted the event; that
+    reading is the sandbox's. A Lambda target (moto runs none) is recorded with the event it receives, the
+    SQS target still gets it, and CreateModelPackage succeeds."""
     sagemaker = _registry(empty_aws)
     sqs, queue_url = _state_change_queue(empty_aws)
     function = f"arn:aws:lambda:{REGION}:{SHARED}:function:modelops-approval-notify"
@@ -339,9 +361,11 @@ def test_model_life_cycle_is_kept_replaced_by_update_described_and_listed(empty_
 
 
 def test_model_life_cycle_with_an_invalid_stage_is_rejected_naming_the_field(empty_aws: EmptyAws) -> None:
-    """Stage is letters and digits, joined by hyphens (ModelLifeCycle reference): "Pre_Production" is
+    """Stage is letters and digits, joined by hyphens (ModelLifeCycle reference,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelLifeCycle.html): "Pre_Production" is
     refused with ValidationException naming modelLifeCycle.stage, by CreateModelPackage (which creates
-    nothing) and by UpdateModelPackage (which changes nothing)."""
+    nothing) and by UpdateModelPackage (which changes nothing). AWS documents the pattern, not the message: the
+    wording is the request-validation form (module docstring)."""
     sagemaker = _registry(empty_aws)
     arn = _register(sagemaker, ModelLifeCycle=LIFE_CYCLE_PROPOSED)
     invalid = {"Stage": "Pre_Production", "StageStatus": "InProgress"}
@@ -364,8 +388,10 @@ def test_model_life_cycle_with_an_invalid_stage_is_rejected_naming_the_field(emp
 
 
 def test_model_life_cycle_over_its_lengths_is_rejected_listing_each_violation(empty_aws: EmptyAws) -> None:
-    """StageStatus is at most 63 characters and StageDescription at most 1,024: one ValidationException
-    lists every violated constraint (each of these breaks both its length and its pattern)."""
+    """StageStatus is at most 63 characters and StageDescription at most 1,024 (ModelLifeCycle reference): one
+    ValidationException lists every violated constraint (each of these breaks both its length and its pattern).
+    AWS documents the constraints, not the message: the wording is the request-validation form (module
+    docstring)."""
     sagemaker = _registry(empty_aws)
     status, description = "A" * 64, "d" * 1025
 
@@ -474,8 +500,10 @@ def _signed_by(credentials: Mapping[str, Any]) -> boto3.Session:
 
 def test_assume_role_returns_the_source_identity_and_a_chained_session_inherits_it(empty_aws: EmptyAws) -> None:
     """AssumeRole with SourceIdentity returns it; a role assumed from that session carries it without naming
-    it (it persists across role chaining: IAM User Guide, "Monitor and control actions taken with assumed
-    roles"), and the registry names it as the chained session's SourceIdentity."""
+    it ("The value that is set persists when a role is used to assume another role ..., known as role
+    chaining": IAM User Guide, "Monitor and control actions taken with assumed roles",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html), and the
+    registry names it as the chained session's SourceIdentity."""
     _registry(empty_aws)
     _role(empty_aws, DATA_SCIENCE, "modelops-data-science")
     _role(empty_aws, SHARED, "modelops-approver")
@@ -501,8 +529,11 @@ def test_assume_role_returns_the_source_identity_and_a_chained_session_inherits_
 
 
 def test_a_chained_session_may_repeat_but_not_change_its_source_identity(empty_aws: EmptyAws) -> None:
-    """The source identity cannot be changed during the role session: a chained AssumeRole may name the
-    same one again, and one that names another is denied."""
+    """ "The value that is set cannot be changed during the role session" (Monitor and control actions taken
+    with assumed roles, IAM User Guide): a chained AssumeRole may name the same one again, and one that names
+    another is denied. The message follows IAM's access-denied form ("Troubleshoot access denied error
+    messages") without its "on resource" part; AWS documents no message for this case, so the wording is the
+    sandbox's."""
     _role(empty_aws, DATA_SCIENCE, "modelops-data-science")
     _role(empty_aws, SHARED, "modelops-approver")
     alice = assume_role(DATA_SCIENTIST_ROLE, session_name="alice", source_identity="alice@example.com", region=REGION)
@@ -521,8 +552,10 @@ def test_a_chained_session_may_repeat_but_not_change_its_source_identity(empty_a
 
 
 def test_update_with_an_empty_customer_metadata_map_is_rejected(empty_aws: EmptyAws) -> None:
-    """CustomerMetadataProperties, when sent, has at least one entry (UpdateModelPackage reference): an
-    empty map is refused with ValidationException, and the package keeps its metadata."""
+    """CustomerMetadataProperties, when sent, has at least one entry (UpdateModelPackage reference, "Minimum
+    number of 1 item"): an empty map is refused with ValidationException, and the package keeps its metadata.
+    AWS documents the constraint, not the message: the wording is the request-validation form (module
+    docstring)."""
     sagemaker = _registry(empty_aws)
     arn = _register(sagemaker, CustomerMetadataProperties={"source_commit": "abc123"})
 
@@ -539,9 +572,11 @@ def test_update_with_an_empty_customer_metadata_map_is_rejected(empty_aws: Empty
 
 
 def test_update_that_would_leave_more_than_50_metadata_entries_is_rejected(empty_aws: EmptyAws) -> None:
-    """A model package has at most 50 CustomerMetadataProperties: an update adding a 51st key is refused and
-    changes nothing; the same update removing another key (CustomerMetadataPropertiesToRemove) leaves 50
-    and succeeds."""
+    """A model package has at most 50 CustomerMetadataProperties (ModelPackage data type, "Maximum number of 50
+    items", https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelPackage.html): an update adding a
+    51st key is refused and changes nothing; the same update removing another key
+    (CustomerMetadataPropertiesToRemove) leaves 50 and succeeds. How the service counts an update against the
+    package's keys, and its message, are undocumented: both are the sandbox's."""
     sagemaker = _registry(empty_aws)
     metrics = {f"metric:m{index:02d}": "0.5" for index in range(49)}
     arn = _register(sagemaker, CustomerMetadataProperties={"source_commit": "abc123", **metrics})
@@ -566,7 +601,8 @@ def test_update_that_would_leave_more_than_50_metadata_entries_is_rejected(empty
 def test_metadata_keys_and_values_outside_the_pattern_or_length_are_rejected(empty_aws: EmptyAws) -> None:
     """Keys and values are letters, separators, numbers and `_.:/=+-@`, in any script; a value is at most 256
     characters (CreateModelPackage, UpdateModelPackage references): a comma in a key and a 257-character
-    value are refused naming the map, a name with accents and a space is kept."""
+    value are refused naming the map, a name with accents and a space is kept. AWS documents the patterns and
+    lengths, not the messages: the wording is the request-validation form (module docstring)."""
     sagemaker = _registry(empty_aws)
     arn = _register(sagemaker, CustomerMetadataProperties={"approval:qa:by": "Zoë Müller"})
     long_value = "x" * 257
@@ -600,7 +636,9 @@ def _execution_role(account: str) -> str:
 
 def test_create_model_fails_when_its_model_package_does_not_exist(empty_aws: EmptyAws) -> None:
     """CreateModel with a container naming a ModelPackageName that does not exist is rejected with
-    ValidationException (the request does not satisfy the constraints; SageMaker common errors)."""
+    ValidationException (the request does not satisfy the constraints; SageMaker Common Errors,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html). AWS documents no message for
+    this: the wording is the sandbox's."""
     _registry(empty_aws)
     missing = f"arn:aws:sagemaker:{REGION}:{SHARED}:model-package/{GROUP}/7"
 
@@ -667,7 +705,8 @@ def test_update_endpoint_switches_configuration_under_the_same_name(empty_aws: E
 
 
 def test_update_endpoint_of_unknown_endpoint_is_a_validation_error(empty_aws: EmptyAws) -> None:
-    """UpdateEndpoint on an endpoint that does not exist fails with ValidationException."""
+    """UpdateEndpoint on an endpoint that does not exist fails with ValidationException. AWS documents no
+    message for this: the wording is the sandbox's."""
     with pytest.raises(ClientError) as rejected:
         _sagemaker(empty_aws, QA).update_endpoint(EndpointName="churn-model", EndpointConfigName="config-v2")
 
@@ -1200,7 +1239,8 @@ def test_update_replacing_the_model_moves_the_endpoint_to_a_config_of_the_new_mo
 
 def test_failed_update_rolls_back_and_the_previous_endpoint_keeps_serving(empty_aws: EmptyAws) -> None:
     """A resource that fails to update ends the update: CloudFormation records UPDATE_FAILED with the
-    reason, rolls back, and ends in UPDATE_ROLLBACK_COMPLETE with the previous resources in place."""
+    reason, rolls back, and ends in UPDATE_ROLLBACK_COMPLETE with the previous resources in place
+    (UpdateStack, DisableRollback false by default). The reasons' wording is the sandbox's (module docstring)."""
     v1, _ = _two_versions(empty_aws)
     missing = f"arn:aws:sagemaker:{REGION}:{SHARED}:model-package/{GROUP}/9"
     cfn, qa = _cfn(empty_aws, QA), _sagemaker(empty_aws, QA)
@@ -1228,7 +1268,8 @@ def test_failed_update_rolls_back_and_the_previous_endpoint_keeps_serving(empty_
 
 def test_failed_creation_deletes_what_was_created_and_ends_in_rollback_complete(empty_aws: EmptyAws) -> None:
     """CreateStack is accepted; a resource that fails to create is recorded as CREATE_FAILED with its
-    reason, the resources already created are deleted, and the stack ends in ROLLBACK_COMPLETE."""
+    reason, the resources already created are deleted, and the stack ends in ROLLBACK_COMPLETE (CreateStack,
+    OnFailure ROLLBACK by default). The reason's wording is the sandbox's (module docstring)."""
     missing = f"arn:aws:sagemaker:{REGION}:{SHARED}:model-package/{GROUP}/9"
     _registry(empty_aws)
     cfn = _cfn(empty_aws, QA)
@@ -1251,7 +1292,9 @@ def test_failed_creation_deletes_what_was_created_and_ends_in_rollback_complete(
 
 def test_update_with_the_same_template_reports_no_updates(empty_aws: EmptyAws) -> None:
     """UpdateStack with an unchanged template and parameters fails with ValidationError
-    "No updates are to be performed." (moto only checks when parameters are passed)."""
+    "No updates are to be performed." (moto only checks when parameters are passed). Neither the UpdateStack
+    reference nor any other AWS page found documents this message: it is the one the service returns, which
+    clients match exactly (e.g. the AWS CDK CLI, aws/aws-cdk#28523); the sandbox copies it."""
     v1, _ = _two_versions(empty_aws)
     cfn = _cfn(empty_aws, QA)
     cfn.create_stack(StackName="endpoints", TemplateBody=_endpoint_template(v1))
@@ -1263,8 +1306,13 @@ def test_update_with_the_same_template_reports_no_updates(empty_aws: EmptyAws) -
 
 
 def test_replacing_a_custom_named_model_fails_as_in_cloudformation(empty_aws: EmptyAws) -> None:
-    """A resource with a custom name cannot be replaced: CloudFormation fails the update with "CloudFormation
-    cannot update a stack when a custom-named resource requires replacing" and rolls back."""
+    """A resource with a custom name cannot be replaced ("You can't perform an update that causes a
+    custom-named resource to be replaced": CloudFormation resource custom naming,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html):
+    CloudFormation fails the update with "CloudFormation cannot update a stack when a custom-named resource
+    requires replacing. Rename 'MYResourceXXX' and update the stack again." (AWS Knowledge Center,
+    https://repost.aws/knowledge-center/cloudformation-custom-name; the sandbox names the resource without the
+    quotes) and rolls back."""
     v1, v2 = _two_versions(empty_aws)
     cfn, qa = _cfn(empty_aws, QA), _sagemaker(empty_aws, QA)
     cfn.create_stack(StackName="endpoints", TemplateBody=_endpoint_template(v1, model_name="churn-model"))
@@ -1310,7 +1358,8 @@ def _ledger_table(aws: EmptyAws) -> Any:
 
 def test_a_partiql_insert_of_an_existing_key_fails_with_duplicate_item_and_changes_nothing(empty_aws: EmptyAws) -> None:
     """PartiQL insert statements for DynamoDB: "If the DynamoDB table already has an item with the same primary
-    key ..., DuplicateItemException is returned" (ql-reference.insert.html)."""
+    key as the primary key of the item being inserted, DuplicateItemException is returned"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.insert.html)."""
     client = _ledger_table(empty_aws)
     client.execute_statement(Statement=INSERT_LEDGER, Parameters=[{"S": "m/decisions"}, {"N": "1"}, {"S": "first"}])
     with pytest.raises(ClientError) as refused:
@@ -1331,6 +1380,8 @@ def test_a_partiql_insert_of_an_existing_key_fails_with_duplicate_item_and_chang
 
 
 def test_a_partiql_insert_without_the_sort_key_is_refused_naming_it(empty_aws: EmptyAws) -> None:
+    """An item must carry its whole primary key. AWS documents no message for a PartiQL INSERT that lacks one:
+    the wording is moto's, kept by the sandbox."""
     client = _ledger_table(empty_aws)
     with pytest.raises(ClientError) as refused:
         client.execute_statement(

@@ -53,10 +53,11 @@ def _version(aws: EmptyAws, status: str | None) -> str:
 
 @pytest.mark.parametrize("status", ["PendingManualApproval", "Rejected"])
 def test_create_model_from_a_package_that_is_not_approved_is_refused(empty_aws: EmptyAws, status: str) -> None:
-    """ "For versioned models, the value of [ModelApprovalStatus] must be set to Approved to deploy the
-    model" (CreateModelPackage, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html):
-    CreateModel naming a version that is not Approved fails with ValidationException (Common Errors), and no
-    model is created. AWS documents the rule, not the message: the message is the sandbox's."""
+    """ "For versioned models, the value of this parameter must be set to Approved to deploy the model"
+    (CreateModelPackage, ModelApprovalStatus,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html): CreateModel naming a
+    version that is not Approved fails with ValidationException (Common Errors), and no model is created. AWS
+    documents the rule but not this wording: the message is the sandbox's."""
     arn = _version(empty_aws, status)
     qa = empty_aws.session(QA).client("sagemaker")
 
@@ -96,7 +97,8 @@ def test_create_model_from_an_approved_package_succeeds(empty_aws: EmptyAws) -> 
 
 
 def test_a_stack_whose_model_names_a_pending_package_fails_and_rolls_back(empty_aws: EmptyAws) -> None:
-    """AWS::SageMaker::Model calls CreateModel: a pending version fails the resource, and the stack rolls back."""
+    """AWS::SageMaker::Model calls CreateModel: a pending version fails the resource, and the stack rolls back
+    (CreateStack, OnFailure ROLLBACK by default)."""
     arn = _version(empty_aws, None)
     cfn = empty_aws.session(QA).client("cloudformation")
     template = {
@@ -145,10 +147,12 @@ def _approvers_topic(aws: EmptyAws, scope: str | None = None) -> Any:
 
 
 def test_a_message_for_one_approver_reaches_only_that_approvers_email_subscription(empty_aws: EmptyAws) -> None:
-    """ "If all of the message attributes ... satisfy the conditions specified in the filter policy, Amazon SNS
-    sends the message to the subscriber. Otherwise, Amazon SNS doesn't send the message to that subscriber"
-    (Amazon SNS message filtering, https://docs.aws.amazon.com/sns/latest/dg/message-filtering.html), and the
-    scope is MessageAttributes by default (https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html).
+    """ "If all of the message attributes or message body properties satisfy the conditions specified in the
+    filter policy, Amazon SNS sends the message to the subscriber. Otherwise, Amazon SNS doesn't send the message
+    to that subscriber" (Amazon SNS message filtering,
+    https://docs.aws.amazon.com/sns/latest/dg/message-filtering.html), and the scope is "MessageAttributes ...
+    (default setting)" (Amazon SNS subscription filter policy scope,
+    https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html).
     Two approvers' subscriptions from a stack, one message for Alice: exactly one delivery, to Alice."""
     sns = _approvers_topic(empty_aws)
     attributes = {"approver": {"DataType": "String", "StringValue": ALICE}}
@@ -164,7 +168,9 @@ def test_a_message_for_one_approver_reaches_only_that_approvers_email_subscripti
 
 def test_a_stack_subscription_keeps_its_filter_policy_and_default_scope(empty_aws: EmptyAws) -> None:
     """AWS::SNS::Subscription's FilterPolicy is the subscription's; with no FilterPolicyScope it is
-    MessageAttributes (https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html)."""
+    MessageAttributes: "If no filter policy scope is defined for an existing filter policy, the scope defaults to
+    MessageAttributes" (Amazon SNS subscription filter policy scope,
+    https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html)."""
     sns = _approvers_topic(empty_aws)
 
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=TOPIC_ARN)["Subscriptions"]
@@ -203,9 +209,14 @@ PARAMETER = "/modelops/history/churn-model/qa"
 
 
 def test_a_standard_parameter_value_over_4_kb_is_refused_and_nothing_is_stored(empty_aws: EmptyAws) -> None:
-    """ "Maximum size of a parameter value: Standard 4 KB" (Managing parameter tiers,
+    """ "Standard parameters have a content size limit of 4 KB" (PutParameter, Tier,
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html; the tiers themselves:
+    Managing parameter tiers,
     https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html):
-    PutParameter with 4,097 bytes fails with ValidationException in AWS's wording, and stores nothing."""
+    PutParameter with 4,097 bytes fails with ValidationException and stores nothing. AWS documents the limit but
+    not this wording on any page: the message is the one the service returns in public error reports (e.g.
+    Terraform's "error creating SSM parameter: ValidationException: Standard tier parameters support a maximum
+    parameter value of 4096 characters. ..."), copied by the sandbox."""
     ssm = empty_aws.session(SHARED).client("ssm")
 
     with pytest.raises(ClientError) as refused:
@@ -223,8 +234,10 @@ def test_a_standard_parameter_value_over_4_kb_is_refused_and_nothing_is_stored(e
 def test_a_standard_value_is_measured_in_bytes_so_800_non_ascii_characters_can_exceed_it(
     empty_aws: EmptyAws,
 ) -> None:
-    """4 KB counted in UTF-8 bytes (the stricter reading): 1,500 two-byte characters are 3,000 bytes and fit;
-    2,049 are 4,098 bytes and do not, whether the parameter is created or overwritten."""
+    """4 KB counted in UTF-8 bytes: 1,500 two-byte characters are 3,000 bytes and fit; 2,049 are 4,098 bytes
+    and do not, whether the parameter is created or overwritten. Undocumented by AWS: the pages say "4 KB" and
+    the service's message "4096 characters"; counting bytes is the sandbox's choice because it is the stricter
+    reading, so that what the sandbox accepts AWS accepts too."""
     ssm = empty_aws.session(SHARED).client("ssm")
     ssm.put_parameter(Name=PARAMETER, Value="é" * 1500, Type="String")
 
@@ -249,7 +262,10 @@ def test_a_value_of_exactly_4_kb_and_an_advanced_value_over_it_are_stored(empty_
 
 
 def test_overwriting_an_advanced_parameter_without_a_tier_keeps_its_8_kb_limit(empty_aws: EmptyAws) -> None:
-    """A PutParameter without Tier keeps the parameter's tier: an Advanced parameter stays Advanced."""
+    """A PutParameter without Tier keeps the parameter's tier: an Advanced parameter stays Advanced. PutParameter
+    (Tier): "You can change a standard parameter to an advanced parameter any time. But you can't revert an
+    advanced parameter to a standard parameter"
+    (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html)."""
     ssm = empty_aws.session(SHARED).client("ssm")
     ssm.put_parameter(Name=PARAMETER, Value="small", Type="String", Tier="Advanced")
 
@@ -281,8 +297,9 @@ def _bucket_policy(size: int) -> str:
 def test_a_bucket_policy_over_20_kb_is_refused_and_the_previous_policy_stays(empty_aws: EmptyAws) -> None:
     """ "Bucket policies are limited to 20 KB in size" (Bucket policies and user policies,
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html): a 21 KB policy is refused
-    and the bucket keeps its policy. AWS does not document the error: the code and message are those
-    S3-compatible stores return (sandbox/moto_compat/s3.py)."""
+    and the bucket keeps its policy. AWS does not document the error for this limit: the code and message are
+    the sandbox's, taken from what S3-compatible stores return (sandbox/moto_compat/s3.py), a divergence to
+    confirm on AWS."""
     s3 = empty_aws.session(SHARED).client("s3")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     before = _bucket_policy(20 * 1024)
@@ -298,7 +315,10 @@ def test_a_bucket_policy_over_20_kb_is_refused_and_the_previous_policy_stays(emp
 
 def test_a_stack_bucket_policy_over_20_kb_fails_the_resource_and_rolls_back(empty_aws: EmptyAws) -> None:
     """AWS::S3::BucketPolicy puts its policy with PutBucketPolicy: over 20 KB the resource fails with the
-    refusal, and the stack rolls back."""
+    refusal, and the stack rolls back. The reason's wording is the sandbox's: CloudFormation's handler-reason
+    form without its RequestToken, and PolicyTooLarge after HandlerErrorCode where AWS would give one of its
+    documented handler error codes (Resource type handler error codes,
+    https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html)."""
     cfn = empty_aws.session(SHARED).client("cloudformation")
     template = {
         "Resources": {

@@ -31,7 +31,11 @@ def error(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 
 
 def test_a_key_the_sandbox_never_issued_is_refused_as_aws_refuses_it(empty_aws: EmptyAws) -> None:
-    """ "The security token included in the request is invalid" (STS API reference, common errors)."""
+    """InvalidClientTokenId is AWS's code for an access key it never issued: "The X.509 certificate or AWS access
+    key ID provided does not exist in our records" (Common Errors, AWS STS API reference,
+    https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html). That page gives the code's meaning,
+    not this message: "The security token included in the request is invalid." is the wording the service
+    returns in practice (any SDK's output for a wrong key), which AWS documents on no page; the sandbox copies it."""
     client = boto3.client(
         "sts", aws_access_key_id="AKIANEVERISSUED00000", aws_secret_access_key="x", region_name=REGION
     )
@@ -117,6 +121,10 @@ def test_an_explicit_deny_in_a_bucket_policy_refuses_even_an_administrator(empty
 
 
 def test_an_operation_the_sandbox_does_not_model_is_refused_not_allowed(empty_aws: EmptyAws) -> None:
+    """Undocumented by AWS, the sandbox's choice: an operation its IAM does not model is refused rather than
+    allowed, so that nothing passes unjudged. The message keeps IAM's form ("User: ... is not authorized to
+    perform: ... on resource: ... because ...", Troubleshoot access denied error messages) but the reason
+    after "because" is the sandbox's own wording."""
     with pytest.raises(ClientError) as raised:
         empty_aws.session(QA).client("sagemaker").list_training_jobs()
     code, message = error(raised)
@@ -213,9 +221,15 @@ def test_a_role_session_renews_itself_before_it_expires(empty_aws: EmptyAws) -> 
 
 
 def test_a_resource_the_execution_role_may_not_create_fails_and_the_stack_rolls_back(empty_aws: EmptyAws) -> None:
-    """ "CloudFormation uses the role's credentials to make calls on your behalf" ("AWS CloudFormation service
-    role", CloudFormation user guide): a role the execution role may not create fails as its handler's
-    AccessDenied, and nothing of the stack is left."""
+    """ "CloudFormation uses the role's credentials to make calls on your behalf" (CreateStack, RoleARN,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html; the user guide's
+    "CloudFormation service role" says "If you specify a service role, CloudFormation uses that role's
+    credentials"): a role the execution role may not create fails as its handler's
+    AccessDenied, and nothing of the stack is left. The reason's wording is the sandbox's: it follows the form
+    CloudFormation shows in public reports ('Resource handler returned message: "..." (RequestToken: ...,
+    HandlerErrorCode: ...)') without the RequestToken; AccessDenied is one of the documented handler error codes
+    (Resource type handler error codes,
+    https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html)."""
     admin = empty_aws.session(QA)
     iam, cfn = admin.client("iam"), admin.client("cloudformation")
     trust = {

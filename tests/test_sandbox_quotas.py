@@ -61,7 +61,13 @@ def _stack_status(cfn: Any, stack: str) -> str:
 # IAM and AWS STS quotas, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: "Role
 # policy size" 10,240 characters (all inline policies together), "Managed policy size" 6,144, "Role trust
 # policy length" 2,048, "Managed policies per role" 10; "IAM doesn't count white space". The code LimitExceeded
-# is AWS's; AWS does not document the messages: these are the ones AWS's IAM returns in public error reports.
+# is AWS's (and HTTP 409: PutRolePolicy, CreatePolicy and AttachRolePolicy in the IAM API reference list
+# LimitExceeded with status code 409). AWS documents the quotas, not these messages: the wording is the one
+# AWS's IAM returns in public error reports (e.g. "Cannot exceed quota for PolicySize: 6144" in
+# ministryofjustice/cloud-platform-environments#14473, "Cannot exceed quota for ACLSizePerRole: 2048" in
+# apache/airflow#27331, "Cannot exceed quota for PoliciesPerRole: 10" in aws/eks-hybrid#741). Only the inline
+# form, "Maximum policy size of ... bytes exceeded for ... role", is also quoted by AWS, on its Knowledge Center
+# page https://repost.aws/knowledge-center/iam-increase-policy-size.
 
 
 def test_policy_characters_count_what_iam_counts_whitespace_outside_strings_excluded() -> None:
@@ -172,6 +178,14 @@ def _role(**properties: Any) -> dict[str, Any]:
 
 
 def _handler_error(message: str, code: str) -> str:
+    """A failed stack resource's reason as the sandbox writes it: CloudFormation's form in public reports
+    ('Resource handler returned message: "..." (RequestToken: ..., HandlerErrorCode: ...)') without the
+    RequestToken. The code after HandlerErrorCode is the service's (LimitExceeded, ValidationException) where
+    AWS would give one of its documented handler error codes (for these quotas ServiceLimitExceeded, as in
+    aws/eks-hybrid#741's "Cannot exceed quota for PoliciesPerRole: 10 ... HandlerErrorCode:
+    ServiceLimitExceeded"; Resource type handler error codes,
+    https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html):
+    the wording and the code are the sandbox's, a divergence from AWS."""
     return f'Resource handler returned message: "{message}" (HandlerErrorCode: {code})'
 
 
@@ -281,8 +295,11 @@ def test_a_stack_update_growing_a_role_over_its_quota_rolls_back_to_the_previous
 
 
 # -- KMS key policies: 32 KB ----------------------------------------------------------------------------------
-# PutKeyPolicy, https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html: Policy "Maximum
-# length of 32768"; the quota's error is LimitExceededException. The message is the sandbox's.
+# The 32 KB is the "Key policy document size" resource quota, "32 KB (32,768 bytes)" (Resource quotas - AWS Key
+# Management Service, https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html). PutKeyPolicy
+# (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html) gives the error: "If the key
+# policy exceeds the length constraint, KMS returns a LimitExceededException"; its own Policy length constraint
+# is 131,072, not 32,768, so it is not the page for the figure. AWS documents no message: it is the sandbox's.
 
 
 def _key_policy(size: int) -> dict[str, Any]:
@@ -339,8 +356,10 @@ def test_a_stack_key_policy_over_32_kb_fails_the_key_and_rolls_back(empty_aws: E
 
 # -- model package group policies: 20,480 characters ----------------------------------------------------------
 # PutModelPackageGroupPolicy, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_PutModelPackageGroupPolicy.html:
-# ResourcePolicy "Length Constraints: Minimum length of 1. Maximum length of 20480", a ValidationException in
-# AWS's request-validation wording.
+# ResourcePolicy "Length Constraints: Minimum length of 1. Maximum length of 20480"; a request over it fails
+# with ValidationException (Common Errors). AWS documents the constraint but not this wording: the message takes
+# the form AWS services give a failed request constraint ("1 validation error detected: Value ... at ... failed
+# to satisfy constraint: ..."), which no AWS page documents.
 
 GROUP = "churn-model"
 
@@ -408,9 +427,12 @@ VARIANT = {"VariantName": "AllTraffic", "ModelName": "Churn", "InitialInstanceCo
 
 def test_an_endpoint_arn_names_the_endpoint_in_lower_case(empty_aws: EmptyAws) -> None:
     """SageMaker lower-cases the endpoint name in its ARN (EndpointName "Churn-Model-QA" ->
-    "...:endpoint/churn-model-qa"): recorded in shared/notes/aws-facts.md, "Hosting"; CreateEndpoint,
-    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html. The name keeps its case,
-    and the endpoint is found by that ARN (ListTags)."""
+    "...:endpoint/churn-model-qa"). Undocumented by AWS: no AWS page says the ARN is lower case; the sandbox
+    follows what shared/notes/aws-facts.md, "Hosting", records of the service's behaviour, because policies that
+    name an endpoint by ARN must match what SageMaker returns. CreateEndpoint
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html) documents only the
+    name: "The name is case-insensitive in CreateEndpoint, but the case is preserved and must be matched in
+    InvokeEndpoint" - so the name keeps its case, and the endpoint is found by that ARN (ListTags)."""
     sagemaker: Any = empty_aws.session(ACCOUNT).client("sagemaker")
     sagemaker.create_model(ModelName="Churn", ExecutionRoleArn=EXECUTION_ROLE, PrimaryContainer=CONTAINER)
     sagemaker.create_endpoint_config(EndpointConfigName="Churn-Config", ProductionVariants=[VARIANT])
@@ -462,7 +484,9 @@ def test_a_stack_endpoint_arn_is_lower_case_too(empty_aws: EmptyAws) -> None:
 
 # -- CloudFormation: 500 resources per stack -----------------------------------------------------------------
 # AWS CloudFormation quotas, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html:
-# "Resources ... 500". The message is AWS's template validation wording.
+# "Resources ... 500". AWS documents the quota, not the message: the wording is the ValidationError CloudFormation
+# returns in public error reports ("Template format error: Number of resources, 202, is greater than maximum
+# allowed, 200", serverless/serverless#2387, from when the quota was 200).
 
 
 def _topics(count: int) -> str:
@@ -515,10 +539,13 @@ def _group_stack(description: str) -> str:
 def test_changing_a_groups_description_fails_the_update_and_rolls_back(empty_aws: EmptyAws) -> None:
     """AWS::SageMaker::ModelPackageGroup's ModelPackageGroupDescription is "Update requires: Replacement"
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sagemaker-modelpackagegroup.html),
-    and its name is required, so always custom: "CloudFormation cannot update a stack when a custom-named
-    resource requires replacing" (Update behaviors of stack resources,
-    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html).
-    The update fails, the stack rolls back, and the group keeps its description and its versions."""
+    and its name is required, so always custom: "You can't perform an update that causes a custom-named resource
+    to be replaced" (CloudFormation resource custom naming,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html). The failure
+    reason is the one AWS quotes: "CloudFormation cannot update a stack when a custom-named resource requires
+    replacing. Rename 'MYResourceXXX' and update the stack again." (AWS Knowledge Center,
+    https://repost.aws/knowledge-center/cloudformation-custom-name); the sandbox names the resource without the
+    quotes. The update fails, the stack rolls back, and the group keeps its description and its versions."""
     session = empty_aws.session(ACCOUNT)
     cfn = session.client("cloudformation")
     cfn.create_stack(StackName="registry", TemplateBody=_group_stack("Churn model"))
@@ -568,9 +595,13 @@ def _parameter(name: str, value: str, policy: str | None) -> dict[str, Any]:
 
 
 def test_a_retained_resource_outlives_its_removal_and_its_stack(empty_aws: EmptyAws) -> None:
-    """ "With the Retain option, CloudFormation keeps the resource without deleting the resource or its
-    contents when its stack is deleted", and so when it leaves the template; it reports DELETE_SKIPPED
-    ("DeletionPolicy attribute", CloudFormation template reference)."""
+    """Retain: "CloudFormation keeps the resource without deleting the resource or its contents when its stack
+    is deleted", and "This capability also applies to stack update operations that lead to resources being
+    deleted from stacks. For example, if you remove the resource from the stack template" (DeletionPolicy
+    attribute, CloudFormation template reference,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html).
+    DELETE_SKIPPED is one of the documented resource statuses (StackResource, CloudFormation API reference);
+    that a retained resource reports it is not said in those words on either page."""
     session = empty_aws.session(ACCOUNT)
     cfn, ssm = session.client("cloudformation"), session.client("ssm")
     both = {

@@ -136,9 +136,10 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="sagemaker: a versioned package is PendingManualApproval by default",
         replaces="moto leaves ModelApprovalStatus unset when CreateModelPackage omits it",
-        follows=f"CreateModelPackage - Amazon SageMaker (ModelApprovalStatus), {SAGEMAKER_API}CreateModelPackage.html; "
-        "Update the Approval Status of a Model - Amazon SageMaker, "
-        "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-approve.html",
+        follows=f"CreateModelPackage - Amazon SageMaker (ModelApprovalStatus: optional for versioned models; the "
+        f"page names no default), {SAGEMAKER_API}CreateModelPackage.html; Update the Approval Status of a Model - "
+        "Amazon SageMaker, https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-approve.html (the "
+        "PendingManualApproval default is not checked against it; it is what the SageMaker Python SDK sends)",
         test=TESTS + "test_versioned_package_is_pending_manual_approval_unless_told_otherwise",
         removable_when="moto's CreateModelPackage defaults a versioned package to PendingManualApproval",
         install=registry.install_pending_manual_approval,
@@ -150,8 +151,9 @@ PATCHES: tuple[Patch, ...] = (
         "returns none; any ModelCardContent is accepted (the package card schema is not followed; "
         "tests/test_model_card_schema.py)",
         follows=f"CreateModelPackage - Amazon SageMaker (ModelCard), {SAGEMAKER_API}CreateModelPackage.html; "
-        f"DescribeModelPackage, {SAGEMAKER_API}DescribeModelPackage.html; Model package model card schema, "
-        "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html",
+        f"DescribeModelPackage, {SAGEMAKER_API}DescribeModelPackage.html; ModelPackageModelCard, "
+        f"{SAGEMAKER_API}ModelPackageModelCard.html; Model package model card schema, "
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html#model-card-schema",
         test=TESTS + "test_model_card_is_returned_by_describe",
         removable_when="moto stores and returns a model package's ModelCard",
         install=registry.install_model_card,
@@ -166,7 +168,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="sagemaker: the Model Package State Change event",
         replaces="moto emits no event when a versioned package is created or its approval status changes",
-        follows="Automating Amazon SageMaker with Amazon EventBridge (model package state change), "
+        follows="Events that Amazon SageMaker AI sends to Amazon EventBridge (SageMaker model package state change; "
+        "'SageMaker AI may send multiple events to EventBridge for each state change'), "
         "https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html"
         "#eventbridge-model-package",
         test=TESTS + "test_registration_and_status_change_emit_the_documented_state_change_event",
@@ -242,7 +245,9 @@ PATCHES: tuple[Patch, ...] = (
         replaces="moto answers a push of an existing tag with other bytes, in an IMMUTABLE repository, with "
         "ImageAlreadyExistsException, the error AWS keeps for pushing the same manifest and tag again",
         follows="PutImage - Amazon ECR (ImageTagAlreadyExistsException), "
-        "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html; Image tag mutability, "
+        "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html; Preventing image tags from "
+        "being overwritten in Amazon ECR ('the ImageTagAlreadyExistsException error is returned if you push an "
+        "image with a tag that is already in the repository'), "
         "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html",
         test="tests/test_ecr_images.py::test_a_pushed_tag_cannot_be_moved_to_other_bytes",
         removable_when="moto raises ImageTagAlreadyExistsException for a moved immutable tag",
@@ -322,8 +327,12 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="events: Lambda targets",
         replaces="moto raises NotImplementedError for a Lambda target, failing the API call that emitted the event",
-        follows="Event bus targets in Amazon EventBridge (each target receives the event independently), "
-        "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html",
+        follows="Event bus targets in Amazon EventBridge (a rule sends a matching event to each of its targets; "
+        "Lambda functions are invoked asynchronously), "
+        "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html; How EventBridge retries "
+        "delivering events (retries and drops per target), "
+        "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html. That one target "
+        "cannot fail another, or the call that emitted the event, is the sandbox's reading: no page says it",
         test=TESTS + "test_a_rule_targeting_a_lambda_does_not_fail_the_call_that_emits_the_event",
         removable_when="moto delivers to Lambda targets without Docker (sandbox.lambda_runner reads the record)",
         install=events.install_lambda_targets,
@@ -349,9 +358,12 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="ssm: Standard parameter values are at most 4 KB",
         replaces="moto's PutParameter stores a Standard value of any size",
-        follows="Managing parameter tiers - AWS Systems Manager (Standard: 4 KB value; Advanced: 8 KB), "
-        "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html; "
-        "PutParameter (Value), https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html",
+        follows="PutParameter - AWS Systems Manager (Tier: 'Standard parameters have a content size limit of 4 KB', "
+        "Advanced 8 KB), https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html; "
+        "Managing parameter tiers, "
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html. "
+        "The ValidationException message is the service's as seen in public error reports, on no AWS page; "
+        "counting bytes is the sandbox's stricter reading",
         test=LIMITS_TESTS + "test_a_standard_parameter_value_over_4_kb_is_refused_and_nothing_is_stored",
         removable_when="moto's PutParameter refuses a Standard value over 4 KB",
         install=ssm.install_standard_value_limit,
@@ -446,9 +458,11 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="cloudformation: resources are made as the stack's execution role",
         replaces="moto's CloudFormation creates and updates every resource, whatever the stack's execution role may do",
-        follows="AWS CloudFormation service role (CloudFormation uses the role's credentials to make calls on your "
-        "behalf) - AWS CloudFormation, "
-        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html",
+        follows="CloudFormation service role - AWS CloudFormation ('If you specify a service role, CloudFormation "
+        "uses that role's credentials'), "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html; "
+        "CreateStack (RoleARN: 'CloudFormation uses the role's credentials to make calls on your behalf'), "
+        f"{CFN_API}CreateStack.html",
         test="tests/test_sandbox_iam.py::test_a_resource_the_execution_role_may_not_create_fails_and_the_stack_rolls_back",
         removable_when="never: moto evaluates no IAM",
         install=_install_stack_operations,
@@ -505,8 +519,9 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="cloudformation: an update that changes nothing is refused",
         replaces="moto runs an UpdateStack with the stack's own template when no parameters are passed",
-        follows=f"UpdateStack - AWS CloudFormation, {CFN_API}UpdateStack.html (the service answers "
-        'ValidationError "No updates are to be performed.")',
+        follows=f"UpdateStack - AWS CloudFormation, {CFN_API}UpdateStack.html. The page does not document the "
+        'refusal: ValidationError "No updates are to be performed." is what the service answers, matched '
+        "exactly by clients (aws/aws-cdk#28523), on no AWS page",
         test=TESTS + "test_update_with_the_same_template_reports_no_updates",
         removable_when="moto refuses an unchanged UpdateStack without parameters too",
         install=stacks.install_unchanged_update_refused,
@@ -618,9 +633,11 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         name="kms: key policies are at most 32 KB",
         replaces="moto's CreateKey and PutKeyPolicy (and so AWS::KMS::Key) store a key policy of any size",
-        follows="PutKeyPolicy - AWS Key Management Service (Policy: maximum length of 32768), "
-        "https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html; CreateKey, "
-        "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html",
+        follows="Resource quotas - AWS Key Management Service (Key policy document size: 32 KB (32,768 bytes)), "
+        "https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html; PutKeyPolicy ('If the key "
+        "policy exceeds the length constraint, KMS returns a LimitExceededException'; its Policy constraint is "
+        "131,072, not the quota), https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html; "
+        "CreateKey, https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html",
         test=QUOTA_TESTS + "test_a_key_policy_over_32_kb_is_refused_and_the_key_keeps_its_policy",
         removable_when="moto's KMS refuses a key policy over 32,768 bytes",
         install=kms.install_key_policy_limit,
