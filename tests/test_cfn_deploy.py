@@ -126,7 +126,7 @@ def test_failed_update_names_the_resource_and_reason_and_leaves_the_previous_sta
 
     reason = (
         f'Resource handler returned message: "ModelPackage {MISSING_PACKAGE} does not exist." '
-        "(HandlerErrorCode: ValidationException)"
+        "(HandlerErrorCode: InvalidRequest)"
     )
     assert (failed.value.stack_name, failed.value.resource, failed.value.reason, failed.value.status) == (
         "ModelOps-qa-Endpoints",

@@ -8,10 +8,10 @@ message, its docstring says whose wording it is. Two forms recur. A failed reque
 validation error detected: Value ... at ... failed to satisfy constraint: ..." as AWS services return it;
 no AWS page documents that form, the sandbox copies it. A failed stack resource's reason reads
 'Resource handler returned message: "..." (HandlerErrorCode: ...)', CloudFormation's form in public reports
-less its RequestToken; where the sandbox puts the service's error code (here ValidationException) after
-HandlerErrorCode, AWS would put one of its documented handler error codes (Resource type handler error codes,
-https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html): that
-code is the sandbox's.
+less its RequestToken; after HandlerErrorCode the sandbox puts the documented handler error code the
+service's error maps to (a ValidationException is InvalidRequest: Resource type handler error codes,
+https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html); the
+mapping is the sandbox's reading of that page.
 """
 
 from __future__ import annotations
@@ -1257,7 +1257,7 @@ def test_failed_update_rolls_back_and_the_previous_endpoint_keeps_serving(empty_
             "Model",
             "UPDATE_FAILED",
             f'Resource handler returned message: "ModelPackage {missing} does not exist." '
-            "(HandlerErrorCode: ValidationException)",
+            "(HandlerErrorCode: InvalidRequest)",
         ),
         ("endpoints", "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to update: [Model]."),
         ("endpoints", "UPDATE_ROLLBACK_COMPLETE", None),
@@ -1283,7 +1283,7 @@ def test_failed_creation_deletes_what_was_created_and_ends_in_rollback_complete(
             "Model",
             "CREATE_FAILED",
             f'Resource handler returned message: "ModelPackage {missing} does not exist." '
-            "(HandlerErrorCode: ValidationException)",
+            "(HandlerErrorCode: InvalidRequest)",
         )
     ]
     roles = empty_aws.session(QA).client("iam").list_roles()["Roles"]

@@ -316,8 +316,8 @@ def test_a_bucket_policy_over_20_kb_is_refused_and_the_previous_policy_stays(emp
 def test_a_stack_bucket_policy_over_20_kb_fails_the_resource_and_rolls_back(empty_aws: EmptyAws) -> None:
     """AWS::S3::BucketPolicy puts its policy with PutBucketPolicy: over 20 KB the resource fails with the
     refusal, and the stack rolls back. The reason's wording is the sandbox's: CloudFormation's handler-reason
-    form without its RequestToken, and PolicyTooLarge after HandlerErrorCode where AWS would give one of its
-    documented handler error codes (Resource type handler error codes,
+    form without its RequestToken; the handler error code is the documented one the sandbox maps S3's
+    PolicyTooLarge to, ServiceLimitExceeded (Resource type handler error codes,
     https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html)."""
     cfn = empty_aws.session(SHARED).client("cloudformation")
     template = {
@@ -343,6 +343,6 @@ def test_a_stack_bucket_policy_over_20_kb_fails_the_resource_and_rolls_back(empt
         (
             "Policy",
             'Resource handler returned message: "Policy exceeds the maximum allowed document size." '
-            "(HandlerErrorCode: PolicyTooLarge)",
+            "(HandlerErrorCode: ServiceLimitExceeded)",
         )
     ]

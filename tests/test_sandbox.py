@@ -328,7 +328,7 @@ def test_failed_update_names_the_resource_and_reason_and_the_previous_version_ke
     assert (failed.value.resource, failed.value.status) == (model, "UPDATE_ROLLBACK_COMPLETE")
     assert failed.value.reason == (
         f'Resource handler returned message: "ModelPackage {missing} does not exist." '
-        "(HandlerErrorCode: ValidationException)"
+        "(HandlerErrorCode: InvalidRequest)"
     )
     assert "\n" not in str(failed.value)
     assert _served_arn(sandbox, qa)[1] == _pinned(config, 2)

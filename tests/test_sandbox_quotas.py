@@ -180,12 +180,10 @@ def _role(**properties: Any) -> dict[str, Any]:
 def _handler_error(message: str, code: str) -> str:
     """A failed stack resource's reason as the sandbox writes it: CloudFormation's form in public reports
     ('Resource handler returned message: "..." (RequestToken: ..., HandlerErrorCode: ...)') without the
-    RequestToken. The code after HandlerErrorCode is the service's (LimitExceeded, ValidationException) where
-    AWS would give one of its documented handler error codes (for these quotas ServiceLimitExceeded, as in
-    aws/eks-hybrid#741's "Cannot exceed quota for PoliciesPerRole: 10 ... HandlerErrorCode:
-    ServiceLimitExceeded"; Resource type handler error codes,
-    https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html):
-    the wording and the code are the sandbox's, a divergence from AWS."""
+    RequestToken. The code after HandlerErrorCode is the documented handler error code the service's error
+    maps to: for these quotas ServiceLimitExceeded, as in aws/eks-hybrid#741's "Cannot exceed quota for
+    PoliciesPerRole: 10 ... HandlerErrorCode: ServiceLimitExceeded" (Resource type handler error codes,
+    https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html)."""
     return f'Resource handler returned message: "{message}" (HandlerErrorCode: {code})'
 
 
@@ -200,7 +198,7 @@ def test_a_stack_role_with_an_11_kb_inline_policy_fails_and_rolls_back(empty_aws
 
     assert _stack_status(cfn, "roles") == "ROLLBACK_COMPLETE"
     assert _stack_events(cfn, "roles", "CREATE_FAILED") == [
-        ("Role", _handler_error(f"Maximum policy size of 10240 bytes exceeded for role {ROLE}", "LimitExceeded"))
+        ("Role", _handler_error(f"Maximum policy size of 10240 bytes exceeded for role {ROLE}", "ServiceLimitExceeded"))
     ]
     assert _roles(session.client("iam")) == []
 
@@ -253,7 +251,7 @@ def test_a_stack_iam_resource_over_a_quota_fails_and_rolls_back(
     cfn.create_stack(StackName="roles", TemplateBody=json.dumps({"Resources": resources}))
 
     assert _stack_status(cfn, "roles") == "ROLLBACK_COMPLETE"
-    assert _stack_events(cfn, "roles", "CREATE_FAILED") == [(failed, _handler_error(message, "LimitExceeded"))]
+    assert _stack_events(cfn, "roles", "CREATE_FAILED") == [(failed, _handler_error(message, "ServiceLimitExceeded"))]
     iam = session.client("iam")
     assert (_roles(iam), iam.list_policies(Scope="Local")["Policies"]) == ([], [])
 
@@ -270,7 +268,7 @@ def test_a_stack_role_with_eleven_managed_policy_arns_fails_and_rolls_back(empty
     cfn.create_stack(StackName="roles", TemplateBody=json.dumps({"Resources": {"Role": _role(ManagedPolicyArns=arns)}}))
 
     assert _stack_events(cfn, "roles", "CREATE_FAILED") == [
-        ("Role", _handler_error("Cannot exceed quota for PoliciesPerRole: 10", "LimitExceeded"))
+        ("Role", _handler_error("Cannot exceed quota for PoliciesPerRole: 10", "ServiceLimitExceeded"))
     ]
     assert _roles(iam) == []
 
@@ -288,7 +286,7 @@ def test_a_stack_update_growing_a_role_over_its_quota_rolls_back_to_the_previous
 
     assert _stack_status(cfn, "roles") == "UPDATE_ROLLBACK_COMPLETE"
     assert _stack_events(cfn, "roles", "UPDATE_FAILED") == [
-        ("Role", _handler_error(f"Maximum policy size of 10240 bytes exceeded for role {ROLE}", "LimitExceeded"))
+        ("Role", _handler_error(f"Maximum policy size of 10240 bytes exceeded for role {ROLE}", "ServiceLimitExceeded"))
     ]
     document = session.client("iam").get_role_policy(RoleName=ROLE, PolicyName="access")["PolicyDocument"]
     assert policy_characters(document) == 500
@@ -348,7 +346,7 @@ def test_a_stack_key_policy_over_32_kb_fails_the_key_and_rolls_back(empty_aws: E
         _handler_error(
             f"The key policy is {len(json.dumps(_key_policy(33_000), separators=(',', ':')))} bytes; "
             "a key policy can be at most 32768 bytes (32 KB).",
-            "LimitExceededException",
+            "ServiceLimitExceeded",
         ),
     )
     assert session.client("kms").list_keys()["Keys"] == []
@@ -411,7 +409,7 @@ def test_a_stack_group_policy_over_20480_characters_fails_the_group_and_rolls_ba
             _handler_error(
                 f"1 validation error detected: Value '{_group_policy(20_481)}' at 'resourcePolicy' failed to "
                 "satisfy constraint: Member must have length less than or equal to 20480",
-                "ValidationException",
+                "InvalidRequest",
             ),
         )
     ]

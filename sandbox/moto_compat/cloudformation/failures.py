@@ -22,14 +22,42 @@ class ResourceFailed(Exception):
         self.rollback_error: str | None = None
 
 
+def handler_error_code(service_code: str) -> str:
+    """The handler error code CloudFormation reports for a service's error ("Resource type handler error
+    codes", CloudFormation CLI user guide: AccessDenied, ServiceLimitExceeded, InvalidRequest, NotFound,
+    AlreadyExists, Throttling, GeneralServiceException, ...)."""
+    lowered = service_code.lower()
+    for fragment, code in _HANDLER_CODES:
+        if fragment in lowered:
+            return code
+    return "GeneralServiceException"
+
+
+_HANDLER_CODES = (
+    ("accessdenied", "AccessDenied"),
+    ("limitexceeded", "ServiceLimitExceeded"),
+    ("toolarge", "ServiceLimitExceeded"),
+    ("quota", "ServiceLimitExceeded"),
+    ("notfound", "NotFound"),
+    ("nosuch", "NotFound"),
+    ("alreadyexists", "AlreadyExists"),
+    ("throttl", "Throttling"),
+    ("validation", "InvalidRequest"),
+    ("invalid", "InvalidRequest"),
+    ("malformed", "InvalidRequest"),
+)
+
+
 def failure_reason(exc: BaseException) -> str:
-    """The resource event's status reason, shaped as CloudFormation's resource handlers report it."""
+    """The resource event's status reason, shaped as CloudFormation's resource handlers report it: the
+    service's message and the handler error code its error maps to (AWS adds a RequestToken; the sandbox
+    does not)."""
     if isinstance(exc, ServiceException):
         code, message = exc.code, exc.message
     else:  # moto's older REST errors carry error_type; anything else is a moto limitation, named as such
         code = getattr(exc, "error_type", type(exc).__name__)
         message = getattr(exc, "message", None) or str(exc)
-    return f'Resource handler returned message: "{message}" (HandlerErrorCode: {code})'
+    return f'Resource handler returned message: "{message}" (HandlerErrorCode: {handler_error_code(str(code))})'
 
 
 def resource_event(
