@@ -6,6 +6,8 @@ assumes the role the role model gives its purpose. `AWS_ENDPOINT_URL` points eve
 
 from __future__ import annotations
 
+import importlib.metadata
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +38,23 @@ def make_aws(config: OrgConfig) -> AwsContext:
     return AwsContext(config)
 
 
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+
+
+def package_version() -> str:
+    """The installed package's version; from pyproject.toml when run from a checkout that is not installed."""
+    try:
+        return importlib.metadata.version("modelops")
+    except importlib.metadata.PackageNotFoundError:
+        return str(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["version"])
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"modelops {package_version()}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -45,6 +64,16 @@ def main_options(
     workloads: Annotated[
         Path, typer.Option("--workloads", help="The manifests folder (workloads/<env>/<model>.yaml).")
     ] = DEFAULT_WORKLOADS,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,  # before the required command is looked for
+            expose_value=False,
+        ),
+    ] = False,
 ) -> None:
     """GitOps for SageMaker models across AWS accounts, with a human decision behind every step."""
     ctx.obj = Settings(config_path=config, workloads=workloads, make_aws=make_aws)

@@ -4,7 +4,9 @@ outside 0..1 and an account id YAML has turned into a number."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ def modelops(*args: str) -> Result:
 
 
 def test_the_pr_body_the_cli_writes_under_dot_modelops_is_ignored_by_git() -> None:
-    assert DEFAULT_PR_BODY_FILE == Path(".modelops/pr.md")
+    assert Path(".modelops/pr.md") == DEFAULT_PR_BODY_FILE
     checked = subprocess.run(
         ["git", "check-ignore", "--no-index", "--verbose", str(DEFAULT_PR_BODY_FILE)],
         cwd=REPO,
@@ -39,3 +41,27 @@ def test_the_pr_body_the_cli_writes_under_dot_modelops_is_ignored_by_git() -> No
 def ignore_line(pattern: str) -> int:
     lines = (REPO / ".gitignore").read_text().splitlines()
     return lines.index(pattern) + 1
+
+
+# -- modelops --version ---------------------------------------------------------------------------
+
+
+def test_version_prints_the_package_version_and_exits_0() -> None:
+    result = modelops("--version")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"modelops {cli.main.package_version()}\n", "")
+
+
+def test_the_version_is_the_installed_packages_and_matches_pyproject() -> None:
+    assert cli.main.package_version() == importlib.metadata.version("modelops") == pyproject_version()
+
+
+def test_a_checkout_that_is_not_installed_reads_its_version_from_pyproject(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert cli.main.package_version() == pyproject_version() == "0.1.0"
+
+
+def pyproject_version() -> str:
+    return str(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"])
