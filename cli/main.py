@@ -16,7 +16,7 @@ import typer
 from accounts.config import OrgConfig
 from cli.commands import audit, decisions, deploys, promotion, registration
 from cli.commands.github import github_app
-from cli.errors import EXIT_FAILED, fail
+from cli.errors import EXIT_FAILED, OneLineUsageGroup, fail
 from cli.sandbox import sandbox_app
 from cli.settings import DEFAULT_CONFIG, DEFAULT_WORKLOADS, Settings
 from promotion.aws import AwsContext
@@ -28,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=OneLineUsageGroup,
 )
 app.add_typer(sandbox_app)
 app.add_typer(github_app)

@@ -65,3 +65,47 @@ def test_a_checkout_that_is_not_installed_reads_its_version_from_pyproject(monke
 
 def pyproject_version() -> str:
     return str(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"])
+
+
+# -- a decision always carries a reason; a usage error is one line ------------------------------------
+
+
+@pytest.mark.parametrize("command", ["approve", "reject"])
+def test_help_marks_the_reason_of_a_decision_required(command: str) -> None:
+    options = modelops(command, "--help").stdout.split("Options:\n", 1)[1].splitlines()
+    assert options[0] == "  --reason <str>  Why; recorded in the registry and the history.  [required]"
+
+
+@pytest.mark.parametrize("command", ["approve", "reject"])
+def test_a_decision_without_a_reason_is_a_one_line_usage_error(command: str) -> None:
+    result = modelops(command, "churn-model", "2")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        f"error: Missing option '--reason' (see 'modelops {command} --help')\n",
+    )
+
+
+def test_an_unknown_option_of_modelops_itself_is_one_line() -> None:
+    result = modelops("--bogus")
+    assert (result.exit_code, result.stderr) == (2, "error: No such option: --bogus (see 'modelops --help')\n")
+
+
+def test_an_unknown_command_of_a_sub_group_is_one_line_naming_the_sub_group() -> None:
+    result = modelops("sandbox", "nope")
+    assert (result.exit_code, result.stderr) == (2, "error: No such command 'nope' (see 'modelops sandbox --help')\n")
+
+
+def test_a_bad_argument_value_is_one_line() -> None:
+    result = modelops("reject", "churn-model", "two", "--reason", "r")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: Invalid value for 'version': Input should be a valid integer, unable to parse string as an integer "
+        "(see 'modelops reject --help')\n",
+    )
+
+
+def test_modelops_without_arguments_still_prints_its_help() -> None:
+    result = modelops()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Usage: modelops [OPTIONS] COMMAND [ARGS]...\n\n  GitOps for SageMaker models")
