@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+import botocore
+import botocore.session
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from accounts.validation import InputError, parse_model, read_yaml
@@ -56,9 +60,30 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore's bundled endpoint data names, in every partition (read locally; no network)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("sts", partition_name=partition)
+    )
+
+
+def _region(value: str) -> str:
+    # A region that does not exist passes the shape check (eu-west-9) and fails only at deploy time.
+    known = known_regions()
+    if value not in known:
+        near = sorted(difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6))
+        hint = f"nearest: {', '.join(near)}" if near else "e.g. us-east-1, eu-west-1"
+        raise ValueError(f"{value!r} is not an AWS region botocore {botocore.__version__} knows ({hint})")
+    return value
+
+
 class Organization(StrictModel):
     id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")]
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$"), AfterValidator(_region)]
 
 
 class CoreAccounts(StrictModel):

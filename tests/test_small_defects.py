@@ -9,11 +9,16 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import botocore
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
 import cli.main
+from accounts.config import load_config
+from accounts.validation import InputError
 from promotion.promote import DEFAULT_PR_BODY_FILE
+from tests.orgs import org_data
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -109,3 +114,47 @@ def test_modelops_without_arguments_still_prints_its_help() -> None:
     result = modelops()
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith("Usage: modelops [OPTIONS] COMMAND [ARGS]...\n\n  GitOps for SageMaker models")
+
+
+# -- accounts.yaml ----------------------------------------------------------------------------------
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        load_config(path)
+    return str(raised.value).replace(str(path), "accounts.yaml")
+
+
+def two_env_with(**changes: object) -> str:
+    """The two_env organisation as YAML, with top-level `section__key` values replaced."""
+    data = org_data("two_env")
+    for dotted, value in changes.items():
+        section, key = dotted.split("__")
+        data[section][key] = value
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_a_region_that_does_not_exist_is_refused_naming_the_nearest_regions(tmp_path: Path) -> None:
+    """AWS Regions: https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
+    (eu-west-1 to eu-west-3 exist; there is no eu-west-9). The list is botocore's bundled endpoint data."""
+    assert error_of(tmp_path, two_env_with(organization__region="eu-west-9")) == (
+        f"accounts.yaml: organization.region: 'eu-west-9' is not an AWS region botocore {botocore.__version__} "
+        "knows (nearest: eu-west-1, eu-west-2, eu-west-3)"
+    )
+
+
+def test_a_region_with_nothing_near_it_is_refused_with_examples(tmp_path: Path) -> None:
+    assert error_of(tmp_path, two_env_with(organization__region="xx-nowhere-7")) == (
+        f"accounts.yaml: organization.region: 'xx-nowhere-7' is not an AWS region botocore {botocore.__version__} "
+        "knows (e.g. us-east-1, eu-west-1)"
+    )
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "ap-southeast-7", "mx-central-1", "us-gov-west-1", "cn-north-1"])
+def test_regions_botocore_knows_are_accepted(tmp_path: Path, region: str) -> None:
+    """AWS Regions: https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html"""
+    path = tmp_path / "accounts.yaml"
+    path.write_text(two_env_with(organization__region=region))
+    assert load_config(path).region == region
