@@ -295,6 +295,26 @@ class Threshold(StrictModel):
         return self
 
 
+# Metrics that are rates or probabilities, so a bound outside [0, 1] can never be met (min) or never fail (max):
+# the binary classification metrics SageMaker Model Monitor computes ("Model quality metrics and Amazon
+# CloudWatch monitoring", https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-metrics.html).
+RATE_METRICS = frozenset(
+    {
+        "accuracy",
+        "auc",
+        "f0_5",
+        "f1",
+        "f2",
+        "false_negative_rate",
+        "false_positive_rate",
+        "precision",
+        "recall",
+        "true_negative_rate",
+        "true_positive_rate",
+    }
+)
+
+
 class Requirements(StrictModel):
     """What a version of a model must show to enter one environment (`gates.<env>` in accounts.yaml)."""
 
@@ -353,6 +373,7 @@ class OrgConfig(StrictModel):
         for index, model in enumerate(self.models):
             self._check_model_name_unique(index, model)
             self._check_gates_name_known_environments(index, model)
+            self._check_rate_bounds(index, model)
         return self
 
     def _check_chain_not_empty(self) -> None:
@@ -405,6 +426,18 @@ class OrgConfig(StrictModel):
         for env_name in model.gates:
             if env_name not in self.chain:
                 raise ValueError(f"models[{index}].gates.{env_name}: unknown environment; expected one of {self.chain}")
+
+    def _check_rate_bounds(self, index: int, model: ModelSpec) -> None:
+        for env_name, requirements in model.gates.items():
+            for metric, threshold in requirements.metrics.items():
+                if metric.lower() not in RATE_METRICS:
+                    continue
+                for bound, value in (("min", threshold.min), ("max", threshold.max)):
+                    if value is not None and not 0 <= value <= 1:
+                        raise ValueError(
+                            f"models[{index}].gates.{env_name}.metrics.{metric}.{bound}: {value:g} is outside 0..1 "
+                            f"for model {model.name!r}; {metric} is a rate"
+                        )
 
     # -- lookups ---------------------------------------------------------------
 

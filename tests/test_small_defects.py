@@ -158,3 +158,39 @@ def test_regions_botocore_knows_are_accepted(tmp_path: Path, region: str) -> Non
     path = tmp_path / "accounts.yaml"
     path.write_text(two_env_with(organization__region=region))
     assert load_config(path).region == region
+
+
+def with_gate(metric: str, **bounds: float) -> str:
+    data = org_data("two_env")
+    data["models"][0]["gates"]["prod"]["metrics"][metric] = bounds
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_a_rate_gate_above_one_is_refused_naming_the_model_and_field(tmp_path: Path) -> None:
+    """AUC is a probability: "Model quality metrics and Amazon CloudWatch monitoring",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-metrics.html"""
+    assert error_of(tmp_path, with_gate("auc", min=1.85)) == (
+        "accounts.yaml: models[0].gates.prod.metrics.auc.min: 1.85 is outside 0..1 for model 'churn-model'; "
+        "auc is a rate"
+    )
+
+
+def test_a_negative_rate_bound_is_refused(tmp_path: Path) -> None:
+    """False positive rate is a rate: "Model quality metrics and Amazon CloudWatch monitoring",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-metrics.html"""
+    assert error_of(tmp_path, with_gate("false_positive_rate", max=-0.1)) == (
+        "accounts.yaml: models[0].gates.prod.metrics.false_positive_rate.max: -0.1 is outside 0..1 for model "
+        "'churn-model'; false_positive_rate is a rate"
+    )
+
+
+def test_rate_bounds_of_exactly_0_and_1_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(with_gate("recall", min=0, max=1))
+    assert load_config(path).requirements("churn-model", "prod").metrics["recall"].text() == "min 0, max 1"
+
+
+def test_a_metric_that_is_not_a_rate_may_exceed_one(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(with_gate("rmse", max=12.5))
+    assert load_config(path).requirements("churn-model", "prod").metrics["rmse"].text() == "max 12.5"
