@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import botocore
 import botocore.session
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from accounts.validation import InputError, parse_model, read_yaml
 
@@ -46,12 +46,32 @@ def _account_id(value: str) -> str:
 
 
 def _quoted_account_id(value: object) -> object:
-    if isinstance(value, int):
-        raise ValueError(f"must be a 12-digit AWS account id in quotes, got the number {value}")
-    return value
+    """Refuse an account id that YAML has read as a number, saying what it read and how to quote it."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    # YAML 1.1 (PyYAML) reads an unquoted 0[0-7]+ as octal: 012345670123 arrives as 1402433619. With one
+    # leading zero, what was written is known (its 11 octal digits); with more, only that it was short.
+    if 8**10 <= value < 8**11:
+        written = f"0{value:o}"
+        raise ValueError(
+            f"YAML read {written} as the octal number {value}; quote it ('{written}') so it stays a 12-digit account id"
+        )
+    if value < 8**10:
+        raise ValueError(
+            f"YAML read the number {value}, not a 12-digit account id (an unquoted id loses its leading zeros, and "
+            "one of digits 0-7 only is read as octal); write it in quotes"
+        )
+    if len(str(value)) < 12:
+        padded = str(value).rjust(12, "0")
+        raise ValueError(
+            f"{value} is not a 12-digit account id; if it starts with 0, quote it ('{padded}') so YAML keeps its "
+            "leading zero"
+        )
+    raise ValueError(f"must be a 12-digit AWS account id in quotes, got the number {value}")
 
 
-AccountId = Annotated[str, AfterValidator(_account_id)]
+# Checked as a field, before the string check, so that an unquoted id is refused naming its own field.
+AccountId = Annotated[str, BeforeValidator(_quoted_account_id), AfterValidator(_account_id)]
 
 
 class StrictModel(BaseModel):
@@ -91,14 +111,6 @@ class CoreAccounts(StrictModel):
     data_science: AccountId
     deployment: AccountId
 
-    @model_validator(mode="before")
-    @classmethod
-    def _ids_are_quoted(cls, data: object) -> object:
-        if isinstance(data, dict):
-            for value in data.values():
-                _quoted_account_id(value)
-        return data
-
 
 # An approver is named by the Identity Center user name their session carries (an email address). It is
 # recorded in registry metadata, whose values AWS limits to `[\p{L}\p{Z}\p{N}_.:/=+\-@]`, and it is an STS
@@ -134,13 +146,6 @@ class Environment(StrictModel):
     requires_review: bool
     # Distinct members of the approver group who must approve before the version is approved here.
     approvals_required: Annotated[int, Field(ge=1, le=MAX_APPROVALS_REQUIRED)] = 1
-
-    @model_validator(mode="before")
-    @classmethod
-    def _id_is_quoted(cls, data: object) -> object:
-        if isinstance(data, dict):
-            _quoted_account_id(data.get("account"))
-        return data
 
 
 class Teams(StrictModel):

@@ -194,3 +194,56 @@ def test_a_metric_that_is_not_a_rate_may_exceed_one(tmp_path: Path) -> None:
     path = tmp_path / "accounts.yaml"
     path.write_text(with_gate("rmse", max=12.5))
     assert load_config(path).requirements("churn-model", "prod").metrics["rmse"].text() == "max 12.5"
+
+
+def data_science_written_as(unquoted: str) -> str:
+    """The two_env organisation with accounts.data_science written unquoted, as a person might."""
+    text = yaml.safe_dump(org_data("two_env"), sort_keys=False)
+    assert "data_science: '222222222222'" in text
+    return text.replace("data_science: '222222222222'", f"data_science: {unquoted}")
+
+
+# An AWS account id is 12 digits and may start with 0: "View AWS account identifiers",
+# https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html (its example is 012345678901).
+
+
+def test_an_unquoted_id_with_a_leading_zero_that_yaml_reads_as_octal_is_refused_saying_how_to_quote_it(
+    tmp_path: Path,
+) -> None:
+    text = data_science_written_as("022222222222")
+    assert error_of(tmp_path, text) == (
+        "accounts.yaml: accounts.data_science: YAML read 022222222222 as the octal number 2454267026; "
+        "quote it ('022222222222') so it stays a 12-digit account id"
+    )
+
+
+def test_an_unquoted_id_with_several_leading_zeros_is_refused_asking_for_quotes(tmp_path: Path) -> None:
+    text = data_science_written_as("000222222222")
+    assert error_of(tmp_path, text) == (
+        "accounts.yaml: accounts.data_science: YAML read the number 38347922, not a 12-digit account id "
+        "(an unquoted id loses its leading zeros, and one of digits 0-7 only is read as octal); write it in quotes"
+    )
+
+
+def test_an_eleven_digit_number_is_refused_suggesting_the_lost_leading_zero(tmp_path: Path) -> None:
+    text = data_science_written_as("12345678901")
+    assert error_of(tmp_path, text) == (
+        "accounts.yaml: accounts.data_science: 12345678901 is not a 12-digit account id; if it starts with 0, "
+        "quote it ('012345678901') so YAML keeps its leading zero"
+    )
+
+
+def test_an_unquoted_environment_account_is_refused_naming_the_environments_account_field(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    text = yaml.safe_dump(data, sort_keys=False).replace("account: '444444444444'", "account: 044444444444")
+    assert error_of(tmp_path, text) == (
+        "accounts.yaml: environments[0].account: YAML read 044444444444 as the octal number 4908534052; "
+        "quote it ('044444444444') so it stays a 12-digit account id"
+    )
+
+
+def test_an_unquoted_id_with_an_8_or_9_stays_a_string_and_keeps_its_leading_zero(tmp_path: Path) -> None:
+    """YAML 1.1 octal has digits 0-7 only, so 012345678901 is read as the string it was written as."""
+    path = tmp_path / "accounts.yaml"
+    path.write_text(data_science_written_as("012345678901"))
+    assert load_config(path).accounts.data_science == "012345678901"
