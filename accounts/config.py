@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+import botocore
+import botocore.session
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from accounts.validation import InputError, parse_model, read_yaml
 
@@ -42,12 +46,32 @@ def _account_id(value: str) -> str:
 
 
 def _quoted_account_id(value: object) -> object:
-    if isinstance(value, int):
-        raise ValueError(f"must be a 12-digit AWS account id in quotes, got the number {value}")
-    return value
+    """Refuse an account id that YAML has read as a number, saying what it read and how to quote it."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    # YAML 1.1 (PyYAML) reads an unquoted 0[0-7]+ as octal: 012345670123 arrives as 1402433619. With one
+    # leading zero, what was written is known (its 11 octal digits); with more, only that it was short.
+    if 8**10 <= value < 8**11:
+        written = f"0{value:o}"
+        raise ValueError(
+            f"YAML read {written} as the octal number {value}; quote it ('{written}') so it stays a 12-digit account id"
+        )
+    if value < 8**10:
+        raise ValueError(
+            f"YAML read the number {value}, not a 12-digit account id (an unquoted id loses its leading zeros, and "
+            "one of digits 0-7 only is read as octal); write it in quotes"
+        )
+    if len(str(value)) < 12:
+        padded = str(value).rjust(12, "0")
+        raise ValueError(
+            f"{value} is not a 12-digit account id; if it starts with 0, quote it ('{padded}') so YAML keeps its "
+            "leading zero"
+        )
+    raise ValueError(f"must be a 12-digit AWS account id in quotes, got the number {value}")
 
 
-AccountId = Annotated[str, AfterValidator(_account_id)]
+# Checked as a field, before the string check, so that an unquoted id is refused naming its own field.
+AccountId = Annotated[str, BeforeValidator(_quoted_account_id), AfterValidator(_account_id)]
 
 
 class StrictModel(BaseModel):
@@ -56,23 +80,36 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore's bundled endpoint data names, in every partition (read locally; no network)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("sts", partition_name=partition)
+    )
+
+
+def _region(value: str) -> str:
+    # A region that does not exist passes the shape check (eu-west-9) and fails only at deploy time.
+    known = known_regions()
+    if value not in known:
+        near = sorted(difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6))
+        hint = f"nearest: {', '.join(near)}" if near else "e.g. us-east-1, eu-west-1"
+        raise ValueError(f"{value!r} is not an AWS region botocore {botocore.__version__} knows ({hint})")
+    return value
+
+
 class Organization(StrictModel):
     id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")]
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$"), AfterValidator(_region)]
 
 
 class CoreAccounts(StrictModel):
     shared_services: AccountId
     data_science: AccountId
     deployment: AccountId
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ids_are_quoted(cls, data: object) -> object:
-        if isinstance(data, dict):
-            for value in data.values():
-                _quoted_account_id(value)
-        return data
 
 
 # An approver is named by the Identity Center user name their session carries (an email address). It is
@@ -109,13 +146,6 @@ class Environment(StrictModel):
     requires_review: bool
     # Distinct members of the approver group who must approve before the version is approved here.
     approvals_required: Annotated[int, Field(ge=1, le=MAX_APPROVALS_REQUIRED)] = 1
-
-    @model_validator(mode="before")
-    @classmethod
-    def _id_is_quoted(cls, data: object) -> object:
-        if isinstance(data, dict):
-            _quoted_account_id(data.get("account"))
-        return data
 
 
 class Teams(StrictModel):
@@ -270,6 +300,26 @@ class Threshold(StrictModel):
         return self
 
 
+# Metrics that are rates or probabilities, so a bound outside [0, 1] can never be met (min) or never fail (max):
+# the binary classification metrics SageMaker Model Monitor computes ("Model quality metrics and Amazon
+# CloudWatch monitoring", https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-metrics.html).
+RATE_METRICS = frozenset(
+    {
+        "accuracy",
+        "auc",
+        "f0_5",
+        "f1",
+        "f2",
+        "false_negative_rate",
+        "false_positive_rate",
+        "precision",
+        "recall",
+        "true_negative_rate",
+        "true_positive_rate",
+    }
+)
+
+
 class Requirements(StrictModel):
     """What a version of a model must show to enter one environment (`gates.<env>` in accounts.yaml)."""
 
@@ -328,6 +378,7 @@ class OrgConfig(StrictModel):
         for index, model in enumerate(self.models):
             self._check_model_name_unique(index, model)
             self._check_gates_name_known_environments(index, model)
+            self._check_rate_bounds(index, model)
         return self
 
     def _check_chain_not_empty(self) -> None:
@@ -380,6 +431,18 @@ class OrgConfig(StrictModel):
         for env_name in model.gates:
             if env_name not in self.chain:
                 raise ValueError(f"models[{index}].gates.{env_name}: unknown environment; expected one of {self.chain}")
+
+    def _check_rate_bounds(self, index: int, model: ModelSpec) -> None:
+        for env_name, requirements in model.gates.items():
+            for metric, threshold in requirements.metrics.items():
+                if metric.lower() not in RATE_METRICS:
+                    continue
+                for bound, value in (("min", threshold.min), ("max", threshold.max)):
+                    if value is not None and not 0 <= value <= 1:
+                        raise ValueError(
+                            f"models[{index}].gates.{env_name}.metrics.{metric}.{bound}: {value:g} is outside 0..1 "
+                            f"for model {model.name!r}; {metric} is a rate"
+                        )
 
     # -- lookups ---------------------------------------------------------------
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
+from typer._click.core import Context
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
 
 from accounts.validation import InputError
 from promotion.aws import translate
@@ -47,3 +50,45 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
             raise fail("interrupted", 130) from None
 
     return run
+
+
+# typer (pinned in pyproject.toml) carries its own copy of click: its usage errors are typer._click's
+# classes, not those of the click package.
+class OneLineUsageError(UsageError):
+    """A usage error shown as one `error:` line naming the command's help, in place of click's usage block."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print `error: <what is wrong> (see '<command> --help')` on stderr."""
+        where = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        typer.echo(f"error: {self.format_message().rstrip('.')}{where}", err=True)
+
+
+def _one_line(exc: UsageError) -> UsageError:
+    # Asking for help with no arguments is also a UsageError to click; it must still print the help.
+    if isinstance(exc, NoArgsIsHelpError | OneLineUsageError):
+        return exc
+    return OneLineUsageError(exc.format_message(), exc.ctx)
+
+
+class OneLineUsageGroup(TyperGroup):
+    """The `modelops` group: a usage error in it or in any command under it is one line, exit 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Context | None = None,
+        **extra: object,
+    ) -> Context:
+        """Parse the group's own options; a usage error among them becomes one line."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: Context) -> object:
+        """Run the command; a usage error while parsing its arguments becomes one line."""
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise _one_line(exc) from None

@@ -6,6 +6,8 @@ assumes the role the role model gives its purpose. `AWS_ENDPOINT_URL` points eve
 
 from __future__ import annotations
 
+import importlib.metadata
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,7 @@ import typer
 from accounts.config import OrgConfig
 from cli.commands import audit, decisions, deploys, promotion, registration
 from cli.commands.github import github_app
-from cli.errors import EXIT_FAILED, fail
+from cli.errors import EXIT_FAILED, OneLineUsageGroup, fail
 from cli.sandbox import sandbox_app
 from cli.settings import DEFAULT_CONFIG, DEFAULT_WORKLOADS, Settings
 from promotion.aws import AwsContext
@@ -26,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=OneLineUsageGroup,
 )
 app.add_typer(sandbox_app)
 app.add_typer(github_app)
@@ -34,6 +37,23 @@ app.add_typer(github_app)
 def make_aws(config: OrgConfig) -> AwsContext:
     """The credentials of one command; a seam for tests that stub AWS responses."""
     return AwsContext(config)
+
+
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+
+
+def package_version() -> str:
+    """The installed package's version; from pyproject.toml when run from a checkout that is not installed."""
+    try:
+        return importlib.metadata.version("modelops")
+    except importlib.metadata.PackageNotFoundError:
+        return str(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["version"])
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"modelops {package_version()}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -45,6 +65,16 @@ def main_options(
     workloads: Annotated[
         Path, typer.Option("--workloads", help="The manifests folder (workloads/<env>/<model>.yaml).")
     ] = DEFAULT_WORKLOADS,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,  # before the required command is looked for
+            expose_value=False,
+        ),
+    ] = False,
 ) -> None:
     """GitOps for SageMaker models across AWS accounts, with a human decision behind every step."""
     ctx.obj = Settings(config_path=config, workloads=workloads, make_aws=make_aws)

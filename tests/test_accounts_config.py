@@ -102,7 +102,8 @@ def test_unquoted_account_id_is_refused_because_yaml_would_drop_leading_zeros(tm
     data = org_data("two_env")
     data["environments"][0]["account"] = 444444444444
     assert error_of(tmp_path, data) == (
-        "accounts.yaml: environments[0]: must be a 12-digit AWS account id in quotes, got the number 444444444444"
+        "accounts.yaml: environments[0].account: must be a 12-digit AWS account id in quotes, "
+        "got the number 444444444444"
     )
 
 

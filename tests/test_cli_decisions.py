@@ -177,11 +177,20 @@ def test_an_unknown_version_is_input_error_naming_its_arn(
     )
 
 
-def test_reject_without_a_reason_is_refused_before_anything_is_sent(
+def test_reject_without_a_reason_is_a_usage_error_before_anything_is_sent(
     version: int, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     act_as(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
     result = modelops("reject", "churn-model", str(version))
+    assert (result.exit_code, result.stderr) == (2, "error: Missing option '--reason' (see 'modelops reject --help')\n")
+    assert history_of(sandbox, version) == []
+
+
+def test_reject_with_a_blank_reason_is_refused_before_anything_is_sent(
+    version: int, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    act_as(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
+    result = modelops("reject", "churn-model", str(version), "--reason", "  ")
     assert (result.exit_code, result.stderr) == (2, "error: a rejection needs a reason: say why with --reason\n")
     assert history_of(sandbox, version) == []
 

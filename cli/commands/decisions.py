@@ -31,7 +31,10 @@ def _decide(ctx: typer.Context, model: str, version: int, verdict: Verdict, reas
         )
 
 
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why; recorded in the registry and the history.")]
+# Required for both verdicts: a decision without a reason is not auditable.
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why; recorded in the registry and the history.", show_default=False)
+]
 EnvOption = Annotated[
     str | None, typer.Option("--env", help="The environment decided for (default: the first of the chain).")
 ]
@@ -54,7 +57,7 @@ def reject(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="The model.")],
     version: Annotated[int, typer.Argument(help="The version number.")],
-    reason: ReasonOption = "",
+    reason: ReasonOption,
     env: EnvOption = None,
 ) -> None:
     """Reject a version, with a reason; a rejected version can never be approved."""
