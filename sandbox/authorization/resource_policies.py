@@ -56,6 +56,7 @@ def resource_policy(service: str, arn: str, account: str, partition: str = "aws"
 
 
 def kind_noun(kind: PolicyKind, service: str) -> str:
+    """How an error or explanation names a policy of this kind."""
     if kind is PolicyKind.TRUST:
         return "trust policy"
     if kind is PolicyKind.KMS_KEY:

@@ -62,6 +62,8 @@ def _leading_keys(values: list[str | None]) -> dict[str, Any]:
 
 
 def item_call(action: str) -> Mapper:
+    """DynamoDB item operations on the table, with dynamodb:LeadingKeys from the item's or query's partition key."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         arn, account, name = _table(scope, param(call, "TableName"))
         hash_key = _hash_key(account, scope, name)
@@ -90,6 +92,7 @@ def _query_partition(call: Call, hash_key: str) -> str | None:
 
 
 def execute_statement(call: Call, scope: Scope) -> list[Check]:
+    """A PartiQL statement, authorized by its verb on its table, with the partition key it names."""
     statement = str(param(call, "Statement"))
     verb = statement.strip().split(None, 1)[0].upper() if statement.strip() else ""
     match = PARTIQL_TABLE.match(statement)
@@ -117,6 +120,7 @@ def _statement_key_value(statement: str, key: str, parameters: list[Any]) -> str
 
 
 def batch_write(call: Call, scope: Scope) -> list[Check]:
+    """BatchWriteItem: one check per table, with the partition keys of its puts and deletes."""
     checks = []
     for table, requests in (param(call, "RequestItems") or {}).items():
         arn, account, name = _table(scope, table)
@@ -133,6 +137,8 @@ def batch_write(call: Call, scope: Scope) -> list[Check]:
 
 
 def table_call(action: str) -> Mapper:
+    """A table operation on the table's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         arn, account, _name = _table(scope, param(call, "TableName"))
         return [Check(action, arn, account)]
@@ -162,6 +168,8 @@ def _parameter(scope: Scope, name: str) -> tuple[str, str]:
 
 
 def parameter_call(action: str) -> Mapper:
+    """SSM parameter operations, one check per parameter named."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         names = call.params.get("Names") or [param(call, "Name")]
         return [Check(action, *_parameter(scope, name)) for name in names]
@@ -170,6 +178,7 @@ def parameter_call(action: str) -> Mapper:
 
 
 def parameters_by_path(call: Call, scope: Scope) -> list[Check]:
+    """GetParametersByPath on the path's parameter ARN."""
     return [Check("ssm:GetParametersByPath", *_parameter(scope, str(param(call, "Path")).rstrip("/") or "/"))]
 
 
@@ -208,6 +217,8 @@ SECRET_KEY_ACTIONS = {"GetSecretValue": "kms:Decrypt", "PutSecretValue": "kms:Ge
 
 
 def secret_call(action: str) -> Mapper:
+    """Secrets Manager operations on the secret's full ARN, with the KMS call made for the caller."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         key = "SecretId" if "SecretId" in call.params else "Name"
         arn, account = _secret(scope, str(param(call, key)))
@@ -272,6 +283,8 @@ def key_aliases(arn: str) -> list[str]:
 
 
 def key_call(action: str) -> Mapper:
+    """KMS operations on the key's ARN (an alias resolved to its key)."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         return [Check(action, *key_arn(scope, str(param(call, "KeyId"))))]
 

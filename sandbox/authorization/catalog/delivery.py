@@ -44,6 +44,8 @@ def _template_url_checks(call: Call, scope: Scope) -> list[Check]:
 
 
 def stack_call(action: str, *, writes: bool = False) -> Mapper:
+    """CloudFormation operations on the stack; writes also pass the execution role and read the template."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         name = call.params.get("StackName")
         if name is None:
@@ -78,6 +80,8 @@ CLOUDFORMATION: dict[str, Mapper] = {
 
 
 def function_call(action: str) -> Mapper:
+    """Lambda operations on the function's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         name = str(param(call, "FunctionName"))
         if name.startswith("arn:"):
@@ -104,6 +108,8 @@ def apigateway_call(call: Call, scope: Scope) -> list[Check]:
 
 
 def repository_call(action: str) -> Mapper:
+    """ECR operations on the repository of the registry account named (the caller's by default)."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         account = str(call.params.get("registryId") or scope.account)
         tags = request_tags(call.params.get("tags") or [])

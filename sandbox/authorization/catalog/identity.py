@@ -18,6 +18,7 @@ from sandbox.authorization.catalog.common import Check, Mapper, Scope, arn_accou
 
 
 def assume_role(call: Call, scope: Scope) -> list[Check]:
+    """sts:AssumeRole on the role, with SetSourceIdentity and TagSession when the request needs them."""
     role = param(call, "RoleArn")
     account = arn_account(role)
     context: dict[str, Any] = {"sts:RoleSessionName": param(call, "RoleSessionName")}
@@ -40,6 +41,7 @@ def assume_role(call: Call, scope: Scope) -> list[Check]:
 
 
 def no_permission(_call: Call, _scope: Scope) -> list[Check]:
+    """An operation IAM does not authorize (GetCallerIdentity)."""
     return []
 
 
@@ -58,6 +60,8 @@ def _find_role(scope: Scope, name: str) -> Any:
 
 
 def role_action(action: str) -> Mapper:
+    """IAM role operations on the role's ARN (its path looked up), with the boundary or policy they set."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         name = param(call, "RoleName")
         path = call.params.get("Path") if call.operation == "CreateRole" else None
@@ -75,6 +79,8 @@ def role_action(action: str) -> Mapper:
 
 
 def user_action(action: str) -> Mapper:
+    """IAM user operations on the user's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         path = call.params.get("Path") if call.operation == "CreateUser" else None
         name = param(call, "UserName")
@@ -87,6 +93,8 @@ def user_action(action: str) -> Mapper:
 
 
 def policy_action(action: str) -> Mapper:
+    """IAM managed policy operations on the policy's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         if "PolicyArn" in call.params:
             arn = call.params["PolicyArn"]
@@ -99,6 +107,8 @@ def policy_action(action: str) -> Mapper:
 
 
 def provider_action(action: str, kind: str, key: str) -> Mapper:
+    """IAM identity provider operations on the provider's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         if key.endswith("Arn"):
             arn = param(call, key)

@@ -20,6 +20,8 @@ from sandbox.authorization.catalog.data import key_aliases, key_arn
 
 
 def topic_call(action: str, key: str = "TopicArn") -> Mapper:
+    """SNS operations on the topic (a subscription's on its topic); Publish also the topic key's KMS calls."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         arn = str(param(call, key))
         if key == "SubscriptionArn":
@@ -51,6 +53,7 @@ def _publish_key_checks(topic_arn: str, scope: Scope) -> list[Check]:
 
 
 def create_topic(call: Call, scope: Scope) -> list[Check]:
+    """CreateTopic on the new topic's ARN."""
     return [Check("sns:CreateTopic", scope.arn("sns", str(param(call, "Name"))), scope.account)]
 
 
@@ -79,6 +82,8 @@ def _queue(scope: Scope, url: str) -> tuple[str, str]:
 
 
 def queue_call(action: str) -> Mapper:
+    """SQS operations on the queue its URL or name and owner give."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         if "QueueUrl" in call.params:
             return [Check(action, *_queue(scope, str(call.params["QueueUrl"])))]
@@ -111,6 +116,7 @@ def _bus(scope: Scope, name: str | None) -> tuple[str, str]:
 
 
 def put_events(call: Call, scope: Scope) -> list[Check]:
+    """PutEvents: one check per bus, events:source and events:detail-type listing every entry's value."""
     by_bus: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for entry in param(call, "Entries"):
         by_bus.setdefault(_bus(scope, entry.get("EventBusName")), []).append(entry)
@@ -125,6 +131,8 @@ def put_events(call: Call, scope: Scope) -> list[Check]:
 
 
 def rule_call(action: str) -> Mapper:
+    """EventBridge rule operations on the rule's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         name = str(param(call, "Name") if "Name" in call.params else param(call, "Rule"))
         bus = call.params.get("EventBusName")
@@ -144,6 +152,8 @@ EVENTS: dict[str, Mapper] = {
 
 
 def stream_call(action: str) -> Mapper:
+    """CloudWatch Logs operations on the log stream's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         group, stream = param(call, "logGroupName"), param(call, "logStreamName")
         return [Check(action, scope.arn("logs", f"log-group:{group}:log-stream:{stream}"), scope.account)]
@@ -152,6 +162,8 @@ def stream_call(action: str) -> Mapper:
 
 
 def group_call(action: str) -> Mapper:
+    """Operations on the named group's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         return [Check(action, scope.arn("logs", f"log-group:{param(call, 'logGroupName')}"), scope.account)]
 
@@ -170,12 +182,14 @@ LOGS: dict[str, Mapper] = {
 
 
 def put_metric_data(call: Call, scope: Scope) -> list[Check]:
+    """PutMetricData, which names no resource, with cloudwatch:namespace."""
     return [
         Check("cloudwatch:PutMetricData", "*", scope.account, {"cloudwatch:namespace": str(param(call, "Namespace"))})
     ]
 
 
 def describe_alarms(call: Call, scope: Scope) -> list[Check]:
+    """DescribeAlarms on each alarm named (all alarms when none is)."""
     names = call.params.get("AlarmNames") or ["*"]
     return [
         Check("cloudwatch:DescribeAlarms", scope.arn("cloudwatch", f"alarm:{name}"), scope.account) for name in names

@@ -51,6 +51,7 @@ def _package_context(call: Call) -> dict[str, Any]:
 
 
 def create_model_package(call: Call, scope: Scope) -> list[Check]:
+    """CreateModelPackage on the version it creates in the group's account, with the registry's keys."""
     group_arn, account = _group(scope, param(call, "ModelPackageGroupName"))
     group = group_arn.split(":", 5)[5].removeprefix("model-package-group/")
     version = _next_version(account, arn_region(group_arn, scope), group)
@@ -61,6 +62,7 @@ def create_model_package(call: Call, scope: Scope) -> list[Check]:
 
 
 def arn_region(arn: str, scope: Scope) -> str:
+    """The region field of an ARN, or the scope's when it has none."""
     parts = arn.split(":", 5)
     return parts[3] if len(parts) == 6 and parts[3] else scope.region
 
@@ -76,6 +78,8 @@ def _next_version(account: str, region: str, group: str) -> int:
 
 
 def package_call(action: str) -> Mapper:
+    """Model package operations on the package's ARN (in its owner's account)."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         name = param(call, "ModelPackageArn" if "ModelPackageArn" in call.params else "ModelPackageName")
         arn, account = _named(scope, "model-package", name)
@@ -86,6 +90,8 @@ def package_call(action: str) -> Mapper:
 
 
 def group_call(action: str) -> Mapper:
+    """Operations on the named group's ARN."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         arn, account = _group(scope, param(call, "ModelPackageGroupName"))
         return [Check(action, arn, account, request_tags(call.params.get("Tags") or []))]
@@ -94,6 +100,8 @@ def group_call(action: str) -> Mapper:
 
 
 def named_call(action: str, kind: str, key: str, *, lower: bool = False) -> Mapper:
+    """An operation on a SageMaker resource named by name or ARN (endpoint names lower-cased)."""
+
     def mapper(call: Call, scope: Scope) -> list[Check]:
         name = str(param(call, key))
         arn, account = _named(scope, kind, name.lower() if lower else name)
@@ -103,12 +111,14 @@ def named_call(action: str, kind: str, key: str, *, lower: bool = False) -> Mapp
 
 
 def create_model(call: Call, scope: Scope) -> list[Check]:
+    """CreateModel on the model, and iam:PassRole of its execution role to SageMaker."""
     checks = named_call("sagemaker:CreateModel", "model", "ModelName")(call, scope)
     role = call.params.get("ExecutionRoleArn")
     return checks + ([pass_role(role, "sagemaker.amazonaws.com")] if role else [])
 
 
 def list_model_packages(call: Call, scope: Scope) -> list[Check]:
+    """ListModelPackages: on the group when one is named, else on *."""
     group = call.params.get("ModelPackageGroupName")
     if group is None:
         return [Check("sagemaker:ListModelPackages", "*", scope.account)]

@@ -83,6 +83,7 @@ def _headers_context(call: Call) -> dict[str, str]:
 
 
 def object_call(call: Call, scope: Scope) -> list[Check]:
+    """S3 object operations on the object's ARN, with the header keys, and the KMS call S3 makes."""
     bucket, key = param(call, "Bucket"), param(call, "Key")
     account = bucket_account(bucket, scope)
     version = call.params.get("VersionId")
@@ -170,6 +171,7 @@ def _object_key(bucket: str, key: str, version: str | None) -> str | None:
 
 
 def copy_object(call: Call, scope: Scope) -> list[Check]:
+    """CopyObject: PutObject on the target and GetObject on the source."""
     source = str(param(call, "CopySource")).lstrip("/").split("?", 1)[0]
     source_bucket = source.split("/", 1)[0]
     return [
@@ -179,12 +181,14 @@ def copy_object(call: Call, scope: Scope) -> list[Check]:
 
 
 def object_call_as(call: Call, scope: Scope, action: str) -> list[Check]:
+    """An object operation authorized as `action` on the object (creation keys set)."""
     bucket, key = param(call, "Bucket"), param(call, "Key")
     context = {**_headers_context(call), "s3:ObjectCreationOperation": "true"}
     return [Check(action, f"arn:{scope.partition}:s3:::{bucket}/{key}", bucket_account(bucket, scope), context)]
 
 
 def bucket_call(call: Call, scope: Scope) -> list[Check]:
+    """S3 bucket operations on the bucket's ARN (s3:prefix on listings)."""
     bucket = param(call, "Bucket")
     context: dict[str, str] = {}
     if call.operation in ("ListObjects", "ListObjectsV2", "ListObjectVersions") and call.params.get("Prefix"):
@@ -200,6 +204,7 @@ def bucket_call(call: Call, scope: Scope) -> list[Check]:
 
 
 def list_buckets(_call: Call, scope: Scope) -> list[Check]:
+    """ListBuckets, on *."""
     return [Check("s3:ListAllMyBuckets", "*", scope.account)]
 
 
