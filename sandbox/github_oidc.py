@@ -18,6 +18,7 @@ import boto3
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.aws import new_session
 
 ISSUER_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -50,11 +51,11 @@ def job_session(role_arn: str, subject: str, *, region: str, session_name: str =
         )
     )
     credentials = response["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
+    return new_session(
+        region=region,
+        access_key=credentials["AccessKeyId"],
+        secret_key=credentials["SecretAccessKey"],
+        token=credentials["SessionToken"],
     )
 
 

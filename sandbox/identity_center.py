@@ -17,6 +17,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import boto3
 
+from promotion.aws import new_session
+
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
 ISSUER = "https://portal.sso.sandbox.modelops.invalid/saml/assertion"
 SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
@@ -117,9 +119,9 @@ def sign_in(*, role_arn: str, provider_arn: str, email: str, tags: dict[str, str
         DurationSeconds=SESSION_SECONDS,
     )
     credentials = response["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
+    return new_session(
+        region=region,
+        access_key=credentials["AccessKeyId"],
+        secret_key=credentials["SecretAccessKey"],
+        token=credentials["SessionToken"],
     )

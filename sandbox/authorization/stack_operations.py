@@ -71,7 +71,7 @@ def authorize(resources_map: Any, resource_json: dict[str, Any], account: str, r
         raise HandlerAccessDenied(verdict.message)
 
 
-def _creating(
+def _authorized_first(
     inner: Callable[..., Any],
     logical_id: str,
     resource_json: dict[str, Any],
@@ -79,23 +79,12 @@ def _creating(
     account_id: str,
     region_name: str,
 ) -> Any:
-    authorize(resources_map, resource_json, account_id, region_name)
-    return inner(logical_id, resource_json, resources_map, account_id, region_name)
-
-
-def _updating(
-    inner: Callable[..., Any],
-    logical_id: str,
-    resource_json: dict[str, Any],
-    resources_map: Any,
-    account_id: str,
-    region_name: str,
-) -> Any:
+    """moto's creation or update of one resource, after the execution role is authorized for it."""
     authorize(resources_map, resource_json, account_id, region_name)
     return inner(logical_id, resource_json, resources_map, account_id, region_name)
 
 
 def install() -> None:
     """Every resource CloudFormation creates or updates with an execution role is authorized first."""
-    wrap(parsing, "parse_and_create_resource", _creating)
-    wrap(parsing, "parse_and_update_resource", _updating)
+    wrap(parsing, "parse_and_create_resource", _authorized_first)
+    wrap(parsing, "parse_and_update_resource", _authorized_first)
