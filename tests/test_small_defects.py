@@ -5,6 +5,7 @@ outside 0..1 and an account id YAML has turned into a number."""
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -30,11 +31,15 @@ def modelops(*args: str) -> Result:
 # -- .modelops/ is the CLI's scratch folder, never committed ----------------------------------------
 
 
-def test_the_pr_body_the_cli_writes_under_dot_modelops_is_ignored_by_git() -> None:
+def test_the_pr_body_the_cli_writes_under_dot_modelops_is_ignored_by_git(tmp_path: Path) -> None:
+    """Git's own reading of the repository's .gitignore, in a scratch repository (a fork's copy or an
+    exported tree need not be a git checkout)."""
     assert Path(".modelops/pr.md") == DEFAULT_PR_BODY_FILE
+    shutil.copyfile(REPO / ".gitignore", tmp_path / ".gitignore")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     checked = subprocess.run(
         ["git", "check-ignore", "--no-index", "--verbose", str(DEFAULT_PR_BODY_FILE)],
-        cwd=REPO,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
