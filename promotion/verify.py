@@ -51,6 +51,15 @@ class Failure:
         return f"{self.path}: {self.arn or '(no ARN)'}: {self.rule}: {self.message}"
 
 
+def _invalid_manifest(path: Path, exc: InputError) -> Failure:
+    """A manifest that does not load; its error names the file already, the failure line names it once."""
+    shown = display_path(path)
+    message = str(exc)
+    for prefix in (f"{path}: ", f"{shown}: "):
+        message = message.removeprefix(prefix)
+    return Failure(shown, _raw_arn(path), "manifest", message)
+
+
 def changed_manifests(workloads_root: Path, ref: str) -> list[Path]:
     """Manifests under `workloads_root` changed since git `ref` that still exist (deleted ones pin none)."""
     command = ["git", "-C", str(workloads_root), "diff", "--name-only", "--relative", ref, "--", "."]
@@ -158,7 +167,7 @@ class Verifier:
             try:
                 loaded.append((path, env, load_manifest(path, self.config)))
             except InputError as exc:
-                failures.append(Failure(display_path(path), _raw_arn(path), "manifest", str(exc)))
+                failures.append(_invalid_manifest(path, exc))
         if not loaded:
             return failures
 

@@ -463,9 +463,22 @@ def test_verify_reports_an_invalid_manifest_as_a_failure_in_json(local_aws: Loca
             "path": str(path),
             "arn": ARN.format(1),
             "rule": "manifest",
-            "message": f"{path}: instance_count: Input should be greater than or equal to 1",
+            "message": "instance_count: Input should be greater than or equal to 1",
         }
     ]
+
+
+def test_verify_names_an_invalid_manifests_file_once(local_aws: LocalAws, workloads: Path) -> None:
+    arn = local_aws.approved(n=1)
+    local_aws.pin(workloads, "qa", arn)
+    local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    path = workloads / "prod" / "churn-model.yaml"
+    path.write_text(path.read_text().replace("instance_count: 2", "instance_count: 0"))
+    result = modelops("verify", workloads=workloads)
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        1,
+        [f"error: {path}: {ARN.format(1)}: manifest: instance_count: Input should be greater than or equal to 1"],
+    )
 
 
 def test_verify_changed_from_checks_only_manifests_changed_since_the_ref(local_aws: LocalAws, workloads: Path) -> None:
