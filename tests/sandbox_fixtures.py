@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
+from accounts import naming
 from accounts.config import OrgConfig
 from cli.sandbox import exports
 from promotion.sessions import assume_role
 from sandbox.accounts import MANAGEMENT_CREDENTIALS, ORGANIZATION_ACCESS_ROLE, create_member_account
 from sandbox.authorization.gate import GATES
 from sandbox.lambda_runner import LambdaRunner
-from sandbox.organization import Sandbox, start_sandbox
+from sandbox.organization import Sandbox, person_role_name, person_session, start_sandbox
 from sandbox.review_gateway import ReviewGateway
 from sandbox.server import SandboxServer, start_server
 
@@ -99,6 +100,22 @@ def sandbox(sandbox_organization: Sandbox, monkeypatch: pytest.MonkeyPatch) -> S
         sandbox_organization.reset()
     _point_at(monkeypatch, sandbox_organization.endpoint_url)
     return sandbox_organization
+
+
+def data_scientist_session(sandbox: Sandbox, email: str) -> boto3.Session:
+    """`email` signed in through Identity Center (DataScientist), in the modelops-data-science role with their
+    identity as the source identity, as `modelops register` reaches it (the role's trust requires it)."""
+    config = sandbox.config
+    person = person_session(
+        config,
+        sandbox.endpoint_url,
+        account=config.accounts.data_science,
+        role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
+        email=email,
+    )
+    return assume_role(
+        naming.data_science_role_arn(config), session_name=email, source_identity=email, base=person, region=REGION
+    )
 
 
 @contextmanager

@@ -28,15 +28,14 @@ from accounts import naming
 from promotion.content import Content
 from promotion.ledger import Ledger
 from promotion.registry import Registry, Stage
-from promotion.sessions import assume_role
 from sandbox import identity_provider
 from sandbox.approver import headless_chromium, subscribe_inbox
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.lambda_runner import LambdaRunner
-from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
+from sandbox.organization import Sandbox, account_admin_session
 from sandbox.review_gateway import ReviewGateway
 from tests.conftest import REPO_ROOT
-from tests.sandbox_fixtures import REGION
+from tests.sandbox_fixtures import data_scientist_session
 
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
 SCIENTIST = "data.scientist@example.com"
@@ -92,20 +91,7 @@ def test_an_approver_approves_in_the_browser_and_github_is_asked_for_the_promoti
         history_before = history.read("churn-model/decisions")
 
         # 1. A data scientist registers a version through the group ARN, from the data-science account.
-        scientist = person_session(
-            config,
-            sandbox.endpoint_url,
-            account=config.accounts.data_science,
-            role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
-            email=SCIENTIST,
-        )
-        data_science = assume_role(
-            naming.data_science_role_arn(config),
-            session_name=SCIENTIST,
-            source_identity=SCIENTIST,
-            base=scientist,
-            region=REGION,
-        )
+        data_science = data_scientist_session(sandbox, SCIENTIST)
         arn = Registry(data_science.client("sagemaker"), config).register(
             model="churn-model",
             content=Content(

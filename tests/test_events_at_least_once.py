@@ -43,7 +43,6 @@ from accounts import naming
 from promotion.content import Content
 from promotion.ledger import Ledger
 from promotion.registry import Registry, Stage
-from promotion.sessions import assume_role
 from sandbox.github_stand_in import GitHubStandIn
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.moto_compat import registry as sandbox_registry
@@ -53,7 +52,7 @@ from sandbox.review_gateway import ReviewGateway
 from shared_services.handlers import dispatch, notify
 from tests import test_approval_handlers as handlers
 from tests.orgs import config_path
-from tests.sandbox_fixtures import EmptyAws
+from tests.sandbox_fixtures import EmptyAws, data_scientist_session
 
 # The in-process approval workflow of tests/test_approval_handlers.py (moto in this process).
 workflow = handlers.workflow
@@ -187,20 +186,7 @@ def _register(sandbox: Sandbox) -> str:
     """A new version, registered through the group ARN by a data scientist signed in through Identity Center,
     as `modelops register` does: the data-science role, with their identity as the source identity."""
     config = sandbox.config
-    person = person_session(
-        config,
-        sandbox.endpoint_url,
-        account=config.accounts.data_science,
-        role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
-        email=DATA_SCIENTIST,
-    )
-    data_science = assume_role(
-        naming.data_science_role_arn(config),
-        session_name=DATA_SCIENTIST,
-        source_identity=DATA_SCIENTIST,
-        base=person,
-        region=REGION,
-    )
+    data_science = data_scientist_session(sandbox, DATA_SCIENTIST)
     return Registry(data_science.client("sagemaker"), config).register(
         model="churn-model",
         content=Content(

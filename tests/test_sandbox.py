@@ -39,6 +39,7 @@ from sandbox.organization import (
 from sandbox.review_gateway import ReviewGateway
 from tests.conftest import Synth, synthesize
 from tests.orgs import workloads_root
+from tests.sandbox_fixtures import data_scientist_session
 from workloads.manifest import load_manifest
 
 MODEL = "churn-model"
@@ -64,17 +65,7 @@ def _admin(sandbox: Sandbox, account: str) -> boto3.Session:
 
 def _data_scientist(sandbox: Sandbox) -> boto3.Session:
     """A data scientist signed in through Identity Center, in the modelops-data-science role."""
-    config = sandbox.config
-    person = person_session(
-        config,
-        sandbox.endpoint_url,
-        account=config.accounts.data_science,
-        role_name=person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET),
-        email=DATA_SCIENTIST,
-    )
-    return assume_role(
-        naming.data_science_role_arn(config), session_name=DATA_SCIENTIST, source_identity=DATA_SCIENTIST, base=person
-    )
+    return data_scientist_session(sandbox, DATA_SCIENTIST)
 
 
 def _register(sandbox: Sandbox) -> str:
