@@ -17,7 +17,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 
 MANAGEMENT_ACCOUNT = DEFAULT_ACCOUNT_ID  # "123456789012"
-MANAGEMENT_CREDENTIALS = {"aws_access_key_id": "AKIASANDBOXMANAGEMENT", "aws_secret_access_key": "sandbox"}
+# 20 characters, as every AWS access key id (moto reads a key from the signature only at that length).
+MANAGEMENT_CREDENTIALS = {"aws_access_key_id": "AKIASANDBOXMANAGER00", "aws_secret_access_key": "sandbox"}
 ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 

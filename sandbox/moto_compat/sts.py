@@ -8,7 +8,6 @@ session, an IAM user), for the services that record their caller (SageMaker's Cr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -85,16 +84,10 @@ def _assume_role_keeping_source_identity(inner: Callable[..., Any], self: Any) -
     return result
 
 
-_SIGNED_KEY = re.compile(r"Credential=([^/,\s]+)/")
-
-
 def _caller_identity_of_root(inner: Callable[..., Any], self: Any) -> Any:
     """GetCallerIdentity of an account's root user names the root: UserId and Account are the account id,
     Arn is arn:aws:iam::<account>:root ("GetCallerIdentity", STS API reference, Examples)."""
-    # moto's own reading of the key matches 20 characters only; the management key is longer, so read the
-    # SigV4 credential scope as the gate does.
-    found = _SIGNED_KEY.search(str(self.headers.get("Authorization", "")))
-    account = ROOT_KEYS.get(found[1]) if found is not None else None
+    account = ROOT_KEYS.get(self.get_access_key())
     if account is None:
         return inner(self)
     return ActionResult({"UserId": account, "Account": account, "Arn": f"arn:{self.partition}:iam::{account}:root"})
