@@ -139,6 +139,32 @@ class ApproverGroup(StrictModel):
         return self
 
 
+Email = Annotated[str, AfterValidator(_approver)]
+
+
+def _unique(people: list[str], field: str) -> list[str]:
+    repeated = sorted({p for p in people if people.count(p) > 1})
+    if repeated:
+        raise ValueError(f"{repeated[0]} is listed twice in {field}")
+    return people
+
+
+class People(StrictModel):
+    """Who else signs in through IAM Identity Center, by user name (their email): the data scientists
+    (permission set `DataScientist`) and platform engineers (`ModelOpsPlatform`). In AWS, Identity Center's
+    assignments decide who holds a permission set; these lists document them for reviewers and give the
+    sandbox its profiles and the demo its actors. Approvers are listed in `approver_groups`."""
+
+    data_scientists: list[Email] = Field(default_factory=list)
+    platform_engineers: list[Email] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _each_once(self) -> People:
+        _unique(self.data_scientists, "data_scientists")
+        _unique(self.platform_engineers, "platform_engineers")
+        return self
+
+
 class Environment(StrictModel):
     name: Annotated[str, Field(pattern=rf"^[a-z][a-z0-9]{{0,{MAX_ENV_NAME - 1}}}$")]
     account: AccountId
@@ -362,6 +388,7 @@ class OrgConfig(StrictModel):
     artifacts: Artifacts = Field(default_factory=Artifacts)
     environments: list[Environment]
     teams: Teams
+    people: People = Field(default_factory=People)
     pipeline: Pipeline
     models: list[ModelSpec] = Field(default_factory=list)
 

@@ -87,3 +87,30 @@ def test_editing_a_models_description_changes_nothing_of_its_model_package_group
 
     assert before == after
     assert "ModelPackageGroupDescription" not in before
+
+
+def test_people_list_the_data_scientists_and_platform_engineers_by_identity_center_user_name(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["people"] = {"data_scientists": ["ds@bank.example"], "platform_engineers": ["ops@bank.example"]}
+    path = tmp_path / "accounts.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    people = load_config(path).people
+    assert (people.data_scientists, people.platform_engineers) == (["ds@bank.example"], ["ops@bank.example"])
+
+
+def test_a_person_who_is_not_an_identity_center_user_name_is_refused_naming_the_field(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["people"] = {"data_scientists": ["Data Scientist"]}
+
+    assert _error_of(tmp_path, data) == (
+        "accounts.yaml: people.data_scientists[0]: 'Data Scientist' is not an Identity Center user name; expected "
+        "an email address of letters, digits and ._+- (at most 64 characters)"
+    )
+
+
+def test_a_person_listed_twice_is_refused(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["people"] = {"platform_engineers": ["ops@bank.example", "ops@bank.example"]}
+
+    assert _error_of(tmp_path, data) == "accounts.yaml: people: ops@bank.example is listed twice in platform_engineers"
