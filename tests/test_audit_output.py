@@ -78,7 +78,7 @@ def test_history_piped_prints_a_block_per_record_with_every_field_on_one_whole_l
     )
 
 
-def test_history_at_80_columns_wraps_the_reason_under_its_label_and_keeps_long_words_whole(
+def test_history_at_80_columns_is_a_block_per_record_with_the_reason_wrapped_under_its_label(
     local_aws: LocalAws, workloads: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decided(local_aws)
@@ -92,12 +92,12 @@ def test_history_at_80_columns_wraps_the_reason_under_its_label_and_keeps_long_w
         f"  who: {APPROVER}",
         "  env: qa",
         "  account: 111111111111",
-        f"  arn: {ARN.format(1)}",  # 81 characters: one word, never cut
+        f"  arn: {ARN.format(1)}",
         "  why: holds on the November holdout: auc 0.91, false positive rate 0.04; the",
         "       fairness review MRM-2041 signed off by the model risk committee on",
     ]
     assert stdout.splitlines()[9] == "       2026-11-20"
-    assert max(len(line) for line in stdout.splitlines() if " " in line.strip()) <= 80
+    assert max(len(line) for line in stdout.splitlines()) <= 80
 
 
 def test_history_on_a_terminal_wide_enough_is_a_table_with_who_and_why_whole(
@@ -134,6 +134,21 @@ def test_a_block_field_longer_than_the_width_wraps_with_a_hanging_indent_and_an_
         "  five six",
         "  seven eight",
     ]
+
+
+def test_a_word_longer_than_the_width_stays_whole_on_a_line_of_its_own() -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
+    blocks = [Block("head", [("who", "ci"), ("why", f"rolled back to {arn} after alarms")])]
+    assert block_lines("title", blocks, 40) == [
+        "title",
+        "",
+        "head",
+        "  who: ci",
+        "  why: rolled back to",
+        f"       {arn}",
+        "       after alarms",
+    ]
+    assert block_lines("title", blocks, None)[-1] == f"  why: rolled back to {arn} after alarms"
 
 
 # -- status and drift ---------------------------------------------------------------------------------------
