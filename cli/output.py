@@ -1,4 +1,8 @@
-"""How commands speak: rich tables and progress for people, JSON for machines, plain lines otherwise."""
+"""How commands speak: rich tables and progress for people, JSON for machines, plain lines otherwise.
+
+The views (`status`, `drift`, `history`) are tables only where they fit whole, blocks of lines elsewhere
+(cli/layout.py): nothing is ever dropped or cut.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.layout import Block, show
 from promotion.drift import EndpointCheck
 from promotion.gates import version_label
 from promotion.ledger import LedgerRecord
@@ -59,8 +64,13 @@ def progress(title: str, *, log_lines: bool = False) -> Iterator[Callable[[str],
         yield update
 
 
+BOARD_TITLE = "promotion board"
+DRIFT_TITLE = "live endpoints against git"
+DRIFT_MARK = "DRIFT"
+
+
 def board_table(rows: list[BoardRow], chain: list[str]) -> Table:
-    table = Table(title="promotion board", title_justify="left")
+    table = Table(title=BOARD_TITLE, title_justify="left")
     table.add_column("model")
     table.add_column("versions (newest first)")
     for env in chain:
@@ -70,9 +80,31 @@ def board_table(rows: list[BoardRow], chain: list[str]) -> Table:
         cells = []
         for cell in row.envs:
             text = f"{version_label(cell.pinned)} / {version_label(cell.live)}"
-            cells.append(f"{text}  [bold red]DRIFT[/]" if cell.drift else text)
+            cells.append(f"{text}  [bold red]{DRIFT_MARK}[/]" if cell.drift else text)
         table.add_row(row.model, versions, *cells)
     return table
+
+
+def board_blocks(rows: list[BoardRow]) -> list[Block]:
+    """A block per model: each version with its status, newest first, then pinned and live per environment."""
+    blocks = []
+    for row in rows:
+        versions = [("", v.label()) for v in row.versions] or [("", "none registered")]
+        envs = [
+            (
+                cell.env,
+                f"pinned {version_label(cell.pinned)}, live {version_label(cell.live)}"
+                + (f"  {DRIFT_MARK}" if cell.drift else ""),
+            )
+            for cell in row.envs
+        ]
+        blocks.append(Block(row.model, [*versions, *envs]))
+    return blocks
+
+
+def show_board(rows: list[BoardRow], chain: list[str]) -> None:
+    """The promotion board on stdout: a table where it fits whole, else a block per model."""
+    show(stdout(), board_table(rows, chain), BOARD_TITLE, board_blocks(rows))
 
 
 def board_json(rows: list[BoardRow]) -> list[dict[str, Any]]:
@@ -98,13 +130,31 @@ def board_json(rows: list[BoardRow]) -> list[dict[str, Any]]:
 
 
 def drift_table(checks: list[EndpointCheck]) -> Table:
-    table = Table(title="live endpoints against git", title_justify="left")
+    table = Table(title=DRIFT_TITLE, title_justify="left")
     for column in ("env", "model", "pinned", "live", "finding"):
-        table.add_column(column)
+        # Identifiers stay whole; only the finding wraps.
+        table.add_column(column, no_wrap=column != "finding")
     for check in checks:
-        finding = f"[bold red]DRIFT[/] {check.detail}" if check.drift else check.detail
+        finding = f"[bold red]{DRIFT_MARK}[/] {check.detail}" if check.drift else check.detail
         table.add_row(check.env, check.model, version_label(check.pinned), version_label(check.live), finding)
     return table
+
+
+def drift_blocks(checks: list[EndpointCheck]) -> list[Block]:
+    """A block per endpoint: where, pinned and live (marked when they differ), then the finding."""
+    return [
+        Block(
+            f"{check.env}  {check.model}  pinned {version_label(check.pinned)}  live {version_label(check.live)}"
+            + (f"  {DRIFT_MARK}" if check.drift else ""),
+            [("finding", check.detail)],
+        )
+        for check in checks
+    ]
+
+
+def show_drift(checks: list[EndpointCheck]) -> None:
+    """The drift check on stdout: a table where it fits whole, else a block per endpoint."""
+    show(stdout(), drift_table(checks), DRIFT_TITLE, drift_blocks(checks))
 
 
 def drift_json(checks: list[EndpointCheck]) -> list[dict[str, Any]]:
@@ -122,15 +172,24 @@ def drift_json(checks: list[EndpointCheck]) -> list[dict[str, Any]]:
     ]
 
 
+def history_title(model: str) -> str:
+    return f"history of {model}"
+
+
+def record_label(model: str, record: LedgerRecord) -> str:
+    """`deploys/qa 3`: the record's stream, without the model, and its seq."""
+    return f"{record.stream.removeprefix(model + '/')} {record.seq}"
+
+
 def history_table(model: str, records: list[LedgerRecord]) -> Table:
-    table = Table(title=f"history of {model}", title_justify="left")
+    table = Table(title=history_title(model), title_justify="left")
     for column in ("when", "record", "action", "who", "env", "version", "account", "why"):
         # Identifiers stay whole; only the free text (who, why) wraps.
         table.add_column(column, no_wrap=column not in ("who", "why"))
     for record in records:
         table.add_row(
             record.when,
-            f"{record.stream.removeprefix(model + '/')} {record.seq}",
+            record_label(model, record),
             record.action,
             record.who,
             record.env or "",
@@ -139,6 +198,28 @@ def history_table(model: str, records: list[LedgerRecord]) -> Table:
             record.reason,
         )
     return table
+
+
+def history_blocks(model: str, records: list[LedgerRecord]) -> list[Block]:
+    """A block per record: when, which record and what happened; then who, where, which ARN, and why."""
+    return [
+        Block(
+            f"{record.when}  {record_label(model, record)}  {record.action}",
+            [
+                ("who", record.who),
+                ("env", record.env or "none"),
+                ("account", record.account),
+                ("arn", record.arn),
+                ("why", record.reason),
+            ],
+        )
+        for record in records
+    ]
+
+
+def show_history(model: str, records: list[LedgerRecord]) -> None:
+    """The audit trail on stdout: a table where it fits whole, else a block per record."""
+    show(stdout(), history_table(model, records), history_title(model), history_blocks(model, records))
 
 
 def failures_json(failures: list[Failure]) -> list[dict[str, Any]]:

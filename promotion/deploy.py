@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from promotion.cfn_deploy import (
     publish_assets,
     stack_artifacts,
 )
+from promotion.deploy_record import AlreadyRecorded
 from promotion.deploy_roles import EnvironmentRoles, Progress
 from promotion.deploy_wait import stack_wait_seconds
 from promotion.endpoints import read_endpoint
@@ -68,6 +69,7 @@ class Release:
     changed: bool
     next_env: str | None
     models: list[DeployedModel]
+    already: list[AlreadyRecorded] = field(default_factory=list)
 
 
 def stage_stacks(assembly: Path, env: str) -> list[StackArtifact]:
@@ -189,4 +191,5 @@ def deploy(
         changed=changed,
         next_env=recorded.next_env,
         models=recorded.models,
+        already=recorded.already,
     )

@@ -15,6 +15,7 @@ evicted: a stream holds as many records as are appended.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -56,9 +57,18 @@ FIELDS = ("stream", "seq", "model", "action", "who", "when", "reason", "arn", "a
 VOIDS = re.compile(r"^voids record (?P<seq>\d+): ")
 
 
+def utc_iso(moment: datetime) -> str:
+    """`moment` in UTC, ISO 8601 to the microsecond, e.g. 2026-11-22T10:15:00.250000Z.
+
+    To the microsecond because the history orders the records of different streams by this time: records
+    written within one second (a deploy record, then the next environment's decision) keep their order.
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def utc_now() -> str:
-    """Now in UTC, ISO 8601 to the second, e.g. 2026-11-22T10:15:00Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Now, as `utc_iso` writes it: the `when` of every record a writer appends."""
+    return utc_iso(datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -321,16 +331,42 @@ def verify_streams(streams: Mapping[str, list[LedgerRecord]]) -> list[str]:
     return [problem for stream, records in streams.items() if (problem := verify_stream(stream, records))]
 
 
-# Records of one second keep the order of the lifecycle: registered, decided, proposed, deployed.
+# Records whose times are equal (those written before `when` carried microseconds were to the second) fall
+# back to the order of the lifecycle: registered, decided, proposed, deployed.
 STREAM_ORDER = ("registrations", "decisions", "promotions", "deploys")
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
-def _stream_rank(record: LedgerRecord) -> int:
-    kind = record.stream.removeprefix(f"{record.model}/").split("/", 1)[0]
+def _stream_rank(stream: str, model: str) -> int:
+    kind = stream.removeprefix(f"{model}/").split("/", 1)[0]
     return STREAM_ORDER.index(kind) if kind in STREAM_ORDER else len(STREAM_ORDER)
 
 
+def _moment(record: LedgerRecord) -> datetime:
+    """The record's `when` as a time; a record without a readable one (a registration SageMaker gave no
+    creation time) sorts first."""
+    try:
+        moment = datetime.fromisoformat(record.when)
+    except ValueError:
+        return EARLIEST
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def merged(streams: Mapping[str, list[LedgerRecord]]) -> list[LedgerRecord]:
-    """Every record of every stream, by time; within one second in lifecycle order, then by stream and seq."""
-    records = (r for found in streams.values() for r in found)
-    return sorted(records, key=lambda r: (r.when, _stream_rank(r), r.stream, r.seq))
+    """Every record of every stream, oldest first: each stream in its own order (by seq, which its one writer
+    assigns in the order it writes), the streams interleaved by `when`.
+
+    Within a stream the seq is the truth, even where a writer's clock stepped back. Across streams the only
+    shared order is time: each writer stamps its records to the microsecond from a clock AWS and CI hosts keep
+    by NTP, within milliseconds, while causally linked records (a decision, then the deploy it allowed) are
+    separated by AWS round trips. Equal times fall back to the lifecycle order of the streams.
+    """
+    ordered = sorted(streams.items(), key=lambda item: (_stream_rank(item[0], _model_of(item[1])), item[0]))
+    by_seq = [sorted(records, key=lambda r: r.seq) for _, records in ordered]
+    # heapq.merge takes the head of each stream in turn, so each stream's own order is kept whatever its
+    # times say; among equal times it takes the earlier stream of `ordered` first.
+    return list(heapq.merge(*by_seq, key=_moment))
+
+
+def _model_of(records: list[LedgerRecord]) -> str:
+    return records[0].model if records else ""

@@ -10,6 +10,9 @@
 4. ask the next environment's approvers to review each version, with the endpoint's CloudWatch metrics
    since the deploy began (none after the last environment).
 
+A deploy already recorded (by `deploy`, or by an earlier run of this step: promotion/deploy_record.py) is
+verified again but neither recorded nor announced twice; `ask_again` asks the next approvers anyway.
+
 It re-reads and validates the environment's manifests and asks the registry only for the content record:
 the other gates were checked before the stack was deployed, the read-back proves the endpoint runs exactly
 the pinned ARN and bytes, and the record must say what is live. Refusing to record a version that serves
@@ -20,7 +23,7 @@ as such.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, calling
 from promotion.content import artifact_state, served_failures
+from promotion.deploy_record import AlreadyRecorded, deploy_reason, recorded_before
 from promotion.deploy_roles import CallingClient, EnvironmentRoles, Progress
 from promotion.endpoints import read_endpoint
 from promotion.errors import CheckFailed, ModelOpsError
@@ -62,12 +66,14 @@ class DeployedModel:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What the post-deploy step verified and recorded, and whom it asked to review next."""
+    """What the post-deploy step verified and recorded, whom it asked to review next, and what an earlier
+    run had already recorded (neither recorded nor announced again)."""
 
     env: str
     account: str
     next_env: str | None
     models: list[DeployedModel]
+    already: list[AlreadyRecorded] = field(default_factory=list)
 
 
 def read_manifests(roles: EnvironmentRoles, workloads_root: Path) -> list[EnvironmentManifest]:
@@ -77,10 +83,13 @@ def read_manifests(roles: EnvironmentRoles, workloads_root: Path) -> list[Enviro
 
 def smoke_and_read_back(
     roles: EnvironmentRoles, manifests: list[EnvironmentManifest], body: bytes, content_type: str
-) -> None:
-    """Invoke each endpoint once, then require that it is InService and runs exactly the pinned ARN."""
+) -> dict[str, str]:
+    """Invoke each endpoint once, then require that it is InService and runs exactly the pinned ARN.
+
+    Returns each model's endpoint config, which identifies the deploy (promotion/deploy_record.py)."""
     env, account = roles.env.name, roles.account
     operator = naming.operator_role_arn(roles.config, env)
+    configs: dict[str, str] = {}
     with calling(f"the SageMaker endpoints of {env} (account {account})", role=operator):
         session = roles.operator()
         sagemaker = session.client("sagemaker", region_name=roles.region)
@@ -112,6 +121,8 @@ def smoke_and_read_back(
             served = served_failures(endpoint, live.served, content) if content is not None else []
             if served:
                 raise CheckFailed(f"read-back: {served[0]}; the live record was not updated")
+            configs[entry.manifest.model] = live.config_name
+    return configs
 
 
 def read_back_content(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> None:
@@ -138,8 +149,11 @@ def read_back_content(roles: EnvironmentRoles, manifests: list[EnvironmentManife
                 raise CheckFailed(f"read-back: {failures[0].message}; the live record was not updated")
 
 
-def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -> None:
-    """Write each live ARN: the workload account's parameter, the deploy record, the shared live record."""
+def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest], configs: dict[str, str]) -> None:
+    """Write each live ARN: the workload account's parameter, the deploy record (naming the endpoint config
+    in `configs`, by model), the shared live record."""
+    if not manifests:
+        return
     env, account, config = roles.env.name, roles.account, roles.config
     operator = naming.operator_role_arn(config, env)
     with calling(f"Parameter Store in {env} (account {account})", role=operator):
@@ -168,7 +182,7 @@ def record_live(roles: EnvironmentRoles, manifests: list[EnvironmentManifest]) -
                     who=who,
                     when=when,
                     action=HistoryAction.DEPLOYED,
-                    reason=f"deployed {version_label(arn)} to {env}",
+                    reason=deploy_reason(arn, env, configs[model]),
                     arn=arn,
                     account=account,
                     env=env,
@@ -186,7 +200,7 @@ def ask_next_environment(
     """
     env, config = roles.env.name, roles.config
     following = config.next_environment(env)
-    if following is None:  # the command's summary says nobody is asked next
+    if following is None or not manifests:  # the command's summary says nobody is asked next
         return [deployed_model(entry, None) for entry in manifests]
     operator = naming.operator_role_arn(config, env)
     promoter = naming.promoter_role_arn(config)
@@ -217,7 +231,7 @@ def ask_next_environment(
             failures.append(
                 f"{env} is deployed and its live record written, but the approvers of "
                 f"{following.name} were not asked to review {model} {version_label(arn)}: {exc}; "
-                f"run `modelops record-deploy {env}` to ask them again"
+                f"run `modelops record-deploy {env} --ask-again` to ask them again"
             )
             continue
         models.append(deployed_model(entry, asked.event_id if asked is not None else None))
@@ -237,19 +251,29 @@ def deployed_model(entry: EnvironmentManifest, review_event: str | None) -> Depl
 
 
 def verify_and_record(
-    roles: EnvironmentRoles, manifests: list[EnvironmentManifest], body: bytes, content_type: str, start: datetime
+    roles: EnvironmentRoles,
+    manifests: list[EnvironmentManifest],
+    body: bytes,
+    content_type: str,
+    start: datetime,
+    *,
+    ask_again: bool = False,
 ) -> Recorded:
-    """Smoke test and read back each endpoint, record the live ARNs, then ask the next environment."""
-    smoke_and_read_back(roles, manifests, body, content_type)
+    """Smoke test and read back each endpoint, record the live ARNs not yet recorded for this deploy, then ask
+    the next environment about those (about every one with `ask_again`)."""
+    configs = smoke_and_read_back(roles, manifests, body, content_type)
     read_back_content(roles, manifests)
-    record_live(roles, manifests)
-    models = ask_next_environment(roles, manifests, start)
+    already = recorded_before(roles, manifests, configs)
+    fresh = [entry for entry in manifests if entry.manifest.model not in already]
+    record_live(roles, fresh, configs)
+    models = ask_next_environment(roles, manifests if ask_again else fresh, start)
     following = roles.config.next_environment(roles.env.name)
     return Recorded(
         env=roles.env.name,
         account=roles.account,
         next_env=following.name if following is not None else None,
         models=models,
+        already=list(already.values()),
     )
 
 
@@ -263,15 +287,17 @@ def after_deploy(
     smoke_content_type: str = DEFAULT_SMOKE_CONTENT_TYPE,
     started: datetime | None = None,
     progress: Progress | None = None,
+    ask_again: bool = False,
 ) -> Recorded:
     """The post-deploy step of `env`, after its stack deployed (see the module docstring).
 
     `started` is when the deploy began, the start of the metrics window the next approvers see
     (default: DEFAULT_METRICS_WINDOW ago). NotificationFailed once the live record is written means only
-    the request to the next environment's approvers failed.
+    the request to the next environment's approvers failed; `ask_again` then asks them, though the deploy is
+    already recorded.
     """
     roles = EnvironmentRoles(aws, config, env, progress or (lambda _message: None))
     manifests = read_manifests(roles, workloads_root)
     roles.progress(f"verifying and recording {len(manifests)} endpoint(s) in {env}")
     start = started if started is not None else datetime.now(UTC) - DEFAULT_METRICS_WINDOW
-    return verify_and_record(roles, manifests, smoke_body, smoke_content_type, start)
+    return verify_and_record(roles, manifests, smoke_body, smoke_content_type, start, ask_again=ask_again)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,9 +23,9 @@ from promotion.aws import AwsContext, calling
 from promotion.content import ECR_IMAGE, Content, pin_image, record_artifact, upload_artifact
 from promotion.metadata import StageStatus, metadata_budget
 from promotion.registry import MAX_METADATA_ENTRIES, Registry, Stage, model_card_text
+from promotion.source import source
 
 METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-COMMIT_ID = re.compile(r"^[0-9a-f]{7,40}$")
 TRAINING_JOB_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:training-job/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 )
@@ -61,23 +60,6 @@ def check_artifact(config: OrgConfig, model: str, artifact: str) -> None:
         raise InputError(f"--artifact: {artifact} is not under {model}'s artifact prefix; expected {prefix}<key>")
 
 
-def head_commit(cwd: Path | None = None) -> str:
-    """The checked-out commit of the current folder, the default lineage of a registration."""
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],  # noqa: S607 (git from PATH, as a developer runs it)
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=cwd,
-        )
-    except FileNotFoundError:
-        result = None
-    if result is None or result.returncode != 0:
-        raise InputError("--source-commit: not given, and the current folder is not a git checkout")
-    return result.stdout.strip()
-
-
 def register(
     aws: AwsContext,
     config: OrgConfig,
@@ -88,13 +70,18 @@ def register(
     metrics: Iterable[str] = (),
     description: str = "",
     source_commit: str | None = None,
+    source_repository: str | None = None,
     training_job: str | None = None,
     model_card: Path | None = None,
     upload: Path | None = None,
+    folder: Path | None = None,
+    modelops_file: Path | None = None,
 ) -> str:
     """Register a version of `model` (PendingManualApproval) as data science; returns its ARN.
 
-    `upload`: a local file put at `artifact` first (create-only, with S3's SHA-256)."""
+    `upload`: a local file put at `artifact` first (create-only, with S3's SHA-256). Without `source_commit`,
+    the lineage is the HEAD and remote of the git checkout of `folder` (default: the current folder), which
+    must not be the checkout of `modelops_file`, the organisation file (promotion/source.py)."""
     config.model(model)
     check_artifact(config, model, artifact)
     if not ECR_IMAGE.fullmatch(image):
@@ -105,9 +92,7 @@ def register(
     # Metrics share the version's 50 metadata entries with every environment's decisions.
     max_metrics = MAX_METADATA_ENTRIES - metadata_budget(config)
     parsed = parse_metrics(metrics, max_metrics=max_metrics)
-    commit = source_commit if source_commit is not None else head_commit()
-    if not COMMIT_ID.fullmatch(commit):
-        raise InputError(f"--source-commit: {commit!r} is not a git commit id (7 to 40 lowercase hex digits)")
+    lineage = source(source_commit, source_repository, folder=folder or Path.cwd(), modelops_file=modelops_file)
     if training_job is not None and not TRAINING_JOB_ARN.fullmatch(training_job):
         raise InputError(
             f"--training-job: {training_job!r} is not a training job ARN; expected "
@@ -148,7 +133,8 @@ def register(
             artifact_etag=etag,
             metrics=parsed,
             description=description,
-            source_commit=commit,
+            source_commit=lineage.commit,
+            source_repository=lineage.repository,
             training_job=training_job,
             model_card=card,
             stage=Stage(

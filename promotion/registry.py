@@ -58,11 +58,13 @@ class Lineage:
     artifact: str | None
     image: str | None
     registered_by: str | None
+    source_repository: str | None = None  # registered before it was recorded: unknown
 
     def entries(self) -> list[tuple[str, str | None]]:
         """The lineage as (label, value) pairs in the order every view shows them; None where unknown."""
         return [
             ("source commit", self.source_commit),
+            ("source repository", self.source_repository),
             ("training job", self.training_job),
             ("artifact", self.artifact),
             ("image", self.image),
@@ -154,6 +156,7 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
         decisions=decisions_of(arn, metadata),
         lineage=Lineage(
             source_commit=properties.get("CommitId"),
+            source_repository=properties.get("Repository"),
             training_job=properties.get("GeneratedBy"),
             artifact=containers[0].get("ModelDataUrl"),
             image=containers[0].get("Image"),
@@ -287,6 +290,7 @@ class Registry:
         stage: Stage,
         content_type: str = "text/csv",
         artifact_etag: str | None = None,
+        source_repository: str | None = None,
     ) -> str:
         """Create a version in `model`'s group as PendingManualApproval, at `stage`; returns its ARN.
 
@@ -301,6 +305,8 @@ class Registry:
         if artifact_etag:
             container["ModelDataETag"] = artifact_etag
         lineage: dict[str, str] = {"CommitId": source_commit}
+        if source_repository:
+            lineage["Repository"] = source_repository
         if training_job:
             lineage["GeneratedBy"] = training_job
         arguments: dict[str, Any] = {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from promotion.ledger import (
@@ -12,7 +15,10 @@ from promotion.ledger import (
     LedgerBusy,
     LedgerRecord,
     LedgerRecordTooLarge,
+    merged,
     seal,
+    utc_iso,
+    utc_now,
     verify_stream,
 )
 from tests.promotion_support import LocalAws
@@ -107,3 +113,66 @@ def test_verify_names_the_first_broken_link() -> None:
         "ledger churn-model/deploys/qa: the first record is 2, not 1",
         "ledger churn-model/deploys/qa: record 3 does not follow record 1",
     )
+
+
+# -- the history's order ------------------------------------------------------------------------------------
+
+
+def streams_of(*records: tuple[str, str, HistoryAction, str]) -> dict[str, list[LedgerRecord]]:
+    """Records sealed in the order given, per stream: (stream, when, action, env)."""
+    streams: dict[str, list[LedgerRecord]] = {}
+    for stream, when, action, env in records:
+        found = streams.setdefault(f"churn-model/{stream}", [])
+        written = HistoryRecord("x", when, action, "r", ARN.format(1), "111111111111", env)
+        found.append(seal(f"churn-model/{stream}", len(found) + 1, "churn-model", written, GENESIS))
+    return streams
+
+
+def order(merged_records: list[LedgerRecord]) -> list[tuple[str, int]]:
+    return [(r.stream.removeprefix("churn-model/"), r.seq) for r in merged_records]
+
+
+def test_records_of_one_second_are_in_the_order_they_were_written_across_streams() -> None:
+    """qa's deploy record, then prod's two approvals, in one second: the lifecycle order of the streams
+    (decisions before deploys) used to put the approvals first."""
+    streams = streams_of(
+        ("deploys/qa", "2026-11-22T10:15:00.100000Z", HistoryAction.DEPLOYED, "qa"),
+        ("decisions", "2026-11-22T10:15:00.200000Z", HistoryAction.APPROVED, "prod"),
+        ("decisions", "2026-11-22T10:15:00.300000Z", HistoryAction.APPROVED, "prod"),
+        ("deploys/prod", "2026-11-22T10:15:00.900000Z", HistoryAction.DEPLOYED, "prod"),
+    )
+    assert order(merged(streams)) == [("deploys/qa", 1), ("decisions", 1), ("decisions", 2), ("deploys/prod", 1)]
+
+
+def test_a_stream_keeps_its_seq_order_where_its_writers_clock_stepped_back() -> None:
+    streams = streams_of(
+        ("decisions", "2026-11-22T10:15:00.500000Z", HistoryAction.APPROVED, "qa"),
+        ("decisions", "2026-11-22T10:15:00.400000Z", HistoryAction.APPROVED, "prod"),
+        ("deploys/qa", "2026-11-22T10:15:00.450000Z", HistoryAction.DEPLOYED, "qa"),
+    )
+    assert order(merged(streams)) == [("deploys/qa", 1), ("decisions", 1), ("decisions", 2)]
+
+
+def test_records_of_equal_times_written_to_the_second_fall_back_to_the_lifecycle_order() -> None:
+    streams = streams_of(
+        ("deploys/qa", "2026-01-01T00:00:00Z", HistoryAction.DEPLOYED, "qa"),
+        ("promotions", "2026-01-01T00:00:00Z", HistoryAction.PROMOTION_PROPOSED, "qa"),
+        ("decisions", "2026-01-01T00:00:00Z", HistoryAction.APPROVED, "qa"),
+        ("registrations", "2026-01-01T00:00:00Z", HistoryAction.REGISTERED, ""),
+    )
+    assert order(merged(streams)) == [("registrations", 1), ("decisions", 1), ("promotions", 1), ("deploys/qa", 1)]
+
+
+def test_a_second_precision_time_sorts_before_the_microseconds_of_its_second_and_a_missing_one_first() -> None:
+    streams = streams_of(
+        ("decisions", "2026-11-22T10:15:00.000001Z", HistoryAction.APPROVED, "qa"),
+        ("deploys/qa", "2026-11-22T10:15:00Z", HistoryAction.DEPLOYED, "qa"),
+        ("registrations", "", HistoryAction.REGISTERED, ""),
+    )
+    assert order(merged(streams)) == [("registrations", 1), ("deploys/qa", 1), ("decisions", 1)]
+
+
+def test_writers_stamp_records_to_the_microsecond_in_utc() -> None:
+    moment = datetime(2026, 11, 22, 11, 15, 0, 250000, tzinfo=timezone(timedelta(hours=1)))
+    assert utc_iso(moment) == "2026-11-22T10:15:00.250000Z"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", utc_now())

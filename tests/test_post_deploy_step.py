@@ -28,7 +28,7 @@ from accounts.config import OrgConfig
 from promotion.aws import AwsContext
 from promotion.deploy_roles import is_session_of
 from promotion.events import DEPLOY_VERIFIED, collect_endpoint_metrics
-from promotion.ledger import Ledger
+from promotion.ledger import Ledger, LedgerRecord
 from promotion.live_records import LiveRecords
 from sandbox.github_oidc import job_session
 from sandbox.images import push_image
@@ -201,10 +201,54 @@ def test_a_deploy_asks_the_next_environments_approvers_with_the_endpoints_metric
     assert LiveRecords(shared_ssm(sandbox.config)).get("churn-model", "qa") == arn
 
 
-def test_record_deploy_alone_verifies_records_and_asks_again_as_the_pipeline(
+def deploy_records(config: OrgConfig) -> list[LedgerRecord]:
+    dynamodb = account_admin_session(config, SHARED).client("dynamodb", region_name="eu-west-1")
+    return Ledger(dynamodb, "churn-model").read("churn-model/deploys/qa")
+
+
+def endpoint_config(config: OrgConfig) -> str:
+    sagemaker = account_admin_session(config, QA).client("sagemaker", region_name="eu-west-1")
+    return str(sagemaker.describe_endpoint(EndpointName="churn-model")["EndpointConfigName"])
+
+
+def test_record_deploy_after_deploy_records_nothing_and_asks_nobody_again(pipeline: tuple[QaDeploy, Sandbox]) -> None:
+    """`deploy qa` recorded the deploy and asked prod's approvers; running the post-deploy step again for the
+    same deploy (the same ARN on the same endpoint config) verifies it and says so in one line."""
+    deployed, sandbox = pipeline
+    before = deploy_records(sandbox.config)
+
+    result = modelops(deployed.workloads, "record-deploy", "qa")
+
+    assert result.exit_code == 0, result.output
+    assert (before[-1].arn, before[-1].reason) == (
+        deployed.arn,
+        f"deployed v{deployed.version} to qa (endpoint config {endpoint_config(sandbox.config)})",
+    )
+    assert result.stdout.splitlines() == [
+        f"qa is already recorded: churn-model v{deployed.version} on endpoint config "
+        f"{endpoint_config(sandbox.config)}, recorded by {PIPELINE_SESSION} at {before[-1].when}; nothing recorded, "
+        "nobody asked again (--ask-again asks the approvers of prod again)"
+    ]
+    assert deploy_verified_events(sandbox) == []
+    assert deploy_records(sandbox.config) == before
+
+
+def roll_out_again(config: OrgConfig) -> str:
+    """What the deploy workflow's own CloudFormation step does for a changed stack: a new endpoint config (here
+    running the same version), rolled out with UpdateEndpoint. Returns the new config's name."""
+    sagemaker = account_admin_session(config, QA).client("sagemaker", region_name="eu-west-1")
+    current = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint_config(config))
+    name = f"churn-model-{uuid.uuid4().hex[:8]}"
+    sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=current["ProductionVariants"])
+    sagemaker.update_endpoint(EndpointName="churn-model", EndpointConfigName=name)
+    return name
+
+
+def test_record_deploy_after_the_workflows_cloudformation_step_verifies_records_and_asks_as_the_pipeline(
     pipeline: tuple[QaDeploy, Sandbox],
 ) -> None:
     deployed, sandbox = pipeline
+    rolled_out = roll_out_again(sandbox.config)
     since = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     dimensions: list[DimensionTypeDef] = [
         {"Name": "EndpointName", "Value": "churn-model"},
@@ -242,7 +286,13 @@ def test_record_deploy_alone_verifies_records_and_asks_again_as_the_pipeline(
     assert minute(since) <= end <= minute(after)
     dynamodb = account_admin_session(sandbox.config, SHARED).client("dynamodb", region_name="eu-west-1")
     latest = Ledger(dynamodb, "churn-model").read("churn-model/deploys/qa")[-1]
-    assert (latest.who, latest.action, latest.env, latest.arn) == (PIPELINE_SESSION, "deployed", "qa", deployed.arn)
+    assert (latest.who, latest.action, latest.env, latest.arn, latest.reason) == (
+        PIPELINE_SESSION,
+        "deployed",
+        "qa",
+        deployed.arn,
+        f"deployed v{deployed.version} to qa (endpoint config {rolled_out})",
+    )
 
 
 def test_an_update_sagemaker_rolled_back_is_reported_as_such_naming_the_config(
@@ -295,6 +345,7 @@ def test_a_refused_notification_is_reported_and_the_live_record_stays_written(
     stale = deployed.arn.rsplit("/", 1)[0] + "/999"
     workload_ssm(sandbox.config).put_parameter(Name=LIVE_PARAMETER, Value=stale, Type="String", Overwrite=True)
     LiveRecords(shared_ssm(sandbox.config)).put("churn-model", "qa", stale)
+    make_aws = cli.main.make_aws
     monkeypatch.setattr(cli.main, "make_aws", lambda config: AwsContext(config, on_session=refusing_put_events))
 
     result = modelops(deployed.workloads, "record-deploy", "qa")
@@ -303,11 +354,29 @@ def test_a_refused_notification_is_reported_and_the_live_record_stays_written(
     assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
         f"error: qa is deployed and its live record written, but the approvers of prod were not asked to review "
         f"churn-model v{deployed.version}: EventBridge refused the deploy-verified event for {deployed.arn}: "
-        "ThrottlingException: Rate exceeded; run `modelops record-deploy qa` to ask them again"
+        "ThrottlingException: Rate exceeded; run `modelops record-deploy qa --ask-again` to ask them again"
     ]
     assert workload_ssm(sandbox.config).get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == deployed.arn
     assert LiveRecords(shared_ssm(sandbox.config)).get("churn-model", "qa") == deployed.arn
     assert deploy_verified_events(sandbox) == []
+
+    # As the message says: the deploy is recorded, so only --ask-again asks, and records nothing more.
+    monkeypatch.setattr(cli.main, "make_aws", make_aws)
+    recorded = deploy_records(sandbox.config)
+    not_again = modelops(deployed.workloads, "record-deploy", "qa")
+    assert (not_again.exit_code, not_again.stdout.startswith("qa is already recorded: ")) == (0, True)
+    assert deploy_verified_events(sandbox) == []
+    asked = modelops(deployed.workloads, "record-deploy", "qa", "--ask-again")
+    assert asked.exit_code == 0, asked.output
+    [event] = deploy_verified_events(sandbox)
+    assert asked.stdout.splitlines() == [
+        "verified qa (account 444444444444)",
+        f"  asked the approvers of prod to review churn-model v{deployed.version} (event {event['id']})",
+        f"  churn-model runs {deployed.arn} (smoke test passed, live record written)",
+        f"  churn-model v{deployed.version} on endpoint config {endpoint_config(sandbox.config)}, recorded by "
+        f"{PIPELINE_SESSION} at {recorded[-1].when}: already recorded, not recorded again",
+    ]
+    assert deploy_records(sandbox.config) == recorded
 
 
 def test_after_the_last_environment_nobody_is_asked(

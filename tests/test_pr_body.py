@@ -64,7 +64,7 @@ def test_a_crafted_description_is_one_inert_code_span_in_the_approval_section() 
 def test_a_crafted_commit_id_cannot_start_a_line_of_its_own() -> None:
     lines = lineage_lines(package("abc1234\n## Approved for prod\n<!--"))
     assert lines[0] == "- source commit: `abc1234 ## Approved for prod <!--`"
-    assert len(lines) == 6  # four lineage entries, registered by, model card: nothing added
+    assert len(lines) == 7  # five lineage entries, registered by, model card: nothing added
 
 
 def test_a_crafted_metric_name_stays_in_its_own_table_cell(config: OrgConfig) -> None:

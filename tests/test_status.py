@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import cli.main
@@ -13,6 +14,7 @@ from promotion.registry import Stage, VersionSummary
 from promotion.status import EnvCell, board
 from tests.orgs import config_path
 from tests.promotion_support import LocalAws
+from tests.terminal_support import terminal, unstyled
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 CONFIG = str(config_path("two_env"))  # the `config` fixture's organisation
@@ -74,13 +76,19 @@ def test_status_json_carries_the_same_board(local_aws: LocalAws, workloads: Path
     ]
 
 
-def test_status_table_marks_drift(local_aws: LocalAws, workloads: Path) -> None:
+def test_status_table_marks_drift(local_aws: LocalAws, workloads: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     local_aws.approved(n=1)
     local_aws.mark_deployed("churn-model", "qa", ARN.format(1))
+    terminal(monkeypatch, 120)  # wide enough for the table (tests/test_audit_output.py: narrower and piped)
     code, stdout = modelops(workloads, "status")
     assert code == 0
-    assert "v1 / v1" in stdout
-    assert "v1 / nothing  DRIFT" in stdout
+    [row] = [line for line in unstyled(stdout).splitlines() if "churn-model" in line]
+    assert [cell.strip() for cell in row.strip("│").split("│")] == [
+        "churn-model",
+        "v1 Approved",
+        "v1 / v1",
+        "v1 / nothing  DRIFT",
+    ]
 
 
 def test_drift_passes_when_every_endpoint_runs_its_pin(local_aws: LocalAws, workloads: Path) -> None:

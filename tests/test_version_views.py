@@ -62,6 +62,7 @@ def test_lineage_entries_come_in_one_order_with_unknowns_as_none() -> None:
     )
     assert package.lineage.entries() == [
         ("source commit", "abc123"),
+        ("source repository", None),
         ("training job", None),
         ("artifact", "s3://b/m.tar.gz"),
         ("image", "img@sha256:00"),
@@ -78,3 +79,16 @@ def test_lineage_entries_come_in_one_order_with_unknowns_as_none() -> None:
 )
 def test_a_threshold_reads_the_same_in_the_gates_the_email_the_page_and_the_pr(threshold: Threshold, text: str) -> None:
     assert threshold.text() == text
+
+
+def test_the_source_repository_follows_the_commit_it_holds() -> None:
+    package = package_from_description(
+        {
+            "ModelPackageArn": ARN,
+            "MetadataProperties": {"CommitId": "abc123", "Repository": "https://github.com/example-bank/train.git"},
+        }
+    )
+    assert package.lineage.entries()[:2] == [
+        ("source commit", "abc123"),
+        ("source repository", "https://github.com/example-bank/train.git"),
+    ]

@@ -33,7 +33,7 @@ def status_command(
     if json:
         output.emit_json(output.board_json(rows))
     else:
-        output.stdout().print(output.board_table(rows, s.config.chain))
+        output.show_board(rows, s.config.chain)
 
 
 @handled
@@ -57,7 +57,7 @@ def drift_command(
     if json:
         output.emit_json(output.drift_json(checks))
     else:
-        output.stdout().print(output.drift_table(checks))
+        output.show_drift(checks)
         output.say(f"{len(drifting)} drifting endpoint(s)" if drifting else "no drift: every endpoint runs its pin")
     if drifting:
         raise typer.Exit(EXIT_FAILED)
@@ -99,7 +99,7 @@ def history_command(
     if json:
         output.emit_json([record.as_dict() for record in records])
     else:
-        output.stdout().print(output.history_table(model, records))
+        output.show_history(model, records)
 
 
 COMMANDS = [("status", status_command), ("drift", drift_command), ("history", history_command)]

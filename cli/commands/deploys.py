@@ -14,6 +14,7 @@ from cli import output
 from cli.errors import handled
 from cli.settings import settings
 from promotion import deploy, post_deploy
+from promotion.deploy_record import AlreadyRecorded
 from promotion.gates import version_label
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -50,7 +51,9 @@ def deploy_command(
         )
     stacks = ", ".join(result.stacks)
     output.say(f"deployed {env} (account {result.account}): {stacks}{'' if result.changed else ' (no changes)'}")
-    _report_recorded(env, result.next_env, result.models)
+    if result.models or not result.already:
+        _report_recorded(env, result.next_env, result.models)
+    _report_already(env, result.next_env, result.already, alone=not result.models)
 
 
 @handled
@@ -67,9 +70,17 @@ def record_deploy_command(
             "(default: an hour ago).",
         ),
     ] = None,
+    ask_again: Annotated[
+        bool,
+        typer.Option(
+            "--ask-again",
+            help="Ask the next environment's approvers even where this deploy is already recorded "
+            "(after a failed request).",
+        ),
+    ] = False,
 ) -> None:
     """The pipeline's post-deploy step: smoke test, read back, record the live ARN, notify the next
-    environment's approvers."""
+    environment's approvers. A deploy already recorded is verified, not recorded or announced again."""
     s = settings(ctx)
     body = _smoke_body(smoke_body)
     started = _since(since)
@@ -83,9 +94,14 @@ def record_deploy_command(
             smoke_content_type=smoke_content_type,
             started=started,
             progress=update,
+            ask_again=ask_again,
         )
-    output.say(f"verified and recorded {env} (account {result.account})")
-    _report_recorded(env, result.next_env, result.models)
+    if result.models or not result.already:
+        # With --ask-again, the models asked may all have been recorded before.
+        fresh = {m.model for m in result.models} - {item.model for item in result.already}
+        output.say(f"verified{' and recorded' if fresh or not result.models else ''} {env} (account {result.account})")
+        _report_recorded(env, result.next_env, result.models)
+    _report_already(env, result.next_env, result.already, alone=not result.models)
 
 
 def synthesize_app(config: OrgConfig, workloads_root: Path, outdir: Path) -> Path:
@@ -131,6 +147,19 @@ def _report_recorded(env: str, next_env: str | None, models: list[post_deploy.De
             )
     for model in models:
         output.say(f"  {model.endpoint} runs {model.arn} (smoke test passed, live record written)")
+
+
+def _report_already(env: str, next_env: str | None, already: list[AlreadyRecorded], *, alone: bool) -> None:
+    """What an earlier run had recorded: one line when that is all, else a line per model after the rest."""
+    if not already:
+        return
+    again = f" (--ask-again asks the approvers of {next_env} again)" if next_env is not None else ""
+    if alone:
+        found = "; ".join(item.summary() for item in already)
+        output.say(f"{env} is already recorded: {found}; nothing recorded, nobody asked again{again}")
+        return
+    for item in already:
+        output.say(f"  {item.summary()}: already recorded, not recorded again")
 
 
 COMMANDS = [("deploy", deploy_command), ("record-deploy", record_deploy_command)]

@@ -27,7 +27,15 @@ def register(
     ] = None,
     description: Annotated[str, typer.Option(help="What this version is.")] = "",
     source_commit: Annotated[
-        str | None, typer.Option(help="Commit the model was trained from (default: git HEAD here).")
+        str | None,
+        typer.Option(
+            help="Commit the model was trained from (default: HEAD of the git checkout of the current folder, "
+            "the training repository, recorded with its remote; never the modelops checkout)."
+        ),
+    ] = None,
+    source_repository: Annotated[
+        str | None,
+        typer.Option(help="With --source-commit: the repository holding it (its URL, without credentials)."),
     ] = None,
     training_job: Annotated[str | None, typer.Option(help="ARN of the SageMaker training job.")] = None,
     model_card: Annotated[Path | None, typer.Option(help="Model card content, a JSON file.")] = None,
@@ -47,9 +55,11 @@ def register(
         metrics=metric or [],
         description=description,
         source_commit=source_commit,
+        source_repository=source_repository,
         training_job=training_job,
         model_card=model_card,
         upload=upload,
+        modelops_file=s.config_path,
     )
     output.note(f"registered {model} {version_label(arn)} as PendingManualApproval")
     output.say(arn)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +56,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.events import DEPLOY_VERIFIED, ENDPOINT_METRICS
-from promotion.ledger import HistoryAction, HistoryRecord, Ledger
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_iso
 from promotion.registry import ApprovalStatus, PackageInfo, describe_package
 from shared_services.handlers import message, settings, tokens
 
@@ -177,7 +177,7 @@ def record_registration(config: OrgConfig, dynamodb: DynamoDBClient, package: Pa
     if any(record.arn == package.arn for record in ledger.read(stream)):
         return False
     created = package.created
-    when = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if created is not None else ""
+    when = utc_iso(created) if created is not None else ""
     ledger.append(
         stream,
         HistoryRecord(
