@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import os
 import secrets
@@ -26,8 +27,11 @@ from rich.markup import escape
 from rich.rule import Rule
 
 from accounts import naming
-from accounts.config import OrgConfig, load_config
+from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config
+from accounts.validation import InputError
 from cli.main import app
+from demo import metrics
+from demo.cast import Cast, MissingInConfig, cast
 from promotion.aws import AwsContext
 from promotion.content import split_s3_uri
 from promotion.decision_client import ENDPOINT_VARIABLE
@@ -47,15 +51,10 @@ from sandbox.organization import (
     start_sandbox,
 )
 from sandbox.review_gateway import ReviewGateway
+from workloads.manifest import load_manifest, manifest_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MODEL = "churn-model"
-DATA_SCIENTIST = "data.scientist@example.com"
-QA_APPROVER = "qa.approver@example.com"
-PROD_APPROVER = "prod.approver@example.com"
-RISK_OFFICER = "risk.officer@example.com"  # prod's second approver: its quorum is two
-PLATFORM_ENGINEER = "platform.engineer@example.com"
-IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-2.4.0"
+WORKLOADS = REPO_ROOT / "workloads"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
 NOTIFY = naming.approval_function_name("notify")
 DISPATCH = naming.approval_function_name("dispatch")
@@ -70,11 +69,12 @@ class DemoFailed(RuntimeError):
 
 class ApprovalPath:
     """The deployed approval workflow, driven locally: the Lambda runner, the review gateway, the GitHub
-    stand-in, the identity provider stand-in and the qa approver's inbox. The runner overrides URLs of the
-    deployed functions that point outside the sandbox: the review link base (the local gateway), GitHub's
-    API base (the stand-in), and the identity provider's endpoints and the review function's callback."""
+    stand-in, the identity provider stand-in and the inbox of `reviewer`, an approver of the first
+    environment. The runner overrides URLs of the deployed functions that point outside the sandbox: the
+    review link base (the local gateway), GitHub's API base (the stand-in), and the identity provider's
+    endpoints and the review function's callback."""
 
-    def __init__(self, config: OrgConfig, sandbox: Sandbox, stack: ExitStack) -> None:
+    def __init__(self, config: OrgConfig, sandbox: Sandbox, stack: ExitStack, reviewer: str) -> None:
         self.runner = stack.enter_context(LambdaRunner(config, sandbox.endpoint_url))
         self.gateway = stack.enter_context(ReviewGateway(self.runner))
         self.github = stack.enter_context(GitHubStandIn())
@@ -90,7 +90,7 @@ class ApprovalPath:
         shared.client("secretsmanager").put_secret_value(
             SecretId=naming.GITHUB_DISPATCH_SECRET, SecretString=f"ghs_sandbox_{secrets.token_hex(16)}"
         )
-        self.inbox: Inbox = subscribe_inbox(shared, config, config.chain[0], QA_APPROVER)
+        self.inbox: Inbox = subscribe_inbox(shared, config, config.chain[0], reviewer)
 
     def deliver(self, function: str) -> Invocation:
         """Run the deployed `function` on every event EventBridge routed to it, and return the first run.
@@ -123,18 +123,21 @@ class ApprovalPath:
 class Lifecycle:
     """The demo's actors and the commands they run."""
 
-    def __init__(self, config: OrgConfig, sandbox: Sandbox, workdir: Path, approval: ApprovalPath) -> None:
+    def __init__(self, config: OrgConfig, cast: Cast, sandbox: Sandbox, workdir: Path, approval: ApprovalPath) -> None:
         self.config = config
+        self.cast = cast
+        self.model = cast.model.name
         self.sandbox = sandbox
         self.approval = approval
         self.workdir = workdir
         self.workloads = workdir / "workloads"
         self.pr_body = workdir / "pr.md"
         self.card = workdir / "model-card.json"
-        self.card.write_text(
-            '{"model_overview": {"model_creator": "Data Science"}, '
-            '"intended_uses": {"purpose_of_model": "Predicts 90-day retail churn"}}\n'
-        )
+        card = {
+            "model_overview": {"model_creator": "Data Science"},
+            "intended_uses": {"purpose_of_model": cast.model.description or cast.model.name},
+        }
+        self.card.write_text(json.dumps(card) + "\n")
 
     def act_as(self, email: str, account: str, permission_set: str) -> None:
         """Make `email`, signed in through Identity Center with `permission_set`, the ambient identity."""
@@ -174,7 +177,8 @@ class Lifecycle:
         """Run one `modelops` command as a person would type it, and check its exit code."""
         shown = " ".join(a if " " not in a else repr(a) for a in args)
         console.print(f"[bold cyan]$ modelops {shown}[/bold cyan]")
-        argv = ["--workloads", str(self.workloads), *args]
+        # The demo's organisation and its copy of the manifests, wherever the demo was started from.
+        argv = ["--config", str(DEFAULT_CONFIG_PATH), "--workloads", str(self.workloads), *args]
         try:
             code = app(argv, prog_name="modelops", standalone_mode=False)
         except SystemExit as exit_:  # typer.Exit inside commands
@@ -187,12 +191,16 @@ class Lifecycle:
 
     def tampered_export(self) -> Path:
         """`history --json` saved to a file, then one deploy record changed in it, as someone editing an
-        exported copy (or the table, were it writable) to claim v2 was live in qa."""
+        exported copy (or the table, were it writable) to claim v2 was live in the first environment."""
         captured = io.StringIO()
         with contextlib.redirect_stdout(captured):
-            app(["history", MODEL, "--json"], prog_name="modelops", standalone_mode=False)
+            app(
+                ["--config", str(DEFAULT_CONFIG_PATH), "history", self.model, "--json"],
+                prog_name="modelops",
+                standalone_mode=False,
+            )
         records = json.loads(captured.getvalue())
-        forged = next(r for r in records if r["stream"] == f"{MODEL}/deploys/qa")
+        forged = next(r for r in records if r["stream"] == f"{self.model}/deploys/{self.cast.first}")
         forged["arn"] = forged["arn"].rsplit("/", 1)[0] + "/2"
         path = self.workloads.parent / "history-tampered.json"
         path.write_text(json.dumps(records, indent=2), encoding="utf-8")
@@ -204,41 +212,52 @@ class Lifecycle:
 
     # -- the actors ----------------------------------------------------------------------------------
 
-    def approver(self, email: str = QA_APPROVER) -> None:
+    def approver(self, email: str) -> None:
         self.act_as(email, self.config.accounts.shared_services, naming.APPROVER_PERMISSION_SET)
 
-    def approve_for_prod(self, version: int, reason: str) -> None:
-        """Decisions are per environment: prod's approver group decides for prod, two of its members. The
-        second approval meets the quorum, and the decision service asks for the promotion itself."""
-        for email in (PROD_APPROVER, RISK_OFFICER):
+    def env_option(self, env: str) -> list[str]:
+        """`--env ENV`, left out for the first environment (the CLI's default), as a person would type it."""
+        return [] if env == self.cast.first else ["--env", env]
+
+    def approve(self, env: str, version: int, reason: str, *, already: int = 0) -> None:
+        """Decisions are per environment: `env`'s approver group decides, as many members as its quorum
+        (`already` of them decided elsewhere). The approval that meets the quorum makes the decision service
+        ask for the promotion itself."""
+        for email in self.cast.approvers[env][already:]:
             self.approver(email)
-            self.modelops("approve", MODEL, str(version), "--env", "prod", "--reason", reason)
+            self.modelops("approve", self.model, str(version), *self.env_option(env), "--reason", reason)
         self.approval.dispatch()
 
     def platform_engineer(self) -> None:
-        self.act_as(PLATFORM_ENGINEER, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
+        self.act_as(self.cast.platform_engineer, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
 
     def artifact(self, version: int) -> str:
-        return f"s3://{naming.artifact_bucket(self.config)}/{naming.artifact_prefix(MODEL)}v{version}/model.tar.gz"
+        bucket = naming.artifact_bucket(self.config)
+        return f"s3://{bucket}/{naming.artifact_prefix(self.model)}v{version}/model.tar.gz"
 
-    def register(self, version: int, *, auc: str, fpr: str, commit: str, person: str = DATA_SCIENTIST) -> None:
+    def register(self, version: int, values: dict[str, str], *, commit: str, person: str | None = None) -> None:
         """Upload the version's artifact create-only and register it (its S3 version, SHA-256, image digest)."""
-        self.act_as(person, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
-        weights = self.workdir / f"churn-model-v{version}.tar.gz"
-        weights.write_bytes(f"churn-model release {version}: gradient-boosted trees\n".encode())
+        self.act_as(
+            person or self.cast.data_scientist, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET
+        )
+        weights = self.workdir / f"{self.model}-v{version}.tar.gz"
+        weights.write_bytes(f"{self.model} release {version}: gradient-boosted trees\n".encode())
+        metric_options = [option for name, value in values.items() for option in ("--metric", f"{name}={value}")]
         self.modelops(
-            "register", MODEL, "--artifact", self.artifact(version), "--upload", str(weights), "--image", IMAGE,
-            "--metric", f"auc={auc}", "--metric", f"false_positive_rate={fpr}",
+            "register", self.model, "--artifact", self.artifact(version), "--upload", str(weights),
+            "--image", self.cast.image, *metric_options,
             "--source-commit", commit, "--model-card", str(self.card),
-            "--description", f"Gradient-boosted churn model, release {version}",
+            "--description", f"{self.model}, release {version}",
         )  # fmt: skip
 
     def approve_on_review_page(self, version: int, reason: str) -> None:
-        """The qa approver's route: the email, the review page in Chromium, Approve; then the dispatch."""
+        """The first environment's route: the email, the review page in Chromium, Approve; then the rest of
+        its quorum with the CLI, and the dispatch."""
+        reviewer = self.cast.reviewer
         self.approval.deliver(NOTIFY)
         emails = self.approval.inbox.receive()
         if len(emails) != 1:
-            raise DemoFailed(f"{QA_APPROVER} received {len(emails)} emails; the lifecycle expects 1")
+            raise DemoFailed(f"{reviewer} received {len(emails)} emails; the lifecycle expects 1")
         [email] = emails
         console.print(f"email to {email.approver} (SQS subscription to {self.approval.inbox.topic_arn}):")
         console.print(f"  Subject: {escape(email.subject)}")
@@ -248,34 +267,34 @@ class Lifecycle:
         DEMO_OUTPUT.mkdir(exist_ok=True)
         with headless_chromium() as browser:
             self.decide_in_browser(browser, email.review_link(), version, reason)
-        self.approval.dispatch()
+        self.approve(self.cast.first, version, reason, already=1)
 
     def decide_in_browser(self, browser: Any, link: str, version: int, reason: str) -> None:
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
-        env = self.config.chain[0]
+        env, reviewer = self.cast.first, self.cast.reviewer
         browser.get(link)
         console.print(f"Chromium opened the review link: page title {escape(repr(browser.title))}")
-        if browser.title != f"Review {MODEL} version {version} for {env}":
+        if browser.title != f"Review {self.model} version {version} for {env}":
             raise DemoFailed(f"the review link opened {browser.title!r}, not the review page of v{version}")
         if browser.find_elements(By.ID, "reason"):
             raise DemoFailed("the review page offered a decision before anyone signed in")
-        sign_in = browser.find_element(By.LINK_TEXT, f"Sign in as {QA_APPROVER} to decide")
+        sign_in = browser.find_element(By.LINK_TEXT, f"Sign in as {reviewer} to decide")
         console.print(f"no decision form until the approver signs in: clicked {escape(repr(sign_in.text))}")
         sign_in.click()
         WebDriverWait(browser, 20).until(lambda driver: driver.title.startswith("Sign in to modelops"))
-        browser.find_element(By.ID, "email").send_keys(QA_APPROVER)
+        browser.find_element(By.ID, "email").send_keys(reviewer)
         browser.save_screenshot(str(DEMO_OUTPUT / "sign-in.png"))
         console.print(
             f"the identity provider (sandbox stand-in at {escape(self.approval.identity_provider.url)}) asked who "
-            f"is signing in: typed {QA_APPROVER}; saved demo-output/sign-in.png"
+            f"is signing in: typed {reviewer}; saved demo-output/sign-in.png"
         )
         browser.find_element(By.ID, "sign-in").click()
         WebDriverWait(browser, 20).until(lambda driver: driver.title.startswith("Review "))
         if not browser.find_elements(By.ID, "reason"):
-            raise DemoFailed(f"signed in as {QA_APPROVER}, the review page still offers no decision")
-        console.print(f"back on the review page, signed in as {QA_APPROVER} for this link: the form is there")
+            raise DemoFailed(f"signed in as {reviewer}, the review page still offers no decision")
+        console.print(f"back on the review page, signed in as {reviewer} for this link: the form is there")
         browser.find_element(By.ID, "reason").send_keys(reason)
         browser.save_screenshot(str(DEMO_OUTPUT / "review-page.png"))
         console.print(f"typed the reason {escape(repr(reason))}; saved demo-output/review-page.png")
@@ -285,14 +304,14 @@ class Lifecycle:
         console.print(
             f"clicked Approve: decision page {escape(repr(browser.title))}; saved demo-output/review-decision.png"
         )
-        if browser.title != f"Approved: {MODEL} version {version} for {env}":
+        if browser.title != f"Approved: {self.model} version {version} for {env}":
             raise DemoFailed(f"the review page answered {browser.title!r} to Approve")
 
     def replace_artifact(self, version: int) -> None:
         """The attack: after approval, the data-science role overwrites the version's artifact with a plain
         PutObject (no If-None-Match). The bucket policy denies it, as AWS does; were it ever to land, the
         content gate would refuse the version (tests/test_content_gates.py)."""
-        self.act_as(DATA_SCIENTIST, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
+        self.act_as(self.cast.data_scientist, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
         bucket, key = split_s3_uri(self.artifact(version))
         s3 = self.data_science_s3()
         try:
@@ -311,7 +330,9 @@ class Lifecycle:
 
     def promote_and_deploy(self, version: int, env: str) -> None:
         self.platform_engineer()
-        self.modelops("promote", MODEL, "--to", env, "--version", str(version), "--pr-body-file", str(self.pr_body))
+        self.modelops(
+            "promote", self.model, "--to", env, "--version", str(version), "--pr-body-file", str(self.pr_body)
+        )
         self.show_pr_title()
         self.pipeline(env)
         self.modelops("deploy", env)
@@ -336,90 +357,182 @@ def show_milestones(line: str) -> None:
         console.print(f"[dim]{line}[/dim]")
 
 
-def run(config: OrgConfig, workdir: Path) -> None:
-    """The lifecycle of issue 3, in order, with issue 5's review-page approval in step 1."""
-    shutil.copytree(REPO_ROOT / "workloads", workdir / "workloads", ignore=shutil.ignore_patterns("*.py", "__*"))
+def shown(values: dict[str, str]) -> str:
+    """Metric values as an approver's reason quotes them: `AUC 0.91 and FPR 0.07`."""
+    return listed([f"{metrics.label(name)} {value}" for name, value in values.items()])
+
+
+def listed(names: list[str] | tuple[str, ...], joiner: str = " and ") -> str:
+    """`qa`, `qa and prod`, `dev, staging and live`."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
+
+
+QUORUM_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def copy_manifests(config: OrgConfig, cast: Cast, source: Path, workloads: Path) -> list[str]:
+    """Copy the model's manifests from `source` into the demo's `workloads`; return lines saying what they pin.
+
+    Only this model's: other models' manifests pin versions the fresh sandbox registry never had, so their
+    gates would refuse every deploy of their environment. An environment without a manifest of the model
+    gets none: its first `promote` writes one, the pin and content on the schema's defaults
+    (workloads/manifest.py: ml.m5.large x 1, a canary rollout, the default alarms), and the PR shows the
+    whole new file, so that environment's approvers review its settings with its first pin. That is what a
+    platform team does with a model new to an environment; copying another environment's settings instead
+    would carry, say, dev's sizing into production without anyone choosing it."""
+    pinned, missing = [], []
+    for env in cast.chain:
+        original = manifest_path(source, env, cast.model.name)
+        if not original.is_file():
+            missing.append(env)
+            continue
+        version = load_manifest(original, config).version  # a broken manifest is named before the sandbox starts
+        target = manifest_path(workloads, env, cast.model.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(original, target)
+        pinned.append(f"v{version} in {env}")
+    lines = [f"the repository's manifests of {cast.model.name} pin {listed(pinned)}"] if pinned else []
+    if missing:
+        lines.append(
+            f"{cast.model.name} has no manifest in {listed(missing, ' or ')}: its first promotion there writes one "
+            "on the schema's defaults, for that environment's approvers to review in the PR"
+        )
+    return lines
+
+
+def second_step_title(cast: Cast) -> str:
+    """`a qa approver may not decide for prod; two prod approvers meet prod's quorum; v1 goes to prod`."""
+    parts = []
+    outsider = cast.outsider()
+    if outsider is not None:
+        parts.append(f"a {cast.first} approver may not decide for {outsider[1]}")
+    for env in cast.chain[1:]:
+        quorum = len(cast.approvers[env])
+        if quorum > 1:
+            parts.append(f"{QUORUM_WORDS[quorum]} {env} approvers meet {env}'s quorum")
+    parts.append(f"v1 goes to {listed(cast.chain[1:], ', then ')}")
+    return "; ".join(parts)
+
+
+def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
+    """The lifecycle of issue 3 along the configured chain, with issue 5's review-page approval in step 1."""
+    model, first, last, chain = cast.model, cast.first, cast.last, cast.chain
+    later = chain[1:]
+    manifests = copy_manifests(config, cast, WORKLOADS, workdir / "workloads")
+    numbers = itertools.count(1)
+
+    def numbered(title: str) -> contextlib.AbstractContextManager[None]:
+        return step(f"{next(numbers)}. {title}")
+
     with step("0. the sandbox organisation: every account, bootstrapped; shared services deployed"):
         sandbox = start_sandbox(config, progress=show_milestones)
     stack = ExitStack()  # the approval path's local servers, closed before the sandbox stops
     try:
         os.environ.update(sandbox.environ)
-        approval = ApprovalPath(config, sandbox, stack)
-        demo = Lifecycle(config, sandbox, workdir, approval)
-        console.print("[dim]the repository's example manifests already pin v1 in qa and prod[/dim]")
+        approval = ApprovalPath(config, sandbox, stack, cast.reviewer)
+        demo = Lifecycle(config, cast, sandbox, workdir, approval)
+        for line in manifests:
+            console.print(f"[dim]{line}[/dim]")
         # Into the repository the shared-services stack created (never one of the push's own).
         digest = push_image(
-            account_admin_session(config, config.accounts.shared_services), IMAGE, create_repository=False
+            account_admin_session(config, config.accounts.shared_services), cast.image, create_repository=False
         )
-        console.print(f"[dim]the image build pushed {IMAGE} ({digest}) to the stack's ECR repository[/dim]")
-        with step("1. register v1, approve it on the review page, promote it to qa and deploy qa"):
-            demo.register(1, auc="0.91", fpr="0.07", commit="4f2c1de")
-            demo.approve_on_review_page(1, "AUC 0.91 and FPR 0.07 meet the qa gate")
-            demo.promote_and_deploy(1, "qa")
-        with step("2. a qa approver may not decide for prod; two prod approvers meet prod's quorum; v1 goes to prod"):
-            demo.approver(QA_APPROVER)
-            demo.modelops("approve", MODEL, "1", "--env", "prod", "--reason", "qa looked fine", expect=1)
-            demo.approve_for_prod(1, "Live in qa: 5XX 0, latency within budget; card reviewed")
-            demo.promote_and_deploy(1, "prod")
-        with step("3. register v2 and reject it"):
-            demo.register(2, auc="0.78", fpr="0.19", commit="9b1e77a")
-            demo.approver()
-            demo.modelops("reject", MODEL, "2", "--reason", "AUC 0.78 is below the qa gate; retrain with Q3 data")
-        with step("4. try to promote v2: refused, with the reason"):
+        console.print(f"[dim]the image build pushed {cast.image} ({digest}) to the stack's ECR repository[/dim]")
+        good = metrics.passing(model, 1)
+        gate = f"meet the {first} gate" if first in model.gates else f"reviewed ({first} has no gate)"
+        with numbered(f"register v1, approve it on the review page, promote it to {first} and deploy {first}"):
+            demo.register(1, good, commit="4f2c1de")
+            demo.approve_on_review_page(1, f"{shown(good)} {gate}")
+            demo.promote_and_deploy(1, first)
+        if later:
+            with numbered(second_step_title(cast)):
+                outsider = cast.outsider()
+                if outsider is not None:
+                    demo.approver(outsider[0])
+                    demo.modelops(
+                        "approve", model.name, "1", "--env", outsider[1], "--reason", f"{first} looked fine", expect=1
+                    )
+                for previous, env in itertools.pairwise(chain):
+                    demo.approve(env, 1, f"Live in {previous}: 5XX 0, latency within budget; card reviewed")
+                    demo.promote_and_deploy(1, env)
+        with numbered("register v2 and reject it"):
+            values, miss = metrics.rejected(model, first, 2)
+            demo.register(2, values, commit="9b1e77a")
+            demo.approver(cast.reviewer)
+            why = miss or "its training data predates Q3"
+            demo.modelops("reject", model.name, "2", "--reason", f"{why}; retrain with Q3 data")
+        with numbered("try to promote v2: refused, with the reason"):
             demo.platform_engineer()
-            demo.modelops("promote", MODEL, "--to", "qa", "--version", "2", expect=1)
-        with step("5. register v3 and approve it with the CLI; an attacker tries to replace its artifact: AWS refuses"):
-            demo.register(3, auc="0.93", fpr="0.05", commit="c0ffee3")
-            demo.approver()
-            demo.modelops("approve", MODEL, "3", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
-            approval.dispatch()  # the CLI route ends in the same decision service, which asks for the promotion
+            demo.modelops("promote", model.name, "--to", first, "--version", "2", expect=1)
+        attack = "an attacker tries to replace its artifact: AWS refuses"
+        with numbered(f"register v3 and approve it with the CLI; {attack}"):
+            better = metrics.passing(model, 3)
+            demo.register(3, better, commit="c0ffee3")
+            # The CLI route ends in the same decision service, which asks for the promotion.
+            demo.approve(first, 3, f"{shown(better)}; card and lineage reviewed")
             demo.replace_artifact(3)
-        with step("6. register v4 (its artifact untouched), approve it, promote and deploy to qa, then to prod"):
-            demo.register(4, auc="0.93", fpr="0.05", commit="c0ffee4")
-            demo.approver()
-            demo.modelops("approve", MODEL, "4", "--reason", "AUC 0.93, FPR 0.05; card and lineage reviewed")
-            approval.dispatch()
-            demo.promote_and_deploy(4, "qa")
+        with numbered(
+            f"register v4 (its artifact untouched), approve it, promote and deploy to {listed(chain, ', then to ')}"
+        ):
+            demo.register(4, better, commit="c0ffee4")
+            demo.approve(first, 4, f"{shown(better)}; card and lineage reviewed")
+            demo.promote_and_deploy(4, first)
+            for previous, env in itertools.pairwise(chain):
+                if previous == first:
+                    demo.platform_engineer()
+                    demo.modelops("promote", model.name, "--to", env, "--version", "4", expect=1)  # not approved yet
+                demo.approve(env, 4, f"Live in {previous}: {metrics.label(next(iter(better)))} holds, no alarms")
+                demo.promote_and_deploy(4, env)
+        with numbered("an approver who also trains models registers v5, and may not approve it"):
+            demo.register(5, metrics.passing(model, 5), commit="d00dad5", person=cast.reviewer)
+            demo.approver(cast.reviewer)
+            demo.modelops("approve", model.name, "5", "--reason", "my own model looks great", expect=1)
+        with numbered(f"roll {last} back to v1"):
             demo.platform_engineer()
-            demo.modelops("promote", MODEL, "--to", "prod", "--version", "4", expect=1)  # not approved for prod yet
-            demo.approve_for_prod(4, "Live in qa: AUC holds, no alarms")
-            demo.promote_and_deploy(4, "prod")
-        with step("7. an approver who also trains models registers v5, and may not approve it"):
-            demo.register(5, auc="0.92", fpr="0.06", commit="d00dad5", person=QA_APPROVER)
-            demo.approver(QA_APPROVER)
-            demo.modelops("approve", MODEL, "5", "--reason", "my own model looks great", expect=1)
-        with step("8. roll prod back to v1"):
-            demo.platform_engineer()
-            demo.modelops("rollback", MODEL, "--env", "prod", "--pr-body-file", str(demo.pr_body))
+            demo.modelops("rollback", model.name, "--env", last, "--pr-body-file", str(demo.pr_body))
             demo.show_pr_title()
-            demo.pipeline("prod")
-            demo.modelops("deploy", "prod")
-        with step("9. status, drift and history"):
-            demo.modelops("drift", "--env", "prod")
+            demo.pipeline(last)
+            demo.modelops("deploy", last)
+        with numbered("status, drift and history"):
+            demo.modelops("drift", "--env", last)
+            others = [other.name for other in config.models[1:]]
+            if others:  # the demo pins none of them, so no stack deployed their endpoints
+                console.print(
+                    f"[dim]drift passed over {listed(others)}: {last}'s operator may describe only the endpoints "
+                    f"{last}'s stack deploys, so IAM refused it a look at theirs ({len(others)} refusal(s))[/dim]"
+                )
             demo.platform_engineer()
-            demo.modelops("history", MODEL)
+            demo.modelops("history", model.name)
             demo.modelops("status")
-        with step("9. the ledger verifies, and a tampered copy of it does not"):
-            demo.modelops("history", MODEL, "--verify")
-            demo.modelops("history", MODEL, "--verify", "--from", str(demo.tampered_export()), expect=1)
+        with numbered("the ledger verifies, and a tampered copy of it does not"):
+            demo.modelops("history", model.name, "--verify")
+            demo.modelops("history", model.name, "--verify", "--from", str(demo.tampered_export()), expect=1)
     finally:
         stack.close()
         sandbox.stop()
 
 
 def main() -> int:
-    """Run the lifecycle once; 0 when every step ended as expected, 1 otherwise."""
+    """Run the lifecycle once; 0 when every step ended as expected, 1 otherwise (2 for a broken accounts.yaml
+    or manifest: the one-line error names the file and field)."""
     started = time.perf_counter()
     if not sys.stdout.isatty():
         os.environ.setdefault("COLUMNS", "150")  # tables in CI logs need not fit 80 columns
-    config = load_config()
     try:
+        config = load_config(DEFAULT_CONFIG_PATH)
+        players = cast(config, display_path(DEFAULT_CONFIG_PATH))
         try:
             require_chromium()  # before minutes of set-up, not after
         except ChromiumMissing as missing:
             raise DemoFailed(str(missing)) from None
         with tempfile.TemporaryDirectory(prefix="modelops-demo-") as workdir:
-            run(config, Path(workdir))
+            run(config, players, Path(workdir))
+    except InputError as bad:
+        print(f"error: {bad}", file=sys.stderr)
+        return 2
+    except MissingInConfig as missing:  # the organisation is valid; the demo needs more of it
+        print(f"error: {missing}", file=sys.stderr)
+        return 1
     except DemoFailed as failure:
         console.print(f"[bold red]demo failed:[/bold red] {failure}")
         for refusal in TALLY.refusals[-3:]:
@@ -431,3 +544,11 @@ def main() -> int:
     )
     console.print(f"[bold green]demo complete in {time.perf_counter() - started:.1f} s[/bold green]")
     return 0
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the repository, as error messages name files."""
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)

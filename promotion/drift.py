@@ -1,7 +1,8 @@
 """`drift`: every live endpoint that differs from git, read from the endpoints themselves.
 
 Per environment, through that environment's deploy role and its operator role (the only principal the
-operator trusts): DescribeEndpoint → DescribeEndpointConfig → DescribeModel for each configured model.
+operator trusts): DescribeEndpoint → DescribeEndpointConfig → DescribeModel for each configured model
+(a model the environment's stack never deployed is passed over: see `_read`).
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
-from promotion.aws import AwsContext, calling
+from promotion.aws import ACCESS_DENIED_CODES, AwsContext, calling
 from promotion.deploy_roles import is_session_of
-from promotion.endpoints import read_endpoint
+from promotion.endpoints import LiveEndpoint, read_endpoint
 from promotion.gates import version_label
 from workloads.manifest import load_all
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
 
 Progress = Callable[[str], None]
 
@@ -74,7 +81,7 @@ def check_drift(
             for spec in config.models:
                 if progress is not None:
                     progress(f"reading {spec.name} in {env}")
-                endpoint = read_endpoint(client, naming.endpoint_name(spec.name))
+                endpoint = _read(client, spec.name, pinned=spec.name in pinned)
                 if endpoint is None and spec.name not in pinned:
                     continue
                 checks.append(
@@ -87,3 +94,18 @@ def check_drift(
                     )
                 )
     return checks
+
+
+def _read(client: SageMakerClient, model: str, *, pinned: bool) -> LiveEndpoint | None:
+    """`model`'s endpoint in the client's account, or None when there is none.
+
+    The operator may describe exactly the endpoints its environment's stack deploys (workloads/roles.py
+    builds its policy and the endpoints from the same manifests). So for a model git pins nowhere in the
+    environment, AccessDenied means the deployed stack never had an endpoint for it: nothing to compare.
+    For a pinned model it is a real refusal, and is reported."""
+    try:
+        return read_endpoint(client, naming.endpoint_name(model))
+    except ClientError as exc:
+        if not pinned and exc.response.get("Error", {}).get("Code") in ACCESS_DENIED_CODES:
+            return None
+        raise

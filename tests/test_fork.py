@@ -1,9 +1,9 @@
-"""A fork works on day one: adapt accounts.yaml, run the generate step, and `make test` is green.
+"""A fork works on day one: adapt accounts.yaml, run the generate step, and `make test` and `make demo` pass.
 
 The test copies this repository, replaces the sample organisation with another one (its own chain,
 models, accounts, region and people), writes a manifest for it, runs `python -m deployment.generate`,
-and then runs the whole test suite inside the copy. It takes minutes, so it is its own tier: `make
-test-fork` runs it, and `.ci/run` runs that after `make test`.
+then runs the whole test suite inside the copy, and then the demo. It takes minutes, so it is its own
+tier: `make test-fork` runs it, and `.ci/run` runs that after `make test`.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ FORK: dict[str, Any] = {
         {"name": "live", "account": "710987654321", "approver_group": "model-risk-committee", "requires_review": True},
     ],
     "teams": {"platform": "@bank/ml-platform", "security": "@bank/cloud-security"},
+    "people": {"data_scientists": ["quant@bank.example"], "platform_engineers": ["ml.platform@bank.example"]},
     "pipeline": {"engine": "github-actions", "repository": "bank/ml-gitops", "branch": "trunk"},
     "models": [
         {
@@ -118,7 +119,7 @@ def _run(fork: Path, *args: str, timeout: int) -> subprocess.CompletedProcess[st
     )
 
 
-def test_a_fork_that_adapts_accounts_yaml_and_runs_the_generate_step_passes_the_whole_test_suite(
+def test_a_fork_that_adapts_accounts_yaml_and_runs_the_generate_step_passes_the_whole_test_suite_and_the_demo(
     tmp_path: Path,
 ) -> None:
     fork = tmp_path / "fork"
@@ -160,3 +161,10 @@ def test_a_fork_that_adapts_accounts_yaml_and_runs_the_generate_step_passes_the_
     failures = [line for line in lines if line.startswith(("FAILED", "ERROR", "E   "))]
     assert suite.returncode == 0, "\n".join([summary, *failures[:40]])
     assert re.fullmatch(r"\d+ passed(, \d+ (deselected|skipped|warnings?))* in .*", summary), summary
+
+    # The demo follows the fork too: fraud-score along dev -> staging -> live, with the fork's people.
+    demo = _run(fork, "-m", "demo", timeout=900)
+    demo_lines = demo.stdout.strip().splitlines()
+    print(f"fork demo: {demo_lines[-1] if demo_lines else demo.stderr[-2000:]}")
+    assert demo.returncode == 0, "\n".join([*demo_lines[-40:], demo.stderr[-2000:]])
+    assert re.fullmatch(r"demo complete in \d+\.\d s", demo_lines[-1]), demo_lines[-1]

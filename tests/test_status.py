@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from typer.testing import CliRunner
 
 import cli.main
+from accounts.config import parse_config
 from promotion.aws import AwsContext
+from promotion.drift import EndpointCheck, check_drift
+from promotion.errors import AwsAccessDenied
 from promotion.registry import Stage, VersionSummary
 from promotion.status import EnvCell, board
-from tests.orgs import config_path
+from tests.orgs import config_path, org_data
 from tests.promotion_support import LocalAws
 from tests.terminal_support import terminal, unstyled
 
@@ -138,6 +145,55 @@ def test_a_pinned_model_without_an_endpoint_is_drift(local_aws: LocalAws, worklo
         ("qa", False, "runs v1, as pinned"),
         ("prod", True, "git pins v1 but no endpoint is live"),
     ]
+
+
+def operator_policy(*deployed: str) -> Callable[[boto3.Session], None]:
+    """A session hook standing in for the deployed operator policy, which the local AWS does not enforce:
+    DescribeEndpoint on the `deployed` models' endpoints only (workloads/roles.py grants exactly those)."""
+
+    def hook(session: boto3.Session) -> None:
+        def refuse(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+            name = json.loads(params["body"])["EndpointName"]
+            if name in deployed:
+                return None
+            error = {"Code": "AccessDeniedException", "Message": f"not authorized on endpoint/{name}"}
+            return AWSResponse("https://sagemaker", 400, HTTPHeaders(), None), {"Error": error, "ResponseMetadata": {}}
+
+        # botocore uses a before-call handler's return value as the response (its stubs say None).
+        session.events.register("before-call.sagemaker.DescribeEndpoint", refuse)  # type: ignore[arg-type]
+
+    return hook
+
+
+def with_fraud_model() -> Any:
+    """two_env with a second model, fraud-model, that no environment pins (so no stack deploys it)."""
+    data = org_data("two_env")
+    data["models"].append({"name": "fraud-model"})
+    return parse_config(data, "accounts.yaml")
+
+
+def test_drift_passes_over_a_model_no_stack_deployed_whose_endpoint_the_operator_may_not_read(
+    local_aws: LocalAws, workloads: Path
+) -> None:
+    local_aws.approved(n=1)
+    serve(local_aws, "444444444444", ARN.format(1), "A")
+    serve(local_aws, "555555555555", ARN.format(1), "A")
+    config = with_fraud_model()
+    checks = check_drift(AwsContext(config, on_session=operator_policy("churn-model")), config, workloads)
+    assert checks == [
+        EndpointCheck("qa", "churn-model", ARN.format(1), ARN.format(1), "InService"),
+        EndpointCheck("prod", "churn-model", ARN.format(1), ARN.format(1), "InService"),
+    ]
+
+
+def test_drift_reports_the_operator_refused_a_pinned_models_endpoint(local_aws: LocalAws, workloads: Path) -> None:
+    config = with_fraud_model()
+    with pytest.raises(AwsAccessDenied) as refused:
+        check_drift(AwsContext(config, on_session=operator_policy("fraud-model")), config, workloads)
+    assert str(refused.value) == (
+        "access denied: arn:aws:iam::444444444444:role/modelops-operator may not call DescribeEndpoint on the "
+        "SageMaker endpoints of qa (account 444444444444): not authorized on endpoint/churn-model"
+    )
 
 
 def test_a_versions_label_shows_the_stage_where_it_says_more_than_the_status() -> None:
