@@ -513,11 +513,9 @@ def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
 
 
 def main() -> int:
-    """Run the lifecycle once; 0 when every step ended as expected, 1 otherwise (2 for a broken accounts.yaml
-    or manifest: the one-line error names the file and field)."""
+    """Run the lifecycle once; 0 when every step ended as expected, 1 otherwise (2 for an accounts.yaml or
+    manifest that is broken or lacks what the demo needs: the one-line error names the file and field)."""
     started = time.perf_counter()
-    if not sys.stdout.isatty():
-        os.environ.setdefault("COLUMNS", "150")  # tables in CI logs need not fit 80 columns
     try:
         config = load_config(DEFAULT_CONFIG_PATH)
         players = cast(config, display_path(DEFAULT_CONFIG_PATH))
@@ -530,9 +528,9 @@ def main() -> int:
     except InputError as bad:
         print(f"error: {bad}", file=sys.stderr)
         return 2
-    except MissingInConfig as missing:  # the organisation is valid; the demo needs more of it
+    except MissingInConfig as missing:  # valid, but the demo needs more of it: input to fix all the same
         print(f"error: {missing}", file=sys.stderr)
-        return 1
+        return 2
     except DemoFailed as failure:
         console.print(f"[bold red]demo failed:[/bold red] {failure}")
         for refusal in TALLY.refusals[-3:]:

@@ -164,7 +164,7 @@ def test_the_demo_copies_only_its_models_manifests_and_says_which_environments_h
     ]
 
 
-def test_the_demo_exits_1_naming_the_field_it_lacks_before_starting_anything(
+def test_the_demo_exits_2_naming_the_field_it_lacks_before_starting_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = org_data("two_env")
@@ -172,7 +172,7 @@ def test_the_demo_exits_1_naming_the_field_it_lacks_before_starting_anything(
     path = tmp_path / "accounts.yaml"
     path.write_text(yaml.safe_dump(data))
     monkeypatch.setattr(lifecycle, "DEFAULT_CONFIG_PATH", path)
-    assert lifecycle.main() == 1
+    assert lifecycle.main() == 2
     assert capsys.readouterr().err == (
         f"error: {path}: people.data_scientists: empty; the demo registers versions as its first member\n"
     )
