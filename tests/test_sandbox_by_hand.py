@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -253,6 +254,11 @@ def test_register_read_the_email_approve_and_see_the_dispatch_by_hand(sandbox_up
     review_url = sandbox_up.exports["AWS_ENDPOINT_URL_EXECUTE_API"] + "/v1/review?token="
     [link] = [line for line in lines if line.startswith("http")]
     assert link.startswith(review_url)
+    # What a browser opening the link gets (the link is the local gateway's http URL, checked above).
+    with urllib.request.urlopen(link, timeout=COMMAND_TIMEOUT) as page:  # noqa: S310
+        html = page.read().decode()
+    assert "<title>Review churn-model version 1 for qa</title>" in html
+    assert f">Sign in as {QA_APPROVER} to decide</a>" in html
 
     approved = sandbox_up.run(
         "approve", "churn-model", "1", "--reason", "AUC 0.91 meets the qa gate", profile=f"approver-{QA_APPROVER}"
