@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import boto3
 import botocore.loaders
 import botocore.session
-from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ClientError, CredentialRetrievalError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from accounts import naming
@@ -74,6 +74,11 @@ def translate(exc: Exception, what: str, *, role: str | None = None) -> Exceptio
     if isinstance(exc, BotoConnectionError | HTTPClientError):
         endpoint = str((getattr(exc, "kwargs", {}) or {}).get("endpoint_url", "its endpoint")).rstrip("/")
         return AwsUnreachable(f"cannot reach {what} at {endpoint}: {_unreachable_reason(exc)}")
+    if isinstance(exc, CredentialRetrievalError):
+        # A profile's credential_process (or SSO) failed; its own one-line error says why.
+        provider = (getattr(exc, "kwargs", {}) or {}).get("provider", "credential provider")
+        detail = str((getattr(exc, "kwargs", {}) or {}).get("error_msg", exc)).strip().removeprefix("error: ")
+        return AwsAccessDenied(f"cannot sign in: the AWS profile's {provider} failed: {detail}")
     if isinstance(exc, NoCredentialsError):
         return AwsAccessDenied(f"no AWS credentials found to reach {what}; sign in first (for example `aws sso login`)")
     if isinstance(exc, ClientError):

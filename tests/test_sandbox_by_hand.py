@@ -30,6 +30,8 @@ import cli.main
 from accounts import naming
 from cli.sandbox import STACK_EVENT, shown
 from promotion.aws import root_user_note
+from sandbox.human_loop import Delivery
+from sandbox.profiles import aws_config, people_profiles
 from tests.orgs import config_path, load_org, workloads_root
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -259,6 +261,10 @@ def test_register_read_the_email_approve_and_see_the_dispatch_by_hand(sandbox_up
         html = page.read().decode()
     assert "<title>Review churn-model version 1 for qa</title>" in html
     assert f">Sign in as {QA_APPROVER} to decide</a>" in html
+    with urllib.request.urlopen(sandbox_up.exports["MODELOPS_SANDBOX_INBOX"], timeout=COMMAND_TIMEOUT) as page:  # noqa: S310
+        inbox_page = page.read().decode()
+    assert f"<h2>{QA_APPROVER} (1 email)</h2>" in inbox_page
+    assert f'<a href="{link}">{link}</a>' in inbox_page
 
     approved = sandbox_up.run(
         "approve", "churn-model", "1", "--reason", "AUC 0.91 meets the qa gate", profile=f"approver-{QA_APPROVER}"
@@ -333,6 +339,29 @@ def test_the_credentials_command_names_an_unreachable_sandbox(monkeypatch: pytes
     assert result.stderr == f"error: cannot reach the sandbox at {endpoint}; {START_SANDBOX}\n"
 
 
+@pytest.mark.slow  # botocore runs the profile's credential_process, a subprocess
+def test_a_profile_whose_sign_in_fails_is_one_line_naming_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint = f"http://127.0.0.1:{_free_port()}"
+    config_file = tmp_path / "aws-config"
+    config_file.write_text(aws_config(people_profiles(CONFIG), endpoint_url=endpoint, region=CONFIG.region))
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_PROFILE", f"approver-{QA_APPROVER}")
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+
+    result = CliRunner().invoke(cli.main.app, [*ORG_OPTIONS, "approve", "churn-model", "1", "--reason", "fine"])
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: cannot sign in: the AWS profile's custom-process failed: "
+        f"cannot reach the sandbox at {endpoint}; {START_SANDBOX}\n"
+    )
+
+
 # -- the inbox's refusals -------------------------------------------------------------------------------------
 
 
@@ -361,6 +390,13 @@ def test_the_inbox_of_a_stopped_sandbox_suggests_starting_one(monkeypatch: pytes
     assert result.stderr == (
         f"error: cannot reach the sandbox's inbox at {url}: [Errno 111] Connection refused; "
         f"is the sandbox running? {START_SANDBOX}\n"
+    )
+
+
+def test_a_failed_delivery_is_one_line_naming_the_function_and_the_error() -> None:
+    failed = Delivery("modelops-approval-notify", None, "modelops-approval-notify failed on request r1: KeyError: 'x'")
+    assert failed.line() == (
+        "EventBridge -> modelops-approval-notify failed: modelops-approval-notify failed on request r1: KeyError: 'x'"
     )
 
 
