@@ -9,6 +9,7 @@ of accounts.yaml. Everything else reaches it as it reaches AWS: through the prin
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -53,8 +54,9 @@ def ensure_port_free(port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((BIND_ADDRESS, port))
-        except OSError:
-            raise InputError(f"port {port} is in use; choose another with --port (0 picks a free one)") from None
+        except OSError as refused:
+            why = "is in use" if refused.errno == errno.EADDRINUSE else f"cannot be used ({refused.strerror})"
+            raise InputError(f"port {port} {why}; choose another with --port (0 picks a free one)") from None
 
 
 def shown(message: str, *, verbose: bool) -> bool:
