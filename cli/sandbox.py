@@ -41,6 +41,8 @@ sandbox_app = typer.Typer(
 BIND_ADDRESS = "127.0.0.1"  # where the sandbox serves (sandbox/server.py)
 INBOX_VARIABLE = "MODELOPS_SANDBOX_INBOX"
 START_SANDBOX = "start it with `modelops sandbox up` and run the exports it prints"
+# The sample image's version: its tag is `<model>-<version>`, as naming.py says the repository's tags are.
+SAMPLE_IMAGE_VERSION = "1.0.0"
 # A CloudFormation event line of a deploy's progress: `<stack> <RESOURCE_STATUS> <logical id>...`.
 STACK_EVENT = re.compile(r"^\S+ [A-Z_]+_(IN_PROGRESS|COMPLETE|FAILED|SKIPPED)\b")
 
@@ -148,7 +150,7 @@ def push_sample_images(config: OrgConfig, endpoint_url: str) -> list[tuple[str, 
     with aws_endpoint(endpoint_url):
         shared = account_admin_session(config, config.accounts.shared_services)
         for model in config.models:
-            image = f"{naming.model_image_repository_uri(config)}:{model.name}-sandbox"
+            image = f"{naming.model_image_repository_uri(config)}:{model.name}-{SAMPLE_IMAGE_VERSION}"
             pushed.append((model.name, image, push_image(shared, image, create_repository=False)))
     return pushed
 

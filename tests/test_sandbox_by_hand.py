@@ -206,7 +206,7 @@ def test_sandbox_up_prints_the_exports_the_profiles_and_the_models_image(sandbox
         f"  approver-risk.officer@example.com          risk.officer@example.com as ModelOpsApprover in {SHARED}",
         f"  data-scientist-data.scientist@example.com  data.scientist@example.com as DataScientist in {DATA_SCIENCE}",
         f"  platform-platform.engineer@example.com     platform.engineer@example.com as ModelOpsPlatform in {SHARED}",
-        f"image for churn-model: {naming.model_image_repository_uri(CONFIG)}:churn-model-sandbox "
+        f"image for churn-model: {naming.model_image_repository_uri(CONFIG)}:churn-model-1.0.0 "
         "(sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855)",
     ]
     profiles = re.findall(r"^\[profile (\S+)\]$", config_file.read_text(), flags=re.MULTILINE)
@@ -228,7 +228,7 @@ def test_register_read_the_email_approve_and_see_the_dispatch_by_hand(sandbox_up
     model_file = sandbox_up.cwd / "model.tar.gz"
     model_file.write_bytes(b"churn-model release 1\n")
     artifact = f"s3://{naming.artifact_bucket(CONFIG)}/{naming.artifact_prefix('churn-model')}v1/model.tar.gz"
-    image = f"{naming.model_image_repository_uri(CONFIG)}:churn-model-sandbox"
+    image = f"{naming.model_image_repository_uri(CONFIG)}:churn-model-1.0.0"
     arn = naming.model_package_arn(CONFIG, "churn-model", 1)
 
     registered = sandbox_up.run(
