@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from accounts.config import OrgConfig
+from cli import output
 from cli.commands import audit, decisions, deploys, promotion, registration
 from cli.commands.github import github_app
 from cli.errors import EXIT_FAILED, OneLineUsageGroup, fail
@@ -36,7 +37,7 @@ app.add_typer(github_app)
 
 def make_aws(config: OrgConfig) -> AwsContext:
     """The credentials of one command; a seam for tests that stub AWS responses."""
-    return AwsContext(config)
+    return AwsContext(config, on_note=output.note)
 
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import boto3
 import botocore.loaders
 import botocore.session
-from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ClientError, CredentialRetrievalError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from accounts import naming
@@ -74,6 +74,11 @@ def translate(exc: Exception, what: str, *, role: str | None = None) -> Exceptio
     if isinstance(exc, BotoConnectionError | HTTPClientError):
         endpoint = str((getattr(exc, "kwargs", {}) or {}).get("endpoint_url", "its endpoint")).rstrip("/")
         return AwsUnreachable(f"cannot reach {what} at {endpoint}: {_unreachable_reason(exc)}")
+    if isinstance(exc, CredentialRetrievalError):
+        # A profile's credential_process (or SSO) failed; its own one-line error says why.
+        provider = (getattr(exc, "kwargs", {}) or {}).get("provider", "credential provider")
+        detail = str((getattr(exc, "kwargs", {}) or {}).get("error_msg", exc)).strip().removeprefix("error: ")
+        return AwsAccessDenied(f"cannot sign in: the AWS profile's {provider} failed: {detail}")
     if isinstance(exc, NoCredentialsError):
         return AwsAccessDenied(f"no AWS credentials found to reach {what}; sign in first (for example `aws sso login`)")
     if isinstance(exc, ClientError):
@@ -112,6 +117,21 @@ def short_identity(caller_arn: str) -> str:
     return caller_arn
 
 
+ROOT_USER_ARN = re.compile(r"^arn:aws[\w-]*:iam::(?P<account>\d{12}):root$")
+
+
+def root_user_note(caller_arn: str) -> str | None:
+    """The note that says plainly who acts when the credentials are an account's root user (no person, so
+    nothing records who did it); None for anyone else."""
+    match = ROOT_USER_ARN.fullmatch(caller_arn)
+    if match is None:
+        return None
+    return (
+        f"note: acting as {caller_arn}, the root user of account {match['account']}, not a person; "
+        "people act with their own sign-in: AWS_PROFILE=<their profile>"
+    )
+
+
 class AwsContext:
     """Credentials for one command: the ambient session and the role sessions assumed from it."""
 
@@ -121,10 +141,12 @@ class AwsContext:
         *,
         base: boto3.Session | None = None,
         on_session: SessionHook | None = None,
+        on_note: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self._base = base
         self._on_session = on_session
+        self._on_note = on_note
         self._sessions: dict[tuple[str, str], boto3.Session] = {}
         self._caller: str | None = None
 
@@ -146,6 +168,9 @@ class AwsContext:
         if self._caller is None:
             sts = self.base.client("sts", region_name=self.config.region)
             self._caller = str(sts.get_caller_identity()["Arn"])
+            note = root_user_note(self._caller)
+            if note is not None and self._on_note is not None:
+                self._on_note(note)
         return self._caller
 
     def identity(self) -> str:

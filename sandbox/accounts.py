@@ -1,8 +1,8 @@
 """The sandbox's AWS Organizations: the management account's root user, and member accounts as
 Organizations creates them.
 
-The management account is moto's default account; its root user holds the keys `sandbox up` prints
-(the sandbox's IAM evaluates them as that root user). A member account comes with
+The management account is moto's default account; its root user holds the keys of the `management` profile
+`sandbox up` writes (the sandbox's IAM evaluates them as that root user). A member account comes with
 `OrganizationAccountAccessRole`, trusted by the management account and holding AdministratorAccess,
 which AWS Organizations creates itself when it creates the account ("Accessing member accounts in your
 organization", AWS Organizations user guide): no caller makes that IAM call, so the sandbox writes the

@@ -12,6 +12,7 @@ sts:AssumeRoleWithSAML, which the sandbox's IAM judges by the role's trust polic
 from __future__ import annotations
 
 import base64
+from typing import Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
@@ -109,8 +110,11 @@ def saml_tags(attributes: dict[str, list[str]]) -> dict[str, str]:
     }
 
 
-def sign_in(*, role_arn: str, provider_arn: str, email: str, tags: dict[str, str], region: str) -> boto3.Session:
-    """The credentials Identity Center's sign-in gives `email` in `role_arn`'s account."""
+def sign_in_credentials(
+    *, role_arn: str, provider_arn: str, email: str, tags: dict[str, str], region: str
+) -> dict[str, Any]:
+    """STS's Credentials (AccessKeyId, SecretAccessKey, SessionToken, Expiration) of `email` signed in to
+    `role_arn` through Identity Center."""
     sts = boto3.Session(region_name=region).client("sts")
     response = sts.assume_role_with_saml(
         RoleArn=role_arn,
@@ -118,7 +122,14 @@ def sign_in(*, role_arn: str, provider_arn: str, email: str, tags: dict[str, str
         SAMLAssertion=assertion(role_arn=role_arn, provider_arn=provider_arn, email=email, tags=tags),
         DurationSeconds=SESSION_SECONDS,
     )
-    credentials = response["Credentials"]
+    return dict(response["Credentials"])
+
+
+def sign_in(*, role_arn: str, provider_arn: str, email: str, tags: dict[str, str], region: str) -> boto3.Session:
+    """The credentials Identity Center's sign-in gives `email` in `role_arn`'s account."""
+    credentials = sign_in_credentials(
+        role_arn=role_arn, provider_arn=provider_arn, email=email, tags=tags, region=region
+    )
     return new_session(
         region=region,
         access_key=credentials["AccessKeyId"],

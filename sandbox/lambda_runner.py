@@ -236,11 +236,14 @@ class LambdaRunner:
 
     def pending(self, function_name: str) -> list[dict[str, Any]]:
         """Take the events EventBridge routed to `function_name` and not yet delivered, oldest first."""
-        arn = self._deployed(function_name).arn
-        deliveries = lambda_deliveries(self.account, self.config.region)
-        mine = [item for item in list(deliveries) if item[0] == arn or item[0].startswith(f"{arn}:")]
-        for item in mine:
-            deliveries.remove(item)
+        # Under the invocation lock: reading the configuration points AWS_ENDPOINT_URL at the sandbox, which
+        # must not interleave with another thread's invocation (it sets the process's environment).
+        with _invocation_lock:
+            arn = self._deployed(function_name).arn
+            deliveries = lambda_deliveries(self.account, self.config.region)
+            mine = [item for item in list(deliveries) if item[0] == arn or item[0].startswith(f"{arn}:")]
+            for item in mine:
+                deliveries.remove(item)
         return [event for _target, event in mine]
 
     def run_pending(self, function_name: str) -> list[Invocation]:

@@ -135,13 +135,27 @@ def person_session(config: OrgConfig, endpoint_url: str, *, account: str, role_n
     one AssumeRoleWithSAML gives, judged by the role's trust policy.
     """
     with aws_endpoint(endpoint_url):
-        return identity_center.sign_in(
-            role_arn=f"arn:aws:iam::{account}:role{naming.SSO_ROLE_PATH}{role_name}",
-            provider_arn=saml_provider_arn(account),
-            email=email,
-            tags={naming.PERSON_TAG: email},
-            region=config.region,
+        return identity_center.sign_in(**_sign_in_request(account, role_name, email), region=config.region)
+
+
+def person_credentials(
+    region: str, endpoint_url: str, *, account: str, permission_set: str, email: str
+) -> dict[str, Any]:
+    """STS's Credentials of `email` signed in through Identity Center to `permission_set`'s role in `account`,
+    as `person_session` signs in (what an AWS profile's `credential_process` hands botocore)."""
+    with aws_endpoint(endpoint_url):
+        return identity_center.sign_in_credentials(
+            **_sign_in_request(account, person_role_name(permission_set), email), region=region
         )
+
+
+def _sign_in_request(account: str, role_name: str, email: str) -> dict[str, Any]:
+    return {
+        "role_arn": f"arn:aws:iam::{account}:role{naming.SSO_ROLE_PATH}{role_name}",
+        "provider_arn": saml_provider_arn(account),
+        "email": email,
+        "tags": {naming.PERSON_TAG: email},
+    }
 
 
 def saml_provider_arn(account: str) -> str:

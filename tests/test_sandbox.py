@@ -326,7 +326,7 @@ def test_failed_update_names_the_resource_and_reason_and_the_previous_version_ke
 
 
 def test_sandbox_up_prints_the_approval_apis_address_with_the_aws_endpoint(approval_api: ReviewGateway) -> None:
-    lines = exports({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, approval_api.url)
+    lines = exports("http://127.0.0.1:5000", approval_api.url)
     port = approval_api.url.split(":")[2].split("/")[0]
     assert lines == [
         "export AWS_ENDPOINT_URL=http://127.0.0.1:5000",

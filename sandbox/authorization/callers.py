@@ -3,7 +3,8 @@
 - A role session (AssumeRole, AssumeRoleWithSAML, ...): the role, with its inline and attached managed
   policies; its permissions boundary and the session policy, when present, must allow as well ("Policy
   evaluation logic": an allow needs every applicable policy type to allow); the session's tags and name.
-- The management account's root user, holding the sandbox's management keys (`sandbox up` prints them).
+- The management account's root user, holding the sandbox's management keys (the `management` profile
+  `sandbox up` writes).
 - An AWS service principal acting as itself (the Lambda service assuming a function's execution role,
   CloudFormation its execution role), holding a key the sandbox issues to its own service stand-ins.
 - Any other key was never issued: AWS answers InvalidClientTokenId.
