@@ -10,7 +10,6 @@ import io
 import itertools
 import json
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -35,13 +34,12 @@ from demo.cast import Cast, MissingInConfig, cast
 from promotion.aws import AwsContext
 from promotion.content import split_s3_uri
 from promotion.decision_client import ENDPOINT_VARIABLE
-from sandbox import identity_provider
 from sandbox.approver import ChromiumMissing, Inbox, headless_chromium, require_chromium, subscribe_inbox
 from sandbox.authorization.gate import TALLY
 from sandbox.github_oidc import deploy_job_session
-from sandbox.github_stand_in import GitHubStandIn
+from sandbox.human_loop import DISPATCH, NOTIFY, HumanLoop
 from sandbox.images import push_image
-from sandbox.lambda_runner import Invocation, LambdaRunner
+from sandbox.lambda_runner import Invocation
 from sandbox.organization import (
     Sandbox,
     account_admin_session,
@@ -50,14 +48,11 @@ from sandbox.organization import (
     person_session,
     start_sandbox,
 )
-from sandbox.review_gateway import ReviewGateway
 from workloads.manifest import load_manifest, manifest_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = REPO_ROOT / "workloads"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
-NOTIFY = naming.approval_function_name("notify")
-DISPATCH = naming.approval_function_name("dispatch")
 EMAIL_LINES_SHOWN = 9
 
 console = Console(highlight=False)
@@ -68,28 +63,19 @@ class DemoFailed(RuntimeError):
 
 
 class ApprovalPath:
-    """The deployed approval workflow, driven locally: the Lambda runner, the review gateway, the GitHub
-    stand-in, the identity provider stand-in and the inbox of `reviewer`, an approver of the first
-    environment. The runner overrides URLs of the deployed functions that point outside the sandbox: the
-    review link base (the local gateway), GitHub's API base (the stand-in), and the identity provider's
-    endpoints and the review function's callback."""
+    """The deployed approval workflow, driven locally step by step: the human loop `modelops sandbox up` runs
+    (sandbox/human_loop.py: the Lambda runner, the review gateway, the identity provider and GitHub
+    stand-ins), delivering routed events when the lifecycle says so rather than in the background, and the
+    inbox of `reviewer`, an approver of the first environment."""
 
     def __init__(self, config: OrgConfig, sandbox: Sandbox, stack: ExitStack, reviewer: str) -> None:
-        self.runner = stack.enter_context(LambdaRunner(config, sandbox.endpoint_url))
-        self.gateway = stack.enter_context(ReviewGateway(self.runner))
-        self.github = stack.enter_context(GitHubStandIn())
-        self.identity_provider = stack.enter_context(identity_provider.wire(self.runner, self.gateway))
-        self.runner.override(NOTIFY, REVIEW_URL=self.gateway.review_url)
+        self.loop = HumanLoop(config, sandbox, stack)
+        self.github = self.loop.github
+        self.identity_provider = self.loop.identity_provider
         # `modelops approve` and `reject` reach the deployed approval API here, as AWS_ENDPOINT_URL reaches
         # the other services.
-        os.environ[ENDPOINT_VARIABLE] = self.gateway.url.rsplit("/", 1)[0]
-        self.runner.override(DISPATCH, GITHUB_API_URL=self.github.url)
+        os.environ[ENDPOINT_VARIABLE] = self.loop.execute_api_endpoint
         shared = account_admin_session(config, config.accounts.shared_services)
-        # The operator stores GitHub's token in the deployed secret (its description says how); the stand-in
-        # accepts any token, so a random one stands in and is never printed.
-        shared.client("secretsmanager").put_secret_value(
-            SecretId=naming.GITHUB_DISPATCH_SECRET, SecretString=f"ghs_sandbox_{secrets.token_hex(16)}"
-        )
         self.inbox: Inbox = subscribe_inbox(shared, config, config.chain[0], reviewer)
 
     def deliver(self, function: str) -> Invocation:
@@ -97,15 +83,15 @@ class ApprovalPath:
 
         SageMaker may send one state change more than once, and the sandbox does (twice by default): the
         repeated deliveries are shown, and the callers check that they emailed or dispatched nothing more."""
-        invocations = self.runner.run_pending(function)
-        if not invocations:
+        deliveries = self.loop.deliver(function)
+        if not deliveries:
             raise DemoFailed(f"EventBridge routed no event to {function}; the lifecycle expects one")
-        for invocation in invocations:
-            role = invocation.role.rsplit("/", 1)[1]
-            console.print(
-                f"[dim]EventBridge -> {function} ({invocation.handler}, as role {role}): "
-                f"{escape(json.dumps(invocation.result))}[/dim]"
-            )
+        invocations = []
+        for delivery in deliveries:
+            if delivery.invocation is None:
+                raise DemoFailed(delivery.line())
+            console.print(f"[dim]{escape(delivery.line())}[/dim]")
+            invocations.append(delivery.invocation)
         return invocations[0]
 
     def dispatch(self) -> None:
