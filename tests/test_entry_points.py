@@ -21,6 +21,7 @@ import yaml
 
 from shared_services.approval_bundle import bundle_directory
 from tests.orgs import config_path, load_org, org_data, workloads_root
+from tests.repository_copy import copy_repository
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,3 +173,52 @@ def test_the_lambda_bundle_is_built_once_per_process_and_organisation() -> None:
     assert again == first
     assert {path: path.stat().st_mtime_ns for path in again.rglob("*") if path.is_file()} == built
     assert bundle_directory(load_org("four_env")) != first  # the bundle carries the organisation's config
+
+
+def _test_suite_in(copy: Path) -> subprocess.CompletedProcess[str]:
+    """`make test`'s pytest command, run in `copy`."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "AWS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile", "--cov", "-m", "not fork"],
+        cwd=copy,
+        env={**environment, "PYTHONPATH": str(copy)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_test_suite_stops_at_a_config_error_of_the_shipped_organisation_printing_it_once(tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy_repository(copy)
+    _bad_region_config(tmp_path).replace(copy / "accounts" / "accounts.yaml")
+
+    ran = _test_suite_in(copy)
+
+    assert (ran.returncode, ran.stderr.splitlines(), ran.stdout) == (
+        2,
+        [
+            f"error: accounts/accounts.yaml: organization.region: 'eu-west-9' is not an AWS region botocore "
+            f"{botocore.__version__} knows (nearest: eu-west-1, eu-west-2, eu-west-3)"
+        ],
+        "",
+    )
+
+
+def test_the_test_suite_stops_at_a_manifest_error_of_a_test_organisation_printing_it_once(tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy_repository(copy)
+    manifest = copy / "tests" / "orgs" / "four_env" / "workloads" / "dev" / "churn-model.yaml"
+    manifest.write_text(manifest.read_text() + "replicas: 3\n")
+
+    ran = _test_suite_in(copy)
+
+    assert (ran.returncode, ran.stderr.splitlines(), ran.stdout) == (
+        2,
+        [
+            "error: tests/orgs/four_env/workloads/dev/churn-model.yaml: replicas: unknown key (check the spelling; "
+            "unknown keys are rejected)"
+        ],
+        "",
+    )
