@@ -16,6 +16,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from accounts.validation import InputError
+from deployment.entry_point import EXIT_INTERRUPTED, interrupted, stop_jsii_kernel
 from promotion.aws import translate
 from promotion.errors import ModelOpsError
 
@@ -47,9 +48,20 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
         except (BotoCoreError, ClientError) as exc:
             raise fail(str(translate(exc, "AWS")), EXIT_FAILED) from None
         except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
+            raise interrupted_exit() from None
+        except Exception:
+            # After Ctrl-C, jsii's Node kernel (which got SIGINT too) may fail first: the failure is the interrupt.
+            if interrupted():
+                raise interrupted_exit() from None
+            raise
 
     return run
+
+
+def interrupted_exit() -> typer.Exit:
+    """Ctrl-C: stop jsii's kernel quietly if it ran, print `error: interrupted`; return the Exit (130)."""
+    stop_jsii_kernel()
+    return fail("interrupted", EXIT_INTERRUPTED)
 
 
 # typer (pinned in pyproject.toml) carries its own copy of click: its usage errors are typer._click's

@@ -17,9 +17,10 @@ from accounts.config import OrgConfig
 from cli import output
 from cli.commands import audit, decisions, deploys, promotion, registration
 from cli.commands.github import github_app
-from cli.errors import EXIT_FAILED, OneLineUsageGroup, fail
+from cli.errors import EXIT_FAILED, OneLineUsageGroup, fail, interrupted_exit
 from cli.sandbox import sandbox_app
 from cli.settings import DEFAULT_CONFIG, DEFAULT_WORKLOADS, Settings
+from deployment.entry_point import interrupted, watch_interrupts
 from promotion.aws import AwsContext
 
 app = typer.Typer(
@@ -88,7 +89,10 @@ for family in (registration, decisions, promotion, deploys, audit):
 
 def main() -> None:
     """The console script: run the app; anything that escaped a command still ends as one line."""
+    watch_interrupts()
     try:
         app()
     except Exception as exc:  # the last line of defence against a traceback
+        if interrupted():
+            raise SystemExit(interrupted_exit().exit_code) from None
         raise SystemExit(fail(f"unexpected failure: {type(exc).__name__}: {exc}", EXIT_FAILED).exit_code) from None

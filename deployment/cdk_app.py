@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 
 from accounts.config import OrgConfig
+from accounts.validation import InputError
 from data_science.stack import DataScienceStack
 from deployment.stages import SharedServicesStage, WorkloadStage
 from workloads.manifest import WORKLOADS_ROOT, load_all
+
+CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+
+
+def feature_flags(cdk_json: Path = CDK_JSON) -> dict[str, Any]:
+    """The CDK feature flags of cdk.json's `context`, where `cdk flags` reads and sets them.
+
+    The CDK CLI passes them to `python app.py`; every synth in process (the generate step, `modelops deploy`,
+    the tests) passes them too, so that each synthesizes the templates `cdk synth` would. Every flag is at the
+    value the pinned aws-cdk-lib recommends; tests/test_feature_flags.py holds them there and says which ones
+    change the templates.
+    """
+    try:
+        context = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {})
+    except FileNotFoundError:
+        raise InputError(f"{cdk_json}: not found; the CDK app synthesizes from a checkout of the repository") from None
+    return dict(context)
 
 
 def synthesize(config: OrgConfig, workloads_root: Path, outdir: Path) -> Path:
@@ -29,7 +49,7 @@ def build_app(
     Synthesizing it writes only into `outdir` (a temporary directory when None): the GitHub engine's
     workflow included. The generate step (deployment/generate.py) copies what the repository commits.
     """
-    app = cdk.App(outdir=outdir)
+    app = cdk.App(outdir=outdir, context=feature_flags())
     manifests = load_all(config, workloads_root)
 
     DataScienceStack(

@@ -29,6 +29,7 @@ import yaml
 
 from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config
 from accounts.validation import InputError
+from deployment import entry_point
 from deployment.codeowners import render_codeowners
 from deployment.github_pipeline import ASSEMBLY_WORKFLOW, WORKFLOW_FILE
 from policies import access_matrix, render
@@ -199,4 +200,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point.run(main)  # Ctrl-C: `error: interrupted`, exit 130

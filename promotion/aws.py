@@ -6,18 +6,22 @@ so the same code reaches real AWS or the sandbox through `AWS_ENDPOINT_URL`.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.loaders
 import botocore.session
 from botocore.exceptions import ClientError, CredentialRetrievalError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from accounts import naming
 from accounts.config import OrgConfig
+from accounts.validation import InputError
 from promotion.errors import AwsAccessDenied, AwsCallFailed, AwsUnreachable
 from promotion.sessions import assume_role
 
@@ -55,6 +59,31 @@ def _with_shared_loader(session: boto3.Session, region: str) -> boto3.Session:
     return new_session(region=region, access_key=frozen.access_key, secret_key=frozen.secret_key, token=frozen.token)
 
 
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
+# Where `modelops sandbox up` listens: a connection refused there means the sandbox is not running.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def check_endpoint_url(environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse an AWS_ENDPOINT_URL botocore cannot use, naming it, before any client is made (botocore would
+    raise a bare `ValueError: Invalid endpoint` from the first one)."""
+    url = environ.get(ENDPOINT_VARIABLE)
+    if url is None:
+        return
+    scheme = urlsplit(url).scheme
+    if scheme not in ("http", "https") or not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        raise InputError(
+            f"{ENDPOINT_VARIABLE}: {url!r} is not an endpoint URL; expected http:// or https:// and a host, such as "
+            f"the http://127.0.0.1:<port> that `modelops sandbox up` prints (unset it to reach AWS itself)"
+        )
+
+
+def _unreachable_hint(endpoint: str) -> str:
+    if urlsplit(endpoint).hostname in LOCAL_HOSTS:
+        return "; is the sandbox running? Start it with `modelops sandbox up`"
+    return ""
+
+
 ACCESS_DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 )
@@ -73,7 +102,8 @@ def translate(exc: Exception, what: str, *, role: str | None = None) -> Exceptio
     """The one-line error for a botocore failure calling `what` as `role`; other exceptions unchanged."""
     if isinstance(exc, BotoConnectionError | HTTPClientError):
         endpoint = str((getattr(exc, "kwargs", {}) or {}).get("endpoint_url", "its endpoint")).rstrip("/")
-        return AwsUnreachable(f"cannot reach {what} at {endpoint}: {_unreachable_reason(exc)}")
+        reason = _unreachable_reason(exc)
+        return AwsUnreachable(f"cannot reach {what} at {endpoint}: {reason}{_unreachable_hint(endpoint)}")
     if isinstance(exc, CredentialRetrievalError):
         # A profile's credential_process (or SSO) failed; its own one-line error says why.
         provider = (getattr(exc, "kwargs", {}) or {}).get("provider", "credential provider")
@@ -154,6 +184,7 @@ class AwsContext:
     def base(self) -> boto3.Session:
         """The ambient session (environment, profile, SSO or OIDC credentials)."""
         if self._base is None:
+            check_endpoint_url()
             self._base = new_session(region=self.config.region)
             self._hook(self._base)
         return self._base

@@ -14,11 +14,9 @@ import importlib.metadata
 import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
-from typing import Any, cast
 
-import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_lambda as lambda_
 
 from accounts.config import OrgConfig
@@ -103,28 +101,22 @@ def build_bundle(config: OrgConfig, output: Path) -> None:
     )
 
 
-@jsii.implements(cdk.ILocalBundling)
-class _LocalBundler:
-    """CDK local bundling: builds the bundle in-process, so no Docker is needed."""
+# One bundle per organisation per process, in a temporary directory removed at exit: every synth of a process
+# (the tests synthesize dozens of apps) reuses it, and CDK stages it as a plain asset directory, silently
+# (its local bundling printed "Bundling asset ..." on every synth).
+_BUNDLES: dict[str, tempfile.TemporaryDirectory[str]] = {}
 
-    def __init__(self, config: OrgConfig) -> None:
-        self._config = config
 
-    def try_bundle(self, output_dir: str, _options: Any) -> bool:
-        build_bundle(self._config, Path(output_dir))
-        return True
+def bundle_directory(config: OrgConfig) -> Path:
+    """The Lambda bundle for `config`, built on first use in this process and kept until it exits."""
+    key = config.model_dump_json()
+    if key not in _BUNDLES:
+        directory = tempfile.TemporaryDirectory(prefix="modelops-lambda-bundle-")
+        build_bundle(config, Path(directory.name))
+        _BUNDLES[key] = directory
+    return Path(_BUNDLES[key].name)
 
 
 def lambda_code(config: OrgConfig) -> lambda_.Code:
     """The approval Lambdas' code asset; its hash is the bundle's content, so config changes redeploy."""
-    return lambda_.Code.from_asset(
-        str(HANDLERS_DIR),
-        asset_hash_type=cdk.AssetHashType.OUTPUT,
-        exclude=["__pycache__", "*.pyc"],
-        bundling=cdk.BundlingOptions(
-            # Never pulled: local bundling always succeeds or raises.
-            image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.11"),
-            # jsii calls back with the options as one positional struct, not the keywords the stub declares.
-            local=cast(cdk.ILocalBundling, _LocalBundler(config)),
-        ),
-    )
+    return lambda_.Code.from_asset(str(bundle_directory(config)), exclude=["__pycache__", "*.pyc"])

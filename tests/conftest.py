@@ -9,6 +9,7 @@ fail, naming the file. tests/test_shipped_organisation.py alone checks the shipp
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +21,49 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from accounts.config import OrgConfig, parse_config
+from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config, parse_config
+from accounts.validation import InputError
 from deployment.cdk_app import build_app
 from deployment.github_pipeline import ASSEMBLY_WORKFLOW
-from tests.orgs import load_org, org_data, workloads_root
+from tests.orgs import ORGS_ROOT, load_org, org_data, workloads_root
+from workloads.manifest import WORKLOADS_ROOT, load_all
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.shipped_guard", "tests.sandbox_fixtures", "tests.promotion_support"]
+
+
+def first_config_error() -> str | None:
+    """The first config or manifest error, as its one line, of the shipped organisation then each test
+    organisation (tests/orgs); None when every one loads."""
+    organisations = [(DEFAULT_CONFIG_PATH, WORKLOADS_ROOT)] + [
+        (folder / "accounts.yaml", folder / "workloads") for folder in sorted(ORGS_ROOT.iterdir()) if folder.is_dir()
+    ]
+    for accounts, workloads in organisations:
+        if not accounts.is_file():
+            continue
+        try:
+            config = load_config(accounts)
+            if workloads.is_dir():
+                load_all(config, workloads)
+        except InputError as error:
+            return str(error).replace(f"{REPO_ROOT}{os.sep}", "")
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop at the first config or manifest error, printed once as `error: <file>: <field>: ...` (exit 2):
+    otherwise every test that loads that organisation fails with its own traceback (16,203 lines for one typo).
+
+    Checked before collection and before any xdist worker starts (a worker finds it valid too). The process
+    ends with os._exit: pytest.exit would print `Exit: ` before the line, and nothing has started yet that
+    needs ending (no test, no worker, no coverage data worth saving)."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller checked before starting it
+        return
+    problem = first_config_error()
+    if problem is not None:
+        sys.stderr.write(f"error: {problem}\n")
+        sys.stderr.flush()
+        os._exit(2)
 
 
 @dataclass

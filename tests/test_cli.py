@@ -13,13 +13,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from typer.testing import CliRunner, Result
 
 import cli.main
 from accounts import naming
 from accounts.config import OrgConfig
-from promotion.aws import AwsContext, new_session
+from promotion.aws import AwsContext, new_session, translate
 from promotion.content import pin_image
 from promotion.decisions import decide
 from promotion.ledger import Ledger, LedgerRecord
@@ -215,8 +216,45 @@ def test_promote_reports_an_unreachable_registry_in_one_line(
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://localhost:{closed}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "1")
-    refused(result, 1, f"cannot reach the SageMaker registry at http://localhost:{closed}: Connection refused")
+    refused(
+        result,
+        1,
+        f"cannot reach the SageMaker registry at http://localhost:{closed}: Connection refused; is the sandbox "
+        "running? Start it with `modelops sandbox up`",
+    )
     assert "Traceback" not in result.output
+    monkeypatch.setenv("AWS_ENDPOINT_URL", promote_setup.local_aws.endpoint_url)
+    assert promote_setup.unchanged()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "hint"),
+    [
+        ("http://127.0.0.1:4566", "; is the sandbox running? Start it with `modelops sandbox up`"),
+        ("http://[::1]:4566", "; is the sandbox running? Start it with `modelops sandbox up`"),
+        ("https://api.sagemaker.eu-west-1.amazonaws.com", ""),
+    ],
+)
+def test_an_unreachable_endpoint_suggests_the_sandbox_only_when_it_is_local(endpoint: str, hint: str) -> None:
+    failure = EndpointConnectionError(endpoint_url=endpoint, error="[Errno 111] Connection refused")
+
+    assert str(translate(failure, "the SageMaker registry")) == (
+        f"cannot reach the SageMaker registry at {endpoint}: Connection refused{hint}"
+    )
+
+
+@pytest.mark.parametrize("url", ["notaurl", "127.0.0.1:4566", "ftp://127.0.0.1:4566", "http://"])
+def test_an_endpoint_url_botocore_cannot_use_is_an_input_error_naming_the_variable(
+    promote_setup: Snapshot, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    result = promote_cli(promote_setup, "churn-model", "--to", "qa", "--version", "1")
+    refused(
+        result,
+        2,
+        f"AWS_ENDPOINT_URL: {url!r} is not an endpoint URL; expected http:// or https:// and a host, such as the "
+        "http://127.0.0.1:<port> that `modelops sandbox up` prints (unset it to reach AWS itself)",
+    )
     monkeypatch.setenv("AWS_ENDPOINT_URL", promote_setup.local_aws.endpoint_url)
     assert promote_setup.unchanged()
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.repository_copy import copy_repository
 
 pytestmark = pytest.mark.fork
 
@@ -79,33 +79,6 @@ alarms:
 """
 
 
-# Copies in a process of its own: it reads every file, the shipped organisation's included, which only
-# tests/test_shipped_organisation.py may read in this process (tests/shipped_guard.py).
-COPY = """
-import shutil, sys
-from pathlib import Path
-source, target = Path(sys.argv[1]), Path(sys.argv[2])
-for relative in filter(None, sys.stdin.read().split("\\0")):
-    if (source / relative).is_file():
-        (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source / relative, target / relative)
-"""
-
-
-def _copy_repository(target: Path) -> None:
-    """The files a clone would have (tracked, plus new ones not ignored), and this machine's tools."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    subprocess.run([sys.executable, "-c", COPY, str(REPO_ROOT), str(target)], input=listed, text=True, check=True)
-    for tools in (".venv", ".tools"):
-        if (REPO_ROOT / tools).exists():
-            (target / tools).symlink_to(REPO_ROOT / tools)
-
-
 def _run(fork: Path, *args: str, timeout: int) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "AWS_"))}
     return subprocess.run(
@@ -123,7 +96,7 @@ def test_a_fork_that_adapts_accounts_yaml_and_runs_the_generate_step_passes_the_
     tmp_path: Path,
 ) -> None:
     fork = tmp_path / "fork"
-    _copy_repository(fork)
+    copy_repository(fork)
     (fork / "accounts" / "accounts.yaml").write_text(yaml.safe_dump(FORK, sort_keys=False))
     for folder in (fork / "workloads").iterdir():
         if folder.is_dir() and not folder.name.startswith(("_", ".")):

@@ -109,12 +109,15 @@ def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_the_promoter
                         "Sid": "AssumeTargetRoles",
                         "Effect": "Allow",
                         "Action": "sts:AssumeRole",
-                        "Resource": [
-                            *cdk,
-                            *[f"arn:aws:iam::{account}:role/modelops-{name}" for name in operator],
-                            PROMOTER,
-                            *verifier,
-                        ],
+                        # Sorted, as the @aws-cdk/aws-iam:minimizePolicies feature flag writes them.
+                        "Resource": sorted(
+                            [
+                                *cdk,
+                                *[f"arn:aws:iam::{account}:role/modelops-{name}" for name in operator],
+                                PROMOTER,
+                                *verifier,
+                            ]
+                        ),
                     }
                 ],
             },

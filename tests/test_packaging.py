@@ -41,6 +41,19 @@ def test_the_wheel_ships_no_sandbox_tests_benchmarks_or_demo(dist: Distribution)
     assert not dist.py_modules  # no top-level modules such as app.py either
 
 
+def test_every_shipped_package_is_a_python_package_with_an_importable_name(dist: Distribution) -> None:
+    """Not data folders taken as namespace packages (workloads/qa, policies/rendered/ModelOps-qa__Endpoints)."""
+    packages = dist.packages or []
+    assert [name for name in packages if not all(part.isidentifier() for part in name.split("."))] == []
+    assert [name for name in packages if not (REPO_ROOT / name.replace(".", "/") / "__init__.py").is_file()] == []
+    python_packages = {
+        ".".join(init.parent.relative_to(REPO_ROOT).parts)
+        for top in SHIPPED
+        for init in (REPO_ROOT / top).rglob("__init__.py")
+    }
+    assert sorted(packages) == sorted(python_packages)
+
+
 def test_the_console_script_lives_in_a_shipped_package(dist: Distribution) -> None:
     scripts = dist.entry_points["console_scripts"]
     assert [script.partition("=")[2].strip().partition(".")[0] for script in scripts] == ["cli"]

@@ -9,6 +9,8 @@ delivers them: moto records each event a deployed rule matched for the notify La
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -39,9 +41,11 @@ from sandbox.organization import (
     person_role_name,
     person_session,
 )
+from tests.conftest import REPO_ROOT
 from tests.orgs import config_path, workloads_root
 from tests.promotion_support import QA_APPROVER
 from tests.sandbox_fixtures import approval_api_served
+from tests.test_entry_points import press_ctrl_c_after
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
@@ -293,6 +297,30 @@ def test_record_deploy_after_the_workflows_cloudformation_step_verifies_records_
         deployed.arn,
         f"deployed v{deployed.version} to qa (endpoint config {rolled_out})",
     )
+
+
+def test_ctrl_c_during_a_deploys_synth_exits_130_with_one_line_and_no_traceback(
+    pipeline: tuple[QaDeploy, Sandbox],
+) -> None:
+    """The `modelops deploy` console script, as the pipeline runs it, interrupted while jsii's Node kernel
+    synthesizes (after the gates, before any stack changes): no JSONDecodeError, no BrokenPipeError from jsii's
+    exit hook, exit 130."""
+    deployed, _sandbox = pipeline
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-c", "from cli.main import main; main()"),
+            *("--config", str(CONFIG), "--workloads", str(deployed.workloads), "deploy", "qa"),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, which the test's SIGINT stands for the terminal's
+    )
+    press_ctrl_c_after(process, "stderr", "  synthesizing the CDK app", seconds=1.0)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert (process.returncode, stderr.splitlines(), stdout) == (130, ["error: interrupted"], "")
 
 
 def test_an_update_sagemaker_rolled_back_is_reported_as_such_naming_the_config(

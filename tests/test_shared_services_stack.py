@@ -248,7 +248,6 @@ def test_approval_key_is_administered_by_shared_services_and_used_only_through_i
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
     secrets_manager = {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
-    cdk_root = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::111111111111:root"]]}
     assert key["Properties"]["KeyPolicy"]["Statement"] == [
         {
             "Sid": "SharedServicesAdministersKey",
@@ -276,7 +275,7 @@ def test_approval_key_is_administered_by_shared_services_and_used_only_through_i
         },
         {
             "Sid": "CloudWatchLogsEncryptsWorkflowLogs",
-            "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:Describe*"],
+            "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Condition": {
                 "ArnLike": {
                     "kms:EncryptionContext:aws:logs:arn": [
@@ -289,19 +288,20 @@ def test_approval_key_is_administered_by_shared_services_and_used_only_through_i
             "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
             "Resource": "*",
         },
-        # Written by CDK for the two secrets encrypted with the key.
+        # Written by CDK for the two secrets encrypted with the key (two statements, merged by the
+        # @aws-cdk/aws-iam:minimizePolicies feature flag).
         {
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+            "Action": [
+                "kms:CreateGrant",
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
             "Condition": secrets_manager,
             "Effect": "Allow",
-            "Principal": {"AWS": cdk_root},
-            "Resource": "*",
-        },
-        {
-            "Action": ["kms:CreateGrant", "kms:DescribeKey"],
-            "Condition": secrets_manager,
-            "Effect": "Allow",
-            "Principal": {"AWS": cdk_root},
+            "Principal": {"AWS": SHARED_ROOT},
             "Resource": "*",
         },
         # The ledger's readers and writers, through DynamoDB only (shared_services/ledger.py).
@@ -610,8 +610,8 @@ def test_one_retained_model_package_group_per_model_whose_policy_grants_no_appro
                 "Effect": "Allow",
                 "Principal": {
                     "AWS": [
-                        "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
                         "arn:aws:iam::333333333333:role/modelops-github-deploy-prod",
+                        "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
                     ]
                 },
                 "Resource": [GROUP_ARN, PACKAGES_ARN],
@@ -762,8 +762,8 @@ def test_promoter_role_is_assumable_by_the_github_deploy_and_promotion_roles_and
             "Effect": "Allow",
             "Principal": {
                 "AWS": [
-                    "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
                     "arn:aws:iam::333333333333:role/modelops-github-deploy-prod",
+                    "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
                 ]
             },
         },
@@ -812,7 +812,7 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Sid": "ReadLiveVersions",
                         "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                         "Effect": "Allow",
-                        "Resource": [f"{LIVE_ARN}qa", f"{LIVE_ARN}prod"],
+                        "Resource": [f"{LIVE_ARN}prod", f"{LIVE_ARN}qa"],
                     },
                     ledger_statement("AppendPromotions", ["churn-model/promotions"]),
                     ledger_statement("ReadLedger", ["churn-model/*"], ["dynamodb:Query"]),

@@ -91,8 +91,8 @@ def test_verifier_is_assumable_by_the_environment_deploy_roles_the_pr_checks_rol
             "Effect": "Allow",
             "Principal": {
                 "AWS": [
-                    "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
                     "arn:aws:iam::333333333333:role/modelops-github-deploy-prod",
+                    "arn:aws:iam::333333333333:role/modelops-github-deploy-qa",
                 ]
             },
         },
@@ -140,7 +140,7 @@ def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing
                         "Sid": "ReadLiveVersions",
                         "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                         "Effect": "Allow",
-                        "Resource": [f"{SSM}/live/qa", f"{SSM}/live/prod"],
+                        "Resource": [f"{SSM}/live/prod", f"{SSM}/live/qa"],
                     },
                     {
                         "Sid": "ReadLedger",
