@@ -19,7 +19,7 @@ from cli.commands import audit, decisions, deploys, promotion, registration
 from cli.commands.github import github_app
 from cli.errors import EXIT_FAILED, OneLineUsageGroup, fail, interrupted_exit
 from cli.sandbox import sandbox_app
-from cli.settings import DEFAULT_CONFIG, DEFAULT_WORKLOADS, Settings
+from cli.settings import CONFIG_VARIABLE, DEFAULT_CONFIG, DEFAULT_WORKLOADS, WORKLOADS_VARIABLE, Settings
 from deployment.entry_point import interrupted, watch_interrupts
 from promotion.aws import AwsContext
 
@@ -62,10 +62,13 @@ def _print_version(asked: bool) -> None:
 def main_options(
     ctx: typer.Context,
     config: Annotated[
-        Path, typer.Option("--config", help="The organisation file.", show_default=True)
+        Path, typer.Option("--config", envvar=CONFIG_VARIABLE, help="The organisation file.", show_default=True)
     ] = DEFAULT_CONFIG,
     workloads: Annotated[
-        Path, typer.Option("--workloads", help="The manifests folder (workloads/<env>/<model>.yaml).")
+        Path,
+        typer.Option(
+            "--workloads", envvar=WORKLOADS_VARIABLE, help="The manifests folder (workloads/<env>/<model>.yaml)."
+        ),
     ] = DEFAULT_WORKLOADS,
     version: Annotated[
         bool,

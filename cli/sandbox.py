@@ -27,7 +27,7 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from cli import output
 from cli.errors import EXIT_FAILED, EXIT_INPUT, fail, handled
-from cli.settings import settings
+from cli.settings import CONFIG_VARIABLE, WORKLOADS_VARIABLE, settings
 
 if TYPE_CHECKING:
     from sandbox.human_loop import HumanLoop
@@ -98,7 +98,7 @@ def up(
             cdk_out = synthesize(config, Path(scratch), s.workloads)
             sandbox = start_sandbox(config, cdk_out=cdk_out, server=server, progress=progress)
             progress("starting the approval workflow's Lambdas, review gateway, sign-in and GitHub stand-ins")
-            _serve(config, sandbox, stack)
+            _serve(config, sandbox, stack, (s.config_path, s.workloads))
         output.note("press Ctrl-C to stop")
         try:
             threading.Event().wait()
@@ -106,9 +106,10 @@ def up(
             output.note("stopping the sandbox")
 
 
-def _serve(config: OrgConfig, sandbox: Sandbox, stack: ExitStack) -> None:
+def _serve(config: OrgConfig, sandbox: Sandbox, stack: ExitStack, repository: tuple[Path, Path]) -> None:
     """Start the human loop, the inbox and the event delivery on `stack`; push the images, write the
-    profiles, and print how to reach it all."""
+    profiles, and print how to reach it all. `repository` is the organisation file and manifests folder the
+    sandbox was built from, exported so that commands in another folder (a training repository) use them."""
     from sandbox.human_loop import DeliveryLoop, HumanLoop
     from sandbox.inbox import InboxServer
     from sandbox.profiles import CONFIG_FILE, MANAGEMENT_PROFILE, write_aws_config
@@ -120,7 +121,12 @@ def _serve(config: OrgConfig, sandbox: Sandbox, stack: ExitStack) -> None:
     profiles = write_aws_config(config_file, config, endpoint_url=sandbox.endpoint_url)
     output.say("sandbox ready; in another shell:")
     lines = exports(
-        sandbox.endpoint_url, loop.gateway.url, config_file=config_file, inbox_url=inbox.url, region=config.region
+        sandbox.endpoint_url,
+        loop.gateway.url,
+        config_file=config_file,
+        inbox_url=inbox.url,
+        region=config.region,
+        repository=repository,
     )
     for line in lines:
         output.say(line)
@@ -162,6 +168,7 @@ def exports(
     config_file: Path | None = None,
     inbox_url: str | None = None,
     region: str | None = None,
+    repository: tuple[Path, Path] | None = None,
 ) -> list[str]:
     """The shell lines that point AWS clients, `modelops approve` and `modelops sandbox inbox` at the sandbox.
 
@@ -178,6 +185,8 @@ def exports(
         values["AWS_DEFAULT_REGION"] = region
     if inbox_url is not None:
         values[INBOX_VARIABLE] = inbox_url
+    if repository is not None:  # `modelops --config` and `--workloads` read these
+        values[CONFIG_VARIABLE], values[WORKLOADS_VARIABLE] = (str(path.resolve()) for path in repository)
     return [f"export {name}={value}" for name, value in sorted(values.items())]
 
 

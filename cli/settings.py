@@ -17,6 +17,9 @@ from promotion.aws import AwsContext
 
 DEFAULT_CONFIG = Path("accounts/accounts.yaml")
 DEFAULT_WORKLOADS = Path("workloads")
+# What `--config` and `--workloads` default to when set; app.py and `make generate` read the same names.
+CONFIG_VARIABLE = "MODELOPS_CONFIG"
+WORKLOADS_VARIABLE = "MODELOPS_WORKLOADS"
 
 
 @dataclass

@@ -56,8 +56,8 @@ def _clean_environment(cwd: Path) -> dict[str, str]:
     return env
 
 
-def _modelops(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli", *ORG_OPTIONS, *args]
+def _modelops(*args: str, options: list[str] = ORG_OPTIONS) -> list[str]:
+    return [sys.executable, "-m", "cli", *options, *args]
 
 
 @dataclass
@@ -75,12 +75,14 @@ class SandboxUp:
         return {name: value for name, _, value in pairs}
 
     def run(self, *args: str, profile: str | None = None) -> subprocess.CompletedProcess[str]:
-        """`modelops ARGS` in another process, in the shell the exports were run in (and AWS_PROFILE=profile)."""
+        """`modelops ARGS` in another process, in the shell the exports were run in (and AWS_PROFILE=profile):
+        no `--config` or `--workloads`, and another folder than the checkout's, as a data scientist's training
+        repository; the exports name the organisation the sandbox was built from."""
         env = {**_clean_environment(self.cwd), **self.exports}
         if profile is not None:
             env["AWS_PROFILE"] = profile
         return subprocess.run(
-            _modelops(*args),
+            _modelops(*args, options=[]),
             cwd=self.cwd,
             env=env,
             capture_output=True,
@@ -188,8 +190,14 @@ def test_sandbox_up_prints_the_exports_the_profiles_and_the_models_image(sandbox
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_EXECUTE_API",
         "AWS_PROFILE",
+        "MODELOPS_CONFIG",
         "MODELOPS_SANDBOX_INBOX",
+        "MODELOPS_WORKLOADS",
     ]
+    assert (exports["MODELOPS_CONFIG"], exports["MODELOPS_WORKLOADS"]) == (
+        str(config_path("two_env").resolve()),
+        str(workloads_root("two_env").resolve()),
+    )
     assert (exports["AWS_CONFIG_FILE"], exports["AWS_PROFILE"], exports["AWS_DEFAULT_REGION"]) == (
         str(config_file.resolve()),
         "management",
