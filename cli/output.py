@@ -210,7 +210,7 @@ def history_blocks(model: str, records: list[LedgerRecord]) -> list[Block]:
                 ("env", record.env or "none"),
                 ("account", record.account),
                 ("arn", record.arn),
-                ("why", record.reason),
+                ("why", record.reason or "none given"),
             ],
         )
         for record in records

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 import cli.main
 from cli.layout import Block, block_lines, fits
-from promotion.ledger import HistoryAction, HistoryRecord
+from cli.output import history_blocks
+from promotion.ledger import HistoryAction, HistoryRecord, LedgerRecord
 from tests.orgs import config_path
 from tests.promotion_support import LocalAws
 from tests.terminal_support import terminal, unstyled
@@ -212,3 +213,19 @@ def test_drift_piped_prints_each_endpoint_and_its_whole_finding(local_aws: Local
             ]
         ),
     )
+
+
+def test_a_record_without_a_reason_says_none_was_given_rather_than_printing_an_empty_why() -> None:
+    record = LedgerRecord(
+        stream="churn-model/registrations", seq=1, model="churn-model", action=HistoryAction.REGISTERED,
+        who="data.scientist@example.com", when="2026-11-22T10:14:00.000000Z", reason="", arn=ARN.format(1),
+        account="111111111111", env=None, prev="", hash="",
+    )  # fmt: skip
+    [block] = history_blocks("churn-model", [record])
+    assert list(block.fields) == [
+        ("who", "data.scientist@example.com"),
+        ("env", "none"),
+        ("account", "111111111111"),
+        ("arn", ARN.format(1)),
+        ("why", "none given"),
+    ]
