@@ -168,7 +168,8 @@ class Promoter:
         if proposed.content is None:  # the content gate refused it above; this keeps the type checker sure
             raise GateFailed([f"content: {proposed.label} records no registered content"])
         new_text = manifest_writer.render_pin(snapshot, requested, self.config, proposed.content.manifest_fields())
-        diff = manifest_writer.unified_diff(snapshot, new_text, display)
+        # As git names it: from the folder holding the manifests folder (`workloads/qa/churn-model.yaml`).
+        diff = manifest_writer.unified_diff(snapshot, new_text, path.relative_to(self.root.parent).as_posix())
         pull_request = pr_body.build(
             config=self.config,
             model=model,

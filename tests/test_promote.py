@@ -90,6 +90,11 @@ def test_a_dry_run_checks_and_writes_nothing(local_aws: LocalAws, workloads: Pat
     outcome = run_promote(local_aws, workloads, tmp_path, version=2, dry_run=True)
     assert not outcome.written
     assert f"+model_package_arn: {ARN.format(2)}" in outcome.plan.diff.splitlines()
+    # Named as git names it, from the folder holding the manifests, wherever they are (an absolute path here).
+    assert outcome.plan.diff.splitlines()[:2] == [
+        f"--- a/{workloads.name}/qa/churn-model.yaml",
+        f"+++ b/{workloads.name}/qa/churn-model.yaml",
+    ]
     assert (workloads / "qa" / "churn-model.yaml").read_bytes() == before
     assert not (tmp_path / "pr.md").exists()
     assert local_aws.history_values() == []
