@@ -51,12 +51,11 @@ def large_organisation(folder: Path, models: int, envs: int = 2) -> tuple[Path, 
     names = GENERATED_ENVIRONMENTS[envs]
     data = org_data("two_env")
     shipped_envs = {env["name"]: env for env in data["environments"]}
-    data["environments"] = [
-        {**shipped_envs["prod" if name == "prod" else "qa"], "name": name, "account": account}
-        for name, account in zip(names, GENERATED_ACCOUNTS[-envs:], strict=True)
-    ]
-    if envs == 2:
-        data["environments"] = list(shipped_envs.values())
+    if envs != 2:  # two_env's own qa and prod otherwise
+        data["environments"] = [
+            {**shipped_envs["prod" if name == "prod" else "qa"], "name": name, "account": account}
+            for name, account in zip(names, GENERATED_ACCOUNTS[-envs:], strict=True)
+        ]
     template = data["models"][0]
     gates = {name: template["gates"]["prod" if name == "prod" else "qa"] for name in names}
     data["models"] = [{**template, "name": f"model-{index:03d}", "gates": gates} for index in range(models)]
