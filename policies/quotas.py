@@ -236,8 +236,8 @@ def _measure_resource_policy(stack: StackTemplate, kind: str, logical_id: str, r
 
 
 def failures(measurements: Iterable[Measurement]) -> list[str]:
-    """One line per document over its quota, most over first."""
-    over = sorted((m for m in measurements if m.over), key=lambda m: (m.headroom, m.stack, m.document))
+    """One line per document over its quota, the most over (size / quota) first."""
+    over = sorted((m for m in measurements if m.over), key=lambda m: (-m.size / m.quota, m.stack, m.document))
     return [measurement.failure() for measurement in over]
 
 

@@ -176,6 +176,15 @@ def test_key_group_and_parameter_documents_are_held_to_their_own_quotas(tmp_path
     assert failures(measurements) == ["App/App-Stack: parameter /a: value 4,097 bytes, over SSM's 4,096"]
 
 
+def test_failures_come_most_over_first_whatever_the_unit(tmp_path: Path) -> None:
+    resources: dict[str, Any] = {f"Topic{index}": {"Type": "AWS::SNS::Topic"} for index in range(1_001)}
+    resources["Parameter"] = {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/a", "Value": "x" * 6_000}}
+    assert failures(measure_stacks([_stack(tmp_path, resources)])) == [
+        "App/App-Stack: template App-Stack.template.json: 1,002 resources, over CloudFormation's 500",
+        "App/App-Stack: parameter /a: value 6,000 bytes, over SSM's 4,096",
+    ]
+
+
 def test_a_template_is_held_to_1_mb_from_s3_and_51200_bytes_inline(tmp_path: Path) -> None:
     """CloudFormation quotas: "Template body size in an Amazon S3 object: 1 MB", "in a request: 51,200 bytes"."""
     measurements = measure_stacks(
