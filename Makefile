@@ -79,11 +79,12 @@ bench-synth: $(VENV)/.installed ## Benchmark: synth wall time, sandbox org and 5
 bench-ledger: $(VENV)/.installed ## Benchmark: the audit ledger at 10,000 records (append, history, --verify; minutes)
 	$(PY) -m benchmarks.ledger
 
-bench: bench-synth bench-ledger ## Every benchmark: synth, ledger, IAM sweep, sandbox IAM, promote API calls, status board
+bench: bench-synth bench-ledger ## Every benchmark: synth, ledger, IAM sweep, sandbox IAM, promote API calls, status board, quotas
 	$(PY) -m benchmarks.iam_sweep
 	$(PY) -m benchmarks.sandbox_iam
 	$(PY) -m benchmarks.promote_calls
 	$(PY) -m benchmarks.status_board
+	$(PY) -m benchmarks.quotas
 
 # pip-compile keeps the pins requirements.lock already has unless pyproject.toml's pins need others, and takes
 # every file's hash from the default index (no local pip config, find-links or extra indexes).

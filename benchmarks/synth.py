@@ -29,17 +29,43 @@ build_app(load_config(sys.argv[1]), workloads_root=Path(sys.argv[2]), outdir=sys
 """
 
 
-def large_organisation(folder: Path, models: int) -> tuple[Path, Path]:
-    """accounts.yaml with `models` models, and a workloads root pinning each in qa and prod."""
+# The environments of a generated organisation with 1 to 4 of them, in promotion order, and their accounts.
+GENERATED_ENVIRONMENTS = {
+    1: ("prod",),
+    2: ("qa", "prod"),
+    3: ("qa", "staging", "prod"),
+    4: ("dev", "qa", "staging", "prod"),
+}
+GENERATED_ACCOUNTS = ("444444444444", "555555555555", "666666666666", "777777777777")
+
+
+def large_organisation(folder: Path, models: int, envs: int = 2) -> tuple[Path, Path]:
+    """accounts.yaml with `models` models in `envs` environments (1-4), and a workloads root pinning each model
+    in every environment.
+
+    Built from the two_env organisation: prod keeps its approver group, gates and manifest, and every earlier
+    environment takes qa's; 2 environments are two_env's own qa and prod.
+    """
+    if envs not in GENERATED_ENVIRONMENTS:
+        raise ValueError(f"envs={envs}: expected 1 to {len(GENERATED_ENVIRONMENTS)} environments")
+    names = GENERATED_ENVIRONMENTS[envs]
     data = org_data("two_env")
+    shipped_envs = {env["name"]: env for env in data["environments"]}
+    if envs != 2:  # two_env's own qa and prod otherwise
+        data["environments"] = [
+            {**shipped_envs["prod" if name == "prod" else "qa"], "name": name, "account": account}
+            for name, account in zip(names, GENERATED_ACCOUNTS[-envs:], strict=True)
+        ]
     template = data["models"][0]
-    data["models"] = [{**template, "name": f"model-{index:03d}"} for index in range(models)]
+    gates = {name: template["gates"]["prod" if name == "prod" else "qa"] for name in names}
+    data["models"] = [{**template, "name": f"model-{index:03d}", "gates": gates} for index in range(models)]
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "accounts.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     root = folder / "workloads"
-    for env in ("qa", "prod"):
-        shipped = yaml.safe_load((workloads_root("two_env") / env / "churn-model.yaml").read_text())
+    for env in names:
+        source = workloads_root("two_env") / ("prod" if env == "prod" else "qa") / "churn-model.yaml"
+        shipped = yaml.safe_load(source.read_text())
         (root / env).mkdir(parents=True)
         for index in range(models):
             name = f"model-{index:03d}"

@@ -30,6 +30,9 @@ class StackTemplate:
     region: str | None
     template_file: Path
     template: dict[str, Any]
+    # CloudFormation reads the template from S3 (TemplateURL): the assembly names its published object, or it is
+    # a nested stack. Otherwise a deploy can only send it inline (TemplateBody).
+    template_from_s3: bool = False
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -73,6 +76,7 @@ def _load_manifest(directory: Path) -> list[StackTemplate]:
                 region=region,
                 template_file=template_file,
                 template=_read_json(template_file, hint="expected a CloudFormation template"),
+                template_from_s3="stackTemplateAssetObjectUrl" in properties,
             )
             stacks.append(stack)
             stacks.extend(_nested_stacks(stack, directory))
@@ -97,6 +101,7 @@ def _nested_stacks(parent: StackTemplate, directory: Path) -> list[StackTemplate
             region=parent.region,
             template_file=directory / asset_path,
             template=_read_json(directory / asset_path, hint="expected a nested stack template"),
+            template_from_s3=True,
         )
         nested.append(child)
         nested.extend(_nested_stacks(child, directory))

@@ -23,7 +23,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-TEMPLATE_BODY_LIMIT = 51_200
+from policies.quota_limits import TEMPLATE_BODY_LIMIT
+
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 NO_UPDATES = "No updates are to be performed."

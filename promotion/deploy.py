@@ -26,9 +26,9 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from policies.quota_limits import TEMPLATE_BODY_LIMIT
 from promotion.aws import AwsContext, calling
 from promotion.cfn_deploy import (
-    TEMPLATE_BODY_LIMIT,
     DeployFailed,
     DeployTimedOut,
     StackArtifact,

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import pytest
 
+from policies.quota_limits import TEMPLATE_BODY_LIMIT
 from promotion.cfn_deploy import (
-    TEMPLATE_BODY_LIMIT,
     DeployFailed,
     DeployResult,
     deploy_stack,

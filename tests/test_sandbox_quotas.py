@@ -15,8 +15,8 @@ from typing import Any, Literal
 import pytest
 from botocore.exceptions import ClientError
 
+from policies.quota_limits import policy_characters
 from sandbox.accounts import ORGANIZATION_ACCESS_ROLE
-from sandbox.moto_compat.iam_quotas import policy_characters
 from tests.sandbox_fixtures import EmptyAws
 
 ACCOUNT = "111111111111"

@@ -6,7 +6,8 @@ IAM and AWS STS quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/referen
 - "Role trust policy length": 2,048 characters;
 - "Managed policies per role": 10 by default.
 "IAM doesn't count white space when calculating the size of a policy against these limits", so a document is
-measured as its JSON with the whitespace outside strings removed (`policy_characters`).
+measured as its JSON with the whitespace outside strings removed (`policy_characters`, in policies/quota_limits.py,
+which the static check of a synthesized assembly, policies/quotas.py, shares).
 
 AWS answers each with the error code LimitExceeded (HTTP 409). AWS documents the quota, not the message: the
 messages here are those AWS's IAM returns as reported in public error reports ("Maximum policy size of 10240
@@ -21,7 +22,6 @@ without leaving a half-made role or policy behind.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -29,33 +29,16 @@ from moto.iam import models as _iam_models
 from moto.iam.exceptions import LimitExceededException
 from moto.utilities.utils import get_partition
 
+from policies.quota_limits import (
+    MANAGED_POLICIES_PER_ROLE,
+    MANAGED_POLICY_LIMIT,
+    ROLE_INLINE_POLICIES_LIMIT,
+    TRUST_POLICY_LIMIT,
+    policy_characters,
+)
 from sandbox.moto_compat.wrapping import wrap
 
 iam_models: Any = _iam_models
-
-ROLE_INLINE_POLICIES_LIMIT = 10_240  # characters, all inline policies of a role together
-MANAGED_POLICY_LIMIT = 6_144  # characters
-TRUST_POLICY_LIMIT = 2_048  # characters
-MANAGED_POLICIES_PER_ROLE = 10  # the default quota (20 at most, on request)
-
-
-def policy_characters(document: Any) -> int:
-    """The size IAM counts for a policy document: its characters, whitespace outside strings not counted."""
-    text = document if isinstance(document, str) else json.dumps(document)
-    count, in_string, escaped = 0, False, False
-    for character in text:
-        if in_string:
-            count += 1
-            if escaped:
-                escaped = False
-            elif character == "\\":
-                escaped = True
-            elif character == '"':
-                in_string = False
-        elif not character.isspace():
-            count += 1
-            in_string = character == '"'
-    return count
 
 
 def check_managed_policy(document: Any) -> None:

@@ -17,13 +17,13 @@ documents the limit and the code, not the message: the message is the sandbox's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 from moto.kms import models as _kms_models
 
+from policies.quota_limits import KEY_POLICY_LIMIT, key_policy_bytes
 from sandbox.moto_compat.wrapping import wrap
 
 kms_models: Any = _kms_models
@@ -55,9 +55,6 @@ def install_key_tags() -> None:
     kms_models.Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
 
-KEY_POLICY_LIMIT = 32_768  # bytes
-
-
 class KeyPolicyTooLarge(JsonRESTError):
     """A key policy over 32 KB: LimitExceededException (HTTP 400)."""
 
@@ -73,8 +70,7 @@ class KeyPolicyTooLarge(JsonRESTError):
 def check_key_policy(policy: Any) -> None:
     """A key policy over 32,768 bytes is refused (a template's policy object measured as compact JSON)."""
     if policy is not None:
-        text = policy if isinstance(policy, str) else json.dumps(policy, separators=(",", ":"))
-        size = len(text.encode())
+        size = key_policy_bytes(policy)
         if size > KEY_POLICY_LIMIT:
             raise KeyPolicyTooLarge(size)
 

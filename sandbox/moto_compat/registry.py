@@ -42,6 +42,7 @@ from moto.sagemaker import models as _sm_models
 from moto.sagemaker import responses as _sm_responses
 from moto.sagemaker.exceptions import ValidationError
 
+from policies.quota_limits import GROUP_POLICY_LIMIT
 from sandbox.moto_compat import sts
 from sandbox.moto_compat.wrapping import wrap
 
@@ -174,7 +175,7 @@ def delete_model_package_group_policy(self: Any, model_package_group_name: str) 
 
 # PutModelPackageGroupPolicy's ResourcePolicy: "Length Constraints: Minimum length of 1. Maximum length of 20480."
 # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_PutModelPackageGroupPolicy.html
-GROUP_POLICY_LIMIT = 20_480
+# GROUP_POLICY_LIMIT, shared with the static check (policies/quotas.py).
 
 
 def _put_group_policy_within_limit(

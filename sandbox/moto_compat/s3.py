@@ -17,11 +17,10 @@ from typing import Any
 from moto.s3 import models as _s3_models
 from moto.s3.exceptions import S3ClientError
 
+from policies.quota_limits import BUCKET_POLICY_LIMIT, sent_policy_bytes
 from sandbox.moto_compat.wrapping import wrap
 
 s3_models: Any = _s3_models
-
-BUCKET_POLICY_LIMIT = 20 * 1024  # bytes: "20 KB"
 
 
 class PolicyTooLarge(S3ClientError):
@@ -35,8 +34,7 @@ class PolicyTooLarge(S3ClientError):
 
 def _put_bucket_policy(inner: Callable[..., None], self: Any, bucket_name: str, policy: bytes) -> None:
     """PutBucketPolicy refuses a policy over 20 KB and leaves the bucket's policy as it was."""
-    size = len(policy if isinstance(policy, bytes) else str(policy).encode())
-    if size > BUCKET_POLICY_LIMIT:
+    if sent_policy_bytes(policy) > BUCKET_POLICY_LIMIT:
         raise PolicyTooLarge()
     inner(self, bucket_name, policy)
 

@@ -3,15 +3,17 @@ one backend call creates and another removes, with those two calls only."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
+from policies.quota_limits import sent_policy_text
+
 
 def policy_text(policy: Any) -> str:
-    """A policy document as the JSON string the APIs take (templates may carry it as an object)."""
-    return policy if isinstance(policy, str) else json.dumps(policy)
+    """A policy document as the JSON string the APIs take (templates may carry it as an object); the static
+    quota check counts the same text (policies/quota_limits.py)."""
+    return sent_policy_text(policy)
 
 
 class DeclaredResource(CloudFormationModel):

@@ -8,12 +8,12 @@ replaces the role). moto's CloudFormation skips AWS::IAM::OIDCProvider.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from moto.iam import models as _iam_models
 from moto.utilities.utils import get_partition
 
+from policies.quota_limits import sent_policy_text
 from sandbox.moto_compat.cfn_resources.base import BackendResource
 
 iam_models: Any = _iam_models
@@ -24,7 +24,7 @@ _original: dict[str, Any] = {}
 
 
 def _document(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+    return sent_policy_text(value)
 
 
 def _sync_role_policies(backend: Any, role_name: str, properties: dict[str, Any]) -> None:

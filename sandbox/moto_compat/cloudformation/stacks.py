@@ -13,6 +13,7 @@ from moto.cloudformation.exceptions import AlreadyExistsException
 from moto.cloudformation.exceptions import ValidationError as CfnValidationError
 from moto.cloudformation.utils import generate_stack_id
 
+from policies.quota_limits import MAX_RESOURCES
 from sandbox.moto_compat.cloudformation import retention
 from sandbox.moto_compat.cloudformation.failures import (
     ResourceFailed,
@@ -178,7 +179,7 @@ def install_unchanged_update_refused() -> None:
 
 # "Resources: Maximum number of resources that you can declare in your CloudFormation template: 500"
 # (CloudFormation quotas, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
-MAX_RESOURCES = 500
+# MAX_RESOURCES, shared with the static check (policies/quotas.py).
 
 
 def check_resource_count(template: str) -> None:
