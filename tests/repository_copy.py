@@ -22,7 +22,8 @@ for relative in filter(None, sys.stdin.read().split("\\0")):
 
 
 def copy_repository(target: Path) -> None:
-    """The files a clone would have (tracked, plus new ones not ignored), and this machine's tools."""
+    """The files a clone would have (tracked, plus new ones not ignored), and this machine's tools, in a git
+    repository of its own (nothing committed), as a fork is: tests inside the copy copy it again the same way."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO_ROOT,
@@ -33,3 +34,4 @@ def copy_repository(target: Path) -> None:
     for tools in (".venv", ".tools"):
         if (REPO_ROOT / tools).exists():
             (target / tools).symlink_to(REPO_ROOT / tools)
+    subprocess.run(["git", "init", "-q", str(target)], check=True)
