@@ -25,6 +25,7 @@ from accounts.config import DEFAULT_CONFIG_PATH, OrgConfig, load_config, parse_c
 from accounts.validation import InputError
 from deployment.cdk_app import build_app
 from deployment.github_pipeline import ASSEMBLY_WORKFLOW
+from sandbox.server import share_botocore_data
 from tests.orgs import ORGS_ROOT, load_org, org_data, workloads_root
 from workloads.manifest import WORKLOADS_ROOT, load_all
 
@@ -57,6 +58,10 @@ def pytest_configure(config: pytest.Config) -> None:
     Checked before collection and before any xdist worker starts (a worker finds it valid too). The process
     ends with os._exit: pytest.exit would print `Exit: ` before the line, and nothing has started yet that
     needs ending (no test, no worker, no coverage data worth saving)."""
+    # Every process of the session shares one botocore data loader from the start, as the sandbox's server does
+    # once started (sandbox/server.py): otherwise each boto3 session of the in-process moto tests parses
+    # botocore's endpoint data and service models again (about a third of test_approval_handlers' time).
+    share_botocore_data()
     if hasattr(config, "workerinput"):  # an xdist worker: the controller checked before starting it
         return
     problem = first_config_error()

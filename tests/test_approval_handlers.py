@@ -59,6 +59,7 @@ ISSUER = "https://signin.sandbox.modelops.invalid"
 AUTHORIZATION_ENDPOINT = f"{ISSUER}/oauth2/authorize"
 CLIENT_ID = "modelops-review"
 CALLBACK_URL = "https://review.example/v1/callback"
+POLL_SECONDS = 0.05  # the local stand-ins' serving loops (as sandbox/identity_provider.py's)
 
 
 @dataclass
@@ -248,8 +249,8 @@ def github() -> Iterator[GitHubStandIn]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     stand_in.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    # A short poll interval: shutdown() waits for the serving loop's next poll (0.5 s by default), twice a test.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True).start()
     yield stand_in
     server.shutdown()
     server.server_close()
@@ -314,7 +315,7 @@ def token_endpoint() -> Iterator[TokenEndpoint]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/oauth2/token"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True).start()
     yield endpoint
     server.shutdown()
     server.server_close()
