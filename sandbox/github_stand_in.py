@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-BIND_ADDRESS = "127.0.0.1"
+from sandbox import local_http
+from sandbox.local_http import BIND_ADDRESS
+
 REPO = r"^/repos/(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)"
 DISPATCHES_PATH = re.compile(rf"{REPO}/dispatches$")
 SUBJECT_TEMPLATE_PATH = re.compile(rf"{REPO}/actions/oidc/customization/sub$")
@@ -104,14 +105,11 @@ class GitHubStandIn:
 
     def start(self) -> None:
         """Serve on a free loopback port, in a background thread."""
-        self._server = ThreadingHTTPServer((BIND_ADDRESS, 0), _handler_class(self))
-        threading.Thread(target=self._server.serve_forever, name="github-stand-in", daemon=True).start()
+        self._server = local_http.serve(_handler_class(self), name="github-stand-in")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        local_http.close(self._server)
+        self._server = None
 
 
 def environment_json(stand_in: GitHubStandIn, environment: Environment) -> dict[str, Any]:

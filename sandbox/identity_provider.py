@@ -51,11 +51,11 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from accounts import naming
 from accounts.config import OrgConfig
+from sandbox import local_http
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import aws_endpoint
 from sandbox.review_gateway import ReviewGateway
 
-BIND_ADDRESS = "127.0.0.1"
 URL_HOST = "localhost"  # another site than the gateway's 127.0.0.1 (see the module docstring)
 CODE_SECONDS = 60
 ID_TOKEN_SECONDS = 300
@@ -123,16 +123,11 @@ class IdentityProviderStandIn:
 
     def start(self) -> None:
         """Serve on a free loopback port, in a background thread."""
-        self._server = ThreadingHTTPServer((BIND_ADDRESS, 0), _handler_class(self))
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="identity-provider", daemon=True
-        ).start()
+        self._server = local_http.serve(_handler_class(self), name="identity-provider", poll_seconds=0.05)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        local_http.close(self._server)
+        self._server = None
 
     @property
     def url(self) -> str:

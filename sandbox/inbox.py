@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -26,9 +25,10 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from accounts.config import OrgConfig
+from sandbox import local_http
+from sandbox.local_http import BIND_ADDRESS
 from sandbox.moto_compat.sns import EmailDelivery, email_deliveries
 
-BIND_ADDRESS = "127.0.0.1"
 TIMEOUT_SECONDS = 10
 LINK = re.compile(r"(https?://\S+)")
 
@@ -97,15 +97,12 @@ class InboxServer:
         self._server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> InboxServer:
-        self._server = ThreadingHTTPServer((BIND_ADDRESS, 0), _handler_class(self.config))
-        threading.Thread(target=self._server.serve_forever, name="inbox", daemon=True).start()
+        self._server = local_http.serve(_handler_class(self.config), name="inbox")
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        local_http.close(self._server)
+        self._server = None
 
     @property
     def url(self) -> str:

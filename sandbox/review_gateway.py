@@ -25,7 +25,6 @@ Where it differs from API Gateway, it says so:
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,11 +34,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from accounts import naming
+from sandbox import local_http
 from sandbox.lambda_runner import FunctionFailed, LambdaRunner
+from sandbox.local_http import BIND_ADDRESS
 from sandbox.organization import aws_endpoint
 from sandbox.sigv4 import Caller, Refused, authenticate
 
-BIND_ADDRESS = "127.0.0.1"
 API_URL_PARAMETER = naming.APPROVAL_API_URL_PARAMETER
 # arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
 _INTEGRATION_PREFIX = "/2015-03-31/functions/"
@@ -199,14 +199,11 @@ class ReviewGateway:
 
     def start(self) -> None:
         """Serve on a free loopback port, in a background thread."""
-        self._server = ThreadingHTTPServer((BIND_ADDRESS, 0), _handler_class(self))
-        threading.Thread(target=self._server.serve_forever, name="review-gateway", daemon=True).start()
+        self._server = local_http.serve(_handler_class(self), name="review-gateway")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        local_http.close(self._server)
+        self._server = None
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
