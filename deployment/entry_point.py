@@ -31,9 +31,32 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C ende
 _interrupted = False
 
 
+JSII_PROCESS_MODULE = "jsii._kernel.providers.process"
+
+
+class _SysWithQuietStderr:
+    """`sys` as jsii's stderr relay sees it once Ctrl-C arrived: its stderr a sink, all else the real `sys`."""
+
+    stderr = io.StringIO()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys, name)
+
+
+def _quiet_jsii_relay() -> None:
+    """Drop what jsii's stderr relay thread prints from now on: the dying kernel's messages (`Error on jsii
+    API channel to child process: Error: read ECONNRESET`), which the Node host writes as soon as the kernel
+    gets the terminal's SIGINT, often before `stop_jsii_kernel` runs. The relay resolves `sys` in its own
+    module at each line, so only it is silenced; the process's own stderr stays as it is."""
+    module = sys.modules.get(JSII_PROCESS_MODULE)
+    if module is not None:
+        module.sys = _SysWithQuietStderr()  # type: ignore[attr-defined]
+
+
 def _record_interrupt(_signum: int, _frame: FrameType | None) -> None:
     global _interrupted
     _interrupted = True
+    _quiet_jsii_relay()
     raise KeyboardInterrupt
 
 
@@ -55,9 +78,10 @@ def stop_jsii_kernel() -> None:
     stdin here, with the kernel ended, leaves that hook only its clean-up (waiting, closing the pipes and
     deleting the runtime's temporary directory). Whatever the dying kernel writes meanwhile is dropped.
     """
-    module = sys.modules.get("jsii._kernel.providers.process")
+    module = sys.modules.get(JSII_PROCESS_MODULE)
     if module is None:  # jsii never loaded: no kernel to stop
         return
+    _quiet_jsii_relay()
     kernels = [obj for obj in gc.get_objects() if isinstance(obj, module._NodeProcess)]
     stderr = sys.stderr
     sys.stderr = io.StringIO()  # jsii's stderr thread relays the dying kernel's messages through sys.stderr

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -222,3 +223,21 @@ def test_the_test_suite_stops_at_a_manifest_error_of_a_test_organisation_printin
         ],
         "",
     )
+
+
+def test_after_ctrl_c_only_jsiis_stderr_relay_is_silenced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Node host prints `Error on jsii API channel to child process` as soon as the kernel gets the
+    terminal's SIGINT, through jsii's relay thread, which reads `sys` from its own module at each line."""
+    import jsii._kernel.providers.process as relay
+
+    from deployment import entry_point
+
+    monkeypatch.setattr(relay, "sys", sys)  # restored after the test
+    entry_point._quiet_jsii_relay()
+
+    quiet = relay.sys.stderr  # type: ignore[attr-defined]
+    print("Error on jsii API channel to child process", file=quiet)
+    assert quiet is not sys.stderr
+    assert relay.sys.stdout is sys.stdout  # type: ignore[attr-defined]
+    assert isinstance(quiet, io.StringIO)
+    assert quiet.getvalue().endswith("child process\n")
