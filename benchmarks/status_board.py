@@ -1,14 +1,17 @@
-"""Wall time of `modelops status` for 100 models x 3 environments x 20 versions, against the sandbox.
+"""Wall time of `modelops status` for N models x E environments x 20 versions, against the sandbox.
 
 The board reads one page per model (newest first) and the live records ten per call, through the
 promoter role; no version is described. Timed from a fresh command (STS and client start-up included),
 three runs, best and median printed; set-up (2,000 registrations) is not timed.
 
-    python -m benchmarks.status_board
+    python -m benchmarks.status_board [--models 500] [--envs 4]
+
+The default is issue 13's size: 500 models x 4 environments (dev, qa, staging, prod) x 20 versions.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
 import time
@@ -21,26 +24,33 @@ from typer.testing import CliRunner
 import cli.main
 from accounts import naming
 from accounts.config import OrgConfig, parse_config
-from benchmarks.sandbox import start_sandbox_server
+from benchmarks.sandbox import sandbox_process
 from promotion.aws import AwsContext, new_session
 from promotion.live_records import LiveRecords
 from promotion.sessions import assume_role
 from promotion.status import board
 from tests.orgs import org_data
 
-MODELS = 100
+MODELS = 500
 VERSIONS = 20
 RUNS = 3
+# Environments put in front of two_env's qa and prod, in promotion order, with their accounts.
+EARLIER = (("dev", "666666666666"), ("staging", "777777777777"))
 
 
-def organisation(folder: Path) -> tuple[OrgConfig, Path]:
-    """The sample organisation (tests/orgs/two_env) with a `dev` environment in front and 100 models; written to
-    `folder`."""
+def organisation(folder: Path, models: int = MODELS, envs: int = 4) -> tuple[OrgConfig, Path]:
+    """The sample organisation (tests/orgs/two_env) with `models` models; with 3 environments `dev` goes in front,
+    with 4 `staging` also goes between qa and prod. Written to `folder`."""
     data = org_data("two_env")
-    data["environments"].insert(
-        0, {"name": "dev", "account": "666666666666", "approver_group": "ml-risk-qa", "requires_review": False}
-    )
-    data["models"] = [{"name": f"model-{i:03d}"} for i in range(MODELS)]
+    if envs >= 3:
+        data["environments"].insert(
+            0, {"name": "dev", "account": EARLIER[0][1], "approver_group": "ml-risk-qa", "requires_review": False}
+        )
+    if envs >= 4:
+        data["environments"].insert(
+            2, {"name": "staging", "account": EARLIER[1][1], "approver_group": "ml-risk-qa", "requires_review": False}
+        )
+    data["models"] = [{"name": f"model-{i:03d}"} for i in range(models)]
     path = folder / "accounts.yaml"
     path.write_text(yaml.safe_dump(data))
     return parse_config(data, path), path
@@ -91,31 +101,33 @@ def timed(function: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def main() -> None:
-    server = start_sandbox_server()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config, config_path = organisation(Path(tmp))
-            root = workloads(config, Path(tmp))
-            setup, _ = timed(lambda: populate(config))
-            engine_times: list[float] = []
-            rows: list[Any] = []
-            for _ in range(RUNS):
-                seconds, rows = timed(lambda: board(AwsContext(config), config, root))
-                engine_times.append(seconds)
-            cli_times = []
-            for _ in range(RUNS):
-                seconds, result = timed(
-                    lambda: CliRunner().invoke(
-                        cli.main.app, ["--config", str(config_path), "--workloads", str(root), "status"]
-                    )
+def main(argv: list[str] | None = None) -> None:
+    """Set up the registry and live records, then time the board and the CLI table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.status_board", description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=MODELS, help=f"models (default {MODELS})")
+    parser.add_argument("--envs", type=int, default=4, choices=(2, 3, 4), help="environments (default 4)")
+    args = parser.parse_args(argv)
+    with sandbox_process(), tempfile.TemporaryDirectory() as tmp:
+        config, config_path = organisation(Path(tmp), args.models, args.envs)
+        root = workloads(config, Path(tmp))
+        setup, _ = timed(lambda: populate(config))
+        engine_times: list[float] = []
+        rows: list[Any] = []
+        for _ in range(RUNS):
+            seconds, rows = timed(lambda: board(AwsContext(config), config, root))
+            engine_times.append(seconds)
+        cli_times = []
+        for _ in range(RUNS):
+            seconds, result = timed(
+                lambda: CliRunner().invoke(
+                    cli.main.app, ["--config", str(config_path), "--workloads", str(root), "status"]
                 )
-                assert result.exit_code == 0, result.output
-                cli_times.append(seconds)
-    finally:
-        server.stop()
+            )
+            assert result.exit_code == 0, result.output
+            cli_times.append(seconds)
     drifting = sum(cell.drift for row in rows for cell in row.envs)
-    print(f"`modelops status`: {MODELS} models x {len(config.chain)} environments x {VERSIONS} versions (sandbox)")
+    size = f"{len(config.models)} models x {len(config.chain)} environments x {VERSIONS} versions"
+    print(f"`modelops status`: {size} (sandbox)")
     print(f"  set-up, not timed: {setup:.1f} s; {len(rows)} rows, {drifting} drifting cells marked")
     print(f"  board (engine):      best {min(engine_times):.2f} s, median {statistics.median(engine_times):.2f} s")
     print(f"  `status` (CLI table): best {min(cli_times):.2f} s, median {statistics.median(cli_times):.2f} s")

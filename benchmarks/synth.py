@@ -1,12 +1,18 @@
 """Benchmark: wall time of a full synth (Node/jsii start-up included), as `make synth` runs it.
 
-Two organisations: the sample one (tests/orgs/two_env, as shipped), and 50 models x 2 environments (100
-endpoints) built from it.
-Each is synthesized in a fresh process, three times; the median is printed.
+    python -m benchmarks.synth [--large]
+
+Each app is synthesized in a fresh process, three times, and the median is printed:
+- a trivial CDK app (one stack, one bucket), the floor that Node/jsii start-up sets on this machine;
+- the sample organisation (tests/orgs/two_env, as shipped), and its ratio to the trivial app;
+- 50 models x 2 environments (100 endpoints) built from it, and the added synth cost per endpoint: the slope
+  between the sample's 2 endpoints and these 100;
+- with `--large`, 500 models x 4 environments (2,000 endpoints), once: it takes minutes.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -26,6 +32,16 @@ from pathlib import Path
 from accounts.config import load_config
 from deployment.cdk_app import build_app
 build_app(load_config(sys.argv[1]), workloads_root=Path(sys.argv[2]), outdir=sys.argv[3]).synth()
+"""
+# The floor: the same interpreter, aws-cdk-lib and Node start-up, and one stack with one bucket.
+TRIVIAL = """
+import sys
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+app = cdk.App(outdir=sys.argv[3])
+stack = cdk.Stack(app, "Trivial")
+s3.Bucket(stack, "Bucket")
+app.synth()
 """
 
 
@@ -78,15 +94,15 @@ def large_organisation(folder: Path, models: int, envs: int = 2) -> tuple[Path, 
     return config, root
 
 
-def time_synth(config: Path, workloads: Path, workdir: Path) -> float:
+def time_synth(config: Path, workloads: Path, workdir: Path, *, script: str = SYNTH, runs: int = RUNS) -> float:
     """Median wall seconds of a synth in a fresh Python process."""
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     samples = []
-    for run in range(RUNS):
+    for run in range(runs):
         outdir = workdir / f"cdk.out-{run}"
         started = time.perf_counter()
         subprocess.run(  # noqa: S603  (our own interpreter and script)
-            [sys.executable, "-c", SYNTH, str(config), str(workloads), str(outdir)],
+            [sys.executable, "-c", script, str(config), str(workloads), str(outdir)],
             cwd=workdir,
             env=env,
             check=True,
@@ -96,15 +112,37 @@ def time_synth(config: Path, workloads: Path, workdir: Path) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+SAMPLE_ENDPOINTS = 2  # two_env: 1 model x 2 environments
+LARGE_MODELS = 50
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print each synth's median, the sample's ratio to the trivial app and the cost per endpoint."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.synth", description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="also 500 models x 4 environments, once")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         (folder / ".github" / "workflows").mkdir(parents=True)
+        trivial = time_synth(config_path("two_env"), workloads_root("two_env"), folder, script=TRIVIAL)
         sandbox = time_synth(config_path("two_env"), workloads_root("two_env"), folder)
-        config, workloads = large_organisation(folder / "large", 50)
+        config, workloads = large_organisation(folder / "large", LARGE_MODELS)
         large = time_synth(config, workloads, folder)
-    print(f"synth, sandbox organisation (1 model x 2 environments): {sandbox:.1f} s (median of {RUNS})")
-    print(f"synth, 50 models x 2 environments (100 endpoints):      {large:.1f} s (median of {RUNS})")
+        huge = None
+        if args.large:
+            config, workloads = large_organisation(folder / "huge", 500, 4)
+            huge = time_synth(config, workloads, folder, runs=1)
+    endpoints = LARGE_MODELS * 2
+    per_endpoint = (large - sandbox) / (endpoints - SAMPLE_ENDPOINTS)
+    print(f"synth, trivial app (one bucket):                        {trivial:.1f} s (median of {RUNS})")
+    print(
+        f"synth, sandbox organisation (1 model x 2 environments): {sandbox:.1f} s (median of {RUNS}), "
+        f"{sandbox / trivial:.2f} x the trivial app"
+    )
+    print(f"synth, {LARGE_MODELS} models x 2 environments ({endpoints} endpoints): {large:.1f} s (median of {RUNS})")
+    print(f"added synth cost per endpoint: {per_endpoint * 1000:.0f} ms")
+    if huge is not None:
+        print(f"synth, 500 models x 4 environments (2,000 endpoints): {huge:.1f} s (one run)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ The audit trail is not here: it is the ledger (promotion/ledger.py), where nothi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -48,16 +49,20 @@ class LiveRecords:
             raise
         return str(response["Parameter"].get("Value", "")) or None
 
-    def get_many(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """Live ARNs of many (model, env) pairs, ten names per GetParameters call; absent pairs left out."""
+    def get_many(self, pairs: Iterable[tuple[str, str]], *, workers: int = 1) -> dict[tuple[str, str], str]:
+        """Live ARNs of many (model, env) pairs, ten names per GetParameters call (`workers` calls in flight);
+        absent pairs left out."""
         by_name = {naming.live_record_parameter(model, env): (model, env) for model, env in pairs}
         names = list(by_name)
-        found: dict[tuple[str, str], str] = {}
-        for start in range(0, len(names), GET_PARAMETERS_BATCH):
-            response = self.client.get_parameters(Names=names[start : start + GET_PARAMETERS_BATCH])
-            for parameter in response.get("Parameters", []):
-                found[by_name[str(parameter["Name"])]] = str(parameter.get("Value", ""))
-        return found
+        batches = [names[start : start + GET_PARAMETERS_BATCH] for start in range(0, len(names), GET_PARAMETERS_BATCH)]
+
+        def fetch(batch: list[str]) -> list[tuple[str, str]]:
+            response = self.client.get_parameters(Names=batch)
+            return [(str(p["Name"]), str(p.get("Value", ""))) for p in response.get("Parameters", [])]
+
+        # Batches are independent: overlap their round trips (boto3 clients are thread-safe).
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return {by_name[name]: value for found in pool.map(fetch, batches) for name, value in found}
 
     def put(self, model: str, env: str, arn: str) -> None:
         """Record `arn` as live in `env` (the recorder role of `env` only)."""

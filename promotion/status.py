@@ -75,7 +75,7 @@ def board(
             listed = dict(zip(models, pool.map(newest, models), strict=True))
     with calling(f"Parameter Store in the shared-services account {config.accounts.shared_services}", role=role):
         live = LiveRecords(aws.promoter().client("ssm", region_name=config.region)).get_many(
-            (name, env) for name in models for env in config.chain
+            ((name, env) for name in models for env in config.chain), workers=LIST_WORKERS
         )
     return [
         BoardRow(
