@@ -73,17 +73,18 @@ policies: generate ## Same as generate (kept for muscle memory)
 demo: $(VENV)/.installed $(CHROMIUM) ## Run a model's whole lifecycle against the local sandbox
 	$(PY) -m demo
 
-bench-synth: $(VENV)/.installed ## Benchmark: synth wall time, sandbox org and 50 models x 2 environments
-	$(PY) -m benchmarks.synth
+bench-synth: $(VENV)/.installed ## Benchmark: synth wall time: a trivial app, the sandbox org, 50 x 2 and 500 x 4
+	$(PY) -m benchmarks.synth --large
 
 bench-ledger: $(VENV)/.installed ## Benchmark: the audit ledger at 10,000 records (append, history, --verify; minutes)
 	$(PY) -m benchmarks.ledger
 
-bench: bench-synth bench-ledger ## Every benchmark: synth, ledger, IAM sweep, sandbox IAM, promote API calls, status board, quotas
+bench: bench-synth bench-ledger ## Every benchmark: synth, ledger, IAM sweep, sandbox IAM, promote calls, status, verify, quotas
 	$(PY) -m benchmarks.iam_sweep
 	$(PY) -m benchmarks.sandbox_iam
 	$(PY) -m benchmarks.promote_calls
 	$(PY) -m benchmarks.status_board
+	$(PY) -m benchmarks.verify
 	$(PY) -m benchmarks.quotas
 
 # pip-compile keeps the pins requirements.lock already has unless pyproject.toml's pins need others, and takes
