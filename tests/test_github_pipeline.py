@@ -231,3 +231,12 @@ def test_changed_and_dropped_jobs_are_patched_one_job_at_a_time() -> None:
         Patch("remove", "/jobs/c"),
         Patch("add", "/jobs/e", {}),
     ]
+
+
+def test_jobs_added_between_others_are_patched_as_one_jobs_block_in_their_order() -> None:
+    before = {"name": "deploy", "jobs": {"a": {"x": 1}, "b": {"x": 2}}}
+    after = {"name": "deploy", "jobs": {"a": {"x": 1}, "a2": {"x": 3}, "b": {"x": 2}}}
+    assert diff_patches(before, after) == [
+        Patch("remove", "/jobs"),
+        Patch("add", "/jobs", {"a": {"x": 1}, "a2": {"x": 3}, "b": {"x": 2}}),
+    ]
