@@ -4,13 +4,17 @@ it changed, in batches GitHub's 256-job matrix can run; a removed stack is repor
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from accounts.config import load_config
 from deployment import plan
 from deployment.plan import MATRIX_LIMIT, PlannedStack, batches, compute, read_assembly
+from tests.conftest import Synth, synthesize
+from tests.orgs import config_path, workloads_root
 
 TARGETS = [("shared-services", "ModelOps-SharedServices"), ("qa", "ModelOps-qa"), ("prod", "ModelOps-prod")]
 TARGET_ARGS = [f"--target={target}={stage}" for target, stage in TARGETS]
@@ -248,3 +252,26 @@ def test_a_stage_no_target_deploys_is_refused_exit_2(tmp_path: Path, capsys: pyt
         "error: stage ModelOps-prod: no deploy target deploys it; "
         "expected one of ModelOps-SharedServices, ModelOps-qa\n"
     )
+
+
+def test_on_the_app_itself_a_prod_promotion_plans_only_prods_stack(synth: Synth, tmp_path: Path) -> None:
+    """The two_env app, synthesized again after a promotion PR pins churn-model v2 in prod: the plan of the two
+    real assemblies deploys prod's stack, and nothing of shared services or qa."""
+    workloads = tmp_path / "workloads"
+    shutil.copytree(workloads_root("two_env"), workloads)
+    manifest = workloads / "prod" / "churn-model.yaml"
+    manifest.write_text(manifest.read_text().replace("model-package/churn-model/1", "model-package/churn-model/2"))
+    promoted = synthesize(load_config(config_path("two_env")), tmp_path / "promoted", workloads)
+
+    result = compute(read_assembly(synth.outdir), read_assembly(promoted.outdir), TARGETS).to_json()
+
+    assert result == {
+        "everything": False,
+        "targets": {
+            "shared-services": NOTHING,
+            "qa": NOTHING,
+            # One stack per environment until the stacks are split per model: a stack that names no model.
+            "prod": {"base": None, "batches": [[{"path": "ModelOps-prod/Endpoints", "model": None}]]},
+        },
+        "removed": [],
+    }
