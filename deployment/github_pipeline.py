@@ -326,12 +326,13 @@ def secure_workflow(
             )
         stack = _deployed_stack(job_id, job, stacks)
         by_target.setdefault(stack.target, []).append((job_id, job, stack))
+    for target, stage in stages:
+        if not by_target.get(target):
+            raise WorkflowGenerationError(f"target {target}: the library generated no job for stage {stage}")
     secured_jobs: dict[str, Any] = {synth_id: _secure_synth_job(jobs[synth_id], stages)}
     earlier: list[str] = []
     for target, stage in stages:
-        entries = by_target.get(target)
-        if not entries:
-            raise WorkflowGenerationError(f"target {target}: the library generated no job for stage {stage}")
+        entries = by_target[target]
         base = [entry for entry in entries if entry[2].construct_path.rsplit("/", 1)[-1] in BASE_STACK_IDS]
         for job_id, job, stack in base:
             secured_jobs[job_id] = _secure_deploy_job(config, job, stack, [synth_id, *earlier])
