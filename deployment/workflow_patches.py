@@ -101,8 +101,11 @@ def diff_patches(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Pa
     """
     patches = _top_level_patches(before, after)
     before_jobs, after_jobs = before["jobs"], after["jobs"]
-    if any(key not in before for key in after):
-        # JSON patch appends added keys; re-adding `jobs` moves it back after them.
+    kept = [job_id for job_id in before_jobs if job_id in after_jobs]
+    appended = [*kept, *(job_id for job_id in after_jobs if job_id not in before_jobs)]
+    if any(key not in before for key in after) or appended != list(after_jobs):
+        # JSON patch appends added keys and jobs; re-adding `jobs` moves it back after the keys, and puts the
+        # jobs in the order a reader follows them (the deploy order).
         return [*patches, Patch("remove", pointer("jobs")), Patch("add", pointer("jobs"), after_jobs)]
     return patches + _job_patches(before_jobs, after_jobs)
 

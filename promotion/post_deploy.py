@@ -23,12 +23,14 @@ as such.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from accounts import naming
 from accounts.config import OrgConfig
+from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
 from promotion.content import artifact_state, served_failures
 from promotion.deploy_record import AlreadyRecorded, deploy_reason, recorded_before
@@ -79,6 +81,18 @@ class Recorded:
 def read_manifests(roles: EnvironmentRoles, workloads_root: Path) -> list[EnvironmentManifest]:
     """The environment's manifests, validated (schema, ARN form, model package group)."""
     return load_environment(roles.config, roles.env.name, workloads_root)
+
+
+def only_models(manifests: list[EnvironmentManifest], models: Sequence[str], env: str) -> list[EnvironmentManifest]:
+    """The manifests of `models` (all of them when none is named); InputError names a model `env` does not pin."""
+    if not models:
+        return manifests
+    pinned = [entry.manifest.model for entry in manifests]
+    unknown = [model for model in models if model not in pinned]
+    if unknown:
+        expected = ", ".join(sorted(pinned)) or "(none)"
+        raise InputError(f"--model {unknown[0]}: no manifest of {env} pins it; expected one of {expected}")
+    return [entry for entry in manifests if entry.manifest.model in set(models)]
 
 
 def smoke_and_read_back(
@@ -288,8 +302,12 @@ def after_deploy(
     started: datetime | None = None,
     progress: Progress | None = None,
     ask_again: bool = False,
+    models: Sequence[str] = (),
 ) -> Recorded:
     """The post-deploy step of `env`, after its stack deployed (see the module docstring).
+
+    `models`, when given, limits the step to those models' manifests: the deploy workflow deploys a batch of
+    per-model stacks in each job, and each job records (and smoke-tests, and announces) its batch only.
 
     `started` is when the deploy began, the start of the metrics window the next approvers see
     (default: DEFAULT_METRICS_WINDOW ago). NotificationFailed once the live record is written means only
@@ -297,7 +315,7 @@ def after_deploy(
     already recorded.
     """
     roles = EnvironmentRoles(aws, config, env, progress or (lambda _message: None))
-    manifests = read_manifests(roles, workloads_root)
+    manifests = only_models(read_manifests(roles, workloads_root), models, env)
     roles.progress(f"verifying and recording {len(manifests)} endpoint(s) in {env}")
     start = started if started is not None else datetime.now(UTC) - DEFAULT_METRICS_WINDOW
     return verify_and_record(roles, manifests, smoke_body, smoke_content_type, start, ask_again=ask_again)

@@ -148,6 +148,17 @@ def synth(config: OrgConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 @pytest.fixture(scope="session")
+def large_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """A generated organisation (benchmarks/synth.py) of 20 models pinned in qa and prod, synthesized once per
+    session for the tests that prove nothing grows with the number of models."""
+    from benchmarks.synth import large_organisation
+
+    folder = tmp_path_factory.mktemp("large-organisation")
+    config, workloads = large_organisation(folder / "org", 20, envs=2)
+    return synthesize(load_config(config), folder / "synth", workloads)
+
+
+@pytest.fixture(scope="session")
 def sandbox_config_data() -> Callable[[], dict[str, Any]]:
     """A fresh, mutable copy of the two_env test organisation's accounts.yaml data for each call."""
     return lambda: org_data("two_env")
@@ -160,6 +171,7 @@ def sandbox_config_data() -> Callable[[], dict[str, Any]]:
 SLOW_FIXTURES = frozenset(
     {
         "synth",  # synthesizes the whole CDK app (jsii + node)
+        "large_synth",  # synthesizes a generated organisation of 20 models
         "sandbox_server",  # starts the moto server of the local sandbox
     }
 )

@@ -60,17 +60,17 @@ def test_only_the_environments_with_a_manifest_run_an_endpoint_each_of_its_pinne
 
 
 def test_workflow_deploys_shared_services_then_the_chain_in_order(workflow: dict[str, Any]) -> None:
+    """Each deploy job waits for every earlier one: shared services (its base stack, then its per-model stacks),
+    then each environment of the chain in order."""
     waits_for = {
         job_id: [dep for dep in job.get("needs", []) if dep != "Build-Synth"]
         for job_id, job in workflow["jobs"].items()
         if job_id != "Build-Synth"
     }
-    assert sorted(len(deps) for deps in waits_for.values()) == [0, 1, 1, 1, 1]
-    # Walk the chain from the one job that waits for no other deploy.
-    order = [next(job_id for job_id, deps in waits_for.items() if not deps)]
-    while len(order) < len(waits_for):
-        order.append(next(job_id for job_id, deps in waits_for.items() if deps == [order[-1]]))
+    order = sorted(waits_for, key=lambda job_id: len(waits_for[job_id]))
+    assert [waits_for[job_id] for job_id in order] == [order[:index] for index in range(len(order))]
     assert [workflow["jobs"][job_id]["environment"] for job_id in order] == [
+        "shared-services",
         "shared-services",
         "dev",
         "test",

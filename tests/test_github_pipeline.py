@@ -5,8 +5,12 @@ generates is checked in tests/test_shipped_organisation.py.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from accounts.config import OrgConfig
+from deployment.github_pipeline import StackTarget, secure_workflow
 from deployment.workflow_patches import (
     Patch,
     WorkflowGenerationError,
@@ -231,3 +235,138 @@ def test_changed_and_dropped_jobs_are_patched_one_job_at_a_time() -> None:
         Patch("remove", "/jobs/c"),
         Patch("add", "/jobs/e", {}),
     ]
+
+
+def test_jobs_added_between_others_are_patched_as_one_jobs_block_in_their_order() -> None:
+    before = {"name": "deploy", "jobs": {"a": {"x": 1}, "b": {"x": 2}}}
+    after = {"name": "deploy", "jobs": {"a": {"x": 1}, "a2": {"x": 3}, "b": {"x": 2}}}
+    assert diff_patches(before, after) == [
+        Patch("remove", "/jobs"),
+        Patch("add", "/jobs", {"a": {"x": 1}, "a2": {"x": 3}, "b": {"x": 2}}),
+    ]
+
+
+def library_deploy_job(stage: str, stack_id: str, target: str, needs: list[str]) -> dict[str, Any]:
+    """A deploy job as cdk-pipelines-github generates it for one stack."""
+    return {
+        "name": f"Deploy {stage}{stack_id}",
+        "environment": target,
+        "needs": needs,
+        "permissions": {"contents": "read", "id-token": "write"},
+        "runs-on": "ubuntu-latest",
+        "steps": [
+            {"name": "Authenticate Via OIDC Role", "uses": "aws-actions/configure-aws-credentials@v6", "with": {}},
+            {"name": "Assume CDK Deploy Role", "uses": "aws-actions/configure-aws-credentials@v6", "with": {}},
+            {
+                "id": "Deploy",
+                "uses": "aws-actions/aws-cloudformation-github-deploy@v2",
+                "with": {"name": f"{stage}-{stack_id}", "template": "x"},
+            },
+        ],
+    }
+
+
+def stack_target(target: str, stage: str, stack_id: str) -> StackTarget:
+    return StackTarget(target, f"{stage}/{stack_id}", f"assembly-{stage}/{stack_id}.assets.json", f"{stack_id}.json")
+
+
+def test_split_stages_get_a_base_job_and_a_matrix_job_each_whatever_their_stacks(config: OrgConfig) -> None:
+    """Stages split as issue 13 splits them (a base stack and a stack per model): the library's job per stack
+    becomes one job for the base stack and one matrix job per target, each after every earlier one."""
+    layout = [
+        ("shared-services", "ModelOps-SharedServices", ["SharedServices", "Model-churn", "Model-fraud"]),
+        ("qa", "ModelOps-qa", ["Environment", "Endpoint-churn", "Endpoint-fraud"]),
+        ("prod", "ModelOps-prod", ["Environment"]),
+    ]
+    synth_job = {
+        "name": "Synthesize",
+        "permissions": {"contents": "write"},
+        "runs-on": "ubuntu-latest",
+        "steps": [
+            {"name": "Checkout", "uses": "actions/checkout@v6"},
+            {"name": "Install", "run": "pip install"},
+            {"name": "Build", "run": "cdk synth"},
+        ],
+    }
+    jobs: dict[str, Any] = {"Build-Synth": synth_job}
+    stacks: dict[str, StackTarget] = {}
+    for target, stage, ids in layout:
+        for stack_id in ids:
+            jobs[f"{stage}-{stack_id}-Deploy"] = library_deploy_job(stage, stack_id, target, ["Build-Synth"])
+            stacks[f"{stage}-{stack_id}"] = stack_target(target, stage, stack_id)
+    generated = {"name": "deploy", "on": {"push": {}, "workflow_dispatch": {}}, "jobs": jobs}
+
+    secured = secure_workflow(config, generated, stacks, [(target, stage) for target, stage, _ in layout])
+
+    shape = {job_id: (job.get("environment"), job.get("needs", [])) for job_id, job in secured["jobs"].items()}
+    assert shape == {
+        "Build-Synth": (None, []),
+        "ModelOps-SharedServices-SharedServices-Deploy": ("shared-services", ["Build-Synth"]),
+        "ModelOps-SharedServices-Models-Deploy": (
+            "shared-services",
+            ["Build-Synth", "ModelOps-SharedServices-SharedServices-Deploy"],
+        ),
+        "ModelOps-qa-Environment-Deploy": (
+            "qa",
+            ["Build-Synth", "ModelOps-SharedServices-SharedServices-Deploy", "ModelOps-SharedServices-Models-Deploy"],
+        ),
+        "ModelOps-qa-Models-Deploy": (
+            "qa",
+            [
+                "Build-Synth",
+                "ModelOps-SharedServices-SharedServices-Deploy",
+                "ModelOps-SharedServices-Models-Deploy",
+                "ModelOps-qa-Environment-Deploy",
+            ],
+        ),
+        "ModelOps-prod-Environment-Deploy": (
+            "prod",
+            [
+                "Build-Synth",
+                "ModelOps-SharedServices-SharedServices-Deploy",
+                "ModelOps-SharedServices-Models-Deploy",
+                "ModelOps-qa-Environment-Deploy",
+                "ModelOps-qa-Models-Deploy",
+            ],
+        ),
+        "ModelOps-prod-Models-Deploy": (
+            "prod",
+            [
+                "Build-Synth",
+                "ModelOps-SharedServices-SharedServices-Deploy",
+                "ModelOps-SharedServices-Models-Deploy",
+                "ModelOps-qa-Environment-Deploy",
+                "ModelOps-qa-Models-Deploy",
+                "ModelOps-prod-Environment-Deploy",
+            ],
+        ),
+    }
+    # An environment's base stack holds no model's endpoint: its job checks the gates and records nothing.
+    base_steps = [
+        step.get("name", step.get("id")) for step in secured["jobs"]["ModelOps-qa-Environment-Deploy"]["steps"]
+    ]
+    assert "Check the promotion gates" in base_steps
+    assert [name for name in base_steps if "Record" in name or "post-deploy" in name] == []
+    assert secured["jobs"]["ModelOps-qa-Environment-Deploy"]["if"] == (
+        "${{ !cancelled() && needs.Build-Synth.result == 'success' && !contains(needs.*.result, 'failure') "
+        "&& !contains(needs.*.result, 'cancelled') && fromJSON(needs.Build-Synth.outputs.plan)['qa'].base }}"
+    )
+
+
+def test_a_target_the_library_made_no_job_for_is_refused(config: OrgConfig) -> None:
+    generated = {
+        "name": "deploy",
+        "on": {},
+        "jobs": {
+            "Build-Synth": {"name": "Synthesize", "steps": []},
+            "ModelOps-qa-Environment-Deploy": library_deploy_job("ModelOps-qa", "Environment", "qa", ["Build-Synth"]),
+        },
+    }
+    stacks = {"ModelOps-qa-Environment": stack_target("qa", "ModelOps-qa", "Environment")}
+
+    with pytest.raises(WorkflowGenerationError) as error:
+        secure_workflow(
+            config, generated, stacks, [("shared-services", "ModelOps-SharedServices"), ("qa", "ModelOps-qa")]
+        )
+
+    assert str(error.value) == "target shared-services: the library generated no job for stage ModelOps-SharedServices"

@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,12 +26,13 @@ from typer.testing import CliRunner, Result
 
 import cli.main
 from accounts import naming
-from accounts.config import OrgConfig
+from accounts.config import OrgConfig, load_config
 from promotion.aws import AwsContext
 from promotion.deploy_roles import is_session_of
 from promotion.events import DEPLOY_VERIFIED, collect_endpoint_metrics
 from promotion.ledger import Ledger, LedgerRecord
 from promotion.live_records import LiveRecords
+from promotion.post_deploy import only_models
 from sandbox.github_oidc import job_session
 from sandbox.images import push_image
 from sandbox.lambda_runner import LambdaRunner
@@ -46,6 +47,7 @@ from tests.orgs import config_path, workloads_root
 from tests.promotion_support import QA_APPROVER
 from tests.sandbox_fixtures import approval_api_served
 from tests.test_entry_points import press_ctrl_c_after
+from workloads.manifest import EnvironmentManifest, load_environment
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
@@ -491,3 +493,42 @@ def test_a_deploy_that_finished_within_a_second_asks_for_a_one_minute_window() -
     cloudwatch = RecordingCloudWatch()
     collect_endpoint_metrics(cloudwatch, model="churn-model", start=moment, end=moment)  # type: ignore[arg-type]
     assert cloudwatch.windows == [(datetime(2026, 12, 4, 22, 49, 7, tzinfo=UTC), moment)]
+
+
+def test_record_deploy_of_a_model_the_environment_does_not_pin_is_input_error_before_any_aws_call() -> None:
+    result = modelops(workloads_root("two_env"), "record-deploy", "qa", "--model", "churn-model", "--model", "fraud")
+    assert (result.exit_code, result.stderr, result.stdout) == (
+        2,
+        "error: --model fraud: no manifest of qa pins it; expected one of churn-model\n",
+        "",
+    )
+
+
+def test_record_deploy_of_the_batchs_models_verifies_those_only(pipeline: tuple[QaDeploy, Sandbox]) -> None:
+    """The deploy workflow's batch job names its models; the one qa pins is verified, and already recorded."""
+    deployed, sandbox = pipeline
+    before = deploy_records(sandbox.config)
+
+    result = modelops(deployed.workloads, "record-deploy", "qa", "--model", "churn-model")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"qa is already recorded: churn-model v{deployed.version} on endpoint config "
+        f"{endpoint_config(sandbox.config)}, recorded by {PIPELINE_SESSION} at {before[-1].when}; nothing recorded, "
+        "nobody asked again (--ask-again asks the approvers of prod again)"
+    ]
+    assert deploy_records(sandbox.config) == before
+
+
+def test_only_the_named_models_manifests_are_kept_in_the_environments_order() -> None:
+    shipped = load_environment(load_config(CONFIG), "qa", workloads_root("two_env"))[0]
+    manifests = [
+        replace(shipped, manifest=shipped.manifest.model_copy(update={"model": model}))
+        for model in ("churn-model", "fraud-model", "credit-model")
+    ]
+
+    def models(entries: list[EnvironmentManifest]) -> list[str]:
+        return [entry.manifest.model for entry in entries]
+
+    assert models(only_models(manifests, ["credit-model", "churn-model"], "qa")) == ["churn-model", "credit-model"]
+    assert models(only_models(manifests, [], "qa")) == ["churn-model", "fraud-model", "credit-model"]

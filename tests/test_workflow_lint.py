@@ -102,8 +102,8 @@ def test_zizmor_findings_are_only_the_pinned_cdk_cli_installs(zizmor_findings: l
         for f in zizmor_findings
     }
     assert findings == {("adhoc-packages", "Low", f"npm install --global aws-cdk@{CDK_CLI_VERSION}")}
-    # The synth job and one deploy job per target: shared services, qa, prod.
-    assert len(zizmor_findings) == 4
+    # The synth job, the shared-services base stack's job, and one matrix job per target.
+    assert len(zizmor_findings) == 5
 
 
 def test_every_zizmor_suppression_says_why() -> None:
@@ -143,17 +143,71 @@ def test_every_action_is_pinned_to_a_release_commit_named_in_a_comment(workflows
 
 
 def test_deploy_runs_on_push_to_the_configured_branch_and_by_hand(deploy: dict[str, Any]) -> None:
-    assert deploy["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": {}}
+    assert deploy["on"] == {
+        "push": {"branches": ["main"]},
+        "workflow_dispatch": {
+            "inputs": {
+                "all": {
+                    "description": "Deploy every stack, not only those changed by the last commit",
+                    "type": "boolean",
+                    "default": False,
+                }
+            }
+        },
+    }
     assert deploy["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
 
 
-def test_deploy_jobs_follow_the_chain_each_after_the_one_before(deploy: dict[str, Any]) -> None:
+SHARED_BASE, SHARED_MODELS = "ModelOps-SharedServices-SharedServices-Deploy", "ModelOps-SharedServices-Models-Deploy"
+QA_MODELS, PROD_MODELS = "ModelOps-qa-Models-Deploy", "ModelOps-prod-Models-Deploy"
+
+
+def run_if(target: str, what: str) -> str:
+    return (
+        "${{ !cancelled() && needs.Build-Synth.result == 'success' && !contains(needs.*.result, 'failure') "
+        f"&& !contains(needs.*.result, 'cancelled') && fromJSON(needs.Build-Synth.outputs.plan)['{target}'].{what} }}}}"
+    )
+
+
+def test_deploy_jobs_follow_the_chain_each_after_every_one_before(deploy: dict[str, Any]) -> None:
+    """Each job waits for every earlier one, so that it sees a failure anywhere before it, even behind a skip."""
     needs = {job_id: job.get("needs", []) for job_id, job in deploy["jobs"].items()}
     assert needs == {
         "Build-Synth": [],
-        "ModelOps-SharedServices-SharedServices-Deploy": ["Build-Synth"],
-        "ModelOps-qa-Endpoints-Deploy": ["Build-Synth", "ModelOps-SharedServices-SharedServices-Deploy"],
-        "ModelOps-prod-Endpoints-Deploy": ["Build-Synth", "ModelOps-qa-Endpoints-Deploy"],
+        SHARED_BASE: ["Build-Synth"],
+        SHARED_MODELS: ["Build-Synth", SHARED_BASE],
+        QA_MODELS: ["Build-Synth", SHARED_BASE, SHARED_MODELS],
+        PROD_MODELS: ["Build-Synth", SHARED_BASE, SHARED_MODELS, QA_MODELS],
+    }
+
+
+def test_a_job_runs_only_when_the_plan_has_work_for_it_and_nothing_before_failed(deploy: dict[str, Any]) -> None:
+    conditions = {job_id: job.get("if") for job_id, job in deploy["jobs"].items()}
+    assert conditions == {
+        "Build-Synth": None,
+        SHARED_BASE: run_if("shared-services", "base"),
+        SHARED_MODELS: run_if("shared-services", "models"),
+        QA_MODELS: run_if("qa", "models"),
+        PROD_MODELS: run_if("prod", "models"),
+    }
+
+
+def test_matrix_jobs_run_the_plans_batches_and_a_failed_batch_stops_no_other(deploy: dict[str, Any]) -> None:
+    strategies = {job_id: job.get("strategy") for job_id, job in deploy["jobs"].items()}
+    assert strategies == {
+        "Build-Synth": None,
+        SHARED_BASE: None,
+        **{
+            job_id: {
+                "fail-fast": False,
+                "matrix": {"batch": f"${{{{ fromJSON(needs.Build-Synth.outputs.plan)['{target}'].batches }}}}"},
+            }
+            for job_id, target in ((SHARED_MODELS, "shared-services"), (QA_MODELS, "qa"), (PROD_MODELS, "prod"))
+        },
+    }
+    assert deploy["jobs"]["Build-Synth"]["outputs"] == {
+        "plan": "${{ steps.Plan.outputs.plan }}",
+        "changed_from": "${{ steps.Plan.outputs.changed_from }}",
     }
 
 
@@ -168,61 +222,47 @@ def test_each_deploy_job_runs_in_its_targets_environment_with_its_targets_role(
         placement[job_id] = (job.get("environment"), roles)
     assert placement == {
         "Build-Synth": (None, []),
-        "ModelOps-SharedServices-SharedServices-Deploy": (
-            "shared-services",
-            [DEPLOY_ROLE.format("shared-services")],
-        ),
-        "ModelOps-qa-Endpoints-Deploy": ("qa", [DEPLOY_ROLE.format("qa")]),
-        "ModelOps-prod-Endpoints-Deploy": ("prod", [DEPLOY_ROLE.format("prod")]),
+        SHARED_BASE: ("shared-services", [DEPLOY_ROLE.format("shared-services")]),
+        SHARED_MODELS: ("shared-services", [DEPLOY_ROLE.format("shared-services")]),
+        QA_MODELS: ("qa", [DEPLOY_ROLE.format("qa")]),
+        PROD_MODELS: ("prod", [DEPLOY_ROLE.format("prod")]),
     }
 
 
-def test_each_deploy_job_publishes_its_own_stacks_assets_then_deploys_with_that_accounts_cdk_roles(
+def test_the_base_stacks_job_publishes_its_own_stacks_assets_then_deploys_with_that_accounts_cdk_roles(
     deploy: dict[str, Any],
 ) -> None:
-    job = deploy["jobs"]["ModelOps-prod-Endpoints-Deploy"]
+    job = deploy["jobs"][SHARED_BASE]
     assert [step.get("name", step.get("id")) for step in job["steps"]] == [
-        "Checkout",
         "Download cdk.out",
         "Set up Node",
         "Install the CDK CLI",
-        "Set up Python",
-        "Install modelops",
         "Authenticate Via OIDC Role",
-        "Check the promotion gates",
         "Publish assets",
         "Locate the template",
         "Assume CDK Deploy Role",
         "Deploy",
-        "Authenticate Via OIDC Role for the post-deploy step",
-        "Record the deploy and notify the next approvers",
     ]
     steps = {step.get("name", step.get("id")): step for step in job["steps"]}
     assert steps["Publish assets"]["run"] == (
-        "cdk publish-assets --unstable=publish-assets --no-notices --app cdk.out --exclusively ModelOps-prod/Endpoints"
+        "cdk publish-assets --unstable=publish-assets --no-notices --app cdk.out "
+        "--exclusively ModelOps-SharedServices/SharedServices"
     )
     assert steps["Assume CDK Deploy Role"]["with"]["role-to-assume"] == (
-        "arn:aws:iam::555555555555:role/cdk-hnb659fds-deploy-role-555555555555-eu-west-1"
+        "arn:aws:iam::111111111111:role/cdk-hnb659fds-deploy-role-111111111111-eu-west-1"
     )
     deploy_with = steps["Deploy"]["with"]
     assert (
-        deploy_with["role-arn"] == "arn:aws:iam::555555555555:role/cdk-hnb659fds-cfn-exec-role-555555555555-eu-west-1"
+        deploy_with["role-arn"] == "arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-eu-west-1"
     )
     assert deploy_with["template"] == "${{ steps.TemplateUrl.outputs.url }}"
     assert (deploy_with["name"], deploy_with["capabilities"]) == (
-        "ModelOps-prod-Endpoints",
+        "ModelOps-SharedServices-SharedServices",
         "CAPABILITY_NAMED_IAM",
     )
 
 
-@pytest.mark.parametrize(
-    ("job_id", "artifact"),
-    [
-        ("ModelOps-SharedServices-SharedServices-Deploy", "ModelOpsSharedServices425A36BC"),
-        ("ModelOps-qa-Endpoints-Deploy", "ModelOpsqaEndpoints8DCC290E"),
-        ("ModelOps-prod-Endpoints-Deploy", "ModelOpsprodEndpoints4C728E33"),
-    ],
-)
+@pytest.mark.parametrize(("job_id", "artifact"), [(SHARED_BASE, "ModelOpsSharedServices425A36BC")])
 def test_deploy_job_finds_the_template_cloudformation_must_deploy(
     deploy: dict[str, Any], synth: Synth, tmp_path: Path, job_id: str, artifact: str
 ) -> None:
@@ -248,9 +288,10 @@ def test_only_jobs_that_assume_a_role_may_request_an_oidc_token(deploy: dict[str
     assert deploy["permissions"] == {}
     assert {job_id: job["permissions"] for job_id, job in deploy["jobs"].items()} == {
         "Build-Synth": {"contents": "read", "actions": "read"},  # reads the GitHub settings back
-        "ModelOps-SharedServices-SharedServices-Deploy": {"contents": "read", "id-token": "write"},
-        "ModelOps-qa-Endpoints-Deploy": {"contents": "read", "id-token": "write"},
-        "ModelOps-prod-Endpoints-Deploy": {"contents": "read", "id-token": "write"},
+        SHARED_BASE: {"contents": "read", "id-token": "write"},
+        SHARED_MODELS: {"contents": "read", "id-token": "write"},
+        QA_MODELS: {"contents": "read", "id-token": "write"},
+        PROD_MODELS: {"contents": "read", "id-token": "write"},
     }
 
 
@@ -274,7 +315,8 @@ def test_no_checkout_leaves_the_token_behind_and_no_node_setup_caches(workflow: 
     node_setups = [step["with"] for step in steps if step.get("uses", "").startswith("actions/setup-node@")]
     assert checkouts
     assert node_setups
-    # fetch-depth 0 only where a job diffs against the base branch (checks.yml `gates`).
+    # fetch-depth 0 only where a job diffs against an earlier commit (checks.yml `gates`; in deploy.yml the synth
+    # job's plan, and the environments' `verify --changed-from`).
     assert all(
         with_ in ({"persist-credentials": False}, {"persist-credentials": False, "fetch-depth": 0})
         for with_ in checkouts
@@ -286,7 +328,7 @@ def test_cdk_cli_is_installed_at_the_version_the_makefile_pins(synth: Synth) -> 
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert f"CDK_CLI_VERSION := {CDK_CLI_VERSION}\n" in makefile
     installs = re.findall(r"npm install [^\n]*", synth.workflow_path.read_text())
-    assert installs == [f"npm install --global aws-cdk@{CDK_CLI_VERSION}"] * 4
+    assert installs == [f"npm install --global aws-cdk@{CDK_CLI_VERSION}"] * 5
 
 
 def test_credentials_last_the_hour_iam_allows_a_chained_role(deploy: dict[str, Any]) -> None:
@@ -296,9 +338,10 @@ def test_credentials_last_the_hour_iam_allows_a_chained_role(deploy: dict[str, A
         for step in job["steps"]
         if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
     ]
-    # Two per deploy job: the target's OIDC role, then the CDK deploy role chained from it; environment jobs
-    # authenticate through OIDC once more for the post-deploy step.
-    assert durations == [3600] * 8
+    # The base stack's job: the target's OIDC role, then the CDK deploy role chained from it. A matrix job: the
+    # OIDC role (the CDK CLI chains the CDK roles itself), and in an environment once more for the post-deploy
+    # step.
+    assert durations == [3600] * 7
 
 
 def test_deploy_jobs_run_on_a_fixed_runner_image(deploy: dict[str, Any]) -> None:

@@ -78,6 +78,13 @@ def record_deploy_command(
             "(after a failed request).",
         ),
     ] = False,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="Only this model's endpoint (repeatable); the deploy workflow names the models of its batch.",
+        ),
+    ] = None,
 ) -> None:
     """The pipeline's post-deploy step: smoke test, read back, record the live ARN, notify the next
     environment's approvers. A deploy already recorded is verified, not recorded or announced again."""
@@ -95,6 +102,7 @@ def record_deploy_command(
             started=started,
             progress=update,
             ask_again=ask_again,
+            models=model or (),
         )
     if result.models or not result.already:
         # With --ask-again, the models asked may all have been recorded before.
