@@ -14,8 +14,10 @@ endpoint is a decision a person takes with `cdk destroy`, not a side effect of a
 Each target is a stage of the app, in deployment order (shared services, then the chain). The stage's
 stack whose id is `SharedServices` or `Environment` is its base, deployed first, alone; every other stack
 is per model (`Model-<model>`, `Endpoint-<model>`: the model is the id after the first `-`) and deploys in
-a matrix job. GitHub runs at most 256 jobs of a matrix, so the per-model stacks go in at most 256 batches of
-ceil(n / 256) stacks: 2,500 changed stacks make 250 batches of 10, deployed side by side in each job.
+a matrix job. GitHub: "A matrix will generate a maximum of 256 jobs per workflow run". Read strictly, every
+matrix of a run shares those 256, so each target's per-model stacks go in at most 256 // targets batches
+(51 with 5 targets) of equal size: 2,000 changed endpoint stacks over 4 environments make 51 batches of 10
+per environment, deployed side by side in each job.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from accounts.validation import InputError
 from deployment import entry_point
 
 BASE_STACK_IDS = ("SharedServices", "Environment")
-# GitHub's limit of jobs per matrix (docs: "A matrix will generate a maximum of 256 jobs per workflow run").
+# GitHub's limit (docs: "A matrix will generate a maximum of 256 jobs per workflow run"), shared by the run's matrices.
 MATRIX_LIMIT = 256
 # Where the synth job leaves the plan, inside the assembly it uploads, for the deploy jobs to read.
 PLAN_FILE = "deploy-plan.json"
@@ -66,11 +68,12 @@ class TargetPlan:
     target: str
     base: PlannedStack | None
     stacks: list[PlannedStack]
+    limit: int = MATRIX_LIMIT  # this target's share of the run's matrix jobs
 
     @property
     def batches(self) -> list[list[PlannedStack]]:
-        """The per-model stacks in at most MATRIX_LIMIT batches of equal size (the last may be shorter)."""
-        return batches(self.stacks)
+        """The per-model stacks in at most `limit` batches of equal size (the last may be shorter)."""
+        return batches(self.stacks, self.limit)
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ def compute(
     if unknown:
         raise InputError(f"stage {unknown[0]}: no deploy target deploys it; expected one of {', '.join(stage_ids)}")
     plans: list[TargetPlan] = []
+    share = MATRIX_LIMIT // max(1, len(targets))  # every target's matrix job runs in the same workflow run
     for target, stage in targets:
         if stage not in after:
             raise InputError(f"--target {target}={stage}: the assembly has no stage {stage}")
@@ -181,6 +185,7 @@ def compute(
                 target=target,
                 base=PlannedStack(base[0], None) if base else None,
                 stacks=[PlannedStack(path, _model(path)) for path in sorted(changed) if path not in base],
+                limit=share,
             )
         )
     removed = (
