@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
+from policies.cfn_execution import CFN_EXECUTION_POLICIES
 from policies.permission_sets import PermissionSet, permission_sets
 from promotion.cfn_deploy import StackArtifact, deploy_stack, publish_assets, stack_artifacts
 from promotion.sessions import assume_role
@@ -53,11 +54,8 @@ SSO_INLINE_POLICY = "AwsSSOInlinePolicy"  # the name Identity Center gives a per
 DATA_SCIENCE_STACK = "ModelOps-DataScience"
 DEPLOYMENT_ROLES_STACK = "ModelOps-DeploymentRoles"
 SHARED_SERVICES_STACK = "ModelOps-SharedServices/SharedServices"
-# The README's least-privilege execution policy for workload accounts (`ModelOpsCfnExec`).
-CFN_EXECUTION_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "cfn-execution-policy.json"
-CFN_EXECUTION_POLICY_NAME = "ModelOpsCfnExec"
-# The permissions boundary that execution policy requires on every role it creates (`modelops-workload-boundary`).
-WORKLOAD_BOUNDARY_POLICY_FILE = CFN_EXECUTION_POLICY_FILE.with_name("workload-boundary-policy.json")
+# The permissions boundary the execution policies require on every role they create (`modelops-workload-boundary`).
+WORKLOAD_BOUNDARY_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "workload-boundary-policy.json"
 
 
 @contextmanager
@@ -177,12 +175,13 @@ def _create_role(iam: Any, name: str, trust: dict[str, Any], path: str = "/") ->
 def _execution_policies(config: OrgConfig, account: str, session: boto3.Session) -> list[str]:
     """The README's `--cloudformation-execution-policies` for `account`."""
     workload_accounts = {env.account for env in config.environments}
-    if account not in workload_accounts or not CFN_EXECUTION_POLICY_FILE.exists():
+    if account not in workload_accounts or not all(path.exists() for path in CFN_EXECUTION_POLICIES.values()):
         return [cdk_bootstrap.ADMINISTRATOR_ACCESS]
     iam = session.client("iam")
     _create_managed_policy(iam, naming.WORKLOAD_BOUNDARY_POLICY, WORKLOAD_BOUNDARY_POLICY_FILE)
-    _create_managed_policy(iam, CFN_EXECUTION_POLICY_NAME, CFN_EXECUTION_POLICY_FILE)
-    return [f"arn:aws:iam::{account}:policy/{CFN_EXECUTION_POLICY_NAME}"]
+    for name, path in CFN_EXECUTION_POLICIES.items():
+        _create_managed_policy(iam, name, path)
+    return [f"arn:aws:iam::{account}:policy/{name}" for name in CFN_EXECUTION_POLICIES]
 
 
 def _create_managed_policy(iam: Any, name: str, document: Path) -> None:
