@@ -8,9 +8,10 @@
    options: workload accounts and shared services trust the deployment account.
 3. IAM Identity Center's person roles exist (`AWSReservedSSO_<permission set>_<suffix>`); `person_session`
    signs a person in to one, with their email as the session name.
-4. The account stacks are deployed from the synthesized cloud assembly through CloudFormation, with the
-   roles the pipeline uses: assets published by the CDK file-publishing role, the stack deployed by the
-   CDK deploy role with the CDK cfn-exec role as CloudFormation's execution role.
+4. The account stacks (data science, deployment roles, shared services and each model's stack there) are
+   deployed from the synthesized cloud assembly through CloudFormation, with the roles the pipeline uses:
+   assets published by the CDK file-publishing role, the stack deployed by the CDK deploy role with the CDK
+   cfn-exec role as CloudFormation's execution role.
 
 Nothing here is a sandbox branch of production code: the deploys go through promotion/cfn_deploy.py and
 every call reaches moto through the standard `AWS_ENDPOINT_URL`.
@@ -53,7 +54,9 @@ SSO_INLINE_POLICY = "AwsSSOInlinePolicy"  # the name Identity Center gives a per
 
 DATA_SCIENCE_STACK = "ModelOps-DataScience"
 DEPLOYMENT_ROLES_STACK = "ModelOps-DeploymentRoles"
-SHARED_SERVICES_STACK = "ModelOps-SharedServices/SharedServices"
+SHARED_SERVICES_STACK = naming.stack_path(naming.SHARED_SERVICES_STAGE, naming.SHARED_SERVICES_STACK_ID)
+# Each model's package group and parameter: `ModelOps-SharedServices/Model-<model>`, after SHARED_SERVICES_STACK.
+MODEL_STACK_PREFIX = naming.stack_path(naming.SHARED_SERVICES_STAGE, naming.MODEL_STACK_PREFIX)
 # The permissions boundary the execution policies require on every role they create (`modelops-workload-boundary`).
 WORKLOAD_BOUNDARY_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "workload-boundary-policy.json"
 
@@ -267,7 +270,7 @@ def bootstrap_organization(
     config: OrgConfig, endpoint_url: str, *, cdk_out: Path | None = None, progress: Progress | None = None
 ) -> None:
     """Create every account, bootstrap it, provision the person roles, and deploy the account stacks
-    (data science, deployment roles if the assembly has them, shared services) from `cdk_out`
+    (data science, deployment roles if the assembly has them, shared services, each model's) from `cdk_out`
     (synthesized from the shipped workloads when None)."""
     say = progress or (lambda _message: None)
     with aws_endpoint(endpoint_url), tempfile.TemporaryDirectory(prefix="modelops-sandbox-") as scratch:
@@ -282,7 +285,8 @@ def bootstrap_organization(
             _create_person_roles(admins[account], account, provisioned)
         assembly = cdk_out if cdk_out is not None else synthesize(config, workdir / "app")
         artifacts = stack_artifacts(assembly)
-        for name in (DATA_SCIENCE_STACK, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK):
+        models = sorted(name for name in artifacts if name.startswith(MODEL_STACK_PREFIX))
+        for name in (DATA_SCIENCE_STACK, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK, *models):
             if name in artifacts:
                 deploy_artifact(config, artifacts[name], progress, admin=admins[artifacts[name].account])
                 say(f"deployed {name}")
