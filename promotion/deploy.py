@@ -193,7 +193,8 @@ def deploy_stacks(
             outcome.failed[model] = failed_deploy_message(
                 exc, f"{model} in {env}", endpoints, record_command=f"modelops record-deploy {env}"
             )
-    roles.progress(f"{len(outcome.unchanged)} of {len(models)} endpoint stacks unchanged")
+    unchanged = sum(artifact.stack_name in outcome.unchanged for artifact in models)
+    roles.progress(f"{unchanged} of {len(models)} endpoint stacks unchanged")
     return outcome
 
 

@@ -479,6 +479,7 @@ def deploy_qa_stage(
     *,
     unchanged: frozenset[str] = frozenset(),
     failing_stack: str | None = None,
+    no_updates: frozenset[str] = frozenset(),
 ) -> tuple[deploy.StageOutcome, list[str], list[str]]:
     """qa's stage (Environment, then churn-model's and fraud-model's endpoint stacks) through deploy_stacks, with
     CloudFormation played by fakes: the stacks it deployed, in order, and the progress lines."""
@@ -492,7 +493,7 @@ def deploy_qa_stage(
             raise DeployFailed(
                 stack_name, "Endpoint", "Instance type ml.m5.large is not available", "UPDATE_ROLLBACK_COMPLETE"
             )
-        return DeployResult(stack_name, "UPDATE_COMPLETE", {}, changed=True)
+        return DeployResult(stack_name, "UPDATE_COMPLETE", {}, changed=stack_name not in no_updates)
 
     monkeypatch.setattr(deploy, "deploy_stack", fake_deploy)
     monkeypatch.setattr(deploy, "deployed_template_matches", lambda _session, name, _path: name in unchanged)
@@ -515,6 +516,25 @@ def test_the_environment_deploys_first_then_only_the_model_stacks_whose_template
         ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-fraud-model"],
         ["ModelOps-qa-Endpoint-churn-model"],
         {},
+    )
+    assert lines[-1] == "1 of 2 endpoint stacks unchanged"
+
+
+def test_an_environment_stack_with_no_updates_is_unchanged_but_not_counted_among_the_endpoint_stacks(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome, deployed, lines = deploy_qa_stage(
+        local_aws,
+        workloads,
+        tmp_path,
+        monkeypatch,
+        unchanged=frozenset({"ModelOps-qa-Endpoint-churn-model"}),
+        no_updates=frozenset({"ModelOps-qa-Environment"}),
+    )
+    assert (deployed, outcome.deployed, outcome.unchanged) == (
+        ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-fraud-model"],
+        ["ModelOps-qa-Endpoint-fraud-model"],
+        ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-churn-model"],
     )
     assert lines[-1] == "1 of 2 endpoint stacks unchanged"
 
