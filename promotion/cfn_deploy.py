@@ -270,6 +270,48 @@ def deployed_template_matches(session: boto3.Session, stack_name: str, template_
     return not isinstance(body, str) and bool(body == json.loads(template_path.read_text()))
 
 
+def stacks_starting_with(session: boto3.Session, prefix: str) -> list[str]:
+    """The names of the account's stacks (not deleted) that start with `prefix`, sorted.
+
+    DescribeStacks without a name lists them, which the CDK deploy role may call; ListStacks it may not.
+    """
+    cfn = session.client("cloudformation")
+    names = {
+        str(stack["StackName"])
+        for page in cfn.get_paginator("describe_stacks").paginate()
+        for stack in page["Stacks"]
+        if str(stack["StackName"]).startswith(prefix) and stack["StackStatus"] != "DELETE_COMPLETE"
+    }
+    return sorted(names)
+
+
+def delete_stack(
+    session: boto3.Session,
+    stack_name: str,
+    *,
+    progress: Callable[[str], None] | None = None,
+    timeout_seconds: int = 1800,
+) -> None:
+    """Delete `stack_name` and wait until it is gone; DeployFailed names the resource that would not go.
+
+    CloudFormation deletes with the role the stack was deployed with, and keeps what is retained
+    (DeletionPolicy Retain).
+    """
+    cfn = session.client("cloudformation")
+    existing = _describe(cfn, stack_name)
+    if existing is None:
+        return
+    deadline = time.monotonic() + timeout_seconds
+    stack_id = str(existing["StackId"])
+    marker = _latest_event_id(cfn, stack_id)
+    cfn.delete_stack(StackName=stack_id)
+    stack, events = _wait(cfn, stack_id, stack_name, marker, progress, deadline, timeout_seconds)
+    status = str(stack["StackStatus"])
+    if status != "DELETE_COMPLETE":
+        failure = _first_failure(events) or (stack_name, str(stack.get("StackStatusReason", status)))
+        raise DeployFailed(stack_name, failure[0], failure[1], status)
+
+
 def _template_argument(template_path: Path, template_url: str | None) -> dict[str, str]:
     if template_url is not None:
         return {"TemplateURL": template_url}

@@ -6,7 +6,8 @@
 3. deploy the environment's stage through CloudFormation: the environment's deploy role, then the target
    account's CDK deploy role, with the CDK cfn-exec role as CloudFormation's execution role. The stage's
    `Environment` stack deploys first; then each `Endpoint-<model>` stack whose template differs from the
-   deployed one (GetTemplate: an unchanged model costs one read, no change set and no update);
+   deployed one (GetTemplate: an unchanged model costs one read, no change set and no update); then the
+   `Endpoint-<model>` stacks of models whose manifest is gone are deleted (their endpoint with them);
 4. the post-deploy step (promotion/post_deploy.py), which the GitHub workflow runs alone as
    `record-deploy ENV` after its own CloudFormation step.
 
@@ -36,10 +37,12 @@ from promotion.cfn_deploy import (
     DeployFailed,
     DeployTimedOut,
     StackArtifact,
+    delete_stack,
     deploy_stack,
     deployed_template_matches,
     publish_assets,
     stack_artifacts,
+    stacks_starting_with,
 )
 from promotion.deploy_record import AlreadyRecorded
 from promotion.deploy_roles import EnvironmentRoles, Progress
@@ -76,6 +79,7 @@ class Release:
     models: list[DeployedModel]
     already: list[AlreadyRecorded] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -85,11 +89,12 @@ class StageOutcome:
 
     deployed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
-        return bool(self.deployed)
+        return bool(self.deployed or self.deleted)
 
 
 def stage_stacks(assembly: Path, env: str) -> list[StackArtifact]:
@@ -195,7 +200,30 @@ def deploy_stacks(
             )
     unchanged = sum(artifact.stack_name in outcome.unchanged for artifact in models)
     roles.progress(f"{unchanged} of {len(models)} endpoint stacks unchanged")
+    _delete_removed(roles, models, outcome)
     return outcome
+
+
+def _delete_removed(roles: EnvironmentRoles, models: list[StackArtifact], outcome: StageOutcome) -> None:
+    """Delete the endpoint stacks of models the environment no longer has a manifest for: CDK leaves a
+    stack it no longer synthesizes in place, so without this its endpoint would keep serving."""
+    env, account = roles.env.name, roles.account
+    prefix = naming.stack_name(naming.stage_id(env), naming.ENDPOINT_STACK_PREFIX)
+    kept = {artifact.stack_name for artifact in models}
+    with calling(
+        f"CloudFormation in {env} (account {account})", role=naming.cdk_role_arn("deploy", account, roles.region)
+    ):
+        session = roles.cdk_role("deploy")
+        for name in stacks_starting_with(session, prefix):
+            if name in kept:
+                continue
+            roles.progress(f"deleting {name}: its model has no manifest in {env}")
+            try:
+                delete_stack(session, name, progress=roles.progress)
+            except DeployFailed as exc:
+                outcome.failed[name.removeprefix(prefix)] = f"{exc}; the stack of a removed model was not deleted"
+                continue
+            outcome.deleted.append(name)
 
 
 def _record(outcome: StageOutcome, artifact: StackArtifact, changed: bool) -> None:
@@ -274,4 +302,5 @@ def deploy(
         models=recorded.models,
         already=recorded.already,
         unchanged=outcome.unchanged,
+        deleted=outcome.deleted,
     )

@@ -18,11 +18,13 @@ from policies.quota_limits import TEMPLATE_BODY_LIMIT
 from promotion.cfn_deploy import (
     DeployFailed,
     DeployResult,
+    delete_stack,
     deploy_stack,
     deployed_template_matches,
     publish_assets,
     stack_artifacts,
     stack_templates,
+    stacks_starting_with,
 )
 from tests.conftest import Synth
 from tests.sandbox_fixtures import EmptyAws
@@ -184,6 +186,25 @@ def test_a_stack_whose_creation_rolled_back_matches_no_template(empty_aws: Empty
         _deploy(empty_aws, broken)
 
     assert deployed_template_matches(empty_aws.session(QA), STACK, broken) is False
+
+
+def test_the_stacks_of_a_prefix_are_listed_and_a_deleted_one_is_gone(empty_aws: EmptyAws, tmp_path: Path) -> None:
+    session = empty_aws.session(QA)
+    _deploy(empty_aws, _write(tmp_path, "v1.json", _parameter_template("v1")))
+    other = _parameter_template("v1")
+    other["Resources"]["LiveArn"]["Properties"]["Name"] = "/modelops/models/fraud-model/live-model-package-arn"
+    other_path = _write(tmp_path, "other.json", other)
+    deploy_stack(
+        session, stack_name="ModelOps-qa-Endpoint-fraud-model", template_path=other_path, cfn_exec_role_arn=None
+    )
+    lines: list[str] = []
+
+    before = stacks_starting_with(session, "ModelOps-qa-Endpoint-")
+    delete_stack(session, "ModelOps-qa-Endpoint-fraud-model", progress=lines.append)
+
+    assert before == [STACK, "ModelOps-qa-Endpoint-fraud-model"]
+    assert stacks_starting_with(session, "ModelOps-qa-Endpoint-") == [STACK]
+    assert lines[-1] == "ModelOps-qa-Endpoint-fraud-model DELETE_COMPLETE ModelOps-qa-Endpoint-fraud-model"
 
 
 def test_template_over_the_inline_limit_is_refused_without_a_template_url(empty_aws: EmptyAws, tmp_path: Path) -> None:

@@ -370,6 +370,7 @@ def deploy_qa_with(
     monkeypatch.setattr(deploy, "stage_stacks", lambda *args, **kwargs: [artifact])
     monkeypatch.setattr(deploy, "deploy_stack", deploy_stack)
     monkeypatch.setattr(deploy, "deployed_template_matches", lambda *args: False)
+    monkeypatch.setattr(deploy, "stacks_starting_with", lambda *args: [])
     deploy.deploy(AwsContext(local_aws.config), local_aws.config, workloads, "qa", synthesize=lambda _c, _w, out: out)
 
 
@@ -480,6 +481,7 @@ def deploy_qa_stage(
     unchanged: frozenset[str] = frozenset(),
     failing_stack: str | None = None,
     no_updates: frozenset[str] = frozenset(),
+    in_account: tuple[str, ...] = (),
 ) -> tuple[deploy.StageOutcome, list[str], list[str]]:
     """qa's stage (Environment, then churn-model's and fraud-model's endpoint stacks) through deploy_stacks, with
     CloudFormation played by fakes: the stacks it deployed, in order, and the progress lines."""
@@ -497,6 +499,10 @@ def deploy_qa_stage(
 
     monkeypatch.setattr(deploy, "deploy_stack", fake_deploy)
     monkeypatch.setattr(deploy, "deployed_template_matches", lambda _session, name, _path: name in unchanged)
+    monkeypatch.setattr(
+        deploy, "stacks_starting_with", lambda _session, prefix: [n for n in in_account if n.startswith(prefix)]
+    )
+    monkeypatch.setattr(deploy, "delete_stack", lambda _session, name, **kwargs: deployed.append(f"deleted {name}"))
     roles = EnvironmentRoles(AwsContext(local_aws.config), local_aws.config, "qa", lines.append)
     stacks = [
         stage_artifact(tmp_path, name) for name in ("Environment", "Endpoint-churn-model", "Endpoint-fraud-model")
@@ -518,6 +524,24 @@ def test_the_environment_deploys_first_then_only_the_model_stacks_whose_template
         {},
     )
     assert lines[-1] == "1 of 2 endpoint stacks unchanged"
+
+
+def test_the_endpoint_stack_of_a_model_whose_manifest_is_gone_is_deleted_after_the_others_deploy(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CDK leaves a stack it no longer synthesizes in place: without the deletion its endpoint would keep serving."""
+    in_account = ("ModelOps-qa-Endpoint-churn-model", "ModelOps-qa-Endpoint-old-model", "ModelOps-qa-Environment")
+    outcome, deployed, lines = deploy_qa_stage(local_aws, workloads, tmp_path, monkeypatch, in_account=in_account)
+    assert deployed == [
+        "ModelOps-qa-Environment",
+        "ModelOps-qa-Endpoint-churn-model",
+        "ModelOps-qa-Endpoint-fraud-model",
+        "deleted ModelOps-qa-Endpoint-old-model",
+    ]
+    assert (outcome.deleted, lines[-1]) == (
+        ["ModelOps-qa-Endpoint-old-model"],
+        "deleting ModelOps-qa-Endpoint-old-model: its model has no manifest in qa",
+    )
 
 
 def test_an_environment_stack_with_no_updates_is_unchanged_but_not_counted_among_the_endpoint_stacks(
