@@ -178,6 +178,36 @@ def stage_id(env: str) -> str:
     return f"ModelOps-{env}"
 
 
+# The stacks of each stage (construct ids; CDK's display path is `<stage id>/<stack id>`). Stacks are sized
+# for blast radius: a model's resources sit in a stack of their own, so no stack grows with the number of
+# models and one model's failed deploy rolls back that model alone.
+SHARED_SERVICES_STAGE = "ModelOps-SharedServices"
+SHARED_SERVICES_STACK_ID = "SharedServices"  # the account's constant-size pieces
+ENVIRONMENT_STACK_ID = "Environment"  # each workload account's operator role, endpoint key and capture bucket
+MODEL_STACK_PREFIX = "Model-"  # shared services: one model's package group and its parameter
+ENDPOINT_STACK_PREFIX = "Endpoint-"  # each workload account: one model's endpoint
+
+
+def model_stack_id(model: str) -> str:
+    """Construct id of the shared-services stack holding `model`'s package group."""
+    return f"{MODEL_STACK_PREFIX}{model}"
+
+
+def endpoint_stack_id(model: str) -> str:
+    """Construct id of the workload stack holding `model`'s endpoint in one environment."""
+    return f"{ENDPOINT_STACK_PREFIX}{model}"
+
+
+def stack_path(stage: str, stack_id: str) -> str:
+    """A stage stack's display path, as `cdk ls` lists it and `cdk deploy` takes it."""
+    return f"{stage}/{stack_id}"
+
+
+def stack_name(stage: str, stack_id: str) -> str:
+    """The CloudFormation name CDK gives a stage stack (`<stage>-<stack>`)."""
+    return f"{stage}-{stack_id}"
+
+
 MODEL_PACKAGE_ARN = re.compile(
     r"^arn:aws:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"model-package/(?P<group>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9]\d*)$"
@@ -347,6 +377,27 @@ def rollback_alarm_arns(region: str, account: str, model: str) -> list[str]:
         f"arn:aws:cloudwatch:{region}:{account}:alarm:{rollback_alarm_name(model, signal)}"
         for signal in ROLLBACK_SIGNALS
     ]
+
+
+def endpoint_key_alias(env: str) -> str:
+    """The alias of an environment's endpoint key: endpoint stacks reach the key by it, not by a cross-stack
+    export (which would pin the environment stack to every endpoint stack)."""
+    return f"alias/{PREFIX}-endpoints-{env}"
+
+
+def endpoint_key_alias_arn(region: str, account: str, env: str) -> str:
+    """The alias ARN, which SageMaker's EndpointConfig KmsKeyId accepts in place of a key ARN."""
+    return f"arn:aws:kms:{region}:{account}:{endpoint_key_alias(env)}"
+
+
+def kms_keys_arn_pattern(region: str, account: str) -> str:
+    """Any key of `account`; callers narrow it to one key with kms:ResourceAliases."""
+    return f"arn:aws:kms:{region}:{account}:key/*"
+
+
+def data_capture_bucket(account: str, region: str) -> str:
+    """The workload account's data-capture bucket, named so that endpoint stacks need no export of it."""
+    return f"{PREFIX}-data-capture-{account}-{region}"
 
 
 def data_capture_prefix(model: str) -> str:

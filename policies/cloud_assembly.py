@@ -22,7 +22,7 @@ class AssemblyError(ValueError):
 
 @dataclass(frozen=True)
 class StackTemplate:
-    """One deployed template; `path` is the stack's display path, e.g. `ModelOps-qa/Endpoints`."""
+    """One deployed template; `path` is the stack's display path, e.g. `ModelOps-qa/Endpoint-churn-model`."""
 
     path: str
     stack_name: str

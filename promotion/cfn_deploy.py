@@ -27,6 +27,9 @@ from policies.quota_limits import TEMPLATE_BODY_LIMIT
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
+# Statuses in which the stack runs the template GetTemplate returns (after a rolled-back update, the previous
+# one). A stack whose creation rolled back (ROLLBACK_COMPLETE) or that is mid-operation must go to deploy_stack.
+SETTLED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
 NO_UPDATES = "No updates are to be performed."
 POLL_SECONDS = 5.0
 
@@ -131,7 +134,7 @@ def stack_artifacts(cdk_out: Path) -> dict[str, StackArtifact]:
 
 
 def stack_templates(cdk_out: Path) -> dict[str, Path]:
-    """Stack display path (e.g. "ModelOps-qa/Endpoints") -> its template file in the assembly."""
+    """Stack display path (e.g. "ModelOps-qa/Endpoint-churn-model") -> its template file in the assembly."""
     return {name: artifact.template_path for name, artifact in stack_artifacts(cdk_out).items()}
 
 
@@ -248,6 +251,65 @@ def _delete_failed_creation(cfn: Any, stack: dict[str, Any], deadline: float) ->
         if not status.endswith("_IN_PROGRESS") or time.monotonic() > deadline:
             raise DeployFailed(stack["StackName"], stack["StackName"], "could not delete the rolled-back stack", status)
         time.sleep(POLL_SECONDS)
+
+
+def deployed_template_matches(session: boto3.Session, stack_name: str, template_path: Path) -> bool:
+    """Whether `stack_name` is settled and runs exactly the template at `template_path`.
+
+    One DescribeStacks and one GetTemplate: cheaper than the update (or change set) that CloudFormation would
+    answer "No updates are to be performed.", which is what lets a stage of hundreds of model stacks deploy
+    only the ones that changed. Templates are compared as JSON documents; the synthesized stacks take no
+    parameters but CDK's BootstrapVersion, whose default is unchanged.
+    """
+    cfn = session.client("cloudformation")
+    existing = _describe(cfn, stack_name)
+    if existing is None or existing["StackStatus"] not in SETTLED:
+        return False
+    body = cfn.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
+    # botocore parses a JSON template body into a document; a YAML one stays a string, and differs.
+    return not isinstance(body, str) and bool(body == json.loads(template_path.read_text()))
+
+
+def stacks_starting_with(session: boto3.Session, prefix: str) -> list[str]:
+    """The names of the account's stacks (not deleted) that start with `prefix`, sorted.
+
+    DescribeStacks without a name lists them, which the CDK deploy role may call; ListStacks it may not.
+    """
+    cfn = session.client("cloudformation")
+    names = {
+        str(stack["StackName"])
+        for page in cfn.get_paginator("describe_stacks").paginate()
+        for stack in page["Stacks"]
+        if str(stack["StackName"]).startswith(prefix) and stack["StackStatus"] != "DELETE_COMPLETE"
+    }
+    return sorted(names)
+
+
+def delete_stack(
+    session: boto3.Session,
+    stack_name: str,
+    *,
+    progress: Callable[[str], None] | None = None,
+    timeout_seconds: int = 1800,
+) -> None:
+    """Delete `stack_name` and wait until it is gone; DeployFailed names the resource that would not go.
+
+    CloudFormation deletes with the role the stack was deployed with, and keeps what is retained
+    (DeletionPolicy Retain).
+    """
+    cfn = session.client("cloudformation")
+    existing = _describe(cfn, stack_name)
+    if existing is None:
+        return
+    deadline = time.monotonic() + timeout_seconds
+    stack_id = str(existing["StackId"])
+    marker = _latest_event_id(cfn, stack_id)
+    cfn.delete_stack(StackName=stack_id)
+    stack, events = _wait(cfn, stack_id, stack_name, marker, progress, deadline, timeout_seconds)
+    status = str(stack["StackStatus"])
+    if status != "DELETE_COMPLETE":
+        failure = _first_failure(events) or (stack_name, str(stack.get("StackStatusReason", status)))
+        raise DeployFailed(stack_name, failure[0], failure[1], status)
 
 
 def _template_argument(template_path: Path, template_url: str | None) -> dict[str, str]:

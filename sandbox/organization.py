@@ -8,9 +8,10 @@
    options: workload accounts and shared services trust the deployment account.
 3. IAM Identity Center's person roles exist (`AWSReservedSSO_<permission set>_<suffix>`); `person_session`
    signs a person in to one, with their email as the session name.
-4. The account stacks are deployed from the synthesized cloud assembly through CloudFormation, with the
-   roles the pipeline uses: assets published by the CDK file-publishing role, the stack deployed by the
-   CDK deploy role with the CDK cfn-exec role as CloudFormation's execution role.
+4. The account stacks (data science, deployment roles, shared services and each model's stack there) are
+   deployed from the synthesized cloud assembly through CloudFormation, with the roles the pipeline uses:
+   assets published by the CDK file-publishing role, the stack deployed by the CDK deploy role with the CDK
+   cfn-exec role as CloudFormation's execution role.
 
 Nothing here is a sandbox branch of production code: the deploys go through promotion/cfn_deploy.py and
 every call reaches moto through the standard `AWS_ENDPOINT_URL`.
@@ -32,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
+from policies.cfn_execution import CFN_EXECUTION_POLICIES
 from policies.permission_sets import PermissionSet, permission_sets
 from promotion.cfn_deploy import StackArtifact, deploy_stack, publish_assets, stack_artifacts
 from promotion.sessions import assume_role
@@ -52,12 +54,11 @@ SSO_INLINE_POLICY = "AwsSSOInlinePolicy"  # the name Identity Center gives a per
 
 DATA_SCIENCE_STACK = "ModelOps-DataScience"
 DEPLOYMENT_ROLES_STACK = "ModelOps-DeploymentRoles"
-SHARED_SERVICES_STACK = "ModelOps-SharedServices/SharedServices"
-# The README's least-privilege execution policy for workload accounts (`ModelOpsCfnExec`).
-CFN_EXECUTION_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "cfn-execution-policy.json"
-CFN_EXECUTION_POLICY_NAME = "ModelOpsCfnExec"
-# The permissions boundary that execution policy requires on every role it creates (`modelops-workload-boundary`).
-WORKLOAD_BOUNDARY_POLICY_FILE = CFN_EXECUTION_POLICY_FILE.with_name("workload-boundary-policy.json")
+SHARED_SERVICES_STACK = naming.stack_path(naming.SHARED_SERVICES_STAGE, naming.SHARED_SERVICES_STACK_ID)
+# Each model's package group and parameter: `ModelOps-SharedServices/Model-<model>`, after SHARED_SERVICES_STACK.
+MODEL_STACK_PREFIX = naming.stack_path(naming.SHARED_SERVICES_STAGE, naming.MODEL_STACK_PREFIX)
+# The permissions boundary the execution policies require on every role they create (`modelops-workload-boundary`).
+WORKLOAD_BOUNDARY_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "workload-boundary-policy.json"
 
 
 @contextmanager
@@ -177,12 +178,13 @@ def _create_role(iam: Any, name: str, trust: dict[str, Any], path: str = "/") ->
 def _execution_policies(config: OrgConfig, account: str, session: boto3.Session) -> list[str]:
     """The README's `--cloudformation-execution-policies` for `account`."""
     workload_accounts = {env.account for env in config.environments}
-    if account not in workload_accounts or not CFN_EXECUTION_POLICY_FILE.exists():
+    if account not in workload_accounts or not all(path.exists() for path in CFN_EXECUTION_POLICIES.values()):
         return [cdk_bootstrap.ADMINISTRATOR_ACCESS]
     iam = session.client("iam")
     _create_managed_policy(iam, naming.WORKLOAD_BOUNDARY_POLICY, WORKLOAD_BOUNDARY_POLICY_FILE)
-    _create_managed_policy(iam, CFN_EXECUTION_POLICY_NAME, CFN_EXECUTION_POLICY_FILE)
-    return [f"arn:aws:iam::{account}:policy/{CFN_EXECUTION_POLICY_NAME}"]
+    for name, path in CFN_EXECUTION_POLICIES.items():
+        _create_managed_policy(iam, name, path)
+    return [f"arn:aws:iam::{account}:policy/{name}" for name in CFN_EXECUTION_POLICIES]
 
 
 def _create_managed_policy(iam: Any, name: str, document: Path) -> None:
@@ -268,7 +270,7 @@ def bootstrap_organization(
     config: OrgConfig, endpoint_url: str, *, cdk_out: Path | None = None, progress: Progress | None = None
 ) -> None:
     """Create every account, bootstrap it, provision the person roles, and deploy the account stacks
-    (data science, deployment roles if the assembly has them, shared services) from `cdk_out`
+    (data science, deployment roles if the assembly has them, shared services, each model's) from `cdk_out`
     (synthesized from the shipped workloads when None)."""
     say = progress or (lambda _message: None)
     with aws_endpoint(endpoint_url), tempfile.TemporaryDirectory(prefix="modelops-sandbox-") as scratch:
@@ -283,7 +285,8 @@ def bootstrap_organization(
             _create_person_roles(admins[account], account, provisioned)
         assembly = cdk_out if cdk_out is not None else synthesize(config, workdir / "app")
         artifacts = stack_artifacts(assembly)
-        for name in (DATA_SCIENCE_STACK, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK):
+        models = sorted(name for name in artifacts if name.startswith(MODEL_STACK_PREFIX))
+        for name in (DATA_SCIENCE_STACK, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK, *models):
             if name in artifacts:
                 deploy_artifact(config, artifacts[name], progress, admin=admins[artifacts[name].account])
                 say(f"deployed {name}")

@@ -101,23 +101,21 @@ def group_statements(config: OrgConfig, model: str) -> list[iam.PolicyStatement]
 
 
 class ModelRegistry(Construct):
-    """Model package groups, named after the models, kept when removed from config (they hold the record)."""
+    """One model's package group, named after the model, kept when removed from config (it holds the record).
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
+    Each model's group sits in a stack of its own (shared_services/model_stack.py), so the shared-services
+    stack does not grow with the number of models.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig, model: ModelSpec) -> None:
         super().__init__(scope, construct_id)
-        self.groups: dict[str, sagemaker.CfnModelPackageGroup] = {
-            model.name: self._group(config, model) for model in config.models
-        }
-
-    def _group(self, config: OrgConfig, model: ModelSpec) -> sagemaker.CfnModelPackageGroup:
-        group = sagemaker.CfnModelPackageGroup(
+        self.group = sagemaker.CfnModelPackageGroup(
             self,
             pascal(model.name),
             model_package_group_name=model.name,
             # No ModelPackageGroupDescription: changing it requires replacing the group ("Update requires:
             # Replacement"), which fails for a custom-named group, so a description edited in accounts.yaml
-            # would fail the shared-services deploy. The description stays in accounts.yaml.
+            # would fail the model's deploy. The description stays in accounts.yaml.
             model_package_group_policy=iam.PolicyDocument(statements=group_statements(config, model.name)),
         )
-        group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        return group
+        self.group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)

@@ -1,5 +1,6 @@
-"""The shared-services account's stack: the model registry, the artifact key and bucket, and the roles
-that decide and record approvals."""
+"""The shared-services account's stack: the artifact key and bucket, the image repository, and the roles
+that decide and record approvals. Each model's package group has a stack of its own
+(shared_services/model_stack.py), so this one does not grow with the number of models."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ from shared_services.artifacts import ArtifactStore
 from shared_services.decision_roles import DecisionRoles
 from shared_services.images import ImageRepository
 from shared_services.ledger import AuditLedger
-from shared_services.principals import execution_roles_by_env, execution_roles_by_model, pascal, unique_sids
-from shared_services.registry import ModelRegistry
+from shared_services.principals import execution_roles_by_env, execution_roles_by_model, unique_sids
 from shared_services.roles import RegistryRoles
 from workloads.manifest import EnvironmentManifest
 
@@ -50,7 +50,6 @@ class SharedServicesStack(cdk.Stack):
             roles_by_env=execution_roles_by_env(config, manifests),
             roles_by_model=execution_roles_by_model(config, manifests),
         )
-        self.registry = ModelRegistry(self, "Registry", config=config)
         self.images = ImageRepository(self, "Images", config=config)
         self.roles = RegistryRoles(self, "Roles", config=config)
         self.decisions = DecisionRoles(self, "DecisionRoles", config=config)
@@ -72,21 +71,10 @@ class SharedServicesStack(cdk.Stack):
             self.artifacts.key.key_arn,
             f"The KMS key ({naming.ARTIFACT_KEY_ALIAS}) encrypting the artifact bucket.",
         )
-        for model, group in self.registry.groups.items():
-            # The ARN is derived rather than read with GetAtt, so the parameter does not depend on
-            # attributes the local sandbox cannot resolve; the dependency keeps the creation order.
-            parameter = self._publish(
-                f"ModelPackageGroup{pascal(model)}",
-                naming.shared_parameter(f"model-package-group/{model}"),
-                naming.model_package_group_arn(config, model),
-                f"The model package group of {model}.",
-            )
-            parameter.node.add_dependency(group)
 
-    def _publish(self, construct_id: str, name: str, value: str, description: str) -> ssm.StringParameter:
+    def _publish(self, construct_id: str, name: str, value: str, description: str) -> None:
         """Publish a value as an SSM parameter (for the CLI and other stacks) and a stack output."""
-        parameter = ssm.StringParameter(
+        ssm.StringParameter(
             self, f"{construct_id}Parameter", parameter_name=name, string_value=value, description=description
         )
         cdk.CfnOutput(self, construct_id, value=value, description=description)
-        return parameter

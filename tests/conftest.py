@@ -73,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @dataclass
 class Synth:
-    """One synthesized app: its stacks by path (e.g. `ModelOps-qa/Endpoints`), templates and workflow."""
+    """One synthesized app: its stacks by path (e.g. `ModelOps-qa/Endpoint-churn-model`), templates and workflow."""
 
     app: cdk.App
     outdir: Path

@@ -536,6 +536,7 @@ NOT_IMPORTABLE_IN_LAMBDA = {
     "workloads.capture": "aws_cdk",
     "workloads.endpoint": "aws_cdk",
     "workloads.endpoint_stack": "aws_cdk",
+    "workloads.environment_stack": "aws_cdk",
     "workloads.roles": "aws_cdk",
     "promotion.manifest_writer": "ruamel",
     "promotion.promote": "ruamel",

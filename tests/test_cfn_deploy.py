@@ -18,15 +18,19 @@ from policies.quota_limits import TEMPLATE_BODY_LIMIT
 from promotion.cfn_deploy import (
     DeployFailed,
     DeployResult,
+    delete_stack,
     deploy_stack,
+    deployed_template_matches,
     publish_assets,
     stack_artifacts,
     stack_templates,
+    stacks_starting_with,
 )
 from tests.conftest import Synth
 from tests.sandbox_fixtures import EmptyAws
 
 QA = "444444444444"
+STACK = "ModelOps-qa-Endpoint-churn-model"
 REGION: Literal["eu-west-1"] = "eu-west-1"
 PARAMETER = "/modelops/models/churn-model/live-model-package-arn"
 MISSING_PACKAGE = f"arn:aws:sagemaker:{REGION}:111111111111:model-package/churn-model/9"
@@ -67,9 +71,7 @@ def _write(tmp_path: Path, name: str, template: dict[str, Any]) -> Path:
 
 
 def _deploy(aws: EmptyAws, path: Path, **kwargs: Any) -> DeployResult:
-    return deploy_stack(
-        aws.session(QA), stack_name="ModelOps-qa-Endpoints", template_path=path, cfn_exec_role_arn=None, **kwargs
-    )
+    return deploy_stack(aws.session(QA), stack_name=STACK, template_path=path, cfn_exec_role_arn=None, **kwargs)
 
 
 def _parameter_value(aws: EmptyAws) -> str:
@@ -83,13 +85,11 @@ def test_first_deploy_creates_the_stack_and_reports_its_outputs_and_progress(
 
     result = _deploy(empty_aws, _write(tmp_path, "t.json", _parameter_template("v1")), progress=lines.append)
 
-    assert result == DeployResult(
-        "ModelOps-qa-Endpoints", "CREATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v1"}, changed=True
-    )
+    assert result == DeployResult(STACK, "CREATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v1"}, changed=True)
     assert lines == [
-        "ModelOps-qa-Endpoints CREATE_IN_PROGRESS ModelOps-qa-Endpoints User Initiated",
-        "ModelOps-qa-Endpoints CREATE_COMPLETE LiveArn",
-        "ModelOps-qa-Endpoints CREATE_COMPLETE ModelOps-qa-Endpoints",
+        f"{STACK} CREATE_IN_PROGRESS {STACK} User Initiated",
+        f"{STACK} CREATE_COMPLETE LiveArn",
+        f"{STACK} CREATE_COMPLETE {STACK}",
     ]
 
 
@@ -99,9 +99,7 @@ def test_unchanged_template_is_not_an_update(empty_aws: EmptyAws, tmp_path: Path
 
     again = _deploy(empty_aws, path)
 
-    assert again == DeployResult(
-        "ModelOps-qa-Endpoints", "CREATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v1"}, changed=False
-    )
+    assert again == DeployResult(STACK, "CREATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v1"}, changed=False)
 
 
 def test_changed_template_updates_the_stack(empty_aws: EmptyAws, tmp_path: Path) -> None:
@@ -109,9 +107,7 @@ def test_changed_template_updates_the_stack(empty_aws: EmptyAws, tmp_path: Path)
 
     result = _deploy(empty_aws, _write(tmp_path, "v2.json", _parameter_template("v2")))
 
-    assert result == DeployResult(
-        "ModelOps-qa-Endpoints", "UPDATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v2"}, changed=True
-    )
+    assert result == DeployResult(STACK, "UPDATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v2"}, changed=True)
     assert _parameter_value(empty_aws) == "v2"
 
 
@@ -129,15 +125,12 @@ def test_failed_update_names_the_resource_and_reason_and_leaves_the_previous_sta
         "(HandlerErrorCode: InvalidRequest)"
     )
     assert (failed.value.stack_name, failed.value.resource, failed.value.reason, failed.value.status) == (
-        "ModelOps-qa-Endpoints",
+        STACK,
         "Model",
         reason,
         "UPDATE_ROLLBACK_COMPLETE",
     )
-    assert (
-        str(failed.value)
-        == f"deploy of ModelOps-qa-Endpoints failed at Model: {reason} (stack UPDATE_ROLLBACK_COMPLETE)"
-    )
+    assert str(failed.value) == f"deploy of {STACK} failed at Model: {reason} (stack UPDATE_ROLLBACK_COMPLETE)"
     assert _parameter_value(empty_aws) == "v1"
 
 
@@ -149,9 +142,69 @@ def test_failed_first_deploy_is_deleted_before_the_next_attempt(empty_aws: Empty
     result = _deploy(empty_aws, _write(tmp_path, "fixed.json", _parameter_template("v1")))
 
     assert (failed.value.resource, failed.value.status) == ("Model", "ROLLBACK_COMPLETE")
-    assert result == DeployResult(
-        "ModelOps-qa-Endpoints", "CREATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v1"}, changed=True
+    assert result == DeployResult(STACK, "CREATE_COMPLETE", {"Parameter": PARAMETER, "Version": "v1"}, changed=True)
+
+
+def test_a_stack_matches_only_the_template_it_completed_with(empty_aws: EmptyAws, tmp_path: Path) -> None:
+    """What lets a deploy skip the model stacks that did not change, without a change set or an update each."""
+    v1, v2 = (
+        _write(tmp_path, "v1.json", _parameter_template("v1")),
+        _write(tmp_path, "v2.json", _parameter_template("v2")),
     )
+    session = empty_aws.session(QA)
+
+    before = deployed_template_matches(session, STACK, v1)
+    _deploy(empty_aws, v1)
+
+    assert (before, deployed_template_matches(session, STACK, v1), deployed_template_matches(session, STACK, v2)) == (
+        False,
+        True,
+        False,
+    )
+
+
+def test_after_a_rolled_back_update_the_stack_matches_the_template_it_went_back_to(
+    empty_aws: EmptyAws, tmp_path: Path
+) -> None:
+    v1 = _write(tmp_path, "v1.json", _parameter_template("v1"))
+    broken = _write(tmp_path, "v2.json", _with_failing_model(_parameter_template("v2")))
+    _deploy(empty_aws, v1)
+    with pytest.raises(DeployFailed):
+        _deploy(empty_aws, broken)
+
+    session = empty_aws.session(QA)
+    assert (deployed_template_matches(session, STACK, v1), deployed_template_matches(session, STACK, broken)) == (
+        True,
+        False,
+    )
+
+
+def test_a_stack_whose_creation_rolled_back_matches_no_template(empty_aws: EmptyAws, tmp_path: Path) -> None:
+    """ROLLBACK_COMPLETE runs nothing: it must be deleted and created again, so it always deploys."""
+    broken = _write(tmp_path, "broken.json", _with_failing_model(_parameter_template("v1")))
+    with pytest.raises(DeployFailed):
+        _deploy(empty_aws, broken)
+
+    assert deployed_template_matches(empty_aws.session(QA), STACK, broken) is False
+
+
+def test_the_stacks_of_a_prefix_are_listed_and_a_deleted_one_is_gone(empty_aws: EmptyAws, tmp_path: Path) -> None:
+    session = empty_aws.session(QA)
+    _deploy(empty_aws, _write(tmp_path, "v1.json", _parameter_template("v1")))
+    other = _parameter_template("v1")
+    other["Resources"]["LiveArn"]["Properties"]["Name"] = "/modelops/models/fraud-model/live-model-package-arn"
+    other_path = _write(tmp_path, "other.json", other)
+    deploy_stack(
+        session, stack_name="ModelOps-qa-Endpoint-fraud-model", template_path=other_path, cfn_exec_role_arn=None
+    )
+    lines: list[str] = []
+
+    before = stacks_starting_with(session, "ModelOps-qa-Endpoint-")
+    delete_stack(session, "ModelOps-qa-Endpoint-fraud-model", progress=lines.append)
+
+    assert before == [STACK, "ModelOps-qa-Endpoint-fraud-model"]
+    assert stacks_starting_with(session, "ModelOps-qa-Endpoint-") == [STACK]
+    assert lines[-1] == "ModelOps-qa-Endpoint-fraud-model DELETE_COMPLETE ModelOps-qa-Endpoint-fraud-model"
 
 
 def test_template_over_the_inline_limit_is_refused_without_a_template_url(empty_aws: EmptyAws, tmp_path: Path) -> None:
@@ -230,9 +283,9 @@ def test_stack_templates_lists_every_stack_of_the_assembly_and_its_stages(synth:
 
 
 def test_stack_artifact_carries_the_roles_the_pipeline_deploys_with(synth: Synth) -> None:
-    qa = stack_artifacts(synth.outdir)["ModelOps-qa/Endpoints"]
+    qa = stack_artifacts(synth.outdir)["ModelOps-qa/Endpoint-churn-model"]
 
-    assert (qa.stack_name, qa.account, qa.region) == ("ModelOps-qa-Endpoints", QA, REGION)
+    assert (qa.stack_name, qa.account, qa.region) == (STACK, QA, REGION)
     assert qa.deploy_role_arn == f"arn:aws:iam::{QA}:role/cdk-hnb659fds-deploy-role-{QA}-{REGION}"
     assert qa.cfn_exec_role_arn == f"arn:aws:iam::{QA}:role/cdk-hnb659fds-cfn-exec-role-{QA}-{REGION}"
     assert qa.template_url is not None

@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 
 from accounts import naming
+from policies.cfn_execution import CFN_EXECUTION_POLICIES
 from policies.iam import Context, Effect, Policy, PolicyKind, Principal, Request, Resource, evaluate
 from tests.conftest import REPO_ROOT
 
 ACCOUNT = "555555555555"
 OTHER_ACCOUNT = "111111111111"
 REGION = "eu-west-1"
-EXEC_POLICY_FILE = REPO_ROOT / "policies" / "cfn-execution-policy.json"
 BOUNDARY_FILE = REPO_ROOT / "policies" / "workload-boundary-policy.json"
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM quotas: a managed policy, whitespace not counted
 BOUNDARY = naming.workload_boundary_arn(ACCOUNT)
@@ -44,10 +44,10 @@ def _document(path: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def cfn_exec() -> Principal:
-    """CloudFormation's execution role in a workload account, with the README's execution policy."""
-    policy = Policy("ModelOpsCfnExec", _document(EXEC_POLICY_FILE), PolicyKind.IDENTITY)
+    """CloudFormation's execution role in a workload account, with the README's two execution policies."""
+    policies = [Policy(name, _document(path), PolicyKind.IDENTITY) for name, path in CFN_EXECUTION_POLICIES.items()]
     return Principal.role(
-        naming.cdk_role_arn("cfn-exec", ACCOUNT, REGION), session="AWSCloudFormation", identity_policies=[policy]
+        naming.cdk_role_arn("cfn-exec", ACCOUNT, REGION), session="AWSCloudFormation", identity_policies=policies
     )
 
 
@@ -169,13 +169,28 @@ def test_the_managed_tag_cannot_be_put_on_an_existing_endpoint_to_bring_it_in_re
     assert _decide(cfn_exec, "sagemaker:AddTags", _endpoint("churn-model"), on_create) is Effect.ALLOW
 
 
+@pytest.mark.parametrize("action", ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"])
+def test_only_modelops_endpoint_aliases_on_modelops_keys_can_be_created_moved_or_deleted(
+    cfn_exec: Principal, action: str
+) -> None:
+    """KMS authorizes an alias operation on the alias and on its key ("Controlling access to aliases",
+    https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html): neither side alone suffices."""
+    tagged = {f"aws:ResourceTag/{naming.MANAGED_TAG_KEY}": naming.MANAGED_TAG_VALUE}
+    alias = f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/modelops-endpoints-qa"
+    other = f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/payments"
+    assert (_decide(cfn_exec, action, alias), _decide(cfn_exec, action, KEY, tagged)) == (Effect.ALLOW, Effect.ALLOW)
+    assert _decide(cfn_exec, action, KEY) is Effect.IMPLICIT_DENY  # a key modelops did not tag
+    assert _decide(cfn_exec, action, other) is Effect.IMPLICIT_DENY  # another team's alias
+
+
 def test_an_endpoint_without_the_managed_tag_cannot_be_created(cfn_exec: Principal) -> None:
     assert _decide(cfn_exec, "sagemaker:CreateEndpoint", _endpoint("churn-model")) is Effect.IMPLICIT_DENY
     assert _decide(cfn_exec, "sagemaker:CreateEndpoint", _endpoint("churn-model"), MANAGED) is Effect.ALLOW
 
 
-def test_the_execution_policy_fits_in_a_managed_policy() -> None:
-    assert len("".join(EXEC_POLICY_FILE.read_text().split())) <= MANAGED_POLICY_MAX_CHARS
+def test_each_execution_policy_fits_in_a_managed_policy() -> None:
+    for path in CFN_EXECUTION_POLICIES.values():
+        assert len("".join(path.read_text().split())) <= MANAGED_POLICY_MAX_CHARS, path.name
     assert len("".join(BOUNDARY_FILE.read_text().split())) <= MANAGED_POLICY_MAX_CHARS
 
 

@@ -1,7 +1,7 @@
-"""policies/cfn-execution-policy.json, the CloudFormation execution policy for workload accounts
-(`cdk bootstrap --cloudformation-execution-policies`), is a valid managed policy, names only real
-actions of the services the Endpoints stacks use, scopes and conditions what AWS lets it, and covers
-every resource type those stacks deploy."""
+"""policies/cfn-execution-policy.json and cfn-execution-keys-policy.json, the CloudFormation execution
+policies for workload accounts (`cdk bootstrap --cloudformation-execution-policies`), are valid managed
+policies, name only real actions of the services the workload stacks (Environment, Endpoint-<model>) use,
+scope and condition what AWS lets them, and together cover every resource type those stacks deploy."""
 
 from __future__ import annotations
 
@@ -15,16 +15,20 @@ import pytest
 from policy_sentry.querying.actions import get_action_data
 
 from accounts import naming
-from policies.cfn_execution import stack_requests
+from policies.cfn_execution import CFN_EXECUTION_POLICIES, stack_requests
 from policies.iam import Context, Policy, PolicyKind, Principal, Request, Resource, evaluate
-from tests.conftest import REPO_ROOT, Synth
+from tests.conftest import Synth
 
-POLICY_FILE = REPO_ROOT / "policies" / "cfn-execution-policy.json"
 ALLOWED_SERVICES = {"application-autoscaling", "cloudwatch", "iam", "kms", "s3", "sagemaker", "ssm"}
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM's limit, whitespace excluded
-WORKLOAD_STACKS = ["ModelOps-qa/Endpoints", "ModelOps-prod/Endpoints"]
+WORKLOAD_STACKS = [
+    "ModelOps-qa/Environment",
+    "ModelOps-qa/Endpoint-churn-model",
+    "ModelOps-prod/Environment",
+    "ModelOps-prod/Endpoint-churn-model",
+]
 
-# What CloudFormation calls to create, update and delete each resource type the Endpoints stacks use
+# What CloudFormation calls to create, update and delete each resource type the workload stacks use
 # (from the resource providers' handler permissions, narrowed to the properties those stacks set).
 # A new resource type in the stacks fails test_every_resource_type_is_covered until it is added here
 # and to the policy.
@@ -47,6 +51,8 @@ TYPE_ACTIONS = {
         "kms:DescribeKey",
         "kms:ScheduleKeyDeletion",
     ],
+    # The alias's handler: Create/Update/DeleteAlias on the alias and on its key, ListAliases to read it.
+    "AWS::KMS::Alias": ["kms:CreateAlias", "kms:ListAliases", "kms:UpdateAlias", "kms:DeleteAlias"],
     "AWS::S3::Bucket": [
         "s3:CreateBucket",
         "s3:PutEncryptionConfiguration",
@@ -86,8 +92,9 @@ TYPE_ACTIONS = {
 
 @pytest.fixture(scope="module")
 def policy() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(POLICY_FILE.read_text())
-    return document
+    """Both execution policies' statements, as one document: IAM allows what either allows."""
+    documents = [json.loads(path.read_text()) for path in CFN_EXECUTION_POLICIES.values()]
+    return {"Version": "2012-10-17", "Statement": [s for document in documents for s in document["Statement"]]}
 
 
 def statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -130,7 +137,9 @@ def test_is_a_managed_policy_document_of_allow_statements(policy: dict[str, Any]
     for s in statements(policy):
         assert set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, s["Sid"]
         assert s["Effect"] == "Allow", s["Sid"]
-    assert len(re.sub(r"\s", "", POLICY_FILE.read_text())) <= MANAGED_POLICY_MAX_CHARS
+    for path in CFN_EXECUTION_POLICIES.values():
+        assert json.loads(path.read_text())["Version"] == "2012-10-17"
+        assert len(re.sub(r"\s", "", path.read_text())) <= MANAGED_POLICY_MAX_CHARS, path.name
 
 
 def test_no_action_is_a_wildcard(policy: dict[str, Any]) -> None:
@@ -221,7 +230,11 @@ def test_every_resource_type_the_endpoints_stacks_deploy_is_covered(policy: dict
 
 
 def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: dict[str, Any], synth: Synth) -> None:
-    resources = synth.template("ModelOps-prod/Endpoints").to_json()["Resources"].values()
+    resources = [
+        resource
+        for path in ("ModelOps-prod/Environment", "ModelOps-prod/Endpoint-churn-model")
+        for resource in synth.template(path).to_json()["Resources"].values()
+    ]
     role_names = sorted(r["Properties"]["RoleName"] for r in resources if r["Type"] == "AWS::IAM::Role")
     alarm_names = sorted(r["Properties"]["AlarmName"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
     assert role_names == ["modelops-exec-prod-churn-model", "modelops-operator"]
@@ -234,9 +247,15 @@ def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: di
     for name in alarm_names:
         arn = f"arn:aws:cloudwatch:eu-west-1:555555555555:alarm:{name}"
         assert allowing(policy, "cloudwatch:PutMetricAlarm", arn) == ["RollbackAndScalingAlarms"]
-    # CloudFormation names the capture buckets after the stack: `modelops-prod-endpoints-<id>-<suffix>`.
-    bucket = "arn:aws:s3:::modelops-prod-endpoints-datacapturebucketa9343715-1a2b3c4d5e6f"
-    assert allowing(policy, "s3:CreateBucket", bucket) == ["DataCaptureBuckets"]
+    # The capture bucket is named; CloudFormation names its access-log bucket after the stack.
+    buckets = sorted(r["Properties"].get("BucketName", "") for r in resources if r["Type"] == "AWS::S3::Bucket")
+    assert buckets == ["", "modelops-data-capture-555555555555-eu-west-1"]
+    logs = "arn:aws:s3:::modelops-prod-environment-datacaptureaccesslogs1a2b3c4d-1a2b3c4d5e6f"
+    for bucket in ("arn:aws:s3:::modelops-data-capture-555555555555-eu-west-1", logs):
+        assert allowing(policy, "s3:CreateBucket", bucket) == ["DataCaptureBuckets"]
+    alias = "arn:aws:kms:eu-west-1:555555555555:alias/modelops-endpoints-prod"
+    assert allowing(policy, "kms:CreateAlias", alias) == ["EndpointKeyAliases"]
+    assert allowing(policy, "kms:CreateAlias", "arn:aws:kms:eu-west-1:555555555555:alias/payments") == []
     assert allowing(policy, "s3:CreateBucket", "arn:aws:s3:::payments-ledger") == []
     assert allowing(policy, "iam:CreateRole", "arn:aws:iam::555555555555:role/payments-admin") == []
 
@@ -251,13 +270,15 @@ def test_every_role_the_endpoints_stacks_create_carries_the_workload_boundary(sy
 
 def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_evaluator(synth: Synth) -> None:
     """The attacks on the same policy are denied in test_cfn_execution_escalation.py."""
-    exec_policy = Policy("ModelOpsCfnExec", json.loads(POLICY_FILE.read_text()), PolicyKind.IDENTITY)
+    exec_policies = [
+        Policy(name, json.loads(path.read_text()), PolicyKind.IDENTITY) for name, path in CFN_EXECUTION_POLICIES.items()
+    ]
     refused: list[tuple[str, str, str]] = []
     count = 0
     for path in WORKLOAD_STACKS:
         stack = synth.stacks[path]
         account, region = str(stack.account), str(stack.region)
-        principal = Principal.role(naming.cdk_role_arn("cfn-exec", account, region), identity_policies=[exec_policy])
+        principal = Principal.role(naming.cdk_role_arn("cfn-exec", account, region), identity_policies=exec_policies)
         root = {
             "Effect": "Allow",
             "Principal": {"AWS": naming.account_root_arn(account)},
@@ -272,4 +293,6 @@ def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_ev
             if not decision.allowed:
                 refused.append((path, action, decision.reason))
     assert refused == []
-    assert count == 2 * (2 * 5 + 6 + 3 * 3 + 1)  # per stack: two roles, one key, a model, config and endpoint
+    # per environment: two roles, one key, its alias (ListAliases, three calls on alias and key), a model,
+    # config and endpoint (which also updates)
+    assert count == 2 * (2 * 5 + 6 + 7 + 3 * 3 + 1)

@@ -36,18 +36,26 @@ def workflow(four_stage: Synth) -> dict[str, Any]:
     return loaded
 
 
-def test_every_environment_of_the_chain_has_its_endpoints_stack(four_stage: Synth) -> None:
-    endpoints = {path: stack.account for path, stack in four_stage.stacks.items() if path.endswith("/Endpoints")}
-    assert endpoints == {f"ModelOps-{name}/Endpoints": account for name, account in CHAIN}
+def test_every_environment_of_the_chain_has_its_environment_stack_and_a_stack_per_endpoint(four_stage: Synth) -> None:
+    workload = {
+        path: stack.account
+        for path, stack in four_stage.stacks.items()
+        if path.endswith("/Environment") or "/Endpoint-" in path
+    }
+    assert workload == {
+        **{f"ModelOps-{name}/Environment": account for name, account in CHAIN},
+        "ModelOps-dev/Endpoint-churn-model": "666666666666",
+        "ModelOps-test/Endpoint-churn-model": "777777777777",
+    }
 
 
 def test_only_the_environments_with_a_manifest_run_an_endpoint_each_of_its_pinned_version(four_stage: Synth) -> None:
     pinned = {
         name: [
             body["Properties"]["PrimaryContainer"]["ModelPackageName"]
-            for body in four_stage.template(f"ModelOps-{name}/Endpoints")
-            .find_resources("AWS::SageMaker::Model")
-            .values()
+            for path in four_stage.stacks
+            if path.startswith(f"ModelOps-{name}/Endpoint-")
+            for body in four_stage.template(path).find_resources("AWS::SageMaker::Model").values()
         ]
         for name, _ in CHAIN
     }

@@ -41,7 +41,7 @@ def run_checkov(files: list[Path], *options: str) -> Results:
 
 
 def describe(result: dict[str, Any], stacks: dict[str, StackTemplate]) -> str:
-    """`CKV_AWS_117 AWS::Lambda::Function.Handler in ModelOps-qa/Endpoints (file)`."""
+    """`CKV_AWS_117 AWS::Lambda::Function.Handler in ModelOps-qa/Environment (file)`."""
     stack = stacks.get(result["file_abs_path"])
     where = stack.path if stack else "?"
     return f"{result['check_id']} {result['resource']} in {where} ({result['file_abs_path']})"

@@ -66,7 +66,7 @@ def test_the_codepipeline_engine_is_refused_until_it_is_complete(tmp_path: Path)
 
 def _group_properties(config: OrgConfig) -> dict[str, Any]:
     stack = cdk.Stack(cdk.App(), "Registry", env=cdk.Environment(account="111111111111", region="eu-west-1"))
-    ModelRegistry(stack, "Registry", config=config)
+    ModelRegistry(stack, "Registry", config=config, model=config.models[0])
     (group,) = Template.from_stack(stack).find_resources("AWS::SageMaker::ModelPackageGroup").values()
     properties: dict[str, Any] = group["Properties"]
     return properties

@@ -15,8 +15,8 @@ from promotion.endpoints import LiveEndpoint
 from promotion.rollback import endpoint_state, sagemaker_rollback
 from tests.conftest import Synth
 
-QA = "ModelOps-qa/Endpoints"
-PROD = "ModelOps-prod/Endpoints"
+QA = "ModelOps-qa/Endpoint-churn-model"
+PROD = "ModelOps-prod/Endpoint-churn-model"
 V1 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
 V2 = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/2"
 

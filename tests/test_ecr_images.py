@@ -172,7 +172,7 @@ def test_the_data_science_role_resolves_and_pushes_in_the_model_repository_only(
 
 @pytest.mark.parametrize("env", ["qa", "prod"])
 def test_each_execution_role_pulls_from_the_model_repository_only(synth: Synth, env: str) -> None:
-    roles = resources_of(synth, f"ModelOps-{env}/Endpoints", "AWS::IAM::Role")
+    roles = resources_of(synth, f"ModelOps-{env}/Endpoint-churn-model", "AWS::IAM::Role")
     (execution,) = [r for r in roles.values() if r["Properties"]["RoleName"] == f"modelops-exec-{env}-churn-model"]
     (inline,) = execution["Properties"]["Policies"]
     document = inline["PolicyDocument"]

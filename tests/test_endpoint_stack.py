@@ -1,4 +1,5 @@
-"""The workload stacks: one endpoint per manifest, deployed blue/green with alarm rollback.
+"""The workload stacks: each environment's `Environment` stack (operator role, endpoint key and capture
+bucket) and one `Endpoint-<model>` stack per manifest, deployed blue/green with alarm rollback.
 
 Expected values are written out for the two_env test organisation (shared 111111111111, deployment
 333333333333, qa 444444444444, prod 555555555555, eu-west-1) and its manifests: churn-model in qa
@@ -20,7 +21,8 @@ from policies.iam import Context, Effect, Policy, PolicyKind, Principal, Request
 from tests.conftest import REPO_ROOT, Synth
 from tests.orgs import load_org, workloads_root
 from workloads.endpoint import deployment_timeout_seconds
-from workloads.endpoint_stack import EndpointsStack
+from workloads.endpoint_stack import EndpointStack
+from workloads.environment_stack import EnvironmentStack
 from workloads.manifest import (
     Rollout,
     load_environment,
@@ -28,10 +30,18 @@ from workloads.manifest import (
     manifest_path,
 )
 
-QA = "ModelOps-qa/Endpoints"
-PROD = "ModelOps-prod/Endpoints"
+QA = "ModelOps-qa/Endpoint-churn-model"
+PROD = "ModelOps-prod/Endpoint-churn-model"
+QA_ENV = "ModelOps-qa/Environment"
+PROD_ENV = "ModelOps-prod/Environment"
 ACCOUNTS = {"qa": "444444444444", "prod": "555555555555"}
 STACKS = {"qa": QA, "prod": PROD}
+ENV_STACKS = {"qa": QA_ENV, "prod": PROD_ENV}
+# The endpoint stacks reach the environment's key by its alias and the capture bucket by its derived name.
+KEY_ALIAS = {
+    env: f"arn:aws:kms:eu-west-1:{account}:alias/modelops-endpoints-{env}" for env, account in ACCOUNTS.items()
+}
+CAPTURE_BUCKET = "modelops-data-capture-555555555555-eu-west-1"
 ARTIFACTS = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/*"
 WORKLOADS = workloads_root("two_env")
 # What marks a resource as modelops' own for the CloudFormation execution policy (naming.MANAGED_TAG_KEY).
@@ -70,6 +80,16 @@ def prod(synth: Synth) -> Template:
     return synth.template(PROD)
 
 
+@pytest.fixture(scope="module")
+def qa_env(synth: Synth) -> Template:
+    return synth.template(QA_ENV)
+
+
+@pytest.fixture(scope="module")
+def prod_env(synth: Synth) -> Template:
+    return synth.template(PROD_ENV)
+
+
 @pytest.fixture(params=["qa", "prod"])
 def env(request: pytest.FixtureRequest) -> str:
     name: str = request.param
@@ -96,12 +116,11 @@ def test_model_runs_exactly_the_pinned_model_package_with_its_own_role_and_no_ne
 # -- the EndpointConfig ------------------------------------------------------------------------------------
 
 
-def test_qa_endpoint_config_is_one_encrypted_variant_without_data_capture(qa: Template) -> None:
-    key_id, _ = only(qa, "AWS::KMS::Key")
+def test_qa_endpoint_config_is_one_variant_encrypted_with_the_environments_key_by_alias(qa: Template) -> None:
     model_id, _ = only(qa, "AWS::SageMaker::Model")
     _, config = only(qa, "AWS::SageMaker::EndpointConfig")
     assert config["Properties"] == {
-        "KmsKeyId": getatt(key_id, "Arn"),
+        "KmsKeyId": KEY_ALIAS["qa"],
         "ProductionVariants": [
             {
                 "VariantName": "AllTraffic",
@@ -118,12 +137,10 @@ def test_qa_endpoint_config_is_one_encrypted_variant_without_data_capture(qa: Te
 def test_prod_endpoint_config_captures_requests_and_responses_encrypted_into_the_capture_bucket(
     prod: Template,
 ) -> None:
-    key_id, _ = only(prod, "AWS::KMS::Key")
     model_id, _ = only(prod, "AWS::SageMaker::Model")
-    bucket_id = capture_bucket_id(prod)
     _, config = only(prod, "AWS::SageMaker::EndpointConfig")
     assert config["Properties"] == {
-        "KmsKeyId": getatt(key_id, "Arn"),
+        "KmsKeyId": KEY_ALIAS["prod"],
         "ProductionVariants": [
             {
                 "VariantName": "AllTraffic",
@@ -136,8 +153,8 @@ def test_prod_endpoint_config_captures_requests_and_responses_encrypted_into_the
         "DataCaptureConfig": {
             "EnableCapture": True,
             "InitialSamplingPercentage": 20,
-            "DestinationS3Uri": {"Fn::Join": ["", ["s3://", {"Ref": bucket_id}, "/datacapture/churn-model"]]},
-            "KmsKeyId": getatt(key_id, "Arn"),
+            "DestinationS3Uri": f"s3://{CAPTURE_BUCKET}/datacapture/churn-model",
+            "KmsKeyId": KEY_ALIAS["prod"],
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
         },
         "Tags": MANAGED_TAGS,
@@ -419,21 +436,20 @@ def test_the_execution_role_and_its_boundary_allow_describing_its_own_rollback_a
 
 
 def test_prod_execution_role_also_writes_its_own_data_capture_with_the_endpoint_key(prod: Template) -> None:
-    key_id, _ = only(prod, "AWS::KMS::Key")
-    bucket_id = capture_bucket_id(prod)
     _, role = role_named(prod, "modelops-exec-prod-churn-model")
     capture = [
         {
             "Sid": "WriteOwnDataCapture",
             "Effect": "Allow",
             "Action": "s3:PutObject",
-            "Resource": {"Fn::Join": ["", [getatt(bucket_id, "Arn"), "/datacapture/churn-model/*"]]},
+            "Resource": f"arn:aws:s3:::{CAPTURE_BUCKET}/datacapture/churn-model/*",
         },
         {
             "Sid": "EncryptDataCapture",
             "Effect": "Allow",
             "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-            "Resource": getatt(key_id, "Arn"),
+            "Resource": "arn:aws:kms:eu-west-1:555555555555:key/*",
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-endpoints-prod"}},
         },
     ]
     assert role["Properties"]["Policies"] == [
@@ -448,7 +464,7 @@ def test_prod_execution_role_also_writes_its_own_data_capture_with_the_endpoint_
 
 
 def test_operator_is_assumable_only_by_the_environments_github_deploy_role(synth: Synth, env: str) -> None:
-    _, role = role_named(synth.template(STACKS[env]), "modelops-operator")
+    _, role = role_named(synth.template(ENV_STACKS[env]), "modelops-operator")
     assert role["Properties"]["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
         "Statement": [
@@ -466,7 +482,7 @@ def test_operator_describes_and_smoke_tests_its_endpoints_records_live_arns_and_
     synth: Synth, env: str
 ) -> None:
     account = ACCOUNTS[env]
-    _, role = role_named(synth.template(STACKS[env]), "modelops-operator")
+    _, role = role_named(synth.template(ENV_STACKS[env]), "modelops-operator")
     assert role["Properties"]["Policies"] == [
         {
             "PolicyName": "modelops-operator",
@@ -511,17 +527,34 @@ def test_operator_describes_and_smoke_tests_its_endpoints_records_live_arns_and_
 
 
 def test_endpoint_key_rotates(synth: Synth, env: str) -> None:
-    _, key = only(synth.template(STACKS[env]), "AWS::KMS::Key")
+    _, key = only(synth.template(ENV_STACKS[env]), "AWS::KMS::Key")
     assert key["Properties"]["EnableKeyRotation"] is True
 
 
 def test_endpoint_key_is_tagged_as_modelops_own(synth: Synth, env: str) -> None:
-    _, key = only(synth.template(STACKS[env]), "AWS::KMS::Key")
+    _, key = only(synth.template(ENV_STACKS[env]), "AWS::KMS::Key")
     assert key["Properties"]["Tags"] == MANAGED_TAGS
 
 
+def test_endpoint_key_has_the_alias_the_endpoint_stacks_name_it_by(synth: Synth, env: str) -> None:
+    template = synth.template(ENV_STACKS[env])
+    key_id, _ = only(template, "AWS::KMS::Key")
+    _, alias = only(template, "AWS::KMS::Alias")
+    assert alias["Properties"] == {"AliasName": f"alias/modelops-endpoints-{env}", "TargetKeyId": getatt(key_id, "Arn")}
+
+
+def test_no_workload_stack_exports_or_imports_a_value(synth: Synth, env: str) -> None:
+    """Fn::ImportValue would pin the environment's stack to every endpoint stack reading it."""
+    for path in (STACKS[env], ENV_STACKS[env]):
+        text = json.dumps(synth.template_json(path))
+        assert ("Fn::ImportValue" in text, "Export" in text) == (False, False), path
+
+
 def test_every_role_is_bounded_by_the_accounts_workload_boundary(synth: Synth, env: str) -> None:
-    roles = synth.template(STACKS[env]).find_resources("AWS::IAM::Role")
+    roles = {
+        **synth.template(STACKS[env]).find_resources("AWS::IAM::Role"),
+        **synth.template(ENV_STACKS[env]).find_resources("AWS::IAM::Role"),
+    }
     boundaries = {body["Properties"]["RoleName"]: body["Properties"]["PermissionsBoundary"] for body in roles.values()}
     boundary = f"arn:aws:iam::{ACCOUNTS[env]}:policy/modelops-workload-boundary"
     assert boundaries == {"modelops-operator": boundary, f"modelops-exec-{env}-churn-model": boundary}
@@ -551,10 +584,10 @@ def key_statements(template: Template) -> list[dict[str, Any]]:
     return list(key["Properties"]["KeyPolicy"]["Statement"])
 
 
-def test_qa_endpoint_key_is_administered_by_the_account_and_used_only_by_its_execution_role_through_services(
-    qa: Template,
+def test_qa_endpoint_key_is_administered_by_the_account_and_used_only_by_its_execution_roles_through_services(
+    qa_env: Template,
 ) -> None:
-    assert key_statements(qa) == [
+    assert key_statements(qa_env) == [
         {
             "Sid": "AccountAdministersKey",
             "Action": KEY_ADMIN,
@@ -566,7 +599,7 @@ def test_qa_endpoint_key_is_administered_by_the_account_and_used_only_by_its_exe
             "Sid": "ExecutionRolesUseKeyThroughSageMakerAndS3",
             "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Condition": {
-                "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::444444444444:role/modelops-exec-qa-churn-model"]},
+                "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::444444444444:role/modelops-exec-qa-*"},
                 "StringEquals": {"kms:ViaService": ["sagemaker.eu-west-1.amazonaws.com", "s3.eu-west-1.amazonaws.com"]},
             },
             "Effect": "Allow",
@@ -576,8 +609,8 @@ def test_qa_endpoint_key_is_administered_by_the_account_and_used_only_by_its_exe
     ]
 
 
-def test_prod_endpoint_key_also_lets_capturing_execution_roles_encrypt_directly(prod: Template) -> None:
-    statements = key_statements(prod)
+def test_prod_endpoint_key_also_lets_capturing_execution_roles_encrypt_directly(prod_env: Template) -> None:
+    statements = key_statements(prod_env)
     assert [statement["Sid"] for statement in statements] == [
         "AccountAdministersKey",
         "ExecutionRolesUseKeyThroughSageMakerAndS3",
@@ -586,9 +619,7 @@ def test_prod_endpoint_key_also_lets_capturing_execution_roles_encrypt_directly(
     assert statements[2] == {
         "Sid": "ExecutionRolesEncryptDataCapture",
         "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-        "Condition": {
-            "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model"]}
-        },
+        "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::555555555555:role/modelops-exec-prod-*"}},
         "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
         "Resource": "*",
@@ -604,15 +635,17 @@ def capture_bucket_id(template: Template) -> str:
     return next(iter(found))
 
 
-def test_prod_capture_bucket_is_kms_encrypted_versioned_private_tls_only_and_access_logged(
-    prod: Template,
+def test_prod_capture_bucket_is_named_kms_encrypted_versioned_private_tls_only_and_access_logged(
+    prod_env: Template,
 ) -> None:
+    prod = prod_env
     key_id, _ = only(prod, "AWS::KMS::Key")
     bucket_id = capture_bucket_id(prod)
     resources = prod.to_json()["Resources"]
     bucket = resources[bucket_id]
     logs_id = bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
     assert bucket["Properties"] == {
+        "BucketName": CAPTURE_BUCKET,
         "BucketEncryption": {
             "ServerSideEncryptionConfiguration": [
                 {
@@ -638,7 +671,8 @@ def test_prod_capture_bucket_is_kms_encrypted_versioned_private_tls_only_and_acc
     assert bucket_policy(prod, bucket_id) == [deny_insecure_transport(bucket_id)]
 
 
-def test_capture_access_logs_are_delivered_only_for_the_capture_bucket_over_tls(prod: Template) -> None:
+def test_capture_access_logs_are_delivered_only_for_the_capture_bucket_over_tls(prod_env: Template) -> None:
+    prod = prod_env
     bucket_id = capture_bucket_id(prod)
     logs_id = prod.to_json()["Resources"][bucket_id]["Properties"]["LoggingConfiguration"]["DestinationBucketName"][
         "Ref"
@@ -658,8 +692,8 @@ def test_capture_access_logs_are_delivered_only_for_the_capture_bucket_over_tls(
     ]
 
 
-def test_qa_without_data_capture_has_no_buckets(qa: Template) -> None:
-    assert qa.find_resources("AWS::S3::Bucket") == {}
+def test_qa_without_data_capture_has_no_buckets(qa: Template, qa_env: Template) -> None:
+    assert (qa.find_resources("AWS::S3::Bucket"), qa_env.find_resources("AWS::S3::Bucket")) == ({}, {})
 
 
 def bucket_policy(template: Template, bucket_id: str) -> list[dict[str, Any]]:
@@ -684,29 +718,21 @@ def deny_insecure_transport(bucket_id: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def variants(config: OrgConfig) -> dict[str, dict[str, Any]]:
-    """qa's EndpointsStack alone, with no manifests, with two_env's one model, and with several_models' two
-    (two_env's churn-model manifest and fraud-model's); one small synth."""
+    """qa's stacks alone: its Environment with no manifests, with two_env's one model and with several_models'
+    two (two_env's churn-model manifest and fraud-model's), and churn-model's endpoint stack in the last two;
+    one small synth."""
     several = load_org("several_models")
     app = cdk.App()
     qa_env = cdk.Environment(account=config.environment("qa").account, region=config.region)
+    one = load_environment(config, "qa", WORKLOADS)
+    two = load_environment(several, "qa", workloads_root("several_models"))
+    churn = next(item for item in two if item.manifest.model == "churn-model")
     stacks = {
-        "empty": EndpointsStack(app, "Empty", config=config, env_name="qa", manifests=[], env=qa_env),
-        "one-model": EndpointsStack(
-            app,
-            "OneModel",
-            config=config,
-            env_name="qa",
-            manifests=load_environment(config, "qa", WORKLOADS),
-            env=qa_env,
-        ),
-        "two-models": EndpointsStack(
-            app,
-            "TwoModels",
-            config=several,
-            env_name="qa",
-            manifests=load_environment(several, "qa", workloads_root("several_models")),
-            env=qa_env,
-        ),
+        "empty": EnvironmentStack(app, "Empty", config=config, env_name="qa", manifests=[], env=qa_env),
+        "one-model": EnvironmentStack(app, "OneModel", config=config, env_name="qa", manifests=one, env=qa_env),
+        "two-models": EnvironmentStack(app, "TwoModels", config=several, env_name="qa", manifests=two, env=qa_env),
+        "churn-of-one": EndpointStack(app, "ChurnOfOne", config=config, env_name="qa", manifest=one[0], env=qa_env),
+        "churn-of-two": EndpointStack(app, "ChurnOfTwo", config=several, env_name="qa", manifest=churn, env=qa_env),
     }
     assembly = app.synth()
     return {name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in stacks.items()}
@@ -730,18 +756,30 @@ def test_an_environment_without_manifests_deploys_only_the_operator_role(
     ]
 
 
-def test_adding_a_model_leaves_the_other_models_resources_untouched(
+def test_adding_a_model_changes_no_byte_of_another_models_endpoint_stack(
     variants: dict[str, dict[str, Any]],
 ) -> None:
-    before, after = variants["one-model"]["Resources"], variants["two-models"]["Resources"]
-    churn = {logical_id: body for logical_id, body in before.items() if logical_id.startswith("Modelschurnmodel")}
+    before, after = variants["churn-of-one"], variants["churn-of-two"]
+    churn = [logical_id for logical_id in before["Resources"] if logical_id.startswith("Modelschurnmodel")]
     assert len(churn) == 6  # execution role, model, config, two alarms, endpoint
-    assert {logical_id: after[logical_id] for logical_id in churn} == churn
-    assert len([logical_id for logical_id in after if logical_id.startswith("Modelsfraudmodel")]) == 6
+    assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
+
+
+def test_adding_a_model_leaves_the_environments_key_and_its_policy_as_they_were(
+    variants: dict[str, dict[str, Any]],
+) -> None:
+    def key_and_alias(template: dict[str, Any]) -> dict[str, Any]:
+        kinds = ("AWS::KMS::Key", "AWS::KMS::Alias")
+        return {logical_id: body for logical_id, body in template["Resources"].items() if body["Type"] in kinds}
+
+    assert len(key_and_alias(variants["one-model"])) == 2
+    assert key_and_alias(variants["two-models"]) == key_and_alias(variants["one-model"])
 
 
 def test_manifests_of_another_environment_are_refused(config: OrgConfig) -> None:
     prod = load_environment(config, "prod", WORKLOADS)
     expected = rf"^manifests of another environment passed to qa: \['{WORKLOADS}/prod/churn-model\.yaml'\]$"
     with pytest.raises(ValueError, match=expected):
-        EndpointsStack(cdk.App(), "Endpoints", config=config, env_name="qa", manifests=prod)
+        EnvironmentStack(cdk.App(), "Environment", config=config, env_name="qa", manifests=prod)
+    with pytest.raises(ValueError, match=rf"^{WORKLOADS}/prod/churn-model\.yaml: a manifest of prod passed to qa$"):
+        EndpointStack(cdk.App(), "Endpoint-churn-model", config=config, env_name="qa", manifest=prod[0])

@@ -42,7 +42,7 @@ def test_the_wheel_ships_no_sandbox_tests_benchmarks_or_demo(dist: Distribution)
 
 
 def test_every_shipped_package_is_a_python_package_with_an_importable_name(dist: Distribution) -> None:
-    """Not data folders taken as namespace packages (workloads/qa, policies/rendered/ModelOps-qa__Endpoints)."""
+    """Not data folders taken as namespace packages (workloads/qa, policies/rendered/ModelOps-qa__Environment)."""
     packages = dist.packages or []
     assert [name for name in packages if not all(part.isidentifier() for part in name.split("."))] == []
     assert [name for name in packages if not (REPO_ROOT / name.replace(".", "/") / "__init__.py").is_file()] == []

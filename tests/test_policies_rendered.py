@@ -30,9 +30,12 @@ def test_a_synthesized_organisation_renders_every_policy_stack_with_an_index_lin
     assert sorted({name.split("/")[0] for name in policies}) == [
         "ModelOps-DataScience",
         "ModelOps-DeploymentRoles",
+        "ModelOps-SharedServices__Model-churn-model",
         "ModelOps-SharedServices__SharedServices",
-        "ModelOps-prod__Endpoints",
-        "ModelOps-qa__Endpoints",
+        "ModelOps-prod__Endpoint-churn-model",
+        "ModelOps-prod__Environment",
+        "ModelOps-qa__Endpoint-churn-model",
+        "ModelOps-qa__Environment",
     ]
     assert sorted(re.findall(r"\]\(([^)]+)\)", files["INDEX.md"])) == policies
 

@@ -184,7 +184,7 @@ def test_a_deploy_asks_the_next_environments_approvers_with_the_endpoints_metric
     [event] = qa_deploy.events
     arn, version = qa_deploy.arn, qa_deploy.version
     assert qa_deploy.result.stdout.splitlines() == [
-        "deployed qa (account 444444444444): ModelOps-qa-Endpoints",
+        "deployed qa (account 444444444444): ModelOps-qa-Environment, ModelOps-qa-Endpoint-churn-model",
         f"  asked the approvers of prod to review churn-model v{version} (event {event['id']})",
         f"  churn-model runs {arn} (smoke test passed, live record written)",
     ]
@@ -299,6 +299,23 @@ def test_record_deploy_after_the_workflows_cloudformation_step_verifies_records_
         deployed.arn,
         f"deployed v{deployed.version} to qa (endpoint config {rolled_out})",
     )
+
+
+def test_deploying_qa_again_updates_no_stack_and_says_how_many_were_unchanged(
+    pipeline: tuple[QaDeploy, Sandbox],
+) -> None:
+    """Each stack is compared with the template it runs (GetTemplate); none is updated, none asks for a change."""
+    deployed, sandbox = pipeline
+    cfn = account_admin_session(sandbox.config, QA).client("cloudformation", region_name="eu-west-1")
+    names = ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-churn-model"]
+    events_before = {name: len(cfn.describe_stack_events(StackName=name)["StackEvents"]) for name in names}
+
+    again = modelops(deployed.workloads, "deploy", "qa")
+
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[0] == "deployed qa (account 444444444444): no changes; 2 of 2 stacks unchanged"
+    events_after = {name: len(cfn.describe_stack_events(StackName=name)["StackEvents"]) for name in names}
+    assert events_after == events_before
 
 
 def test_ctrl_c_during_a_deploys_synth_exits_130_with_one_line_and_no_traceback(
@@ -426,7 +443,7 @@ def test_after_the_last_environment_nobody_is_asked(
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "deployed prod (account 555555555555): ModelOps-prod-Endpoints",
+        "deployed prod (account 555555555555): ModelOps-prod-Environment, ModelOps-prod-Endpoint-churn-model",
         "  prod is the last environment: nobody is asked to review next",
         f"  churn-model runs {qa_deploy.arn} (smoke test passed, live record written)",
     ]

@@ -13,10 +13,12 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion import deploy, manifest_writer
 from promotion.aws import AwsContext
-from promotion.cfn_deploy import DeployFailed, DeployTimedOut, StackArtifact
+from promotion.cfn_deploy import DeployFailed, DeployResult, DeployTimedOut, StackArtifact
+from promotion.deploy_roles import EnvironmentRoles
 from promotion.errors import CheckFailed, ConcurrentUpdate, GateFailed
 from promotion.ledger import HistoryRecord, Ledger, LedgerRecord
 from promotion.live_records import LiveRecords
+from promotion.post_deploy import read_manifests
 from promotion.promote import Outcome, promote, rollback
 from tests.promotion_support import LocalAws
 from workloads.manifest import load_manifest
@@ -316,7 +318,7 @@ def test_a_promotion_makes_the_same_calls_however_many_versions_the_group_holds(
 # -- deploy: a CloudFormation failure writes no live record ---------------------------------------------
 
 
-QA_ENDPOINTS = "ModelOps-qa-Endpoints"
+QA_ENDPOINTS = "ModelOps-qa-Endpoint-churn-model"
 LIVE_PARAMETER = "/modelops/models/churn-model/live-model-package-arn"
 # The prod endpoint's rollout as the stack writes it: a 10% canary, 10 min baking after each of its two steps,
 # 15 min before the blue fleet goes, and SageMaker's execution timeout for the whole deployment.
@@ -355,7 +357,7 @@ def deploy_qa_with(
     path = tmp_path / "template.json"
     path.write_text(json.dumps(template or {}))
     artifact = StackArtifact(
-        display_name="ModelOps-qa/Endpoints",
+        display_name="ModelOps-qa/Endpoint-churn-model",
         stack_name=QA_ENDPOINTS,
         account="444444444444",
         region="eu-west-1",
@@ -367,6 +369,8 @@ def deploy_qa_with(
     )
     monkeypatch.setattr(deploy, "stage_stacks", lambda *args, **kwargs: [artifact])
     monkeypatch.setattr(deploy, "deploy_stack", deploy_stack)
+    monkeypatch.setattr(deploy, "deployed_template_matches", lambda *args: False)
+    monkeypatch.setattr(deploy, "stacks_starting_with", lambda *args: [])
     deploy.deploy(AwsContext(local_aws.config), local_aws.config, workloads, "qa", synthesize=lambda _c, _w, out: out)
 
 
@@ -388,9 +392,9 @@ def test_a_failed_deploy_names_resource_and_reason_and_records_nothing(
     with pytest.raises(CheckFailed) as raised:
         deploy_qa_with(local_aws, workloads, tmp_path, monkeypatch, failing(ROLLED_BACK))
     assert str(raised.value) == (
-        "deploy of ModelOps-qa-Endpoints failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
+        "deploy of ModelOps-qa-Endpoint-churn-model failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
         "available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint churn-model "
-        "does not exist, as before the deploy; the live record of qa was not updated"
+        "does not exist, as before the deploy; the live record of churn-model in qa was not updated"
     )
     shared = local_aws.admin("111111111111").client("ssm", region_name="eu-west-1")
     workload = local_aws.admin("444444444444").client("ssm", region_name="eu-west-1")
@@ -408,9 +412,10 @@ def test_a_rolled_back_stack_whose_endpoint_is_not_what_was_live_before_is_not_c
     with pytest.raises(CheckFailed) as raised:
         deploy_qa_with(local_aws, workloads, tmp_path, monkeypatch, failing(ROLLED_BACK))
     assert str(raised.value) == (
-        "deploy of ModelOps-qa-Endpoints failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
+        "deploy of ModelOps-qa-Endpoint-churn-model failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
         "available (stack UPDATE_ROLLBACK_COMPLETE); the endpoints are not as before the deploy: endpoint "
-        f"churn-model does not exist, while {before} was live before; the live record of qa was not updated"
+        f"churn-model does not exist, while {before} was live before; the live record of churn-model in qa was "
+        "not updated"
     )
 
 
@@ -426,10 +431,10 @@ def test_a_deploy_whose_wait_ran_out_says_so_and_not_that_it_rolled_back(
             failing(DeployTimedOut(QA_ENDPOINTS, 8400, "UPDATE_IN_PROGRESS")),
         )
     assert str(raised.value) == (
-        "deploy of ModelOps-qa-Endpoints: CloudFormation had not finished after 8400 s (stack "
+        "deploy of ModelOps-qa-Endpoint-churn-model: CloudFormation had not finished after 8400 s (stack "
         "UPDATE_IN_PROGRESS); it may still complete or roll back; the endpoints were not read back and the live "
-        "record of qa was not updated: once the stack has finished, `modelops record-deploy qa` verifies and "
-        "records it"
+        "record of churn-model in qa was not updated: once the stack has finished, `modelops record-deploy qa` "
+        "verifies and records it"
     )
     assert local_aws.history_values() == []
 
@@ -448,6 +453,145 @@ def test_the_deploy_waits_as_long_as_the_stacks_rollout_settings_allow(
     with pytest.raises(CheckFailed):
         deploy_qa_with(local_aws, workloads, tmp_path, monkeypatch, record_wait, PROD_ROLLOUT_TEMPLATE)
     assert waits == [2 * 3900 + 600]
+
+
+def stage_artifact(tmp_path: Path, stack_id: str) -> StackArtifact:
+    """A qa stack of the synthesized stage, e.g. `Environment` or `Endpoint-churn-model`."""
+    path = tmp_path / f"{stack_id}.json"
+    path.write_text("{}")
+    return StackArtifact(
+        display_name=f"ModelOps-qa/{stack_id}",
+        stack_name=f"ModelOps-qa-{stack_id}",
+        account="444444444444",
+        region="eu-west-1",
+        template_path=path,
+        assets_path=None,
+        deploy_role_arn=None,
+        cfn_exec_role_arn=None,
+        template_object_url=None,
+    )
+
+
+def deploy_qa_stage(
+    local_aws: LocalAws,
+    workloads: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    unchanged: frozenset[str] = frozenset(),
+    failing_stack: str | None = None,
+    no_updates: frozenset[str] = frozenset(),
+    in_account: tuple[str, ...] = (),
+) -> tuple[deploy.StageOutcome, list[str], list[str]]:
+    """qa's stage (Environment, then churn-model's and fraud-model's endpoint stacks) through deploy_stacks, with
+    CloudFormation played by fakes: the stacks it deployed, in order, and the progress lines."""
+    local_aws.pin(workloads, "qa", local_aws.approved(n=1))
+    deployed: list[str] = []
+    lines: list[str] = []
+
+    def fake_deploy(*args: Any, stack_name: str, **kwargs: Any) -> DeployResult:
+        deployed.append(stack_name)
+        if stack_name == failing_stack:
+            raise DeployFailed(
+                stack_name, "Endpoint", "Instance type ml.m5.large is not available", "UPDATE_ROLLBACK_COMPLETE"
+            )
+        return DeployResult(stack_name, "UPDATE_COMPLETE", {}, changed=stack_name not in no_updates)
+
+    monkeypatch.setattr(deploy, "deploy_stack", fake_deploy)
+    monkeypatch.setattr(deploy, "deployed_template_matches", lambda _session, name, _path: name in unchanged)
+    monkeypatch.setattr(
+        deploy, "stacks_starting_with", lambda _session, prefix: [n for n in in_account if n.startswith(prefix)]
+    )
+    monkeypatch.setattr(deploy, "delete_stack", lambda _session, name, **kwargs: deployed.append(f"deleted {name}"))
+    roles = EnvironmentRoles(AwsContext(local_aws.config), local_aws.config, "qa", lines.append)
+    stacks = [
+        stage_artifact(tmp_path, name) for name in ("Environment", "Endpoint-churn-model", "Endpoint-fraud-model")
+    ]
+    outcome = deploy.deploy_stacks(roles, stacks, read_manifests(roles, workloads))
+    return outcome, deployed, lines
+
+
+def test_the_environment_deploys_first_then_only_the_model_stacks_whose_template_changed(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome, deployed, lines = deploy_qa_stage(
+        local_aws, workloads, tmp_path, monkeypatch, unchanged=frozenset({"ModelOps-qa-Endpoint-churn-model"})
+    )
+    assert deployed == ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-fraud-model"]
+    assert (outcome.deployed, outcome.unchanged, outcome.failed) == (
+        ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-fraud-model"],
+        ["ModelOps-qa-Endpoint-churn-model"],
+        {},
+    )
+    assert lines[-1] == "1 of 2 endpoint stacks unchanged"
+
+
+def test_the_endpoint_stack_of_a_model_whose_manifest_is_gone_is_deleted_after_the_others_deploy(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CDK leaves a stack it no longer synthesizes in place: without the deletion its endpoint would keep serving."""
+    in_account = ("ModelOps-qa-Endpoint-churn-model", "ModelOps-qa-Endpoint-old-model", "ModelOps-qa-Environment")
+    outcome, deployed, lines = deploy_qa_stage(local_aws, workloads, tmp_path, monkeypatch, in_account=in_account)
+    assert deployed == [
+        "ModelOps-qa-Environment",
+        "ModelOps-qa-Endpoint-churn-model",
+        "ModelOps-qa-Endpoint-fraud-model",
+        "deleted ModelOps-qa-Endpoint-old-model",
+    ]
+    assert (outcome.deleted, lines[-1]) == (
+        ["ModelOps-qa-Endpoint-old-model"],
+        "deleting ModelOps-qa-Endpoint-old-model: its model has no manifest in qa",
+    )
+
+
+def test_an_environment_stack_with_no_updates_is_unchanged_but_not_counted_among_the_endpoint_stacks(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome, deployed, lines = deploy_qa_stage(
+        local_aws,
+        workloads,
+        tmp_path,
+        monkeypatch,
+        unchanged=frozenset({"ModelOps-qa-Endpoint-churn-model"}),
+        no_updates=frozenset({"ModelOps-qa-Environment"}),
+    )
+    assert (deployed, outcome.deployed, outcome.unchanged) == (
+        ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-fraud-model"],
+        ["ModelOps-qa-Endpoint-fraud-model"],
+        ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-churn-model"],
+    )
+    assert lines[-1] == "1 of 2 endpoint stacks unchanged"
+
+
+def test_a_failed_model_stack_is_reported_with_its_endpoint_alone_and_the_next_model_still_deploys(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome, deployed, _ = deploy_qa_stage(
+        local_aws, workloads, tmp_path, monkeypatch, failing_stack="ModelOps-qa-Endpoint-churn-model"
+    )
+    assert deployed == [
+        "ModelOps-qa-Environment",
+        "ModelOps-qa-Endpoint-churn-model",
+        "ModelOps-qa-Endpoint-fraud-model",
+    ]
+    assert outcome.deployed == ["ModelOps-qa-Environment", "ModelOps-qa-Endpoint-fraud-model"]
+    assert outcome.failed == {
+        "churn-model": "deploy of ModelOps-qa-Endpoint-churn-model failed at Endpoint: Instance type ml.m5.large "
+        "is not available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint "
+        "churn-model does not exist, as before the deploy; the live record of churn-model in qa was not updated"
+    }
+
+
+def test_a_failed_environment_stack_stops_the_deploy_before_any_model_stack(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(CheckFailed) as raised:
+        deploy_qa_stage(local_aws, workloads, tmp_path, monkeypatch, failing_stack="ModelOps-qa-Environment")
+    assert str(raised.value) == (
+        "deploy of ModelOps-qa-Environment failed at Endpoint: Instance type ml.m5.large is not available (stack "
+        "UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint churn-model does not exist, as "
+        "before the deploy; the live record of qa was not updated"
+    )
 
 
 def test_unknown_environment_and_model_are_bad_input(local_aws: LocalAws, workloads: Path, tmp_path: Path) -> None:

@@ -20,13 +20,12 @@ from botocore.exceptions import ClientError
 from accounts import naming
 from accounts.config import OrgConfig
 from cli.sandbox import exports
+from policies.cfn_execution import CFN_EXECUTION_POLICIES
 from promotion.cfn_deploy import DeployFailed, StackArtifact, deploy_stack, stack_artifacts
 from promotion.content import Content
 from promotion.sessions import assume_role
 from sandbox import cdk_bootstrap
 from sandbox.organization import (
-    CFN_EXECUTION_POLICY_FILE,
-    CFN_EXECUTION_POLICY_NAME,
     SHARED_SERVICES_STACK,
     Sandbox,
     account_admin_session,
@@ -43,7 +42,9 @@ from tests.sandbox_fixtures import data_scientist_session
 from workloads.manifest import load_manifest
 
 MODEL = "churn-model"
-QA_ENDPOINTS = "ModelOps-qa/Endpoints"
+QA_ENDPOINTS = "ModelOps-qa/Endpoint-churn-model"
+QA_ENVIRONMENT = "ModelOps-qa/Environment"
+MODEL_STACK = "ModelOps-SharedServices/Model-churn-model"
 DATA_SCIENTIST = "data.scientist@example.com"
 CDK_ROLE_KINDS = ("cfn-exec", "deploy", "file-publishing", "image-publishing", "lookup")
 
@@ -131,6 +132,12 @@ def _qa(synth: Synth) -> StackArtifact:
     return stack_artifacts(synth.outdir)[QA_ENDPOINTS]
 
 
+def _deploy_qa(config: OrgConfig, synth: Synth) -> None:
+    """qa's Environment stack (the endpoint key the endpoint names by alias), then churn-model's endpoint stack."""
+    deploy_artifact(config, stack_artifacts(synth.outdir)[QA_ENVIRONMENT])
+    deploy_artifact(config, _qa(synth))
+
+
 def _pinned(config: OrgConfig, version: int) -> str:
     return naming.model_package_arn(config, MODEL, version)
 
@@ -169,7 +176,8 @@ def test_workload_deploy_roles_trust_the_deployment_account_and_data_science_tru
 
 
 def test_cfn_exec_roles_carry_the_execution_policies_the_readme_bootstraps_with(sandbox: Sandbox) -> None:
-    """Workload accounts: the least-privilege ModelOpsCfnExec policy from policies/; others: CDK's default."""
+    """Workload accounts: the least-privilege ModelOpsCfnExec and ModelOpsCfnExecKeys policies from policies/;
+    others: CDK's default."""
     config = sandbox.config
     qa, shared = config.environment("qa").account, config.accounts.shared_services
 
@@ -178,16 +186,16 @@ def test_cfn_exec_roles_carry_the_execution_policies_the_readme_bootstraps_with(
         role = naming.cdk_role_name("cfn-exec", account, config.region)
         return [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
 
-    qa_policy = (
-        _admin(sandbox, qa)
-        .client("iam")
-        .get_policy_version(PolicyArn=f"arn:aws:iam::{qa}:policy/{CFN_EXECUTION_POLICY_NAME}", VersionId="v1")[
-            "PolicyVersion"
-        ]["Document"]
-    )
-    assert attached(qa) == [f"arn:aws:iam::{qa}:policy/{CFN_EXECUTION_POLICY_NAME}"]
+    iam = _admin(sandbox, qa).client("iam")
+    qa_policies = {
+        name: iam.get_policy_version(PolicyArn=f"arn:aws:iam::{qa}:policy/{name}", VersionId="v1")["PolicyVersion"][
+            "Document"
+        ]
+        for name in CFN_EXECUTION_POLICIES
+    }
+    assert attached(qa) == [f"arn:aws:iam::{qa}:policy/{name}" for name in CFN_EXECUTION_POLICIES]
     assert attached(shared) == [cdk_bootstrap.ADMINISTRATOR_ACCESS]
-    assert qa_policy == json.loads(CFN_EXECUTION_POLICY_FILE.read_text())
+    assert qa_policies == {name: json.loads(path.read_text()) for name, path in CFN_EXECUTION_POLICIES.items()}
 
 
 def test_a_person_signs_in_to_their_identity_center_role_under_their_email(sandbox: Sandbox) -> None:
@@ -209,16 +217,25 @@ def test_shared_services_stack_is_deployed_with_bucket_key_and_group_policy(sand
     config = sandbox.config
     session = _admin(sandbox, config.accounts.shared_services)
     template = synth.template_json(SHARED_SERVICES_STACK)["Resources"]
-    groups = [r for r in template.values() if r["Type"] == "AWS::SageMaker::ModelPackageGroup"]
+    groups = [
+        r
+        for r in synth.template_json(MODEL_STACK)["Resources"].values()
+        if r["Type"] == "AWS::SageMaker::ModelPackageGroup"
+    ]
     bucket_policies = [r for r in template.values() if r["Type"] == "AWS::S3::BucketPolicy"]
 
-    stack = session.client("cloudformation").describe_stacks(StackName="ModelOps-SharedServices-SharedServices")
+    cfn = session.client("cloudformation")
+    stack = cfn.describe_stacks(StackName="ModelOps-SharedServices-SharedServices")
+    model_stack = cfn.describe_stacks(StackName="ModelOps-SharedServices-Model-churn-model")
     policy = session.client("sagemaker").get_model_package_group_policy(ModelPackageGroupName=MODEL)
     bucket_policy = json.loads(session.client("s3").get_bucket_policy(Bucket=naming.artifact_bucket(config))["Policy"])
     aliases = {a["AliasName"]: a for a in session.client("kms").list_aliases()["Aliases"]}
     key = aliases[naming.ARTIFACT_KEY_ALIAS]["TargetKeyId"]
 
-    assert stack["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert (stack["Stacks"][0]["StackStatus"], model_stack["Stacks"][0]["StackStatus"]) == (
+        "CREATE_COMPLETE",
+        "CREATE_COMPLETE",
+    )
     assert json.loads(policy["ResourcePolicy"]) == groups[0]["Properties"]["ModelPackageGroupPolicy"]
     expected_sids = [
         [s.get("Sid") for s in p["Properties"]["PolicyDocument"]["Statement"]]
@@ -270,7 +287,7 @@ def test_qa_deploy_serves_exactly_the_pinned_arn(sandbox: Sandbox, synth: Synth)
     _ensure_approved_versions(sandbox, 2)
     manifest = load_manifest(workloads_root("two_env") / "qa" / f"{MODEL}.yaml", config)
 
-    deploy_artifact(config, _qa(synth))
+    _deploy_qa(config, synth)
 
     endpoint_arn, served = _served_arn(sandbox, config.environment("qa").account)
     assert served == manifest.model_package_arn
@@ -283,10 +300,10 @@ def test_pinning_a_new_version_switches_the_live_endpoint_and_keeps_its_name(
     config = sandbox.config
     qa = config.environment("qa").account
     _ensure_approved_versions(sandbox, 2)
-    deploy_artifact(config, _qa(synth))
+    _deploy_qa(config, synth)
     endpoint_before, _ = _served_arn(sandbox, qa)
 
-    deploy_artifact(config, _qa(v2_synth))
+    _deploy_qa(config, v2_synth)
 
     assert _served_arn(sandbox, qa) == (endpoint_before, _pinned(config, 2))
 
@@ -297,7 +314,7 @@ def test_failed_update_names_the_resource_and_reason_and_the_previous_version_ke
     config = sandbox.config
     qa = config.environment("qa").account
     _ensure_approved_versions(sandbox, 2)
-    deploy_artifact(config, _qa(v2_synth))
+    _deploy_qa(config, v2_synth)
     artifact = _qa(v2_synth)
     missing = _pinned(config, 99)
     broken = tmp_path / "broken.template.json"

@@ -166,6 +166,7 @@ def test_sandbox_up_shows_one_progress_line_per_stack_not_cloudformations_events
         "  deployed ModelOps-DataScience",
         "  deployed ModelOps-DeploymentRoles",
         "  deployed ModelOps-SharedServices/SharedServices",
+        "  deployed ModelOps-SharedServices/Model-churn-model",
         "  starting the approval workflow's Lambdas, review gateway, sign-in and GitHub stand-ins",
     ]
 

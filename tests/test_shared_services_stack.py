@@ -1,4 +1,5 @@
-"""The shared-services stack: artifact key and bucket, registry groups, the approver/promoter roles, and
+"""The shared-services stacks: artifact key and bucket, the approver/promoter roles, each model's registry
+group (in its own `Model-<model>` stack), and
 what the approval workflow adds to them (its own key, its function roles, its statements in the approver
 and promoter roles). The workflow's own resources are specified in tests/test_approval_workflow_stack.py;
 the invariants at the end read every policy of the whole stack, the workflow's included.
@@ -19,9 +20,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from accounts.config import OrgConfig
+from accounts.config import ModelSpec, OrgConfig
 from policies.policy_sources import table_policy_document
 from promotion.metadata import CONTENT_KEYS
+from shared_services.model_stack import ModelStack
 from shared_services.principals import unique_sids
 from shared_services.stack import SharedServicesStack
 from tests.conftest import Synth, codepipeline_config
@@ -30,6 +32,7 @@ from tests.test_data_science_stack import REGISTRATION_CONDITIONS
 from workloads.manifest import load_environment
 
 SHARED = "ModelOps-SharedServices/SharedServices"
+CHURN = "ModelOps-SharedServices/Model-churn-model"
 DATA_SCIENCE = "ModelOps-DataScience"
 
 BUCKET = "modelops-artifacts-111111111111-eu-west-1"
@@ -106,6 +109,12 @@ WILDCARD_ACTION = re.compile(r"\*|[a-z0-9-]+:\*")  # `*` or a whole service such
 @pytest.fixture(scope="module")
 def template(synth: Synth) -> Template:
     return synth.template(SHARED)
+
+
+@pytest.fixture(scope="module")
+def churn(synth: Synth) -> Template:
+    """churn-model's stack: its package group and parameter."""
+    return synth.template(CHURN)
 
 
 @pytest.fixture(scope="module")
@@ -579,9 +588,9 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
 
 
 def test_one_retained_model_package_group_per_model_whose_policy_grants_no_approval_change(
-    template: Template,
+    churn: Template,
 ) -> None:
-    _, group = only(template, "AWS::SageMaker::ModelPackageGroup")
+    _, group = only(churn, "AWS::SageMaker::ModelPackageGroup")
     assert group["DeletionPolicy"] == "Retain"
     assert group["Properties"]["ModelPackageGroupName"] == "churn-model"
     # No description: changing one would replace the named group, which fails (tests/test_config_first_run.py).
@@ -957,16 +966,42 @@ def test_bucket_key_group_and_approval_api_are_published_as_parameters_and_histo
         "/modelops/shared/approval-api-url": api_url(template, ""),
         "/modelops/shared/artifact-bucket": {"Ref": bucket_id},
         "/modelops/shared/artifact-key-arn": {"Fn::GetAtt": [key_id, "Arn"]},
-        "/modelops/shared/model-package-group/churn-model": GROUP_ARN,
     }
 
 
-def test_the_group_parameter_is_created_after_its_group(template: Template) -> None:
-    group_id, _ = only(template, "AWS::SageMaker::ModelPackageGroup")
-    found = template.find_resources(
-        "AWS::SSM::Parameter", {"Properties": {"Name": "/modelops/shared/model-package-group/churn-model"}}
-    )
-    assert [p["DependsOn"] for p in found.values()] == [[group_id]]
+def test_the_shared_services_stack_holds_no_model_package_group(template: Template) -> None:
+    assert template.find_resources("AWS::SageMaker::ModelPackageGroup") == {}
+
+
+def test_a_models_stack_holds_its_group_and_the_parameter_created_after_it_and_outputs_the_groups_arn(
+    churn: Template,
+) -> None:
+    resources = churn.to_json()["Resources"]
+    group_id, _ = only(churn, "AWS::SageMaker::ModelPackageGroup")
+    parameter_id, parameter = only(churn, "AWS::SSM::Parameter")
+    assert sorted(body["Type"] for body in resources.values()) == [
+        "AWS::SSM::Parameter",
+        "AWS::SageMaker::ModelPackageGroup",
+    ]
+    assert parameter["Properties"] == {
+        "Type": "String",
+        "Value": GROUP_ARN,
+        "Description": "The model package group of churn-model.",
+        "Name": "/modelops/shared/model-package-group/churn-model",
+    }
+    assert parameter["DependsOn"] == [group_id]
+    assert {name: output["Value"] for name, output in churn.to_json()["Outputs"].items()} == {
+        "ModelPackageGroup": GROUP_ARN
+    }
+    assert parameter_id.startswith("ModelPackageGroupParameter")
+
+
+def test_a_models_stack_deploys_after_the_shared_services_stack_and_imports_nothing_from_it(synth: Synth) -> None:
+    assert [dependency.stack_name for dependency in synth.stacks[CHURN].dependencies] == [
+        "ModelOps-SharedServices-SharedServices"
+    ]
+    text = json.dumps(synth.template_json(CHURN))
+    assert ("Fn::ImportValue" in text, "Export" in json.dumps(synth.template_json(SHARED))) == (False, False)
 
 
 def test_bucket_key_group_review_page_sign_in_callback_and_api_endpoint_are_stack_outputs(template: Template) -> None:
@@ -983,7 +1018,6 @@ def test_bucket_key_group_review_page_sign_in_callback_and_api_endpoint_are_stac
         "ApprovalWorkflowSignInCallbackUrl7CB63F42": api_url(template, "callback"),
         "ArtifactBucket": {"Ref": bucket_id},
         "ArtifactKeyArn": {"Fn::GetAtt": [key_id, "Arn"]},
-        "ModelPackageGroupChurnModel": GROUP_ARN,
     }
 
 
@@ -1049,7 +1083,7 @@ def nested_documents(value: Any) -> int:
 
 
 def resources_of(synth: Synth) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
-    for path in (SHARED, DATA_SCIENCE):
+    for path in (SHARED, CHURN, DATA_SCIENCE):
         account = synth.stacks[path].account
         for logical_id, resource in synth.template(path).to_json()["Resources"].items():
             yield path, account, logical_id, resource
@@ -1132,7 +1166,7 @@ def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_i
         (SHARED, "AWS::S3::BucketPolicy"),
         (SHARED, "AWS::SNS::TopicPolicy"),
         (SHARED, "AWS::SQS::QueuePolicy"),
-        (SHARED, "AWS::SageMaker::ModelPackageGroup"),
+        (CHURN, "AWS::SageMaker::ModelPackageGroup"),
     }
     workflow = {
         found.resource_type for found in policy_statements(synth) if found.logical_id.startswith("ApprovalWorkflow")
@@ -1197,8 +1231,15 @@ def test_an_environment_without_manifests_gets_no_key_or_bucket_grant(variant: T
     ]
 
 
-def test_without_the_github_engine_no_github_deploy_role_is_named(variant: Template) -> None:
-    _, group = only(variant, "AWS::SageMaker::ModelPackageGroup")
+def test_without_the_github_engine_no_github_deploy_role_is_named(
+    config: OrgConfig, variant: Template, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert config.pipeline.codestar_connection_arn is not None
+    variant_config = codepipeline_config(config.pipeline.codestar_connection_arn)
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("model-variant")))
+    model: ModelSpec = variant_config.models[0]
+    stack = ModelStack(app, "Model-churn-model", config=variant_config, model=model)
+    _, group = only(Template.from_stack(stack), "AWS::SageMaker::ModelPackageGroup")
     assert [s["Sid"] for s in group["Properties"]["ModelPackageGroupPolicy"]["Statement"]] == [
         "DataScienceRegistersPendingVersions",
         "DataScienceReadsRegistry",

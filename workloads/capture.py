@@ -21,7 +21,7 @@ class CaptureBucket(Construct):
     traffic is evidence a bank keeps under its own retention rules, not something a deploy deletes.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, bucket_name: str) -> None:
         super().__init__(scope, construct_id)
         # Grant log delivery through a bucket policy scoped to the source bucket and account, not the legacy
         # LogDeliveryWrite ACL (which owner-enforced buckets disable). Set here, so it holds without cdk.json.
@@ -38,9 +38,11 @@ class CaptureBucket(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         _skip(self.log_bucket, _LOG_BUCKET_SKIPS)
+        # Named (naming.data_capture_bucket), so each endpoint's stack writes to it without an export.
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,
@@ -53,13 +55,15 @@ class CaptureBucket(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
-    def destination(self, model: str) -> str:
-        """The DestinationS3Uri of one model's data capture."""
-        return f"s3://{self.bucket.bucket_name}/{naming.data_capture_prefix(model)}"
 
-    def objects_arn(self, model: str) -> str:
-        """Every object one model's data capture may write."""
-        return self.bucket.arn_for_objects(f"{naming.data_capture_prefix(model)}/*")
+def destination(bucket_name: str, model: str) -> str:
+    """The DestinationS3Uri of one model's data capture."""
+    return f"s3://{bucket_name}/{naming.data_capture_prefix(model)}"
+
+
+def objects_arn(bucket_name: str, model: str) -> str:
+    """Every object one model's data capture may write."""
+    return f"arn:aws:s3:::{bucket_name}/{naming.data_capture_prefix(model)}/*"
 
 
 def _skip(bucket: s3.Bucket, skips: list[dict[str, str]]) -> None:

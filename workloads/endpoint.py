@@ -3,6 +3,10 @@
 Model and EndpointConfig keep CloudFormation-generated names: pinning a new version replaces both, and
 CloudFormation then updates the endpoint (fixed name) to the new config, which SageMaker carries out as
 a blue/green deployment with the traffic shifting and alarm rollback configured here.
+
+The environment's endpoint key and capture bucket live in the environment's stack; an endpoint reaches them
+by name (the key's alias, the bucket's derived name), never by a cross-stack export, so that each model's
+stack deploys on its own.
 """
 
 from __future__ import annotations
@@ -12,13 +16,12 @@ import math
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from workloads.capture import CaptureBucket
+from workloads import capture as capture_bucket
 from workloads.manifest import PROVISIONING_ALLOWANCE_SECONDS, Alarms, Autoscaling, DataCapture, Manifest, Rollout
 from workloads.roles import CaptureGrant, execution_role
 
@@ -174,14 +177,23 @@ class ModelEndpoint(Construct):
         config: OrgConfig,
         env_name: str,
         manifest: Manifest,
-        key: kms.IKey,
-        capture: CaptureBucket | None,
     ) -> None:
         super().__init__(scope, construct_id)
         model = manifest.model
-        if (capture is None) != (manifest.data_capture is None):
-            raise ValueError(f"{model}: pass a capture bucket exactly when the manifest configures data capture")
-        grant = CaptureGrant(capture.objects_arn(model), key.key_arn) if capture is not None else None
+        account = config.environment(env_name).account
+        # CreateEndpointConfig's KmsKeyId (and DataCaptureConfig's) accepts "Key ID, Key ARN, Alias name,
+        # Alias name ARN" (SageMaker API reference), so the alias ARN stands in for the other stack's key.
+        key = naming.endpoint_key_alias_arn(config.region, account, env_name)
+        bucket = naming.data_capture_bucket(account, config.region)
+        grant = (
+            CaptureGrant(
+                capture_bucket.objects_arn(bucket, model),
+                naming.kms_keys_arn_pattern(config.region, account),
+                naming.endpoint_key_alias(env_name),
+            )
+            if manifest.data_capture is not None
+            else None
+        )
         self.execution_role = execution_role(
             self, "ExecutionRole", config=config, env_name=env_name, model=model, capture=grant
         )
@@ -201,7 +213,7 @@ class ModelEndpoint(Construct):
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            kms_key_id=key.key_arn,
+            kms_key_id=key,
             production_variants=[
                 sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                     variant_name=naming.VARIANT_NAME,
@@ -212,9 +224,7 @@ class ModelEndpoint(Construct):
                 )
             ],
             data_capture_config=(
-                _data_capture(model, manifest.data_capture, capture, key)
-                if capture is not None and manifest.data_capture is not None
-                else None
+                _data_capture(model, manifest.data_capture, bucket, key) if manifest.data_capture is not None else None
             ),
         )
 
@@ -241,14 +251,14 @@ class ModelEndpoint(Construct):
 
 
 def _data_capture(
-    model: str, settings: DataCapture, capture: CaptureBucket, key: kms.IKey
+    model: str, settings: DataCapture, bucket: str, key: str
 ) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
     """Capture requests and responses, encrypted with the account's endpoint key."""
     return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
         enable_capture=True,
         initial_sampling_percentage=settings.sampling_percent,
-        destination_s3_uri=capture.destination(model),
-        kms_key_id=key.key_arn,
+        destination_s3_uri=capture_bucket.destination(bucket, model),
+        kms_key_id=key,
         capture_options=[
             sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"),
             sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"),

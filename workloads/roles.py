@@ -20,10 +20,13 @@ SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
 @dataclass(frozen=True)
 class CaptureGrant:
-    """Where one endpoint's data capture writes, and the key that encrypts it (tokens at synth time)."""
+    """Where one endpoint's data capture writes, and the key that encrypts it: any key of the account
+    (`keys_arn`) narrowed by kms:ResourceAliases to the environment's endpoint key alias, since the key lives
+    in the environment's stack and the endpoint's stack reaches it by alias, not by an export."""
 
     objects_arn: str
-    key_arn: str
+    keys_arn: str
+    key_alias: str
 
 
 def _account(config: OrgConfig, env_name: str) -> str:
@@ -101,11 +104,12 @@ def execution_statements(
                 resources=[capture.objects_arn],
             ),
             # SageMaker documents that the execution role itself must be allowed kms:Encrypt with the
-            # capture key, so this is not narrowed to S3; the resource is this account's endpoint key only.
+            # capture key, so this is not narrowed to S3; the alias pins it to this account's endpoint key.
             iam.PolicyStatement(
                 sid="EncryptDataCapture",
                 actions=["kms:Encrypt", "kms:GenerateDataKey"],
-                resources=[capture.key_arn],
+                resources=[capture.keys_arn],
+                conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": capture.key_alias}},
             ),
         ]
     return statements

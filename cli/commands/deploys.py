@@ -49,8 +49,12 @@ def deploy_command(
             smoke_content_type=smoke_content_type,
             progress=update,
         )
-    stacks = ", ".join(result.stacks)
-    output.say(f"deployed {env} (account {result.account}): {stacks}{'' if result.changed else ' (no changes)'}")
+    # Only the stacks that changed are named: a stage has a stack per model, most of them unchanged.
+    updated = ", ".join(name for name in result.stacks if name not in result.unchanged)
+    stacks = updated or ("no stack updated" if result.deleted else "no changes")
+    unchanged = f"; {len(result.unchanged)} of {len(result.stacks)} stacks unchanged" if result.unchanged else ""
+    deleted = f"; deleted {', '.join(result.deleted)}" if result.deleted else ""
+    output.say(f"deployed {env} (account {result.account}): {stacks}{unchanged}{deleted}")
     if result.models or not result.already:
         _report_recorded(env, result.next_env, result.models)
     _report_already(env, result.next_env, result.already, alone=not result.models)

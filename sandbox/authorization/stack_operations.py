@@ -19,7 +19,7 @@ from typing import Any
 from moto.cloudformation import parsing as _parsing
 from moto.core.exceptions import ServiceException
 
-from policies.cfn_execution import resource_requests
+from policies.cfn_execution import alias_target_tags, resource_requests
 from policies.iam import Policy, PolicyKind
 from sandbox.authorization.callers import role_caller
 from sandbox.authorization.catalog import Check
@@ -37,8 +37,10 @@ class HandlerAccessDenied(ServiceException):
     code = "AccessDenied"
 
 
-def _checks(account: str, region: str, kind: str, properties: dict[str, Any]) -> list[Check] | None:
-    requests = resource_requests(account, region, kind, properties)
+def _checks(
+    account: str, region: str, kind: str, properties: dict[str, Any], key_tags: dict[str, str]
+) -> list[Check] | None:
+    requests = resource_requests(account, region, kind, properties, key_tags)
     if requests is None:
         return None
     return [Check(action, arn, account, context) for action, arn, context in requests]
@@ -61,7 +63,9 @@ def authorize(resources_map: Any, resource_json: dict[str, Any], account: str, r
         properties = parsing.clean_json(copy.deepcopy(resource_json.get("Properties", {})), resources_map)
     except Exception:  # unresolvable yet: moto's own creation reports it
         return
-    checks = _checks(account, region, resource_json["Type"], properties)
+    template = getattr(resources_map, "_template", {}) or {}
+    key_tags = alias_target_tags(template.get("Resources", {}), resource_json.get("Properties", {}))
+    checks = _checks(account, region, resource_json["Type"], properties, key_tags)
     if not checks:
         return
     caller = role_caller(str(role), SESSION_NAME)
