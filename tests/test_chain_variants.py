@@ -68,8 +68,8 @@ def test_only_the_environments_with_a_manifest_run_an_endpoint_each_of_its_pinne
 
 
 def test_workflow_deploys_shared_services_then_the_chain_in_order(workflow: dict[str, Any]) -> None:
-    """Each deploy job waits for every earlier one: shared services (its base stack, then its per-model stacks),
-    then each environment of the chain in order."""
+    """Each deploy job waits for every earlier one: shared services, then each environment of the chain in order,
+    each target's base stack before its per-model stacks."""
     waits_for = {
         job_id: [dep for dep in job.get("needs", []) if dep != "Build-Synth"]
         for job_id, job in workflow["jobs"].items()
@@ -81,8 +81,12 @@ def test_workflow_deploys_shared_services_then_the_chain_in_order(workflow: dict
         "shared-services",
         "shared-services",
         "dev",
+        "dev",
+        "test",
         "test",
         "uat",
+        "uat",
+        "prod",
         "prod",
     ]
 

@@ -77,6 +77,7 @@ def planned(before: Path | None, after: Path) -> dict[str, Any]:
 
 
 NOTHING: dict[str, Any] = {"base": None, "batches": []}
+CHURN_PROD = {"path": "ModelOps-prod/Endpoint-churn-model", "model": "churn-model"}
 PINS = {"qa": {"churn-model": 3}, "prod": {"churn-model": 2}}
 
 
@@ -258,9 +259,10 @@ def test_a_stage_no_target_deploys_is_refused_exit_2(tmp_path: Path, capsys: pyt
     )
 
 
-def test_on_the_app_itself_a_prod_promotion_plans_only_prods_stack(synth: Synth, tmp_path: Path) -> None:
+def test_on_the_app_itself_a_prod_promotion_plans_only_that_models_prod_stack(synth: Synth, tmp_path: Path) -> None:
     """The two_env app, synthesized again after a promotion PR pins churn-model v2 in prod: the plan of the two
-    real assemblies deploys prod's stack, and nothing of shared services or qa."""
+    real assemblies deploys churn-model's prod endpoint stack, and nothing else: not prod's Environment, not
+    shared services, not qa."""
     workloads = tmp_path / "workloads"
     shutil.copytree(workloads_root("two_env"), workloads)
     manifest = workloads / "prod" / "churn-model.yaml"
@@ -274,8 +276,7 @@ def test_on_the_app_itself_a_prod_promotion_plans_only_prods_stack(synth: Synth,
         "targets": {
             "shared-services": NOTHING,
             "qa": NOTHING,
-            # One stack per environment until the stacks are split per model: a stack that names no model.
-            "prod": {"base": None, "batches": [[{"path": "ModelOps-prod/Endpoints", "model": None}]]},
+            "prod": {"base": None, "batches": [[CHURN_PROD]]},
         },
         "removed": [],
     }

@@ -102,8 +102,8 @@ def test_zizmor_findings_are_only_the_pinned_cdk_cli_installs(zizmor_findings: l
         for f in zizmor_findings
     }
     assert findings == {("adhoc-packages", "Low", f"npm install --global aws-cdk@{CDK_CLI_VERSION}")}
-    # The synth job, the shared-services base stack's job, and one matrix job per target.
-    assert len(zizmor_findings) == 5
+    # The synth job, each target's base stack's job, and one matrix job per target.
+    assert len(zizmor_findings) == 7
 
 
 def test_every_zizmor_suppression_says_why() -> None:
@@ -159,7 +159,8 @@ def test_deploy_runs_on_push_to_the_configured_branch_and_by_hand(deploy: dict[s
 
 
 SHARED_BASE, SHARED_MODELS = "ModelOps-SharedServices-SharedServices-Deploy", "ModelOps-SharedServices-Models-Deploy"
-QA_MODELS, PROD_MODELS = "ModelOps-qa-Models-Deploy", "ModelOps-prod-Models-Deploy"
+QA_BASE, QA_MODELS = "ModelOps-qa-Environment-Deploy", "ModelOps-qa-Models-Deploy"
+PROD_BASE, PROD_MODELS = "ModelOps-prod-Environment-Deploy", "ModelOps-prod-Models-Deploy"
 
 
 def run_if(target: str, what: str) -> str:
@@ -176,8 +177,10 @@ def test_deploy_jobs_follow_the_chain_each_after_every_one_before(deploy: dict[s
         "Build-Synth": [],
         SHARED_BASE: ["Build-Synth"],
         SHARED_MODELS: ["Build-Synth", SHARED_BASE],
-        QA_MODELS: ["Build-Synth", SHARED_BASE, SHARED_MODELS],
-        PROD_MODELS: ["Build-Synth", SHARED_BASE, SHARED_MODELS, QA_MODELS],
+        QA_BASE: ["Build-Synth", SHARED_BASE, SHARED_MODELS],
+        QA_MODELS: ["Build-Synth", SHARED_BASE, SHARED_MODELS, QA_BASE],
+        PROD_BASE: ["Build-Synth", SHARED_BASE, SHARED_MODELS, QA_BASE, QA_MODELS],
+        PROD_MODELS: ["Build-Synth", SHARED_BASE, SHARED_MODELS, QA_BASE, QA_MODELS, PROD_BASE],
     }
 
 
@@ -187,7 +190,9 @@ def test_a_job_runs_only_when_the_plan_has_work_for_it_and_nothing_before_failed
         "Build-Synth": None,
         SHARED_BASE: run_if("shared-services", "base"),
         SHARED_MODELS: run_if("shared-services", "models"),
+        QA_BASE: run_if("qa", "base"),
         QA_MODELS: run_if("qa", "models"),
+        PROD_BASE: run_if("prod", "base"),
         PROD_MODELS: run_if("prod", "models"),
     }
 
@@ -197,6 +202,8 @@ def test_matrix_jobs_run_the_plans_batches_and_a_failed_batch_stops_no_other(dep
     assert strategies == {
         "Build-Synth": None,
         SHARED_BASE: None,
+        QA_BASE: None,
+        PROD_BASE: None,
         **{
             job_id: {
                 "fail-fast": False,
@@ -224,7 +231,9 @@ def test_each_deploy_job_runs_in_its_targets_environment_with_its_targets_role(
         "Build-Synth": (None, []),
         SHARED_BASE: ("shared-services", [DEPLOY_ROLE.format("shared-services")]),
         SHARED_MODELS: ("shared-services", [DEPLOY_ROLE.format("shared-services")]),
+        QA_BASE: ("qa", [DEPLOY_ROLE.format("qa")]),
         QA_MODELS: ("qa", [DEPLOY_ROLE.format("qa")]),
+        PROD_BASE: ("prod", [DEPLOY_ROLE.format("prod")]),
         PROD_MODELS: ("prod", [DEPLOY_ROLE.format("prod")]),
     }
 
@@ -290,7 +299,9 @@ def test_only_jobs_that_assume_a_role_may_request_an_oidc_token(deploy: dict[str
         "Build-Synth": {"contents": "read", "actions": "read"},  # reads the GitHub settings back
         SHARED_BASE: {"contents": "read", "id-token": "write"},
         SHARED_MODELS: {"contents": "read", "id-token": "write"},
+        QA_BASE: {"contents": "read", "id-token": "write"},
         QA_MODELS: {"contents": "read", "id-token": "write"},
+        PROD_BASE: {"contents": "read", "id-token": "write"},
         PROD_MODELS: {"contents": "read", "id-token": "write"},
     }
 
@@ -328,7 +339,7 @@ def test_cdk_cli_is_installed_at_the_version_the_makefile_pins(synth: Synth) -> 
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert f"CDK_CLI_VERSION := {CDK_CLI_VERSION}\n" in makefile
     installs = re.findall(r"npm install [^\n]*", synth.workflow_path.read_text())
-    assert installs == [f"npm install --global aws-cdk@{CDK_CLI_VERSION}"] * 5
+    assert installs == [f"npm install --global aws-cdk@{CDK_CLI_VERSION}"] * 7
 
 
 def test_credentials_last_the_hour_iam_allows_a_chained_role(deploy: dict[str, Any]) -> None:
@@ -338,10 +349,10 @@ def test_credentials_last_the_hour_iam_allows_a_chained_role(deploy: dict[str, A
         for step in job["steps"]
         if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
     ]
-    # The base stack's job: the target's OIDC role, then the CDK deploy role chained from it. A matrix job: the
-    # OIDC role (the CDK CLI chains the CDK roles itself), and in an environment once more for the post-deploy
-    # step.
-    assert durations == [3600] * 7
+    # A base stack's job: the target's OIDC role, then the CDK deploy role chained from it (2 each for shared
+    # services, qa and prod). A matrix job: the OIDC role (the CDK CLI chains the CDK roles itself), and in an
+    # environment once more for the post-deploy step (1 for shared services, 2 each for qa and prod).
+    assert durations == [3600] * 11
 
 
 def test_deploy_jobs_run_on_a_fixed_runner_image(deploy: dict[str, Any]) -> None:
