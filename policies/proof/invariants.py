@@ -140,7 +140,7 @@ class Governance:
         """Every (resource, variant labels, context) of `action` the identity is allowed, on the resources
         whose ARN `keep` accepts: those of the action's service, and its own account's `*`."""
         principal = identity.who.principal
-        key = (principal.name, principal.session_arn, tuple(sorted(principal.session_tags.items())), action)
+        key = (principal.name, principal.session_arn, tuple(sorted(principal.principal_tags.items())), action)
         cached = self._allowed.get(key)
         if cached is None:
             cached = self._allowed[key] = list(self._allowed_requests(identity, action))
