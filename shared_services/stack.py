@@ -17,7 +17,7 @@ from shared_services.artifacts import ArtifactStore
 from shared_services.decision_roles import DecisionRoles
 from shared_services.images import ImageRepository
 from shared_services.ledger import AuditLedger
-from shared_services.principals import execution_roles_by_env, execution_roles_by_model, pascal, unique_sids
+from shared_services.principals import execution_roles_by_env, pascal, unique_sids
 from shared_services.registry import ModelRegistry
 from shared_services.roles import RegistryRoles
 from workloads.manifest import EnvironmentManifest
@@ -48,7 +48,6 @@ class SharedServicesStack(cdk.Stack):
             "Artifacts",
             config=config,
             roles_by_env=execution_roles_by_env(config, manifests),
-            roles_by_model=execution_roles_by_model(config, manifests),
         )
         self.registry = ModelRegistry(self, "Registry", config=config)
         self.images = ImageRepository(self, "Images", config=config)

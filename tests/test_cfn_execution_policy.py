@@ -170,7 +170,7 @@ def test_roles_may_be_passed_only_to_sagemaker_and_only_endpoint_execution_roles
     passing = [s for s in statements(policy) if "iam:PassRole" in as_list(s["Action"])]
     assert passing == [
         {
-            "Sid": "PassExecutionRolesToSageMaker",
+            "Sid": "PassExecRoles",
             "Effect": "Allow",
             "Action": ["iam:PassRole"],
             "Resource": "arn:aws:iam::*:role/modelops-exec-*",
@@ -198,6 +198,7 @@ def test_every_role_changing_action_requires_the_workload_boundary(policy: dict[
         "iam:ListRolePolicies",
         "iam:PassRole",
         "iam:CreateServiceLinkedRole",
+        "iam:TagRole",
     }
     assert allowing(policy, "iam:PutRolePolicy") == ["BoundedModelOpsRoles"]
     bounded = next(s for s in statements(policy) if s["Sid"] == "BoundedModelOpsRoles")
@@ -207,6 +208,16 @@ def test_every_role_changing_action_requires_the_workload_boundary(policy: dict[
             "iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/modelops-workload-boundary"
         }
     }
+
+
+def test_tag_role_is_allowed_only_on_execution_roles_and_no_other_iam_tagging(policy: dict[str, Any]) -> None:
+    """CreateRole with Tags needs iam:TagRole: the execution roles carry `modelops:model`. The tag grants nothing
+    by itself: the only policies that read it bind it to the role's own name (shared_services/bucket_policy.py)."""
+    assert allowing(policy, "iam:TagRole") == ["TagExecRoles"]
+    tagging = next(s for s in statements(policy) if s["Sid"] == "TagExecRoles")
+    assert tagging["Resource"] == "arn:aws:iam::*:role/modelops-exec-*"
+    iam_tagging = {a for s in statements(policy) for a in as_list(s["Action"]) if a.startswith("iam:") and "Tag" in a}
+    assert iam_tagging == {"iam:TagRole"}
 
 
 def test_every_resource_type_the_endpoints_stacks_deploy_is_covered(policy: dict[str, Any], synth: Synth) -> None:
@@ -228,12 +239,12 @@ def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: di
     for name in role_names:
         assert allowing(policy, "iam:CreateRole", f"arn:aws:iam::555555555555:role/{name}") == ["BoundedModelOpsRoles"]
     assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model") == [
-        "PassExecutionRolesToSageMaker"
+        "PassExecRoles"
     ]
     assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-operator") == []
     for name in alarm_names:
         arn = f"arn:aws:cloudwatch:eu-west-1:555555555555:alarm:{name}"
-        assert allowing(policy, "cloudwatch:PutMetricAlarm", arn) == ["RollbackAndScalingAlarms"]
+        assert allowing(policy, "cloudwatch:PutMetricAlarm", arn) == ["ManageAlarms"]
     # CloudFormation names the capture buckets after the stack: `modelops-prod-endpoints-<id>-<suffix>`.
     bucket = "arn:aws:s3:::modelops-prod-endpoints-datacapturebucketa9343715-1a2b3c4d5e6f"
     assert allowing(policy, "s3:CreateBucket", bucket) == ["DataCaptureBuckets"]
@@ -272,4 +283,4 @@ def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_ev
             if not decision.allowed:
                 refused.append((path, action, decision.reason))
     assert refused == []
-    assert count == 2 * (2 * 5 + 6 + 3 * 3 + 1)  # per stack: two roles, one key, a model, config and endpoint
+    assert count == 2 * (2 * 5 + 1 + 6 + 3 * 3 + 1)  # per stack: two roles (one tagged), a key, model, config, endpoint

@@ -164,6 +164,10 @@ def _session_caller(
     if session_policy:
         limits.append(compiled(f"session policy of {session_arn}", str(session_policy), PolicyKind.IDENTITY))
     principal = Principal.role(
-        role_arn, session=session_name, session_tags=tags or None, role_tags=own_tags or None, identity_policies=identity
+        role_arn,
+        session=session_name,
+        session_tags=tags or None,
+        role_tags=own_tags or None,
+        identity_policies=identity,
     )
     return Caller(principal, session_arn, tuple(limits))

@@ -157,7 +157,11 @@ class _StackReader:
         resolved = self.resolver.resolve(raw, self._where(logical_id, "Tags"))
         tags: dict[str, str] = {}
         for tag in resolved if isinstance(resolved, list) else [None]:
-            if not isinstance(tag, dict) or not isinstance(tag.get("Key"), str) or not isinstance(tag.get("Value"), str):
+            if (
+                not isinstance(tag, dict)
+                or not isinstance(tag.get("Key"), str)
+                or not isinstance(tag.get("Value"), str)
+            ):
                 raise TemplateError(f"{self._where(logical_id, 'Tags')}: expected a list of {{Key, Value}} strings")
             tags[tag["Key"]] = tag["Value"]
         return tags
