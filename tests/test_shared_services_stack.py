@@ -38,7 +38,9 @@ DS_ROLE = "arn:aws:iam::222222222222:role/modelops-data-science"
 # Each environment's execution roles, by the name bound to their `modelops:model` tag (bucket_policy.py).
 QA_EXEC = "arn:aws:iam::444444444444:role/modelops-exec-qa-${aws:PrincipalTag/modelops:model}"
 PROD_EXEC = "arn:aws:iam::555555555555:role/modelops-exec-prod-${aws:PrincipalTag/modelops:model}"
-OWN_MODEL_ARTIFACTS = f"arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/${{aws:PrincipalTag/modelops:model}}/*"
+OWN_MODEL_ARTIFACTS = (
+    "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/${aws:PrincipalTag/modelops:model}/*"
+)
 GROUP_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model"
 PACKAGES_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/*"
 LEDGER_ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/modelops-ledger"
