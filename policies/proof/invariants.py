@@ -466,6 +466,30 @@ def only_the_reviewed_workflow_drives_the_pipeline(governance: Governance, verdi
                 break
 
 
+# What creates, removes or re-policies a model package group: the registry's shape.
+REGISTRY_SHAPE_CHANGES = (
+    "sagemaker:CreateModelPackageGroup",
+    "sagemaker:DeleteModelPackageGroup",
+    *GROUP_POLICY_WRITES,
+)
+
+
+def only_the_deploy_path_shapes_the_registry(governance: Governance, verdict: Verdict) -> None:
+    """Only the deploy path creates, deletes or re-policies a model package group in shared services."""
+    config = governance.universe.config
+    registry = f":{config.accounts.shared_services}:model-package-group/"
+
+    def shared_group(arn: str) -> bool:
+        return registry in arn
+
+    for path in governance.paths():
+        if path.hops and path.identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))  # the deploy path: CloudFormation deploying shared services
+            continue
+        verdict.paths_checked += 1
+        _refuse(governance, verdict, path, [(action, shared_group) for action in REGISTRY_SHAPE_CHANGES])
+
+
 INVARIANTS = (
     Invariant(
         "only-decision-service-decides",
@@ -527,6 +551,16 @@ INVARIANTS = (
         'path\'s administrators aside, listed as trusted). So "was live in the previous environment" is '
         "what that environment's own post-deploy step recorded.",
         environments_write_only_their_own_records,
+    ),
+    Invariant(
+        "only-the-deploy-path-shapes-the-registry",
+        "No identity reachable from any start, the deploy path aside (administrators, listed as trusted: "
+        "CloudFormation deploying shared services), can create or delete a model package group of the "
+        "shared-services registry or change or delete a group's policy (sagemaker:CreateModelPackageGroup, "
+        "DeleteModelPackageGroup, PutModelPackageGroupPolicy, DeleteModelPackageGroupPolicy). So the registry "
+        "holds exactly the configured models' groups, and a role's `model-package-group/*` or "
+        "`model-package/*/*` names the configured models and nothing else.",
+        only_the_deploy_path_shapes_the_registry,
     ),
     Invariant(
         "only-the-reviewed-workflow-drives-the-pipeline",
