@@ -212,7 +212,7 @@ def deploy_records(config: OrgConfig) -> list[LedgerRecord]:
 
 def endpoint_config(config: OrgConfig) -> str:
     sagemaker = account_admin_session(config, QA).client("sagemaker", region_name="eu-west-1")
-    return str(sagemaker.describe_endpoint(EndpointName="churn-model")["EndpointConfigName"])
+    return str(sagemaker.describe_endpoint(EndpointName="modelops-churn-model")["EndpointConfigName"])
 
 
 def test_record_deploy_after_deploy_records_nothing_and_asks_nobody_again(pipeline: tuple[QaDeploy, Sandbox]) -> None:
@@ -244,7 +244,7 @@ def roll_out_again(config: OrgConfig) -> str:
     current = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint_config(config))
     name = f"churn-model-{uuid.uuid4().hex[:8]}"
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=current["ProductionVariants"])
-    sagemaker.update_endpoint(EndpointName="churn-model", EndpointConfigName=name)
+    sagemaker.update_endpoint(EndpointName="modelops-churn-model", EndpointConfigName=name)
     return name
 
 
@@ -255,7 +255,7 @@ def test_record_deploy_after_the_workflows_cloudformation_step_verifies_records_
     rolled_out = roll_out_again(sandbox.config)
     since = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     dimensions: list[DimensionTypeDef] = [
-        {"Name": "EndpointName", "Value": "churn-model"},
+        {"Name": "EndpointName", "Value": "modelops-churn-model"},
         {"Name": "VariantName", "Value": "AllTraffic"},
     ]
     seen = datetime.now(UTC) - timedelta(minutes=10)
@@ -338,7 +338,7 @@ def test_an_update_sagemaker_rolled_back_is_reported_as_such_naming_the_config(
     pinned = deployed.arn.rsplit("/", 1)[0] + f"/{deployed.version + 1}"
     manifest.write_text(manifest.read_text().replace(deployed.arn, pinned))
     sagemaker = account_admin_session(sandbox.config, QA).client("sagemaker", region_name="eu-west-1")
-    config_name = sagemaker.describe_endpoint(EndpointName="churn-model")["EndpointConfigName"]
+    config_name = sagemaker.describe_endpoint(EndpointName="modelops-churn-model")["EndpointConfigName"]
 
     result = modelops(workloads, "record-deploy", "qa")
 

@@ -47,7 +47,7 @@ def serve(local_aws: LocalAws, account: str, arn: str, suffix: str) -> None:
             {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
         ],
     )
-    client.create_endpoint(EndpointName="churn-model", EndpointConfigName=f"ChurnModelConfig{suffix}")
+    client.create_endpoint(EndpointName="modelops-churn-model", EndpointConfigName=f"ChurnModelConfig{suffix}")
 
 
 def test_the_board_lists_versions_newest_first_and_pinned_against_live(local_aws: LocalAws, workloads: Path) -> None:
@@ -192,7 +192,7 @@ def test_drift_reports_the_operator_refused_a_pinned_models_endpoint(local_aws: 
         check_drift(AwsContext(config, on_session=operator_policy("fraud-model")), config, workloads)
     assert str(refused.value) == (
         "access denied: arn:aws:iam::444444444444:role/modelops-operator may not call DescribeEndpoint on the "
-        "SageMaker endpoints of qa (account 444444444444): not authorized on endpoint/churn-model"
+        "SageMaker endpoints of qa (account 444444444444): not authorized on endpoint/modelops-churn-model"
     )
 
 
