@@ -442,7 +442,8 @@ def test_an_artifact_bucket_without_its_overwrite_deny_lets_data_science_replace
 
 
 LEDGER = f"arn:aws:dynamodb:eu-west-1:{SHARED}:table/modelops-ledger"
-LIVE_PARAMETERS = f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/churn-model/live"
+# The recorders name `/modelops/models/*/live/<env>`: the proof decides on its sample, `sample/live/<env>`.
+LIVE_PARAMETERS = f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/sample/live"
 QA_DEPLOY = (
     "GitHub Actions repo:example-org/modelops:environment:qa:job_workflow_ref:"
     f"{DEPLOY_YML.removeprefix('job_workflow_ref:')}@refs/heads/main → sts:AssumeRoleWithWebIdentity "
@@ -481,7 +482,9 @@ def test_a_qa_recorder_that_may_write_every_live_record_lets_qa_rewrite_prods_an
 ) -> None:
     # Issue 10's report: the qa deploy role could rewrite prod's live record (through the shared promoter).
     def every_live_record(document: dict[str, Any]) -> None:
-        statement(document, "RecordLiveVersions")["Resource"] = f"{LIVE_PARAMETERS}/*"
+        statement(document, "RecordLiveVersions")["Resource"] = (
+            f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/*"
+        )
 
     verdicts = attacked(config, deployment, {f"modelops-recorder-qa@{SHARED}/modelops-recorder-qa": every_live_record})
     assert (failing(verdicts), verdicts["environments-write-only-their-own-records"].violations[0]) == (

@@ -419,6 +419,18 @@ def ledger_is_append_only(governance: Governance, verdict: Verdict) -> None:
                 verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
 
 
+def _live_record_of(config: OrgConfig, env: str) -> Callable[[str], bool]:
+    """Whether an ARN is some model's live record of `env`: a configured model's, or a proof sample of the pattern
+    the roles name (`/modelops/models/*/live/<env>`), so that a wildcard grant is judged on what it reaches."""
+    prefix, _, suffix = naming.shared_parameter_arn(config, naming.live_record_parameter("\0", env)).partition("\0")
+
+    def matches(arn: str) -> bool:
+        model = arn.removeprefix(prefix).removesuffix(suffix)
+        return arn.startswith(prefix) and arn.endswith(suffix) and bool(model) and "/" not in model
+
+    return matches
+
+
 def environments_write_only_their_own_records(governance: Governance, verdict: Verdict) -> None:
     """`E`'s live records and deploy records are written only by `modelops-recorder-<E>`, from `E`'s deploys."""
     config = governance.universe.config
@@ -436,8 +448,7 @@ def environments_write_only_their_own_records(governance: Governance, verdict: V
             own = identity.role_name == naming.recorder_role_name(env) and start_env == env
             if own:
                 continue
-            lives = {naming.shared_parameter_arn(config, naming.live_record_parameter(m, env)) for m in models}
-            allowed = governance.allowed(identity, "ssm:PutParameter", lives.__contains__)
+            allowed = governance.allowed(identity, "ssm:PutParameter", _live_record_of(config, env))
             if allowed:
                 verdict.fail(f"{path} → {_request(governance, 'ssm:PutParameter', allowed[0])}")
             for target, _, context in inserts:
