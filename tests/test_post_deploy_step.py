@@ -184,7 +184,7 @@ def test_a_deploy_asks_the_next_environments_approvers_with_the_endpoints_metric
     assert qa_deploy.result.stdout.splitlines() == [
         "deployed qa (account 444444444444): ModelOps-qa-Endpoints",
         f"  asked the approvers of prod to review churn-model v{version} (event {event['id']})",
-        f"  churn-model runs {arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {arn} (smoke test passed, live record written)",
     ]
     assert (event["source"], event["account"], event["region"], event["resources"]) == (
         "modelops.pipeline",
@@ -275,7 +275,7 @@ def test_record_deploy_after_the_workflows_cloudformation_step_verifies_records_
     assert result.stdout.splitlines() == [
         "verified and recorded qa (account 444444444444)",
         f"  asked the approvers of prod to review churn-model v{deployed.version} (event {event['id']})",
-        f"  churn-model runs {deployed.arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {deployed.arn} (smoke test passed, live record written)",
     ]
     detail = event["detail"]
     assert (detail["model"], detail["env"], detail["arn"]) == ("churn-model", "qa", deployed.arn)
@@ -344,7 +344,7 @@ def test_an_update_sagemaker_rolled_back_is_reported_as_such_naming_the_config(
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
-        f"error: read-back: SageMaker rolled the update of endpoint churn-model in qa back: it is InService on "
+        f"error: read-back: SageMaker rolled the update of endpoint modelops-churn-model in qa back: it is InService on "
         f"the previous config {config_name}, running {deployed.arn}, not the pinned {pinned}; the live record "
         "was not updated"
     ]
@@ -400,7 +400,7 @@ def test_a_refused_notification_is_reported_and_the_live_record_stays_written(
     assert asked.stdout.splitlines() == [
         "verified qa (account 444444444444)",
         f"  asked the approvers of prod to review churn-model v{deployed.version} (event {event['id']})",
-        f"  churn-model runs {deployed.arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {deployed.arn} (smoke test passed, live record written)",
         f"  churn-model v{deployed.version} on endpoint config {endpoint_config(sandbox.config)}, recorded by "
         f"{PIPELINE_SESSION} at {recorded[-1].when}: already recorded, not recorded again",
     ]
@@ -426,7 +426,7 @@ def test_after_the_last_environment_nobody_is_asked(
     assert result.stdout.splitlines() == [
         "deployed prod (account 555555555555): ModelOps-prod-Endpoints",
         "  prod is the last environment: nobody is asked to review next",
-        f"  churn-model runs {qa_deploy.arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {qa_deploy.arn} (smoke test passed, live record written)",
     ]
     assert deploy_verified_events(sandbox) == []
     prod = account_admin_session(sandbox.config, PROD).client("ssm", region_name="eu-west-1")
