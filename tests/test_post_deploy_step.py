@@ -344,8 +344,8 @@ def test_an_update_sagemaker_rolled_back_is_reported_as_such_naming_the_config(
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
-        f"error: read-back: SageMaker rolled the update of endpoint modelops-churn-model in qa back: it is InService on "
-        f"the previous config {config_name}, running {deployed.arn}, not the pinned {pinned}; the live record "
+        "error: read-back: SageMaker rolled the update of endpoint modelops-churn-model in qa back: it is InService "
+        f"on the previous config {config_name}, running {deployed.arn}, not the pinned {pinned}; the live record "
         "was not updated"
     ]
     assert workload_ssm(sandbox.config).get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == deployed.arn
