@@ -50,6 +50,22 @@ def execution_role_arn(config: OrgConfig, env: str, model: str) -> str:
     return role_arn(config.environment(env).account, execution_role_name(env, model))
 
 
+# The tag each endpoint execution role carries: the model it serves. Resource policies that must not grow
+# with the number of models (the artifact bucket's and key's) read it as `${aws:PrincipalTag/modelops:model}`
+# and bind it to the role's own name (`modelops-exec-<env>-<tag>`), see shared_services/bucket_policy.py.
+MODEL_TAG_KEY = f"{PREFIX}:model"
+MODEL_TAG_VARIABLE = "${aws:PrincipalTag/" + MODEL_TAG_KEY + "}"
+# Every configured model, in a resource pattern: modelops's own namespaces (its registry account's groups,
+# `/modelops/models/`, `artifacts/`, the ledger's streams) hold only configured models.
+ANY_MODEL = "*"
+
+
+def execution_role_arn_bound_to_tag(config: OrgConfig, env: str) -> str:
+    """The ARN an execution role of `env` has when its name matches its own `modelops:model` tag: a policy
+    variable, so one ArnEquals value stands for every model's role."""
+    return role_arn(config.environment(env).account, execution_role_name(env, MODEL_TAG_VARIABLE))
+
+
 def execution_role_arn_pattern(config: OrgConfig, env: str) -> str:
     """Every model's execution role in `env`'s account: one pattern whatever the number of models."""
     return role_arn(config.environment(env).account, execution_role_name(env, "*"))
@@ -105,9 +121,16 @@ def model_package_arn(config: OrgConfig, model: str, version: int) -> str:
     return f"arn:aws:sagemaker:{config.region}:{config.accounts.shared_services}:model-package/{model}/{version}"
 
 
+ENDPOINT_PREFIX = f"{PREFIX}-"
+
+
 def endpoint_name(model: str) -> str:
-    """The endpoint serving `model` inside a workload account (one per model and account)."""
-    return f"{model}"
+    """The endpoint serving `model` inside a workload account (one per model and account).
+
+    Prefixed so that modelops's endpoints are one IAM pattern (`endpoint/modelops-*`) that reaches no other
+    team's endpoint in a shared workload account. `modelops-` (9) + a model name (at most MAX_MODEL_NAME,
+    37) stays within SageMaker's 63-character endpoint name."""
+    return f"{ENDPOINT_PREFIX}{model}"
 
 
 def live_arn_parameter(model: str) -> str:
@@ -357,6 +380,11 @@ def endpoint_arn(region: str, account: str, model: str) -> str:
     return f"arn:aws:sagemaker:{region}:{account}:endpoint/{endpoint_name(model).lower()}"
 
 
+def endpoint_arn_pattern(region: str, account: str) -> str:
+    """Every modelops endpoint of the account: the prefix keeps other teams' endpoints out."""
+    return endpoint_arn(region, account, ANY_MODEL)
+
+
 def endpoint_log_group(model: str) -> str:
     """The CloudWatch log group SageMaker writes the endpoint's container logs to."""
     return f"{ENDPOINT_INSTANCE_NAMESPACE}/{endpoint_name(model)}"
@@ -368,7 +396,7 @@ ROLLBACK_SIGNALS = ("5xx-errors", "model-latency")
 
 def rollback_alarm_name(model: str, signal: str) -> str:
     """An alarm that rolls the model's endpoint deployment back; `signal` is 5xx-errors or model-latency."""
-    return f"{PREFIX}-{endpoint_name(model)}-{signal}"
+    return f"{endpoint_name(model)}-{signal}"
 
 
 def rollback_alarm_arns(region: str, account: str, model: str) -> list[str]:

@@ -41,7 +41,9 @@ def data_science_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
 
 def data_science_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     """Write artifacts, use the artifact key through S3, and register versions in the shared registry."""
-    registry = [arn for model in config.models for arn in group_resources(config, model.name)]
+    # Every group of the registry (one pattern whatever the number of models; shared_services/roles.py says
+    # why that is exactly the configured models); each group's own policy must allow registration as well.
+    registry = group_resources(config, naming.ANY_MODEL) if config.models else []
     uploads = model_artifact_arns(config)
     statements = [
         *(

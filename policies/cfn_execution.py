@@ -50,7 +50,12 @@ def role_requests(account: str, properties: Mapping[str, Any]) -> list[CfnReques
         "iam:DeleteRolePolicy",
         "iam:DeleteRole",
     ]
-    return [(action, arn, bounded) for action in actions]
+    requests = [(action, arn, bounded) for action in actions]
+    if properties.get("Tags"):
+        # CreateRole with Tags also needs iam:TagRole (the execution roles carry `modelops:model`).
+        keys = [tag["Key"] for tag in properties["Tags"]]
+        requests.append(("iam:TagRole", arn, {**tags(properties, "aws:RequestTag"), "aws:TagKeys": keys}))
+    return requests
 
 
 def key_requests(

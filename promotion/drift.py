@@ -99,10 +99,10 @@ def check_drift(
 def _read(client: SageMakerClient, model: str, *, pinned: bool) -> LiveEndpoint | None:
     """`model`'s endpoint in the client's account, or None when there is none.
 
-    The operator may describe exactly the endpoints its environment's stack deploys (workloads/roles.py
-    builds its policy and the endpoints from the same manifests). So for a model git pins nowhere in the
-    environment, AccessDenied means the deployed stack never had an endpoint for it: nothing to compare.
-    For a pinned model it is a real refusal, and is reported."""
+    The operator may describe every modelops endpoint of its account (`endpoint/modelops-*`, workloads/roles.py),
+    so for a model git pins nowhere in the environment the endpoint does not exist: nothing to compare. An
+    operator policy that names only the deployed models' endpoints (as before issue 13) refuses it instead, and
+    that AccessDenied means the same. For a pinned model a refusal is real, and is reported."""
     try:
         return read_endpoint(client, naming.endpoint_name(model))
     except ClientError as exc:

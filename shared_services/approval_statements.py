@@ -1,6 +1,8 @@
 """IAM of the approval workflow: what each function's role may do, and who may use the workflow's key.
 
-One role per function, holding exactly these statements and nothing CDK adds. The statement the promoter
+One role per function, holding exactly these statements and nothing CDK adds. Model resources are named
+with a wildcard for the model, so no role grows with the number of models (shared_services/roles.py says
+why that is still exactly the configured models). The statement the promoter
 needs for the workflow (the deploy-verified event) lives here too, so every grant the workflow depends on
 is reviewed in one place; the decision roles the review function assumes are in decision_roles.py.
 """
@@ -94,7 +96,7 @@ def describe_packages_statement(config: OrgConfig) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         sid="DescribeRegisteredVersions",
         actions=["sagemaker:DescribeModelPackage"],
-        resources=[naming.model_packages_arn_pattern(config, model.name) for model in config.models],
+        resources=[naming.model_packages_arn_pattern(config, naming.ANY_MODEL)],
     )
 
 
@@ -142,7 +144,7 @@ def notify_statements(
             sid="ReadDeployRecords",
             actions=ledger.READ_ACTIONS,
             resources=[naming.ledger_table_arn(config)],
-            conditions=ledger.streams_condition([naming.deploys_stream(m.name, "*") for m in config.models]),
+            conditions=ledger.streams_condition([naming.deploys_stream(naming.ANY_MODEL, "*")]),
         ),
         iam.PolicyStatement(
             sid="PublishToApproverTopics",
@@ -173,9 +175,8 @@ def review_statements(
             actions=["ssm:GetParameter"],
             resources=[
                 naming.ssm_parameter_arn(
-                    config.region, config.accounts.shared_services, naming.live_record_parameter(m.name, env)
+                    config.region, config.accounts.shared_services, naming.live_record_parameter(naming.ANY_MODEL, env)
                 )
-                for m in config.models
                 for env in config.chain
             ],
         ),

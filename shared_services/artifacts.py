@@ -29,7 +29,6 @@ class ArtifactStore(Construct):
         *,
         config: OrgConfig,
         roles_by_env: dict[str, WorkloadRoles],
-        roles_by_model: dict[str, list[WorkloadRoles]],
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -89,5 +88,5 @@ class ArtifactStore(Construct):
                 cdk.Duration.days(config.artifacts.retention_days)
             ),
         )
-        for statement in bucket_statements(config, self.key.key_arn, roles_by_model):
+        for statement in bucket_statements(config, self.key.key_arn, roles_by_env):
             self.bucket.add_to_resource_policy(statement)

@@ -1,8 +1,20 @@
 """Bucket policy statements of the artifact bucket, beyond the TLS-only deny that CDK's `enforce_ssl` adds.
 
-Data science writes under `artifacts/<model>/` for the configured models, create-only; each endpoint
-execution role reads only its own model's prefix; the verifier and the promoter may HeadObject (the gates
-read the current version id).
+Data science writes under `artifacts/` (create-only); each endpoint execution role reads only its own
+model's prefix; the verifier and the promoter may HeadObject (the gates read the current version id).
+
+The policy has a constant size, whatever the number of models (S3 caps a bucket policy at 20 KB): one
+statement per environment, not per model, lets that environment's execution roles read
+`artifacts/${aws:PrincipalTag/modelops:model}/*`, on the condition that the caller's ARN is
+`modelops-exec-<env>-${aws:PrincipalTag/modelops:model}`. IAM cannot take a substring of an ARN, so the
+role's tag carries the model, and the ArnEquals condition binds the tag to the role's own name: a role
+retagged to another model no longer matches its own name and reads nothing; a role without the tag
+matches nothing either ("Policy variables with no value",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html). A session tag could
+override the role's tag, but nothing can pass one: an execution role trusts sagemaker.amazonaws.com alone
+(workloads/roles.py), and only `sts:TagSession` in a trust policy lets a caller tag a session. Writing
+`artifacts/*` rather than each configured model's prefix is safe for data science because the bucket is
+modelops's own: only configured models' artifacts are ever uploaded, and every object is create-only.
 
 What was approved is what runs, so an artifact, once written, is never replaced nor removed:
 - S3 Object Lock, COMPLIANCE mode, default retention `artifacts.retention_days` (artifacts.py): no version
@@ -49,9 +61,9 @@ def artifact_objects_arn(config: OrgConfig, prefix: str = naming.ARTIFACT_ROOT +
 
 
 def model_artifact_arns(config: OrgConfig) -> list[str]:
-    """`artifacts/<model>/*` of each configured model: the upload area data science writes, and the only
-    objects a gate ever reads."""
-    return [artifact_objects_arn(config, naming.artifact_prefix(model.name)) for model in config.models]
+    """`artifacts/*/*`, the models' prefixes (one pattern whatever their number): the upload area data science
+    writes, and the only objects a gate ever reads. Empty when no model is configured."""
+    return [artifact_objects_arn(config, naming.artifact_prefix(naming.ANY_MODEL))] if config.models else []
 
 
 def immutability_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
@@ -149,24 +161,26 @@ def data_science_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
     ]
 
 
-def endpoint_statement(config: OrgConfig, model: str, roles: list[WorkloadRoles]) -> iam.PolicyStatement:
-    """The execution roles serving `model`, in any environment, read that model's artifacts only."""
+def endpoint_statement(config: OrgConfig, env: str, roles: WorkloadRoles) -> iam.PolicyStatement:
+    """`env`'s execution roles each read their own model's artifacts only: the model is the role's
+    `modelops:model` tag, bound to the role's name (see the module docstring)."""
     return iam.PolicyStatement(
-        sid=f"EndpointsRead{pascal(model)}",
-        principals=[iam.ArnPrincipal(account.root_arn) for account in roles],
+        sid=f"EndpointsReadOwnModel{pascal(env)}",
+        principals=[iam.ArnPrincipal(roles.root_arn)],
         actions=["s3:GetObject"],
-        resources=[artifact_objects_arn(config, naming.artifact_prefix(model))],
-        conditions={"ArnEquals": {"aws:PrincipalArn": [arn for account in roles for arn in account.role_arns]}},
+        resources=[artifact_objects_arn(config, naming.artifact_prefix(naming.MODEL_TAG_VARIABLE))],
+        conditions={"ArnEquals": {"aws:PrincipalArn": naming.execution_role_arn_bound_to_tag(config, env)}},
     )
 
 
 def bucket_statements(
-    config: OrgConfig, key_arn: str, execution_roles: dict[str, list[WorkloadRoles]]
+    config: OrgConfig, key_arn: str, execution_roles: dict[str, WorkloadRoles]
 ) -> list[iam.PolicyStatement]:
-    """Statements added to the artifact bucket's policy, denies first."""
+    """Statements added to the artifact bucket's policy, denies first; one endpoint statement per environment
+    that runs endpoints."""
     return (
         encryption_statements(config, key_arn)
         + immutability_statements(config)
         + data_science_statements(config)
-        + [endpoint_statement(config, model, roles) for model, roles in execution_roles.items()]
+        + [endpoint_statement(config, env, roles) for env, roles in execution_roles.items()]
     )

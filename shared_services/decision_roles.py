@@ -9,6 +9,8 @@ SageMaker's condition keys on UpdateModelPackage:
   other environments' and slots beyond the quorum);
 - the keys it removes are `<env>`'s (removal happens only when a decision is undone);
 - the approval status is Approved (or, for the first environment, any: its outcome sets the status).
+Its resources are every model's (`model-package/*/*`, `/modelops/models/*/approved/<env>`): a constant
+size whatever the number of models, and exactly the configured models (shared_services/roles.py says why).
 Besides, it appends to the ledger's decisions streams (promotion/ledger.py; only PartiQLInsert, so it can
 never change a record) and writes `<env>`'s approved record (`/modelops/models/<model>/approved/<env>`).
 """
@@ -71,7 +73,7 @@ def record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         sid=f"RecordDecisionsFor{pascal(env)}",
         actions=["sagemaker:UpdateModelPackage"],
-        resources=[naming.model_packages_arn_pattern(config, model.name) for model in config.models],
+        resources=[naming.model_packages_arn_pattern(config, naming.ANY_MODEL)],
         conditions=conditions,
     )
 
@@ -81,10 +83,7 @@ def approved_record_statement(config: OrgConfig, env: str) -> iam.PolicyStatemen
     return iam.PolicyStatement(
         sid=f"RecordApprovedFor{pascal(env)}",
         actions=["ssm:PutParameter"],
-        resources=[
-            naming.shared_parameter_arn(config, naming.approved_record_parameter(model.name, env))
-            for model in config.models
-        ],
+        resources=[naming.shared_parameter_arn(config, naming.approved_record_parameter(naming.ANY_MODEL, env))],
     )
 
 

@@ -1,7 +1,10 @@
 """The artifact key's policy: shared services administers the key; other accounts use it through S3.
 
 Every use grant is limited to KMS calls S3 makes on the caller's behalf (`kms:ViaService`), so the key
-can only protect objects of the artifact bucket and is never usable directly.
+can only protect objects of the artifact bucket and is never usable directly. One statement per
+environment names its execution roles with the same name-bound tag as the bucket policy
+(`modelops-exec-<env>-${aws:PrincipalTag/modelops:model}`, see bucket_policy.py), so the policy does not
+grow with the number of models (KMS caps a key policy at 32 KB).
 """
 
 from __future__ import annotations
@@ -46,14 +49,15 @@ def data_science_statement(config: OrgConfig) -> iam.PolicyStatement:
 
 
 def endpoint_statement(config: OrgConfig, env: str, roles: WorkloadRoles) -> iam.PolicyStatement:
-    """One environment's endpoint execution roles decrypt artifacts, through S3 only."""
+    """One environment's endpoint execution roles decrypt artifacts, through S3 only: a role whose name
+    matches its `modelops:model` tag (which objects it may read, the bucket policy decides)."""
     return iam.PolicyStatement(
         sid=f"EndpointsDecryptThroughS3{pascal(env)}",
         principals=[iam.ArnPrincipal(roles.root_arn)],
         actions=ENDPOINT_KEY_ACTIONS,
         resources=["*"],
         conditions={
-            "ArnEquals": {"aws:PrincipalArn": list(roles.role_arns)},
+            "ArnEquals": {"aws:PrincipalArn": naming.execution_role_arn_bound_to_tag(config, env)},
             "StringEquals": {"kms:ViaService": naming.s3_via_service(config)},
         },
     )

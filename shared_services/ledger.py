@@ -49,10 +49,6 @@ KEY_READ_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
 KEY_WRITE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
 
 
-def _models(config: OrgConfig) -> list[str]:
-    return [model.name for model in config.models]
-
-
 def streams_condition(streams: list[str]) -> dict[str, dict[str, object]]:
     """Only these streams (patterns), and refused when AWS supplies no leading keys (fail closed)."""
     return {"ForAllValues:StringLike": {LEADING_KEYS: streams}, "Null": {LEADING_KEYS: "false"}}
@@ -74,7 +70,7 @@ def read_statement(config: OrgConfig) -> iam.PolicyStatement:
         sid="ReadLedger",
         actions=READ_ACTIONS,
         resources=[naming.ledger_table_arn(config)],
-        conditions=streams_condition([f"{model}/*" for model in _models(config)]),
+        conditions=streams_condition([f"{naming.ANY_MODEL}/*"]),
     )
 
 
@@ -91,20 +87,22 @@ def key_statement(config: OrgConfig, *, write: bool) -> iam.PolicyStatement:
     )
 
 
+# Each writer's streams, of every model: one pattern whatever the number of models (the table holds only
+# modelops's streams, so `*/decisions` is the configured models' decisions).
 def decisions_streams(config: OrgConfig) -> list[str]:
-    return [naming.decisions_stream(model) for model in _models(config)]
+    return [naming.decisions_stream(naming.ANY_MODEL)]
 
 
 def promotions_streams(config: OrgConfig) -> list[str]:
-    return [naming.promotions_stream(model) for model in _models(config)]
+    return [naming.promotions_stream(naming.ANY_MODEL)]
 
 
 def registrations_streams(config: OrgConfig) -> list[str]:
-    return [naming.registrations_stream(model) for model in _models(config)]
+    return [naming.registrations_stream(naming.ANY_MODEL)]
 
 
 def deploys_streams(config: OrgConfig, env: str) -> list[str]:
-    return [naming.deploys_stream(model, env) for model in _models(config)]
+    return [naming.deploys_stream(naming.ANY_MODEL, env)]
 
 
 def ledger_users(config: OrgConfig) -> list[str]:

@@ -29,7 +29,9 @@ class WorkloadRoles:
 def execution_roles_by_env(
     config: OrgConfig, manifests: dict[str, list[EnvironmentManifest]]
 ) -> dict[str, WorkloadRoles]:
-    """Execution roles per environment, in chain order; environments without manifests are left out."""
+    """Execution roles per environment, in chain order; environments without manifests are left out. The
+    artifact bucket and key policies name each environment's account once, and its roles by one name-bound
+    pattern (bucket_policy.py); `role_arns` lists the roles themselves, for what inspects them."""
     roles: dict[str, WorkloadRoles] = {}
     for env in config.chain:
         models = sorted({item.manifest.model for item in manifests.get(env, [])})
@@ -39,25 +41,6 @@ def execution_roles_by_env(
                 role_arns=tuple(naming.execution_role_arn(config, env, model) for model in models),
             )
     return roles
-
-
-def execution_roles_by_model(
-    config: OrgConfig, manifests: dict[str, list[EnvironmentManifest]]
-) -> dict[str, list[WorkloadRoles]]:
-    """For each deployed model (in config order), its execution roles grouped by account in chain order."""
-    deployed: dict[str, list[WorkloadRoles]] = {}
-    for model in (spec.name for spec in config.models):
-        per_account = [
-            WorkloadRoles(
-                account=config.environment(env).account,
-                role_arns=(naming.execution_role_arn(config, env, model),),
-            )
-            for env in config.chain
-            if any(item.manifest.model == model for item in manifests.get(env, []))
-        ]
-        if per_account:
-            deployed[model] = per_account
-    return deployed
 
 
 def github_deploy_role_arns(config: OrgConfig) -> list[str]:

@@ -1,6 +1,13 @@
 """The shared-services roles people and CI assume: the promoter (proposes promotions), the verifier (reads
 what the gates need, for pull-request checks) and each environment's recorder (its post-deploy step's deploy
-records and live record). No person assumes a role that decides: see decision_roles.py."""
+records and live record). No person assumes a role that decides: see decision_roles.py.
+
+Their policies have a constant size whatever the number of models (a role's inline policies are capped at
+10,240 characters): they name modelops's own namespaces with a wildcard for the model (`ANY_MODEL`), not
+one ARN per model. That is still exactly the configured models: the shared-services account's registry
+holds only modelops's groups, and only CloudFormation, deploying this stack, creates, deletes or
+re-policies a group (the `only-the-deploy-path-shapes-the-registry` invariant of policies/proof proves
+it); `/modelops/models/` and the ledger's streams are written only by modelops's roles."""
 
 from __future__ import annotations
 
@@ -21,14 +28,16 @@ LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:PutParameter"]
 READ_LIVE_RECORD_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters"]
 
 
-def _models(config: OrgConfig) -> list[str]:
-    return [model.name for model in config.models]
+def registry_arns(config: OrgConfig) -> list[str]:
+    """Every model package group of the shared-services registry, and every version in them."""
+    return [
+        naming.model_package_group_arn(config, naming.ANY_MODEL),
+        naming.model_packages_arn_pattern(config, naming.ANY_MODEL),
+    ]
 
 
 def registry_read_statement(config: OrgConfig) -> iam.PolicyStatement:
-    resources = [naming.model_package_group_arn(config, m) for m in _models(config)]
-    resources += [naming.model_packages_arn_pattern(config, m) for m in _models(config)]
-    return iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=resources)
+    return iam.PolicyStatement(sid="ReadRegistry", actions=REGISTRY_READ_ACTIONS, resources=registry_arns(config))
 
 
 def artifact_versions_statement(config: OrgConfig) -> iam.PolicyStatement:
@@ -45,8 +54,7 @@ def read_live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
         sid="ReadLiveVersions",
         actions=READ_LIVE_RECORD_ACTIONS,
         resources=[
-            naming.shared_parameter_arn(config, naming.live_record_parameter(m, env))
-            for m in _models(config)
+            naming.shared_parameter_arn(config, naming.live_record_parameter(naming.ANY_MODEL, env))
             for env in config.chain
         ],
     )
@@ -149,9 +157,7 @@ def recorder_permissions(config: OrgConfig, env: str) -> list[iam.PolicyStatemen
         iam.PolicyStatement(
             sid="RecordLiveVersions",
             actions=LIVE_RECORD_ACTIONS,
-            resources=[
-                naming.shared_parameter_arn(config, naming.live_record_parameter(m, env)) for m in _models(config)
-            ],
+            resources=[naming.shared_parameter_arn(config, naming.live_record_parameter(naming.ANY_MODEL, env))],
         ),
         ledger.key_statement(config, write=True),
     ]

@@ -18,7 +18,7 @@ from shared_services.artifacts import ArtifactStore
 from shared_services.decision_roles import DecisionRoles
 from shared_services.images import ImageRepository
 from shared_services.ledger import AuditLedger
-from shared_services.principals import execution_roles_by_env, execution_roles_by_model, unique_sids
+from shared_services.principals import execution_roles_by_env, unique_sids
 from shared_services.roles import RegistryRoles
 from workloads.manifest import EnvironmentManifest
 
@@ -48,7 +48,6 @@ class SharedServicesStack(cdk.Stack):
             "Artifacts",
             config=config,
             roles_by_env=execution_roles_by_env(config, manifests),
-            roles_by_model=execution_roles_by_model(config, manifests),
         )
         self.images = ImageRepository(self, "Images", config=config)
         self.roles = RegistryRoles(self, "Roles", config=config)

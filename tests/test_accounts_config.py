@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from accounts.config import load_config, parse_config
+from accounts import naming
+from accounts.config import MAX_MODEL_NAME, load_config, parse_config
 from accounts.validation import InputError
 from tests.orgs import load_org, org_data
 
@@ -384,3 +385,20 @@ def test_an_organisation_without_an_identity_provider_is_refused(tmp_path: Path)
     data = org_data("two_env")
     del data["approvals"]["sign_in"]
     assert error_of(tmp_path, data) == "accounts.yaml: approvals.sign_in: Field required"
+
+
+def test_the_longest_model_name_gives_an_endpoint_name_within_sagemakers_63_characters() -> None:
+    """Endpoints are `modelops-<model>` so that the operator's `endpoint/modelops-*` reaches no other team's."""
+    data = org_data("two_env")
+    data["models"][0]["name"] = "m" * MAX_MODEL_NAME
+    model = parse_config(data, "accounts.yaml").models[0].name
+    assert (naming.endpoint_name(model), len(naming.endpoint_name(model))) == (f"modelops-{'m' * 37}", 46)
+    assert naming.rollback_alarm_name(model, "model-latency") == f"modelops-{'m' * 37}-model-latency"
+
+
+def test_a_model_name_one_character_longer_is_refused(tmp_path: Path) -> None:
+    data = org_data("two_env")
+    data["models"][0]["name"] = "m" * (MAX_MODEL_NAME + 1)
+    assert error_of(tmp_path, data) == (
+        f"accounts.yaml: models[0].name: '{'m' * 38}' is longer than 37 characters (derived IAM role names must fit)"
+    )

@@ -1401,7 +1401,7 @@ def test_a_verified_qa_deploy_asks_prod_approvers_with_the_endpoint_metrics(work
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     end = datetime.now(UTC).replace(microsecond=0)
     dimensions: list[DimensionTypeDef] = [
-        {"Name": "EndpointName", "Value": "churn-model"},
+        {"Name": "EndpointName", "Value": "modelops-churn-model"},
         {"Name": "VariantName", "Value": "AllTraffic"},
     ]
     cloudwatch.put_metric_data(

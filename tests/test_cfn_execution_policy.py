@@ -207,6 +207,7 @@ def test_every_role_changing_action_requires_the_workload_boundary(policy: dict[
         "iam:ListRolePolicies",
         "iam:PassRole",
         "iam:CreateServiceLinkedRole",
+        "iam:TagRole",
     }
     assert allowing(policy, "iam:PutRolePolicy") == ["BoundedModelOpsRoles"]
     bounded = next(s for s in statements(policy) if s["Sid"] == "BoundedModelOpsRoles")
@@ -216,6 +217,16 @@ def test_every_role_changing_action_requires_the_workload_boundary(policy: dict[
             "iam:PermissionsBoundary": "arn:aws:iam::${aws:PrincipalAccount}:policy/modelops-workload-boundary"
         }
     }
+
+
+def test_tag_role_is_allowed_only_on_execution_roles_and_no_other_iam_tagging(policy: dict[str, Any]) -> None:
+    """CreateRole with Tags needs iam:TagRole: the execution roles carry `modelops:model`. The tag grants nothing
+    by itself: the only policies that read it bind it to the role's own name (shared_services/bucket_policy.py)."""
+    assert allowing(policy, "iam:TagRole") == ["TagExecutionRoles"]
+    tagging = next(s for s in statements(policy) if s["Sid"] == "TagExecutionRoles")
+    assert tagging["Resource"] == "arn:aws:iam::*:role/modelops-exec-*"
+    iam_tagging = {a for s in statements(policy) for a in as_list(s["Action"]) if a.startswith("iam:") and "Tag" in a}
+    assert iam_tagging == {"iam:TagRole"}
 
 
 def test_every_resource_type_the_endpoints_stacks_deploy_is_covered(policy: dict[str, Any], synth: Synth) -> None:
@@ -293,6 +304,6 @@ def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_ev
             if not decision.allowed:
                 refused.append((path, action, decision.reason))
     assert refused == []
-    # per environment: two roles, one key, its alias (ListAliases, three calls on alias and key), a model,
-    # config and endpoint (which also updates)
-    assert count == 2 * (2 * 5 + 6 + 7 + 3 * 3 + 1)
+    # per environment: two roles (the execution role tagged), one key, its alias (ListAliases, three calls on
+    # alias and key), a model, config and endpoint (which also updates)
+    assert count == 2 * (2 * 5 + 1 + 6 + 7 + 3 * 3 + 1)

@@ -743,7 +743,7 @@ def test_register_approve_promote_deploy_and_check_in_the_sandbox_organisation(
         deployed = modelops("deploy", env, workloads=workloads)
         assert deployed.exit_code == 0, deployed.output
         assert deployed.stdout.splitlines()[-1] == (
-            f"  churn-model runs {arn} (smoke test passed, live record written)"
+            f"  modelops-churn-model runs {arn} (smoke test passed, live record written)"
         )
         drift = modelops("drift", "--env", env, workloads=workloads)
         assert (drift.exit_code, drift.stdout.splitlines()[-1]) == (0, "no drift: every endpoint runs its pin")

@@ -10,9 +10,10 @@ from aws_cdk.assertions import Template
 
 from tests.conftest import Synth
 
+# Every group of the registry and every version in them: one pattern whatever the number of models.
 REGISTRY = [
-    "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model",
-    "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/*",
+    "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/*",
+    "arn:aws:sagemaker:eu-west-1:111111111111:model-package/*/*",
 ]
 BUCKET_ARN = "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1"
 
@@ -109,7 +110,7 @@ def test_role_writes_artifacts_uses_the_key_through_s3_and_registers_pending_ver
                             "s3:PutObject",
                         ],
                         "Effect": "Allow",
-                        "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
+                        "Resource": f"{BUCKET_ARN}/artifacts/*/*",
                     },
                     {
                         "Sid": "ListArtifacts",

@@ -169,7 +169,7 @@ def test_qa_endpoint_shifts_traffic_linearly_in_halves_and_rolls_back_on_its_ala
     errors_id, latency_id = alarm_ids(qa)
     _, endpoint = only(qa, "AWS::SageMaker::Endpoint")
     assert endpoint["Properties"] == {
-        "EndpointName": "churn-model",
+        "EndpointName": "modelops-churn-model",
         "EndpointConfigName": getatt(config_id, "EndpointConfigName"),
         "DeploymentConfig": {
             "BlueGreenUpdatePolicy": {
@@ -198,7 +198,7 @@ def test_prod_endpoint_shifts_a_ten_percent_canary_first_and_rolls_back_on_its_a
     config_id, _ = only(prod, "AWS::SageMaker::EndpointConfig")
     _, endpoint = only(prod, "AWS::SageMaker::Endpoint")
     assert endpoint["Properties"] == {
-        "EndpointName": "churn-model",
+        "EndpointName": "modelops-churn-model",
         "EndpointConfigName": getatt(config_id, "EndpointConfigName"),
         "DeploymentConfig": {
             "BlueGreenUpdatePolicy": {
@@ -237,7 +237,7 @@ def alarm_ids(template: Template) -> tuple[str, str]:
 
 
 DIMENSIONS = [
-    {"Name": "EndpointName", "Value": "churn-model"},
+    {"Name": "EndpointName", "Value": "modelops-churn-model"},
     {"Name": "VariantName", "Value": "AllTraffic"},
 ]
 
@@ -292,14 +292,14 @@ def test_prod_scales_between_two_and_six_instances_on_invocations_per_instance(p
     _, policy = only(prod, "AWS::ApplicationAutoScaling::ScalingPolicy")
     assert target["Properties"] == {
         "ServiceNamespace": "sagemaker",
-        "ResourceId": "endpoint/churn-model/variant/AllTraffic",
+        "ResourceId": "endpoint/modelops-churn-model/variant/AllTraffic",
         "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
         "MinCapacity": 2,
         "MaxCapacity": 6,
     }
     assert target["DependsOn"] == [endpoint_id]
     assert policy["Properties"] == {
-        "PolicyName": "churn-model-invocations-per-instance",
+        "PolicyName": "modelops-churn-model-invocations-per-instance",
         "PolicyType": "TargetTrackingScaling",
         "ScalingTargetId": {"Ref": target_id},
         "TargetTrackingScalingPolicyConfiguration": {
@@ -321,7 +321,7 @@ def test_qa_has_no_autoscaling(qa: Template) -> None:
 
 def execution_statements(env: str) -> list[dict[str, Any]]:
     """The statements every execution role has, for churn-model in `env`."""
-    log_group = f"arn:aws:logs:eu-west-1:{ACCOUNTS[env]}:log-group:/aws/sagemaker/Endpoints/churn-model"
+    log_group = f"arn:aws:logs:eu-west-1:{ACCOUNTS[env]}:log-group:/aws/sagemaker/Endpoints/modelops-churn-model"
     return [
         {"Sid": "ReadOwnArtifacts", "Effect": "Allow", "Action": "s3:GetObject", "Resource": ARTIFACTS},
         {
@@ -372,6 +372,14 @@ def execution_statements(env: str) -> list[dict[str, Any]]:
             ],
         },
     ]
+
+
+def test_execution_role_carries_its_model_as_the_tag_the_artifact_policies_bind_to_its_name(
+    synth: Synth, env: str
+) -> None:
+    """shared_services/bucket_policy.py: `modelops-exec-<env>-${aws:PrincipalTag/modelops:model}`."""
+    _, role = role_named(synth.template(STACKS[env]), f"modelops-exec-{env}-churn-model")
+    assert role["Properties"]["Tags"] == [{"Key": "modelops:model", "Value": "churn-model"}]
 
 
 def test_execution_role_is_assumable_only_by_sagemaker_acting_for_its_own_account(synth: Synth, env: str) -> None:
@@ -493,7 +501,7 @@ def test_operator_describes_and_smoke_tests_its_endpoints_records_live_arns_and_
                         "Sid": "DescribeAndSmokeTestEndpoints",
                         "Effect": "Allow",
                         "Action": ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
-                        "Resource": f"arn:aws:sagemaker:eu-west-1:{account}:endpoint/churn-model",
+                        "Resource": f"arn:aws:sagemaker:eu-west-1:{account}:endpoint/modelops-*",
                     },
                     {
                         "Sid": "DescribeEndpointConfigsAndModels",
@@ -509,7 +517,7 @@ def test_operator_describes_and_smoke_tests_its_endpoints_records_live_arns_and_
                         "Effect": "Allow",
                         "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"],
                         "Resource": f"arn:aws:ssm:eu-west-1:{account}:parameter"
-                        "/modelops/models/churn-model/live-model-package-arn",
+                        "/modelops/models/*/live-model-package-arn",
                     },
                     {
                         "Sid": "ReadEndpointMetrics",

@@ -92,6 +92,8 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
         "ledger-is-append-only": ([], 124, 51),
         # Every path but those reaching an administrator (the deploy path, trusted).
         "environments-write-only-their-own-records": ([], 73, 51),
+        # Every path but those reaching an administrator (the deploy path, trusted).
+        "only-the-deploy-path-shapes-the-registry": ([], 73, 51),
         # Every path of every GitHub subject the sweep presents: the three deploy targets' subjects with the
         # bootstrap, operator and shared-services roles they reach (46), the promotion workflow's (4), a pull
         # request's (4), and eight near misses, each reaching only itself (8).
@@ -326,6 +328,31 @@ def test_a_grant_of_identity_center_or_organizations_is_swept_and_fails_naming_t
     ) == (["no-person-writes-decisions"], True, True)
 
 
+def test_a_review_function_that_may_create_model_package_groups_fails_naming_the_group_it_would_add(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    """The roles name `model-package-group/*`: that is the configured models only while nobody but the deploy
+    path adds a group."""
+
+    def create_groups(document: dict[str, Any]) -> None:
+        document["Statement"].append(
+            {
+                "Sid": "CreateGroups",
+                "Effect": "Allow",
+                "Action": "sagemaker:CreateModelPackageGroup",
+                "Resource": f"arn:aws:sagemaker:eu-west-1:{SHARED}:model-package-group/*",
+            }
+        )
+
+    verdicts = attacked(
+        config, deployment, {f"modelops-approval-review@{SHARED}/modelops-approval-review": create_groups}
+    )
+    assert (failing(verdicts), verdicts["only-the-deploy-path-shapes-the-registry"].violations) == (
+        ["only-the-deploy-path-shapes-the-registry"],
+        [f"{DECISION_SERVICE} → sagemaker:CreateModelPackageGroup {GROUP}"],
+    )
+
+
 def test_a_service_no_swept_list_names_is_swept_because_a_policy_names_it(
     config: OrgConfig, deployment: Deployment
 ) -> None:
@@ -415,7 +442,8 @@ def test_an_artifact_bucket_without_its_overwrite_deny_lets_data_science_replace
 
 
 LEDGER = f"arn:aws:dynamodb:eu-west-1:{SHARED}:table/modelops-ledger"
-LIVE_PARAMETERS = f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/churn-model/live"
+# The recorders name `/modelops/models/*/live/<env>`: the proof decides on its sample, `sample/live/<env>`.
+LIVE_PARAMETERS = f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/sample/live"
 QA_DEPLOY = (
     "GitHub Actions repo:example-org/modelops:environment:qa:job_workflow_ref:"
     f"{DEPLOY_YML.removeprefix('job_workflow_ref:')}@refs/heads/main → sts:AssumeRoleWithWebIdentity "
@@ -454,7 +482,9 @@ def test_a_qa_recorder_that_may_write_every_live_record_lets_qa_rewrite_prods_an
 ) -> None:
     # Issue 10's report: the qa deploy role could rewrite prod's live record (through the shared promoter).
     def every_live_record(document: dict[str, Any]) -> None:
-        statement(document, "RecordLiveVersions")["Resource"] = f"{LIVE_PARAMETERS}/*"
+        statement(document, "RecordLiveVersions")["Resource"] = (
+            f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/*"
+        )
 
     verdicts = attacked(config, deployment, {f"modelops-recorder-qa@{SHARED}/modelops-recorder-qa": every_live_record})
     assert (failing(verdicts), verdicts["environments-write-only-their-own-records"].violations[0]) == (

@@ -47,7 +47,11 @@ def _principal(spec: Any) -> Principal:
         return Principal.federated(spec["federated"])
     identity = [_policy(name) for name in spec.get("identity", [])]
     return Principal.role(
-        spec["role"], session=spec.get("session"), session_tags=spec.get("session_tags"), identity_policies=identity
+        spec["role"],
+        session=spec.get("session"),
+        session_tags=spec.get("session_tags"),
+        role_tags=spec.get("role_tags"),
+        identity_policies=identity,
     )
 
 

@@ -23,7 +23,8 @@ from tests.untraced import untraced
 
 SHARED = "111111111111"
 LEDGER = f"arn:aws:dynamodb:eu-west-1:{SHARED}:table/modelops-ledger"
-LIVE = f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/churn-model/live/"
+# Every model's records: the roles name `/modelops/models/*/live/<env>`, swept on the proof's sample model.
+MODELS = f"arn:aws:ssm:eu-west-1:{SHARED}:parameter/modelops/models/"
 # Every way to change or remove an item, besides the INSERT writers hold.
 REWRITES = (
     "dynamodb:PutItem",
@@ -64,8 +65,10 @@ def writes(governance: Governance, starts: tuple[str, ...]) -> dict[str, list[st
             allowed = [a for a in REWRITES if governance.allowed(identity, a, lambda arn: arn == LEDGER)]
             inserts = governance.allowed(identity, "dynamodb:PartiQLInsert", lambda arn: arn == LEDGER)
             allowed += sorted({f"PartiQLInsert {dict(labels).get(LEADING_KEYS)}" for _, labels, _ in inserts})
-            live = governance.allowed(identity, "ssm:PutParameter", lambda arn: arn.startswith(LIVE))
-            allowed += sorted({f"PutParameter live/{target.resource.arn.rsplit('/', 1)[1]}" for target, _, _ in live})
+            live = governance.allowed(
+                identity, "ssm:PutParameter", lambda arn: arn.startswith(MODELS) and "/live/" in arn
+            )
+            allowed += sorted({f"PutParameter {target.resource.arn.removeprefix(MODELS)}" for target, _, _ in live})
             key = re.sub(r" \((source identity|by the trust)[^)]*\)", "", str(path))  # one key per role chain
             found[key] = sorted(set(allowed) | set(found.get(key, [])))
     return found
@@ -84,9 +87,9 @@ def test_each_person_and_the_qa_pipeline_write_only_their_own_stream_and_environ
         found = writes(governance_of(config, deployment), (APPROVER, PLATFORM, SCIENTIST, QA_PIPELINE))
     qa = f"{QA_PIPELINE} → sts:AssumeRoleWithWebIdentity modelops-github-deploy-qa → sts:AssumeRole"
     assert {path: allowed for path, allowed in found.items() if allowed} == {
-        f"{PLATFORM} → sts:AssumeRole modelops-promoter": ["PartiQLInsert churn-model/promotions"],
-        f"{qa} modelops-promoter": ["PartiQLInsert churn-model/promotions"],
-        f"{qa} modelops-recorder-qa": ["PartiQLInsert churn-model/deploys/qa", "PutParameter live/qa"],
+        f"{PLATFORM} → sts:AssumeRole modelops-promoter": ["PartiQLInsert sample/promotions"],
+        f"{qa} modelops-promoter": ["PartiQLInsert sample/promotions"],
+        f"{qa} modelops-recorder-qa": ["PartiQLInsert sample/deploys/qa", "PutParameter sample/live/qa"],
     }
 
 
@@ -100,16 +103,16 @@ def test_a_promoter_given_put_item_and_every_stream_is_caught_inserting_and_stil
     [promoter] = [d for d in copied.documents() if d.name == f"modelops-promoter@{SHARED}/modelops-promoter"]
     statement: dict[str, Any] = next(s for s in promoter.document["Statement"] if s.get("Sid") == "AppendPromotions")
     statement["Action"] = ["dynamodb:PartiQLInsert", "dynamodb:PutItem", "dynamodb:Query"]
-    statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["churn-model/*"]
+    statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["*/*"]
     with untraced():
         found = writes(governance_of(config, copied), (PLATFORM,))
     assert found[f"{PLATFORM} → sts:AssumeRole modelops-promoter"] == [
-        "PartiQLInsert churn-model/decisions",
-        "PartiQLInsert churn-model/deploys/prod",
-        "PartiQLInsert churn-model/deploys/qa",
-        "PartiQLInsert churn-model/deploys/sample",
-        "PartiQLInsert churn-model/registrations",
-        "PartiQLInsert churn-model/sample",
+        "PartiQLInsert sample/decisions",
+        "PartiQLInsert sample/deploys/prod",
+        "PartiQLInsert sample/deploys/qa",
+        "PartiQLInsert sample/deploys/sample",
+        "PartiQLInsert sample/registrations",
+        "PartiQLInsert sample/sample",
     ]
 
 
@@ -128,6 +131,6 @@ def test_a_recorder_without_its_null_test_would_insert_with_no_leading_keys(
         f"{QA_PIPELINE} → sts:AssumeRoleWithWebIdentity modelops-github-deploy-qa → sts:AssumeRole modelops-recorder-qa"
     ] == [
         "PartiQLInsert absent",
-        "PartiQLInsert churn-model/deploys/qa",
-        "PutParameter live/qa",
+        "PartiQLInsert sample/deploys/qa",
+        "PutParameter sample/live/qa",
     ]

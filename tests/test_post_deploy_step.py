@@ -186,7 +186,7 @@ def test_a_deploy_asks_the_next_environments_approvers_with_the_endpoints_metric
     assert qa_deploy.result.stdout.splitlines() == [
         "deployed qa (account 444444444444): ModelOps-qa-Environment, ModelOps-qa-Endpoint-churn-model",
         f"  asked the approvers of prod to review churn-model v{version} (event {event['id']})",
-        f"  churn-model runs {arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {arn} (smoke test passed, live record written)",
     ]
     assert (event["source"], event["account"], event["region"], event["resources"]) == (
         "modelops.pipeline",
@@ -214,7 +214,7 @@ def deploy_records(config: OrgConfig) -> list[LedgerRecord]:
 
 def endpoint_config(config: OrgConfig) -> str:
     sagemaker = account_admin_session(config, QA).client("sagemaker", region_name="eu-west-1")
-    return str(sagemaker.describe_endpoint(EndpointName="churn-model")["EndpointConfigName"])
+    return str(sagemaker.describe_endpoint(EndpointName="modelops-churn-model")["EndpointConfigName"])
 
 
 def test_record_deploy_after_deploy_records_nothing_and_asks_nobody_again(pipeline: tuple[QaDeploy, Sandbox]) -> None:
@@ -246,7 +246,7 @@ def roll_out_again(config: OrgConfig) -> str:
     current = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint_config(config))
     name = f"churn-model-{uuid.uuid4().hex[:8]}"
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=current["ProductionVariants"])
-    sagemaker.update_endpoint(EndpointName="churn-model", EndpointConfigName=name)
+    sagemaker.update_endpoint(EndpointName="modelops-churn-model", EndpointConfigName=name)
     return name
 
 
@@ -257,7 +257,7 @@ def test_record_deploy_after_the_workflows_cloudformation_step_verifies_records_
     rolled_out = roll_out_again(sandbox.config)
     since = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
     dimensions: list[DimensionTypeDef] = [
-        {"Name": "EndpointName", "Value": "churn-model"},
+        {"Name": "EndpointName", "Value": "modelops-churn-model"},
         {"Name": "VariantName", "Value": "AllTraffic"},
     ]
     seen = datetime.now(UTC) - timedelta(minutes=10)
@@ -277,7 +277,7 @@ def test_record_deploy_after_the_workflows_cloudformation_step_verifies_records_
     assert result.stdout.splitlines() == [
         "verified and recorded qa (account 444444444444)",
         f"  asked the approvers of prod to review churn-model v{deployed.version} (event {event['id']})",
-        f"  churn-model runs {deployed.arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {deployed.arn} (smoke test passed, live record written)",
     ]
     detail = event["detail"]
     assert (detail["model"], detail["env"], detail["arn"]) == ("churn-model", "qa", deployed.arn)
@@ -357,14 +357,14 @@ def test_an_update_sagemaker_rolled_back_is_reported_as_such_naming_the_config(
     pinned = deployed.arn.rsplit("/", 1)[0] + f"/{deployed.version + 1}"
     manifest.write_text(manifest.read_text().replace(deployed.arn, pinned))
     sagemaker = account_admin_session(sandbox.config, QA).client("sagemaker", region_name="eu-west-1")
-    config_name = sagemaker.describe_endpoint(EndpointName="churn-model")["EndpointConfigName"]
+    config_name = sagemaker.describe_endpoint(EndpointName="modelops-churn-model")["EndpointConfigName"]
 
     result = modelops(workloads, "record-deploy", "qa")
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert [line for line in result.stderr.splitlines() if line.startswith("error: ")] == [
-        f"error: read-back: SageMaker rolled the update of endpoint churn-model in qa back: it is InService on "
-        f"the previous config {config_name}, running {deployed.arn}, not the pinned {pinned}; the live record "
+        "error: read-back: SageMaker rolled the update of endpoint modelops-churn-model in qa back: it is InService "
+        f"on the previous config {config_name}, running {deployed.arn}, not the pinned {pinned}; the live record "
         "was not updated"
     ]
     assert workload_ssm(sandbox.config).get_parameter(Name=LIVE_PARAMETER)["Parameter"]["Value"] == deployed.arn
@@ -419,7 +419,7 @@ def test_a_refused_notification_is_reported_and_the_live_record_stays_written(
     assert asked.stdout.splitlines() == [
         "verified qa (account 444444444444)",
         f"  asked the approvers of prod to review churn-model v{deployed.version} (event {event['id']})",
-        f"  churn-model runs {deployed.arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {deployed.arn} (smoke test passed, live record written)",
         f"  churn-model v{deployed.version} on endpoint config {endpoint_config(sandbox.config)}, recorded by "
         f"{PIPELINE_SESSION} at {recorded[-1].when}: already recorded, not recorded again",
     ]
@@ -445,7 +445,7 @@ def test_after_the_last_environment_nobody_is_asked(
     assert result.stdout.splitlines() == [
         "deployed prod (account 555555555555): ModelOps-prod-Environment, ModelOps-prod-Endpoint-churn-model",
         "  prod is the last environment: nobody is asked to review next",
-        f"  churn-model runs {qa_deploy.arn} (smoke test passed, live record written)",
+        f"  modelops-churn-model runs {qa_deploy.arn} (smoke test passed, live record written)",
     ]
     assert deploy_verified_events(sandbox) == []
     prod = account_admin_session(sandbox.config, PROD).client("ssm", region_name="eu-west-1")

@@ -148,7 +148,7 @@ def test_the_plan_finds_exactly_the_grants_of_the_full_product_on_the_registry_w
         by_plan: list[str] = []
         by_product: list[str] = []
         for who in universe.principals:
-            tags = who.principal.session_tags
+            tags = who.principal.principal_tags
             for target in sweeper.scope(who, "allowed", action.split(":", 1)[0]):
                 prepared = prepare(who.principal, action, target.resource)
                 statements = [*prepared.identity, *(s for s, _ in prepared.resource_statements)]
@@ -185,7 +185,9 @@ def test_the_plan_finds_exactly_the_grants_of_the_full_product_on_the_registry_w
     # Not vacuous: two_env's registration, decision roles and role trusts grant these many requests.
     assert {action: len(plan) for action, (plan, _) in found.items()} == {
         "sagemaker:CreateModelPackage": 3,
-        "sagemaker:UpdateModelPackage": 4,
+        # each decision role names every version of the registry (`model-package/*/*`): churn-model's two and
+        # the proof's sample and neighbour of that pattern (2 roles x 4 packages)
+        "sagemaker:UpdateModelPackage": 8,
         # the GitHub deploy roles reach their environments' recorders too; API Gateway its logs role (issue 11);
         # the image repository's `modelops-exec-<env>-*` pattern adds a sample role in each workload account,
         # which the CDK bootstrap roles' account-root trust admits (4 roles x 2 environments)

@@ -372,3 +372,67 @@ def test_the_management_keys_are_the_management_accounts_root_user(empty_aws: Em
         MANAGEMENT_ACCOUNT,
         MANAGEMENT_ACCOUNT,
     )
+
+
+def test_an_execution_roles_own_tag_names_the_only_artifacts_its_name_lets_it_read(empty_aws: EmptyAws) -> None:
+    """The artifact bucket's pattern (shared_services/bucket_policy.py), judged on real S3 calls: a role's own
+    tags are its sessions' aws:PrincipalTag, as IAM holds them at the request (retagging takes effect at once),
+    and the tag is bound to the role's name. SageMaker, the role's only trusted principal, passes no tags."""
+    bucket = "modelops-artifacts-tag-test"
+    bound_to_tag = f"arn:aws:iam::{QA}:role/modelops-exec-qa-${{aws:PrincipalTag/modelops:model}}"
+    s3 = empty_aws.session(OTHER).client("s3")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EndpointsReadOwnModelQa",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{QA}:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/artifacts/${{aws:PrincipalTag/modelops:model}}/*",
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": bound_to_tag}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    for model in ("alpha", "beta"):
+        s3.put_object(Bucket=bucket, Key=f"artifacts/{model}/model.tar.gz", Body=model.encode())
+    iam = empty_aws.session(QA).client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    reads = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    for name, tags in (("alpha", [{"Key": "modelops:model", "Value": "alpha"}]), ("gamma", [])):
+        iam.create_role(RoleName=f"modelops-exec-qa-{name}", AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)
+        iam.put_role_policy(
+            RoleName=f"modelops-exec-qa-{name}",
+            PolicyName="read",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [reads]}),
+        )
+    sagemaker = boto3.Session(
+        aws_access_key_id=service_access_key("sagemaker.amazonaws.com"), aws_secret_access_key="x", region_name=REGION
+    )
+
+    def outcome(role: str, model: str) -> str:
+        """The object's body, or the error code S3 answers."""
+        session = assume_role(f"arn:aws:iam::{QA}:role/{role}", session_name="SageMaker", base=sagemaker, region=REGION)
+        try:
+            found = session.client("s3").get_object(Bucket=bucket, Key=f"artifacts/{model}/model.tar.gz")
+        except ClientError as refused:
+            return str(refused.response["Error"]["Code"])
+        return found["Body"].read().decode()
+
+    tagged = [outcome("modelops-exec-qa-alpha", model) for model in ("alpha", "beta")]
+    iam.tag_role(RoleName="modelops-exec-qa-alpha", Tags=[{"Key": "modelops:model", "Value": "beta"}])
+    retagged = [outcome("modelops-exec-qa-alpha", model) for model in ("alpha", "beta")]
+    untagged = [outcome("modelops-exec-qa-gamma", model) for model in ("alpha", "beta")]
+
+    assert (tagged, retagged, untagged) == (
+        ["alpha", "AccessDenied"],
+        ["AccessDenied", "AccessDenied"],
+        ["AccessDenied", "AccessDenied"],
+    )

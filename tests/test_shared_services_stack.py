@@ -38,12 +38,19 @@ DATA_SCIENCE = "ModelOps-DataScience"
 BUCKET = "modelops-artifacts-111111111111-eu-west-1"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 DS_ROLE = "arn:aws:iam::222222222222:role/modelops-data-science"
-QA_EXEC = "arn:aws:iam::444444444444:role/modelops-exec-qa-churn-model"
-PROD_EXEC = "arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model"
+# Each environment's execution roles, by the name bound to their `modelops:model` tag (bucket_policy.py).
+QA_EXEC = "arn:aws:iam::444444444444:role/modelops-exec-qa-${aws:PrincipalTag/modelops:model}"
+PROD_EXEC = "arn:aws:iam::555555555555:role/modelops-exec-prod-${aws:PrincipalTag/modelops:model}"
+OWN_MODEL_ARTIFACTS = (
+    "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/${aws:PrincipalTag/modelops:model}/*"
+)
 GROUP_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model"
 PACKAGES_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/*"
 LEDGER_ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/modelops-ledger"
-LIVE_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model/live/"
+# What the shared-services roles name: every model of modelops's own namespaces (roles.py says why).
+ANY_GROUP_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/*"
+ANY_PACKAGES_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/*/*"
+LIVE_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/*/live/"
 DYNAMODB_VIA = "dynamodb.eu-west-1.amazonaws.com"
 
 
@@ -216,7 +223,7 @@ def test_key_policy_lets_shared_services_administer_and_others_use_the_key_only_
             "Sid": "EndpointsDecryptThroughS3Qa",
             "Action": "kms:Decrypt",
             "Condition": {
-                "ArnEquals": {"aws:PrincipalArn": [QA_EXEC]},
+                "ArnEquals": {"aws:PrincipalArn": QA_EXEC},
                 "StringEquals": {"kms:ViaService": S3_VIA},
             },
             "Effect": "Allow",
@@ -227,7 +234,7 @@ def test_key_policy_lets_shared_services_administer_and_others_use_the_key_only_
             "Sid": "EndpointsDecryptThroughS3Prod",
             "Action": "kms:Decrypt",
             "Condition": {
-                "ArnEquals": {"aws:PrincipalArn": [PROD_EXEC]},
+                "ArnEquals": {"aws:PrincipalArn": PROD_EXEC},
                 "StringEquals": {"kms:ViaService": S3_VIA},
             },
             "Effect": "Allow",
@@ -397,7 +404,7 @@ def test_a_recorder_writes_only_its_own_environments_deploy_records_and_live_rec
         }
     ]
     assert role["Policies"][0]["PolicyDocument"]["Statement"] == [
-        ledger_statement("AppendDeployRecords", ["churn-model/deploys/qa"]),
+        ledger_statement("AppendDeployRecords", ["*/deploys/qa"]),
         {
             "Sid": "RecordLiveVersions",
             "Action": ["ssm:GetParameter", "ssm:PutParameter"],
@@ -563,7 +570,7 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             ],
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
-            "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
+            "Resource": f"{BUCKET_ARN}/artifacts/*/*",
         },
         {
             "Sid": "DataScienceListsArtifacts",
@@ -574,12 +581,20 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             "Resource": BUCKET_ARN,
         },
         {
-            "Sid": "EndpointsReadChurnModel",
+            "Sid": "EndpointsReadOwnModelQa",
             "Action": "s3:GetObject",
-            "Condition": {"ArnEquals": {"aws:PrincipalArn": [QA_EXEC, PROD_EXEC]}},
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": QA_EXEC}},
             "Effect": "Allow",
-            "Principal": {"AWS": ["arn:aws:iam::444444444444:root", "arn:aws:iam::555555555555:root"]},
-            "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
+            "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+            "Resource": OWN_MODEL_ARTIFACTS,
+        },
+        {
+            "Sid": "EndpointsReadOwnModelProd",
+            "Action": "s3:GetObject",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": PROD_EXEC}},
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+            "Resource": OWN_MODEL_ARTIFACTS,
         },
     ]
 
@@ -724,15 +739,15 @@ def test_the_qa_decision_role_writes_only_qa_decisions_stage_and_approved_record
                             },
                         },
                         "Effect": "Allow",
-                        "Resource": PACKAGES_ARN,
+                        "Resource": ANY_PACKAGES_ARN,
                     },
                     {
                         "Sid": "ReadRegistry",
                         "Action": READ_REGISTRY,
                         "Effect": "Allow",
-                        "Resource": [GROUP_ARN, PACKAGES_ARN],
+                        "Resource": [ANY_GROUP_ARN, ANY_PACKAGES_ARN],
                     },
-                    ledger_statement("AppendDecisions", ["churn-model/decisions"]),
+                    ledger_statement("AppendDecisions", ["*/decisions"]),
                     ledger_key_statement(KEY_WRITE),
                     {
                         "Sid": "RecordApprovedForQa",
@@ -815,7 +830,7 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Sid": "ReadRegistry",
                         "Action": READ_REGISTRY,
                         "Effect": "Allow",
-                        "Resource": [GROUP_ARN, PACKAGES_ARN],
+                        "Resource": [ANY_GROUP_ARN, ANY_PACKAGES_ARN],
                     },
                     {
                         "Sid": "ReadLiveVersions",
@@ -823,8 +838,8 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Effect": "Allow",
                         "Resource": [f"{LIVE_ARN}prod", f"{LIVE_ARN}qa"],
                     },
-                    ledger_statement("AppendPromotions", ["churn-model/promotions"]),
-                    ledger_statement("ReadLedger", ["churn-model/*"], ["dynamodb:Query"]),
+                    ledger_statement("AppendPromotions", ["*/promotions"]),
+                    ledger_statement("ReadLedger", ["*/*"], ["dynamodb:Query"]),
                     ledger_key_statement(KEY_WRITE),
                     {
                         "Sid": "ReportVerifiedDeploys",
@@ -844,7 +859,7 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Sid": "ReadArtifactVersions",
                         "Action": "s3:GetObject",
                         "Effect": "Allow",
-                        "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
+                        "Resource": f"{BUCKET_ARN}/artifacts/*/*",
                     },
                 ],
             },
@@ -1218,15 +1233,15 @@ def test_an_environment_without_manifests_gets_no_key_or_bucket_grant(variant: T
         "EndpointsDecryptThroughS3Prod",
     ]
     bucket_id, _ = bucket_named(variant, BUCKET)
-    endpoints = [s for s in policy_of_bucket(variant, bucket_id) if s.get("Sid") == "EndpointsReadChurnModel"]
+    endpoints = [s for s in policy_of_bucket(variant, bucket_id) if s.get("Sid", "").startswith("EndpointsRead")]
     assert endpoints == [
         {
-            "Sid": "EndpointsReadChurnModel",
+            "Sid": "EndpointsReadOwnModelProd",
             "Action": "s3:GetObject",
-            "Condition": {"ArnEquals": {"aws:PrincipalArn": [PROD_EXEC]}},
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": PROD_EXEC}},
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
-            "Resource": f"{BUCKET_ARN}/artifacts/churn-model/*",
+            "Resource": OWN_MODEL_ARTIFACTS,
         }
     ]
 

@@ -13,6 +13,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from typer.testing import CliRunner
 
 import cli.main
+from accounts import naming
 from accounts.config import parse_config
 from promotion.aws import AwsContext
 from promotion.drift import EndpointCheck, check_drift
@@ -47,7 +48,7 @@ def serve(local_aws: LocalAws, account: str, arn: str, suffix: str) -> None:
             {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
         ],
     )
-    client.create_endpoint(EndpointName="churn-model", EndpointConfigName=f"ChurnModelConfig{suffix}")
+    client.create_endpoint(EndpointName="modelops-churn-model", EndpointConfigName=f"ChurnModelConfig{suffix}")
 
 
 def test_the_board_lists_versions_newest_first_and_pinned_against_live(local_aws: LocalAws, workloads: Path) -> None:
@@ -148,13 +149,15 @@ def test_a_pinned_model_without_an_endpoint_is_drift(local_aws: LocalAws, worklo
 
 
 def operator_policy(*deployed: str) -> Callable[[boto3.Session], None]:
-    """A session hook standing in for the deployed operator policy, which the local AWS does not enforce:
-    DescribeEndpoint on the `deployed` models' endpoints only (workloads/roles.py grants exactly those)."""
+    """A session hook standing in for an operator policy that the local AWS does not enforce: DescribeEndpoint
+    on the `deployed` models' endpoints only (the operator's policy named exactly those before it named
+    `endpoint/modelops-*`; drift must still pass over such a refusal for a model nothing pins)."""
+    endpoints = {naming.endpoint_name(model) for model in deployed}
 
     def hook(session: boto3.Session) -> None:
         def refuse(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
             name = json.loads(params["body"])["EndpointName"]
-            if name in deployed:
+            if name in endpoints:
                 return None
             error = {"Code": "AccessDeniedException", "Message": f"not authorized on endpoint/{name}"}
             return AWSResponse("https://sagemaker", 400, HTTPHeaders(), None), {"Error": error, "ResponseMetadata": {}}
@@ -192,7 +195,7 @@ def test_drift_reports_the_operator_refused_a_pinned_models_endpoint(local_aws: 
         check_drift(AwsContext(config, on_session=operator_policy("fraud-model")), config, workloads)
     assert str(refused.value) == (
         "access denied: arn:aws:iam::444444444444:role/modelops-operator may not call DescribeEndpoint on the "
-        "SageMaker endpoints of qa (account 444444444444): not authorized on endpoint/churn-model"
+        "SageMaker endpoints of qa (account 444444444444): not authorized on endpoint/modelops-churn-model"
     )
 
 

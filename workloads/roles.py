@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -132,12 +133,15 @@ def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> 
     region, account = config.region, _account(config, env_name)
     statements: list[iam.PolicyStatement] = []
     if models:
-        endpoints = [naming.endpoint_arn(region, account, model) for model in models]
+        # One pattern per kind, whatever the number of models (a role's inline policies are capped at 10,240
+        # characters): modelops's endpoints are `modelops-<model>` (naming.endpoint_name), so the pattern
+        # reaches no other team's endpoint in a shared account, and the live records live under
+        # `/modelops/models/`, a namespace only modelops writes.
         statements += [
             iam.PolicyStatement(
                 sid="DescribeAndSmokeTestEndpoints",
                 actions=["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
-                resources=endpoints,
+                resources=[naming.endpoint_arn_pattern(region, account)],
             ),
             # Models and endpoint configs get CloudFormation-generated names: each pin of a new version
             # replaces them under a new name, which is what makes the endpoint update blue/green. Their
@@ -154,9 +158,7 @@ def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> 
             iam.PolicyStatement(
                 sid="RecordLiveModelPackage",
                 actions=["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"],
-                resources=[
-                    naming.ssm_parameter_arn(region, account, naming.live_arn_parameter(model)) for model in models
-                ],
+                resources=[naming.ssm_parameter_arn(region, account, naming.live_arn_parameter(naming.ANY_MODEL))],
             ),
         ]
     # GetMetricData has neither a resource type nor a condition key, so `*` is the only form IAM accepts.
@@ -195,6 +197,7 @@ def _role(
     trust: list[iam.PolicyStatement],
     permissions: list[iam.PolicyStatement],
     account: str,
+    tags: dict[str, str] | None = None,
 ) -> iam.CfnRole:
     """A role whose trust and one inline policy are exactly the statements given, bounded by the account's
     `modelops-workload-boundary` (the CloudFormation execution policy creates no role without it).
@@ -214,6 +217,7 @@ def _role(
                 policy_name=role_name, policy_document=iam.PolicyDocument(statements=permissions)
             )
         ],
+        tags=[cdk.CfnTag(key=key, value=value) for key, value in (tags or {}).items()] or None,
     )
 
 
@@ -226,7 +230,9 @@ def execution_role(
     model: str,
     capture: CaptureGrant | None,
 ) -> iam.CfnRole:
-    """The SageMaker execution role of one model's endpoint."""
+    """The SageMaker execution role of one model's endpoint, tagged `modelops:model = <model>`: the artifact
+    bucket and key policies read the tag and bind it to this role's name (shared_services/bucket_policy.py).
+    Its trust is SageMaker alone, without sts:TagSession, so no session tag can override the tag."""
     return _role(
         scope,
         construct_id,
@@ -235,6 +241,7 @@ def execution_role(
         trust=execution_trust(config, env_name),
         permissions=execution_statements(config, env_name, model, capture),
         account=_account(config, env_name),
+        tags={naming.MODEL_TAG_KEY: model},
     )
 
 

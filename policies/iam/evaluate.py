@@ -268,7 +268,7 @@ def context_lookup(principal: Principal, action: str, context: Context) -> Calla
                 else str(principal.kind is PrincipalKind.SERVICE).lower()
             )
         if key.startswith(PRINCIPAL_TAG_PREFIX):
-            return principal.session_tags.get(key[len(PRINCIPAL_TAG_PREFIX) :])
+            return principal.principal_tags.get(key[len(PRINCIPAL_TAG_PREFIX) :])
         return context.get(key)
 
     return lookup

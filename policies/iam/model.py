@@ -53,7 +53,10 @@ class Principal:
 
     A role principal may carry a session name: it then acts as the assumed-role session
     `arn:aws:sts::<account>:assumed-role/<name>/<session>`, while aws:PrincipalArn stays the role ARN.
-    A session may carry tags: they are its aws:PrincipalTag/<key> context keys (keys case-insensitive).
+    Its aws:PrincipalTag/<key> context keys (keys case-insensitive) are `principal_tags`: the tags of the
+    assumed role, overlaid by the session's tags, which override a role tag with the same key ("Pass
+    session tags in AWS STS": a principal's tags come from the session tags and the IAM tags attached to
+    the assumed role, https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html).
     """
 
     kind: PrincipalKind
@@ -62,6 +65,8 @@ class Principal:
     session_arn: str | None = None
     identity_policies: tuple[Policy, ...] = ()
     session_tags: Mapping[str, str] = field(default_factory=lambda: NO_TAGS)  # lower-cased keys
+    role_tags: Mapping[str, str] = field(default_factory=lambda: NO_TAGS)  # lower-cased keys
+    principal_tags: Mapping[str, str] = field(default_factory=lambda: NO_TAGS)  # role's, then session's
 
     @classmethod
     def role(
@@ -70,12 +75,13 @@ class Principal:
         *,
         session: str | None = None,
         session_tags: Mapping[str, str] | None = None,
+        role_tags: Mapping[str, str] | None = None,
         identity_policies: Sequence[Policy] = (),
     ) -> Principal:
         """An IAM role (or a session of it) with the identity policies attached to the role.
 
-        `session_tags` are the session's principal tags as AWS resolves them: the tags passed when the
-        session was made (for an IAM Identity Center session, its attributes) over the role's own tags."""
+        `session_tags` are the tags passed when the session was made (for an IAM Identity Center session,
+        its attributes); `role_tags` the role's own tags. Both are principal tags; a session tag wins."""
         match = ROLE_ARN.fullmatch(arn)
         if match is None:
             raise ValueError(f"principal {arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
@@ -83,7 +89,11 @@ class Principal:
         if session is not None:
             session_arn = f"arn:{match['partition']}:sts::{match['account']}:assumed-role/{match['name']}/{session}"
         tags = _session_tags(arn, session, session_tags or {})
-        return cls(PrincipalKind.ROLE, arn, match["account"], session_arn, tuple(identity_policies), tags)
+        own = _lowered(arn, "role tag", role_tags or {})
+        principal_tags = MappingProxyType({**own, **tags}) if own else tags
+        return cls(
+            PrincipalKind.ROLE, arn, match["account"], session_arn, tuple(identity_policies), tags, own, principal_tags
+        )
 
     @classmethod
     def root(cls, account: str) -> Principal:
@@ -140,12 +150,18 @@ def _session_tags(arn: str, session: str | None, tags: Mapping[str, str]) -> Map
         return NO_TAGS
     if session is None:
         raise ValueError(f"principal {arn!r}: session tags need a session")
+    return _lowered(arn, "session tag", tags)
+
+
+def _lowered(arn: str, what: str, tags: Mapping[str, str]) -> Mapping[str, str]:
+    if not tags:
+        return NO_TAGS
     lowered: dict[str, str] = {}
     for key, value in tags.items():
         if not isinstance(value, str):
-            raise ValueError(f"principal {arn!r}: session tag {key} must be a string, got {value!r}")
+            raise ValueError(f"principal {arn!r}: {what} {key} must be a string, got {value!r}")
         if key.lower() in lowered:
-            raise ValueError(f"principal {arn!r}: session tag {key} is given twice (tag keys are case-insensitive)")
+            raise ValueError(f"principal {arn!r}: {what} {key} is given twice (tag keys are case-insensitive)")
         lowered[key.lower()] = value
     return MappingProxyType(lowered)
 

@@ -71,7 +71,7 @@ class Identity:
     def key(self) -> tuple[object, ...]:
         """What tells two identities apart: everything their permissions and further reach depend on."""
         principal = self.who.principal
-        tags = tuple(sorted(principal.session_tags.items()))
+        tags = tuple(sorted(principal.principal_tags.items()))
         return (principal.kind, principal.name, principal.session_arn, tags, self.source_identity, self.oidc)
 
     @property
@@ -243,7 +243,7 @@ class Chains:
             return [caller.source_identity]
         if caller.who.principal.kind.value != "role":
             return [None]  # services, web identities and the anonymous caller set none
-        own = caller.who.principal.session_tags.get(naming.PERSON_TAG)
+        own = caller.who.principal.principal_tags.get(naming.PERSON_TAG)
         return list(dict.fromkeys([None, *([own] if own else []), ANOTHER_PERSON, *self._named_source_identities]))
 
     def _allowed(
@@ -269,7 +269,7 @@ class Chains:
         if not allowed and target.resource.arn in self.ours:
             allowed = self._decide(self._twin(principal), TAG_SESSION, target.resource, request)
         if allowed:
-            own = principal.session_tags.get(naming.PERSON_TAG)
+            own = principal.principal_tags.get(naming.PERSON_TAG)
             choices += [
                 {naming.PERSON_TAG: value} for value in dict.fromkeys([*([own] if own else []), ANOTHER_PERSON])
             ]
@@ -284,7 +284,11 @@ class Chains:
         name = label_value(named, tags) if named is not None else None
         session = name or "session"
         principal = Principal.role(
-            role.principal.name, session=session, session_tags=tags, identity_policies=role.principal.identity_policies
+            role.principal.name,
+            session=session,
+            session_tags=tags,
+            role_tags=role.principal.role_tags,
+            identity_policies=role.principal.identity_policies,
         )
         who = ProofPrincipal(role.id, principal, role.modelled, role.description, role.org, role.person)
         return Identity(who, source_identity)

@@ -140,7 +140,7 @@ class Governance:
         """Every (resource, variant labels, context) of `action` the identity is allowed, on the resources
         whose ARN `keep` accepts: those of the action's service, and its own account's `*`."""
         principal = identity.who.principal
-        key = (principal.name, principal.session_arn, tuple(sorted(principal.session_tags.items())), action)
+        key = (principal.name, principal.session_arn, tuple(sorted(principal.principal_tags.items())), action)
         cached = self._allowed.get(key)
         if cached is None:
             cached = self._allowed[key] = list(self._allowed_requests(identity, action))
@@ -419,6 +419,18 @@ def ledger_is_append_only(governance: Governance, verdict: Verdict) -> None:
                 verdict.fail(f"{path} → {_request(governance, action, allowed[0])}")
 
 
+def _live_record_of(config: OrgConfig, env: str) -> Callable[[str], bool]:
+    """Whether an ARN is some model's live record of `env`: a configured model's, or a proof sample of the pattern
+    the roles name (`/modelops/models/*/live/<env>`), so that a wildcard grant is judged on what it reaches."""
+    prefix, _, suffix = naming.shared_parameter_arn(config, naming.live_record_parameter("\0", env)).partition("\0")
+
+    def matches(arn: str) -> bool:
+        model = arn.removeprefix(prefix).removesuffix(suffix)
+        return arn.startswith(prefix) and arn.endswith(suffix) and bool(model) and "/" not in model
+
+    return matches
+
+
 def environments_write_only_their_own_records(governance: Governance, verdict: Verdict) -> None:
     """`E`'s live records and deploy records are written only by `modelops-recorder-<E>`, from `E`'s deploys."""
     config = governance.universe.config
@@ -436,8 +448,7 @@ def environments_write_only_their_own_records(governance: Governance, verdict: V
             own = identity.role_name == naming.recorder_role_name(env) and start_env == env
             if own:
                 continue
-            lives = {naming.shared_parameter_arn(config, naming.live_record_parameter(m, env)) for m in models}
-            allowed = governance.allowed(identity, "ssm:PutParameter", lives.__contains__)
+            allowed = governance.allowed(identity, "ssm:PutParameter", _live_record_of(config, env))
             if allowed:
                 verdict.fail(f"{path} → {_request(governance, 'ssm:PutParameter', allowed[0])}")
             for target, _, context in inserts:
@@ -464,6 +475,30 @@ def only_the_reviewed_workflow_drives_the_pipeline(governance: Governance, verdi
             if expected is not None and subject != expected:
                 verdict.fail(f"{path}: subject {subject} is not the reviewed workflow's {expected}")
                 break
+
+
+# What creates, removes or re-policies a model package group: the registry's shape.
+REGISTRY_SHAPE_CHANGES = (
+    "sagemaker:CreateModelPackageGroup",
+    "sagemaker:DeleteModelPackageGroup",
+    *GROUP_POLICY_WRITES,
+)
+
+
+def only_the_deploy_path_shapes_the_registry(governance: Governance, verdict: Verdict) -> None:
+    """Only the deploy path creates, deletes or re-policies a model package group in shared services."""
+    config = governance.universe.config
+    registry = f":{config.accounts.shared_services}:model-package-group/"
+
+    def shared_group(arn: str) -> bool:
+        return registry in arn
+
+    for path in governance.paths():
+        if path.hops and path.identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))  # the deploy path: CloudFormation deploying shared services
+            continue
+        verdict.paths_checked += 1
+        _refuse(governance, verdict, path, [(action, shared_group) for action in REGISTRY_SHAPE_CHANGES])
 
 
 INVARIANTS = (
@@ -527,6 +562,16 @@ INVARIANTS = (
         'path\'s administrators aside, listed as trusted). So "was live in the previous environment" is '
         "what that environment's own post-deploy step recorded.",
         environments_write_only_their_own_records,
+    ),
+    Invariant(
+        "only-the-deploy-path-shapes-the-registry",
+        "No identity reachable from any start, the deploy path aside (administrators, listed as trusted: "
+        "CloudFormation deploying shared services), can create or delete a model package group of the "
+        "shared-services registry or change or delete a group's policy (sagemaker:CreateModelPackageGroup, "
+        "DeleteModelPackageGroup, PutModelPackageGroupPolicy, DeleteModelPackageGroupPolicy). So the registry "
+        "holds exactly the configured models' groups, and a role's `model-package-group/*` or "
+        "`model-package/*/*` names the configured models and nothing else.",
+        only_the_deploy_path_shapes_the_registry,
     ),
     Invariant(
         "only-the-reviewed-workflow-drives-the-pipeline",

@@ -181,7 +181,7 @@ def baseline(universe: Universe, mutation: Mutation) -> Universe:
 
 def _plan_changed(universe: Universe, mutated: Universe, actions: Sequence[str]) -> bool:
     """Whether the widening gives some action new request-parameter variants (for any caller's session tags)."""
-    tag_sets = {frozenset(p.principal.session_tags) for p in universe.principals}
+    tag_sets = {frozenset(p.principal.principal_tags) for p in universe.principals}
     return any(
         mutated.plan.assignments(action, tags) != universe.plan.assignments(action, tags)
         for action in actions

@@ -128,7 +128,7 @@ def swept_principals(
         found.append(
             ProofPrincipal(
                 _role_id(arn, account_names, symbolize),
-                Principal.role(arn, identity_policies=identity),
+                Principal.role(arn, role_tags=role.tags, identity_policies=identity),
                 "deployed",
                 "a role of our templates",
             )

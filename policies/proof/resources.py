@@ -85,6 +85,11 @@ def _add_pattern_samples(
         for p in _statement_strings(doc.document, element)
     }
     for pattern in sorted(patterns - {"*"}):
+        if "${" in pattern:
+            # A policy variable stands for the caller's own value (`artifacts/${aws:PrincipalTag/...}/*`): the
+            # literal patterns' samples and neighbours (each execution role names its own model's prefix) and
+            # the unnamed object of every bucket are the resources it is decided on.
+            continue
         for candidate in (sample_of(pattern), sibling_of(pattern)):
             if candidate is not None and candidate not in arns:
                 arns[candidate] = _owner(candidate, buckets, outsider)

@@ -117,7 +117,7 @@ class Sweeper:
         """The context dimensions of one request and their values, in a fixed order: those the sweep
         combines in full, then the request parameters (whose assignments `variants` picks, parameters.py)."""
         dims = self._context_dimensions(who, action, target)
-        tags = frozenset(who.principal.session_tags)
+        tags = frozenset(who.principal.principal_tags)
         for key in self.universe.plan.keys(action):
             dims.append((key, self.universe.param_samples[key].labels(tags)))
         return dims
@@ -168,7 +168,7 @@ class Sweeper:
                 "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
                 "token.actions.githubusercontent.com:sub": self.oidc_subjects[value],
             }
-        parameter = label_value(value, who.principal.session_tags)
+        parameter = label_value(value, who.principal.principal_tags)
         return {} if parameter is None else {dim: parameter}
 
     def _source_keys(self, value: str, target: ProofResource) -> dict[str, Any]:
@@ -193,7 +193,7 @@ class Sweeper:
         if found is None:
             dims = self._context_dimensions(who, action, target)
             keys = self.universe.plan.keys(action)
-            assignments = self.universe.plan.assignments(action, frozenset(who.principal.session_tags))
+            assignments = self.universe.plan.assignments(action, frozenset(who.principal.principal_tags))
             found = []
             for values in product(*(values for _, values in dims)):
                 fixed = tuple(zip((name for name, _ in dims), values, strict=True))
@@ -211,7 +211,7 @@ class Sweeper:
             signature = self._signatures[principal] = (
                 principal.kind.value,
                 who.org,
-                tuple(sorted(principal.session_tags.items())),
+                tuple(sorted(principal.principal_tags.items())),
             )
         kms_action = action.startswith("kms:")
         kms_target = kms_action and target.service == "kms"

@@ -2,7 +2,9 @@
 
 - A role session (AssumeRole, AssumeRoleWithSAML, ...): the role, with its inline and attached managed
   policies; its permissions boundary and the session policy, when present, must allow as well ("Policy
-  evaluation logic": an allow needs every applicable policy type to allow); the session's tags and name.
+  evaluation logic": an allow needs every applicable policy type to allow); the session's name, and its
+  principal tags: the role's own tags (as IAM holds them now) overlaid by the session's tags, which win
+  for the same key ("Pass session tags in AWS STS", IAM user guide).
 - The management account's root user, holding the sandbox's management keys (the `management` profile
   `sandbox up` writes).
 - An AWS service principal acting as itself (the Lambda service assuming a function's execution role,
@@ -72,7 +74,8 @@ def caller(access_key: str, partition: str = "aws") -> Caller:
     role = _role(session.account_id, session.role_arn, partition)
     documents = _documents(role, partition)
     tags = dict(getattr(session, "session_tags", None) or {})
-    key = (access_key, documents, tuple(sorted(tags.items())), session.policy)
+    own = role_tags(role)
+    key = (access_key, documents, tuple(sorted(tags.items())), tuple(sorted(own.items())), session.policy)
     found = _cache.get(key)
     if found is None:
         found = _cache[key] = _session_caller(
@@ -82,6 +85,7 @@ def caller(access_key: str, partition: str = "aws") -> Caller:
             documents,
             tags,
             session.policy,
+            own,
         )
     return found
 
@@ -92,15 +96,23 @@ def role_caller(role_arn: str, session_name: str, partition: str = "aws") -> Cal
     account = role_arn.split(":")[4]
     role = _role(account, role_arn, partition)
     documents = _documents(role, partition)
-    key = ("service-held", role_arn, session_name, documents)
+    own = role_tags(role)
+    key = ("service-held", role_arn, session_name, documents, tuple(sorted(own.items())))
     found = _cache.get(key)
     if found is None:
         name = role_arn.rsplit("/", 1)[-1]
         session_arn = f"arn:{partition}:sts::{account}:assumed-role/{name}/{session_name}"
         found = _cache[key] = _session_caller(
-            role.arn if role is not None else role_arn, session_name, session_arn, documents, {}, None
+            role.arn if role is not None else role_arn, session_name, session_arn, documents, {}, None, own
         )
     return found
+
+
+def role_tags(role: Any) -> dict[str, str]:
+    """The role's own tags as moto's IAM holds them now ({} for a role that is gone)."""
+    if role is None:
+        return {}
+    return {tag["Key"]: tag["Value"] for tag in role.tags or []}
 
 
 def _role(account: str, role_arn: str, partition: str) -> Any:
@@ -143,6 +155,7 @@ def _session_caller(
     documents: tuple[tuple[str, str], ...],
     tags: dict[str, str],
     session_policy: str | None,
+    own_tags: dict[str, str],
 ) -> Caller:
     identity = [
         compiled(name, text, PolicyKind.IDENTITY) for name, text in documents if not name.startswith("boundary:")
@@ -150,5 +163,11 @@ def _session_caller(
     limits = [compiled(name, text, PolicyKind.IDENTITY) for name, text in documents if name.startswith("boundary:")]
     if session_policy:
         limits.append(compiled(f"session policy of {session_arn}", str(session_policy), PolicyKind.IDENTITY))
-    principal = Principal.role(role_arn, session=session_name, session_tags=tags or None, identity_policies=identity)
+    principal = Principal.role(
+        role_arn,
+        session=session_name,
+        session_tags=tags or None,
+        role_tags=own_tags or None,
+        identity_policies=identity,
+    )
     return Caller(principal, session_arn, tuple(limits))

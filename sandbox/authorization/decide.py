@@ -132,6 +132,7 @@ def _limit_principal(caller: Caller, name: str) -> Principal:
             principal.name,
             session=session,
             session_tags=dict(principal.session_tags) or None,
+            role_tags=dict(principal.role_tags) or None,
             identity_policies=[policy],
         )
     return found

@@ -20,12 +20,14 @@ class Document:
 
 @dataclass
 class DeployedRole:
-    """A role of our templates: its trust policy and the identity policies attached to it."""
+    """A role of our templates: its trust policy, the identity policies attached to it, and its tags (each
+    is an aws:PrincipalTag of the role's sessions, unless a session tag with the same key overrides it)."""
 
     arn: str
     account: str
     trust: Document
     policies: list[Document] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

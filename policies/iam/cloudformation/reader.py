@@ -130,6 +130,7 @@ class _StackReader:
             arn=arn,
             account=account,
             trust=self._document(logical_id, "AssumeRolePolicyDocument", trust, PolicyKind.TRUST, f"{name} trust"),
+            tags=self._tags(logical_id, props.get("Tags", [])),
         )
         for inline in props.get("Policies", []):
             role.policies.append(
@@ -150,6 +151,20 @@ class _StackReader:
             raise TemplateError(f"{self.stack.path}/{logical_id}: role {arn} is defined twice")
         self.deployment.roles[arn] = self.roles[logical_id] = role
         self.deployment.resources[arn] = DeployedResource(arn, account, "AWS::IAM::Role", role.trust)
+
+    def _tags(self, logical_id: str, raw: Any) -> dict[str, str]:
+        """A resource's `Tags` ([{Key, Value}]), resolved; each key and value must resolve to a string."""
+        resolved = self.resolver.resolve(raw, self._where(logical_id, "Tags"))
+        tags: dict[str, str] = {}
+        for tag in resolved if isinstance(resolved, list) else [None]:
+            if (
+                not isinstance(tag, dict)
+                or not isinstance(tag.get("Key"), str)
+                or not isinstance(tag.get("Value"), str)
+            ):
+                raise TemplateError(f"{self._where(logical_id, 'Tags')}: expected a list of {{Key, Value}} strings")
+            tags[tag["Key"]] = tag["Value"]
+        return tags
 
     def _identity_policy(self, logical_id: str, resource: dict[str, Any]) -> None:
         """An AWS::IAM::Policy or ManagedPolicy, added to each role of the stack it attaches to."""
