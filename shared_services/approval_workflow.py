@@ -421,7 +421,7 @@ class ApprovalWorkflow(Construct):
                 self,
                 construct_id,
                 event_pattern=events.EventPattern(
-                    source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
+                    source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern.get("detail")
                 ),
             )
             rule.add_target(
@@ -434,31 +434,29 @@ class ApprovalWorkflow(Construct):
             )
 
 
+# The patterns name no model: a list of every model would grow the shared-services template (and the rule's
+# pattern) with each one, and a new model would change the stack. The registry in shared services holds only
+# modelops's groups (the proof's invariant only-the-deploy-path-shapes-the-registry), and each handler passes
+# over a model accounts.yaml does not configure.
+
+
 def state_change_pattern(config: OrgConfig, status: str) -> dict[str, Any]:
-    """EventBridge pattern: a configured model's version whose approval status is now `status`."""
+    """EventBridge pattern: a version of the registry whose approval status is now `status`."""
     return {
         "source": ["aws.sagemaker"],
         "detail-type": [STATE_CHANGE_DETAIL_TYPE],
-        "detail": {"ModelPackageGroupName": [m.name for m in config.models], "ModelApprovalStatus": [status]},
+        "detail": {"ModelApprovalStatus": [status]},
     }
 
 
 def environment_approved_pattern(config: OrgConfig) -> dict[str, Any]:
-    """EventBridge pattern: the decision service recorded a configured model's approval for an environment."""
-    return {
-        "source": [DECISION_EVENT_SOURCE],
-        "detail-type": [ENVIRONMENT_APPROVED],
-        "detail": {"model": [m.name for m in config.models]},
-    }
+    """EventBridge pattern: the decision service recorded a version's approval for an environment."""
+    return {"source": [DECISION_EVENT_SOURCE], "detail-type": [ENVIRONMENT_APPROVED]}
 
 
 def deploy_verified_pattern(config: OrgConfig) -> dict[str, Any]:
-    """EventBridge pattern: the pipeline verified a deploy of a configured model."""
-    return {
-        "source": [PIPELINE_EVENT_SOURCE],
-        "detail-type": [DEPLOY_VERIFIED],
-        "detail": {"model": [m.name for m in config.models]},
-    }
+    """EventBridge pattern: the pipeline verified a deploy."""
+    return {"source": [PIPELINE_EVENT_SOURCE], "detail-type": [DEPLOY_VERIFIED]}
 
 
 def _pascal(name: str) -> str:

@@ -505,6 +505,27 @@ def test_a_status_other_than_pending_notifies_nobody(workflow: Workflow) -> None
     assert workflow.messages("qa") == []
 
 
+# The rules name no model (they would grow with each one): the handlers pass over a group accounts.yaml does not
+# configure, whoever created it.
+UNCONFIGURED = f"arn:aws:sagemaker:{REGION}:{SHARED}:model-package/zz-unconfigured/1"
+
+
+def test_a_pending_version_of_a_model_accounts_yaml_does_not_configure_notifies_nobody(workflow: Workflow) -> None:
+    assert notify.handler(state_change(UNCONFIGURED, "PendingManualApproval"), context("notify")) == {
+        "published": 0,
+        "ignored": "not a configured model",
+    }
+    assert workflow.messages("qa") == []
+
+
+def test_a_verified_deploy_of_a_model_accounts_yaml_does_not_configure_notifies_nobody(workflow: Workflow) -> None:
+    assert notify.handler(deploy_verified(UNCONFIGURED), context("notify")) == {
+        "published": 0,
+        "ignored": "not a configured model",
+    }
+    assert workflow.messages("prod") == []
+
+
 # -- review page and decision ----------------------------------------------------------------------------------
 
 
@@ -1258,6 +1279,13 @@ def test_an_approved_version_sends_github_one_repository_dispatch(workflow: Work
         "accept": "application/vnd.github+json",
         "x-github-api-version": "2022-11-28",
     }
+
+
+def test_an_approval_of_a_model_accounts_yaml_does_not_configure_dispatches_nothing(
+    workflow: Workflow, github: GitHubStandIn
+) -> None:
+    assert dispatch.handler(environment_approved(UNCONFIGURED), context("dispatch")) == {"dispatched": False}
+    assert github.requests == []
 
 
 def test_an_event_for_an_environment_the_registry_does_not_record_as_approved_dispatches_nothing(

@@ -393,8 +393,9 @@ def test_a_failed_deploy_names_resource_and_reason_and_records_nothing(
         deploy_qa_with(local_aws, workloads, tmp_path, monkeypatch, failing(ROLLED_BACK))
     assert str(raised.value) == (
         "deploy of ModelOps-qa-Endpoint-churn-model failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
-        "available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint churn-model "
-        "does not exist, as before the deploy; the live record of churn-model in qa was not updated"
+        "available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint "
+        "modelops-churn-model does not exist, as before the deploy; the live record of churn-model in qa was not "
+        "updated"
     )
     shared = local_aws.admin("111111111111").client("ssm", region_name="eu-west-1")
     workload = local_aws.admin("444444444444").client("ssm", region_name="eu-west-1")
@@ -414,8 +415,8 @@ def test_a_rolled_back_stack_whose_endpoint_is_not_what_was_live_before_is_not_c
     assert str(raised.value) == (
         "deploy of ModelOps-qa-Endpoint-churn-model failed at ChurnModelEndpoint: Instance type ml.m5.large is not "
         "available (stack UPDATE_ROLLBACK_COMPLETE); the endpoints are not as before the deploy: endpoint "
-        f"churn-model does not exist, while {before} was live before; the live record of churn-model in qa was "
-        "not updated"
+        f"modelops-churn-model does not exist, while {before} was live before; the live record of churn-model in qa "
+        "was not updated"
     )
 
 
@@ -578,7 +579,8 @@ def test_a_failed_model_stack_is_reported_with_its_endpoint_alone_and_the_next_m
     assert outcome.failed == {
         "churn-model": "deploy of ModelOps-qa-Endpoint-churn-model failed at Endpoint: Instance type ml.m5.large "
         "is not available (stack UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint "
-        "churn-model does not exist, as before the deploy; the live record of churn-model in qa was not updated"
+        "modelops-churn-model does not exist, as before the deploy; the live record of churn-model in qa was not "
+        "updated"
     }
 
 
@@ -589,8 +591,8 @@ def test_a_failed_environment_stack_stops_the_deploy_before_any_model_stack(
         deploy_qa_stage(local_aws, workloads, tmp_path, monkeypatch, failing_stack="ModelOps-qa-Environment")
     assert str(raised.value) == (
         "deploy of ModelOps-qa-Environment failed at Endpoint: Instance type ml.m5.large is not available (stack "
-        "UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint churn-model does not exist, as "
-        "before the deploy; the live record of qa was not updated"
+        "UPDATE_ROLLBACK_COMPLETE); CloudFormation rolled the stack back: endpoint modelops-churn-model does not "
+        "exist, as before the deploy; the live record of qa was not updated"
     )
 
 

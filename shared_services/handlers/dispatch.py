@@ -146,6 +146,10 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     if env not in config.chain:
         logger.warning("not an environment of the chain", extra={"arn": arn, "env": env})
         return {"dispatched": False}
+    if naming.parse_model_package_arn(arn).group not in {spec.name for spec in config.models}:
+        # The rule names no model (shared_services/approval_workflow.py): only configured models are dispatched.
+        logger.warning("not a configured model", extra={"arn": arn})
+        return {"dispatched": False}
     package = describe_package(boto3.client("sagemaker", region_name=config.region), arn)
     if package is None:
         raise LookupError(f"model package {arn} does not exist in the registry")

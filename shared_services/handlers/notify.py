@@ -282,9 +282,14 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         logger.info("no decision needed", extra={"detail_type": event.detail_type})
         return {"published": 0}
     arn, env, evidence = target
+    model = naming.parse_model_package_arn(arn).group
+    if model not in {spec.name for spec in config.models}:
+        # The rules name no model (shared_services/approval_workflow.py): a group accounts.yaml does not configure
+        # asks nobody.
+        logger.warning("not a configured model", extra={"arn": arn})
+        return {"published": 0, "ignored": "not a configured model"}
     sagemaker = boto3.client("sagemaker")
     dynamodb = boto3.client("dynamodb")
-    model = naming.parse_model_package_arn(arn).group
     if evidence is not None:
         refusal = deploy_recorded(dynamodb, model=model, env=evidence.env, arn=arn)
         if refusal is not None:
