@@ -7,7 +7,11 @@ Each app is synthesized in a fresh process, three times, and the median is print
 - the sample organisation (tests/orgs/two_env, as shipped), and its ratio to the trivial app;
 - 50 models x 2 environments (100 endpoints) built from it, and the added synth cost per endpoint: the slope
   between the sample's 2 endpoints and these 100;
-- with `--large`, 500 models x 4 environments (2,000 endpoints), once: it takes minutes.
+- with `--large`, 500 models x 4 environments (2,000 endpoints), once: it takes minutes; and the synth of one
+  model's stacks in it (`modelops:models`), what a promotion of that model needs.
+
+Our app is synthesized as `make synth` and `modelops deploy` synthesize it: without CDK's built-in CloudFormation
+validation, which `make test` runs; the trivial app is measured with CDK's defaults and without validation.
 """
 
 from __future__ import annotations
@@ -26,12 +30,17 @@ import yaml
 from tests.orgs import config_path, org_data, workloads_root
 
 RUNS = 3
+# As `make synth`, the generate step and `modelops deploy` synthesize: without CDK's built-in CloudFormation
+# validation, which `make test` runs on the sample and generated organisations; argv[4], when given, is the
+# `modelops:models` selection of a promotion.
 SYNTH = """
 import os, sys
 from pathlib import Path
 from accounts.config import load_config
 from deployment.cdk_app import build_app
-build_app(load_config(sys.argv[1]), workloads_root=Path(sys.argv[2]), outdir=sys.argv[3]).synth()
+models = sys.argv[4].split(",") if len(sys.argv) > 4 else None
+config, workloads, outdir = load_config(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+build_app(config, workloads_root=workloads, outdir=outdir, models=models, validate=False).synth()
 """
 # The floor: the same interpreter, aws-cdk-lib and Node start-up, and one stack with one bucket.
 TRIVIAL = """
@@ -94,15 +103,27 @@ def large_organisation(folder: Path, models: int, envs: int = 2) -> tuple[Path, 
     return config, root
 
 
-def time_synth(config: Path, workloads: Path, workdir: Path, *, script: str = SYNTH, runs: int = RUNS) -> float:
-    """Median wall seconds of a synth in a fresh Python process."""
+def time_synth(
+    config: Path,
+    workloads: Path,
+    workdir: Path,
+    *,
+    script: str = SYNTH,
+    runs: int = RUNS,
+    extra: tuple[str, ...] = (),
+    validation: bool = True,
+) -> float:
+    """Median wall seconds of a synth in a fresh Python process; `validation` False sets CDK_VALIDATION=false (for
+    the trivial app; ours turns it off itself)."""
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    if not validation:
+        env["CDK_VALIDATION"] = "false"
     samples = []
     for run in range(runs):
         outdir = workdir / f"cdk.out-{run}"
         started = time.perf_counter()
         subprocess.run(  # noqa: S603  (our own interpreter and script)
-            [sys.executable, "-c", script, str(config), str(workloads), str(outdir)],
+            [sys.executable, "-c", script, str(config), str(workloads), str(outdir), *extra],
             cwd=workdir,
             env=env,
             check=True,
@@ -125,24 +146,28 @@ def main(argv: list[str] | None = None) -> None:
         folder = Path(temp)
         (folder / ".github" / "workflows").mkdir(parents=True)
         trivial = time_synth(config_path("two_env"), workloads_root("two_env"), folder, script=TRIVIAL)
+        bare = time_synth(config_path("two_env"), workloads_root("two_env"), folder, script=TRIVIAL, validation=False)
         sandbox = time_synth(config_path("two_env"), workloads_root("two_env"), folder)
         config, workloads = large_organisation(folder / "large", LARGE_MODELS)
         large = time_synth(config, workloads, folder)
-        huge = None
+        huge = promotion = None
         if args.large:
             config, workloads = large_organisation(folder / "huge", 500, 4)
             huge = time_synth(config, workloads, folder, runs=1)
+            promotion = time_synth(config, workloads, folder, extra=("model-000",))
     endpoints = LARGE_MODELS * 2
     per_endpoint = (large - sandbox) / (endpoints - SAMPLE_ENDPOINTS)
-    print(f"synth, trivial app (one bucket):                        {trivial:.1f} s (median of {RUNS})")
+    print(f"synth, trivial app (one bucket), CDK's defaults:       {trivial:.1f} s (median of {RUNS})")
+    print(f"synth, trivial app without CDK's built-in validation:  {bare:.1f} s (median of {RUNS})")
     print(
         f"synth, sandbox organisation (1 model x 2 environments): {sandbox:.1f} s (median of {RUNS}), "
-        f"{sandbox / trivial:.2f} x the trivial app"
+        f"{sandbox / trivial:.2f} x the trivial app ({sandbox / bare:.2f} x without validation in both)"
     )
     print(f"synth, {LARGE_MODELS} models x 2 environments ({endpoints} endpoints): {large:.1f} s (median of {RUNS})")
     print(f"added synth cost per endpoint: {per_endpoint * 1000:.0f} ms")
-    if huge is not None:
+    if huge is not None and promotion is not None:
         print(f"synth, 500 models x 4 environments (2,000 endpoints): {huge:.1f} s (one run)")
+        print(f"synth a one-model promotion needs, 500 x 4 (modelops:models=model-000): {promotion:.1f} s (median)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ pin the producer for as long as any consumer reads them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -35,7 +37,9 @@ class SharedServicesStage(cdk.Stage):
         *,
         config: OrgConfig,
         manifests: dict[str, list[EnvironmentManifest]],
+        models: Collection[str] | None = None,
     ) -> None:
+        """`models`: build only these models' stacks (None: every configured model's); see cdk_app.build_app."""
         super().__init__(
             scope,
             SHARED_SERVICES_STAGE,
@@ -44,6 +48,8 @@ class SharedServicesStage(cdk.Stage):
         self.stack = SharedServicesStack(self, naming.SHARED_SERVICES_STACK_ID, config=config, manifests=manifests)
         self.models: dict[str, ModelStack] = {}
         for model in config.models:
+            if models is not None and model.name not in models:
+                continue
             stack = ModelStack(self, naming.model_stack_id(model.name), config=config, model=model)
             stack.add_stack_dependency(self.stack, "the shared services' roles and key come first")
             self.models[model.name] = stack
@@ -60,7 +66,10 @@ class WorkloadStage(cdk.Stage):
         config: OrgConfig,
         env_name: str,
         manifests: list[EnvironmentManifest],
+        models: Collection[str] | None = None,
     ) -> None:
+        """`models`: build only these models' endpoint stacks (None: every manifest's). The environment's own
+        stack is always built from every manifest, since what it holds depends on all of them."""
         environment = config.environment(env_name)
         super().__init__(
             scope,
@@ -74,6 +83,8 @@ class WorkloadStage(cdk.Stage):
         self.endpoints: dict[str, EndpointStack] = {}
         for manifest in manifests:
             model = manifest.manifest.model
+            if models is not None and model not in models:
+                continue
             stack = EndpointStack(
                 self, naming.endpoint_stack_id(model), config=config, env_name=env_name, manifest=manifest
             )

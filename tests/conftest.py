@@ -99,7 +99,8 @@ def synthesize(config: OrgConfig, workdir: Path, workloads: Path) -> Synth:
     """Synthesize the app for `config` and the manifests under `workloads` into `workdir/cdk.out`; synth
     writes nothing outside it."""
     workdir.mkdir(parents=True, exist_ok=True)
-    app = build_app(config, workloads_root=workloads, outdir=str(workdir / "cdk.out"))
+    # With CDK's built-in CloudFormation validation, which the deploy path leaves to these tests (cdk_app.synthesize).
+    app = build_app(config, workloads_root=workloads, outdir=str(workdir / "cdk.out"), validate=True)
     app.synth()
     stacks = {
         stack.node.path: stack

@@ -874,11 +874,7 @@ def test_the_one_event_the_promoter_may_put_is_the_one_a_workflow_rule_on_the_de
         "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["modelops.pipeline"]}}}
     )
     assert [rule["Properties"]["EventPattern"] for rule in rules.values()] == [
-        {
-            "source": ["modelops.pipeline"],
-            "detail-type": ["ModelOps Deploy Verified"],
-            "detail": {"model": ["churn-model"]},
-        }
+        {"source": ["modelops.pipeline"], "detail-type": ["ModelOps Deploy Verified"]}
     ]
     assert ["EventBusName" in rule["Properties"] for rule in rules.values()] == [False]
 

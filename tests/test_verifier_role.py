@@ -26,7 +26,7 @@ ROLES_STACK = "ModelOps-DeploymentRoles"
 VERIFIER = "arn:aws:iam::111111111111:role/modelops-verifier"
 GITHUB_VERIFY = "arn:aws:iam::333333333333:role/modelops-github-verify"
 ASSUME = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-SSM = "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/churn-model"
+SSM = "arn:aws:ssm:eu-west-1:111111111111:parameter/modelops/models/*"
 WRITE_VERBS = ("Put", "Update", "Create", "Delete")
 
 
@@ -125,8 +125,8 @@ def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing
                         ],
                         "Effect": "Allow",
                         "Resource": [
-                            "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model",
-                            "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/*",
+                            "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/*",
+                            "arn:aws:sagemaker:eu-west-1:111111111111:model-package/*/*",
                         ],
                     },
                     {
@@ -134,7 +134,7 @@ def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing
                         "Sid": "ReadArtifactVersions",
                         "Action": "s3:GetObject",
                         "Effect": "Allow",
-                        "Resource": "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/*",
+                        "Resource": "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/*",
                     },
                     {
                         "Sid": "ReadLiveVersions",
@@ -146,7 +146,7 @@ def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing
                         "Sid": "ReadLedger",
                         "Action": "dynamodb:Query",
                         "Condition": {
-                            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["churn-model/*"]},
+                            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*/*"]},
                             "Null": {"dynamodb:LeadingKeys": "false"},
                         },
                         "Effect": "Allow",
