@@ -2,7 +2,10 @@
 
 Jobs run in order: synth, then the shared-services stage, then each environment of the chain. A merge
 deploys only what it changed: the synth job synthesizes the pushed commit and the previous tip and writes
-the plan (deployment/plan.py) of the stacks that differ. Each target then has two jobs, whatever its number
+the plan (deployment/plan.py) of the stacks that differ. When the push changed only manifests (a promotion),
+the previous tip is synthesized for the promoted models alone (`modelops:models`), and only their stacks and
+the constant ones are compared; the pushed commit is still synthesized whole, for the generated-files check
+and the deploy jobs' assembly. Each target then has two jobs, whatever its number
 of stacks: its base stack's job (`SharedServices`, `Environment`: the stage's shared resources, deployed
 first), and one matrix job for its per-model stacks, a job per batch of the plan. A job with nothing to
 deploy is skipped, so its environment asks no reviewer; a skipped job does not stop a later one, a failed
@@ -160,10 +163,23 @@ fi
 plan=(.venv/bin/python -m deployment.plan
 TARGETS
   --output cdk.out/deploy-plan.json --github-output "$GITHUB_OUTPUT")
+# Only manifests changed (a promotion): only those models' stacks
+# and the constant ones can differ; synthesize them alone.
+models=""
+manifest='^workloads/[^/]+/[a-z0-9-]+[.]yaml$'
+if [ -n "$before" ]; then
+  changed=$(git diff --name-only "$before" HEAD)
+  if [ -n "$changed" ] && ! grep -qvE "$manifest" <<< "$changed"; then
+    models=$(sed -E 's#^.*/(.*)[.]yaml$#\\1#' <<< "$changed" \\
+      | sort -u | paste -sd, -)
+    plan+=(--models "$models")
+  fi
+fi
 if [ -n "$before" ] \\
   && git worktree add --quiet --detach ../before "$before" \\
   && ln -s "$PWD/.venv" ../before/.venv \\
-  && (cd ../before && cdk synth --quiet --output ../before.out); then
+  && (cd ../before && cdk synth --quiet --output ../before.out \\
+    ${models:+-c "modelops:models=$models"}); then
   "${plan[@]}" ../before.out cdk.out
   echo "changed_from=$before" >> "$GITHUB_OUTPUT"
 else

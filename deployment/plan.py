@@ -26,7 +26,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -165,9 +165,17 @@ def compute(
     before: dict[str, dict[str, StackState]] | None,
     after: dict[str, dict[str, StackState]],
     targets: Sequence[tuple[str, str]],
+    models: Collection[str] | None = None,
 ) -> Plan:
     """The plan from the stages `before` to `after` (None: plan every stack); `targets` are (target, stage id)
-    pairs in deployment order, and every stage of `after` must be one of them."""
+    pairs in deployment order, and every stage of `after` must be one of them.
+
+    `models`: the push changed only these models' manifests, and BEFORE was synthesized for them alone
+    (`modelops:models`, deployment/cdk_app.py): only their per-model stacks and the constant stacks are compared;
+    every other model's stacks are neither planned nor reported removed."""
+    if models is not None:
+        before = _only(before, models) if before is not None else None
+        after = _only(after, models)
     stage_ids = [stage for _, stage in targets]
     unknown = sorted(set(after) - set(stage_ids))
     if unknown:
@@ -194,6 +202,16 @@ def compute(
         else []
     )
     return Plan(targets=plans, removed=removed, everything=before is None)
+
+
+def _only(stages: dict[str, dict[str, StackState]], models: Collection[str]) -> dict[str, dict[str, StackState]]:
+    """The constant stacks and the per-model stacks of `models`."""
+    return {
+        stage: {
+            path: state for path, state in stacks.items() if _stack_id(path) in BASE_STACK_IDS or _model(path) in models
+        }
+        for stage, stacks in stages.items()
+    }
 
 
 def _changed(previous: dict[str, StackState], state: StackState) -> bool:
@@ -276,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--target", type=_target, action="append", required=True, help="TARGET=STAGE, in deployment order"
     )
+    parser.add_argument(
+        "--models",
+        help="MODEL[,MODEL...]: the push changed only these models' manifests; compare only their stacks",
+    )
     parser.add_argument("--output", type=Path, help="write the plan file here (the deploy jobs read it)")
     parser.add_argument("--github-output", type=Path, help="append `plan=<json>` for the workflow to this file")
     args = parser.parse_args(argv)
@@ -284,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         after = read_assembly(args.assemblies[-1])
         before = None if args.all else read_assembly(args.assemblies[0])
-        plan = compute(before, after, args.target)
+        models = [name for name in args.models.split(",") if name] if args.models else None
+        plan = compute(before, after, args.target, models)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

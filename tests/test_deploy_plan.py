@@ -280,3 +280,32 @@ def test_on_the_app_itself_a_prod_promotion_plans_only_that_models_prod_stack(sy
         },
         "removed": [],
     }
+
+
+def only(stages: dict[str, dict[str, dict[str, Any]]], model: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """`stages` as a synth for `model` alone writes them: the constant stacks and that model's."""
+    return {
+        stage: {
+            stack_id: body
+            for stack_id, body in stacks.items()
+            if stack_id in ("SharedServices", "Environment") or stack_id.endswith(f"-{model}")
+        }
+        for stage, stacks in stages.items()
+    }
+
+
+def test_a_promotions_plan_compares_only_the_promoted_models_stacks(tmp_path: Path) -> None:
+    """The previous tip synthesized for churn-model alone (`modelops:models`) against the whole pushed commit:
+    fraud-model's stacks, absent before, are neither planned nor reported removed."""
+    pins = {"qa": {"churn-model": 3, "fraud-model": 1}, "prod": {"churn-model": 2, "fraud-model": 1}}
+    before = write_assembly(tmp_path / "before", only(organisation(pins), "churn-model"))
+    promoted = {"qa": pins["qa"], "prod": {**pins["prod"], "churn-model": 3}}
+    after = write_assembly(tmp_path / "after", organisation(promoted))
+
+    plan = compute(read_assembly(before), read_assembly(after), TARGETS, models=["churn-model"]).to_json()
+
+    assert plan == {
+        "everything": False,
+        "targets": {"shared-services": NOTHING, "qa": NOTHING, "prod": {"base": None, "batches": [[CHURN_PROD]]}},
+        "removed": [],
+    }
