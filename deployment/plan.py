@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from accounts import naming
 from accounts.validation import InputError
 from deployment import entry_point
 
-BASE_STACK_IDS = ("SharedServices", "Environment")
+BASE_STACK_IDS = (naming.SHARED_SERVICES_STACK_ID, naming.ENVIRONMENT_STACK_ID)  # each stage's constant stack
 # GitHub's limit (docs: "A matrix will generate a maximum of 256 jobs per workflow run"), shared by the run's matrices.
 MATRIX_LIMIT = 256
 # Where the synth job leaves the plan, inside the assembly it uploads, for the deploy jobs to read.
