@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from accounts import naming
 from accounts.config import ModelSpec, OrgConfig
+from policies.statements import Statement, document
 from promotion.metadata import CONTENT_KEYS, StageStatus, decision_reserved_keys
 from promotion.registry import ApprovalStatus
 from shared_services.principals import github_deploy_role_arns, model_creator_arns, operator_roles, pascal
@@ -51,22 +51,22 @@ def group_resources(config: OrgConfig, model: str) -> list[str]:
     return [naming.model_package_group_arn(config, model), naming.model_packages_arn_pattern(config, model)]
 
 
-def group_statements(config: OrgConfig, model: str) -> list[iam.PolicyStatement]:
+def group_statements(config: OrgConfig, model: str) -> list[Statement]:
     """The group's resource policy: data science registers and reads; the deploy path reads, and each
     environment's CloudFormation execution role creates models from versions."""
     resources = group_resources(config, model)
-    data_science = iam.ArnPrincipal(naming.data_science_role_arn(config))
+    data_science = {"AWS": [naming.data_science_role_arn(config)]}
     statements = [
-        iam.PolicyStatement(
+        Statement(
             sid="DataScienceRegistersPendingVersions",
-            principals=[data_science],
+            principals=data_science,
             actions=["sagemaker:CreateModelPackage"],
             resources=resources,
             conditions=registration_conditions(config),
         ),
-        iam.PolicyStatement(
+        Statement(
             sid="DataScienceReadsRegistry",
-            principals=[data_science],
+            principals=data_science,
             actions=REGISTRY_READ_ACTIONS,
             resources=resources,
         ),
@@ -74,24 +74,24 @@ def group_statements(config: OrgConfig, model: str) -> list[iam.PolicyStatement]
     deploy_roles = github_deploy_role_arns(config)
     if deploy_roles:
         statements.append(
-            iam.PolicyStatement(
+            Statement(
                 sid="DeployRolesReadRegistry",
-                principals=[iam.ArnPrincipal(arn) for arn in deploy_roles],
+                principals={"AWS": deploy_roles},
                 actions=REGISTRY_READ_ACTIONS,
                 resources=resources,
             )
         )
     operators = operator_roles(config)
     statements += [
-        iam.PolicyStatement(
+        Statement(
             sid="CloudFormationCreatesModels",
-            principals=[iam.ArnPrincipal(arn) for arn in model_creator_arns(config)],
+            principals={"AWS": model_creator_arns(config)},
             actions=MODEL_CREATOR_ACTIONS,
             resources=resources,
         ),
-        iam.PolicyStatement(
+        Statement(
             sid="OperatorsReadRegistry",
-            principals=[iam.ArnPrincipal(account.root_arn) for account in operators],
+            principals={"AWS": [account.root_arn for account in operators]},
             actions=REGISTRY_READ_ACTIONS,
             resources=resources,
             conditions={"ArnEquals": {"aws:PrincipalArn": [arn for a in operators for arn in a.role_arns]}},
@@ -116,6 +116,6 @@ class ModelRegistry(Construct):
             # No ModelPackageGroupDescription: changing it requires replacing the group ("Update requires:
             # Replacement"), which fails for a custom-named group, so a description edited in accounts.yaml
             # would fail the model's deploy. The description stays in accounts.yaml.
-            model_package_group_policy=iam.PolicyDocument(statements=group_statements(config, model.name)),
+            model_package_group_policy=document(group_statements(config, model.name)),
         )
         self.group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)

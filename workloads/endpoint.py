@@ -198,6 +198,10 @@ class ModelEndpoint(Construct):
             self, "ExecutionRole", config=config, env_name=env_name, model=model, capture=grant
         )
 
+        # The CloudFormation execution policy creates, updates and deletes only SageMaker resources that carry
+        # this tag. Set as a property rather than through `Tags.of`, which costs two jsii calls per resource.
+        managed = [cdk.CfnTag(key=naming.MANAGED_TAG_KEY, value=naming.MANAGED_TAG_VALUE)]
+
         # Network isolation: the container gets no network; SageMaker itself fetches the artifacts and image
         # with the execution role. Models from a registry package support it (Marketplace ones require it).
         self.model = sagemaker.CfnModel(
@@ -208,6 +212,7 @@ class ModelEndpoint(Construct):
                 model_package_name=manifest.model_package_arn
             ),
             enable_network_isolation=True,
+            tags=managed,
         )
 
         self.endpoint_config = sagemaker.CfnEndpointConfig(
@@ -226,6 +231,7 @@ class ModelEndpoint(Construct):
             data_capture_config=(
                 _data_capture(model, manifest.data_capture, bucket, key) if manifest.data_capture is not None else None
             ),
+            tags=managed,
         )
 
         self.alarms = RollbackAlarms(self, "Alarms", model=model, alarms=manifest.alarms)
@@ -235,14 +241,10 @@ class ModelEndpoint(Construct):
             endpoint_name=naming.endpoint_name(model),
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             deployment_config=deployment_config(manifest),
+            tags=managed,
         )
         for alarm in (self.alarms.errors, self.alarms.latency):
             self.endpoint.add_resource_dependency(alarm, "the rollback configuration names this alarm")
-
-        # The CloudFormation execution policy creates, updates and deletes only SageMaker resources that carry
-        # this tag: the endpoint is named after the model, which nothing else marks as modelops' own.
-        for resource in (self.model, self.endpoint_config, self.endpoint):
-            cdk.Tags.of(resource).add(naming.MANAGED_TAG_KEY, naming.MANAGED_TAG_VALUE)
 
         self.autoscaler: Autoscaler | None = None
         if manifest.autoscaling is not None:

@@ -15,6 +15,7 @@ from constructs import Construct
 from accounts import naming
 from accounts.config import OrgConfig
 from policies.actions import IMAGE_PULL_ACTIONS
+from policies.statements import Statement, document
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -39,21 +40,19 @@ def _log_group_arn(config: OrgConfig, env_name: str, model: str) -> str:
     return f"arn:aws:logs:{config.region}:{account}:log-group:{naming.endpoint_log_group(model)}"
 
 
-def execution_statements(
-    config: OrgConfig, env_name: str, model: str, capture: CaptureGrant | None
-) -> list[iam.PolicyStatement]:
+def execution_statements(config: OrgConfig, env_name: str, model: str, capture: CaptureGrant | None) -> list[Statement]:
     """What one endpoint's SageMaker execution role may do: its artifacts, its image, its logs."""
     region = config.region
     log_group = _log_group_arn(config, env_name, model)
     statements = [
-        iam.PolicyStatement(
+        Statement(
             sid="ReadOwnArtifacts",
             actions=["s3:GetObject"],
             resources=[f"{naming.artifact_bucket_arn(config)}/{naming.artifact_prefix(model)}*"],
         ),
         # The artifact key lives in shared services and is reached by alias, so this stack needs no key ARN;
         # the alias condition pins it to that one key, ViaService to decryption done by S3 for GetObject.
-        iam.PolicyStatement(
+        Statement(
             sid="DecryptArtifactsThroughS3",
             actions=["kms:Decrypt"],
             resources=[naming.shared_kms_keys_arn_pattern(config)],
@@ -64,25 +63,25 @@ def execution_statements(
         ),
         # Every model's images live in the one shared-services repository (shared_services/images.py), whose
         # policy lets this environment's execution roles pull; the package pins the digest.
-        iam.PolicyStatement(
+        Statement(
             sid="PullImagesFromSharedServices",
             actions=IMAGE_PULL_ACTIONS,
             resources=[naming.model_image_repository_arn(config)],
         ),
         # GetAuthorizationToken has no resource type and no condition key; the token alone reads nothing,
         # the repository statement above decides which images can be pulled with it.
-        iam.PolicyStatement(
+        Statement(
             sid="AuthenticateToEcr",
             actions=["ecr:GetAuthorizationToken"],
             resources=["*"],
         ),
-        iam.PolicyStatement(
+        Statement(
             sid="WriteOwnLogs",
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[log_group, f"{log_group}:*"],
         ),
         # PutMetricData has no resource type; the namespace condition keeps the role to instance metrics.
-        iam.PolicyStatement(
+        Statement(
             sid="PublishInstanceMetrics",
             actions=["cloudwatch:PutMetricData"],
             resources=["*"],
@@ -91,7 +90,7 @@ def execution_statements(
         # SageMaker reads the auto-rollback alarms as the execution role: "Ensure that your IAM execution role
         # has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you
         # specify" (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
-        iam.PolicyStatement(
+        Statement(
             sid="ReadOwnRollbackAlarms",
             actions=["cloudwatch:DescribeAlarms"],
             resources=naming.rollback_alarm_arns(region, _account(config, env_name), model),
@@ -99,14 +98,14 @@ def execution_statements(
     ]
     if capture is not None:
         statements += [
-            iam.PolicyStatement(
+            Statement(
                 sid="WriteOwnDataCapture",
                 actions=["s3:PutObject"],
                 resources=[capture.objects_arn],
             ),
             # SageMaker documents that the execution role itself must be allowed kms:Encrypt with the
             # capture key, so this is not narrowed to S3; the alias pins it to this account's endpoint key.
-            iam.PolicyStatement(
+            Statement(
                 sid="EncryptDataCapture",
                 actions=["kms:Encrypt", "kms:GenerateDataKey"],
                 resources=[capture.keys_arn],
@@ -116,29 +115,29 @@ def execution_statements(
     return statements
 
 
-def execution_trust(config: OrgConfig, env_name: str) -> list[iam.PolicyStatement]:
+def execution_trust(config: OrgConfig, env_name: str) -> list[Statement]:
     """SageMaker, acting for this account only (confused-deputy protection)."""
     return [
-        iam.PolicyStatement(
+        Statement(
             sid="SageMakerForThisAccount",
-            principals=[iam.ServicePrincipal(SAGEMAKER_SERVICE)],
+            principals={"Service": [SAGEMAKER_SERVICE]},
             actions=["sts:AssumeRole"],
             conditions={"StringEquals": {"aws:SourceAccount": _account(config, env_name)}},
         )
     ]
 
 
-def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> list[iam.PolicyStatement]:
+def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> list[Statement]:
     """What the pipeline's operator may do in one workload account, for the models deployed there."""
     region, account = config.region, _account(config, env_name)
-    statements: list[iam.PolicyStatement] = []
+    statements: list[Statement] = []
     if models:
         # One pattern per kind, whatever the number of models (a role's inline policies are capped at 10,240
         # characters): modelops's endpoints are `modelops-<model>` (naming.endpoint_name), so the pattern
         # reaches no other team's endpoint in a shared account, and the live records live under
         # `/modelops/models/`, a namespace only modelops writes.
         statements += [
-            iam.PolicyStatement(
+            Statement(
                 sid="DescribeAndSmokeTestEndpoints",
                 actions=["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
                 resources=[naming.endpoint_arn_pattern(region, account)],
@@ -147,7 +146,7 @@ def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> 
             # replaces them under a new name, which is what makes the endpoint update blue/green. Their
             # names cannot be known here, so the grant covers this account and region, read-only. The
             # account runs nothing but modelops endpoints, so nothing else is described through it.
-            iam.PolicyStatement(
+            Statement(
                 sid="DescribeEndpointConfigsAndModels",
                 actions=["sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
                 resources=[
@@ -155,7 +154,7 @@ def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> 
                     f"arn:aws:sagemaker:{region}:{account}:model/*",
                 ],
             ),
-            iam.PolicyStatement(
+            Statement(
                 sid="RecordLiveModelPackage",
                 actions=["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:PutParameter"],
                 resources=[naming.ssm_parameter_arn(region, account, naming.live_arn_parameter(naming.ANY_MODEL))],
@@ -164,7 +163,7 @@ def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> 
     # GetMetricData has neither a resource type nor a condition key, so `*` is the only form IAM accepts.
     # It reads metric values only; the post-deploy report needs the endpoints' invocations, latency, 4XX/5XX.
     statements.append(
-        iam.PolicyStatement(
+        Statement(
             sid="ReadEndpointMetrics",
             actions=["cloudwatch:GetMetricData"],
             resources=["*"],
@@ -173,16 +172,16 @@ def operator_statements(config: OrgConfig, env_name: str, models: list[str]) -> 
     return statements
 
 
-def operator_trust(config: OrgConfig, env_name: str) -> list[iam.PolicyStatement]:
+def operator_trust(config: OrgConfig, env_name: str) -> list[Statement]:
     """Only this environment's GitHub deploy role in the deployment account, named exactly.
 
     SetSourceIdentity: the deploy role's session may carry the CI actor as source identity, and a session
     that does can only chain into roles that allow it; it then shows in CloudTrail for every operator call.
     """
     return [
-        iam.PolicyStatement(
+        Statement(
             sid="GitHubDeployRole",
-            principals=[iam.ArnPrincipal(naming.github_deploy_role_arn(config, env_name))],
+            principals={"AWS": [naming.github_deploy_role_arn(config, env_name)]},
             actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
         )
     ]
@@ -194,8 +193,8 @@ def _role(
     *,
     role_name: str,
     description: str,
-    trust: list[iam.PolicyStatement],
-    permissions: list[iam.PolicyStatement],
+    trust: list[Statement],
+    permissions: list[Statement],
     account: str,
     tags: dict[str, str] | None = None,
 ) -> iam.CfnRole:
@@ -210,13 +209,9 @@ def _role(
         construct_id,
         role_name=role_name,
         description=description,
-        assume_role_policy_document=iam.PolicyDocument(statements=trust),
+        assume_role_policy_document=document(trust),
         permissions_boundary=naming.workload_boundary_arn(account),
-        policies=[
-            iam.CfnRole.PolicyProperty(
-                policy_name=role_name, policy_document=iam.PolicyDocument(statements=permissions)
-            )
-        ],
+        policies=[iam.CfnRole.PolicyProperty(policy_name=role_name, policy_document=document(permissions))],
         tags=[cdk.CfnTag(key=key, value=value) for key, value in (tags or {}).items()] or None,
     )
 
