@@ -430,6 +430,19 @@ def _plan_step(stages: Sequence[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
+def _cdk_cli_steps() -> list[dict[str, Any]]:
+    """What every deploy job does first: fetch the synth job's assembly and install the pinned CDK CLI."""
+    return [
+        {
+            "name": "Download cdk.out",
+            "uses": pinned("actions/download-artifact@v8"),
+            "with": {"name": CDK_OUT, "path": CDK_OUT},
+        },
+        {"name": "Set up Node", "uses": pinned("actions/setup-node@v6"), "with": dict(SETUP_NODE_WITH)},
+        {"name": "Install the CDK CLI", "run": f"npm install --global aws-cdk@{CDK_CLI_VERSION}"},
+    ]
+
+
 def _run_if(target: str, what: str) -> str:
     """A deploy job's condition: synth succeeded, no earlier job failed or was cancelled (a target with
     nothing to deploy is skipped and does not stop the next), and the plan has work for it. `!cancelled()`
@@ -453,13 +466,7 @@ def _secure_deploy_job(
     oidc = _secure_oidc(config, secured, stack.target)
     _step(secured, "Deploy")["with"]["template"] = f"${{{{ steps.{TEMPLATE_URL_STEP}.outputs.url }}}}"
     publish_assets = [
-        {
-            "name": "Download cdk.out",
-            "uses": pinned("actions/download-artifact@v8"),
-            "with": {"name": CDK_OUT, "path": CDK_OUT},
-        },
-        {"name": "Set up Node", "uses": pinned("actions/setup-node@v6"), "with": dict(SETUP_NODE_WITH)},
-        {"name": "Install the CDK CLI", "run": f"npm install --global aws-cdk@{CDK_CLI_VERSION}"},
+        *_cdk_cli_steps(),
         oidc,
         {
             # The OIDC role may assume only this target's file-publishing role, so nothing reaches
@@ -516,13 +523,7 @@ def _models_job(
     job["env"] = dict(CLI_ENV)
     oidc = _secure_oidc(config, job, target)
     steps: list[dict[str, Any]] = [
-        {
-            "name": "Download cdk.out",
-            "uses": pinned("actions/download-artifact@v8"),
-            "with": {"name": CDK_OUT, "path": CDK_OUT},
-        },
-        {"name": "Set up Node", "uses": pinned("actions/setup-node@v6"), "with": dict(SETUP_NODE_WITH)},
-        {"name": "Install the CDK CLI", "run": f"npm install --global aws-cdk@{CDK_CLI_VERSION}"},
+        *_cdk_cli_steps(),
         oidc,
         {
             "id": "Deploy",
