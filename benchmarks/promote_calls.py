@@ -17,14 +17,13 @@ from typing import Any
 
 from accounts import naming
 from accounts.config import OrgConfig
+from benchmarks.registry_setup import admin, quorum_approvals, register_approved
 from benchmarks.sandbox import start_sandbox_server
-from promotion.aws import AwsContext, new_session
-from promotion.content import Content, pin_image, record_artifact, upload_artifact
+from promotion.aws import AwsContext
+from promotion.content import pin_image
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger
 from promotion.live_records import LiveRecords
-from promotion.metadata import OUTCOME, approval_key
 from promotion.promote import promote
-from promotion.sessions import assume_role
 from sandbox.images import push_image
 from sandbox.server import SandboxServer
 from tests.orgs import load_org, workloads_root
@@ -34,11 +33,6 @@ from tests.promotion_support import create_ledger_table
 # two versions.
 GROUP_SIZES = (2, 10, 100)
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/modelops-models:churn-model-1.0"
-
-
-def admin(config: OrgConfig, account: str) -> Any:
-    base = new_session(region=config.region, access_key="AKIAIOSFODNN7EXAMPLE", secret_key="bench")  # noqa: S106 (sandbox)
-    return assume_role(naming.role_arn(account, "modelops-bench-admin"), session_name="bench", base=base)
 
 
 def populate(server: SandboxServer, config: OrgConfig, versions: int) -> None:
@@ -53,41 +47,19 @@ def populate(server: SandboxServer, config: OrgConfig, versions: int) -> None:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     push_image(shared, IMAGE)
     image = pin_image(shared.client("ecr", region_name=config.region), IMAGE)
-    # Every environment approved by its quorum, as the decision service records it.
-    decisions = {
-        key: value
-        for env in config.chain
-        for key, value in {
-            approval_key(env, OUTCOME): "Approved",
-            **{
-                approval_key(env, str(n)): f"Approved {member} 2026-01-01T00:00:00Z"
-                for n, member in enumerate(
-                    config.approvers(env).members[: config.environment(env).approvals_required], start=1
-                )
-            },
-        }.items()
-    }
+    approvals = quorum_approvals(config)
     for number in range(1, versions + 1):
-        artifact = f"s3://{bucket}/{naming.artifact_prefix('churn-model')}v{number}/model.tar.gz"
-        upload_artifact(s3, artifact, f"v{number}".encode())
-        version, sha256, _etag = record_artifact(s3, artifact)
-        content = Content(artifact=artifact, artifact_version=version, artifact_sha256=sha256, image=image)
-        arn = sagemaker.create_model_package(
-            ModelPackageGroupName="churn-model",
-            InferenceSpecification={
-                "Containers": [{"Image": image, "ModelDataUrl": artifact}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-            ModelCard={"ModelCardContent": "{}", "ModelCardStatus": "PendingReview"},
-            CustomerMetadataProperties={
-                "metric:auc": "0.9",
-                "metric:false_positive_rate": "0.05",
-                **content.metadata(),
-            },
-        )["ModelPackageArn"]
-        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=decisions)
+        register_approved(
+            sagemaker,
+            s3,
+            group="churn-model",
+            artifact=f"s3://{bucket}/{naming.artifact_prefix('churn-model')}v{number}/model.tar.gz",
+            body=f"v{number}".encode(),
+            image=image,
+            metrics={"metric:auc": "0.9", "metric:false_positive_rate": "0.05"},
+            card_status="PendingReview",
+            approvals=approvals,
+        )
     ssm = shared.client("ssm", region_name=config.region)
     newest = naming.model_package_arn(config, "churn-model", versions)
     LiveRecords(ssm).put("churn-model", "qa", newest)

@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 import cli.main
 from accounts import naming
 from accounts.config import OrgConfig, parse_config
+from benchmarks.registry_setup import admin
 from benchmarks.sandbox import sandbox_process
-from promotion.aws import AwsContext, new_session
+from promotion.aws import AwsContext
 from promotion.live_records import LiveRecords
-from promotion.sessions import assume_role
 from promotion.status import board
 from tests.orgs import org_data
 
@@ -67,10 +67,7 @@ def workloads(config: OrgConfig, folder: Path) -> Path:
 
 
 def populate(config: OrgConfig) -> None:
-    base = new_session(region=config.region, access_key="AKIAIOSFODNN7EXAMPLE", secret_key="bench")  # noqa: S106 (sandbox)
-    shared = assume_role(
-        naming.role_arn(config.accounts.shared_services, "modelops-bench-admin"), session_name="bench", base=base
-    )
+    shared = admin(config, config.accounts.shared_services)
     sagemaker = shared.client("sagemaker", region_name=config.region)
     ssm = shared.client("ssm", region_name=config.region)
 

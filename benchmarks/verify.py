@@ -21,19 +21,17 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from accounts import naming
 from accounts.config import OrgConfig, load_config
+from benchmarks.registry_setup import admin, quorum_approvals, register_approved
 from benchmarks.sandbox import sandbox_process
 from benchmarks.synth import GENERATED_ENVIRONMENTS, large_organisation
-from promotion.aws import AwsContext, new_session
-from promotion.content import Content, pin_image, record_artifact, upload_artifact
+from promotion.aws import AwsContext
+from promotion.content import pin_image
 from promotion.live_records import LiveRecords
 from promotion.manifest_writer import render_pin, take_snapshot, write_pin
-from promotion.metadata import OUTCOME, approval_key
 from promotion.registry import describe_package
-from promotion.sessions import assume_role
 from promotion.verify import verify
 from sandbox.images import push_image
 from tests.promotion_support import create_ledger_table
@@ -44,28 +42,9 @@ IMAGE_TAG = "bench-1.0"
 METRICS = {"metric:auc": "0.95", "metric:false_positive_rate": "0.01"}
 
 
-def admin(config: OrgConfig) -> Any:
-    """Set-up credentials in the shared-services account (the sandbox's IAM judges them without refusing)."""
-    base = new_session(region=config.region, access_key="AKIAIOSFODNN7EXAMPLE", secret_key="bench")  # noqa: S106 (sandbox)
-    return assume_role(
-        naming.role_arn(config.accounts.shared_services, "modelops-bench-admin"), session_name="bench", base=base
-    )
-
-
-def decisions(config: OrgConfig) -> dict[str, str]:
-    """Every environment approved by its quorum, as the decision service records it."""
-    found: dict[str, str] = {}
-    for env in config.chain:
-        found[approval_key(env, OUTCOME)] = "Approved"
-        quorum = config.approvers(env).members[: config.environment(env).approvals_required]
-        for n, member in enumerate(quorum, start=1):
-            found[approval_key(env, str(n))] = f"Approved {member} 2026-01-01T00:00:00Z"
-    return found
-
-
 def populate(config: OrgConfig, workloads: Path) -> None:
     """One approved, live version per model, pinned in every environment (see the module docstring)."""
-    shared = admin(config)
+    shared = admin(config, config.accounts.shared_services)
     sagemaker = shared.client("sagemaker", region_name=config.region)
     s3 = shared.client("s3", region_name=config.region)
     ssm = shared.client("ssm", region_name=config.region)
@@ -76,31 +55,22 @@ def populate(config: OrgConfig, workloads: Path) -> None:
     uri = f"{naming.model_image_repository_uri(config)}:{IMAGE_TAG}"
     push_image(shared, uri)
     image = pin_image(shared.client("ecr", region_name=config.region), uri)
-    approvals = decisions(config)
+    approvals = quorum_approvals(config)
     live = LiveRecords(ssm)
     for spec in config.models:
         model = spec.name
         sagemaker.create_model_package_group(ModelPackageGroupName=model)
-        artifact = f"s3://{bucket}/{naming.artifact_prefix(model)}v1/model.tar.gz"
-        upload_artifact(s3, artifact, model.encode())
-        version, sha256, _etag = record_artifact(s3, artifact)
-        content = Content(artifact=artifact, artifact_version=version, artifact_sha256=sha256, image=image)
-        arn = sagemaker.create_model_package(
-            ModelPackageGroupName=model,
-            InferenceSpecification={
-                "Containers": [{"Image": image, "ModelDataUrl": artifact}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-            ModelCard={"ModelCardContent": "{}", "ModelCardStatus": "Approved"},
-            CustomerMetadataProperties={
-                "metric:auc": "0.95",
-                "metric:false_positive_rate": "0.01",
-                **content.metadata(),
-            },
-        )["ModelPackageArn"]
-        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-        sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties=approvals)
+        arn = register_approved(
+            sagemaker,
+            s3,
+            group=model,
+            artifact=f"s3://{bucket}/{naming.artifact_prefix(model)}v1/model.tar.gz",
+            body=model.encode(),
+            image=image,
+            metrics=METRICS,
+            card_status="Approved",
+            approvals=approvals,
+        )
         package = describe_package(sagemaker, arn)
         if package is None or package.content is None:
             raise SystemExit(f"{arn}: not readable back with its content after registration")
