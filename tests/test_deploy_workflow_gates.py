@@ -373,31 +373,40 @@ def test_the_plan_compares_with_the_previous_tip_only_when_it_can(
         assert completed.stdout == f"::warning::{first} did not synthesize; planning every stack\n"
 
 
+def plan_after_commit(jobs: dict[str, Any], repository: tuple[Path, str, str], files: dict[str, str]) -> list[str]:
+    """Commit `files` (path -> text) on top of the repository's second commit, run the Plan step for that push,
+    and return the commands it ran (the stand-ins' log)."""
+    checkout, _, second = repository
+    for path, text in files.items():
+        (checkout / path).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / path).write_text(text)
+    git(checkout, "add", *files)
+    git(checkout, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "change")
+    bin_dir = checkout.parent / "bin"
+    stand_in(bin_dir, "cdk", "")
+    run, _ = step_run(jobs["Build-Synth"], "Plan the stacks this push changed")
+    github_output = checkout.parent / "github-output"
+    github_output.touch()
+    completed = run_step(
+        run, checkout, bin_dir, {"EVENT": "push", "BEFORE": second, "ALL": "", "GITHUB_OUTPUT": str(github_output)}
+    )
+    assert completed.returncode == 0, completed.stderr
+    return (checkout.parent / "calls.log").read_text().splitlines()
+
+
 def test_a_push_that_only_pins_manifests_synthesizes_and_compares_only_those_models_stacks(
     jobs: dict[str, Any], repository: tuple[Path, str, str]
 ) -> None:
     """A promotion changes `workloads/<env>/<model>.yaml` alone: only that model's stacks and the constant ones
     can differ (deployment/cdk_app.py, `modelops:models`), so the previous tip is synthesized for the promoted
     models alone and the plan compares only their stacks."""
-    checkout, _, second = repository
-    for path in ("workloads/prod/churn-model.yaml", "workloads/qa/fraud-model.yaml", "workloads/prod/fraud-model.yaml"):
-        (checkout / path).parent.mkdir(parents=True, exist_ok=True)
-        (checkout / path).write_text("model_package_arn: x\n")
-    git(checkout, "add", "workloads")
-    git(checkout, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "promote")
-    bin_dir = checkout.parent / "bin"
-    stand_in(bin_dir, "cdk", "")
-    run, _ = step_run(jobs["Build-Synth"], "Plan the stacks this push changed")
-    github_output = checkout.parent / "github-output"
-    github_output.touch()
+    manifests = ("workloads/prod/churn-model.yaml", "workloads/qa/fraud-model.yaml", "workloads/prod/fraud-model.yaml")
 
-    completed = run_step(
-        run, checkout, bin_dir, {"EVENT": "push", "BEFORE": second, "ALL": "", "GITHUB_OUTPUT": str(github_output)}
-    )
+    calls = plan_after_commit(jobs, repository, dict.fromkeys(manifests, "model_package_arn: x\n"))
 
-    assert completed.returncode == 0, completed.stderr
+    github_output = repository[0].parent / "github-output"
     plan_call = "python " + PLAN_ARGS.format(output=github_output) + " --models churn-model,fraud-model"
-    assert (checkout.parent / "calls.log").read_text().splitlines() == [
+    assert calls == [
         "cdk synth --no-validation --quiet --output ../before.out -c modelops:models=churn-model,fraud-model",
         f"{plan_call} ../before.out cdk.out",
     ]
@@ -406,25 +415,12 @@ def test_a_push_that_only_pins_manifests_synthesizes_and_compares_only_those_mod
 def test_a_push_that_changes_anything_besides_manifests_synthesizes_the_whole_previous_tip(
     jobs: dict[str, Any], repository: tuple[Path, str, str]
 ) -> None:
-    checkout, _, second = repository
-    (checkout / "workloads" / "qa").mkdir(parents=True)
-    (checkout / "workloads" / "qa" / "churn-model.yaml").write_text("model_package_arn: x\n")
-    (checkout / "accounts").mkdir()
-    (checkout / "accounts" / "accounts.yaml").write_text("models: []\n")
-    git(checkout, "add", "workloads", "accounts")
-    git(checkout, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "config")
-    bin_dir = checkout.parent / "bin"
-    stand_in(bin_dir, "cdk", "")
-    run, _ = step_run(jobs["Build-Synth"], "Plan the stacks this push changed")
-    github_output = checkout.parent / "github-output"
-    github_output.touch()
+    files = {"workloads/qa/churn-model.yaml": "model_package_arn: x\n", "accounts/accounts.yaml": "models: []\n"}
 
-    completed = run_step(
-        run, checkout, bin_dir, {"EVENT": "push", "BEFORE": second, "ALL": "", "GITHUB_OUTPUT": str(github_output)}
-    )
+    calls = plan_after_commit(jobs, repository, files)
 
-    assert completed.returncode == 0, completed.stderr
-    assert (checkout.parent / "calls.log").read_text().splitlines() == [
+    github_output = repository[0].parent / "github-output"
+    assert calls == [
         "cdk synth --no-validation --quiet --output ../before.out",
         "python " + PLAN_ARGS.format(output=github_output) + " ../before.out cdk.out",
     ]
