@@ -1,0 +1,137 @@
+"""The training pipeline's steps run locally (`modelops train`): a real model trained on scikit-learn's bundled
+breast-cancer data, evaluated on held-out rows, registered with its evaluation report and lineage only when the
+evaluation meets the model's training condition; a weak model is refused and nothing is registered."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+import cli.main
+from accounts.config import OrgConfig
+from accounts.validation import InputError
+from data_science.local_run import run_steps
+from data_science.steps.train import Hyperparameters
+from promotion.evaluation import condition_failures, report_metrics
+from promotion.registry import describe_package
+from tests.orgs import config_path
+from tests.promotion_support import ARTIFACT_BUCKET, IMAGE, LocalAws
+
+CONFIG = config_path("two_env")
+ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/1"
+BUNDLED_SHA256 = "275eb74633b4cfc7136297a1d1d7ad8b1fe9dd11568f1e3f39cc50c4a41f1977"
+# The metrics of the scaled logistic regression on every feature, on the fixed held-out quarter (143 rows).
+GOOD = {"auc": 0.9985, "accuracy": 0.979, "precision": 0.9888, "recall": 0.9778, "f1": 0.9832,
+        "false_positive_rate": 0.0189}  # fmt: skip
+WEAK = ("--features", "symmetry error", "--c", "0.01")
+
+
+def modelops(*args: str) -> Result:
+    return CliRunner().invoke(cli.main.app, ["--config", str(CONFIG), *args])
+
+
+def test_the_steps_train_a_real_model_and_evaluate_it_on_held_out_rows(tmp_path: Path) -> None:
+    run = run_steps(tmp_path, Hyperparameters())
+    assert run.metrics == GOOD
+    assert (run.data.location, run.data.version) == ("scikit-learn:breast_cancer", f"sha256:{BUNDLED_SHA256}")
+    report = json.loads(run.evaluation.read_text())
+    assert report["binary_classification_metrics"]["auc"] == {"value": 0.9985, "standard_deviation": "NaN"}
+    assert report["test_rows"] == 143
+
+
+def test_the_training_condition_names_the_metric_the_value_and_the_bound(config: OrgConfig) -> None:
+    model = config.model("churn-model")
+    assert condition_failures(model, {"auc": 0.81}) == []
+    assert condition_failures(model, {"auc": 0.5852}) == [
+        "auc 0.5852 is below churn-model's training condition min 0.8"
+    ]
+    assert condition_failures(model, {"f1": 0.9}) == [
+        "the evaluation report has no auc; churn-model's training condition requires min 0.8"
+    ]
+
+
+def test_a_report_that_is_not_an_evaluation_report_is_refused_naming_it() -> None:
+    with pytest.raises(InputError) as not_one:
+        report_metrics('{"metrics": {}}', "run/evaluation.json")
+    with pytest.raises(InputError) as not_a_number:
+        report_metrics('{"binary_classification_metrics": {"auc": {"value": "high"}}}', "run/evaluation.json")
+    assert (
+        str(not_one.value)
+        == "run/evaluation.json: not an evaluation report; expected a binary_classification_metrics object"
+    )
+    assert str(not_a_number.value) == "run/evaluation.json: binary_classification_metrics.auc.value is not a number"
+
+
+def test_train_registers_the_model_with_its_evaluation_report_and_lineage(local_aws: LocalAws) -> None:
+    local_aws.act_as("data.scientist@example.com", account="222222222222", permission_set="DataScientist")
+    result = modelops("train", "churn-model", "--image", IMAGE, "--source-commit", "abcdef1")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "evaluation on held-out data: auc 0.9985, accuracy 0.979, precision 0.9888, recall 0.9778, f1 0.9832, "
+        f"false_positive_rate 0.0189\n{ARN}\n",
+        "registered churn-model v1 as PendingManualApproval\n",
+    )
+    described = local_aws.sagemaker().describe_model_package(ModelPackageName=ARN)
+    report_uri = described["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    run_folder = report_uri.rsplit("/", 1)[0]
+    assert described["ModelMetrics"] == {
+        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report_uri}}
+    }
+    assert run_folder.startswith(f"s3://{ARTIFACT_BUCKET}/artifacts/churn-model/train-")
+    assert described["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == f"{run_folder}/model.tar.gz"
+    s3 = local_aws.admin("111111111111").client("s3", region_name="eu-west-1")
+    stored = s3.get_object(Bucket=ARTIFACT_BUCKET, Key=report_uri.split("/", 3)[3])
+    body = stored["Body"].read()
+    metadata = described["CustomerMetadataProperties"]
+    # The metrics are the report's, and the report is the locked object the metadata names.
+    assert {k: v for k, v in metadata.items() if k.startswith("metric:")} == {
+        f"metric:{name}": repr(value) for name, value in GOOD.items()
+    }
+    assert report_metrics(body.decode(), report_uri) == GOOD
+    assert {k: v for k, v in metadata.items() if k.startswith("lineage:")} == {
+        "lineage:data": "scikit-learn:breast_cancer",
+        "lineage:data-version": f"sha256:{BUNDLED_SHA256}",
+        "lineage:evaluation-version": stored["VersionId"],
+        "lineage:evaluation-sha256": hashlib.sha256(body).hexdigest(),
+    }
+    package = describe_package(local_aws.sagemaker(), ARN)
+    assert package is not None
+    assert package.lineage.entries()[3:5] == [
+        ("training data", f"scikit-learn:breast_cancer (sha256:{BUNDLED_SHA256})"),
+        ("evaluation report", report_uri),
+    ]
+
+
+def test_a_weak_model_fails_the_condition_and_is_not_registered(local_aws: LocalAws) -> None:
+    local_aws.act_as("data.scientist@example.com", account="222222222222", permission_set="DataScientist")
+    result = modelops("train", "churn-model", "--image", IMAGE, "--source-commit", "abcdef1", *WEAK)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "evaluation on held-out data: auc 0.5852, accuracy 0.6294, precision 0.6294, recall 1, f1 0.7725, "
+        "false_positive_rate 1\n",
+        "error: evaluation below the condition: auc 0.5852 is below churn-model's training condition min 0.8; "
+        "not registered\n",
+    )
+    listed = local_aws.sagemaker().list_model_packages(ModelPackageGroupName="churn-model")
+    assert listed["ModelPackageSummaryList"] == []
+    s3 = local_aws.admin("111111111111").client("s3", region_name="eu-west-1")
+    assert s3.list_objects_v2(Bucket=ARTIFACT_BUCKET, Prefix="artifacts/churn-model/").get("KeyCount") == 0
+
+
+def test_register_refuses_typed_metrics_beside_an_evaluation_report(local_aws: LocalAws, tmp_path: Path) -> None:
+    report = tmp_path / "evaluation.json"
+    report.write_text(json.dumps({"binary_classification_metrics": {"auc": {"value": 0.9}}}))
+    local_aws.act_as("data.scientist@example.com", account="222222222222", permission_set="DataScientist")
+    result = modelops(
+        "register", "churn-model", "--artifact", f"s3://{ARTIFACT_BUCKET}/artifacts/churn-model/v9/model.tar.gz",
+        "--image", IMAGE, "--source-commit", "abcdef1", "--metric", "auc=0.99", "--evaluation", str(report),
+    )  # fmt: skip
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: --metric: a version registered with an evaluation report takes its metrics from the report; "
+        "drop --metric\n",
+    )
