@@ -48,6 +48,26 @@ def data_science_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def training_pipeline_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The training pipelines' role decrypts its step outputs through S3 (the ConditionStep reads the report)."""
+    if not naming.trains_models(config):
+        return []
+    return [
+        iam.PolicyStatement(
+            sid="TrainingPipelinesDecryptThroughS3",
+            principals=[iam.ArnPrincipal(naming.training_pipeline_role_arn(config))],
+            actions=ENDPOINT_KEY_ACTIONS,
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "kms:CallerAccount": config.accounts.data_science,
+                    "kms:ViaService": naming.s3_via_service(config),
+                }
+            },
+        )
+    ]
+
+
 def endpoint_statement(config: OrgConfig, env: str, roles: WorkloadRoles) -> iam.PolicyStatement:
     """One environment's endpoint execution roles decrypt artifacts, through S3 only: a role whose name
     matches its `modelops:model` tag (which objects it may read, the bucket policy decides)."""
@@ -65,6 +85,6 @@ def endpoint_statement(config: OrgConfig, env: str, roles: WorkloadRoles) -> iam
 
 def key_statements(config: OrgConfig, execution_roles: dict[str, WorkloadRoles]) -> list[iam.PolicyStatement]:
     """The whole key policy: administration, data science, then each environment that runs endpoints."""
-    return [administration_statement(config), data_science_statement(config)] + [
+    return [administration_statement(config), data_science_statement(config), *training_pipeline_statements(config)] + [
         endpoint_statement(config, env, roles) for env, roles in execution_roles.items()
     ]

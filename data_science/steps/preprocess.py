@@ -85,12 +85,14 @@ def preprocess(output: Path, *, source: Path | None = None, location: str | None
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the processing job: input under /opt/ml/processing/input, output under .../output."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--input", type=Path, default=Path("/opt/ml/processing/input/data.csv"))
+    parser.add_argument("--input", type=Path, default=Path("/opt/ml/processing/input/data"), help="A CSV or a folder")
     parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/output"))
     parser.add_argument("--location", help="Where the input came from (S3 URI and version).")
     args = parser.parse_args(argv)
-    record = preprocess(args.output, source=args.input if args.input.is_file() else None, location=args.location)
-    (args.output / "data.txt").write_text(f"{record.location}\n{record.version}\n", encoding="utf-8")
+    found = sorted(args.input.glob("*.csv")) if args.input.is_dir() else [args.input] if args.input.is_file() else []
+    record = preprocess(args.output, source=found[0] if found else None, location=args.location)
+    (args.output / "record").mkdir(parents=True, exist_ok=True)
+    (args.output / "record" / "data.txt").write_text(f"{record.location}\n{record.version}\n", encoding="utf-8")
     print(f"data: {record.location} {record.version}")
 
 

@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--model", required=True)
+    parser.add_argument("--group", required=True, help="The model's group ARN in the shared registry.")
     parser.add_argument("--model-tar", type=Path, default=Path(f"/opt/ml/processing/model/{MODEL_FILE}"))
     parser.add_argument("--evaluation", type=Path, default=Path("/opt/ml/processing/evaluation/evaluation.json"))
     parser.add_argument("--data", type=Path, default=Path("/opt/ml/processing/data/data.txt"))
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-card", type=Path)
     args = parser.parse_args(argv)
     config = load_config(args.config)
+    expected = naming.model_package_group_arn(config, args.model)
+    if args.group != expected:  # the pipeline was defined from another accounts.yaml than the code it runs
+        raise SystemExit(f"--group: {args.group} is not {args.model}'s group in {args.config}; expected {expected}")
     location, version = args.data.read_text(encoding="utf-8").split()
     trained = TrainedVersion(
         model=args.model,
