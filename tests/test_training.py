@@ -135,3 +135,62 @@ def test_register_refuses_typed_metrics_beside_an_evaluation_report(local_aws: L
         "error: --metric: a version registered with an evaluation report takes its metrics from the report; "
         "drop --metric\n",
     )
+
+
+def test_lineage_traces_each_environment_back_to_the_training_data_and_code(
+    local_aws: LocalAws, tmp_path: Path
+) -> None:
+    local_aws.act_as("data.scientist@example.com", account="222222222222", permission_set="DataScientist")
+    assert modelops("train", "churn-model", "--image", IMAGE, "--source-commit", "abcdef1").exit_code == 0
+    local_aws.mark_deployed("churn-model", "qa", ARN)
+    described = local_aws.sagemaker().describe_model_package(ModelPackageName=ARN)
+    metadata = described["CustomerMetadataProperties"]
+    report = described["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    artifact = described["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    local_aws.act_as("platform.engineer@example.com", account="111111111111")
+    result = CliRunner().invoke(
+        cli.main.app,
+        ["--config", str(CONFIG), "--workloads", str(tmp_path), "lineage", "churn-model", "1"],
+    )
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        ARN,
+        "  qa: live on modelops-churn-model in 444444444444, deployed by ci at 2026-01-01T00:00:00Z; "
+        f"git pins nothing ({tmp_path}/qa/churn-model.yaml does not exist)",
+        f"  prod: not live (live: nothing); git pins nothing ({tmp_path}/prod/churn-model.yaml does not exist)",
+        "  version:",
+        "    status: PendingManualApproval",
+        "    registered by: data.scientist@example.com",
+        "    metrics: accuracy 0.979, auc 0.9985, f1 0.9832, false_positive_rate 0.0189, precision 0.9888, "
+        "recall 0.9778",
+        "  training:",
+        "    training job or pipeline execution: not recorded",
+        f"    data: scikit-learn:breast_cancer (sha256:{BUNDLED_SHA256})",
+        f"    evaluation report: {report} (SHA-256 {metadata['lineage:evaluation-sha256']})",
+        "  code:",
+        "    source commit: abcdef1",
+        "    source repository: not recorded",
+        f"    artifact: {artifact} (S3 version {metadata['content:artifact-version']}, "
+        f"SHA-256 {metadata['content:artifact-sha256']})",
+        f"    image: {metadata['content:image']}",
+    ]
+
+
+def test_typed_metrics_are_shown_as_self_reported_in_the_lineage(local_aws: LocalAws, tmp_path: Path) -> None:
+    arn = local_aws.register()
+    local_aws.act_as("platform.engineer@example.com", account="111111111111")
+    result = CliRunner().invoke(
+        cli.main.app,
+        ["--config", str(CONFIG), "--workloads", str(tmp_path), "lineage", "churn-model", "1", "--json"],
+    )
+    chain = json.loads(result.stdout)
+    assert (result.exit_code, chain["arn"], chain["version"]["metrics"]) == (
+        0,
+        arn,
+        "auc 0.9, false_positive_rate 0.05 (self-reported)",
+    )
+    assert chain["training"] == {
+        "training job or pipeline execution": "not recorded",
+        "data": "not recorded",
+        "evaluation report": "not recorded",
+    }

@@ -15,6 +15,7 @@ from data_science import local_run
 from data_science.steps.register import TrainedVersion, register_trained
 from data_science.steps.train import ALL_FEATURES, Hyperparameters
 from promotion.gates import version_label
+from promotion.lineage import lineage_chain
 
 
 @handled
@@ -64,4 +65,21 @@ def train(
     output.say(arn)
 
 
-COMMANDS = [("train", train)]
+@handled
+def lineage(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[int, typer.Argument(min=1, help="The version number.")],
+    json: Annotated[bool, typer.Option("--json", help="Print JSON instead of lines.")] = False,
+) -> None:
+    """The chain from each environment's live endpoint back to the version, its training run, data and code."""
+    s = settings(ctx)
+    chain = lineage_chain(s.aws(), s.config, s.workloads, model, version)
+    if json:
+        output.emit_json(chain.as_dict())
+    else:
+        for line in chain.lines():
+            output.say(line)
+
+
+COMMANDS = [("train", train), ("lineage", lineage)]
