@@ -21,7 +21,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.content import Content, Serving, recorded_content
-from promotion.evaluation import REPORT_CONTENT_TYPE, DataLineage
+from promotion.evaluation import REPORT_CONTENT_TYPE, SELF_REPORTED, DataLineage
 from promotion.metadata import (
     DATA_KEY,
     DATA_VERSION_KEY,
@@ -123,6 +123,13 @@ class PackageInfo:
     @property
     def label(self) -> str:
         return f"{self.group} v{self.version}"
+
+    @property
+    def metrics_source(self) -> str:
+        """Where the metrics come from, as every view says it: the evaluation report registered with the version
+        (ModelMetrics), or `self-reported` (typed at registration with `--metric`)."""
+        report = self.lineage.evaluation_report
+        return f"from the evaluation report {report}" if report else SELF_REPORTED
 
     def decided(self, env: str) -> EnvironmentDecisions:
         """`env`'s decisions so far (an empty record when nobody decided)."""

@@ -22,7 +22,7 @@ from aws_cdk.assertions import Template
 
 from accounts.config import ModelSpec, OrgConfig
 from policies.policy_sources import table_policy_document
-from promotion.metadata import CONTENT_KEYS
+from promotion.metadata import CONTENT_KEYS, LINEAGE_KEYS
 from shared_services.model_stack import ModelStack
 from shared_services.principals import unique_sids
 from shared_services.stack import SharedServicesStack
@@ -217,6 +217,15 @@ def test_key_policy_lets_shared_services_administer_and_others_use_the_key_only_
             "Condition": {"StringEquals": {"kms:CallerAccount": "222222222222", "kms:ViaService": S3_VIA}},
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
+            "Resource": "*",
+        },
+        # The training pipeline's ConditionStep reads the evaluation report its Evaluate step wrote.
+        {
+            "Sid": "TrainingPipelinesDecryptThroughS3",
+            "Action": "kms:Decrypt",
+            "Condition": {"StringEquals": {"kms:CallerAccount": "222222222222", "kms:ViaService": S3_VIA}},
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:role/modelops-training-pipeline"},
             "Resource": "*",
         },
         {
@@ -570,7 +579,8 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             ],
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
-            "Resource": f"{BUCKET_ARN}/artifacts/*/*",
+            # The training pipelines' jobs run as the data-science role: their step outputs go to training/.
+            "Resource": [f"{BUCKET_ARN}/artifacts/*/*", f"{BUCKET_ARN}/training/*/*"],
         },
         {
             "Sid": "DataScienceListsArtifacts",
@@ -579,6 +589,13 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
             "Resource": BUCKET_ARN,
+        },
+        {
+            "Sid": "TrainingPipelinesReadStepOutputs",
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:role/modelops-training-pipeline"},
+            "Resource": f"{BUCKET_ARN}/training/*/*",
         },
         {
             "Sid": "EndpointsReadOwnModelQa",
@@ -610,6 +627,8 @@ def test_one_retained_model_package_group_per_model_whose_policy_grants_no_appro
     assert group["Properties"]["ModelPackageGroupName"] == "churn-model"
     # No description: changing one would replace the named group, which fails (tests/test_config_first_run.py).
     assert "ModelPackageGroupDescription" not in group["Properties"]
+    # The DataZone project of accounts.yaml, as the tag SageMaker Unified Studio gives a project's resources.
+    assert group["Properties"]["Tags"] == [{"Key": "AmazonDataZoneProject", "Value": "churn_dz_project01"}]
     assert group["Properties"]["ModelPackageGroupPolicy"] == {
         "Version": "2012-10-17",
         "Statement": [
@@ -727,8 +746,9 @@ def test_the_qa_decision_role_writes_only_qa_decisions_stage_and_approved_record
                                     f"sagemaker:CustomerMetadataProperties/approval:prod:{part}": "true"
                                     for part in ("decision", "1", "2", "3", "4", "5")
                                 },
-                                # what was registered: written once, by registration
+                                # what was registered, and the lineage: written once, by registration
                                 **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
+                                **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
                             },
                             "StringEquals": {
                                 "sagemaker:ModelLifeCycle:stage": "qa",
@@ -772,6 +792,7 @@ def test_a_later_environments_decision_role_keeps_the_version_approved(template:
         },
         **{f"sagemaker:CustomerMetadataProperties/approval:prod:{n}": "true" for n in "345"},
         **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
+        **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
     }
 
 
@@ -1169,6 +1190,8 @@ def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_i
     kinds = {(found.stack, found.resource_type) for found in policy_statements(synth)}
     assert kinds == {
         (DATA_SCIENCE, "AWS::IAM::Role"),
+        (DATA_SCIENCE, "AWS::KMS::Key"),  # the training failures topic's key
+        (DATA_SCIENCE, "AWS::SNS::TopicPolicy"),
         (SHARED, "AWS::DynamoDB::Table"),
         (SHARED, "AWS::ECR::Repository"),
         (SHARED, "AWS::IAM::Role"),
@@ -1226,6 +1249,7 @@ def test_an_environment_without_manifests_gets_no_key_or_bucket_grant(variant: T
     assert [s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]] == [
         "SharedServicesAdministersKey",
         "DataScienceUsesKeyThroughS3",
+        "TrainingPipelinesDecryptThroughS3",
         "EndpointsDecryptThroughS3Prod",
     ]
     bucket_id, _ = bucket_named(variant, BUCKET)
