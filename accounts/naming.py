@@ -50,6 +50,12 @@ def training_objects_arn(config: OrgConfig) -> str:
     return f"{artifact_bucket_arn(config)}/{TRAINING_ROOT}/*/*"
 
 
+def evaluation_reports_context(config: OrgConfig) -> str:
+    """The KMS encryption context (`aws:s3:arn`) of every evaluation report: each is its own object's ARN
+    (uploaded without the bucket's S3 Bucket Key), `artifacts/<model>/<run>/evaluation.json`."""
+    return f"{artifact_bucket_arn(config)}/{ARTIFACT_ROOT}/*/evaluation.json"
+
+
 def trains_models(config: OrgConfig) -> bool:
     """Some model configures a training pipeline."""
     return any(model.training is not None for model in config.models)

@@ -23,7 +23,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
-from promotion.content import ECR_IMAGE, Content, pin_image, record_artifact, upload_artifact
+from promotion.content import ECR_IMAGE, Content, pin_image, record_artifact, split_s3_uri, upload_artifact
 from promotion.evaluation import REPORT_FILE, DataLineage, report_metrics
 from promotion.metadata import (
     DATA_KEY,
@@ -221,7 +221,11 @@ def store_report(s3: Any, artifact: str, report: Report | None, lineage_metadata
     if report is None:
         return None
     uri = f"{artifact.rsplit('/', 1)[0]}/{REPORT_FILE}"
-    upload_artifact(s3, uri, report.body)
+    # Encrypted with the artifact's own key, under the report's own encryption context: the gates' readers may
+    # decrypt evaluation reports and nothing else of the bucket (shared_services/key_policy.py).
+    bucket, key = split_s3_uri(artifact)
+    key_arn = s3.head_object(Bucket=bucket, Key=key).get("SSEKMSKeyId")
+    upload_artifact(s3, uri, report.body, own_context_key=key_arn)
     version, sha256, _ = record_artifact(s3, uri)
     lineage_metadata[EVALUATION_VERSION_KEY] = version
     lineage_metadata[EVALUATION_SHA256_KEY] = sha256

@@ -228,6 +228,25 @@ def test_key_policy_lets_shared_services_administer_and_others_use_the_key_only_
             "Principal": {"AWS": "arn:aws:iam::222222222222:role/modelops-training-pipeline"},
             "Resource": "*",
         },
+        # The promoter and verifier decrypt evaluation reports (each under its own object's context) and
+        # nothing else: a model artifact's context is the bucket's.
+        {
+            "Sid": "GateReadersDecryptEvaluationReports",
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "StringEquals": {"kms:ViaService": S3_VIA},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{BUCKET_ARN}/artifacts/*/evaluation.json"},
+                "ArnEquals": {
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::111111111111:role/modelops-promoter",
+                        "arn:aws:iam::111111111111:role/modelops-verifier",
+                    ]
+                },
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+            "Resource": "*",
+        },
         {
             "Sid": "EndpointsDecryptThroughS3Qa",
             "Action": "kms:Decrypt",
@@ -882,6 +901,22 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Effect": "Allow",
                         "Resource": f"{BUCKET_ARN}/artifacts/*/*",
                     },
+                    # The metric gates read evaluation reports; model artifacts stay undecryptable.
+                    {
+                        "Sid": "DecryptEvaluationReports",
+                        "Action": "kms:Decrypt",
+                        "Condition": {
+                            "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+                            "StringLike": {
+                                "kms:EncryptionContext:aws:s3:arn": (
+                                    "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/evaluation.json"
+                                )
+                            },
+                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-artifacts"},
+                        },
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
+                    },
                 ],
             },
         }
@@ -1250,6 +1285,7 @@ def test_an_environment_without_manifests_gets_no_key_or_bucket_grant(variant: T
         "SharedServicesAdministersKey",
         "DataScienceUsesKeyThroughS3",
         "TrainingPipelinesDecryptThroughS3",
+        "GateReadersDecryptEvaluationReports",
         "EndpointsDecryptThroughS3Prod",
     ]
     bucket_id, _ = bucket_named(variant, BUCKET)
