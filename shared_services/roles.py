@@ -49,9 +49,18 @@ def artifact_versions_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
-def evaluation_reports_statement(config: OrgConfig) -> iam.PolicyStatement:
-    """Decrypt evaluation reports through S3 (the metric gates read them), and no other object of the bucket
-    (shared_services/key_policy.py says how)."""
+def evaluation_reports_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Read the registered version of evaluation reports and decrypt them through S3 (the metric gates read
+    them), and decrypt no other object of the bucket (shared_services/key_policy.py says how)."""
+    read = iam.PolicyStatement(
+        sid="ReadEvaluationReportVersions",
+        actions=["s3:GetObjectVersion"],
+        resources=[f"{naming.artifact_bucket_arn(config)}/{naming.ARTIFACT_ROOT}/*/*/evaluation.json"],
+    )
+    return [read, decrypt_evaluation_reports(config)]
+
+
+def decrypt_evaluation_reports(config: OrgConfig) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         sid="DecryptEvaluationReports",
         actions=ENDPOINT_KEY_ACTIONS,
@@ -88,7 +97,7 @@ def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
         ledger.key_statement(config, write=True),
         deploy_verified_statement(config),
         artifact_versions_statement(config),
-        evaluation_reports_statement(config),
+        *evaluation_reports_statements(config),
     ]
 
 
@@ -131,7 +140,7 @@ def verifier_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     return [
         registry_read_statement(config),
         artifact_versions_statement(config),
-        evaluation_reports_statement(config),
+        *evaluation_reports_statements(config),
         read_live_records_statement(config),
         ledger.read_statement(config),
         ledger.key_statement(config, write=False),

@@ -901,7 +901,16 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Effect": "Allow",
                         "Resource": f"{BUCKET_ARN}/artifacts/*/*",
                     },
-                    # The metric gates read evaluation reports; model artifacts stay undecryptable.
+                    # The metric gates read evaluation reports (the registered S3 version); model artifacts
+                    # stay undecryptable.
+                    {
+                        "Sid": "ReadEvaluationReportVersions",
+                        "Action": "s3:GetObjectVersion",
+                        "Effect": "Allow",
+                        "Resource": (
+                            "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/*/evaluation.json"
+                        ),
+                    },
                     {
                         "Sid": "DecryptEvaluationReports",
                         "Action": "kms:Decrypt",
