@@ -12,13 +12,13 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import cli.main
-from accounts.config import OrgConfig
+from accounts.config import OrgConfig, parse_config
 from accounts.validation import InputError
 from data_science.local_run import run_steps
 from data_science.steps.train import Hyperparameters
 from promotion.evaluation import condition_failures, report_metrics
 from promotion.registry import describe_package
-from tests.orgs import config_path
+from tests.orgs import config_path, org_data
 from tests.promotion_support import ARTIFACT_BUCKET, IMAGE, LocalAws
 
 CONFIG = config_path("two_env")
@@ -194,3 +194,26 @@ def test_typed_metrics_are_shown_as_self_reported_in_the_lineage(local_aws: Loca
         "data": "not recorded",
         "evaluation report": "not recorded",
     }
+
+
+def config_error(data: dict[str, object]) -> str:
+    with pytest.raises(InputError) as raised:
+        parse_config(data, "accounts.yaml")
+    return str(raised.value)
+
+
+def test_a_datazone_project_that_is_not_an_id_is_refused_naming_the_field() -> None:
+    data = org_data("two_env")
+    data["models"][0]["datazone_project"] = "Churn project"
+    assert config_error(data) == (
+        "accounts.yaml: models[0].datazone_project: 'Churn project' is not a DataZone project id; expected 1 to 36 "
+        "letters, digits, _ or - (the id DataZone shows for the project, not its name)"
+    )
+
+
+def test_a_training_condition_on_a_rate_outside_zero_to_one_is_refused() -> None:
+    data = org_data("two_env")
+    data["models"][0]["training"] = {"condition": {"auc": {"min": 80}}}
+    assert config_error(data) == (
+        "accounts.yaml: models[0].training.condition.auc.min: 80 is outside 0..1 for model 'churn-model'; auc is a rate"
+    )
