@@ -14,7 +14,9 @@ from typer.testing import CliRunner, Result
 import cli.main
 from accounts.config import OrgConfig, parse_config
 from accounts.validation import InputError
-from data_science.local_run import run_steps
+from data_science.local_run import pack, run_steps
+from data_science.steps import evaluate, preprocess, train
+from data_science.steps import register as register_step
 from data_science.steps.train import Hyperparameters
 from promotion.evaluation import condition_failures, report_metrics
 from promotion.registry import describe_package
@@ -216,4 +218,30 @@ def test_a_training_condition_on_a_rate_outside_zero_to_one_is_refused() -> None
     data["models"][0]["training"] = {"condition": {"auc": {"min": 80}}}
     assert config_error(data) == (
         "accounts.yaml: models[0].training.condition.auc.min: 80 is outside 0..1 for model 'churn-model'; auc is a rate"
+    )
+
+
+def test_the_step_entry_points_run_as_the_pipelines_jobs_call_them(tmp_path: Path) -> None:
+    """Each script's `__main__` with the container paths the pipeline definition gives, here in a folder."""
+    out, model_dir, evaluation = tmp_path / "output", tmp_path / "model", tmp_path / "evaluation"
+    (tmp_path / "input").mkdir()
+    preprocess.main(["--input", str(tmp_path / "input"), "--output", str(out), "--location", "s3://b/input/"])
+    train.main(["--train", str(out / "train"), "--model-dir", str(model_dir)])
+    model_tar = pack(model_dir, tmp_path / "model.tar.gz")
+    evaluate.main(["--model", str(model_tar), "--test", str(out / "test" / "test.csv"), "--output", str(evaluation)])
+    # An empty input folder: the bundled data, as the pipeline's default input prefix starts empty.
+    assert (out / "record" / "data.txt").read_text() == f"scikit-learn:breast_cancer\nsha256:{BUNDLED_SHA256}\n"
+    assert report_metrics((evaluation / "evaluation.json").read_text(), "evaluation.json") == GOOD
+
+
+def test_the_register_step_refuses_a_group_from_another_organisation(tmp_path: Path) -> None:
+    other = "arn:aws:sagemaker:eu-west-1:999999999999:model-package-group/churn-model"
+    with pytest.raises(SystemExit) as stopped:
+        register_step.main(
+            ["--config", str(CONFIG), "--model", "churn-model", "--group", other, "--image", IMAGE,
+             "--commit", "abcdef1", "--execution", "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/p/execution/x"]
+        )  # fmt: skip
+    assert str(stopped.value) == (
+        f"--group: {other} is not churn-model's group in {CONFIG}; expected "
+        "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/churn-model"
     )
