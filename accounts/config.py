@@ -369,6 +369,26 @@ def _model_name(value: str) -> str:
     return value
 
 
+class Training(StrictModel):
+    """The model's training pipeline (`models[].training`): the condition its evaluation must meet before the
+    pipeline registers a version. Each metric's threshold is a ConditionStep comparison on the evaluation report."""
+
+    condition: Annotated[dict[str, Threshold], Field(min_length=1)]
+
+
+# DataZone's own pattern for a project identifier (DataZone API reference, SubscribedProjectInput.identifier).
+DATAZONE_PROJECT_ID = re.compile(r"^[a-zA-Z0-9_-]{1,36}$")
+
+
+def _datazone_project(value: str) -> str:
+    if not DATAZONE_PROJECT_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a DataZone project id; expected 1 to 36 letters, digits, _ or - (the id DataZone "
+            "shows for the project, not its name)"
+        )
+    return value
+
+
 class ModelSpec(StrictModel):
     name: Annotated[str, AfterValidator(_model_name)]
     # Documentation for the people reading accounts.yaml. It is not written to the model package group:
@@ -376,6 +396,10 @@ class ModelSpec(StrictModel):
     # named group), so editing it here must not touch the deployed group.
     description: str = ""
     gates: dict[str, Requirements] = Field(default_factory=dict)
+    # A model that trains in the data-science account's pipeline (data_science/pipeline.py); None: trained elsewhere.
+    training: Training | None = None
+    # The DataZone project that governs the model's data; the model's group carries it as a tag.
+    datazone_project: Annotated[str, AfterValidator(_datazone_project)] | None = None
 
 
 class OrgConfig(StrictModel):
@@ -406,6 +430,7 @@ class OrgConfig(StrictModel):
             self._check_model_name_unique(index, model)
             self._check_gates_name_known_environments(index, model)
             self._check_rate_bounds(index, model)
+            self._check_training_rate_bounds(index, model)
         return self
 
     def _check_chain_not_empty(self) -> None:
@@ -470,6 +495,15 @@ class OrgConfig(StrictModel):
                             f"models[{index}].gates.{env_name}.metrics.{metric}.{bound}: {value:g} is outside 0..1 "
                             f"for model {model.name!r}; {metric} is a rate"
                         )
+
+    def _check_training_rate_bounds(self, index: int, model: ModelSpec) -> None:
+        for metric, threshold in (model.training.condition if model.training else {}).items():
+            for bound, value in (("min", threshold.min), ("max", threshold.max)):
+                if metric.lower() in RATE_METRICS and value is not None and not 0 <= value <= 1:
+                    raise ValueError(
+                        f"models[{index}].training.condition.{metric}.{bound}: {value:g} is outside 0..1 "
+                        f"for model {model.name!r}; {metric} is a rate"
+                    )
 
     # -- lookups ---------------------------------------------------------------
 

@@ -36,6 +36,31 @@ def role_arn(account: str, name: str) -> str:
     return f"arn:aws:iam::{account}:role/{name}"
 
 
+TRAINING_PIPELINE_ROLE = f"{PREFIX}-training-pipeline"
+TRAINING_ROOT = "training"  # the artifact bucket's prefix for training pipelines' step outputs
+
+
+def training_pipeline_role_arn(config: OrgConfig) -> str:
+    """The role SageMaker Pipelines runs the training pipelines as (data_science/training_stack.py)."""
+    return role_arn(config.accounts.data_science, TRAINING_PIPELINE_ROLE)
+
+
+def training_objects_arn(config: OrgConfig) -> str:
+    """`training/*/*` of the artifact bucket: every model's training step outputs (scratch between steps)."""
+    return f"{artifact_bucket_arn(config)}/{TRAINING_ROOT}/*/*"
+
+
+def evaluation_reports_context(config: OrgConfig) -> str:
+    """The KMS encryption context (`aws:s3:arn`) of every evaluation report: each is its own object's ARN
+    (uploaded without the bucket's S3 Bucket Key), `artifacts/<model>/<run>/evaluation.json`."""
+    return f"{artifact_bucket_arn(config)}/{ARTIFACT_ROOT}/*/evaluation.json"
+
+
+def trains_models(config: OrgConfig) -> bool:
+    """Some model configures a training pipeline."""
+    return any(model.training is not None for model in config.models)
+
+
 def data_science_role_arn(config: OrgConfig) -> str:
     """The role data scientists use to write artifacts and register model packages."""
     return role_arn(config.accounts.data_science, DATA_SCIENCE_ROLE)

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
+from data_science.training_stack import TrainingPipelines
 from policies.actions import IMAGE_PUSH_ACTIONS
 from shared_services.bucket_policy import DATA_SCIENCE_OBJECT_ACTIONS, model_artifact_arns
 from shared_services.key_policy import DATA_SCIENCE_KEY_ACTIONS
@@ -45,6 +46,9 @@ def data_science_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     # why that is exactly the configured models); each group's own policy must allow registration as well.
     registry = group_resources(config, naming.ANY_MODEL) if config.models else []
     uploads = model_artifact_arns(config)
+    # The training pipelines' jobs run as this role and pass step outputs through `training/<model>/`.
+    if naming.trains_models(config):
+        uploads = [*uploads, naming.training_objects_arn(config)]
     statements = [
         *(
             [iam.PolicyStatement(sid="WriteArtifacts", actions=DATA_SCIENCE_OBJECT_ACTIONS, resources=uploads)]
@@ -105,3 +109,4 @@ class DataScienceStack(cdk.Stack):
             permissions=data_science_permissions(config),
         )
         cdk.CfnOutput(self, "DataScienceRoleArn", value=self.role.attr_arn, description="The data-science role.")
+        self.training = TrainingPipelines(self, "Training", config=config)

@@ -236,6 +236,44 @@ class Lifecycle:
             "--description", f"{self.model}, release {version}",
         )  # fmt: skip
 
+    # -- issue 14: train, evaluate, register (TRAIN) ---------------------------------------------------------
+
+    def train(self, *, commit: str, weak: bool = False) -> dict[str, str]:
+        """`modelops train` as the data scientist: the pipeline's step scripts on scikit-learn's breast-cancer
+        data, registered through the register step's code when the evaluation meets the training condition;
+        `weak` trains on one feature with strong regularisation, which misses it and registers nothing.
+        Returns the gated metrics of the registered version (read back from the registry), as text."""
+        self.act_as(self.cast.data_scientist, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
+        weak_options = ["--features", "symmetry error", "--c", "0.01"] if weak else []
+        before = self.versions()
+        self.modelops(
+            "train", self.model, "--image", self.cast.image, "--source-commit", commit,
+            "--model-card", str(self.card), "--description", f"{self.model}, trained on breast-cancer data",
+            *weak_options, expect=1 if weak else 0,
+        )  # fmt: skip
+        after = self.versions()
+        if weak:
+            if after != before:
+                raise DemoFailed("the weak model was registered; the training condition should have refused it")
+            return {}
+        [arn] = [arn for arn in after if arn not in before]
+        sagemaker = account_admin_session(self.config, self.config.accounts.shared_services).client(
+            "sagemaker", region_name=self.config.region
+        )
+        metadata = sagemaker.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
+        gated = metrics.chain_bounds(self.cast.model)
+        return {name: f"{float(metadata[f'metric:{name}']):g}" for name in gated if f"metric:{name}" in metadata}
+
+    def versions(self) -> list[str]:
+        """Every version of the model in the registry (read as the shared-services administrator)."""
+        sagemaker = account_admin_session(self.config, self.config.accounts.shared_services).client(
+            "sagemaker", region_name=self.config.region
+        )
+        listed = sagemaker.list_model_packages(ModelPackageGroupName=self.model, MaxResults=100)
+        return [str(summary["ModelPackageArn"]) for summary in listed["ModelPackageSummaryList"]]
+
+    # -- end of issue 14's training step ---------------------------------------------------------------------
+
     def approve_on_review_page(self, version: int, reason: str) -> None:
         """The first environment's route: the email, the review page in Chromium, Approve; then the rest of
         its quorum with the CLI, and the dispatch."""
@@ -426,8 +464,15 @@ def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
         console.print(f"[dim]the image build pushed {cast.image} ({digest}) to the stack's ECR repository[/dim]")
         good = metrics.passing(model, 1)
         gate = f"meet the {first} gate" if first in model.gates else f"reviewed ({first} has no gate)"
-        with numbered(f"register v1, approve it on the review page, promote it to {first} and deploy {first}"):
-            demo.register(1, good, commit="4f2c1de")
+        # A model with a training pipeline trains v1 for real (issue 14); another registers it with typed metrics.
+        trains = model.training is not None
+        v1 = "train, evaluate and register v1; a weak model fails the condition" if trains else "register v1"
+        with numbered(f"{v1}; approve v1 on the review page, promote it to {first} and deploy {first}"):
+            if trains:
+                good = demo.train(commit="4f2c1de")
+                demo.train(commit="4f2c1de", weak=True)
+            else:
+                demo.register(1, good, commit="4f2c1de")
             demo.approve_on_review_page(1, f"{shown(good)} {gate}")
             demo.promote_and_deploy(1, first)
         if later:
@@ -490,6 +535,7 @@ def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
             demo.platform_engineer()
             demo.modelops("history", model.name)
             demo.modelops("status")
+            demo.modelops("lineage", model.name, "1")  # issue 14 (TRAIN): live endpoints back to data and code
         with numbered("the ledger verifies, and a tampered copy of it does not"):
             demo.modelops("history", model.name, "--verify")
             demo.modelops("history", model.name, "--verify", "--from", str(demo.tampered_export()), expect=1)

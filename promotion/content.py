@@ -96,13 +96,25 @@ def _client_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def upload_artifact(s3: S3Client, uri: str, body: bytes) -> str:
+def upload_artifact(s3: S3Client, uri: str, body: bytes, *, own_context_key: str | None = None) -> str:
     """PutObject the artifact create-only: IfNoneMatch='*' (the bucket policy refuses any PutObject under
     `artifacts/` without it, so a key is never overwritten) and a SHA-256 that S3 checks and keeps. Returns
-    the new object's version id; InputError when the key exists already."""
+    the new object's version id; InputError when the key exists already.
+
+    `own_context_key` (the artifact key's ARN): encrypt with it without the bucket's S3 Bucket Key, so that
+    the object's KMS encryption context is its own ARN rather than the bucket's ("Reducing the cost of SSE-KMS
+    with Amazon S3 Bucket Keys", S3 user guide): a key policy can then let a reader decrypt this object alone
+    (promotion/report_metrics.py)."""
     bucket, key = split_s3_uri(uri)
+    encryption: dict[str, Any] = (
+        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": own_context_key, "BucketKeyEnabled": False}
+        if own_context_key
+        else {}
+    )
     try:
-        response = s3.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*", ChecksumAlgorithm="SHA256")
+        response = s3.put_object(
+            Bucket=bucket, Key=key, Body=body, IfNoneMatch="*", ChecksumAlgorithm="SHA256", **encryption
+        )
     except ClientError as exc:
         if _client_code(exc) in {"PreconditionFailed", "412"}:
             raise InputError(

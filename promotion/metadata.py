@@ -15,6 +15,12 @@ version to 50 entries. Two families of keys:
   - `content:artifact-version`: the S3 version id of the artifact when it was registered;
   - `content:artifact-sha256`: its SHA-256, 64 lowercase hex digits;
   - `content:image`: the image pinned by digest, `<repository>@sha256:<digest>`.
+- `lineage:...`: where a trained version came from, written once by registration when known, and by
+  nobody after (reserved like the content keys):
+  - `lineage:data` and `lineage:data-version`: the training data's location (S3 URI, or a bundled data
+    set's name) and version (S3 version id, or `sha256:<hex>` of its content);
+  - `lineage:evaluation-version` and `lineage:evaluation-sha256`: the S3 version id and SHA-256 of the
+    evaluation report that ModelMetrics names (promotion/evaluation.py).
 
 Who registered a version is not metadata: it is the identity AWS records (`CreatedBy`), see `registrant`.
 """
@@ -38,6 +44,13 @@ ARTIFACT_SHA256_KEY = f"{CONTENT_PREFIX}artifact-sha256"
 IMAGE_KEY = f"{CONTENT_PREFIX}image"
 # Written by registration, together, and only then.
 CONTENT_KEYS = (ARTIFACT_VERSION_KEY, ARTIFACT_SHA256_KEY, IMAGE_KEY)
+LINEAGE_PREFIX = "lineage:"
+DATA_KEY = f"{LINEAGE_PREFIX}data"
+DATA_VERSION_KEY = f"{LINEAGE_PREFIX}data-version"
+EVALUATION_VERSION_KEY = f"{LINEAGE_PREFIX}evaluation-version"
+EVALUATION_SHA256_KEY = f"{LINEAGE_PREFIX}evaluation-sha256"
+# Written by registration when known (a version trained elsewhere may have none), and only then.
+LINEAGE_KEYS = (DATA_KEY, DATA_VERSION_KEY, EVALUATION_VERSION_KEY, EVALUATION_SHA256_KEY)
 
 
 class StageStatus(StrEnum):
@@ -70,15 +83,15 @@ def decision_reserved_keys(config: OrgConfig) -> list[str]:
 
 
 def reserved_keys(config: OrgConfig) -> list[str]:
-    """Every key only one writer may write: the decision keys (see `decision_reserved_keys`) and the content
-    keys, which registration writes and nothing may write after it (no decision role may add them)."""
-    return [*decision_reserved_keys(config), *CONTENT_KEYS]
+    """Every key only one writer may write: the decision keys (see `decision_reserved_keys`), and the content
+    and lineage keys, which registration writes and nothing may write after it (no decision role may add them)."""
+    return [*decision_reserved_keys(config), *CONTENT_KEYS, *LINEAGE_KEYS]
 
 
 def metadata_budget(config: OrgConfig) -> int:
     """How many entries decisions and the content record can take on one version with today's quorums (of
     AWS's 50); metrics get the rest."""
-    return sum(len(decision_keys(config, env)) for env in config.chain) + len(CONTENT_KEYS)
+    return sum(len(decision_keys(config, env)) for env in config.chain) + len(CONTENT_KEYS) + len(LINEAGE_KEYS)
 
 
 def check_registration_keys(keys: Iterable[str]) -> None:
@@ -86,10 +99,10 @@ def check_registration_keys(keys: Iterable[str]) -> None:
     the first content key missing."""
     given = list(keys)
     for key in given:
-        if key in CONTENT_KEYS:
+        if key in CONTENT_KEYS or key in LINEAGE_KEYS:
             continue
         if not key.startswith(METRIC_PREFIX) or ":" in key.removeprefix(METRIC_PREFIX):
-            allowed = ", ".join(CONTENT_KEYS)
+            allowed = ", ".join((*CONTENT_KEYS, *LINEAGE_KEYS))
             raise ValueError(f"metadata key {key!r}: registration writes only {METRIC_PREFIX}<name> keys and {allowed}")
     for key in CONTENT_KEYS:
         if key not in given:

@@ -102,6 +102,12 @@ def lineage_lines(package: PackageInfo) -> list[str]:
     return lines
 
 
+def datazone_lines(config: OrgConfig, model: str) -> list[str]:
+    """The DataZone project governing the model's data, when accounts.yaml names one (the group carries it)."""
+    project = config.model(model).datazone_project
+    return [f"- DataZone project: {code(project)}"] if project else []
+
+
 def content_table(package: PackageInfo) -> list[str]:
     """What the manifest pins beside the ARN: the registered artifact (URI, S3 version, SHA-256) and image
     digest, exactly as the gates compare them."""
@@ -165,11 +171,14 @@ def build(
         "### Metrics",
         metrics_table(config, model, env, proposed, replaced),
         "",
+        f"The proposed version's metrics are {code(proposed.metrics_source)}.",
+        "",
         "### Approval",
         *approval_lines(proposed),
         "",
         "### Lineage",
         *lineage_lines(proposed),
+        *datazone_lines(config, model),
         "",
         "### Live in the previous environment",
         chain,

@@ -22,6 +22,7 @@ from promotion.errors import GateFailed
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_now
 from promotion.live_records import LiveRecords
 from promotion.registry import PackageInfo, Registry
+from promotion.report_metrics import with_report_metrics
 from workloads.manifest import manifest_path
 
 DEFAULT_PR_BODY_FILE = Path(".modelops/pr.md")
@@ -116,6 +117,14 @@ class Promoter:
             s3 = self.aws.promoter().client("s3", region_name=self.config.region)
             return artifact_state(s3, package.content.artifact)
 
+    def _with_report_metrics(self, package: PackageInfo) -> tuple[PackageInfo, list[gates.GateFailure]]:
+        """The version with the metrics of its registered evaluation report (promotion/report_metrics.py)."""
+        if package.lineage.evaluation_report is None:
+            return package, []
+        self.progress(f"reading {package.lineage.evaluation_report}")
+        with calling("the artifact bucket", role=self.role):
+            return with_report_metrics(self.aws.promoter().client("s3", region_name=self.config.region), package)
+
     def plan(
         self,
         *,
@@ -152,7 +161,8 @@ class Promoter:
         if replaced_arn == requested:
             replaced = proposed
 
-        failures = gates.package_failures(self.config, model, env, requested, proposed)
+        proposed, report_failures = self._with_report_metrics(proposed)
+        failures = report_failures + gates.package_failures(self.config, model, env, requested, proposed)
         failures += gates.content_gate(proposed, proposed.content, self._artifact_state(proposed))
         previous = self.config.previous_environment(env)
         previous_live: str | None = None

@@ -21,7 +21,10 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.content import Content, Serving, recorded_content
+from promotion.evaluation import REPORT_CONTENT_TYPE, SELF_REPORTED, DataLineage
 from promotion.metadata import (
+    DATA_KEY,
+    DATA_VERSION_KEY,
     METRIC_PREFIX,
     EnvironmentDecisions,
     check_registration_keys,
@@ -59,13 +62,21 @@ class Lineage:
     image: str | None
     registered_by: str | None
     source_repository: str | None = None  # registered before it was recorded: unknown
+    # Recorded for versions a training run registered (`modelops train`, the pipeline's register step).
+    data: DataLineage | None = None
+    evaluation_report: str | None = None
 
     def entries(self) -> list[tuple[str, str | None]]:
-        """The lineage as (label, value) pairs in the order every view shows them; None where unknown."""
+        """The lineage as (label, value) pairs in the order every view shows them; None where unknown. The
+        training data and evaluation report rows appear only for versions that recorded them."""
+        trained = [("training data", f"{self.data.location} ({self.data.version})")] if self.data else []
+        if self.evaluation_report:
+            trained.append(("evaluation report", self.evaluation_report))
         return [
             ("source commit", self.source_commit),
             ("source repository", self.source_repository),
             ("training job", self.training_job),
+            *trained,
             ("artifact", self.artifact),
             ("image", self.image),
         ]
@@ -113,6 +124,13 @@ class PackageInfo:
     def label(self) -> str:
         return f"{self.group} v{self.version}"
 
+    @property
+    def metrics_source(self) -> str:
+        """Where the metrics come from, as every view says it: the evaluation report registered with the version
+        (ModelMetrics), or `self-reported` (typed at registration with `--metric`)."""
+        report = self.lineage.evaluation_report
+        return f"from the evaluation report {report}" if report else SELF_REPORTED
+
     def decided(self, env: str) -> EnvironmentDecisions:
         """`env`'s decisions so far (an empty record when nobody decided)."""
         return self.decisions.get(env) or EnvironmentDecisions(env=env, status="", decisions=())
@@ -144,6 +162,7 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
     properties = described.get("MetadataProperties") or {}
     containers = (described.get("InferenceSpecification") or {}).get("Containers") or [{}]
     card = described.get("ModelCard")
+    statistics = ((described.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
     return PackageInfo(
         arn=arn,
         group=ref.group,
@@ -161,6 +180,8 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
             artifact=containers[0].get("ModelDataUrl"),
             image=containers[0].get("Image"),
             registered_by=registrant(described),
+            data=_data_lineage(metadata),
+            evaluation_report=statistics.get("S3Uri"),
         ),
         model_card_status=str(card.get("ModelCardStatus") or "present") if card else None,
         metadata=metadata,
@@ -173,6 +194,11 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
             etag=containers[0].get("ModelDataETag"),
         ),
     )
+
+
+def _data_lineage(metadata: Mapping[str, str]) -> DataLineage | None:
+    location, version = metadata.get(DATA_KEY), metadata.get(DATA_VERSION_KEY)
+    return DataLineage(location=location, version=version or "unknown") if location else None
 
 
 def _stage(lifecycle: Mapping[str, Any] | None) -> Stage | None:
@@ -291,15 +317,19 @@ class Registry:
         content_type: str = "text/csv",
         artifact_etag: str | None = None,
         source_repository: str | None = None,
+        lineage_metadata: Mapping[str, str] | None = None,
+        evaluation_report: str | None = None,
     ) -> str:
         """Create a version in `model`'s group as PendingManualApproval, at `stage`; returns its ARN.
 
         The metadata holds the metrics and the content record (`promotion.metadata`); the container names
         the image by digest and, when known, the artifact's ETag (SageMaker's ModelDataETag). AWS records
-        who registered.
+        who registered. `lineage_metadata`: the `lineage:` keys (training data, evaluation report version);
+        with `evaluation_report` (its S3 URI), ModelMetrics.ModelQuality.Statistics names the report.
         """
         metadata = {f"{METRIC_PREFIX}{name}": repr(float(value)) for name, value in metrics.items()}
         metadata.update(content.metadata())
+        metadata.update(lineage_metadata or {})
         check_registration_keys(metadata)
         container: dict[str, str] = {"Image": content.image, "ModelDataUrl": content.artifact}
         if artifact_etag:
@@ -322,6 +352,9 @@ class Registry:
             "ModelLifeCycle": stage.to_api(),
         }
         arguments["CustomerMetadataProperties"] = metadata
+        if evaluation_report is not None:
+            statistics = {"ContentType": REPORT_CONTENT_TYPE, "S3Uri": evaluation_report}
+            arguments["ModelMetrics"] = {"ModelQuality": {"Statistics": statistics}}
         if model_card is not None:
             arguments["ModelCard"] = {"ModelCardContent": model_card, "ModelCardStatus": "PendingReview"}
         return str(self.client.create_model_package(**arguments)["ModelPackageArn"])

@@ -26,6 +26,7 @@ from promotion.ledger import Ledger
 from promotion.live_records import LiveRecords
 from promotion.promote import display_path
 from promotion.registry import PackageInfo, Registry
+from promotion.report_metrics import with_report_metrics
 from workloads.manifest import Manifest, load_manifest
 
 if TYPE_CHECKING:
@@ -158,6 +159,19 @@ class Verifier:
                     states[package.content.artifact] = artifact_state(s3, package.content.artifact)
         return states
 
+    def _with_report_metrics(self, packages: dict[str, PackageInfo | None]) -> dict[str, list[gates.GateFailure]]:
+        """Replace each trained version's metrics by its registered evaluation report's (in `packages`);
+        return the failures of reports that cannot be read as registered, by ARN."""
+        failures: dict[str, list[gates.GateFailure]] = {}
+        trained = {arn: p for arn, p in packages.items() if p is not None and p.lineage.evaluation_report}
+        if not trained:
+            return failures
+        with calling("the artifact bucket", role=self.role):
+            s3 = self.aws.verifier(via=self.via).client("s3", region_name=self.config.region)
+            for arn, package in trained.items():
+                packages[arn], failures[arn] = with_report_metrics(s3, package)
+        return failures
+
     def verify(self, paths: Iterable[Path]) -> list[Failure]:
         """Every broken rule of every manifest in `paths`, in path order."""
         failures: list[Failure] = []
@@ -180,6 +194,7 @@ class Verifier:
                     packages[manifest.model_package_arn] = registry.describe(manifest.model_package_arn)
 
         states = self._artifact_states(packages)
+        report_failures = self._with_report_metrics(packages)
 
         pairs: set[tuple[str, str]] = set()
         for _path, env, manifest in loaded:
@@ -192,7 +207,9 @@ class Verifier:
             live = LiveRecords(self._ssm()).get_many(sorted(pairs))
             for path, env, manifest in loaded:
                 arn = manifest.model_package_arn
-                found = gates.package_failures(self.config, manifest.model, env, arn, packages[arn])
+                found = report_failures.get(arn, []) + gates.package_failures(
+                    self.config, manifest.model, env, arn, packages[arn]
+                )
                 found += self._content(manifest, packages[arn], states)
                 previous = self.config.previous_environment(env)
                 previous_live = live.get((manifest.model, previous.name)) if previous is not None else None

@@ -138,6 +138,9 @@ def data_science_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
     configured model, and lists only `artifacts/`."""
     role = iam.ArnPrincipal(naming.data_science_role_arn(config))
     uploads = model_artifact_arns(config)
+    # The training pipelines' jobs run as the data-science role; their step outputs pass through `training/`.
+    if naming.trains_models(config):
+        uploads = [*uploads, naming.training_objects_arn(config)]
     return [
         *(
             [
@@ -158,6 +161,20 @@ def data_science_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
             resources=[naming.artifact_bucket_arn(config)],
             conditions={"StringLike": {"s3:prefix": f"{naming.ARTIFACT_ROOT}/*"}},
         ),
+    ]
+
+
+def training_pipeline_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The training pipelines' role reads its step outputs (the ConditionStep's evaluation report), nothing else."""
+    if not naming.trains_models(config):
+        return []
+    return [
+        iam.PolicyStatement(
+            sid="TrainingPipelinesReadStepOutputs",
+            principals=[iam.ArnPrincipal(naming.training_pipeline_role_arn(config))],
+            actions=["s3:GetObject"],
+            resources=[naming.training_objects_arn(config)],
+        )
     ]
 
 
@@ -182,5 +199,6 @@ def bucket_statements(
         encryption_statements(config, key_arn)
         + immutability_statements(config)
         + data_science_statements(config)
+        + training_pipeline_statements(config)
         + [endpoint_statement(config, env, roles) for env, roles in execution_roles.items()]
     )

@@ -48,6 +48,53 @@ def data_science_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def training_pipeline_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The training pipelines' role decrypts its step outputs through S3 (the ConditionStep reads the report)."""
+    if not naming.trains_models(config):
+        return []
+    return [
+        iam.PolicyStatement(
+            sid="TrainingPipelinesDecryptThroughS3",
+            principals=[iam.ArnPrincipal(naming.training_pipeline_role_arn(config))],
+            actions=ENDPOINT_KEY_ACTIONS,
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "kms:CallerAccount": config.accounts.data_science,
+                    "kms:ViaService": naming.s3_via_service(config),
+                }
+            },
+        )
+    ]
+
+
+def evaluation_report_conditions(config: OrgConfig) -> dict[str, dict[str, object]]:
+    """Through S3, and only for objects encrypted under an evaluation report's own context: the model
+    artifacts' context is the bucket's (S3 Bucket Key), so their bytes stay unreadable to the gates."""
+    return {
+        "StringEquals": {"kms:ViaService": naming.s3_via_service(config)},
+        "StringLike": {"kms:EncryptionContext:aws:s3:arn": naming.evaluation_reports_context(config)},
+    }
+
+
+def gate_readers_statement(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """The promoter and the verifier decrypt evaluation reports (the metric gates read them), nothing else.
+    By the account and the roles' ARNs, so the policy is valid before the roles exist."""
+    if not config.models:
+        return []
+    conditions = evaluation_report_conditions(config)
+    conditions["ArnEquals"] = {"aws:PrincipalArn": [naming.promoter_role_arn(config), naming.verifier_role_arn(config)]}
+    return [
+        iam.PolicyStatement(
+            sid="GateReadersDecryptEvaluationReports",
+            principals=[iam.ArnPrincipal(naming.account_root_arn(config.accounts.shared_services))],
+            actions=ENDPOINT_KEY_ACTIONS,
+            resources=["*"],
+            conditions=conditions,
+        )
+    ]
+
+
 def endpoint_statement(config: OrgConfig, env: str, roles: WorkloadRoles) -> iam.PolicyStatement:
     """One environment's endpoint execution roles decrypt artifacts, through S3 only: a role whose name
     matches its `modelops:model` tag (which objects it may read, the bucket policy decides)."""
@@ -65,6 +112,9 @@ def endpoint_statement(config: OrgConfig, env: str, roles: WorkloadRoles) -> iam
 
 def key_statements(config: OrgConfig, execution_roles: dict[str, WorkloadRoles]) -> list[iam.PolicyStatement]:
     """The whole key policy: administration, data science, then each environment that runs endpoints."""
-    return [administration_statement(config), data_science_statement(config)] + [
-        endpoint_statement(config, env, roles) for env, roles in execution_roles.items()
-    ]
+    return [
+        administration_statement(config),
+        data_science_statement(config),
+        *training_pipeline_statements(config),
+        *gate_readers_statement(config),
+    ] + [endpoint_statement(config, env, roles) for env, roles in execution_roles.items()]

@@ -18,6 +18,9 @@ REGISTRY_READ_ACTIONS = [
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:ListModelPackages",
 ]
+# The tag SageMaker Unified Studio (DataZone) puts on the resources of a project, naming the project's id; the
+# group carries the model's `datazone_project` with it, so the model is found from its data's project.
+DATAZONE_PROJECT_TAG = "AmazonDataZoneProject"
 # CloudFormation also creates the SageMaker Model from a version. UpdateModelPackage, the action that
 # changes an approval, is granted to no principal outside shared services.
 MODEL_CREATOR_ACTIONS = ["sagemaker:CreateModel", *REGISTRY_READ_ACTIONS]
@@ -117,5 +120,9 @@ class ModelRegistry(Construct):
             # Replacement"), which fails for a custom-named group, so a description edited in accounts.yaml
             # would fail the model's deploy. The description stays in accounts.yaml.
             model_package_group_policy=document(group_statements(config, model.name)),
+            # Tags update in place ("Update requires: No interruption"), unlike the description.
+            tags=[cdk.CfnTag(key=DATAZONE_PROJECT_TAG, value=model.datazone_project)]
+            if model.datazone_project
+            else None,
         )
         self.group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)

@@ -19,6 +19,7 @@ from accounts.config import OrgConfig
 from shared_services import ledger
 from shared_services.approval_statements import deploy_verified_statement
 from shared_services.bucket_policy import model_artifact_arns
+from shared_services.key_policy import ENDPOINT_KEY_ACTIONS, evaluation_report_conditions
 from shared_services.principals import github_deploy_role_arns, pascal
 from shared_services.registry import REGISTRY_READ_ACTIONS
 from shared_services.trust import HUMAN_ASSUME_ACTIONS, define_role, permission_set_trust
@@ -48,6 +49,29 @@ def artifact_versions_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def evaluation_reports_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Read the registered version of evaluation reports and decrypt them through S3 (the metric gates read
+    them), and decrypt no other object of the bucket (shared_services/key_policy.py says how)."""
+    read = iam.PolicyStatement(
+        sid="ReadEvaluationReportVersions",
+        actions=["s3:GetObjectVersion"],
+        resources=[f"{naming.artifact_bucket_arn(config)}/{naming.ARTIFACT_ROOT}/*/*/evaluation.json"],
+    )
+    return [read, decrypt_evaluation_reports(config)]
+
+
+def decrypt_evaluation_reports(config: OrgConfig) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="DecryptEvaluationReports",
+        actions=ENDPOINT_KEY_ACTIONS,
+        resources=[naming.shared_kms_keys_arn_pattern(config)],
+        conditions={
+            **evaluation_report_conditions(config),
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.ARTIFACT_KEY_ALIAS},
+        },
+    )
+
+
 def read_live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
     """Read which version is live in each environment (the no-skipping gate and the board read it)."""
     return iam.PolicyStatement(
@@ -73,6 +97,7 @@ def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
         ledger.key_statement(config, write=True),
         deploy_verified_statement(config),
         artifact_versions_statement(config),
+        *evaluation_reports_statements(config),
     ]
 
 
@@ -115,6 +140,7 @@ def verifier_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     return [
         registry_read_statement(config),
         artifact_versions_statement(config),
+        *evaluation_reports_statements(config),
         read_live_records_statement(config),
         ledger.read_statement(config),
         ledger.key_statement(config, write=False),

@@ -56,8 +56,11 @@ def test_a_crafted_commit_id_and_metric_name_stay_on_their_own_lines(config: Org
         f"Model package: {ARN}",
         "Registered by: data.scientist@example.com at 2026-12-01T09:30:00Z",
         "Description: churn model",
+        # The model's DataZone project, from accounts.yaml (the group carries it as a tag).
+        "DataZone project: churn_dz_project01",
         "",
-        "Metrics:",
+        # Typed at registration, not read from an evaluation report.
+        "Metrics (self-reported):",
         "  auc Approved for prod: 0.9 (qa threshold: none)",
         "",
         "Lineage:",
@@ -98,7 +101,8 @@ def test_deploy_evidence_from_an_event_is_inert_too(config: OrgConfig) -> None:
         evidence=evidence,
     )
     lines = text.splitlines()
-    assert lines[5:8] == [
+    assert lines[5:9] == [
+        "DataZone project: churn_dz_project01",
         "",
         "It is live in qa. Endpoint metrics there (1h Review: https[:]//evil[.]example):",
         "  latency Approved for prod: 12",

@@ -480,9 +480,10 @@ def test_a_pending_version_sends_each_first_environment_approver_a_personal_link
         "Description: churn model",
     ]
     assert lines[3].startswith("Registered by: data.scientist@example.com at ")
-    assert lines[5:17] == [
+    assert lines[5:18] == [
+        "DataZone project: churn_dz_project01",
         "",
-        "Metrics:",
+        "Metrics (self-reported):",
         "  auc: 0.91 (qa threshold: min 0.8)",
         "  false_positive_rate: 0.08 (qa threshold: max 0.2)",
         "",
@@ -495,7 +496,7 @@ def test_a_pending_version_sends_each_first_environment_approver_a_personal_link
         "Model card: PendingReview",
         "",
     ]
-    assert lines[18].startswith("https://review.example/v1/review?token=")
+    assert lines[19].startswith("https://review.example/v1/review?token=")
     assert workflow.messages("prod") == []
 
 

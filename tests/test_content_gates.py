@@ -324,7 +324,8 @@ def test_registration_keys_are_metrics_and_exactly_the_content_record() -> None:
 
     assert str(other.value) == (
         "metadata key 'approval:qa:decision': registration writes only metric:<name> keys and "
-        "content:artifact-version, content:artifact-sha256, content:image"
+        "content:artifact-version, content:artifact-sha256, content:image, lineage:data, lineage:data-version, "
+        "lineage:evaluation-version, lineage:evaluation-sha256"
     )
     assert str(missing.value) == (
         "metadata key 'content:artifact-sha256': registration must record it (what was registered)"

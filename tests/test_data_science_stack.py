@@ -1,5 +1,6 @@
-"""The data-science stack: one role, trusted by the DataScientist permission set and SageMaker jobs of the
-data-science account, reaching only the artifact prefix, the artifact key via S3, and the registry."""
+"""The data-science stack: the data-science role, trusted by the DataScientist permission set and SageMaker jobs
+of the data-science account, reaching only the artifact prefix (and the training pipelines' scratch prefix),
+the artifact key via S3, and the registry; beside it the training pipelines (tests/test_training_pipeline.py)."""
 
 from __future__ import annotations
 
@@ -47,14 +48,22 @@ def template(synth: Synth) -> Template:
 
 @pytest.fixture(scope="module")
 def role(template: Template) -> dict[str, Any]:
-    roles = template.find_resources("AWS::IAM::Role")
-    assert len(roles) == 1
-    properties: dict[str, Any] = next(iter(roles.values()))["Properties"]
+    properties: dict[str, Any] = template.to_json()["Resources"]["DataScienceRole"]["Properties"]
     return properties
 
 
-def test_the_stack_holds_only_the_data_science_role(template: Template, role: dict[str, Any]) -> None:
-    assert [resource["Type"] for resource in template.to_json()["Resources"].values()] == ["AWS::IAM::Role"]
+def test_the_stack_holds_the_data_science_role_and_the_training_pipeline(
+    template: Template, role: dict[str, Any]
+) -> None:
+    assert sorted(resource["Type"] for resource in template.to_json()["Resources"].values()) == [
+        "AWS::Events::Rule",
+        "AWS::IAM::Role",
+        "AWS::IAM::Role",
+        "AWS::KMS::Key",
+        "AWS::SNS::Topic",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SageMaker::Pipeline",
+    ]
     assert role["RoleName"] == "modelops-data-science"
 
 
@@ -110,7 +119,8 @@ def test_role_writes_artifacts_uses_the_key_through_s3_and_registers_pending_ver
                             "s3:PutObject",
                         ],
                         "Effect": "Allow",
-                        "Resource": f"{BUCKET_ARN}/artifacts/*/*",
+                        # The training pipelines' step outputs too: churn-model trains in the pipeline.
+                        "Resource": [f"{BUCKET_ARN}/artifacts/*/*", f"{BUCKET_ARN}/training/*/*"],
                     },
                     {
                         "Sid": "ListArtifacts",
@@ -172,5 +182,5 @@ def test_role_writes_artifacts_uses_the_key_through_s3_and_registers_pending_ver
 
 
 def test_role_arn_is_a_stack_output(template: Template) -> None:
-    role_id = next(iter(template.find_resources("AWS::IAM::Role")))
+    role_id = "DataScienceRole"
     assert template.to_json()["Outputs"]["DataScienceRoleArn"]["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}

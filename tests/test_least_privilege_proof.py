@@ -98,7 +98,7 @@ def test_the_sweep_covers_every_action_of_the_services_and_200000_decisions(
 
 def test_every_service_a_policy_names_is_swept(universe: Universe) -> None:
     named = [
-        "cloudwatch", "dynamodb", "ecr", "events", "execute-api", "kms", "lambda", "logs", "s3", "sagemaker",
+        "cloudwatch", "dynamodb", "ecr", "events", "execute-api", "iam", "kms", "lambda", "logs", "s3", "sagemaker",
         "secretsmanager", "sns", "sqs", "ssm", "sts",
     ]  # fmt: skip
     assert (

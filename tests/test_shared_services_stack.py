@@ -22,7 +22,7 @@ from aws_cdk.assertions import Template
 
 from accounts.config import ModelSpec, OrgConfig
 from policies.policy_sources import table_policy_document
-from promotion.metadata import CONTENT_KEYS
+from promotion.metadata import CONTENT_KEYS, LINEAGE_KEYS
 from shared_services.model_stack import ModelStack
 from shared_services.principals import unique_sids
 from shared_services.stack import SharedServicesStack
@@ -217,6 +217,34 @@ def test_key_policy_lets_shared_services_administer_and_others_use_the_key_only_
             "Condition": {"StringEquals": {"kms:CallerAccount": "222222222222", "kms:ViaService": S3_VIA}},
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
+            "Resource": "*",
+        },
+        # The training pipeline's ConditionStep reads the evaluation report its Evaluate step wrote.
+        {
+            "Sid": "TrainingPipelinesDecryptThroughS3",
+            "Action": "kms:Decrypt",
+            "Condition": {"StringEquals": {"kms:CallerAccount": "222222222222", "kms:ViaService": S3_VIA}},
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:role/modelops-training-pipeline"},
+            "Resource": "*",
+        },
+        # The promoter and verifier decrypt evaluation reports (each under its own object's context) and
+        # nothing else: a model artifact's context is the bucket's.
+        {
+            "Sid": "GateReadersDecryptEvaluationReports",
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "StringEquals": {"kms:ViaService": S3_VIA},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{BUCKET_ARN}/artifacts/*/evaluation.json"},
+                "ArnEquals": {
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::111111111111:role/modelops-promoter",
+                        "arn:aws:iam::111111111111:role/modelops-verifier",
+                    ]
+                },
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
             "Resource": "*",
         },
         {
@@ -570,7 +598,8 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             ],
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
-            "Resource": f"{BUCKET_ARN}/artifacts/*/*",
+            # The training pipelines' jobs run as the data-science role: their step outputs go to training/.
+            "Resource": [f"{BUCKET_ARN}/artifacts/*/*", f"{BUCKET_ARN}/training/*/*"],
         },
         {
             "Sid": "DataScienceListsArtifacts",
@@ -579,6 +608,13 @@ def test_artifact_bucket_policy_is_tls_only_kms_only_data_science_under_artifact
             "Effect": "Allow",
             "Principal": {"AWS": DS_ROLE},
             "Resource": BUCKET_ARN,
+        },
+        {
+            "Sid": "TrainingPipelinesReadStepOutputs",
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:role/modelops-training-pipeline"},
+            "Resource": f"{BUCKET_ARN}/training/*/*",
         },
         {
             "Sid": "EndpointsReadOwnModelQa",
@@ -610,6 +646,8 @@ def test_one_retained_model_package_group_per_model_whose_policy_grants_no_appro
     assert group["Properties"]["ModelPackageGroupName"] == "churn-model"
     # No description: changing one would replace the named group, which fails (tests/test_config_first_run.py).
     assert "ModelPackageGroupDescription" not in group["Properties"]
+    # The DataZone project of accounts.yaml, as the tag SageMaker Unified Studio gives a project's resources.
+    assert group["Properties"]["Tags"] == [{"Key": "AmazonDataZoneProject", "Value": "churn_dz_project01"}]
     assert group["Properties"]["ModelPackageGroupPolicy"] == {
         "Version": "2012-10-17",
         "Statement": [
@@ -727,8 +765,9 @@ def test_the_qa_decision_role_writes_only_qa_decisions_stage_and_approved_record
                                     f"sagemaker:CustomerMetadataProperties/approval:prod:{part}": "true"
                                     for part in ("decision", "1", "2", "3", "4", "5")
                                 },
-                                # what was registered: written once, by registration
+                                # what was registered, and the lineage: written once, by registration
                                 **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
+                                **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
                             },
                             "StringEquals": {
                                 "sagemaker:ModelLifeCycle:stage": "qa",
@@ -772,6 +811,7 @@ def test_a_later_environments_decision_role_keeps_the_version_approved(template:
         },
         **{f"sagemaker:CustomerMetadataProperties/approval:prod:{n}": "true" for n in "345"},
         **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
+        **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
     }
 
 
@@ -860,6 +900,31 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Action": "s3:GetObject",
                         "Effect": "Allow",
                         "Resource": f"{BUCKET_ARN}/artifacts/*/*",
+                    },
+                    # The metric gates read evaluation reports (the registered S3 version); model artifacts
+                    # stay undecryptable.
+                    {
+                        "Sid": "ReadEvaluationReportVersions",
+                        "Action": "s3:GetObjectVersion",
+                        "Effect": "Allow",
+                        "Resource": (
+                            "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/*/evaluation.json"
+                        ),
+                    },
+                    {
+                        "Sid": "DecryptEvaluationReports",
+                        "Action": "kms:Decrypt",
+                        "Condition": {
+                            "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+                            "StringLike": {
+                                "kms:EncryptionContext:aws:s3:arn": (
+                                    "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/evaluation.json"
+                                )
+                            },
+                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-artifacts"},
+                        },
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
                     },
                 ],
             },
@@ -1169,6 +1234,8 @@ def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_i
     kinds = {(found.stack, found.resource_type) for found in policy_statements(synth)}
     assert kinds == {
         (DATA_SCIENCE, "AWS::IAM::Role"),
+        (DATA_SCIENCE, "AWS::KMS::Key"),  # the training failures topic's key
+        (DATA_SCIENCE, "AWS::SNS::TopicPolicy"),
         (SHARED, "AWS::DynamoDB::Table"),
         (SHARED, "AWS::ECR::Repository"),
         (SHARED, "AWS::IAM::Role"),
@@ -1226,6 +1293,8 @@ def test_an_environment_without_manifests_gets_no_key_or_bucket_grant(variant: T
     assert [s.get("Sid") for s in key["Properties"]["KeyPolicy"]["Statement"]] == [
         "SharedServicesAdministersKey",
         "DataScienceUsesKeyThroughS3",
+        "TrainingPipelinesDecryptThroughS3",
+        "GateReadersDecryptEvaluationReports",
         "EndpointsDecryptThroughS3Prod",
     ]
     bucket_id, _ = bucket_named(variant, BUCKET)

@@ -136,6 +136,31 @@ def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing
                         "Effect": "Allow",
                         "Resource": "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/*",
                     },
+                    # The metric gates read evaluation reports (the registered S3 version); model artifacts
+                    # stay undecryptable.
+                    {
+                        "Sid": "ReadEvaluationReportVersions",
+                        "Action": "s3:GetObjectVersion",
+                        "Effect": "Allow",
+                        "Resource": (
+                            "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/*/evaluation.json"
+                        ),
+                    },
+                    {
+                        "Sid": "DecryptEvaluationReports",
+                        "Action": "kms:Decrypt",
+                        "Condition": {
+                            "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+                            "StringLike": {
+                                "kms:EncryptionContext:aws:s3:arn": (
+                                    "arn:aws:s3:::modelops-artifacts-111111111111-eu-west-1/artifacts/*/evaluation.json"
+                                )
+                            },
+                            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/modelops-artifacts"},
+                        },
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
+                    },
                     {
                         "Sid": "ReadLiveVersions",
                         "Action": ["ssm:GetParameter", "ssm:GetParameters"],

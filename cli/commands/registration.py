@@ -43,6 +43,13 @@ def register(
         Path | None,
         typer.Option(help="A local file to put at --artifact first (create-only: an existing key is refused)."),
     ] = None,
+    evaluation: Annotated[
+        Path | None,
+        typer.Option(
+            help="The evaluation report (evaluation.json): put create-only beside --artifact, recorded as the "
+            "version's ModelMetrics, and its metrics are the version's (instead of --metric)."
+        ),
+    ] = None,
 ) -> None:
     """Register a version (PendingManualApproval) as the data-science account; print its ARN."""
     s = settings(ctx)
@@ -60,6 +67,7 @@ def register(
         model_card=model_card,
         upload=upload,
         modelops_file=s.config_path,
+        evaluation=evaluation,
     )
     output.note(f"registered {model} {version_label(arn)} as PendingManualApproval")
     output.say(arn)

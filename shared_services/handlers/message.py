@@ -85,13 +85,16 @@ def body(
         f"Registered by: {one_line(package.lineage.registered_by or 'unknown', MAX_FIELD)} at {created}",
         f"Description: {plain(package.description) or 'none'}",
     ]
+    project = config.model(package.group).datazone_project
+    if project:
+        lines.append(f"DataZone project: {project}")
     if evidence is not None:
         lines += ["", f"It is live in {plain(evidence.env)}. Endpoint metrics there ({plain(evidence.period)}):"]
         lines += [
             f"  {plain(name)}: {'no data' if value is None else f'{value:g}'}"
             for name, value in evidence.metrics.items()
         ]
-    lines += ["", "Metrics:"]
+    lines += ["", f"Metrics ({plain(package.metrics_source)}):"]
     if package.metrics:
         lines += [
             f"  {plain(name)}: {value:g} ({env} threshold: {threshold_text(config, package.group, env, name)})"

@@ -94,6 +94,9 @@ class ReviewView:
     sign_in_problem: str = ""
     # The environment's decisions so far, one line (its quorum under way), or "none yet".
     decisions_so_far: str = "none yet"
+    # Where the metrics come from (the registered evaluation report, or self-reported), and the DataZone project.
+    metrics_source: str = ""
+    datazone_project: str = ""
 
 
 def _document(title: str, body: str, *, refresh_to: str | None = None) -> str:
@@ -132,6 +135,7 @@ def review_page(view: ReviewView) -> str:
             ("Target environment", view.env),
             ("Decisions for it so far", view.decisions_so_far),
             ("Version live there", view.live_version),
+            *([("DataZone project", view.datazone_project)] if view.datazone_project else []),
         ]
     )
     if view.metrics:
@@ -142,7 +146,8 @@ def review_page(view: ReviewView) -> str:
         )
         metrics = (
             f"<table><caption>Metrics of version {view.version} against the version live in "
-            f"{escape(view.env)} ({escape(view.live_version)})</caption>"
+            f"{escape(view.env)} ({escape(view.live_version)})"
+            f"{'; metrics ' + escape(view.metrics_source) if view.metrics_source else ''}</caption>"
             '<thead><tr><th scope="col">Metric</th><th scope="col">This version</th>'
             '<th scope="col">Live version</th><th scope="col">Threshold</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"

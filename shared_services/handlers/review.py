@@ -448,6 +448,8 @@ def review_view(
         lineage=lineage_lines(package),
         signed_in_as=visitor.email,
         sign_in_problem=visitor.problem,
+        metrics_source=package.metrics_source,
+        datazone_project=config.model(target.model).datazone_project or "",
     )
 
 

@@ -108,8 +108,10 @@ def kms_checks(call: Call, scope: Scope, bucket: str, key: str, account: str) ->
     """The KMS authorizations S3 makes on the caller's behalf for this object call, if it is SSE-KMS."""
     if call.operation in KMS_ON_UPLOAD:
         action, key_id = "kms:GenerateDataKey", _upload_key(call, bucket)
+        own_context = call.headers.get("x-amz-server-side-encryption-bucket-key-enabled", "").lower() == "false"
     elif call.operation in KMS_ON_READ:
         action, key_id = "kms:Decrypt", _object_key(bucket, key, call.params.get("VersionId"))
+        own_context = _without_bucket_key(bucket, key, call.params.get("VersionId"))
     else:
         return []
     if not key_id:
@@ -119,7 +121,9 @@ def kms_checks(call: Call, scope: Scope, bucket: str, key: str, account: str) ->
     context = {
         "kms:ViaService": f"s3.{scope.region}.amazonaws.com",
         "kms:ResourceAliases": key_aliases(arn),
-        "kms:EncryptionContext:aws:s3:arn": f"arn:{scope.partition}:s3:::{bucket}",
+        # With an S3 Bucket Key the context is the bucket's ARN; an object stored without one has its own
+        # ("Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys", "Encryption context", S3 user guide).
+        "kms:EncryptionContext:aws:s3:arn": f"arn:{scope.partition}:s3:::{bucket}" + (f"/{key}" if own_context else ""),
     }
     return [Check(action, arn, key_account, context)]
 
@@ -155,6 +159,22 @@ def _kms_master_key(node: Any) -> str | None:
             if found:
                 return found
     return None
+
+
+def _without_bucket_key(bucket: str, key: str, version: str | None) -> bool:
+    """The object was stored with BucketKeyEnabled false (moto keeps the header's text, or the bucket's default)."""
+    found = _stored(bucket, key, version)
+    return found is not None and str(getattr(found, "bucket_key_enabled", "")).lower() == "false"
+
+
+def _stored(bucket: str, key: str, version: str | None) -> Any:
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return None
+    try:
+        return s3_backends[owner[1]][owner[0]].get_object(bucket, key, version_id=version)
+    except Exception:  # no such object: S3 answers NoSuchKey before any KMS call
+        return None
 
 
 def _object_key(bucket: str, key: str, version: str | None) -> str | None:
