@@ -105,6 +105,16 @@ def test_a_card_registered_pending_review_is_approved_by_the_card_group_through_
     assert as_json["content"]["intended_uses"]["risk_rating"] == "Medium"
 
     when = package["CustomerMetadataProperties"]["card:approval"].split(" ")[2]
+    # `status MODEL` shows the newest version's card as sections too, read through the promoter.
+    act_as(monkeypatch, sandbox, SHARED, naming.PLATFORM_PERMISSION_SET, "platform.engineer@example.com")
+    status = modelops("--workloads", str(tmp_path), "status", "churn-model").stdout.splitlines()
+    start = status.index(f"model card of churn-model v{version}")
+    assert status[start + 1 : start + 4] == [
+        "  Model card",
+        f"    status: Approved by qa.approver@example.com at {when}",
+        "    risk rating: Medium",
+    ]
+    act_as(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
     assert approve_card(version) == (
         1,
         "",
