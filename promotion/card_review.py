@@ -19,7 +19,8 @@ write (shared_services/decision_roles.py; registration and every other role must
 content still hashes to it: a later change of the content voids the approval.
 
 The ledger record comes first (the intent), then the registry; a registry update that fails appends a
-`voided` record naming it, as decisions do.
+`voided` record naming it, as decisions do, and an intent a crash left unapplied is voided by the next
+approval of the same card (under the version's lease, so no approval is in flight meanwhile).
 """
 
 from __future__ import annotations
@@ -102,6 +103,29 @@ def record_card_approval(registry: Registry, package: PackageInfo, approval: Car
     registry.client.update_model_package(**arguments)
 
 
+def _void_unapplied(config: OrgConfig, ledger: Ledger, package: PackageInfo) -> None:
+    """Void each card approval the ledger announced for `package` that never reached the registry (a crash
+    or a failed update between the intent and the write): the card is still open, so none of them stands."""
+    stream = naming.decisions_stream(package.group)
+    records = ledger.read(stream)
+    voided = {record.voided_seq for record in records if record.action == HistoryAction.VOIDED}
+    for record in records:
+        if record.action != HistoryAction.CARD_APPROVED or record.arn != package.arn or record.seq in voided:
+            continue
+        ledger.append(
+            stream,
+            HistoryRecord(
+                who=record.who,
+                when=utc_now(),
+                action=HistoryAction.VOIDED,
+                reason=f"voids record {record.seq}: the registry never recorded this card approval",
+                arn=record.arn,
+                account=config.accounts.shared_services,
+                env=record.env,
+            ),
+        )
+
+
 def approve_card(
     *,
     config: OrgConfig,
@@ -126,6 +150,7 @@ def approve_card(
     if package is None:
         raise InputError(f"{model} version {version} does not exist in the registry ({arn})")
     check_card_open(package, approver)
+    _void_unapplied(config, ledger, package)
     digest = content_digest(package.model_card_content)
     assert digest is not None  # check_card_open refused a version without a card
     approval = CardApproval(digest=digest, approver=approver, when=now or utc_now())
