@@ -372,7 +372,7 @@ def _leaves(value: object, path: str) -> list[tuple[str, str]]:
 
 
 def card_sections(content: object, status: str | None) -> list[CardSection]:
-    """The card as readable sections: first `Model card` (status and risk rating), then each section of the
+    """The card as readable sections: first `Card status` (status and risk rating), then each section of the
     content in the schema's order, one per evaluation. Content that is not a JSON object is shown as text."""
     if content is None and status is None:
         return []
@@ -381,9 +381,9 @@ def card_sections(content: object, status: str | None) -> list[CardSection]:
     if card is None:
         if content is not None:
             head.append(("content", " ".join(str(content).split())))
-        return [CardSection("Model card", tuple(head))]
+        return [CardSection("Card status", tuple(head))]
     head.append(("risk rating", card.risk_rating or "not rated"))
-    sections = [CardSection("Model card", tuple(head))]
+    sections = [CardSection("Card status", tuple(head))]
     document = card.document
     for key in SECTIONS:
         value = document.get(key)

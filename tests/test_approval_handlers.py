@@ -540,7 +540,7 @@ def test_opening_the_review_link_shows_the_page_and_changes_nothing(workflow: Wo
     assert "<td>0.91</td><td>unknown</td><td>min 0.8</td>" in response["body"]
     # The card as sections: its status and risk, then each section's fields (not JSON, not a flattened summary).
     assert (
-        "<h3>Model card</h3><dl><dt>status</dt><dd>PendingReview</dd><dt>risk rating</dt><dd>not rated</dd></dl>"
+        "<h3>Card status</h3><dl><dt>status</dt><dd>PendingReview</dd><dt>risk rating</dt><dd>not rated</dd></dl>"
         "<h3>Intended uses</h3><dl><dt>purpose of model</dt><dd>Predicts churn</dd></dl>"
     ) in response["body"]
     assert workflow.snapshot(arn) == before

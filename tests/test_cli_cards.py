@@ -74,7 +74,7 @@ def test_a_card_registered_pending_review_is_approved_by_the_card_group_through_
     shown = modelops("card", "churn-model", str(version))
     assert shown.stdout.splitlines()[:6] == [
         f"model card of churn-model v{version}",
-        "  Model card",
+        "  Card status",
         "    status: PendingReview",
         "    risk rating: Medium",
         "  Model overview",
@@ -110,7 +110,7 @@ def test_a_card_registered_pending_review_is_approved_by_the_card_group_through_
     status = modelops("--workloads", str(tmp_path), "status", "churn-model").stdout.splitlines()
     start = status.index(f"model card of churn-model v{version}")
     assert status[start + 1 : start + 4] == [
-        "  Model card",
+        "  Card status",
         f"    status: Approved by qa.approver@example.com at {when}",
         "    risk rating: Medium",
     ]

@@ -148,7 +148,7 @@ def test_the_digest_of_registered_content_does_not_depend_on_how_it_is_serialise
 
 def test_a_card_reads_as_sections_with_status_and_risk_first_and_the_purpose_leading() -> None:
     assert sections_text(card_sections(content(), "PendingReview")) == [
-        "Model card",
+        "Card status",
         "  status: PendingReview",
         "  risk rating: Medium",
         "Model overview",
@@ -198,7 +198,7 @@ def test_the_pr_body_shows_the_card_as_sections_with_the_registrants_text_in_ine
         evaluation_details=[{"name": "## Approved [x](https://evil.example)", "evaluation_observation": "ok"}],
     )
     assert card_lines(with_card(crafted)) == [
-        "**Model card**",
+        "**Card status**",
         "- status: `PendingReview`",
         "- risk rating: `Low`",
         "**Model overview**",
