@@ -165,6 +165,32 @@ class People(StrictModel):
         return self
 
 
+RiskName = Literal["high", "medium", "low", "unknown"]
+
+
+class RiskRule(StrictModel):
+    """What a card's risk rating means in one environment: extra approvers, or no entry at all."""
+
+    extra_approvals: Annotated[int, Field(strict=True, ge=0, le=MAX_APPROVALS_REQUIRED - 1)] = 0
+    refuse: bool = False
+
+
+class CardRules(StrictModel):
+    """An environment's model-card rules (`environments[i].model_card`): the card status a version needs to
+    enter it, and per risk rating (the card's intended_uses.risk_rating, lower case) what else it needs."""
+
+    status: Literal["Approved"] | None = None
+    risk: dict[RiskName, RiskRule] = Field(default_factory=dict)
+
+    def rule(self, rating: str | None) -> RiskRule:
+        """The rule for a card's rating; a card that does not rate its risk counts as `unknown`."""
+        name = (rating or "Unknown").lower()
+        for known, rule in self.risk.items():
+            if known == name:
+                return rule
+        return RiskRule()
+
+
 class Environment(StrictModel):
     name: Annotated[str, Field(pattern=rf"^[a-z][a-z0-9]{{0,{MAX_ENV_NAME - 1}}}$")]
     account: AccountId
@@ -172,6 +198,18 @@ class Environment(StrictModel):
     requires_review: bool
     # Distinct members of the approver group who must approve before the version is approved here.
     approvals_required: Annotated[int, Field(ge=1, le=MAX_APPROVALS_REQUIRED)] = 1
+    # Model-card rules; none by default (a fork's file without them keeps its behaviour).
+    model_card: CardRules = Field(default_factory=CardRules)
+
+    def quorum(self, rating: str | None) -> int:
+        """Distinct approvals needed here for a version whose card rates its risk `rating`."""
+        return self.approvals_required + self.model_card.rule(rating).extra_approvals
+
+    @property
+    def largest_quorum(self) -> int:
+        """The most approvals any risk rating can need here: the decision slots IAM must allow."""
+        extras = [rule.extra_approvals for rule in self.model_card.risk.values()]
+        return self.approvals_required + max(extras, default=0)
 
 
 class Teams(StrictModel):
@@ -462,6 +500,19 @@ class OrgConfig(StrictModel):
                 f"environments[{index}].approvals_required: {env.approvals_required} approvals need at least "
                 f"{env.approvals_required} members in {env.approver_group}, which has {len(members)}"
             )
+        for rating, rule in env.model_card.risk.items():
+            needed = env.approvals_required + rule.extra_approvals
+            where = f"environments[{index}].model_card.risk.{rating}.extra_approvals"
+            if needed > MAX_APPROVALS_REQUIRED:
+                raise ValueError(
+                    f"{where}: {env.approvals_required} + {rule.extra_approvals} approvals exceed the largest quorum, "
+                    f"{MAX_APPROVALS_REQUIRED}"
+                )
+            if needed > len(members):
+                raise ValueError(
+                    f"{where}: {needed} approvals need at least {needed} members in {env.approver_group}, "
+                    f"which has {len(members)}"
+                )
 
     def _check_account_ids_unique(self) -> None:
         owners: dict[str, str] = {}
@@ -543,6 +594,12 @@ class OrgConfig(StrictModel):
     def requirements(self, model: str, env: str) -> Requirements:
         """What `model` must show to enter `env`; no requirements when none are configured."""
         return self.model(model).gates.get(env) or Requirements()
+
+    def card_environment(self) -> Environment:
+        """The environment whose approver group approves model cards: the first that requires an Approved
+        card, else the first of the chain."""
+        required = [env for env in self.environments if env.model_card.status == "Approved"]
+        return (required or self.environments)[0]
 
     def approvers(self, env_name: str) -> ApproverGroup:
         """The approver group that decides for `env_name`."""

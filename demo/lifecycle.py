@@ -54,6 +54,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = REPO_ROOT / "workloads"
 DEMO_OUTPUT = REPO_ROOT / "demo-output"
 EMAIL_LINES_SHOWN = 9
+# The sample model card the demo registers with (risk Medium); the purpose is the cast's model's description.
+SAMPLE_CARD = Path(__file__).resolve().parent / "cards" / "model-card.json"
 
 console = Console(highlight=False)
 
@@ -119,11 +121,10 @@ class Lifecycle:
         self.workloads = workdir / "workloads"
         self.pr_body = workdir / "pr.md"
         self.card = workdir / "model-card.json"
-        card = {
-            "model_overview": {"model_creator": "Data Science"},
-            "intended_uses": {"purpose_of_model": cast.model.description or cast.model.name},
-        }
-        self.card.write_text(json.dumps(card) + "\n")
+        # The sample card (risk Medium), with the cast's model's own purpose.
+        card = json.loads(SAMPLE_CARD.read_text(encoding="utf-8"))
+        card["intended_uses"]["purpose_of_model"] = cast.model.description or cast.model.name
+        self.card.write_text(json.dumps(card, indent=2) + "\n")
 
     def act_as(self, email: str, account: str, permission_set: str) -> None:
         """Make `email`, signed in through Identity Center with `permission_set`, the ambient identity."""
@@ -213,6 +214,19 @@ class Lifecycle:
             self.approver(email)
             self.modelops("approve", self.model, str(version), *self.env_option(env), "--reason", reason)
         self.approval.dispatch()
+
+    # -- card review (issue 14): the registrant submitted the card with `register`; the card group approves it --
+
+    def review_card(self, version: int) -> None:
+        """A member of the card approver group (the first environment requiring an Approved card) reads the
+        version's card as sections and approves it through the decision service."""
+        env = self.config.card_environment().name
+        reviewer = next(a for a in self.cast.groups[env] if a != self.cast.data_scientist)
+        self.approver(reviewer)
+        self.modelops("card", self.model, str(version))
+        self.modelops(
+            "card", self.model, str(version), "--approve", "--reason", "intended use, risk rating and caveats reviewed"
+        )
 
     def platform_engineer(self) -> None:
         self.act_as(self.cast.platform_engineer, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
@@ -475,6 +489,8 @@ def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
                 demo.register(1, good, commit="4f2c1de")
             demo.approve_on_review_page(1, f"{shown(good)} {gate}")
             demo.promote_and_deploy(1, first)
+        with numbered(f"card review: {config.card_environment().approver_group} approves v1's model card"):
+            demo.review_card(1)
         if later:
             with numbered(second_step_title(cast)):
                 outsider = cast.outsider()
@@ -506,6 +522,7 @@ def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
             f"register v4 (its artifact untouched), approve it, promote and deploy to {listed(chain, ', then to ')}"
         ):
             demo.register(4, better, commit="c0ffee4")
+            demo.review_card(4)
             demo.approve(first, 4, f"{shown(better)}; card and lineage reviewed")
             demo.promote_and_deploy(4, first)
             for previous, env in itertools.pairwise(chain):

@@ -51,6 +51,7 @@ class RecordedDecision:
     when: str
     outcome: str  # the environment's StageStatus after this decision
     approvals: int  # the environment's approvals so far
+    required: int = 0  # the approvals this version needs there (0: a service that does not say)
 
 
 def decisions_url(session: boto3.Session, config: OrgConfig) -> str:
@@ -145,4 +146,50 @@ def request_decision(
         when=str(answer["when"]),
         outcome=str(answer["outcome"]),
         approvals=int(answer["approvals"]),
+        required=int(answer.get("required") or 0),
+    )
+
+
+@dataclass(frozen=True)
+class RecordedCardApproval:
+    """What the decision service recorded for a model card: who approved which content, when, for whom."""
+
+    arn: str
+    env: str  # the environment whose approver group approves cards
+    approver: str
+    reason: str
+    when: str
+    digest: str  # SHA-256 of the card content approved
+
+
+def request_card_approval(
+    session: boto3.Session, config: OrgConfig, *, model: str, version: int, reason: str
+) -> RecordedCardApproval:
+    """Ask the decision service to approve `model` version `version`'s model card as the person `session`
+    belongs to (promotion/card_review.py). Refusals come back as for `request_decision`."""
+    config.model(model)
+    arn = naming.model_package_arn(config, model, version)
+    fields = {
+        "subject": "card",
+        "arn": arn,
+        "decision": ApprovalStatus.APPROVED,
+        "reason": checked_reason("approve", reason),
+    }
+    body = json.dumps(fields, sort_keys=True).encode("utf-8")
+    url = decisions_url(session, config)
+    status, answer = _send(signed_request(session, config, url, body), body)
+    message = str(answer.get("error") or answer.get("message") or f"HTTP {status}")
+    if status in (400, 404):
+        raise InputError(message)
+    if status in (403, 409, 410):
+        raise DecisionRefused(message, kind=str(answer.get("kind") or ""))
+    if status != 200:
+        raise AwsCallFailed(f"the decision service could not record the card approval: {message}")
+    return RecordedCardApproval(
+        arn=str(answer["arn"]),
+        env=str(answer["env"]),
+        approver=str(answer["approver"]),
+        reason=str(answer["reason"]),
+        when=str(answer["when"]),
+        digest=str(answer["digest"]),
     )

@@ -11,7 +11,8 @@ The rules (`check_approver`, `check_open`) say whether an approver may decide; t
 same functions before it shows the buttons, so every route gives the same answer:
 - only members of the environment's approver group decide for it;
 - nobody approves a version they registered (as AWS recorded it: CreatedBy);
-- an environment is approved once `approvals_required` distinct members approved; one reject rejects it;
+- an environment is approved once `approvals_required` distinct members approved (plus the extra approvals
+  its model-card rules add for the card's risk rating, `card_gates.required_approvals`); one reject rejects it;
 - decisions are final: once an environment's outcome is Approved or Rejected nobody decides for it again,
   and a reject blocks its environment and every later one, leaving the earlier ones alone (the version
   stays Approved in the registry once any environment approved it, since SageMaker deploys only Approved
@@ -27,6 +28,7 @@ from typing import Literal
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from promotion.card_gates import required_approvals
 from promotion.errors import DecisionRefused
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger, LedgerRecord, utc_now
 from promotion.live_records import ApprovedRecords
@@ -100,7 +102,7 @@ def check_open(
     if record.status in (StageStatus.APPROVED, StageStatus.REJECTED):
         raise DecisionRefused(f"{package.label} is already {record.summary()} for {env}", kind=ALREADY_DECIDED)
     if approver is not None and approver in record.approvers:
-        required = config.environment(env).approvals_required
+        required = required_approvals(config, env, package)
         raise DecisionRefused(
             f"{approver} already approved {package.label} for {env}; {required - len(record.decisions)} more "
             f"of {config.environment(env).approver_group} must approve",
@@ -131,12 +133,16 @@ def checked_reason(verdict: Verdict, reason: str) -> str:
     return reason
 
 
-def outcome_of(config: OrgConfig, env: str, decisions: tuple[Decision, ...]) -> StageStatus:
-    """An environment's outcome after `decisions`: one reject rejects; the quorum of approvals approves."""
+def outcome_of(
+    config: OrgConfig, env: str, decisions: tuple[Decision, ...], required: int | None = None
+) -> StageStatus:
+    """An environment's outcome after `decisions`: one reject rejects; the quorum of approvals approves
+    (`required`, default the environment's `approvals_required`)."""
     if any(d.status == StageStatus.REJECTED for d in decisions):
         return StageStatus.REJECTED
     approvers = {d.approver for d in decisions if d.status == StageStatus.APPROVED}
-    return StageStatus.APPROVED if len(approvers) >= config.environment(env).approvals_required else StageStatus.PENDING
+    quorum = required if required is not None else config.environment(env).approvals_required
+    return StageStatus.APPROVED if len(approvers) >= quorum else StageStatus.PENDING
 
 
 def registry_status(config: OrgConfig, package: PackageInfo, env: str, outcome: StageStatus) -> ApprovalStatus:
@@ -166,12 +172,12 @@ def _apply(config: OrgConfig, registry: Registry, package: PackageInfo, decision
     """Write `decision` to the registry on top of `package`'s decisions; returns the environment's outcome."""
     env_name = decision.env
     decisions = (*package.decided(env_name).decisions, decision)
-    outcome = outcome_of(config, env_name, decisions)
+    required = required_approvals(config, env_name, package)
+    outcome = outcome_of(config, env_name, decisions, required)
     written = {
         approval_key(env_name, OUTCOME): str(outcome),
         approval_key(env_name, str(len(decisions))): decision.slot_value(),
     }
-    required = config.environment(env_name).approvals_required
     tally = f" ({len(decisions)} of {required} approvals)" if outcome == StageStatus.PENDING else ""
     registry.record_decision(
         decision.arn,

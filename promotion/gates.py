@@ -8,6 +8,7 @@ meets exactly the rules a promotion meets. Each failure names its rule:
 - version-exists, approved: the version exists and is Approved;
 - chain-order: the ARN is live in the previous environment (or was live in this one before: a rollback);
 - metric-threshold, model-card: the environment's configured thresholds and model-card requirement hold;
+- model-card-approved, risk-rating: the environment's model-card rules (promotion/card_gates.py);
 - content: the manifest's artifact version, SHA-256 and image digest are what the version recorded at
   registration, the version still points at them, and the artifact's current S3 version is that one.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
+from promotion.card_gates import card_failures, required_approvals
 from promotion.content import ArtifactState, Content, content_failures
 from promotion.metadata import StageStatus
 from promotion.registry import ApprovalStatus, PackageInfo
@@ -147,6 +149,7 @@ def threshold_failures(config: OrgConfig, model: str, env: str, package: Package
             )
     if gate.model_card_required and package.model_card_status is None:
         failures.append(GateFailure("model-card", f"{package.label} has no model card; {env} requires one"))
+    failures += [GateFailure(rule, message) for rule, message in card_failures(config, env, package)]
     return failures
 
 
@@ -167,10 +170,11 @@ def environment_failures(config: OrgConfig, env: str, package: PackageInfo) -> l
                 )
             ]
     environment = config.environment(env)
+    required = required_approvals(config, env, package)  # a risk rating may add approvals
     record = package.decided(env)
     approvers = [d.approver for d in record.decisions if d.status == StageStatus.APPROVED]
     if record.status != StageStatus.APPROVED:
-        so_far = f" ({len(approvers)} of {environment.approvals_required} approvals so far)" if approvers else ""
+        so_far = f" ({len(approvers)} of {required} approvals so far)" if approvers else ""
         return [
             GateFailure(
                 "approved-for-environment",
@@ -189,12 +193,11 @@ def environment_failures(config: OrgConfig, env: str, package: PackageInfo) -> l
             )
         ]
     distinct = len(set(approvers))
-    if distinct < environment.approvals_required:
+    if distinct < required:
         return [
             GateFailure(
                 "approved-for-environment",
-                f"{package.label}'s approval for {env} has {distinct} distinct approvers; {env} requires "
-                f"{environment.approvals_required}",
+                f"{package.label}'s approval for {env} has {distinct} distinct approvers; {env} requires {required}",
             )
         ]
     registrant = package.lineage.registered_by

@@ -45,6 +45,7 @@ class HistoryAction(StrEnum):
     PROMOTION_PROPOSED = "promotion-proposed"
     ROLLBACK_PROPOSED = "rollback-proposed"
     DEPLOYED = "deployed"
+    CARD_APPROVED = "card-approved"  # a model card approved by the card approver group (promotion/card_review.py)
 
 
 GENESIS = "0" * 64  # the `prev` of each stream's first record

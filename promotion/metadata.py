@@ -22,6 +22,11 @@ version to 50 entries. Two families of keys:
   - `lineage:evaluation-version` and `lineage:evaluation-sha256`: the S3 version id and SHA-256 of the
     evaluation report that ModelMetrics names (promotion/evaluation.py).
 
+- `card:approval`: the model card's approval, `<sha256 of the card's content> <approver> <when>`, written
+  only by the card decision (the decision role of the environment that approves cards; promotion/card_review.py).
+  AWS has no condition key for ModelCard, so this key, which IAM can restrict, is the governed fact: the gate
+  holds the card approved only when it is present and the content still hashes to it.
+
 Who registered a version is not metadata: it is the identity AWS records (`CreatedBy`), see `registrant`.
 """
 
@@ -51,6 +56,7 @@ EVALUATION_VERSION_KEY = f"{LINEAGE_PREFIX}evaluation-version"
 EVALUATION_SHA256_KEY = f"{LINEAGE_PREFIX}evaluation-sha256"
 # Written by registration when known (a version trained elsewhere may have none), and only then.
 LINEAGE_KEYS = (DATA_KEY, DATA_VERSION_KEY, EVALUATION_VERSION_KEY, EVALUATION_SHA256_KEY)
+CARD_APPROVAL_KEY = "card:approval"
 
 
 class StageStatus(StrEnum):
@@ -67,8 +73,9 @@ def approval_key(env: str, part: str) -> str:
 
 
 def decision_keys(config: OrgConfig, env: str) -> list[str]:
-    """Every key `env`'s decisions can write: the outcome and one slot per required approval."""
-    required = config.environment(env).approvals_required
+    """Every key `env`'s decisions can write: the outcome and one slot per approval its largest quorum (with
+    a risk rating's extra approvals) needs."""
+    required = config.environment(env).largest_quorum
     return [approval_key(env, OUTCOME), *(approval_key(env, str(n)) for n in range(1, required + 1))]
 
 
@@ -83,15 +90,21 @@ def decision_reserved_keys(config: OrgConfig) -> list[str]:
 
 
 def reserved_keys(config: OrgConfig) -> list[str]:
-    """Every key only one writer may write: the decision keys (see `decision_reserved_keys`), and the content
-    and lineage keys, which registration writes and nothing may write after it (no decision role may add them)."""
-    return [*decision_reserved_keys(config), *CONTENT_KEYS, *LINEAGE_KEYS]
+    """Every key only one writer may write: the decision keys (see `decision_reserved_keys`), the content
+    and lineage keys, which registration writes and nothing may write after it (no decision role may add
+    them), and the card approval, which only the card decision writes."""
+    return [*decision_reserved_keys(config), *CONTENT_KEYS, *LINEAGE_KEYS, CARD_APPROVAL_KEY]
 
 
 def metadata_budget(config: OrgConfig) -> int:
     """How many entries decisions and the content record can take on one version with today's quorums (of
     AWS's 50); metrics get the rest."""
-    return sum(len(decision_keys(config, env)) for env in config.chain) + len(CONTENT_KEYS) + len(LINEAGE_KEYS)
+    return (
+        sum(len(decision_keys(config, env)) for env in config.chain)
+        + len(CONTENT_KEYS)
+        + len(LINEAGE_KEYS)
+        + 1  # card:approval
+    )
 
 
 def check_registration_keys(keys: Iterable[str]) -> None:
@@ -208,3 +221,24 @@ def registrant(described: Mapping[str, Any]) -> str | None:
     if ":assumed-role/" in arn:
         return arn.rsplit("/", 1)[1]
     return arn or None
+
+
+@dataclass(frozen=True)
+class CardApproval:
+    """The card decision recorded on a version: which content was approved, by whom, when."""
+
+    digest: str
+    approver: str
+    when: str
+
+    def value(self) -> str:
+        """As the metadata value of `card:approval`."""
+        return f"{self.digest} {self.approver} {self.when}"
+
+
+def card_approval_of(metadata: Mapping[str, str]) -> CardApproval | None:
+    """The card approval among a version's metadata, or None when there is none (or it is malformed)."""
+    parts = metadata.get(CARD_APPROVAL_KEY, "").split(" ")
+    if len(parts) != 3 or len(parts[0]) != 64:
+        return None
+    return CardApproval(digest=parts[0], approver=parts[1], when=parts[2])

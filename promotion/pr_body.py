@@ -2,7 +2,7 @@
 
 The body carries the bytes the manifest pins (artifact version, SHA-256, image digest), the metrics of the
 proposed version against the one it replaces (with the
-environment's thresholds), the approval record, the lineage, the model card's state, the ARN live in the
+environment's thresholds), the approval record, the model card as sections, the lineage, the ARN live in the
 previous environment, and the manifest diff. Every value modelops did not write itself (lineage, metric
 names, descriptions, decision reasons, ARNs read back from the registry or SSM) is shown one way: as an
 inline code span it cannot leave (`code`, or `cell` inside a table), where no heading, link, autolink,
@@ -15,9 +15,12 @@ import re
 from dataclasses import dataclass
 
 from accounts.config import OrgConfig
+from promotion.card_review import package_card_sections
 from promotion.gates import version_label
 from promotion.registry import PackageInfo
 from promotion.untrusted import one_line
+
+PLAIN_WORDS = re.compile(r"[A-Za-z0-9 /]+")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,25 @@ def datazone_lines(config: OrgConfig, model: str) -> list[str]:
     return [f"- DataZone project: {code(project)}"] if project else []
 
 
+def card_lines(package: PackageInfo) -> list[str]:
+    """The model card as readable sections: each title in bold, then `- label: value` lines, every value an
+    inert code span (the card is text the registrant wrote)."""
+    sections = package_card_sections(package)
+    if not sections:
+        return ["No model card was registered."]
+    lines: list[str] = []
+    for section in sections:
+        lines.append(f"**{_words(section.title)}**")
+        lines += [f"- {_words(label)}: {code(value)}" for label, value in section.lines]
+    return lines
+
+
+def _words(text: str) -> str:
+    """A card title or label as is when it is plain words (the schema's own), else an inert code span: an
+    evaluation's name or a custom detail's key is the registrant's text."""
+    return text if PLAIN_WORDS.fullmatch(text) else code(text)
+
+
 def content_table(package: PackageInfo) -> list[str]:
     """What the manifest pins beside the ARN: the registered artifact (URI, S3 version, SHA-256) and image
     digest, exactly as the gates compare them."""
@@ -175,6 +197,9 @@ def build(
         "",
         "### Approval",
         *approval_lines(proposed),
+        "",
+        "### Model card",
+        *card_lines(proposed),
         "",
         "### Lineage",
         *lineage_lines(proposed),

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from accounts import naming
 from accounts.config import OrgConfig
-from accounts.validation import InputError
+from promotion.card import parse_card
 from promotion.content import Content, Serving, recorded_content
 from promotion.evaluation import REPORT_CONTENT_TYPE, SELF_REPORTED, DataLineage
 from promotion.metadata import (
@@ -119,6 +119,7 @@ class PackageInfo:
     # What registration recorded (None when it recorded nothing), and what the package points at now.
     content: Content | None = None
     serving: Serving = field(default_factory=lambda: Serving(artifact=None, image=None))
+    model_card_content: str | None = None  # the card's content as the registry holds it (promotion.card)
 
     @property
     def label(self) -> str:
@@ -193,6 +194,7 @@ def package_from_description(described: Mapping[str, Any]) -> PackageInfo:
             image=containers[0].get("Image"),
             etag=containers[0].get("ModelDataETag"),
         ),
+        model_card_content=str(card["ModelCardContent"]) if card and card.get("ModelCardContent") is not None else None,
     )
 
 
@@ -385,34 +387,7 @@ class Registry:
         self.client.update_model_package(**arguments)
 
 
-# A card inside a model package follows the model *package* card schema: its model_overview holds only these,
-# and it has no model_package_details; the other sections follow the model card JSON schema (SageMaker
-# Developer Guide, "Model package model card schema",
-# https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-details.html). A purpose goes in
-# intended_uses.purpose_of_model, not in model_overview.model_description.
-PACKAGE_CARD_OVERVIEW_KEYS = ("model_creator", "model_artifact")
-
-
 def model_card_text(path_text: str, source: str) -> str:
-    """Validate a model card document (a JSON object following the model package card schema) and return it
-    compact, as ModelCardContent. InputError names `source` and the first field that is not allowed."""
-    try:
-        document = json.loads(path_text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: not valid JSON (line {exc.lineno}): {exc.msg}") from None
-    if not isinstance(document, dict):
-        raise InputError(f"{source}: a model card must be a JSON object, got {type(document).__name__}")
-    allowed = " and ".join(PACKAGE_CARD_OVERVIEW_KEYS)
-    if "model_package_details" in document:
-        raise InputError(f"{source}: model_package_details is not part of the model package card schema")
-    overview = document.get("model_overview")
-    if overview is not None and not isinstance(overview, dict):
-        raise InputError(f"{source}: model_overview must be a JSON object holding only {allowed}")
-    for key in overview or {}:
-        if key not in PACKAGE_CARD_OVERVIEW_KEYS:
-            hint = " (put the purpose in intended_uses.purpose_of_model)" if key == "model_description" else ""
-            raise InputError(
-                f"{source}: model_overview.{key} is not part of the model package card schema; "
-                f"model_overview holds only {allowed}{hint}"
-            )
-    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+    """Validate a model card document against the model package card schema (`promotion.card`) and return it
+    compact, as ModelCardContent. InputError names `source` and the first field that is wrong."""
+    return parse_card(path_text, source).content()

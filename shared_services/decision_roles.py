@@ -9,6 +9,9 @@ SageMaker's condition keys on UpdateModelPackage:
   other environments' and slots beyond the quorum);
 - the keys it removes are `<env>`'s (removal happens only when a decision is undone);
 - the approval status is Approved (or, for the first environment, any: its outcome sets the status).
+The decision role of the environment that approves model cards (`OrgConfig.card_environment`) may also
+record a card approval: an UpdateModelPackage that writes `card:approval` (and the ModelCard, which has no
+condition key) and nothing a decision writes: no stage, no approval status, no other reserved key, no removal.
 Its resources are every model's (`model-package/*/*`, `/modelops/models/*/approved/<env>`): a constant
 size whatever the number of models, and exactly the configured models (shared_services/roles.py says why).
 Besides, it appends to the ledger's decisions streams (promotion/ledger.py; only PartiQLInsert, so it can
@@ -22,7 +25,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
-from promotion.metadata import StageStatus, decision_keys, reserved_keys
+from promotion.metadata import CARD_APPROVAL_KEY, StageStatus, decision_keys, reserved_keys
 from promotion.registry import ApprovalStatus
 from shared_services import ledger
 from shared_services.principals import pascal
@@ -78,6 +81,25 @@ def record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
     )
 
 
+def card_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """UpdateModelPackage as a card approval writes it: `card:approval` present; no stage, no approval status,
+    no removal and no other reserved key."""
+    null = {
+        f"{CUSTOMER_METADATA}/{CARD_APPROVAL_KEY}": "false",
+        "sagemaker:ModelLifeCycle:stage": "true",
+        "sagemaker:ModelLifeCycle:stageStatus": "true",
+        "sagemaker:ModelApprovalStatus": "true",
+        "sagemaker:CustomerMetadataPropertiesToRemove": "true",
+    }
+    null.update({f"{CUSTOMER_METADATA}/{key}": "true" for key in reserved_keys(config) if key != CARD_APPROVAL_KEY})
+    return iam.PolicyStatement(
+        sid="RecordModelCardApprovals",
+        actions=["sagemaker:UpdateModelPackage"],
+        resources=[naming.model_packages_arn_pattern(config, naming.ANY_MODEL)],
+        conditions={"Null": null},
+    )
+
+
 def approved_record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
     """Write `env`'s approved record of each model (when its quorum is met), and no other environment's."""
     return iam.PolicyStatement(
@@ -93,8 +115,10 @@ def decision_permissions(config: OrgConfig, env: str) -> list[iam.PolicyStatemen
     approved record."""
     if not config.models:
         return []
+    cards = [card_statement(config)] if env == config.card_environment().name else []
     return [
         record_statement(config, env),
+        *cards,
         registry_read_statement(config),
         ledger.append_statement(config, "AppendDecisions", ledger.decisions_streams(config)),
         ledger.key_statement(config, write=True),

@@ -9,7 +9,7 @@ from constructs import Construct
 from accounts import naming
 from accounts.config import ModelSpec, OrgConfig
 from policies.statements import Statement, document
-from promotion.metadata import CONTENT_KEYS, StageStatus, decision_reserved_keys
+from promotion.metadata import CARD_APPROVAL_KEY, CONTENT_KEYS, StageStatus, decision_reserved_keys
 from promotion.registry import ApprovalStatus
 from shared_services.principals import github_deploy_role_arns, model_creator_arns, operator_roles, pascal
 
@@ -31,7 +31,8 @@ def registration_conditions(config: OrgConfig) -> dict[str, dict[str, object]]:
 
     A version registered as Approved, or at any stage but the first environment's PendingApproval, would
     skip the approvers; one carrying a decision key would forge a decision. Omitting the status or the
-    stage is fine: SageMaker then registers the version PendingManualApproval with no stage. The content
+    stage is fine: SageMaker then registers the version PendingManualApproval with no stage; one carrying the
+    card approval would approve its own card (ModelCardStatus itself has no condition key). The content
     keys (what was registered: artifact version, SHA-256, image digest) must be present: a version without
     them could never pass the gates, and nothing may add them later (see `promotion.metadata`).
     """
@@ -39,6 +40,7 @@ def registration_conditions(config: OrgConfig) -> dict[str, dict[str, object]]:
         f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in decision_reserved_keys(config)
     }
     null.update({f"sagemaker:CustomerMetadataProperties/{key}": "false" for key in CONTENT_KEYS})
+    null[f"sagemaker:CustomerMetadataProperties/{CARD_APPROVAL_KEY}"] = "true"  # only the card decision writes it
     return {
         "StringEqualsIfExists": {
             "sagemaker:ModelApprovalStatus": str(ApprovalStatus.PENDING),

@@ -539,7 +539,11 @@ def test_opening_the_review_link_shows_the_page_and_changes_nothing(workflow: Wo
     assert response["headers"]["Referrer-Policy"] == "no-referrer"
     assert "<h1>Review churn-model version 1 for qa</h1>" in response["body"]
     assert "<td>0.91</td><td>unknown</td><td>min 0.8</td>" in response["body"]
-    assert "intended_uses.purpose_of_model: Predicts churn" in response["body"]
+    # The card as sections: its status and risk, then each section's fields (not JSON, not a flattened summary).
+    assert (
+        "<h3>Card status</h3><dl><dt>status</dt><dd>PendingReview</dd><dt>risk rating</dt><dd>not rated</dd></dl>"
+        "<h3>Intended uses</h3><dl><dt>purpose of model</dt><dd>Predicts churn</dd></dl>"
+    ) in response["body"]
     assert workflow.snapshot(arn) == before
 
 

@@ -26,8 +26,8 @@ REGISTRATION_CONDITIONS = {
         "sagemaker:ModelLifeCycle:stage": "qa",
         "sagemaker:ModelLifeCycle:stageStatus": "PendingApproval",
     },
-    # Every key a decision could write, in every environment, up to the largest quorum (5), is absent; the
-    # record of what was registered is present.
+    # Every key a decision could write, in every environment, up to the largest quorum (5), and the card
+    # approval are absent; the record of what was registered is present.
     "Null": {
         **{
             f"sagemaker:CustomerMetadataProperties/approval:{env}:{part}": "true"
@@ -37,6 +37,8 @@ REGISTRATION_CONDITIONS = {
         "sagemaker:CustomerMetadataProperties/content:artifact-version": "false",
         "sagemaker:CustomerMetadataProperties/content:artifact-sha256": "false",
         "sagemaker:CustomerMetadataProperties/content:image": "false",
+        # A registrant may not approve their own card: only the card approval writes this key.
+        "sagemaker:CustomerMetadataProperties/card:approval": "true",
     },
 }
 

@@ -83,6 +83,8 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
         # SageMaker Pipelines' path into the training pipeline role (data_science/training_stack.py).
         "only-decision-service-decides": ([], 74, 51),
         "no-person-writes-decisions": ([], 13, 0),
+        # The same paths as only-decision-service-decides (the deploy path trusted likewise).
+        "only-card-reviewers-approve-cards": ([], 74, 51),
         "registrant-is-the-person": ([], 13, 0),
         "outsiders-get-nothing": ([], 6, 0),
         # Every path of every start (administrators judged too: the bucket policy's Denies bind them); the
@@ -227,9 +229,10 @@ def test_a_decision_role_that_trusts_the_approver_permission_set_fails_naming_th
 
     verdicts = attacked(config, deployment, {f"modelops-decision-qa@{SHARED} trust": trust_approvers})
     assert (failing(verdicts), verdicts["no-person-writes-decisions"].violations[0]) == (
-        ["only-decision-service-decides", "no-person-writes-decisions"],
+        ["only-decision-service-decides", "no-person-writes-decisions", "only-card-reviewers-approve-cards"],
+        # qa approves model cards in two_env: the first request the approver could make is a card approval.
         f"{APPROVER} → sts:AssumeRole modelops-decision-qa (by the trust policy alone) → sagemaker:UpdateModelPackage "
-        f"{PACKAGE} with sagemaker:modellifecycle:stage=qa, sagemaker:modellifecycle:stagestatus=Approved",
+        f"{PACKAGE} with sagemaker:customermetadataproperties/card:approval=zz-other",
     )
 
 
@@ -288,9 +291,13 @@ def test_registration_without_its_null_block_lets_data_science_forge_a_qa_decisi
         },
     )
     assert (failing(verdicts), verdicts["no-person-writes-decisions"].violations[0]) == (
-        ["no-person-writes-decisions"],
+        ["no-person-writes-decisions", "only-card-reviewers-approve-cards"],
         f"{SCIENTIST} → sts:AssumeRole modelops-data-science (source identity data.scientist@example.com) → "
         f"sagemaker:CreateModelPackage {GROUP} with sagemaker:customermetadataproperties/approval:qa:decision=Approved",
+    )
+    assert verdicts["only-card-reviewers-approve-cards"].violations[0] == (
+        f"{SCIENTIST} → sts:AssumeRole modelops-data-science (source identity data.scientist@example.com) → "
+        f"sagemaker:CreateModelPackage {GROUP} with sagemaker:customermetadataproperties/card:approval=Approved"
     )
 
 
@@ -384,15 +391,60 @@ def test_decision_roles_trusting_the_decision_service_without_a_source_identity_
         {f"modelops-decision-qa@{SHARED} trust": drop_null, f"modelops-decision-prod@{SHARED} trust": drop_null},
     )
     assert (failing(verdicts), verdicts["only-decision-service-decides"].violations) == (
-        ["only-decision-service-decides"],
+        ["only-decision-service-decides", "only-card-reviewers-approve-cards"],
         [
             f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-prod → sagemaker:UpdateModelPackage {PACKAGE} with "
             "sagemaker:modellifecycle:stage=prod, sagemaker:modellifecycle:stagestatus=Approved: without a source "
             "identity (the approver it acts for)",
+            # qa approves model cards in two_env: its first allowed request is a card approval.
             f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa → sagemaker:UpdateModelPackage {PACKAGE} with "
-            "sagemaker:modellifecycle:stage=qa, sagemaker:modellifecycle:stagestatus=Approved: without a source "
-            "identity (the approver it acts for)",
+            "sagemaker:customermetadataproperties/card:approval=zz-other: without a source identity (the approver "
+            "it acts for)",
         ],
+    )
+    assert verdicts["only-card-reviewers-approve-cards"].violations[0] == (
+        f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa → sagemaker:UpdateModelPackage {PACKAGE} with "
+        "sagemaker:customermetadataproperties/card:approval=Approved"
+    )
+
+
+def test_a_prod_decision_role_whose_null_block_forgets_the_card_key_may_approve_cards_and_fails_naming_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    """The card approval is guarded by IAM alone (ModelCard has no condition key): a decision role of an
+    environment that does not approve cards must leave `card:approval` absent."""
+
+    def forget_card_key(document: dict[str, Any]) -> None:
+        statement(document, "RecordDecisionsForProd")["Condition"]["Null"].pop(
+            "sagemaker:CustomerMetadataProperties/card:approval"
+        )
+
+    verdicts = attacked(
+        config, deployment, {f"modelops-decision-prod@{SHARED}/modelops-decision-prod": forget_card_key}
+    )
+    path = f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-prod (source identity someone.else@example.com)"
+    assert (failing(verdicts), verdicts["only-card-reviewers-approve-cards"].violations[:1]) == (
+        ["only-card-reviewers-approve-cards"],
+        [
+            f"{path} → sagemaker:UpdateModelPackage {PACKAGE} with "
+            + "sagemaker:customermetadataproperties/card:approval=Approved"
+        ],
+    )
+
+
+def test_a_card_approval_that_may_set_a_stage_lets_the_card_role_decide_and_fails_naming_the_request(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def allow_stages(document: dict[str, Any]) -> None:
+        statement(document, "RecordModelCardApprovals")["Condition"]["Null"].pop("sagemaker:ModelLifeCycle:stage")
+
+    verdicts = attacked(config, deployment, {f"modelops-decision-qa@{SHARED}/modelops-decision-qa": allow_stages})
+    path = f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa (source identity someone.else@example.com)"
+    assert failing(verdicts) == ["only-decision-service-decides"]
+    assert (
+        verdicts["only-decision-service-decides"]
+        .violations[0]
+        .startswith(f"{path} → sagemaker:UpdateModelPackage {PACKAGE} with ")
     )
 
 

@@ -768,6 +768,8 @@ def test_the_qa_decision_role_writes_only_qa_decisions_stage_and_approved_record
                                 # what was registered, and the lineage: written once, by registration
                                 **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
                                 **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
+                                # the model card's approval: only the card approval below writes it
+                                "sagemaker:CustomerMetadataProperties/card:approval": "true",
                             },
                             "StringEquals": {
                                 "sagemaker:ModelLifeCycle:stage": "qa",
@@ -776,6 +778,30 @@ def test_the_qa_decision_role_writes_only_qa_decisions_stage_and_approved_record
                             "StringEqualsIfExists": {
                                 "sagemaker:ModelApprovalStatus": ["Approved", "Rejected", "PendingManualApproval"]
                             },
+                        },
+                        "Effect": "Allow",
+                        "Resource": ANY_PACKAGES_ARN,
+                    },
+                    # qa approves model cards (two_env requires no Approved card: the chain's first does):
+                    # the card approval key present, and nothing a decision writes.
+                    {
+                        "Sid": "RecordModelCardApprovals",
+                        "Action": "sagemaker:UpdateModelPackage",
+                        "Condition": {
+                            "Null": {
+                                "sagemaker:CustomerMetadataProperties/card:approval": "false",
+                                "sagemaker:ModelLifeCycle:stage": "true",
+                                "sagemaker:ModelLifeCycle:stageStatus": "true",
+                                "sagemaker:ModelApprovalStatus": "true",
+                                "sagemaker:CustomerMetadataPropertiesToRemove": "true",
+                                **{
+                                    f"sagemaker:CustomerMetadataProperties/approval:{env}:{part}": "true"
+                                    for env in ("qa", "prod")
+                                    for part in ("decision", "1", "2", "3", "4", "5")
+                                },
+                                **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
+                                **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
+                            }
                         },
                         "Effect": "Allow",
                         "Resource": ANY_PACKAGES_ARN,
@@ -812,6 +838,7 @@ def test_a_later_environments_decision_role_keeps_the_version_approved(template:
         **{f"sagemaker:CustomerMetadataProperties/approval:prod:{n}": "true" for n in "345"},
         **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
         **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
+        "sagemaker:CustomerMetadataProperties/card:approval": "true",
     }
 
 
@@ -1211,6 +1238,7 @@ def test_no_statement_grants_update_model_package_outside_shared_services(synth:
     ]
     assert holders == [
         ("DecisionRolesQa8583FB48", "RecordDecisionsForQa"),
+        ("DecisionRolesQa8583FB48", "RecordModelCardApprovals"),  # qa approves cards in two_env
         ("DecisionRolesProd13F7C19B", "RecordDecisionsForProd"),
     ]
 

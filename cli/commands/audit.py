@@ -11,7 +11,7 @@ from accounts.validation import InputError
 from cli import output
 from cli.errors import EXIT_FAILED, fail, handled
 from cli.settings import settings
-from promotion import audit, drift, status
+from promotion import audit, card_review, drift, status
 from promotion.ledger import merged
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -34,6 +34,10 @@ def status_command(
         output.emit_json(output.board_json(rows))
     else:
         output.show_board(rows, s.config.chain)
+        if model is not None and rows[0].versions:
+            # One model: its newest version's model card, as sections.
+            for line in card_review.newest_card_lines(s.aws(), s.config, model, rows[0].versions[0].arn):
+                output.say(line)
 
 
 @handled

@@ -26,7 +26,8 @@ def _decide(ctx: typer.Context, model: str, version: int, verdict: Verdict, reas
     if recorded.outcome == StageStatus.PENDING:
         environment = s.config.environment(recorded.env)
         output.say(
-            f"{model} v{version} for {recorded.env}: {recorded.approvals} of {environment.approvals_required} "
+            f"{model} v{version} for {recorded.env}: {recorded.approvals} of "
+            f"{recorded.required or environment.approvals_required} "
             f"approvals; another member of {environment.approver_group} decides"
         )
 

@@ -48,9 +48,13 @@ DECIDED_VALUE = "Approved"  # what a forged decision key says; any present value
 NOBODY = ("outsider", "org-member", "anonymous", "lookalike")
 
 
+CARD_KEY = "card:approval"  # the model card's approval (promotion/metadata.py CARD_APPROVAL_KEY)
+
+
 def decision_keys(config: OrgConfig, env: str) -> list[str]:
-    """The approval keys of `env`: its outcome and one slot per required approval (promotion/metadata.py)."""
-    required = config.environment(env).approvals_required
+    """The approval keys of `env`: its outcome and one slot per approval of its largest quorum (a risk rating
+    may add approvals; promotion/metadata.py)."""
+    required = config.environment(env).largest_quorum
     return [f"approval:{env}:decision", *(f"approval:{env}:{n}" for n in range(1, required + 1))]
 
 
@@ -243,9 +247,16 @@ def _own_environment_only(
     config = governance.universe.config
     others = [other for other in config.chain if other != env]
     foreign = {key for other in others for key in decision_keys(config, other)}
+    approves_cards = env == config.card_environment().name
+    card = f"{METADATA}{CARD_KEY}".lower()
     for found in allowed:
-        if dict(found[1]).get(STAGE.lower(), ABSENT) != env:
-            verdict.fail(f"{path} → {_request(governance, UPDATE, found)}: not {env}'s stage")
+        labels = dict(found[1])
+        if labels.get(STAGE.lower(), ABSENT) == env:
+            continue
+        if approves_cards and labels.get(STAGE.lower(), ABSENT) == ABSENT and labels.get(card, ABSENT) != ABSENT:
+            _card_approval_only(governance, verdict, path, env, found)
+            continue
+        verdict.fail(f"{path} → {_request(governance, UPDATE, found)}: not {env}'s stage")
     probes: list[tuple[str, str | list[str]]] = [(STAGE, other) for other in others]
     for key in sorted(foreign):
         probes += [(f"{METADATA}{key}", DECIDED_VALUE), (TO_REMOVE, [key])]
@@ -257,10 +268,58 @@ def _own_environment_only(
                 verdict.fail(f"{path} → {Request(UPDATE, target.resource.arn, ((key.lower(), shown),))}")
 
 
+def _card_approval_only(
+    governance: Governance,
+    verdict: Verdict,
+    path: Path,
+    env: str,
+    found: tuple[ProofResource, tuple[tuple[str, str], ...], Context],
+) -> None:
+    """A card approval without a stage writes nothing a decision writes: each probe adding a stage, an approval
+    status, a removal or any decision key (`env`'s own too) to it is refused."""
+    config = governance.universe.config
+    target, _, context = found
+    written = f"{METADATA}{CARD_KEY}".lower()
+    probes: list[tuple[str, str | list[str]]] = [
+        (STAGE, env),
+        ("sagemaker:ModelApprovalStatus", DECIDED_VALUE),
+        (TO_REMOVE, [CARD_KEY]),
+    ]
+    probes += [(f"{METADATA}{key}", DECIDED_VALUE) for other in config.chain for key in decision_keys(config, other)]
+    for key, value in probes:
+        if governance.allows(path.identity, UPDATE, target, _changed(context, key, value)):
+            shown = value if isinstance(value, str) else ",".join(value)
+            request = Request(UPDATE, target.resource.arn, ((written, CARD_KEY), (key.lower(), shown)))
+            verdict.fail(f"{path} → {request}")
+
+
+def only_card_reviewers_approve_cards(governance: Governance, verdict: Verdict) -> None:
+    """Only the decision role of the environment that approves model cards writes the card approval key."""
+    config = governance.universe.config
+    card_role = naming.decision_role_arn(config, config.card_environment().name)
+    key = f"{METADATA}{CARD_KEY}"
+    for path in governance.paths():
+        identity = path.identity
+        if path.hops and identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))  # the deploy path, as for decisions
+            continue
+        verdict.paths_checked += 1
+        for action in (UPDATE, CREATE):
+            # A version is registered into a group (CreateModelPackage's resource); a package is updated.
+            for target, _, context in governance.allowed(
+                identity, action, _is_package if action == UPDATE else _is_group
+            ):
+                if not governance.allows(identity, action, target, _changed(context, key, DECIDED_VALUE)):
+                    continue
+                if action == UPDATE and identity.who.principal.name == card_role and identity.source_identity:
+                    continue
+                verdict.fail(f"{path} → {Request(action, target.resource.arn, ((key.lower(), DECIDED_VALUE),))}")
+
+
 def no_person_writes_decisions(governance: Governance, verdict: Verdict) -> None:
     """Nothing reachable from a person records a decision, or changes what decides."""
     config = governance.universe.config
-    reserved = [key for env in config.chain for key in decision_keys(config, env)]
+    reserved = [key for env in config.chain for key in decision_keys(config, env)] + [CARD_KEY]
     for path in governance.paths(("person",)):
         verdict.paths_checked += 1
         identity = path.identity
@@ -518,6 +577,16 @@ INVARIANTS = (
         "`approval:*` key), nor change who may do what (a write of IAM, Identity Center, Organizations or "
         "Lambda, or a permissions-management action of any swept service).",
         no_person_writes_decisions,
+    ),
+    Invariant(
+        "only-card-reviewers-approve-cards",
+        "Of every identity a starting principal can reach, the deploy path aside, only the decision role of the "
+        "environment that approves model cards (the first that requires an Approved card, else the chain's first), "
+        "assumed with a source identity, can write the card approval key `card:approval` "
+        "(sagemaker:UpdateModelPackage); no identity can register a version carrying it "
+        "(sagemaker:CreateModelPackage); and that role's card approval writes no stage, approval status or "
+        "decision key.",
+        only_card_reviewers_approve_cards,
     ),
     Invariant(
         "registrant-is-the-person",

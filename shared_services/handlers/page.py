@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from html import escape
 from urllib.parse import urlencode
 
+from promotion.card import CardSection
 from shared_services.handlers.signin import same_person
 
 STYLE = """
@@ -20,6 +21,7 @@ body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff;lin
 main{max-width:52rem;margin:0 auto;padding:1.5rem}
 h1{font-size:1.6rem;margin:.2rem 0 1rem}
 h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
+h3{font-size:1rem;margin:1rem 0 .25rem}
 table{border-collapse:collapse;width:100%}
 caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{border:1px solid #999;padding:.35rem .6rem;text-align:left}
@@ -97,6 +99,8 @@ class ReviewView:
     # Where the metrics come from (the registered evaluation report, or self-reported), and the DataZone project.
     metrics_source: str = ""
     datazone_project: str = ""
+    # The model card as readable sections (promotion.card.card_sections); `model_card` is shown when empty.
+    card_sections: tuple[CardSection, ...] = ()
 
 
 def _document(title: str, body: str, *, refresh_to: str | None = None) -> str:
@@ -154,7 +158,7 @@ def review_page(view: ReviewView) -> str:
         )
     else:
         metrics = "<p>No metrics were registered with this version.</p>"
-    card = f"<p>{escape(view.model_card)}</p>" if view.model_card else "<p>No model card was registered.</p>"
+    card = card_html(view)
     lineage = _definition_list(view.lineage) if view.lineage else "<p>No lineage was registered.</p>"
     body = (
         f'<h1>{escape(title)}</h1>\n<section aria-labelledby="details"><h2 id="details">Details</h2>'
@@ -164,6 +168,15 @@ def review_page(view: ReviewView) -> str:
         f'<section aria-labelledby="decide"><h2 id="decide">Decision</h2>{decision_section(view)}</section>'
     )
     return _document(title, body)
+
+
+def card_html(view: ReviewView) -> str:
+    """The model card: a heading and a definition list per section, every value escaped."""
+    if view.card_sections:
+        return "".join(
+            f"<h3>{escape(section.title)}</h3>{_definition_list(list(section.lines))}" for section in view.card_sections
+        )
+    return f"<p>{escape(view.model_card)}</p>" if view.model_card else "<p>No model card was registered.</p>"
 
 
 def _form(view: ReviewView) -> str:

@@ -79,6 +79,8 @@ from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import calling
+from promotion.card_gates import required_approvals
+from promotion.card_review import approve_card, check_card_approver, package_card_sections
 from promotion.decision_events import environment_approved_entry
 from promotion.decisions import (
     ALREADY_DECIDED,
@@ -281,6 +283,8 @@ def record_decision(request: dict[str, Any]) -> dict[str, Any]:
         "outcome": outcome.status if outcome is not None else "",
         "approvals": len(outcome.approvers) if outcome is not None else 0,
         "promotion": promotion,
+        # The quorum this version needs here: a card's risk rating may add approvals.
+        "required": required_approvals(config, target.env, after or target.package),
     }
 
 
@@ -425,7 +429,7 @@ def review_view(
     ]
     created = package.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if package.created else "unknown"
     so_far = package.decided(target.env)
-    required = config.environment(target.env).approvals_required
+    required = required_approvals(config, target.env, package)
     decisions_so_far = (
         f"{so_far.summary()} ({len(so_far.approvers)} of {required} approvals)" if so_far.decisions else "none yet"
     )
@@ -445,6 +449,7 @@ def review_view(
         metrics=metrics,
         model_card=package.model_card_summary or "",
         decisions_so_far=decisions_so_far,
+        card_sections=tuple(package_card_sections(package)),
         lineage=lineage_lines(package),
         signed_in_as=visitor.email,
         sign_in_problem=visitor.problem,
@@ -610,6 +615,52 @@ def post_decision(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, A
     )
 
 
+def record_card_decision(config: OrgConfig, *, arn: str, approver: str, reason: str) -> dict[str, Any]:
+    """Approve a version's model card (promotion/card_review.py), under the version's lease, with the decision
+    role of the environment that approves cards, as the approver."""
+    env = config.card_environment().name
+    with refused_as_page():
+        check_card_approver(config, approver)
+    try:
+        ref = naming.parse_model_package_arn(arn)
+    except ValueError as exc:
+        raise Refused(404, "Unknown model package", str(exc)) from None
+    known = {model.name for model in config.models}
+    if ref.account != config.accounts.shared_services or ref.region != config.region or ref.group not in known:
+        raise Refused(404, "Unknown model package", f"{arn} is not a version of a model in this registry")
+    now = settings.now()
+    try:
+        with locks.version_lease(_state_table(config), key_prefix=settings.function_name(FUNCTION), arn=arn, now=now):
+            session = decision_session(config, env, approver)
+            with refused_as_page(), calling("the SageMaker registry", role=naming.decision_role_arn(config, env)):
+                approval = approve_card(
+                    config=config,
+                    registry=Registry(session.client("sagemaker", region_name=config.region), config),
+                    ledger=Ledger(session.client("dynamodb", region_name=config.region), ref.group),
+                    model=ref.group,
+                    version=ref.version,
+                    approver=approver,
+                    reason=reason,
+                )
+    except locks.VersionBusy as exc:
+        raise Refused(409, "Another decision is being recorded", str(exc), kind="busy") from None
+    except InputError as exc:
+        raise Refused(400, "Decision not accepted", str(exc)) from None
+    except ModelOpsError as exc:
+        raise Refused(502, "The decision could not be recorded", str(exc)) from None
+    logger.info("model card approved", extra={"arn": arn, "approver": approver, "digest": approval.digest})
+    return {
+        "subject": "card",
+        "arn": arn,
+        "env": env,
+        "status": "Approved",
+        "approver": approver,
+        "reason": " ".join(reason.split()),
+        "when": approval.when,
+        "digest": approval.digest,
+    }
+
+
 def caller_approver(config: OrgConfig, user_arn: str | None) -> str:
     """The approver an IAM-signed request comes from: the session name of the approver permission set."""
     match = SSO_APPROVER_SESSION.fullmatch(user_arn or "")
@@ -631,6 +682,8 @@ def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, 
         raise Refused(400, "Malformed request", "the body must be a JSON object") from None
     if not isinstance(request, dict):
         raise Refused(400, "Malformed request", "the body must be a JSON object")
+    if request.get("subject") == "card":
+        return _json(200, post_card_decision(config, approver, request))
     verdict = VERDICTS.get(str(request.get("decision", "")))
     if verdict is None:
         raise Refused(400, "Unknown decision", "decision must be Approved or Rejected")
@@ -644,6 +697,18 @@ def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, 
             arn=arn, env=env, approver=approver, verdict=verdict, reason=reason, idempotency_key=f"iam:{digest}"
         )
     return _json(200, result)
+
+
+def post_card_decision(config: OrgConfig, approver: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The IAM route's model-card approval: `{"subject": "card", "arn", "decision": "Approved", "reason"}`."""
+    if str(request.get("decision", "")) != ApprovalStatus.APPROVED:
+        raise Refused(400, "Unknown decision", "a model card decision must be Approved")
+    reason = " ".join(str(request.get("reason", "")).split())
+    if not reason:
+        raise Refused(400, "A reason is required", "reason must say why; it is audited")
+    arn = str(request.get("arn", ""))
+    with recorded_as(arn=arn, env=config.card_environment().name, approver=approver, verdict="card approval"):
+        return record_card_decision(config, arn=arn, approver=approver, reason=reason)
 
 
 def record_refusal(config: OrgConfig, refused: Refused) -> None:
