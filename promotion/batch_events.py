@@ -61,8 +61,8 @@ class BatchFigures:
             ("Transform job", self.job),
             ("Status", self.status),
             ("Ran", f"{self.started} to {self.ended} ({self.seconds:g} s)"),
-            ("Input", f"{self.records_in} records in {self.objects_in} objects"),
-            ("Output", f"{self.records_out} records in {self.objects_out} objects"),
+            ("Input", f"{self.records_in} records in {self.objects_in} object(s)"),
+            ("Output", f"{self.records_out} records in {self.objects_out} object(s)"),
         ]
 
 

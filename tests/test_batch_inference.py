@@ -163,8 +163,8 @@ def test_the_job_runs_the_live_version_and_asks_the_next_approvers_with_its_figu
         f"  Transform job: {name}\n"
         "  Status: Completed\n"
         f"  Ran: {batch['started']} to {batch['ended']} ({seconds:g} s)\n"
-        f"  Input: {ROWS} records in 1 objects\n"
-        f"  Output: {ROWS} records in 1 objects\n"
+        f"  Input: {ROWS} records in 1 object(s)\n"
+        f"  Output: {ROWS} records in 1 object(s)\n"
     ) in emails[0].message
 
 
