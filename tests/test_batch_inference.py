@@ -317,3 +317,28 @@ def test_a_batch_event_for_a_version_not_live_there_asks_nobody(qa_job: QaLive, 
         "refused": f"the latest record of churn-model/deploys/qa (record {latest.seq}) is deployed {qa_job.arn}, "
         f"not {forged}",
     }
+
+
+def test_a_transform_that_fails_is_reported_with_its_reason_and_asks_nobody(
+    qa_job: QaLive, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner:
+        runner.pending(NOTIFY)  # what earlier tests' jobs asked
+    source = tmp_path / "short.csv"
+    source.write_text("1.0,2.0,3.0\n")
+
+    result = modelops(qa_job.workloads, "batch-inference", "churn-model", "--env", "qa", "--input", str(source))
+
+    job = re.search(r"modelops-churn-model-\d{14}", result.stderr)
+    assert job is not None, result.output
+    name = job.group(0)
+    uri = f"s3://{BUCKET}/churn-model/input/{name}/short.csv"
+    # The progress lines come first on stderr; the error is the last line.
+    assert (result.exit_code, result.stderr[result.stderr.index("error: ") :]) == (
+        1,
+        f"error: batch-inference: transform job {name} of churn-model in qa is Failed: ClientError: {uri}: "
+        "ValueError: X has 3 features, but StandardScaler is expecting 30 features as input.; "
+        "nobody was asked to review\n",
+    )
+    with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner:
+        assert runner.pending(NOTIFY) == []
