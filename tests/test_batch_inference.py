@@ -342,3 +342,26 @@ def test_a_transform_that_fails_is_reported_with_its_reason_and_asks_nobody(
     )
     with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner:
         assert runner.pending(NOTIFY) == []
+
+
+def test_an_input_already_under_the_models_prefix_is_read_where_it_is(qa_job: QaLive, sandbox: Sandbox) -> None:
+    s3 = batch_session(sandbox.config).client("s3")
+    s3.put_object(Bucket=BUCKET, Key="churn-model/input/daily/2026-12-05.csv", Body=csv_rows(300, 4))
+    s3.put_object(Bucket=BUCKET, Key="churn-model/input/daily/2026-12-06.csv", Body=csv_rows(310, 2))
+    with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner:
+        runner.pending(NOTIFY)  # what earlier tests' jobs asked
+    daily = f"s3://{BUCKET}/churn-model/input/daily/"
+
+    result = modelops(qa_job.workloads, "batch-inference", "churn-model", "--env", "qa", "--input", daily)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[2] == "  input: 6 records in 2 object(s)"
+    name = re.search(r"modelops-churn-model-\d{14}", lines[0])
+    assert name is not None
+    output = f"churn-model/output/{name.group(0)}/"
+    assert lines[3] == f"  output: 6 records in 2 object(s) at s3://{BUCKET}/{output}"
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=output)["Contents"]
+    assert [item["Key"].removeprefix(output) for item in listed] == ["2026-12-05.csv.out", "2026-12-06.csv.out"]
+    answer = s3.get_object(Bucket=BUCKET, Key=f"{output}2026-12-06.csv.out")["Body"].read()
+    assert answer == predictions(310, 2)
