@@ -7,6 +7,7 @@ to its SSE-KMS bucket only once its boundary allows kms:GenerateDataKey."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 from botocore.exceptions import ClientError
@@ -18,7 +19,7 @@ QA = "333333333333"
 BUCKET = "modelops-batch-boundary"
 
 
-def _document(*statements: dict[str, object]) -> str:
+def _document(*statements: Mapping[str, object]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
@@ -26,7 +27,7 @@ def test_a_bounded_roles_sse_kms_upload_needs_its_boundary_to_allow_the_key_thro
     admin = empty_aws.session(QA)
     iam, kms, s3 = admin.client("iam"), admin.client("kms"), admin.client("s3")
     key = kms.create_key()["KeyMetadata"]["Arn"]
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_bucket_encryption(
         Bucket=BUCKET,
         ServerSideEncryptionConfiguration={
