@@ -614,3 +614,43 @@ def github_pull_request_subject_pattern(config: OrgConfig) -> str:
     that varies. A PR's author controls checks.yml on their branch (and could name any file so), which is
     why this role reaches only the read-only verifier; GitHub gives fork pull requests no token at all."""
     return github_subject(config.pipeline.repository, "pull_request", GITHUB_CHECKS_WORKFLOW, GITHUB_PULL_REQUEST_REF)
+
+
+# Batch inference (workloads/batch.py, promotion/batch_inference.py): the example consumer of a workload
+# account. It reads the live record, runs a transform of the endpoint's model, then asks the next approvers.
+BATCH_ROLE = f"{PREFIX}-batch"  # each workload account, one per environment: runs the batch-inference job
+
+
+def batch_role_name(env: str) -> str:
+    """The batch-inference role of `env`'s workload account (`modelops-batch-<env>`)."""
+    return f"{BATCH_ROLE}-{env}"
+
+
+def batch_role_arn(config: OrgConfig, env: str) -> str:
+    return role_arn(config.environment(env).account, batch_role_name(env))
+
+
+def batch_bucket(account: str, region: str) -> str:
+    """The workload account's batch-inference bucket: `<model>/input/...` in, `<model>/output/<job>/...` out."""
+    return f"{PREFIX}-batch-{account}-{region}"
+
+
+def batch_input_prefix(model: str) -> str:
+    """Where `model`'s batch input lives in the batch bucket: the only keys its execution role may read there."""
+    return f"{model}/input/"
+
+
+def batch_output_prefix(model: str) -> str:
+    """Where `model`'s transform jobs write: the only keys its execution role may write in the batch bucket."""
+    return f"{model}/output/"
+
+
+def transform_job_name(model: str, stamp: str) -> str:
+    """A transform job of `model`, `stamp` being its start as YYYYmmddHHMMSS: `modelops-` (9) + a model name
+    (at most 37) + `-` + 14 digits stays within SageMaker's 63 characters, and one IAM pattern
+    (`transform-job/modelops-*`) reaches modelops's jobs and no other team's."""
+    return f"{PREFIX}-{model}-{stamp}"
+
+
+def transform_job_arn_pattern(region: str, account: str) -> str:
+    return f"arn:aws:sagemaker:{region}:{account}:transform-job/{PREFIX}-*"

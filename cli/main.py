@@ -15,7 +15,7 @@ import typer
 
 from accounts.config import OrgConfig
 from cli import output
-from cli.commands import audit, cards, decisions, deploys, promotion, registration, training
+from cli.commands import audit, cards, decisions, deploys, inference, promotion, registration, training
 from cli.commands.github import github_app
 from cli.errors import EXIT_FAILED, OneLineUsageGroup, fail, interrupted_exit
 from cli.sandbox import sandbox_app
@@ -85,7 +85,7 @@ def main_options(
     ctx.obj = Settings(config_path=config, workloads=workloads, make_aws=make_aws)
 
 
-for family in (registration, decisions, promotion, deploys, audit, training, cards):
+for family in (registration, decisions, promotion, deploys, audit, training, cards, inference):
     for name, command in family.COMMANDS:
         app.command(name=name)(command)
 

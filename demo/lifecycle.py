@@ -40,6 +40,7 @@ from sandbox.github_oidc import deploy_job_session
 from sandbox.human_loop import DISPATCH, NOTIFY, HumanLoop
 from sandbox.images import push_image
 from sandbox.lambda_runner import Invocation
+from sandbox.moto_compat.sns import email_deliveries
 from sandbox.organization import (
     Sandbox,
     account_admin_session,
@@ -374,6 +375,40 @@ class Lifecycle:
         self.show_pr_title()
         self.pipeline(env)
         self.modelops("deploy", env)
+
+    # -- batch inference (issue 14, INFER) --------------------------------------------------------------------
+
+    def batch_inference(self, env: str, rows: int = 20) -> None:
+        """Batch inference in `env`, then the post-inference notification: the deploy job runs the example
+        job (`modelops batch-inference`, as `modelops-batch-<env>`: the live record, a transform of the
+        endpoint's model, its figures), and the notify function asks the next environment's approvers with
+        them. Call it after `env`'s deploy; v1 must be a real scikit-learn model.tar.gz (model.joblib)."""
+        # scikit-learn is a dev dependency, as the sandbox that runs the transform is; imported when used
+        # because it takes a second to import.
+        from sklearn.datasets import load_breast_cancer  # type: ignore[import-untyped, unused-ignore]
+
+        features = load_breast_cancer().data[-rows:]  # the dataset's last rows, 30 features each
+        source = self.workdir / "customers.csv"
+        source.write_text("".join(",".join(repr(float(value)) for value in row) + "\n" for row in features))
+        console.print(f"[dim]{source.name}: {rows} records of 30 features for the batch job[/dim]")
+        self.pipeline(env)
+        self.modelops("batch-inference", self.model, "--env", env, "--input", str(source))
+        following = self.config.next_environment(env)
+        if following is None:
+            return
+        self.approval.deliver(NOTIFY)
+        asked = [
+            delivery
+            for delivery in email_deliveries(self.config.accounts.shared_services, self.config.region)
+            if "a batch-inference job of it there completed" in delivery.message
+        ]
+        if not asked:
+            raise DemoFailed(f"no approver of {following.name} was asked after the batch job")
+        console.print(f"email to {asked[-1].endpoint} ({len(asked)} approver(s) of {following.name} asked):")
+        lines = asked[-1].message.splitlines()
+        start = next(i for i, line in enumerate(lines) if "batch-inference job" in line)
+        for line in lines[start : start + 6]:
+            console.print(f"  | {escape(line)}")
 
     def show_pr_title(self) -> None:
         if self.pr_body.exists():

@@ -67,6 +67,8 @@ def assumable_roles(config: OrgConfig, target: str) -> list[str]:
         roles.append(naming.verifier_role_arn(config))
         # The post-deploy step's deploy record and live record: this environment's recorder only.
         roles.append(naming.recorder_role_arn(config, target))
+        # The example batch-inference job after the deploy (workloads/batch.py): this environment's only.
+        roles.append(naming.batch_role_arn(config, target))
     return roles
 
 

@@ -72,6 +72,10 @@ class EnvironmentRoles:
         """The shared-services recorder role of this environment (its deploy records and live record)."""
         return self.aws.recorder(self.env.name, via=self.via)
 
+    def batch(self) -> boto3.Session:
+        """The environment's batch-inference role (its workload account; workloads/batch.py)."""
+        return self.aws.assume(naming.batch_role_arn(self.config, self.env.name), via=self.via)
+
     def cdk_role(self, purpose: str) -> boto3.Session:
         """One of the environment account's CDK bootstrap roles (`deploy`, `file-publishing`, ...)."""
         return self.aws.assume(naming.cdk_role_arn(purpose, self.account, self.region), via=self.via)

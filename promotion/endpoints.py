@@ -24,6 +24,8 @@ class LiveEndpoint:
     served: tuple[tuple[str | None, str | None], ...] = ()
     # Why the last update or creation failed, when SageMaker says (an auto-rollback may leave it empty).
     failure_reason: str | None = None
+    # The SageMaker Model behind each variant (CloudFormation names them): what a transform job runs.
+    models: tuple[str, ...] = ()
 
     @property
     def package(self) -> str | None:
@@ -53,8 +55,10 @@ def read_endpoint(client: SageMakerClient, endpoint: str) -> LiveEndpoint | None
     config = client.describe_endpoint_config(EndpointConfigName=config_name)
     packages: list[str] = []
     served: list[tuple[str | None, str | None]] = []
+    models: list[str] = []
     for variant in config.get("ProductionVariants", []):
         model = client.describe_model(ModelName=variant["ModelName"])
+        models.append(str(variant["ModelName"]))
         containers = [model["PrimaryContainer"]] if "PrimaryContainer" in model else model.get("Containers", [])
         packages.append(str(containers[0].get("ModelPackageName", "")) if containers else "")
         first = containers[0] if containers else {}
@@ -66,4 +70,5 @@ def read_endpoint(client: SageMakerClient, endpoint: str) -> LiveEndpoint | None
         packages=tuple(packages),
         served=tuple(served),
         failure_reason=described.get("FailureReason") or None,
+        models=tuple(models),
     )

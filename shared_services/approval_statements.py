@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.batch_events import BATCH_INFERENCE_COMPLETED
 from promotion.decision_events import DECISION_EVENT_SOURCE, ENVIRONMENT_APPROVED
 from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
 from shared_services import ledger
@@ -227,20 +228,21 @@ def dispatch_statements(
 
 
 def deploy_verified_statement(config: OrgConfig) -> iam.PolicyStatement:
-    """What `modelops-promoter` needs so the pipeline can report a verified deploy (post-deploy step).
+    """What `modelops-promoter` needs so the pipeline can report a verified deploy (post-deploy step) and a
+    completed batch-inference job (promotion/batch_inference.py).
 
-    Only that one event, on the shared-services default bus.
+    Only those two events, on the shared-services default bus.
     """
     return iam.PolicyStatement(
         sid="ReportVerifiedDeploys",
         actions=["events:PutEvents"],
         resources=[workflow_arn(config, "events", "event-bus/default")],
-        conditions=only_event_conditions(PIPELINE_EVENT_SOURCE, DEPLOY_VERIFIED),
+        conditions=only_event_conditions(PIPELINE_EVENT_SOURCE, [DEPLOY_VERIFIED, BATCH_INFERENCE_COMPLETED]),
     )
 
 
-def only_event_conditions(source: str, detail_type: str) -> dict[str, dict[str, str]]:
-    """events:PutEvents conditions that let through only entries of `source` and `detail_type`.
+def only_event_conditions(source: str, detail_type: str | list[str]) -> dict[str, dict[str, str | list[str]]]:
+    """events:PutEvents conditions that let through only entries of `source` and `detail_type` (one or several).
 
     The Service Authorization Reference types events:source and events:detail-type as ArrayOfString (a
     PutEvents call carries a set: one value per entry), and "Multivalued context keys require a condition

@@ -34,6 +34,7 @@ from constructs import Construct
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.batch_events import BATCH_INFERENCE_COMPLETED
 from promotion.decision_events import DECISION_EVENT_SOURCE, ENVIRONMENT_APPROVED
 from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
 from shared_services.approval_bundle import ARCHITECTURE, CONFIG_FILE_NAME, RUNTIME, lambda_code
@@ -455,8 +456,8 @@ def environment_approved_pattern(config: OrgConfig) -> dict[str, Any]:
 
 
 def deploy_verified_pattern(config: OrgConfig) -> dict[str, Any]:
-    """EventBridge pattern: the pipeline verified a deploy."""
-    return {"source": [PIPELINE_EVENT_SOURCE], "detail-type": [DEPLOY_VERIFIED]}
+    """EventBridge pattern: the pipeline verified a deploy, or a batch-inference job of a live version completed."""
+    return {"source": [PIPELINE_EVENT_SOURCE], "detail-type": [DEPLOY_VERIFIED, BATCH_INFERENCE_COMPLETED]}
 
 
 def _pascal(name: str) -> str:

@@ -355,7 +355,10 @@ def test_the_rules_match_pending_versions_the_decision_services_approvals_and_ve
     assert patterns == [
         state_change_pattern(config, "PendingManualApproval"),
         {"source": ["modelops.decisions"], "detail-type": ["ModelOps Environment Approved"]},
-        {"source": ["modelops.pipeline"], "detail-type": ["ModelOps Deploy Verified"]},
+        {
+            "source": ["modelops.pipeline"],
+            "detail-type": ["ModelOps Deploy Verified", "ModelOps Batch Inference Completed"],
+        },
     ]
     assert state_change_pattern(config, "PendingManualApproval") == {
         "source": ["aws.sagemaker"],
@@ -439,7 +442,7 @@ def test_review_links_live_as_long_as_accounts_yaml_says(stack: tuple[Template, 
     assert function_environment(template, "notify")["REVIEW_TOKEN_TTL_HOURS"] == "24"
 
 
-def test_the_promoter_may_put_only_the_deploy_verified_event(config: OrgConfig) -> None:
+def test_the_promoter_may_put_only_the_deploy_verified_and_batch_completed_events(config: OrgConfig) -> None:
     assert cdk.Stack().resolve(deploy_verified_statement(config).to_statement_json()) == {
         "Sid": "ReportVerifiedDeploys",
         "Effect": "Allow",
@@ -448,7 +451,7 @@ def test_the_promoter_may_put_only_the_deploy_verified_event(config: OrgConfig) 
         "Condition": {
             "ForAllValues:StringEquals": {
                 "events:source": "modelops.pipeline",
-                "events:detail-type": "ModelOps Deploy Verified",
+                "events:detail-type": ["ModelOps Deploy Verified", "ModelOps Batch Inference Completed"],
             },
             "Null": {"events:source": "false", "events:detail-type": "false"},
         },
@@ -528,6 +531,7 @@ def test_every_handler_imports_from_the_bundle_and_the_runtimes_boto3_alone(stac
 # Modules the bundle ships (packages are copied whole) that no handler reaches, with the one dependency
 # Lambda lacks: the workload stacks' CDK constructs, and the CLI's manifest editing (ruamel.yaml round trips).
 NOT_IMPORTABLE_IN_LAMBDA = {
+    "workloads.batch": "aws_cdk",
     "workloads.capture": "aws_cdk",
     "workloads.endpoint": "aws_cdk",
     "workloads.endpoint_stack": "aws_cdk",

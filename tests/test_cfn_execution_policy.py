@@ -248,21 +248,23 @@ def test_the_prod_stacks_named_resources_are_within_the_policys_scope(policy: di
     ]
     role_names = sorted(r["Properties"]["RoleName"] for r in resources if r["Type"] == "AWS::IAM::Role")
     alarm_names = sorted(r["Properties"]["AlarmName"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
-    assert role_names == ["modelops-exec-prod-churn-model", "modelops-operator"]
+    assert role_names == ["modelops-batch-prod", "modelops-exec-prod-churn-model", "modelops-operator"]
     for name in role_names:
         assert allowing(policy, "iam:CreateRole", f"arn:aws:iam::555555555555:role/{name}") == ["BoundedModelOpsRoles"]
     assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-exec-prod-churn-model") == [
         "PassExecutionRolesToSageMaker"
     ]
     assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-operator") == []
+    assert allowing(policy, "iam:PassRole", "arn:aws:iam::555555555555:role/modelops-batch-prod") == []
     for name in alarm_names:
         arn = f"arn:aws:cloudwatch:eu-west-1:555555555555:alarm:{name}"
         assert allowing(policy, "cloudwatch:PutMetricAlarm", arn) == ["RollbackAndScalingAlarms"]
-    # The capture bucket is named; CloudFormation names its access-log bucket after the stack.
+    # The capture and batch buckets are named; CloudFormation names their access-log buckets after the stack.
     buckets = sorted(r["Properties"].get("BucketName", "") for r in resources if r["Type"] == "AWS::S3::Bucket")
-    assert buckets == ["", "modelops-data-capture-555555555555-eu-west-1"]
+    assert buckets == ["", "", "modelops-batch-555555555555-eu-west-1", "modelops-data-capture-555555555555-eu-west-1"]
     logs = "arn:aws:s3:::modelops-prod-environment-datacaptureaccesslogs1a2b3c4d-1a2b3c4d5e6f"
-    for bucket in ("arn:aws:s3:::modelops-data-capture-555555555555-eu-west-1", logs):
+    batch = "arn:aws:s3:::modelops-batch-555555555555-eu-west-1"
+    for bucket in ("arn:aws:s3:::modelops-data-capture-555555555555-eu-west-1", batch, logs):
         assert allowing(policy, "s3:CreateBucket", bucket) == ["DataCaptureBuckets"]
     alias = "arn:aws:kms:eu-west-1:555555555555:alias/modelops-endpoints-prod"
     assert allowing(policy, "kms:CreateAlias", alias) == ["EndpointKeyAliases"]
@@ -304,6 +306,6 @@ def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_ev
             if not decision.allowed:
                 refused.append((path, action, decision.reason))
     assert refused == []
-    # per environment: two roles (the execution role tagged), one key, its alias (ListAliases, three calls on
+    # per environment: three roles (the execution role tagged), one key, its alias (ListAliases, three calls on
     # alias and key), a model, config and endpoint (which also updates)
-    assert count == 2 * (2 * 5 + 1 + 6 + 7 + 3 * 3 + 1)
+    assert count == 2 * (3 * 5 + 1 + 6 + 7 + 3 * 3 + 1)

@@ -371,6 +371,44 @@ def execution_statements(env: str) -> list[dict[str, Any]]:
                 f"arn:aws:cloudwatch:eu-west-1:{ACCOUNTS[env]}:alarm:modelops-churn-model-model-latency",
             ],
         },
+        *batch_statements(env),
+    ]
+
+
+def batch_statements(env: str) -> list[dict[str, Any]]:
+    """A transform job of churn-model reads and writes the batch bucket as its execution role, in its own
+    prefixes, with the environment's endpoint key through S3 (workloads/batch.py)."""
+    bucket = f"arn:aws:s3:::modelops-batch-{ACCOUNTS[env]}-eu-west-1"
+    return [
+        {
+            "Sid": "ListOwnBatchInput",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket,
+            "Condition": {"StringLike": {"s3:prefix": "churn-model/input/*"}},
+        },
+        {
+            "Sid": "ReadOwnBatchInput",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"{bucket}/churn-model/input/*",
+        },
+        {
+            "Sid": "WriteOwnBatchOutput",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket}/churn-model/output/*",
+        },
+        {
+            "Sid": "UseEndpointKeyForBatchThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": f"arn:aws:kms:eu-west-1:{ACCOUNTS[env]}:key/*",
+            "Condition": {
+                "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/modelops-endpoints-{env}"},
+            },
+        },
     ]
 
 
@@ -565,7 +603,11 @@ def test_every_role_is_bounded_by_the_accounts_workload_boundary(synth: Synth, e
     }
     boundaries = {body["Properties"]["RoleName"]: body["Properties"]["PermissionsBoundary"] for body in roles.values()}
     boundary = f"arn:aws:iam::{ACCOUNTS[env]}:policy/modelops-workload-boundary"
-    assert boundaries == {"modelops-operator": boundary, f"modelops-exec-{env}-churn-model": boundary}
+    assert boundaries == {
+        "modelops-operator": boundary,
+        f"modelops-batch-{env}": boundary,
+        f"modelops-exec-{env}-churn-model": boundary,
+    }
 
 
 KEY_ADMIN = [
@@ -614,6 +656,17 @@ def test_qa_endpoint_key_is_administered_by_the_account_and_used_only_by_its_exe
             "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
             "Resource": "*",
         },
+        {
+            "Sid": "BatchRoleUsesKeyThroughS3",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::444444444444:role/modelops-batch-qa"},
+                "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+            "Resource": "*",
+        },
     ]
 
 
@@ -623,6 +676,7 @@ def test_prod_endpoint_key_also_lets_capturing_execution_roles_encrypt_directly(
         "AccountAdministersKey",
         "ExecutionRolesUseKeyThroughSageMakerAndS3",
         "ExecutionRolesEncryptDataCapture",
+        "BatchRoleUsesKeyThroughS3",
     ]
     assert statements[2] == {
         "Sid": "ExecutionRolesEncryptDataCapture",
@@ -635,10 +689,7 @@ def test_prod_endpoint_key_also_lets_capturing_execution_roles_encrypt_directly(
 
 
 def capture_bucket_id(template: Template) -> str:
-    found = template.find_resources(
-        "AWS::S3::Bucket",
-        {"Properties": {"BucketEncryption": {"ServerSideEncryptionConfiguration": [{"BucketKeyEnabled": True}]}}},
-    )
+    found = template.find_resources("AWS::S3::Bucket", {"Properties": {"BucketName": CAPTURE_BUCKET}})
     assert len(found) == 1, f"expected one KMS-encrypted capture bucket, found {sorted(found)}"
     return next(iter(found))
 
@@ -700,8 +751,15 @@ def test_capture_access_logs_are_delivered_only_for_the_capture_bucket_over_tls(
     ]
 
 
-def test_qa_without_data_capture_has_no_buckets(qa: Template, qa_env: Template) -> None:
-    assert (qa.find_resources("AWS::S3::Bucket"), qa_env.find_resources("AWS::S3::Bucket")) == ({}, {})
+def test_qa_without_data_capture_has_no_capture_bucket_only_the_batch_bucket_and_its_logs(
+    qa: Template, qa_env: Template
+) -> None:
+    buckets = qa_env.find_resources("AWS::S3::Bucket")
+    assert (qa.find_resources("AWS::S3::Bucket"), sorted(buckets)) == (
+        {},
+        ["BatchAccessLogs773B9EFD", "BatchBucket7637E275"],
+    )
+    assert buckets["BatchBucket7637E275"]["Properties"]["BucketName"] == "modelops-batch-444444444444-eu-west-1"
 
 
 def bucket_policy(template: Template, bucket_id: str) -> list[dict[str, Any]]:

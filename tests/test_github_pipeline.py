@@ -91,8 +91,19 @@ def test_deploy_role_trusts_only_deploy_yml_on_the_pipeline_branch_in_the_target
     ("target", "account", "operator", "verifier"),
     [
         ("shared-services", "111111111111", [], []),
-        ("qa", "444444444444", ["operator"], [VERIFIER, "arn:aws:iam::111111111111:role/modelops-recorder-qa"]),
-        ("prod", "555555555555", ["operator"], [VERIFIER, "arn:aws:iam::111111111111:role/modelops-recorder-prod"]),
+        # The environment's batch-inference role too (workloads/batch.py): the example job after the deploy.
+        (
+            "qa",
+            "444444444444",
+            ["operator", "batch-qa"],
+            [VERIFIER, "arn:aws:iam::111111111111:role/modelops-recorder-qa"],
+        ),
+        (
+            "prod",
+            "555555555555",
+            ["operator", "batch-prod"],
+            [VERIFIER, "arn:aws:iam::111111111111:role/modelops-recorder-prod"],
+        ),
     ],
 )
 def test_deploy_role_may_assume_only_its_targets_cdk_roles_operator_the_promoter_and_its_verifier_and_recorder(

@@ -80,27 +80,28 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
         # 63 paths before issue 10; the recorder roles add 4 (each deploy subject's, with and without a source
         # identity), the near-miss GitHub subjects 5 (each only itself, see below); issue 11 adds API Gateway's
         # path into the account's CloudWatch Logs role (shared_services/api_gateway_logging.py); issue 14 adds
-        # SageMaker Pipelines' path into the training pipeline role (data_science/training_stack.py).
-        "only-decision-service-decides": ([], 74, 51),
+        # SageMaker Pipelines' path into the training pipeline role (data_science/training_stack.py), and the
+        # batch roles (each environment deploy subject's, with and without a source identity: 4).
+        "only-decision-service-decides": ([], 78, 51),
         "no-person-writes-decisions": ([], 13, 0),
         # The same paths as only-decision-service-decides (the deploy path trusted likewise).
-        "only-card-reviewers-approve-cards": ([], 74, 51),
+        "only-card-reviewers-approve-cards": ([], 78, 51),
         "registrant-is-the-person": ([], 13, 0),
         "outsiders-get-nothing": ([], 6, 0),
         # Every path of every start (administrators judged too: the bucket policy's Denies bind them); the
         # paths reaching an administrator are trusted only to change the bucket's rules.
-        "approved-content-is-immutable": ([], 125, 51),
+        "approved-content-is-immutable": ([], 129, 51),
         # Every path, administrators judged too (the table's policy binds them; they are trusted only with
         # the table's configuration).
-        "ledger-is-append-only": ([], 125, 51),
+        "ledger-is-append-only": ([], 129, 51),
         # Every path but those reaching an administrator (the deploy path, trusted).
-        "environments-write-only-their-own-records": ([], 74, 51),
+        "environments-write-only-their-own-records": ([], 78, 51),
         # Every path but those reaching an administrator (the deploy path, trusted).
-        "only-the-deploy-path-shapes-the-registry": ([], 74, 51),
+        "only-the-deploy-path-shapes-the-registry": ([], 78, 51),
         # Every path of every GitHub subject the sweep presents: the three deploy targets' subjects with the
-        # bootstrap, operator and shared-services roles they reach (46), the promotion workflow's (4), a pull
-        # request's (4), and eight near misses, each reaching only itself (8).
-        "only-the-reviewed-workflow-drives-the-pipeline": ([], 62, 0),
+        # bootstrap, operator, batch and shared-services roles they reach (50), the promotion workflow's (4), a
+        # pull request's (4), and eight near misses, each reaching only itself (8).
+        "only-the-reviewed-workflow-drives-the-pipeline": ([], 66, 0),
     }
 
 

@@ -914,7 +914,10 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Condition": {
                             "ForAllValues:StringEquals": {
                                 "events:source": "modelops.pipeline",
-                                "events:detail-type": "ModelOps Deploy Verified",
+                                "events:detail-type": [
+                                    "ModelOps Deploy Verified",
+                                    "ModelOps Batch Inference Completed",
+                                ],
                             },
                             "Null": {"events:source": "false", "events:detail-type": "false"},
                         },
@@ -966,7 +969,10 @@ def test_the_one_event_the_promoter_may_put_is_the_one_a_workflow_rule_on_the_de
         "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["modelops.pipeline"]}}}
     )
     assert [rule["Properties"]["EventPattern"] for rule in rules.values()] == [
-        {"source": ["modelops.pipeline"], "detail-type": ["ModelOps Deploy Verified"]}
+        {
+            "source": ["modelops.pipeline"],
+            "detail-type": ["ModelOps Deploy Verified", "ModelOps Batch Inference Completed"],
+        }
     ]
     assert ["EventBusName" in rule["Properties"] for rule in rules.values()] == [False]
 

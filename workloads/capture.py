@@ -15,13 +15,16 @@ _LOG_BUCKET_SKIPS = [
 
 
 class CaptureBucket(Construct):
-    """A KMS-encrypted, versioned, TLS-only, private bucket for data capture, with server access logs.
+    """A KMS-encrypted, versioned, TLS-only, private bucket for data capture (and, with `log_prefix` "batch/",
+    for batch inference: workloads/batch.py), with server access logs.
 
     Both buckets are retained when the stack or the last capturing model goes away: captured inference
     traffic is evidence a bank keeps under its own retention rules, not something a deploy deletes.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, bucket_name: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, key: kms.IKey, bucket_name: str, log_prefix: str = "datacapture/"
+    ) -> None:
         super().__init__(scope, construct_id)
         # Grant log delivery through a bucket policy scoped to the source bucket and account, not the legacy
         # LogDeliveryWrite ACL (which owner-enforced buckets disable). Set here, so it holds without cdk.json.
@@ -51,7 +54,7 @@ class CaptureBucket(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.log_bucket,
-            server_access_logs_prefix="datacapture/",
+            server_access_logs_prefix=log_prefix,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 

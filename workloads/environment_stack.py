@@ -1,6 +1,7 @@
 """One environment's constant-size stack (`ModelOps-<env>/Environment`): the operator role, and, once the
-environment has an endpoint, the endpoint key (alias `alias/modelops-endpoints-<env>`) and, once one captures
-data, the capture bucket (`modelops-data-capture-<account>-<region>`).
+environment has an endpoint, the endpoint key (alias `alias/modelops-endpoints-<env>`), the batch bucket
+(`modelops-batch-<account>-<region>`) and role (`modelops-batch-<env>`), and, once one captures data, the
+capture bucket (`modelops-data-capture-<account>-<region>`).
 
 An environment without manifests still deploys the operator role and nothing else: it is what the
 pipeline assumes after every deploy, and CloudFormation refuses a template without resources. Each model's
@@ -20,9 +21,10 @@ from constructs import Construct
 from accounts import naming
 from accounts.config import OrgConfig
 from policies.actions import KEY_ADMIN_ACTIONS  # the same administrator set as the artifact key
+from workloads.batch import batch_key_statement
 from workloads.capture import CaptureBucket
 from workloads.manifest import EnvironmentManifest, Manifest
-from workloads.roles import operator_role
+from workloads.roles import batch_role, operator_role
 
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 
@@ -31,7 +33,8 @@ def endpoint_key_policy(config: OrgConfig, env_name: str, models: list[Manifest]
     """The endpoint key's policy, replacing CDK's default `kms:*` for the account root.
 
     The account administers the key through IAM; only this environment's execution roles may use it, and
-    only through SageMaker (volumes) and S3 (data capture), except the kms:Encrypt that SageMaker documents
+    only through SageMaker (volumes) and S3 (data capture, batch input and output), and its batch role, only
+    through S3 (workloads/batch.py), except the kms:Encrypt that SageMaker documents
     the execution role itself must hold for data capture. The roles are matched by their name pattern
     (`modelops-exec-<env>-*`), not listed, so the policy stays the same size whatever the number of models;
     the key policy only delegates to IAM (the account root is the principal), so a role still needs its own
@@ -65,6 +68,7 @@ def endpoint_key_policy(config: OrgConfig, env_name: str, models: list[Manifest]
                 conditions=execution_roles,
             )
         )
+    statements.append(batch_key_statement(config, env_name))
     return iam.PolicyDocument(statements=statements)
 
 
@@ -93,6 +97,8 @@ class EnvironmentStack(cdk.Stack):
         )
         self.key: kms.Key | None = None
         self.capture: CaptureBucket | None = None
+        self.batch: CaptureBucket | None = None
+        self.batch_role: iam.CfnRole | None = None
         if not models:
             return
 
@@ -111,3 +117,8 @@ class EnvironmentStack(cdk.Stack):
             self.capture = CaptureBucket(
                 self, "DataCapture", key=self.key, bucket_name=naming.data_capture_bucket(account, config.region)
             )
+        # Batch inference (workloads/batch.py): its bucket, under the same key, and the role its job runs as.
+        self.batch = CaptureBucket(
+            self, "Batch", key=self.key, bucket_name=naming.batch_bucket(account, config.region), log_prefix="batch/"
+        )
+        self.batch_role = batch_role(self, "BatchInference", config=config, env_name=env_name)

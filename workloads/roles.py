@@ -16,6 +16,7 @@ from accounts import naming
 from accounts.config import OrgConfig
 from policies.actions import IMAGE_PULL_ACTIONS
 from policies.statements import Statement, document
+from workloads.batch import batch_statements, batch_trust, execution_batch_statements
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -96,6 +97,8 @@ def execution_statements(config: OrgConfig, env_name: str, model: str, capture: 
             resources=naming.rollback_alarm_arns(region, _account(config, env_name), model),
         ),
     ]
+    # Transform jobs of the model (promotion/batch_inference.py) read and write the batch bucket as this role.
+    statements += execution_batch_statements(config, env_name, model)
     if capture is not None:
         statements += [
             Statement(
@@ -251,5 +254,18 @@ def operator_role(
         description=f"modelops operator in {env_name}: describes, smoke-tests and records endpoints",
         trust=operator_trust(config, env_name),
         permissions=operator_statements(config, env_name, models),
+        account=_account(config, env_name),
+    )
+
+
+def batch_role(scope: Construct, construct_id: str, *, config: OrgConfig, env_name: str) -> iam.CfnRole:
+    """`modelops-batch-<env>`: runs the example batch-inference job (workloads/batch.py says what and why)."""
+    return _role(
+        scope,
+        construct_id,
+        role_name=naming.batch_role_name(env_name),
+        description=f"modelops batch inference in {env_name}: reads the live record, runs transform jobs",
+        trust=batch_trust(config, env_name),
+        permissions=batch_statements(config, env_name),
         account=_account(config, env_name),
     )

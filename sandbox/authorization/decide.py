@@ -104,9 +104,12 @@ def _judge_one(
 
 def _limited(caller: Caller, check: Check, resource: Resource, context: Context) -> Verdict | None:
     """A refusal when a permissions boundary or the session policy does not allow the check."""
+    # A KMS key is decided by its key policy first (the evaluator refuses a key without one): the limit is
+    # weighed as the identity side of the request the key policy delegates to the account, as IAM does.
+    limited = Resource(resource.arn, resource.account, resource.policy if resource.is_kms_key else None)
     for limit in caller.limits:
         bounded = _limit_principal(caller, limit.name)
-        decision = evaluate(Request(bounded, check.action, Resource(resource.arn, resource.account), context))
+        decision = evaluate(Request(bounded, check.action, limited, context))
         if decision.allowed:
             continue
         kind = "permissions boundary" if limit.name.startswith("boundary:") else "session policy"

@@ -12,7 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sandbox.moto_compat import dynamodb, ecr, endpoints, events, iam, iam_quotas, kms, registry, s3, sns, ssm, sts
+from sandbox.moto_compat import (
+    dynamodb,
+    ecr,
+    endpoints,
+    events,
+    iam,
+    iam_quotas,
+    kms,
+    registry,
+    s3,
+    sns,
+    ssm,
+    sts,
+    transform,
+)
 from sandbox.moto_compat.cfn_resources import iam as cfn_iam
 from sandbox.moto_compat.cfn_resources import lookup, sagemaker
 from sandbox.moto_compat.cfn_resources.autoscaling import ScalableTargetResource, ScalingPolicyResource
@@ -417,6 +431,21 @@ PATCHES: tuple[Patch, ...] = (
             SAGEMAKER_HTTP + "create_endpoint",
             SAGEMAKER_HTTP + "update_endpoint",
         ),
+    ),
+    Patch(
+        name="sagemaker: transform jobs run their model",
+        replaces="moto's CreateTransformJob records a job that is Completed at once and reads and writes nothing: "
+        "no predictions, and a job of a model whose artifact cannot be loaded completes too",
+        follows=f"CreateTransformJob - Amazon SageMaker (TransformInput S3Prefix, SplitType Line; TransformOutput "
+        f"S3OutputPath, <input file name>.out, KmsKeyId), {SAGEMAKER_API}CreateTransformJob.html; "
+        f"DescribeTransformJob (TransformJobStatus, FailureReason), {SAGEMAKER_API}DescribeTransformJob.html; "
+        "Use Batch Transform to Run Inference, https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html; "
+        "the scikit-learn container's model.joblib, "
+        "https://sagemaker.readthedocs.io/en/stable/frameworks/sklearn/using_sklearn.html",
+        test="tests/test_moto_compat_transform.py::test_a_transform_job_writes_one_prediction_per_input_row",
+        removable_when="moto runs transform jobs (it never will: the sandbox stands in for the container)",
+        install=transform.install_transform_jobs,
+        targets=(SAGEMAKER + "create_transform_job",),
     ),
     # -- IAM and S3 policies (iam.py) --
     # -- DynamoDB (dynamodb.py) --

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from accounts.config import OrgConfig
+from promotion.batch_events import BatchFigures
 from promotion.registry import PackageInfo
 from promotion.untrusted import one_line
 
@@ -42,6 +43,8 @@ class DeployEvidence:
     env: str
     metrics: Mapping[str, float | None]
     period: str
+    # Set when a batch-inference job of the live version completed there (promotion/batch_events.py).
+    batch: BatchFigures | None = None
 
 
 def review_link(review_url: str, token: str) -> str:
@@ -88,7 +91,10 @@ def body(
     project = config.model(package.group).datazone_project
     if project:
         lines.append(f"DataZone project: {project}")
-    if evidence is not None:
+    if evidence is not None and evidence.batch is not None:
+        lines += ["", f"It is live in {plain(evidence.env)}, and a batch-inference job of it there completed:"]
+        lines += [f"  {label}: {plain(value)}" for label, value in evidence.batch.lines()]
+    elif evidence is not None:
         lines += ["", f"It is live in {plain(evidence.env)}. Endpoint metrics there ({plain(evidence.period)}):"]
         lines += [
             f"  {plain(name)}: {'no data' if value is None else f'{value:g}'}"

@@ -5,6 +5,8 @@ Two events lead here (EventBridge, asynchronous):
   environment of the chain decides on it.
 - "ModelOps Deploy Verified" (source modelops.pipeline): a deploy into an environment passed its checks;
   the next environment of the chain decides on promoting the same version there.
+- "ModelOps Batch Inference Completed" (source modelops.pipeline): a batch-inference job of the version live
+  in an environment completed (promotion/batch_inference.py); the same request, with the job's figures.
 
 One SNS message is published per approver, with a message attribute naming them; their email
 subscription's filter policy delivers only their own message, so nobody receives another person's link.
@@ -12,8 +14,9 @@ subscription's filter policy delivers only their own message, so nobody receives
 The function trusts neither event's contents:
 - a registration is re-read from the registry, and appended to the ledger (`<model>/registrations`, the
   one stream this function may write) as who AWS says created it (CreatedBy's source identity);
-- a "Deploy Verified" event is checked against the ledger first: its model, environment and ARN must be
-  the latest record of `<model>/deploys/<env>`, which only that environment's post-deploy step can write.
+- a "Deploy Verified" or "Batch Inference Completed" event is checked against the ledger first: its model,
+  environment and ARN must be the latest record of `<model>/deploys/<env>`, which only that environment's
+  post-deploy step can write.
   Otherwise the function logs a refusal and tells nobody.
 
 Deliveries come at least once: "SageMaker may send multiple events to EventBridge for each state change"
@@ -55,6 +58,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion.batch_events import BATCH_INFERENCE_COMPLETED, BatchFigures
 from promotion.events import DEPLOY_VERIFIED, ENDPOINT_METRICS
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_iso
 from promotion.registry import ApprovalStatus, PackageInfo, describe_package
@@ -102,9 +106,10 @@ def send_review_request(request: dict[str, Any], *, sns: SNSClient) -> dict[str,
     return {"approver": request["approver"], "message_id": str(response["MessageId"]), "delivery": request["delivery"]}
 
 
-def review_request_key(arn: str, env: str, approver: str) -> str:
-    """The idempotency key of one email: one per version, environment and approver."""
-    return f"{arn}|{env}|{approver}"
+def review_request_key(arn: str, env: str, approver: str, job: str | None = None) -> str:
+    """The idempotency key of one email: one per version, environment and approver, and one more per
+    batch-inference job (`job`), whose figures the approver has not seen yet."""
+    return f"{arn}|{env}|{approver}" + (f"|{job}" if job is not None else "")
 
 
 def publish_review_requests(
@@ -143,7 +148,9 @@ def publish_review_requests(
             evidence=evidence,
         )
         request = {
-            "idempotency_key": review_request_key(arn, env, approver),
+            "idempotency_key": review_request_key(
+                arn, env, approver, evidence.batch.job if evidence is not None and evidence.batch is not None else None
+            ),
             "topic": topic,
             "subject": message.subject(package, env),
             "message": text,
@@ -254,6 +261,13 @@ def _target(config: OrgConfig, event: EventBridgeEvent) -> tuple[str, str, messa
         if detail.get("ModelApprovalStatus") != ApprovalStatus.PENDING:
             return None
         return str(detail["ModelPackageArn"]), config.chain[0], None
+    if event.detail_type == BATCH_INFERENCE_COMPLETED:
+        ran_in = str(detail["env"])
+        following = config.next_environment(ran_in)
+        if following is None:
+            return None
+        figures = BatchFigures.from_detail(dict(detail["batch"]))
+        return str(detail["arn"]), following.name, message.DeployEvidence(ran_in, {}, "", batch=figures)
     if event.detail_type == DEPLOY_VERIFIED:
         deployed_in = str(detail["env"])
         following = config.next_environment(deployed_in)

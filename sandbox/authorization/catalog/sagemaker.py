@@ -7,7 +7,8 @@ endpoints", aws-facts.md). A package named by ARN is authorized in the ARN's acc
 a cross-account call); a group's resource policy governs its packages. Create and UpdateModelPackage carry
 the keys the registry's policies test: sagemaker:ModelApprovalStatus, sagemaker:CustomerMetadataProperties/<key>,
 sagemaker:CustomerMetadataPropertiesToRemove, sagemaker:ModelLifeCycle:stage and :stageStatus, and the
-request's tags. CreateModel passes its execution role (iam:PassRole to sagemaker.amazonaws.com).
+request's tags. CreateModel passes its execution role (iam:PassRole to sagemaker.amazonaws.com); a transform
+job (`transform-job/<name>`) carries sagemaker:ModelArn and sagemaker:OutputKmsKey.
 """
 
 from __future__ import annotations
@@ -128,6 +129,18 @@ def list_model_packages(call: Call, scope: Scope) -> list[Check]:
     return [Check("sagemaker:ListModelPackages", arn, account)]
 
 
+def create_transform_job(call: Call, scope: Scope) -> list[Check]:
+    """CreateTransformJob on the job, with sagemaker:ModelArn (the named model, in the caller's account) and
+    sagemaker:OutputKmsKey (TransformOutput's KmsKeyId as sent) when there is one ("Actions, resources, and
+    condition keys for Amazon SageMaker AI"). It passes no role: the model names its execution role."""
+    [check] = named_call("sagemaker:CreateTransformJob", "transform-job", "TransformJobName")(call, scope)
+    context = {**check.context, "sagemaker:ModelArn": scope.arn("sagemaker", f"model/{param(call, 'ModelName')}")}
+    key = (call.params.get("TransformOutput") or {}).get("KmsKeyId")
+    if key:
+        context["sagemaker:OutputKmsKey"] = key
+    return [Check(check.action, check.resource, check.account, context)]
+
+
 SAGEMAKER: dict[str, Mapper] = {
     "CreateModelPackage": create_model_package,
     "DescribeModelPackage": package_call("sagemaker:DescribeModelPackage"),
@@ -154,6 +167,10 @@ SAGEMAKER: dict[str, Mapper] = {
     "DescribeEndpoint": named_call("sagemaker:DescribeEndpoint", "endpoint", "EndpointName", lower=True),
     "DeleteEndpoint": named_call("sagemaker:DeleteEndpoint", "endpoint", "EndpointName", lower=True),
     "ListEndpoints": everywhere("sagemaker:ListEndpoints"),
+    "CreateTransformJob": create_transform_job,
+    "DescribeTransformJob": named_call("sagemaker:DescribeTransformJob", "transform-job", "TransformJobName"),
+    "StopTransformJob": named_call("sagemaker:StopTransformJob", "transform-job", "TransformJobName"),
+    "ListTransformJobs": everywhere("sagemaker:ListTransformJobs"),
     "ListTags": lambda call, scope: [
         Check("sagemaker:ListTags", param(call, "ResourceArn"), arn_account(param(call, "ResourceArn")))
     ],
