@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -487,6 +487,32 @@ def second_step_title(cast: Cast) -> str:
     return "; ".join(parts)
 
 
+def first_version(
+    config: OrgConfig, cast: Cast, demo: Lifecycle, numbered: Callable[[str], contextlib.AbstractContextManager[None]]
+) -> None:
+    """v1 into the first environment, in the order of issue 14: train (or register), card review, approval on
+    the review page, promotion and deploy, then batch inference there and the post-inference notification."""
+    model, first = cast.model, cast.first
+    good = metrics.passing(model, 1)
+    gate = f"meet the {first} gate" if first in model.gates else f"reviewed ({first} has no gate)"
+    # A model with a training pipeline trains v1 for real; another registers it with typed metrics.
+    trains = model.training is not None
+    with numbered("train, evaluate and register v1; a weak model fails the condition" if trains else "register v1"):
+        if trains:
+            good = demo.train(commit="4f2c1de")
+            demo.train(commit="4f2c1de", weak=True)
+        else:
+            demo.register(1, good, commit="4f2c1de")
+    with numbered(f"card review: {config.card_environment().approver_group} approves v1's model card"):
+        demo.review_card(1)
+    with numbered(f"approve v1 on the review page, promote it to {first} and deploy {first}"):
+        demo.approve_on_review_page(1, f"{shown(good)} {gate}")
+        demo.promote_and_deploy(1, first)
+    if trains and cast.chain[1:]:  # a placeholder artifact (a model trained elsewhere) is no model to run
+        with numbered(f"batch inference in {first}, then the post-inference notification"):
+            demo.batch_inference(first)
+
+
 def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
     """The lifecycle of issue 3 along the configured chain, with issue 5's review-page approval in step 1."""
     model, first, last, chain = cast.model, cast.first, cast.last, cast.chain
@@ -511,21 +537,7 @@ def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
             account_admin_session(config, config.accounts.shared_services), cast.image, create_repository=False
         )
         console.print(f"[dim]the image build pushed {cast.image} ({digest}) to the stack's ECR repository[/dim]")
-        good = metrics.passing(model, 1)
-        gate = f"meet the {first} gate" if first in model.gates else f"reviewed ({first} has no gate)"
-        # A model with a training pipeline trains v1 for real (issue 14); another registers it with typed metrics.
-        trains = model.training is not None
-        v1 = "train, evaluate and register v1; a weak model fails the condition" if trains else "register v1"
-        with numbered(f"{v1}; approve v1 on the review page, promote it to {first} and deploy {first}"):
-            if trains:
-                good = demo.train(commit="4f2c1de")
-                demo.train(commit="4f2c1de", weak=True)
-            else:
-                demo.register(1, good, commit="4f2c1de")
-            demo.approve_on_review_page(1, f"{shown(good)} {gate}")
-            demo.promote_and_deploy(1, first)
-        with numbered(f"card review: {config.card_environment().approver_group} approves v1's model card"):
-            demo.review_card(1)
+        first_version(config, cast, demo, numbered)
         if later:
             with numbered(second_step_title(cast)):
                 outsider = cast.outsider()
