@@ -97,6 +97,10 @@ def promotions_streams(config: OrgConfig) -> list[str]:
     return [naming.promotions_stream(naming.ANY_MODEL)]
 
 
+def releases_streams(config: OrgConfig) -> list[str]:
+    return [naming.releases_stream(naming.ANY_MODEL)]
+
+
 def registrations_streams(config: OrgConfig) -> list[str]:
     return [naming.registrations_stream(naming.ANY_MODEL)]
 
@@ -111,6 +115,7 @@ def ledger_users(config: OrgConfig) -> list[str]:
     return [
         naming.promoter_role_arn(config),
         naming.verifier_role_arn(config),
+        naming.releaser_role_arn(config),
         *(naming.decision_role_arn(config, env) for env in config.chain),
         *(naming.recorder_role_arn(config, env) for env in config.chain),
         *(naming.role_arn(account, naming.approval_function_name(p)) for p in ("notify", "review")),
