@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
+import cli.main
 from accounts import naming
 from accounts.config import OrgConfig, parse_config
 from accounts.validation import InputError
@@ -20,6 +22,7 @@ from promotion.ledger import HistoryAction, HistoryRecord, utc_iso
 from promotion.live_records import LiveRecords
 from promotion.promote import promote, rollback
 from promotion.verify import verify
+from tests.orgs import config_path
 from tests.promotion_support import PLATFORM_ENGINEER, LocalAws
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
@@ -226,3 +229,44 @@ def test_verify_refuses_a_hand_edited_prod_manifest_whose_version_has_not_soaked
         f"{workloads}/prod/churn-model.yaml: {ARN.format(2)}: soak: churn-model v2 has been live in qa for 2h 05m; "
         "prod requires 24h (21h 54m remaining)"
     ]
+
+
+# -- the CLI ----------------------------------------------------------------------------------------------
+
+
+def modelops(workloads: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli.main.app, ["--config", str(config_path("two_env")), "--workloads", str(workloads), *args]
+    )
+
+
+def test_modelops_rollback_says_it_holds_prod_and_release_without_a_reason_exits_2(
+    local_aws: LocalAws, workloads: Path, tmp_path: Path
+) -> None:
+    for n in (1, 2, 3):
+        local_aws.approved(n=n)
+    for arn in (ARN.format(1), ARN.format(3)):
+        local_aws.mark_deployed("churn-model", "qa", arn)
+        local_aws.mark_deployed("churn-model", "prod", arn)
+    local_aws.pin(workloads, "prod", ARN.format(3))
+    body = tmp_path / "pr.md"
+    rolled = modelops(workloads, "rollback", "churn-model", "--env", "prod", "--pr-body-file", str(body))
+    assert (rolled.exit_code, rolled.stdout.splitlines()[1:]) == (
+        0,
+        [
+            "hold: prod is held at v1; nothing else is promoted there until "
+            "`modelops release churn-model --env prod --reason ...`",
+            f"PR title and body: {body}",
+        ],
+    )
+    refused = modelops(workloads, "release", "churn-model", "--env", "prod")
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        "error: --reason: a release needs a reason, which the ledger keeps; got nothing\n",
+    )
+    released = modelops(workloads, "release", "churn-model", "--env", "prod", "--reason", "v3 fixed by v4")
+    assert (released.exit_code, released.stdout) == (
+        0,
+        f"released prod of churn-model (held at v1); recorded as record 1 of churn-model/releases by "
+        f"{PLATFORM_ENGINEER}\n",
+    )
