@@ -581,7 +581,7 @@ def test_the_soak_reader_reads_only_modelops_alarms_and_only_the_promoter_and_ve
             "Sid": "PromotionGates",
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-            "Action": "sts:AssumeRole",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
             "Condition": {
                 "ArnEquals": {
                     "aws:PrincipalArn": [

@@ -119,9 +119,9 @@ def test_each_person_reaches_exactly_the_roles_their_permission_set_names(govern
             f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity qa.approver@example.com)",
             f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity someone.else@example.com)",
             f"{APPROVER} → sts:AssumeRole modelops-verifier → sts:AssumeRole modelops-soak-reader",
+            f"{APPROVER} → sts:AssumeRole modelops-verifier → sts:AssumeRole modelops-soak-reader (source identity "
+            "someone.else@example.com; by the trust policy alone)",
             f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity qa.approver@example.com) → "
-            "sts:AssumeRole modelops-soak-reader",
-            f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity someone.else@example.com) → "
             "sts:AssumeRole modelops-soak-reader",
         ],
         PLATFORM: [
@@ -134,9 +134,9 @@ def test_each_person_reaches_exactly_the_roles_their_permission_set_names(govern
             f"{PLATFORM} → sts:AssumeRole modelops-verifier (source identity platform.engineer@example.com)",
             f"{PLATFORM} → sts:AssumeRole modelops-verifier (source identity someone.else@example.com)",
             f"{PLATFORM} → sts:AssumeRole modelops-promoter → sts:AssumeRole modelops-soak-reader",
+            f"{PLATFORM} → sts:AssumeRole modelops-promoter → sts:AssumeRole modelops-soak-reader (source identity "
+            "someone.else@example.com; by the trust policy alone)",
             f"{PLATFORM} → sts:AssumeRole modelops-promoter (source identity platform.engineer@example.com) → "
-            "sts:AssumeRole modelops-soak-reader",
-            f"{PLATFORM} → sts:AssumeRole modelops-promoter (source identity someone.else@example.com) → "
             "sts:AssumeRole modelops-soak-reader",
         ],
         SCIENTIST: [
@@ -268,8 +268,8 @@ def test_the_old_approver_pattern_lets_a_lookalike_permission_set_in_and_fails_n
             "person ModelOpsApprover_Extra (someone.else@example.com) → sts:AssumeRole modelops-verifier "
             "(by the trust policy alone) → sts:AssumeRole modelops-soak-reader",
             "person ModelOpsApprover_Extra (someone.else@example.com) → sts:AssumeRole modelops-verifier "
-            "(source identity someone.else@example.com; by the trust policy alone) → sts:AssumeRole "
-            "modelops-soak-reader",
+            "(by the trust policy alone) → sts:AssumeRole modelops-soak-reader (source identity "
+            "someone.else@example.com; by the trust policy alone)",
         ],
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from typer.testing import CliRunner, Result
 
 import cli.main
@@ -17,13 +18,15 @@ from accounts.config import OrgConfig, parse_config
 from accounts.validation import InputError
 from promotion import gates, holds
 from promotion.aws import AwsContext
-from promotion.errors import GateFailed
-from promotion.ledger import HistoryAction, HistoryRecord, utc_iso
+from promotion.cfn_deploy import stack_artifacts
+from promotion.errors import AwsAccessDenied, GateFailed
+from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_iso
 from promotion.live_records import LiveRecords
 from promotion.promote import promote, rollback
 from promotion.verify import verify
+from sandbox.organization import Sandbox, account_admin_session, deploy_artifact, person_role_name, person_session
 from tests.orgs import config_path
-from tests.promotion_support import PLATFORM_ENGINEER, LocalAws
+from tests.promotion_support import PLATFORM_ENGINEER, QA_APPROVER, LocalAws
 
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-model/{}"
 QA = "444444444444"
@@ -270,3 +273,77 @@ def test_modelops_rollback_says_it_holds_prod_and_release_without_a_reason_exits
         f"released prod of churn-model (held at v1); recorded as record 1 of churn-model/releases by "
         f"{PLATFORM_ENGINEER}\n",
     )
+
+
+# -- who may do what, in the sandbox organisation (IAM enforced) ------------------------------------------
+
+
+def signed_in(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, permission_set: str, email: str) -> AwsContext:
+    """`email` signed in through Identity Center with `permission_set`, as the ambient identity."""
+    config = sandbox.config
+    session = person_session(
+        config,
+        sandbox.endpoint_url,
+        account=config.accounts.shared_services,
+        role_name=person_role_name(permission_set),
+        email=email,
+    )
+    frozen = session.get_credentials().get_frozen_credentials()  # type: ignore[union-attr]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", str(frozen.access_key))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", str(frozen.secret_key))
+    monkeypatch.setenv("AWS_SESSION_TOKEN", str(frozen.token))
+    return AwsContext(config)
+
+
+def test_in_the_sandbox_only_a_platform_engineer_releases_a_hold_through_the_releaser(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = sandbox.config
+    model = "churn-model"
+    engineer = signed_in(sandbox, monkeypatch, naming.PLATFORM_PERMISSION_SET, PLATFORM_ENGINEER)
+    promoter = engineer.promoter().client("dynamodb", region_name=config.region)
+    held = holds.held_record(config, "prod", ARN.format(1), who=PLATFORM_ENGINEER, reason="sandbox hold")
+    Ledger(promoter, model).append(naming.promotions_stream(model), held)
+    forged = HistoryRecord(
+        PLATFORM_ENGINEER,
+        held.when,
+        HistoryAction.RELEASED,
+        "releases hold 999: by the promoter",
+        ARN.format(1),
+        held.account,
+        "prod",
+    )
+    with pytest.raises(ClientError) as by_promoter:  # the promotion workflow reaches the promoter: it may not release
+        Ledger(promoter, model).append(naming.releases_stream(model), forged)
+    assert by_promoter.value.response["Error"]["Code"] == "AccessDeniedException"
+
+    approver = signed_in(sandbox, monkeypatch, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
+    with pytest.raises(AwsAccessDenied) as by_approver:
+        holds.release(approver, config, model=model, env="prod", reason="an approver tries")
+    assert str(by_approver.value).startswith(
+        "access denied: cannot assume arn:aws:iam::111111111111:role/modelops-releaser: User: "
+        "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ModelOpsApprover_"
+    )
+
+    engineer = signed_in(sandbox, monkeypatch, naming.PLATFORM_PERMISSION_SET, PLATFORM_ENGINEER)
+    record = holds.release(engineer, config, model=model, env="prod", reason="sandbox release")
+    assert (record.stream, record.who, record.env) == ("churn-model/releases", PLATFORM_ENGINEER, "prod")
+    assert record.reason.endswith(": sandbox release")
+
+
+def test_in_the_sandbox_the_promoter_and_verifier_read_qas_alarms_through_its_soak_reader_and_nothing_more(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = sandbox.config
+    # qa's environment stack, as qa's first deploy creates it (the organisation's set-up deploys no workload stack).
+    qa_environment = stack_artifacts(sandbox.cdk_out)["ModelOps-qa/Environment"]
+    deploy_artifact(config, qa_environment, admin=account_admin_session(config, QA))
+    engineer = signed_in(sandbox, monkeypatch, naming.PLATFORM_PERMISSION_SET, PLATFORM_ENGINEER)
+    for reader in (naming.promoter_role_arn(config), naming.verifier_role_arn(config)):
+        alarms: Any = engineer.soak_reader("qa", reader=reader).client("cloudwatch", region_name=config.region)
+        name = naming.rollback_alarm_name("churn-model", "5xx-errors")
+        assert alarms.describe_alarm_history(AlarmName=name)["AlarmHistoryItems"] == []
+        assert alarms.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []  # qa deployed no endpoint here
+        with pytest.raises(ClientError) as writing:
+            alarms.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="hide the incident")
+        assert writing.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -271,13 +271,16 @@ def soak_reader_statements(config: OrgConfig, env_name: str) -> list[Statement]:
 
 def soak_reader_trust(config: OrgConfig) -> list[Statement]:
     """The shared-services promoter (`promote`) and verifier (`verify`), named by aws:PrincipalArn: naming the
-    roles as principals would make IAM reject the trust while they do not exist yet ("Invalid principal")."""
+    roles as principals would make IAM reject the trust while they do not exist yet ("Invalid principal").
+
+    SetSourceIdentity: a session that carries a source identity (a person's, or the CI actor's) keeps it through
+    a role chain, and can only chain into roles whose trust allows it."""
     shared = config.accounts.shared_services
     return [
         Statement(
             sid="PromotionGates",
             principals={"AWS": [naming.account_root_arn(shared)]},
-            actions=["sts:AssumeRole"],
+            actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
             conditions={
                 "ArnEquals": {"aws:PrincipalArn": [naming.promoter_role_arn(config), naming.verifier_role_arn(config)]}
             },
