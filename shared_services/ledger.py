@@ -74,6 +74,16 @@ def read_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def holds_read_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """Read the promotions and releases streams (Query only): whether an environment is held."""
+    return iam.PolicyStatement(
+        sid="ReadHolds",
+        actions=READ_ACTIONS,
+        resources=[naming.ledger_table_arn(config)],
+        conditions=streams_condition([*promotions_streams(config), *releases_streams(config)]),
+    )
+
+
 def key_statement(config: OrgConfig, *, write: bool) -> iam.PolicyStatement:
     """Use the ledger's key (the approval workflow's, by alias) only as DynamoDB does on the caller's behalf."""
     return iam.PolicyStatement(

@@ -347,3 +347,18 @@ def test_in_the_sandbox_the_promoter_and_verifier_read_qas_alarms_through_its_so
         with pytest.raises(ClientError) as writing:
             alarms.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="hide the incident")
         assert writing.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_rollback_is_exempt_from_prods_soak_and_says_so(local_aws: LocalAws, workloads: Path, tmp_path: Path) -> None:
+    for n in (1, 2, 3):
+        local_aws.approved(n=n)
+    for arn in (ARN.format(1), ARN.format(3)):
+        local_aws.mark_deployed("churn-model", "qa", arn)
+        local_aws.mark_deployed("churn-model", "prod", arn)
+    local_aws.pin(workloads, "prod", ARN.format(3))
+    config = soaking(local_aws.config)  # qa has no alarms and v1 is not live there: a promotion would be refused
+    outcome = rollback(AwsContext(config), config, workloads, model="churn-model", env="prod", dry_run=True)
+    assert (
+        outcome.plan.soak_note
+        == "soak: churn-model v1 was live in prod before; a rollback is exempt from prod's 24h soak"
+    )
