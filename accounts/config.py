@@ -28,6 +28,7 @@ MAX_ENV_NAME = 12
 # Each decision of a quorum is one CustomerMetadataProperties entry, which AWS caps at 50 per version
 # (shared with metrics and every environment's outcome); five distinct approvers is a generous quorum.
 MAX_APPROVALS_REQUIRED = 5
+MAX_SOAK_HOURS = 14 * 24  # CloudWatch keeps alarm history for two weeks (DescribeAlarmHistory reference)
 # A review link is a single-use capability for one person; it lives a day unless the organisation says
 # otherwise, and never longer than a week.
 DEFAULT_LINK_HOURS = 24
@@ -210,6 +211,11 @@ class Environment(StrictModel):
         """The most approvals any risk rating can need here: the decision slots IAM must allow."""
         extras = [rule.extra_approvals for rule in self.model_card.risk.values()]
         return self.approvals_required + max(extras, default=0)
+
+    # Hours a version must have been live, and healthy under its alarms, in the environment before this one
+    # before it may be promoted here (0: no soak). At most two weeks, the alarm history CloudWatch is
+    # documented to keep, so the whole soak is always within the history the gate reads.
+    soak_hours: Annotated[int, Field(ge=0, le=MAX_SOAK_HOURS)] = 0
 
 
 class Teams(StrictModel):

@@ -197,12 +197,19 @@ def deploys_stream(model: str, env: str) -> str:
     return f"{model}/deploys/{env}"
 
 
+def releases_stream(model: str) -> str:
+    """Releases of `model`'s holds (a hold is a rollback's `held` record in the promotions stream), written
+    only by the releaser role, which only a signed-in platform engineer reaches: no automation releases."""
+    return f"{model}/releases"
+
+
 def ledger_streams(config: OrgConfig, model: str) -> list[str]:
-    """Every stream of `model`: registrations, decisions, promotions, and each environment's deploys."""
+    """Every stream of `model`: registrations, decisions, promotions, releases, and each environment's deploys."""
     return [
         registrations_stream(model),
         decisions_stream(model),
         promotions_stream(model),
+        releases_stream(model),
         *(deploys_stream(model, env) for env in config.chain),
     ]
 
@@ -295,6 +302,8 @@ DECISION_ROLE = f"{PREFIX}-decision"  # shared services, one per environment: th
 PROMOTER_ROLE = f"{PREFIX}-promoter"  # shared services: reads the registry, appends promotions to the ledger
 OPERATOR_ROLE = f"{PREFIX}-operator"  # each workload account: reads endpoints, smoke-tests, records the live ARN
 RECORDER_ROLE = f"{PREFIX}-recorder"  # shared services, one per environment: its deploy records and live record
+RELEASER_ROLE = f"{PREFIX}-releaser"  # shared services: releases holds, only as a signed-in platform engineer
+SOAK_READER_ROLE = f"{PREFIX}-soak-reader"  # each workload account: reads the endpoints' alarms and their history
 
 
 def recorder_role_name(env: str) -> str:
@@ -321,6 +330,14 @@ def promoter_role_arn(config: OrgConfig) -> str:
 
 def operator_role_arn(config: OrgConfig, env: str) -> str:
     return role_arn(config.environment(env).account, OPERATOR_ROLE)
+
+
+def releaser_role_arn(config: OrgConfig) -> str:
+    return role_arn(config.accounts.shared_services, RELEASER_ROLE)
+
+
+def soak_reader_role_arn(config: OrgConfig, env: str) -> str:
+    return role_arn(config.environment(env).account, SOAK_READER_ROLE)
 
 
 def account_root_arn(account: str) -> str:

@@ -19,7 +19,7 @@ from cli.layout import Block, show
 from promotion.drift import EndpointCheck
 from promotion.gates import version_label
 from promotion.ledger import LedgerRecord
-from promotion.status import BoardRow
+from promotion.status import BoardRow, EnvCell
 from promotion.verify import Failure
 
 
@@ -69,6 +69,21 @@ DRIFT_TITLE = "live endpoints against git"
 DRIFT_MARK = "DRIFT"
 
 
+def hold_and_soak(cell: EnvCell) -> list[str]:
+    """An environment's hold and soak, as the board shows them (nothing when it has neither)."""
+    lines = []
+    if cell.hold is not None:
+        lines.append(f"HELD at {version_label(cell.hold.arn)} by {cell.hold.who} ({cell.hold.reason})")
+    if cell.soak is not None:
+        lines.append(f"soak: {cell.soak}")
+    return lines
+
+
+def hold_json(cell: EnvCell) -> dict[str, str] | None:
+    hold = cell.hold
+    return None if hold is None else {"arn": hold.arn, "who": hold.who, "when": hold.when, "reason": hold.reason}
+
+
 def board_table(rows: list[BoardRow], chain: list[str]) -> Table:
     table = Table(title=BOARD_TITLE, title_justify="left")
     table.add_column("model")
@@ -80,7 +95,8 @@ def board_table(rows: list[BoardRow], chain: list[str]) -> Table:
         cells = []
         for cell in row.envs:
             text = f"{version_label(cell.pinned)} / {version_label(cell.live)}"
-            cells.append(f"{text}  [bold red]{DRIFT_MARK}[/]" if cell.drift else text)
+            text = f"{text}  [bold red]{DRIFT_MARK}[/]" if cell.drift else text
+            cells.append("\n".join([text, *hold_and_soak(cell)]))
         table.add_row(row.model, versions, *cells)
     return table
 
@@ -93,8 +109,13 @@ def board_blocks(rows: list[BoardRow]) -> list[Block]:
         envs = [
             (
                 cell.env,
-                f"pinned {version_label(cell.pinned)}, live {version_label(cell.live)}"
-                + (f"  {DRIFT_MARK}" if cell.drift else ""),
+                "; ".join(
+                    [
+                        f"pinned {version_label(cell.pinned)}, live {version_label(cell.live)}"
+                        + (f"  {DRIFT_MARK}" if cell.drift else ""),
+                        *hold_and_soak(cell),
+                    ]
+                ),
             )
             for cell in row.envs
         ]
@@ -122,7 +143,15 @@ def board_json(rows: list[BoardRow]) -> list[dict[str, Any]]:
                 for v in row.versions
             ],
             "environments": [
-                {"env": cell.env, "pinned": cell.pinned, "live": cell.live, "drift": cell.drift} for cell in row.envs
+                {
+                    "env": cell.env,
+                    "pinned": cell.pinned,
+                    "live": cell.live,
+                    "drift": cell.drift,
+                    "hold": hold_json(cell),
+                    "soak": cell.soak,
+                }
+                for cell in row.envs
             ],
         }
         for row in rows

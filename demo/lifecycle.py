@@ -229,6 +229,15 @@ class Lifecycle:
             "card", self.model, str(version), "--approve", "--reason", "intended use, risk rating and caveats reviewed"
         )
 
+    # -- issue 14, soak and holds: a rollback holds its environment until a person releases it ----------
+
+    def hold_and_release(self, env: str, version: int, reason: str) -> None:
+        """The rollback held `env`: a promotion of `version` is refused there, as a dispatched PR's `promote`
+        would be, until a platform engineer releases the hold with a reason (recorded in the ledger)."""
+        self.platform_engineer()
+        self.modelops("promote", self.model, "--to", env, "--version", str(version), expect=1)
+        self.modelops("release", self.model, "--env", env, "--reason", reason)
+
     def platform_engineer(self) -> None:
         self.act_as(self.cast.platform_engineer, self.config.accounts.shared_services, naming.PLATFORM_PERMISSION_SET)
 
@@ -582,12 +591,23 @@ def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
             demo.register(5, metrics.passing(model, 5), commit="d00dad5", person=cast.reviewer)
             demo.approver(cast.reviewer)
             demo.modelops("approve", model.name, "5", "--reason", "my own model looks great", expect=1)
-        with numbered(f"roll {last} back to v1"):
+        with numbered(f"roll {last} back to v1, which holds {last}: a promotion is refused until a release"):
             demo.platform_engineer()
-            demo.modelops("rollback", model.name, "--env", last, "--pr-body-file", str(demo.pr_body))
+            demo.modelops(
+                "rollback",
+                model.name,
+                "--env",
+                last,
+                "--pr-body-file",
+                str(demo.pr_body),
+                "--reason",
+                "v4's error rate",
+            )
             demo.show_pr_title()
             demo.pipeline(last)
             demo.modelops("deploy", last)
+            demo.hold_and_release(last, 4, "v4's errors understood; v5 will fix them")
+            demo.pipeline(last)  # the next step's drift check runs as the deploy job again
         with numbered("status, drift and history"):
             demo.modelops("drift", "--env", last)
             others = [other.name for other in config.models[1:]]

@@ -10,7 +10,8 @@ that assumption; account administrators (break-glass) stand outside it.
 
 - `ModelOpsApprover` (shared services): decide through the decision service's IAM route
   (`POST /decisions`), find that route's URL, and read through the verifier. Never a raw write.
-- `ModelOpsPlatform` (shared services): promote through the promoter, read through the verifier.
+- `ModelOpsPlatform` (shared services): promote through the promoter, release holds through the releaser,
+  read through the verifier.
 - `DataScientist` (data science): register through `modelops-data-science`, naming themselves as the
   session's source identity (that role's trust requires it).
 """
@@ -90,9 +91,13 @@ def permission_sets(config: OrgConfig) -> list[PermissionSet]:
         PermissionSet(
             naming.PLATFORM_PERMISSION_SET,
             shared,
-            "platform engineers: promote through the promoter, read through the verifier",
+            "platform engineers: promote through the promoter, release holds, read through the verifier",
             _document(
-                _statement("PromoteAndRead", ASSUME_ACTIONS, [naming.promoter_role_arn(config), verifier]),
+                _statement(
+                    "PromoteReleaseAndRead",
+                    ASSUME_ACTIONS,
+                    [naming.promoter_role_arn(config), naming.releaser_role_arn(config), verifier],
+                ),
             ),
         ),
         PermissionSet(

@@ -215,22 +215,26 @@ class AwsContext:
         key = (role_arn, via or "")
         if key not in self._sessions:
             parent = self.assume(via) if via is not None else self.base
-            identity = self.identity()
-            try:
-                assumed = assume_role(
-                    role_arn,
-                    session_name=identity,
-                    source_identity=identity if stamp_identity else None,
-                    base=parent,
-                    region=self.config.region,
-                )
-            except ClientError as exc:
-                # Refusals name the role; connection errors propagate to the caller's `calling()`.
-                raise translate(exc, "AWS STS", role=role_arn) from None
-            session = _with_shared_loader(assumed, self.config.region)
-            self._hook(session)
-            self._sessions[key] = session
+            self._sessions[key] = self._assume_from(parent, role_arn, stamp_identity=stamp_identity)
         return self._sessions[key]
+
+    def _assume_from(self, parent: boto3.Session, role_arn: str, *, stamp_identity: bool = False) -> boto3.Session:
+        """A new session of `role_arn`, assumed from `parent`, named after the caller."""
+        identity = self.identity()
+        try:
+            assumed = assume_role(
+                role_arn,
+                session_name=identity,
+                source_identity=identity if stamp_identity else None,
+                base=parent,
+                region=self.config.region,
+            )
+        except ClientError as exc:
+            # Refusals name the role; connection errors propagate to the caller's `calling()`.
+            raise translate(exc, "AWS STS", role=role_arn) from None
+        session = _with_shared_loader(assumed, self.config.region)
+        self._hook(session)
+        return session
 
     # -- the roles of the role model -------------------------------------------------
 
@@ -245,6 +249,19 @@ class AwsContext:
     def recorder(self, env: str, *, via: str | None = None) -> boto3.Session:
         """Shared services: `env`'s deploy records and live record, and nothing of another environment."""
         return self.assume(naming.recorder_role_arn(self.config, env), via=via)
+
+    def releaser(self) -> boto3.Session:
+        """Shared services: releases holds, in the person's name (its trust requires it); nothing else."""
+        return self.assume(naming.releaser_role_arn(self.config), stamp_identity=True)
+
+    def soak_reader(self, env: str, *, reader: str, via: str | None = None) -> boto3.Session:
+        """`env`'s workload account: reads its endpoints' alarms and their history; chained from the session of
+        role `reader` (the promoter or the verifier), itself assumed from role `via` when given."""
+        role_arn = naming.soak_reader_role_arn(self.config, env)
+        key = (role_arn, f"{reader}<{via or ''}")
+        if key not in self._sessions:
+            self._sessions[key] = self._assume_from(self.assume(reader, via=via), role_arn)
+        return self._sessions[key]
 
     def data_science(self) -> boto3.Session:
         """Data-science account: registers model packages, in the person's name (its trust requires it)."""

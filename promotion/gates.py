@@ -10,13 +10,17 @@ meets exactly the rules a promotion meets. Each failure names its rule:
 - metric-threshold, model-card: the environment's configured thresholds and model-card requirement hold;
 - model-card-approved, risk-rating: the environment's model-card rules (promotion/card_gates.py);
 - content: the manifest's artifact version, SHA-256 and image digest are what the version recorded at
-  registration, the version still points at them, and the artifact's current S3 version is that one.
+  registration, the version still points at them, and the artifact's current S3 version is that one;
+- soak: the version was live in the previous environment for the environment's `soak_hours`, and none of its
+  endpoint's alarms there is in ALARM or entered ALARM since it went live (a rollback is exempt);
+- hold: a rolled-back environment is held at the version it rolled back to until someone releases it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from accounts import naming
 from accounts.config import OrgConfig
@@ -245,3 +249,133 @@ def content_gate(package: PackageInfo, pinned: Content | None, current: Artifact
         package.label, pinned=pinned, recorded=package.content, serving=package.serving, current=current
     )
     return [GateFailure("content", message) for message in messages]
+
+
+# -- soak and holds ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlarmFiring:
+    """An alarm of the endpoint in the previous environment that is in ALARM now (`at` None), or that entered
+    ALARM at `at`, after the version went live there."""
+
+    alarm: str
+    at: datetime | None
+    missing: bool = False  # the alarm does not exist, so the version's health there cannot be shown
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A rolled-back environment, held at `arn` by the rollback's `held` record (seq `seq` of the promotions
+    stream) until a release names it."""
+
+    env: str
+    arn: str
+    who: str
+    when: str
+    reason: str
+    seq: int
+
+
+def duration_text(span: timedelta) -> str:
+    """`2h 05m` (whole minutes, rounded down; never negative)."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def moment_text(moment: datetime) -> str:
+    """`2026-12-05 10:12 UTC`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def when_text(when: str) -> str:
+    """A ledger record's `when` as `moment_text` shows it (as written when it is not a time)."""
+    try:
+        return moment_text(datetime.fromisoformat(when))
+    except ValueError:
+        return when
+
+
+def live_since(arns_and_times: Sequence[tuple[str, datetime]], arn: str) -> datetime | None:
+    """When `arn` went live, from an environment's deploy records (ARN and time, oldest first): the first of
+    the newest unbroken run of records naming it (a redeploy of the same version keeps it live). None when
+    the newest record names another version, or there is none."""
+    since: datetime | None = None
+    for deployed, moment in reversed(arns_and_times):
+        if deployed != arn:
+            break
+        since = moment
+    return since
+
+
+def soak_failures(
+    config: OrgConfig,
+    model: str,
+    env: str,
+    arn: str,
+    *,
+    live_since: datetime | None,
+    now: datetime,
+    alarms: Sequence[AlarmFiring] = (),
+) -> list[GateFailure]:
+    """`env`'s soak: `arn` was live in the previous environment for `soak_hours`, and healthy there.
+
+    Callers exempt a version already live in `env` or live there before (a rollback), as the chain gate does.
+    `live_since` None: the previous environment's deploy records do not show `arn` live there now."""
+    hours = config.environment(env).soak_hours
+    previous = config.previous_environment(env)
+    if hours == 0 or previous is None:
+        return []
+    label = f"{model} {version_label(arn)}"
+    if live_since is None:
+        return [
+            GateFailure(
+                "soak",
+                f"{label} has no deploy record in {previous.name} that shows it live there now; {env} requires "
+                f"{hours}h live there",
+            )
+        ]
+    failures: list[GateFailure] = []
+    required = timedelta(hours=hours)
+    elapsed = now - live_since
+    if elapsed < required:
+        failures.append(
+            GateFailure(
+                "soak",
+                f"{label} has been live in {previous.name} for {duration_text(elapsed)}; {env} requires {hours}h "
+                f"({duration_text(required - elapsed)} remaining)",
+            )
+        )
+    for firing in alarms:
+        if firing.missing:
+            happened = "does not exist, so its health there cannot be shown"
+        elif firing.at is None:
+            happened = "is in ALARM now"
+        else:
+            happened = f"entered ALARM at {moment_text(firing.at)} since it went live"
+        failures.append(
+            GateFailure(
+                "soak",
+                f"{label}'s alarm {firing.alarm} in {previous.name} {happened}; {env} requires {hours}h healthy",
+            )
+        )
+    return failures
+
+
+def soak_exempt(arn: str, *, live_here: str | None, was_live_here: Collection[str] = ()) -> bool:
+    """A version already live in the environment, or live there before (a rollback), has nothing to soak."""
+    return arn == live_here or arn in was_live_here
+
+
+def hold_failures(model: str, env: str, arn: str, hold: Hold | None) -> list[GateFailure]:
+    """A held environment takes nothing but the version it is held at, until the hold is released."""
+    if hold is None or arn == hold.arn:
+        return []
+    return [
+        GateFailure(
+            "hold",
+            f"{env} is held at {model} {version_label(hold.arn)} since the rollback by {hold.who} at "
+            f'{when_text(hold.when)} ("{hold.reason}"); release it with '
+            f"`modelops release {model} --env {env} --reason ...`",
+        )
+    ]

@@ -46,6 +46,8 @@ class HistoryAction(StrEnum):
     ROLLBACK_PROPOSED = "rollback-proposed"
     DEPLOYED = "deployed"
     CARD_APPROVED = "card-approved"  # a model card approved by the card approver group (promotion/card_review.py)
+    HELD = "held"  # a rollback holds its environment at the version it rolled back to (promotions stream)
+    RELEASED = "released"  # a platform engineer released a hold, with a reason (releases stream)
 
 
 GENESIS = "0" * 64  # the `prev` of each stream's first record
@@ -334,7 +336,7 @@ def verify_streams(streams: Mapping[str, list[LedgerRecord]]) -> list[str]:
 
 # Records whose times are equal (those written before `when` carried microseconds were to the second) fall
 # back to the order of the lifecycle: registered, decided, proposed, deployed.
-STREAM_ORDER = ("registrations", "decisions", "promotions", "deploys")
+STREAM_ORDER = ("registrations", "decisions", "promotions", "releases", "deploys")
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 

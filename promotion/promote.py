@@ -3,7 +3,10 @@
 AWS calls per promotion are fixed, whatever a group holds: at most one ListModelPackages (page size 1,
 newest Approved first, only without --version/--arn), two DescribeModelPackage (proposed and replaced),
 one GetParameter (live record of the previous environment), one HeadObject (the artifact's current S3
-version), one Query and one ExecuteStatement (the ledger's tail, then its INSERT), plus STS.
+version), two Queries (the promotions and releases streams: is the environment held?), one Query and one
+ExecuteStatement (the ledger's tail, then its INSERT; a rollback appends its hold too), plus STS. An environment
+with a soak adds one GetParameter (its own live record), one Query (the previous environment's deploy records)
+and, in the previous environment's account, one DescribeAlarms and a DescribeAlarmHistory per rollback alarm.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from promotion import gates, manifest_writer, pr_body
+from promotion import gates, holds, manifest_writer, pr_body, soak
 from promotion.aws import AwsContext, calling
 from promotion.content import ArtifactState, artifact_state
 from promotion.errors import GateFailed
@@ -51,6 +54,8 @@ class Plan:
     diff: str
     pull_request: pr_body.PullRequest
     rollback: bool
+    # Said when a rollback skips the environment's soak (a version live there before has nothing to soak).
+    soak_note: str | None = None
 
     @property
     def unchanged(self) -> bool:
@@ -172,6 +177,7 @@ class Promoter:
                 previous_live = self._ssm().get(model, previous.name)
         if rollback_candidates is None:
             failures += gates.chain_failures(self.config, env, requested, previous_live=previous_live)
+        failures += self._hold_and_soak(model, env, requested, rollback=rollback_candidates is not None)
         if failures:
             raise GateFailed([str(failure) for failure in failures])
 
@@ -206,6 +212,36 @@ class Promoter:
             diff=diff,
             pull_request=pull_request,
             rollback=rollback_candidates is not None,
+            soak_note=self._soak_note(model, env, requested) if rollback_candidates is not None else None,
+        )
+
+    def _hold_and_soak(self, model: str, env: str, arn: str, *, rollback: bool) -> list[gates.GateFailure]:
+        """The hold gate, then (not for a rollback, nor a version live here already) the soak gate."""
+        self.progress(f"reading the holds of {env}")
+        with calling(self.ledger_what, role=self.role):
+            dynamodb = self.aws.promoter().client("dynamodb", region_name=self.config.region)
+            failures = gates.hold_failures(model, env, arn, holds.read_hold(dynamodb, model, env))
+        if rollback or self.config.environment(env).soak_hours == 0:
+            return failures
+        with calling(self.ssm_what, role=self.role):
+            live_here = self._ssm().get(model, env)
+        if gates.soak_exempt(arn, live_here=live_here):
+            return failures
+        self.progress(f"reading the soak of {gates.version_label(arn)} before {env}")
+        with calling(self.ledger_what, role=self.role):
+            evidence = soak.soak_evidence(
+                self.aws, self.config, model=model, env=env, arn=arn, dynamodb=dynamodb, reader=self.role
+            )
+        return failures + soak.soak_failures(self.config, model, env, arn, evidence)
+
+    def _soak_note(self, model: str, env: str, arn: str) -> str | None:
+        """A rollback's word on the soak it skips (None when `env` requires none)."""
+        hours = self.config.environment(env).soak_hours
+        if hours == 0:
+            return None
+        return (
+            f"soak: {model} {gates.version_label(arn)} was live in {env} before; a rollback is exempt from {env}'s "
+            f"{hours}h soak"
         )
 
     def apply(self, plan: Plan, *, pr_body_file: Path, reason: str = "") -> Outcome:
@@ -228,6 +264,18 @@ class Promoter:
                         env=plan.env,
                     ),
                 )
+                if plan.rollback:
+                    # The rollback holds its environment: no automated promotion undoes it until a release.
+                    self._ledger(plan.model).append(
+                        naming.promotions_stream(plan.model),
+                        holds.held_record(
+                            self.config,
+                            plan.env,
+                            plan.arn,
+                            who=self.aws.identity(),
+                            reason=reason or plan.pull_request.title,
+                        ),
+                    )
         except BaseException:
             # Nothing half-written: without its ledger record the manifest change is undone.
             manifest_writer.restore(plan.snapshot, plan.new_text)

@@ -1,8 +1,9 @@
 """`status`: the promotion board. Each model's newest versions with their registry status, and for each
 environment the version pinned in git against the version a deploy verified live, drift marked.
 
-Reads through the promoter role only: one ListModelPackages per model (one page, newest first) and one
-GetParameters per ten live records, whatever the registry holds.
+Reads through the promoter role only: one ListModelPackages per model (one page, newest first), one
+GetParameters per ten live records, whatever the registry holds, and the holds and soaks
+(promotion/status_soak.py: two Queries per model, one more per environment with a soak).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion.aws import AwsContext, calling
+from promotion.gates import Hold
 from promotion.live_records import LiveRecords
 from promotion.registry import Registry, VersionSummary
+from promotion.status_soak import views
 from workloads.manifest import load_all
 
 DEFAULT_VERSIONS = 10
@@ -31,6 +34,8 @@ class EnvCell:
     env: str
     pinned: str | None
     live: str | None
+    hold: Hold | None = None  # the rollback's hold, until a release
+    soak: str | None = None  # the soak left for the version live in the environment before
 
     @property
     def drift(self) -> bool:
@@ -77,11 +82,24 @@ def board(
         live = LiveRecords(aws.promoter().client("ssm", region_name=config.region)).get_many(
             ((name, env) for name in models for env in config.chain), workers=LIST_WORKERS
         )
+    ledger = f"the ledger in the shared-services account {config.accounts.shared_services}"
+    with calling(ledger, role=role):
+        dynamodb = aws.promoter().client("dynamodb", region_name=config.region)
+        extras = views(dynamodb, config, models, live, workers=LIST_WORKERS)
     return [
         BoardRow(
             model=name,
             versions=listed[name],
-            envs=[EnvCell(env=env, pinned=pinned.get((name, env)), live=live.get((name, env))) for env in config.chain],
+            envs=[
+                EnvCell(
+                    env=env,
+                    pinned=pinned.get((name, env)),
+                    live=live.get((name, env)),
+                    hold=extras[(name, env)].hold,
+                    soak=extras[(name, env)].soak,
+                )
+                for env in config.chain
+            ],
         )
         for name in models
     ]

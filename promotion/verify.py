@@ -2,7 +2,8 @@
 
 A manifest is held to the gates `promote` applies (its content block included: the manifest's digests, the
 version's record and the artifact's current S3 version must agree), with one difference: a version already live in the
-environment, or live there before (a rollback), satisfies the chain-order gate.
+environment, or live there before (a rollback), satisfies the chain-order gate and has nothing to soak. A held
+environment's manifests must pin the version it is held at (the hold gate), until a person releases the hold.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import yaml
 from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
-from promotion import gates
+from promotion import gates, holds, soak
 from promotion.aws import AwsContext, calling
 from promotion.content import ArtifactState, artifact_state
 from promotion.errors import GateFailed
@@ -30,6 +31,7 @@ from promotion.report_metrics import with_report_metrics
 from workloads.manifest import Manifest, load_manifest
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_ssm import SSMClient
 
@@ -123,6 +125,7 @@ class Verifier:
         self.progress = progress or (lambda _message: None)
         self.role = naming.verifier_role_arn(config)
         self._deployed: dict[str, list[str]] = {}
+        self._holds: dict[str, dict[str, gates.Hold]] = {}
 
     def _sagemaker(self) -> SageMakerClient:
         return self.aws.verifier(via=self.via).client("sagemaker", region_name=self.config.region)
@@ -138,6 +141,34 @@ class Verifier:
             dynamodb = self.aws.verifier(via=self.via).client("dynamodb", region_name=self.config.region)
             self._deployed[key] = Ledger(dynamodb, model).deployed_arns(env)
         return self._deployed[key]
+
+    def _dynamodb(self) -> DynamoDBClient:
+        return self.aws.verifier(via=self.via).client("dynamodb", region_name=self.config.region)
+
+    def _hold(self, model: str, env: str, arn: str) -> list[gates.GateFailure]:
+        """The hold gate: each model's holds read once (its promotions and releases streams)."""
+        if model not in self._holds:
+            self._holds[model] = holds.read_holds(self._dynamodb(), self.config, model)
+        return gates.hold_failures(model, env, arn, self._holds[model].get(env))
+
+    def _soak(self, model: str, env: str, arn: str, live_here: str | None) -> list[gates.GateFailure]:
+        """The soak gate, unless the version is live in `env` already or was live there before (a rollback)."""
+        if self.config.environment(env).soak_hours == 0 or gates.soak_exempt(arn, live_here=live_here):
+            return []
+        # Only now read the deploy records: was it live here before (a rollback)?
+        if gates.soak_exempt(arn, live_here=live_here, was_live_here=self._was_live(model, env)):
+            return []
+        evidence = soak.soak_evidence(
+            self.aws,
+            self.config,
+            model=model,
+            env=env,
+            arn=arn,
+            dynamodb=self._dynamodb(),
+            reader=self.role,
+            via=self.via,
+        )
+        return soak.soak_failures(self.config, model, env, arn, evidence)
 
     @staticmethod
     def _content(
@@ -231,6 +262,8 @@ class Verifier:
                         was_live_here=self._was_live(manifest.model, env),
                     )
                 found += chain
+                found += self._hold(manifest.model, env, arn)
+                found += self._soak(manifest.model, env, arn, live.get((manifest.model, env)))
                 failures += [Failure(display_path(path), arn, f.rule, f.message) for f in found]
         return sorted(failures, key=lambda failure: failure.path)
 

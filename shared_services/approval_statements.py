@@ -214,6 +214,8 @@ def dispatch_statements(
         describe_packages_statement(config),
         _read_secret_statement("ReadGitHubToken", github_token_secret_arn),
         state_table_statement(config, "dispatch"),
+        # Whether a rollback holds the environment (the workflow's key encrypts the ledger too: `key_statement`).
+        ledger.holds_read_statement(config),
         key_statement(
             config,
             key_arn,

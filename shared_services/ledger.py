@@ -74,6 +74,16 @@ def read_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def holds_read_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """Read the promotions and releases streams (Query only): whether an environment is held."""
+    return iam.PolicyStatement(
+        sid="ReadHolds",
+        actions=READ_ACTIONS,
+        resources=[naming.ledger_table_arn(config)],
+        conditions=streams_condition([*promotions_streams(config), *releases_streams(config)]),
+    )
+
+
 def key_statement(config: OrgConfig, *, write: bool) -> iam.PolicyStatement:
     """Use the ledger's key (the approval workflow's, by alias) only as DynamoDB does on the caller's behalf."""
     return iam.PolicyStatement(
@@ -97,6 +107,10 @@ def promotions_streams(config: OrgConfig) -> list[str]:
     return [naming.promotions_stream(naming.ANY_MODEL)]
 
 
+def releases_streams(config: OrgConfig) -> list[str]:
+    return [naming.releases_stream(naming.ANY_MODEL)]
+
+
 def registrations_streams(config: OrgConfig) -> list[str]:
     return [naming.registrations_stream(naming.ANY_MODEL)]
 
@@ -111,6 +125,7 @@ def ledger_users(config: OrgConfig) -> list[str]:
     return [
         naming.promoter_role_arn(config),
         naming.verifier_role_arn(config),
+        naming.releaser_role_arn(config),
         *(naming.decision_role_arn(config, env) for env in config.chain),
         *(naming.recorder_role_arn(config, env) for env in config.chain),
         *(naming.role_arn(account, naming.approval_function_name(p)) for p in ("notify", "review")),

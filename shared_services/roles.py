@@ -1,6 +1,7 @@
 """The shared-services roles people and CI assume: the promoter (proposes promotions), the verifier (reads
-what the gates need, for pull-request checks) and each environment's recorder (its post-deploy step's deploy
-records and live record). No person assumes a role that decides: see decision_roles.py.
+what the gates need, for pull-request checks), the releaser (a platform engineer releases a hold) and each
+environment's recorder (its post-deploy step's deploy records and live record). No person assumes a role
+that decides: see decision_roles.py.
 
 Their policies have a constant size whatever the number of models (a role's inline policies are capped at
 10,240 characters): they name modelops's own namespaces with a wildcard for the model (`ANY_MODEL`), not
@@ -84,6 +85,16 @@ def read_live_records_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def soak_readers_statement(config: OrgConfig) -> iam.PolicyStatement | None:
+    """Assume the soak reader of each environment that has a next one: the soak gate reads its alarms there."""
+    readers = [
+        naming.soak_reader_role_arn(config, env) for env in config.chain if config.next_environment(env) is not None
+    ]
+    if not readers:
+        return None
+    return iam.PolicyStatement(sid="ReadSoakAlarms", actions=["sts:AssumeRole"], resources=readers)
+
+
 def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
     """Read the registry, the live records and the ledger; append promotions; never change a version, and
     write no live record and no deploy record (those are each environment's recorder's)."""
@@ -98,6 +109,7 @@ def promoter_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
         deploy_verified_statement(config),
         artifact_versions_statement(config),
         *evaluation_reports_statements(config),
+        *filter(None, [soak_readers_statement(config)]),
     ]
 
 
@@ -144,6 +156,7 @@ def verifier_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
         read_live_records_statement(config),
         ledger.read_statement(config),
         ledger.key_statement(config, write=False),
+        *filter(None, [soak_readers_statement(config)]),
     ]
 
 
@@ -161,6 +174,30 @@ def verifier_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
             (naming.APPROVER_PERMISSION_SET, "ApproversPermissionSet"),
         ],
     )
+
+
+def releaser_trust(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Platform engineers only, each naming themselves (source identity = their `email` session tag): no
+    workflow, Lambda or pipeline role reaches the releaser, so no automation releases a hold."""
+    return [
+        permission_set_trust(
+            config.accounts.shared_services,
+            naming.PLATFORM_PERMISSION_SET,
+            sid="PlatformEngineersAsThemselves",
+            source_identity=True,
+        )
+    ]
+
+
+def releaser_permissions(config: OrgConfig) -> list[iam.PolicyStatement]:
+    """Append releases of holds, read the ledger (the hold it releases), and nothing else."""
+    if not config.models:
+        return []
+    return [
+        ledger.append_statement(config, "AppendReleases", ledger.releases_streams(config)),
+        ledger.read_statement(config),
+        ledger.key_statement(config, write=True),
+    ]
 
 
 def recorder_trust(config: OrgConfig, env: str) -> list[iam.PolicyStatement]:
@@ -190,7 +227,7 @@ def recorder_permissions(config: OrgConfig, env: str) -> list[iam.PolicyStatemen
 
 
 class RegistryRoles(Construct):
-    """The promoter and verifier roles, and a recorder per environment.
+    """The promoter, verifier and releaser roles, and a recorder per environment.
 
     Recorders exist under the github-actions engine, whose per-environment deploy roles run the post-deploy
     step; the codepipeline engine runs no post-deploy step yet (README, "Not yet built"), so nothing there
@@ -214,6 +251,14 @@ class RegistryRoles(Construct):
             description="Reads the model registry, live records and ledger for the promotion gates; writes nothing.",
             trust=verifier_trust(config),
             permissions=verifier_permissions(config),
+        )
+        self.releaser = define_role(
+            self,
+            "Releaser",
+            role_name=naming.RELEASER_ROLE,
+            description="Releases the hold a rollback placed on an environment; assumed only by platform engineers.",
+            trust=releaser_trust(config),
+            permissions=releaser_permissions(config),
         )
         deploy_roles = github_deploy_role_arns(config)
         self.recorders = {

@@ -28,6 +28,7 @@ from moto import mock_aws
 from accounts import naming
 from accounts.config import OrgConfig
 from promotion import events as post_deploy
+from promotion import gates, holds
 from promotion.content import Content
 from promotion.decision_events import environment_approved_entry
 from promotion.errors import AwsCallFailed
@@ -1299,6 +1300,23 @@ def test_an_event_for_an_environment_the_registry_does_not_record_as_approved_di
     arn = workflow.register()
     post_decision(issue(workflow, arn))  # approved for qa only
     assert dispatch.handler(environment_approved(arn, "prod"), context("dispatch")) == {"dispatched": False}
+    assert github.requests == []
+
+
+def test_an_approval_for_an_environment_a_rollback_holds_at_another_version_dispatches_nothing(
+    workflow: Workflow, github: GitHubStandIn
+) -> None:
+    arn = workflow.register()
+    post_decision(issue(workflow, arn))
+    held_at = arn.rsplit("/", 1)[0] + "/7"  # the version qa's rollback returned to
+    hold = holds.held_record(workflow.config, "qa", held_at, who="platform.engineer@example.com", reason="errors")
+    workflow.ledger().append("churn-model/promotions", hold)
+    when = gates.when_text(workflow.ledger().read("churn-model/promotions")[-1].when)
+    assert dispatch.handler(environment_approved(arn), context("dispatch")) == {
+        "dispatched": False,
+        "refusal": f"hold: qa is held at churn-model v7 since the rollback by platform.engineer@example.com at {when} "
+        '("errors"); release it with `modelops release churn-model --env qa --reason ...`',
+    }
     assert github.requests == []
 
 

@@ -218,7 +218,7 @@ def test_the_notify_role_reads_versions_records_registrations_reads_deploys_and_
     ]
 
 
-def test_the_dispatch_role_reads_versions_and_the_github_token_only(stack: tuple[Template, Path]) -> None:
+def test_the_dispatch_role_reads_versions_holds_and_the_github_token_only(stack: tuple[Template, Path]) -> None:
     template, _ = stack
     assert role_policy(template, "dispatch") == [
         logs("dispatch"),
@@ -230,6 +230,17 @@ def test_the_dispatch_role_reads_versions_and_the_github_token_only(stack: tuple
             "Resource": secret_ref(template, "ApprovalWorkflowGitHubDispatchToken"),
         },
         table_statement("dispatch"),
+        {
+            # Whether a rollback holds the environment: the promotions and releases streams, read only.
+            "Sid": "ReadHolds",
+            "Effect": "Allow",
+            "Action": "dynamodb:Query",
+            "Resource": "arn:aws:dynamodb:eu-west-1:111111111111:table/modelops-ledger",
+            "Condition": {
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*/promotions", "*/releases"]},
+                "Null": {"dynamodb:LeadingKeys": "false"},
+            },
+        },
         key_use(
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], ["dynamodb", "secretsmanager"]
         ),

@@ -603,11 +603,46 @@ def test_every_role_is_bounded_by_the_accounts_workload_boundary(synth: Synth, e
     }
     boundaries = {body["Properties"]["RoleName"]: body["Properties"]["PermissionsBoundary"] for body in roles.values()}
     boundary = f"arn:aws:iam::{ACCOUNTS[env]}:policy/modelops-workload-boundary"
+    # qa has a next environment (prod), whose soak gate reads qa's alarms through qa's soak reader.
+    soak_reader = {"modelops-soak-reader": boundary} if env == "qa" else {}
     assert boundaries == {
         "modelops-operator": boundary,
         f"modelops-batch-{env}": boundary,
         f"modelops-exec-{env}-churn-model": boundary,
+        **soak_reader,
     }
+
+
+def test_the_soak_reader_reads_only_modelops_alarms_and_only_the_promoter_and_verifier_assume_it(synth: Synth) -> None:
+    [role] = [
+        body["Properties"]
+        for body in synth.template(ENV_STACKS["qa"]).find_resources("AWS::IAM::Role").values()
+        if body["Properties"]["RoleName"] == "modelops-soak-reader"
+    ]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Sid": "PromotionGates",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Condition": {
+                "ArnEquals": {
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::111111111111:role/modelops-promoter",
+                        "arn:aws:iam::111111111111:role/modelops-verifier",
+                    ]
+                }
+            },
+        }
+    ]
+    assert role["Policies"][0]["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "ReadEndpointAlarms",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:DescribeAlarmHistory", "cloudwatch:DescribeAlarms"],
+            "Resource": "arn:aws:cloudwatch:eu-west-1:444444444444:alarm:modelops-*-*",
+        }
+    ]
 
 
 KEY_ADMIN = [
@@ -804,12 +839,13 @@ def variants(config: OrgConfig) -> dict[str, dict[str, Any]]:
     return {name: assembly.get_stack_by_name(stack.stack_name).template for name, stack in stacks.items()}
 
 
-def test_an_environment_without_manifests_deploys_only_the_operator_role(
+def test_an_environment_without_manifests_deploys_only_the_operator_role_and_its_soak_reader(
     variants: dict[str, dict[str, Any]],
 ) -> None:
     resources = variants["empty"]["Resources"]
-    assert [body["Type"] for body in resources.values()] == ["AWS::IAM::Role"]
-    (role,) = resources.values()
+    assert [body["Type"] for body in resources.values()] == ["AWS::IAM::Role", "AWS::IAM::Role"]
+    role, reader = resources.values()
+    assert reader["Properties"]["RoleName"] == "modelops-soak-reader"
     assert role["Properties"]["RoleName"] == "modelops-operator"
     assert role["Properties"]["PermissionsBoundary"] == "arn:aws:iam::444444444444:policy/modelops-workload-boundary"
     assert role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"] == [

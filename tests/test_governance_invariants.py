@@ -79,29 +79,32 @@ def test_every_invariant_holds_over_every_path_of_the_deployed_policies(verdicts
     assert summary == {
         # 63 paths before issue 10; the recorder roles add 4 (each deploy subject's, with and without a source
         # identity), the near-miss GitHub subjects 5 (each only itself, see below); issue 11 adds API Gateway's
-        # path into the account's CloudWatch Logs role (shared_services/api_gateway_logging.py); issue 14 adds
-        # SageMaker Pipelines' path into the training pipeline role (data_science/training_stack.py), and the
-        # batch roles (each environment deploy subject's, with and without a source identity: 4).
-        "only-decision-service-decides": ([], 78, 51),
-        "no-person-writes-decisions": ([], 13, 0),
+        # path into the account's CloudWatch Logs role (shared_services/api_gateway_logging.py). Issue 14 adds
+        # 15: the platform engineer's path to the releaser, and the soak reader in qa reached from each path
+        # into the promoter or the verifier (people 6, GitHub subjects 8).
+        "only-decision-service-decides": ([], 88, 51),
+        "no-person-writes-decisions": ([], 20, 0),
         # The same paths as only-decision-service-decides (the deploy path trusted likewise).
-        "only-card-reviewers-approve-cards": ([], 78, 51),
-        "registrant-is-the-person": ([], 13, 0),
+        "only-card-reviewers-approve-cards": ([], 88, 51),
+        "registrant-is-the-person": ([], 20, 0),
         "outsiders-get-nothing": ([], 6, 0),
         # Every path of every start (administrators judged too: the bucket policy's Denies bind them); the
         # paths reaching an administrator are trusted only to change the bucket's rules.
-        "approved-content-is-immutable": ([], 129, 51),
+        "approved-content-is-immutable": ([], 139, 51),
         # Every path, administrators judged too (the table's policy binds them; they are trusted only with
         # the table's configuration).
-        "ledger-is-append-only": ([], 129, 51),
+        "ledger-is-append-only": ([], 139, 51),
         # Every path but those reaching an administrator (the deploy path, trusted).
-        "environments-write-only-their-own-records": ([], 78, 51),
+        "environments-write-only-their-own-records": ([], 88, 51),
         # Every path but those reaching an administrator (the deploy path, trusted).
-        "only-the-deploy-path-shapes-the-registry": ([], 78, 51),
+        "only-platform-engineers-release-holds": ([], 88, 51),
+        # Every path but those reaching an administrator (the deploy path, trusted).
+        "only-the-deploy-path-shapes-the-registry": ([], 88, 51),
         # Every path of every GitHub subject the sweep presents: the three deploy targets' subjects with the
-        # bootstrap, operator, batch and shared-services roles they reach (50), the promotion workflow's (4), a
-        # pull request's (4), and eight near misses, each reaching only itself (8).
-        "only-the-reviewed-workflow-drives-the-pipeline": ([], 66, 0),
+        # bootstrap, operator and shared-services roles they reach (46), the promotion workflow's (4), a pull
+        # request's (4), and eight near misses, each reaching only itself (8); issue 14: the soak reader in qa,
+        # from the promoter and verifier paths of the pinned subjects (8).
+        "only-the-reviewed-workflow-drives-the-pipeline": ([], 70, 0),
     }
 
 
@@ -117,15 +120,26 @@ def test_each_person_reaches_exactly_the_roles_their_permission_set_names(govern
             f"{APPROVER} → sts:AssumeRole modelops-verifier",
             f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity qa.approver@example.com)",
             f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity someone.else@example.com)",
+            f"{APPROVER} → sts:AssumeRole modelops-verifier → sts:AssumeRole modelops-soak-reader",
+            f"{APPROVER} → sts:AssumeRole modelops-verifier → sts:AssumeRole modelops-soak-reader (source identity "
+            "someone.else@example.com; by the trust policy alone)",
+            f"{APPROVER} → sts:AssumeRole modelops-verifier (source identity qa.approver@example.com) → "
+            "sts:AssumeRole modelops-soak-reader",
         ],
         PLATFORM: [
             PLATFORM,
             f"{PLATFORM} → sts:AssumeRole modelops-promoter",
             f"{PLATFORM} → sts:AssumeRole modelops-promoter (source identity platform.engineer@example.com)",
             f"{PLATFORM} → sts:AssumeRole modelops-promoter (source identity someone.else@example.com)",
+            f"{PLATFORM} → sts:AssumeRole modelops-releaser (source identity platform.engineer@example.com)",
             f"{PLATFORM} → sts:AssumeRole modelops-verifier",
             f"{PLATFORM} → sts:AssumeRole modelops-verifier (source identity platform.engineer@example.com)",
             f"{PLATFORM} → sts:AssumeRole modelops-verifier (source identity someone.else@example.com)",
+            f"{PLATFORM} → sts:AssumeRole modelops-promoter → sts:AssumeRole modelops-soak-reader",
+            f"{PLATFORM} → sts:AssumeRole modelops-promoter → sts:AssumeRole modelops-soak-reader (source identity "
+            "someone.else@example.com; by the trust policy alone)",
+            f"{PLATFORM} → sts:AssumeRole modelops-promoter (source identity platform.engineer@example.com) → "
+            "sts:AssumeRole modelops-soak-reader",
         ],
         SCIENTIST: [
             SCIENTIST,
@@ -254,6 +268,11 @@ def test_the_old_approver_pattern_lets_a_lookalike_permission_set_in_and_fails_n
             "(by the trust policy alone)",
             "person ModelOpsApprover_Extra (someone.else@example.com) → sts:AssumeRole modelops-verifier "
             "(source identity someone.else@example.com; by the trust policy alone)",
+            "person ModelOpsApprover_Extra (someone.else@example.com) → sts:AssumeRole modelops-verifier "
+            "(by the trust policy alone) → sts:AssumeRole modelops-soak-reader",
+            "person ModelOpsApprover_Extra (someone.else@example.com) → sts:AssumeRole modelops-verifier "
+            "(by the trust policy alone) → sts:AssumeRole modelops-soak-reader (source identity "
+            "someone.else@example.com; by the trust policy alone)",
         ],
     )
 
@@ -578,4 +597,38 @@ def test_a_table_policy_denying_only_deletion_lets_the_deploy_paths_administrato
         f"{DEPLOY_YML.removeprefix('job_workflow_ref:')}@refs/heads/main → sts:AssumeRoleWithWebIdentity "
         "modelops-github-deploy-shared-services → sts:AssumeRole cdk-hnb659fds-deploy-role-111111111111-eu-west-1 "
         f"→ dynamodb:PutItem {LEDGER}",
+    )
+
+
+def test_a_promoter_that_may_append_releases_lets_automation_release_a_hold_and_fails_naming_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # The promotion workflow reaches the promoter: were releases its stream, an automated promotion could end the
+    # hold a rollback placed, and undo the rollback.
+    def releases_too(document: dict[str, Any]) -> None:
+        condition = statement(document, "AppendPromotions")["Condition"]
+        condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["*/promotions", "*/releases"]
+
+    verdicts = attacked(config, deployment, {f"modelops-promoter@{SHARED}/modelops-promoter": releases_too})
+    violation = verdicts["only-platform-engineers-release-holds"].violations[0]
+    assert (failing(verdicts), violation) == (
+        ["only-platform-engineers-release-holds"],
+        f"{PLATFORM} → sts:AssumeRole modelops-promoter → dynamodb:PartiQLInsert {LEDGER} with "
+        "dynamodb:leadingkeys=churn-model/releases",
+    )
+
+
+def test_a_releaser_trusting_platform_engineers_without_their_source_identity_fails_naming_the_path(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    # Without the source-identity condition the release would not name who released it.
+    def anyone(document: dict[str, Any]) -> None:
+        del statement(document, "PlatformEngineersAsThemselves")["Condition"]["StringEquals"]
+
+    verdicts = attacked(config, deployment, {f"modelops-releaser@{SHARED} trust": anyone})
+    violation = verdicts["only-platform-engineers-release-holds"].violations[0]
+    assert (failing(verdicts), violation) == (
+        ["only-platform-engineers-release-holds"],
+        f"{PLATFORM} → sts:AssumeRole modelops-releaser → dynamodb:PartiQLInsert {LEDGER} with "
+        "dynamodb:leadingkeys=churn-model/releases",
     )

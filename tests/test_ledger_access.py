@@ -88,6 +88,8 @@ def test_each_person_and_the_qa_pipeline_write_only_their_own_stream_and_environ
     qa = f"{QA_PIPELINE} → sts:AssumeRoleWithWebIdentity modelops-github-deploy-qa → sts:AssumeRole"
     assert {path: allowed for path, allowed in found.items() if allowed} == {
         f"{PLATFORM} → sts:AssumeRole modelops-promoter": ["PartiQLInsert sample/promotions"],
+        # Releases of holds: only a platform engineer, through the releaser (the pipeline never reaches it).
+        f"{PLATFORM} → sts:AssumeRole modelops-releaser": ["PartiQLInsert sample/releases"],
         f"{qa} modelops-promoter": ["PartiQLInsert sample/promotions"],
         f"{qa} modelops-recorder-qa": ["PartiQLInsert sample/deploys/qa", "PutParameter sample/live/qa"],
     }
@@ -111,7 +113,9 @@ def test_a_promoter_given_put_item_and_every_stream_is_caught_inserting_and_stil
         "PartiQLInsert sample/deploys/prod",
         "PartiQLInsert sample/deploys/qa",
         "PartiQLInsert sample/deploys/sample",
+        "PartiQLInsert sample/promotions",  # its own stream, a sample of its own since the dispatch reads holds
         "PartiQLInsert sample/registrations",
+        "PartiQLInsert sample/releases",
         "PartiQLInsert sample/sample",
     ]
 

@@ -346,3 +346,59 @@ def test_a_stack_bucket_policy_over_20_kb_fails_the_resource_and_rolls_back(empt
             "(HandlerErrorCode: ServiceLimitExceeded)",
         )
     ]
+
+
+# -- CloudWatch: DescribeAlarmHistory ---------------------------------------------------------------------
+
+
+def _alarm(cloudwatch: Any, name: str) -> None:
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+
+
+def test_alarm_history_lists_each_entry_into_alarm_newest_first_and_outlives_the_alarm(empty_aws: EmptyAws) -> None:
+    """DescribeAlarmHistory (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/
+    API_DescribeAlarmHistory.html) returns a StateUpdate item for each change of state, newest first, with
+    HistoryData holding the old and new state (AlarmHistoryItem); "CloudWatch retains the history of an alarm even
+    if you delete the alarm". Setting the state an alarm already has changes nothing and records nothing."""
+    cloudwatch: Any = empty_aws.session(QA).client("cloudwatch")
+    _alarm(cloudwatch, "modelops-churn-model-5xx-errors")
+    _alarm(cloudwatch, "modelops-churn-model-model-latency")
+    for state in ("ALARM", "ALARM", "OK"):
+        cloudwatch.set_alarm_state(AlarmName="modelops-churn-model-5xx-errors", StateValue=state, StateReason=state)
+    cloudwatch.set_alarm_state(AlarmName="modelops-churn-model-model-latency", StateValue="ALARM", StateReason="slow")
+    cloudwatch.delete_alarms(AlarmNames=["modelops-churn-model-5xx-errors"])
+
+    items = cloudwatch.describe_alarm_history(
+        AlarmName="modelops-churn-model-5xx-errors", HistoryItemType="StateUpdate"
+    )["AlarmHistoryItems"]
+    assert [(i["AlarmName"], i["HistoryItemType"], i["HistorySummary"]) for i in items] == [
+        ("modelops-churn-model-5xx-errors", "StateUpdate", "Alarm updated from ALARM to OK"),
+        ("modelops-churn-model-5xx-errors", "StateUpdate", "Alarm updated from OK to ALARM"),
+    ]
+    assert json.loads(items[1]["HistoryData"])["newState"] == {"stateValue": "ALARM", "stateReason": "ALARM"}
+    assert json.loads(items[1]["HistoryData"])["oldState"]["stateValue"] == "OK"
+    assert items[0]["Timestamp"] >= items[1]["Timestamp"]
+    later = items[0]["Timestamp"]
+    assert cloudwatch.describe_alarm_history(AlarmName="modelops-churn-model-5xx-errors", StartDate=later)[
+        "AlarmHistoryItems"
+    ] == [items[0]]
+    assert cloudwatch.describe_alarm_history(HistoryItemType="ConfigurationUpdate")["AlarmHistoryItems"] == []
+    paged = cloudwatch.describe_alarm_history(MaxRecords=2, ScanBy="TimestampAscending")
+    assert [i["HistorySummary"] for i in paged["AlarmHistoryItems"]] == [
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from ALARM to OK",
+    ]
+    rest = cloudwatch.describe_alarm_history(MaxRecords=2, ScanBy="TimestampAscending", NextToken=paged["NextToken"])
+    assert [(i["AlarmName"], i["HistorySummary"]) for i in rest["AlarmHistoryItems"]] == [
+        ("modelops-churn-model-model-latency", "Alarm updated from OK to ALARM")
+    ]
+    assert "NextToken" not in rest

@@ -232,7 +232,7 @@ def test_rollback_pins_the_version_live_before_skipping_only_the_chain_gate(
     )
     assert outcome.plan.pull_request.title == "Roll back churn-model in prod to v1"
     assert pinned(workloads, "prod", local_aws.config) == ARN.format(1)
-    assert json.loads(local_aws.history_values()[-1])["action"] == "rollback-proposed"
+    assert [json.loads(v)["action"] for v in local_aws.history_values()[-2:]] == ["rollback-proposed", "held"]
 
 
 def test_rollback_to_a_version_never_live_there_is_refused(
@@ -310,6 +310,8 @@ def test_a_promotion_makes_the_same_calls_however_many_versions_the_group_holds(
         "DescribeModelPackage",
         "DescribeModelPackage",
         "HeadObject",
+        "Query",  # the promotions stream, then the releases stream: is qa held?
+        "Query",
         "Query",  # the tail of churn-model/promotions
         "ExecuteStatement",  # the INSERT of the promotion record
     ]

@@ -359,6 +359,7 @@ def test_approval_key_is_administered_by_shared_services_and_used_only_through_i
                         for name in (
                             "modelops-promoter",
                             "modelops-verifier",
+                            "modelops-releaser",
                             "modelops-decision-qa",
                             "modelops-decision-prod",
                             "modelops-recorder-qa",
@@ -956,9 +957,46 @@ def test_promoter_role_reads_registry_live_records_and_ledger_appends_promotions
                         "Effect": "Allow",
                         "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
                     },
+                    {
+                        # The soak gate reads qa's alarms before prod (prod has no next environment).
+                        "Sid": "ReadSoakAlarms",
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:iam::444444444444:role/modelops-soak-reader",
+                    },
                 ],
             },
         }
+    ]
+
+
+def test_the_releaser_is_reached_only_by_platform_engineers_naming_themselves_and_only_appends_releases(
+    template: Template,
+) -> None:
+    role = role_named(template, "modelops-releaser")
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Sid": "PlatformEngineersAsThemselves",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Condition": {
+                "ArnLike": {
+                    "aws:PrincipalArn": [
+                        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ModelOpsPlatform_"
+                        "????????????????",
+                        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_ModelOpsPlatform_"
+                        "????????????????",
+                    ]
+                },
+                "StringEquals": {"sts:SourceIdentity": "${aws:PrincipalTag/email}"},
+            },
+            "Effect": "Allow",
+            "Principal": {"AWS": SHARED_ROOT},
+        }
+    ]
+    assert role["Policies"][0]["PolicyDocument"]["Statement"] == [
+        ledger_statement("AppendReleases", ["*/releases"]),
+        ledger_statement("ReadLedger", ["*/*"], ["dynamodb:Query"]),
+        ledger_key_statement(KEY_WRITE),
     ]
 
 
@@ -977,7 +1015,7 @@ def test_the_one_event_the_promoter_may_put_is_the_one_a_workflow_rule_on_the_de
     assert ["EventBusName" in rule["Properties"] for rule in rules.values()] == [False]
 
 
-def test_the_stack_defines_exactly_the_promoter_verifier_decision_and_recorder_roles_and_one_per_approval_function(
+def test_the_stack_defines_exactly_the_promoter_verifier_releaser_decision_and_recorder_roles_and_one_per_function(
     template: Template,
 ) -> None:
     names = sorted(role["Properties"]["RoleName"] for role in template.find_resources("AWS::IAM::Role").values())
@@ -991,6 +1029,7 @@ def test_the_stack_defines_exactly_the_promoter_verifier_decision_and_recorder_r
         "modelops-promoter",
         "modelops-recorder-prod",
         "modelops-recorder-qa",
+        "modelops-releaser",
         "modelops-verifier",
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,13 @@ from typer.testing import CliRunner
 import cli.main
 from accounts import naming
 from accounts.config import parse_config
+from cli.output import hold_and_soak
+from promotion import holds
 from promotion.aws import AwsContext
 from promotion.drift import EndpointCheck, check_drift
 from promotion.errors import AwsAccessDenied
+from promotion.ledger import HistoryAction, HistoryRecord, utc_iso
+from promotion.live_records import LiveRecords
 from promotion.registry import Stage, VersionSummary
 from promotion.status import EnvCell, board
 from tests.orgs import config_path, org_data
@@ -79,8 +84,38 @@ def test_status_json_carries_the_same_board(local_aws: LocalAws, workloads: Path
     assert code == 0
     assert [(v["version"], v["status"]) for v in row["versions"]] == [(1, "Approved")]
     assert row["environments"] == [
-        {"env": "qa", "pinned": ARN.format(1), "live": ARN.format(1), "drift": False},
-        {"env": "prod", "pinned": ARN.format(1), "live": ARN.format(1), "drift": False},
+        {"env": "qa", "pinned": ARN.format(1), "live": ARN.format(1), "drift": False, "hold": None, "soak": None},
+        {"env": "prod", "pinned": ARN.format(1), "live": ARN.format(1), "drift": False, "hold": None, "soak": None},
+    ]
+
+
+def test_the_board_shows_prods_hold_and_the_soak_left_for_the_version_live_in_qa(
+    local_aws: LocalAws, workloads: Path
+) -> None:
+    local_aws.approved(n=1)
+    local_aws.approved(n=2)
+    local_aws.mark_deployed("churn-model", "prod", ARN.format(1))
+    since = datetime.now(UTC) - timedelta(hours=2, minutes=5, seconds=20)
+    local_aws.ledger().append(
+        naming.deploys_stream("churn-model", "qa"),
+        HistoryRecord("ci", utc_iso(since), HistoryAction.DEPLOYED, "test", ARN.format(2), "444444444444", "qa"),
+    )
+    ssm = local_aws.admin("111111111111").client("ssm", region_name="eu-west-1")
+    LiveRecords(ssm).put("churn-model", "qa", ARN.format(2))
+    config = local_aws.config
+    held = holds.held_record(config, "prod", ARN.format(1), who="platform.engineer@example.com", reason="5xx")
+    local_aws.ledger().append(naming.promotions_stream("churn-model"), held)
+    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["environments"][1]["soak_hours"] = 24
+    [row] = board(AwsContext(config), parse_config(data, "accounts.yaml"), workloads)
+    qa, prod = row.envs
+    assert (qa.hold, qa.soak) == (None, None)
+    assert prod.hold is not None
+    assert (prod.hold.arn, prod.hold.who, prod.hold.reason) == (ARN.format(1), "platform.engineer@example.com", "5xx")
+    assert prod.soak == "v2 live in qa 2h 05m of 24h (21h 54m remaining)"
+    assert hold_and_soak(prod) == [
+        "HELD at v1 by platform.engineer@example.com (5xx)",
+        "soak: v2 live in qa 2h 05m of 24h (21h 54m remaining)",
     ]
 
 

@@ -107,7 +107,7 @@ def test_verifier_is_assumable_by_the_environment_deploy_roles_the_pr_checks_rol
     ]
 
 
-def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing_else(
+def test_verifier_reads_the_registry_the_live_records_the_ledger_and_the_soak_alarms_and_nothing_else(
     verifier: dict[str, Any],
 ) -> None:
     assert verifier["Policies"] == [
@@ -186,6 +186,13 @@ def test_verifier_reads_the_registry_the_live_records_and_the_ledger_and_nothing
                         },
                         "Effect": "Allow",
                         "Resource": "arn:aws:kms:eu-west-1:111111111111:key/*",
+                    },
+                    {
+                        # The soak gate reads qa's alarms before prod, through qa's read-only soak reader.
+                        "Sid": "ReadSoakAlarms",
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Resource": "arn:aws:iam::444444444444:role/modelops-soak-reader",
                     },
                 ],
             },

@@ -1,4 +1,5 @@
-"""One environment's constant-size stack (`ModelOps-<env>/Environment`): the operator role, and, once the
+"""One environment's constant-size stack (`ModelOps-<env>/Environment`): the operator role, the soak reader
+(in an environment that has a next one, whose soak gate reads this one's alarms), and, once the
 environment has an endpoint, the endpoint key (alias `alias/modelops-endpoints-<env>`), the batch bucket
 (`modelops-batch-<account>-<region>`) and role (`modelops-batch-<env>`), and, once one captures data, the
 capture bucket (`modelops-data-capture-<account>-<region>`).
@@ -24,7 +25,7 @@ from policies.actions import KEY_ADMIN_ACTIONS  # the same administrator set as 
 from workloads.batch import batch_key_statement
 from workloads.capture import CaptureBucket
 from workloads.manifest import EnvironmentManifest, Manifest
-from workloads.roles import batch_role, operator_role
+from workloads.roles import batch_role, operator_role, soak_reader_role
 
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 
@@ -94,6 +95,12 @@ class EnvironmentStack(cdk.Stack):
 
         self.operator = operator_role(
             self, "Operator", config=config, env_name=env_name, models=[m.model for m in models]
+        )
+        # Only an environment with a next one is soaked in; its soak reader exists whatever its manifests.
+        self.soak_reader = (
+            soak_reader_role(self, "SoakReader", config=config, env_name=env_name)
+            if config.next_environment(env_name) is not None
+            else None
         )
         self.key: kms.Key | None = None
         self.capture: CaptureBucket | None = None

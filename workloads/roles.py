@@ -1,4 +1,5 @@
-"""IAM roles of a workload account: the operator the pipeline assumes, and each endpoint's execution role.
+"""IAM roles of a workload account: the operator the pipeline assumes, the soak reader the promotion gates
+assume, and each endpoint's execution role.
 
 The statements are built by plain functions so the security review reads them in one place; the
 role builders only wrap them. Every resource is named exactly unless a comment says why it cannot be.
@@ -267,5 +268,50 @@ def batch_role(scope: Construct, construct_id: str, *, config: OrgConfig, env_na
         description=f"modelops batch inference in {env_name}: reads the live record, runs transform jobs",
         trust=batch_trust(config, env_name),
         permissions=batch_statements(config, env_name),
+        account=_account(config, env_name),
+    )
+
+
+# What the soak gate reads of an environment: its endpoints' alarms, now and since a version went live.
+SOAK_READ_ACTIONS = ["cloudwatch:DescribeAlarmHistory", "cloudwatch:DescribeAlarms"]
+
+
+def soak_reader_statements(config: OrgConfig, env_name: str) -> list[Statement]:
+    """Read the modelops endpoints' rollback alarms and their history, and nothing else. Both actions take the
+    alarm resource type (Service Authorization Reference, Amazon CloudWatch), so the grant names modelops's
+    alarms, `modelops-<model>-<signal>` (naming.rollback_alarm_name), one pattern whatever the number of models."""
+    region, account = config.region, _account(config, env_name)
+    alarms = f"arn:aws:cloudwatch:{region}:{account}:alarm:{naming.rollback_alarm_name(naming.ANY_MODEL, '*')}"
+    return [Statement(sid="ReadEndpointAlarms", actions=SOAK_READ_ACTIONS, resources=[alarms])]
+
+
+def soak_reader_trust(config: OrgConfig) -> list[Statement]:
+    """The shared-services promoter (`promote`) and verifier (`verify`), named by aws:PrincipalArn: naming the
+    roles as principals would make IAM reject the trust while they do not exist yet ("Invalid principal").
+
+    SetSourceIdentity: a session that carries a source identity (a person's, or the CI actor's) keeps it through
+    a role chain, and can only chain into roles whose trust allows it."""
+    shared = config.accounts.shared_services
+    return [
+        Statement(
+            sid="PromotionGates",
+            principals={"AWS": [naming.account_root_arn(shared)]},
+            actions=["sts:AssumeRole", "sts:SetSourceIdentity"],
+            conditions={
+                "ArnEquals": {"aws:PrincipalArn": [naming.promoter_role_arn(config), naming.verifier_role_arn(config)]}
+            },
+        )
+    ]
+
+
+def soak_reader_role(scope: Construct, construct_id: str, *, config: OrgConfig, env_name: str) -> iam.CfnRole:
+    """The role the soak gate of the next environment reads this environment's alarms with; read-only."""
+    return _role(
+        scope,
+        construct_id,
+        role_name=naming.SOAK_READER_ROLE,
+        description=f"modelops soak reader in {env_name}: reads the endpoints' alarms and their history",
+        trust=soak_reader_trust(config),
+        permissions=soak_reader_statements(config, env_name),
         account=_account(config, env_name),
     )

@@ -1,4 +1,4 @@
-"""`promote`, `rollback` and `verify`: pinning a version in git, and the gates."""
+"""`promote`, `rollback`, `release` and `verify`: pinning a version in git, holds, and the gates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from cli import output
 from cli.errors import EXIT_FAILED, handled
 from cli.settings import settings
-from promotion import verify
+from promotion import holds, verify
 from promotion.gates import version_label
 from promotion.promote import DEFAULT_PR_BODY_FILE, Outcome, promote, rollback
 
@@ -34,6 +34,11 @@ def _report(outcome: Outcome, dry_run: bool) -> None:
         output.say("dry run: nothing was written")
         return
     output.say(f"{plan.pull_request.title}: {plan.display} now pins {plan.arn}")
+    if plan.rollback:
+        output.say(
+            f"hold: {plan.env} is held at {version_label(plan.arn)}; nothing else is promoted there until "
+            f"`modelops release {plan.model} --env {plan.env} --reason ...`"
+        )
     output.say(f"PR title and body: {outcome.pr_body_file}")
 
 
@@ -76,8 +81,12 @@ def rollback_command(
     ] = None,
     dry_run: DryRunOption = False,
     pr_body_file: PrBodyOption = DEFAULT_PR_BODY_FILE,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (kept with the hold the rollback places; default: the PR title).")
+    ] = "",
 ) -> None:
-    """Pin the version live in ENV before (from the history); every gate but chain order applies."""
+    """Pin the version live in ENV before (from the history) and hold ENV there; every gate but chain order
+    and soak applies."""
     s = settings(ctx)
     with output.progress(f"rolling back {model} in {env}") as update:
         outcome = rollback(
@@ -89,9 +98,26 @@ def rollback_command(
             to_version=to_version,
             dry_run=dry_run,
             pr_body_file=pr_body_file,
+            reason=reason,
             progress=update,
         )
+    if outcome.plan.soak_note is not None:
+        output.say(outcome.plan.soak_note)
     _report(outcome, dry_run)
+
+
+@handled
+def release_command(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="The model.")],
+    env: Annotated[str, typer.Option("--env", help="The held environment.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the hold may end (kept in the ledger).")] = "",
+) -> None:
+    """End the hold a rollback placed on ENV, as yourself, with a reason (platform engineers only)."""
+    s = settings(ctx)
+    with output.progress(f"releasing {model} in {env}"):
+        record = holds.release(s.aws(), s.config, model=model, env=env, reason=reason)
+    output.say(holds.release_summary(model, record))
 
 
 @handled
@@ -117,4 +143,9 @@ def verify_command(
         raise typer.Exit(EXIT_FAILED)
 
 
-COMMANDS = [("promote", promote_command), ("rollback", rollback_command), ("verify", verify_command)]
+COMMANDS = [
+    ("promote", promote_command),
+    ("rollback", rollback_command),
+    ("release", release_command),
+    ("verify", verify_command),
+]

@@ -518,6 +518,34 @@ def environments_write_only_their_own_records(governance: Governance, verdict: V
                     break
 
 
+def only_platform_engineers_release_holds(governance: Governance, verdict: Verdict) -> None:
+    """A hold is released (ledger stream `<model>/releases`) only by `modelops-releaser`, reached from a platform
+    engineer naming themselves: no workflow, Lambda, pipeline role or other person releases one."""
+    config = governance.universe.config
+    table = naming.ledger_table_arn(config)
+    streams = [naming.releases_stream(model.name) for model in config.models]
+    for path in governance.paths():
+        identity = path.identity
+        if path.hops and identity.who.modelled == "administrator":
+            verdict.trusted.append(str(path))
+            continue
+        verdict.paths_checked += 1
+        person = path.start.person
+        own = (
+            identity.role_name == naming.RELEASER_ROLE
+            and person is not None
+            and person.permission_set == naming.PLATFORM_PERMISSION_SET
+            and identity.source_identity == person.email
+        )
+        if own or not streams:
+            continue
+        for target, _, context in governance.allowed(identity, INSERT, lambda arn: arn == table):
+            if governance.allows(identity, INSERT, target, _changed(context, LEADING_KEYS, streams)):
+                shown = ",".join(streams)
+                verdict.fail(f"{path} → {Request(INSERT, target.resource.arn, ((LEADING_KEYS.lower(), shown),))}")
+                break
+
+
 def only_the_reviewed_workflow_drives_the_pipeline(governance: Governance, verdict: Verdict) -> None:
     """A GitHub job reaches a deploy role, or the promotion role, only with that role's pinned subject."""
     config = governance.universe.config
@@ -631,6 +659,15 @@ INVARIANTS = (
         'path\'s administrators aside, listed as trusted). So "was live in the previous environment" is '
         "what that environment's own post-deploy step recorded.",
         environments_write_only_their_own_records,
+    ),
+    Invariant(
+        "only-platform-engineers-release-holds",
+        "A hold that a rollback placed on an environment is released (ledger stream `<model>/releases`) only by "
+        "`modelops-releaser`, reached from a person of the `ModelOpsPlatform` permission set whose session names "
+        "them as its source identity: no GitHub workflow (the promotion workflow included), no Lambda, no "
+        "pipeline role and no other person can release a hold (the deploy path's administrators aside, listed "
+        "as trusted). So no automated promotion undoes a rollback.",
+        only_platform_engineers_release_holds,
     ),
     Invariant(
         "only-the-deploy-path-shapes-the-registry",

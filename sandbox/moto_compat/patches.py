@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sandbox.moto_compat import (
+    cloudwatch,
     dynamodb,
     ecr,
     endpoints,
@@ -382,6 +383,24 @@ PATCHES: tuple[Patch, ...] = (
         removable_when="moto's PutParameter refuses a Standard value over 4 KB",
         install=ssm.install_standard_value_limit,
         targets=("moto.ssm.models.SimpleSystemManagerBackend.put_parameter",),
+    ),
+    # -- CloudWatch (cloudwatch.py) --
+    Patch(
+        name="cloudwatch: DescribeAlarmHistory returns each alarm's changes of state",
+        replaces="moto has no DescribeAlarmHistory (the call fails as not implemented), and keeps of an alarm's "
+        "past only the states its updates replaced, lost with the alarm",
+        follows="DescribeAlarmHistory - Amazon CloudWatch (StateUpdate items; 'CloudWatch retains the history of "
+        "an alarm even if you delete the alarm'), "
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html; "
+        "AlarmHistoryItem (HistoryData, HistorySummary), "
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_AlarmHistoryItem.html",
+        test=LIMITS_TESTS + "test_alarm_history_lists_each_entry_into_alarm_newest_first_and_outlives_the_alarm",
+        removable_when="moto implements DescribeAlarmHistory with StateUpdate items kept per account and region",
+        install=cloudwatch.install_alarm_history,
+        targets=(
+            "moto.cloudwatch.models.CloudWatchBackend.set_alarm_state",
+            "moto.cloudwatch.responses.CloudWatchResponse.describe_alarm_history",
+        ),
     ),
     # -- S3 (s3.py) --
     Patch(

@@ -6,7 +6,8 @@ approval, sends `POST /repos/<owner>/<repo>/dispatches` with event type `model-a
 workflow (.github/workflows/promote.yml) then runs `modelops promote` and opens the PR. EventBridge
 delivers at least once and Lambda retries
 failed asynchronous invocations, so the request is idempotent per version and environment (Powertools,
-DynamoDB): GitHub receives one dispatch for each approval.
+DynamoDB): GitHub receives one dispatch for each approval. An environment a rollback holds
+(promotion/holds.py) gets no promotion PR for any other version until a platform engineer releases it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from accounts import naming
 from accounts.config import OrgConfig
+from promotion import gates, holds
 from promotion.metadata import StageStatus
 from promotion.registry import describe_package
 from shared_services.handlers import settings
@@ -156,6 +158,12 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     if package.decided(env).status != StageStatus.APPROVED:
         logger.warning("the registry records no approval for the environment", extra={"arn": arn, "env": env})
         return {"dispatched": False}
+    hold = holds.read_hold(boto3.client("dynamodb", region_name=config.region), package.group, env)
+    held = gates.hold_failures(package.group, env, arn, hold)
+    if held:
+        # Not recorded as dispatched: an approval delivered again after the release opens its PR then.
+        logger.warning("the environment is held", extra={"arn": arn, "env": env, "refusal": str(held[0])})
+        return {"dispatched": False, "refusal": str(held[0])}
     request = {
         "idempotency_key": f"{arn}|{env}",
         "model": package.group,

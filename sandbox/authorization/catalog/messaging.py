@@ -196,12 +196,26 @@ def describe_alarms(call: Call, scope: Scope) -> list[Check]:
     ]
 
 
+def describe_alarm_history(call: Call, scope: Scope) -> list[Check]:
+    """DescribeAlarmHistory on the alarm named (all alarms when none is)."""
+    name = call.params.get("AlarmName") or "*"
+    return [Check("cloudwatch:DescribeAlarmHistory", scope.arn("cloudwatch", f"alarm:{name}"), scope.account)]
+
+
 CLOUDWATCH: dict[str, Mapper] = {
     "GetMetricData": everywhere("cloudwatch:GetMetricData"),
     "GetMetricStatistics": everywhere("cloudwatch:GetMetricStatistics"),
     "ListMetrics": everywhere("cloudwatch:ListMetrics"),
     "PutMetricData": put_metric_data,
     "DescribeAlarms": describe_alarms,
+    "DescribeAlarmHistory": describe_alarm_history,
+    "SetAlarmState": lambda call, scope: [
+        Check("cloudwatch:SetAlarmState", scope.arn("cloudwatch", f"alarm:{param(call, 'AlarmName')}"), scope.account)
+    ],
+    "DeleteAlarms": lambda call, scope: [
+        Check("cloudwatch:DeleteAlarms", scope.arn("cloudwatch", f"alarm:{name}"), scope.account)
+        for name in param(call, "AlarmNames")
+    ],
     "PutMetricAlarm": lambda call, scope: [
         Check("cloudwatch:PutMetricAlarm", scope.arn("cloudwatch", f"alarm:{param(call, 'AlarmName')}"), scope.account)
     ],
