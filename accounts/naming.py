@@ -241,6 +241,9 @@ SHARED_SERVICES_STACK_ID = "SharedServices"  # the account's constant-size piece
 ENVIRONMENT_STACK_ID = "Environment"  # each workload account's operator role, endpoint key and capture bucket
 MODEL_STACK_PREFIX = "Model-"  # shared services: one model's package group and its parameter
 ENDPOINT_STACK_PREFIX = "Endpoint-"  # each workload account: one model's endpoint
+# The data-science account: a stack per model that trains, holding its pipeline (top-level, deployed by hand
+# like ModelOps-DataScience, whose constant pieces it needs: the pipeline role and the failure notice).
+TRAINING_STACK_PREFIX = "ModelOps-Training-"
 
 
 def model_stack_id(model: str) -> str:
@@ -251,6 +254,11 @@ def model_stack_id(model: str) -> str:
 def endpoint_stack_id(model: str) -> str:
     """Construct id of the workload stack holding `model`'s endpoint in one environment."""
     return f"{ENDPOINT_STACK_PREFIX}{model}"
+
+
+def training_stack_id(model: str) -> str:
+    """Construct id (and CloudFormation name) of the data-science stack holding `model`'s training pipeline."""
+    return f"{TRAINING_STACK_PREFIX}{model}"
 
 
 def stack_path(stage: str, stack_id: str) -> str:

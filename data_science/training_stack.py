@@ -1,6 +1,10 @@
 """The data-science account's training pipelines: one `AWS::SageMaker::Pipeline` per model that configures
 `training`, the role SageMaker Pipelines runs them as, and the notice of failed executions to data science.
 
+The role and the notice are constant pieces of `ModelOps-DataScience` (`TrainingPipelines`); each pipeline sits
+in a stack of its own, `ModelOps-Training-<model>` (`TrainingStack`), so no stack grows with the number of
+models (a pipeline definition is about 10 KB of template: 100 of them would pass CloudFormation's 1 MB).
+
 The pipeline's execution role only creates and watches the pipeline's jobs, which run as the data-science
 role (passed to SageMaker, nowhere else), and reads the evaluation report the ConditionStep tests. A
 failed execution (the ConditionStep's else branch ends in a FailStep) reaches data science through an
@@ -11,7 +15,9 @@ they subscribe to: the refusal is an event, not a silent stop.
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,7 +29,6 @@ from accounts import naming
 from accounts.config import OrgConfig
 from data_science.pipeline import artifact_key_alias_arn, definition, pipeline_arn_pattern, pipeline_name
 from policies.actions import KEY_ADMIN_ACTIONS
-from shared_services.principals import pascal
 from shared_services.trust import define_role
 
 FAILURES_TOPIC = f"{naming.PREFIX}-training-failures"
@@ -121,13 +126,12 @@ def failures_key_statements(config: OrgConfig) -> list[iam.PolicyStatement]:
 
 
 class TrainingPipelines(Construct):
-    """The pipelines of every model that configures training, their role, and the failure notice."""
+    """What every model's training pipeline shares: their role, and the failure notice (none when no model
+    trains)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig) -> None:
         super().__init__(scope, construct_id)
-        trained = [model for model in config.models if model.training is not None]
-        self.pipelines: dict[str, sagemaker.CfnPipeline] = {}
-        if not trained:
+        if not any(model.training is not None for model in config.models):
             return
         self.role = define_role(
             self,
@@ -137,16 +141,6 @@ class TrainingPipelines(Construct):
             trust=pipeline_trust(config),
             permissions=pipeline_permissions(config),
         )
-        for model in trained:
-            pipeline = sagemaker.CfnPipeline(
-                self,
-                pascal(model.name),
-                pipeline_name=pipeline_name(model.name),
-                pipeline_description=f"Trains, evaluates and registers {model.name} when its training condition holds.",
-                pipeline_definition={"PipelineDefinitionBody": json.dumps(definition(config, model), sort_keys=True)},
-                role_arn=self.role.attr_arn,
-            )
-            self.pipelines[model.name] = pipeline
         # EventBridge cannot publish to a topic under the AWS managed SNS key: the topic's key is its own.
         self.key = kms.CfnKey(
             self,
@@ -191,4 +185,21 @@ class TrainingPipelines(Construct):
                     )
                 ]
             ),
+        )
+
+
+class TrainingStack(cdk.Stack):
+    """`ModelOps-Training-<model>`: one model's training pipeline, run as the pipeline role of
+    `ModelOps-DataScience` (named, not imported: the stacks share no exports)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OrgConfig, model: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        spec = config.model(model)
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=pipeline_name(model),
+            pipeline_description=f"Trains, evaluates and registers {model} when its training condition holds.",
+            pipeline_definition={"PipelineDefinitionBody": json.dumps(definition(config, spec), sort_keys=True)},
+            role_arn=naming.role_arn(config.accounts.data_science, naming.TRAINING_PIPELINE_ROLE),
         )

@@ -9,9 +9,11 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from accounts import naming
 from accounts.config import OrgConfig
 from accounts.validation import InputError
 from data_science.stack import DataScienceStack
+from data_science.training_stack import TrainingStack
 from deployment.stages import SharedServicesStage, WorkloadStage
 from workloads.manifest import WORKLOADS_ROOT, load_all
 
@@ -89,12 +91,14 @@ def build_app(
         models = selected_models(app, config)
     manifests = load_all(config, workloads_root)
 
-    DataScienceStack(
-        app,
-        "ModelOps-DataScience",
-        config=config,
-        env=cdk.Environment(account=config.accounts.data_science, region=config.region),
-    )
+    data_science_env = cdk.Environment(account=config.accounts.data_science, region=config.region)
+    data_science = DataScienceStack(app, "ModelOps-DataScience", config=config, env=data_science_env)
+    for spec in config.models:
+        if spec.training is not None and (models is None or spec.name in models):
+            training = TrainingStack(
+                app, naming.training_stack_id(spec.name), config=config, model=spec.name, env=data_science_env
+            )
+            training.add_stack_dependency(data_science, "the pipeline role it runs as comes first")
     shared = SharedServicesStage(app, config=config, manifests=manifests, models=models)
     workloads = [
         WorkloadStage(app, config=config, env_name=env, manifests=manifests[env], models=models) for env in config.chain

@@ -57,6 +57,8 @@ DEPLOYMENT_ROLES_STACK = "ModelOps-DeploymentRoles"
 SHARED_SERVICES_STACK = naming.stack_path(naming.SHARED_SERVICES_STAGE, naming.SHARED_SERVICES_STACK_ID)
 # Each model's package group and parameter: `ModelOps-SharedServices/Model-<model>`, after SHARED_SERVICES_STACK.
 MODEL_STACK_PREFIX = naming.stack_path(naming.SHARED_SERVICES_STAGE, naming.MODEL_STACK_PREFIX)
+# Each model's training pipeline: `ModelOps-Training-<model>`, after DATA_SCIENCE_STACK (whose role it runs as).
+TRAINING_STACK_PREFIX = naming.TRAINING_STACK_PREFIX
 # The permissions boundary the execution policies require on every role they create (`modelops-workload-boundary`).
 WORKLOAD_BOUNDARY_POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "workload-boundary-policy.json"
 
@@ -286,7 +288,8 @@ def bootstrap_organization(
         assembly = cdk_out if cdk_out is not None else synthesize(config, workdir / "app")
         artifacts = stack_artifacts(assembly)
         models = sorted(name for name in artifacts if name.startswith(MODEL_STACK_PREFIX))
-        for name in (DATA_SCIENCE_STACK, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK, *models):
+        training = sorted(name for name in artifacts if name.startswith(TRAINING_STACK_PREFIX))
+        for name in (DATA_SCIENCE_STACK, *training, DEPLOYMENT_ROLES_STACK, SHARED_SERVICES_STACK, *models):
             if name in artifacts:
                 deploy_artifact(config, artifacts[name], progress, admin=admins[artifacts[name].account])
                 say(f"deployed {name}")

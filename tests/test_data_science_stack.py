@@ -54,7 +54,7 @@ def role(template: Template) -> dict[str, Any]:
     return properties
 
 
-def test_the_stack_holds_the_data_science_role_and_the_training_pipeline(
+def test_the_stack_holds_the_data_science_role_and_what_the_training_pipelines_share(
     template: Template, role: dict[str, Any]
 ) -> None:
     assert sorted(resource["Type"] for resource in template.to_json()["Resources"].values()) == [
@@ -64,8 +64,7 @@ def test_the_stack_holds_the_data_science_role_and_the_training_pipeline(
         "AWS::KMS::Key",
         "AWS::SNS::Topic",
         "AWS::SNS::TopicPolicy",
-        "AWS::SageMaker::Pipeline",
-    ]
+    ]  # each pipeline sits in its model's ModelOps-Training-<model> stack (tests/test_training_pipeline.py)
     assert role["RoleName"] == "modelops-data-science"
 
 

@@ -152,7 +152,8 @@ def test_the_repository_policy_does_not_grow_with_the_models() -> None:
 
 
 def test_the_data_science_role_resolves_and_pushes_in_the_model_repository_only(synth: Synth) -> None:
-    (role,) = resources_of(synth, DATA_SCIENCE_STACK, "AWS::IAM::Role").values()
+    roles = resources_of(synth, DATA_SCIENCE_STACK, "AWS::IAM::Role").values()
+    (role,) = [r for r in roles if r["Properties"]["RoleName"] == "modelops-data-science"]
     (inline,) = role["Properties"]["Policies"]
     document = inline["PolicyDocument"]
 

@@ -194,8 +194,10 @@ def test_the_plan_finds_exactly_the_grants_of_the_full_product_on_the_registry_w
         "sagemaker:UpdateModelPackage": 4,
         # the GitHub deploy roles reach their environments' recorders too; API Gateway its logs role (issue 11);
         # the image repository's `modelops-exec-<env>-*` pattern adds a sample role in each workload account,
-        # which the CDK bootstrap roles' account-root trust admits (4 roles x 2 environments)
-        "sts:AssumeRole": 130,
+        # which the CDK bootstrap roles' account-root trust admits (4 roles x 2 environments); issue 14: SageMaker
+        # into the training pipeline role, the deploy roles into their batch roles (2), the promoter and verifier
+        # into qa's soak reader (2), and platform engineers into the releaser
+        "sts:AssumeRole": 136,
     }
     assert {action: plan for action, (plan, _) in found.items()} == {
         action: full for action, (_, full) in found.items()

@@ -164,6 +164,7 @@ def test_sandbox_up_shows_one_progress_line_per_stack_not_cloudformations_events
         f"  sandbox listening on {endpoint}",
         "  bootstrapped 5 accounts",
         "  deployed ModelOps-DataScience",
+        "  deployed ModelOps-Training-churn-model",
         "  deployed ModelOps-DeploymentRoles",
         "  deployed ModelOps-SharedServices/SharedServices",
         "  deployed ModelOps-SharedServices/Model-churn-model",

@@ -43,6 +43,7 @@ def test_a_promotion_synth_builds_the_models_own_stacks_and_every_constant_one(s
         [
             *CONSTANT_STACKS,
             "ModelOps-SharedServices/Model-model-007",
+            "ModelOps-Training-model-007",
             "ModelOps-prod/Endpoint-model-007",
             "ModelOps-qa/Endpoint-model-007",
         ]
