@@ -307,5 +307,6 @@ def test_what_the_endpoints_stacks_create_change_and_delete_is_allowed_by_the_ev
                 refused.append((path, action, decision.reason))
     assert refused == []
     # per environment: three roles (the execution role tagged), one key, its alias (ListAliases, three calls on
-    # alias and key), a model, config and endpoint (which also updates)
-    assert count == 2 * (3 * 5 + 1 + 6 + 7 + 3 * 3 + 1)
+    # alias and key), a model, config and endpoint (which also updates); and qa's soak reader (prod's soak gate
+    # reads qa's alarms; prod, the last environment, has none)
+    assert count == 2 * (3 * 5 + 1 + 6 + 7 + 3 * 3 + 1) + 5
