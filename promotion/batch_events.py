@@ -9,12 +9,11 @@ their review links with the job's figures (shared_services/handlers/notify.py).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from promotion.events import PIPELINE_EVENT_SOURCE, NotifyFailed
+from promotion.events import put_pipeline_event
 
 if TYPE_CHECKING:
     from promotion.events import EventsClient
@@ -71,20 +70,4 @@ def notify_batch_completed(*, events: EventsClient, model: str, env: str, arn: s
 
     `events` is an EventBridge client of the shared-services account (the promoter role)."""
     detail = {"model": model, "env": env, "arn": arn, "batch": figures.to_detail()}
-    response = events.put_events(
-        Entries=[
-            {
-                "Source": PIPELINE_EVENT_SOURCE,
-                "DetailType": BATCH_INFERENCE_COMPLETED,
-                "Detail": json.dumps(detail, sort_keys=True),
-                "Resources": [arn],
-            }
-        ]
-    )
-    entry = response["Entries"][0]
-    if response.get("FailedEntryCount") or "EventId" not in entry:
-        raise NotifyFailed(
-            f"EventBridge refused the batch-inference event for {arn}: "
-            f"{entry.get('ErrorCode', 'unknown')}: {entry.get('ErrorMessage', '')}"
-        )
-    return str(entry["EventId"])
+    return put_pipeline_event(events, BATCH_INFERENCE_COMPLETED, detail, arn=arn, what="batch-inference")

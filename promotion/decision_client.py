@@ -109,6 +109,22 @@ def _send(request: AWSRequest, body: bytes) -> tuple[int, dict[str, Any]]:
     return status, answer if isinstance(answer, dict) else {}
 
 
+def _post_decision(session: boto3.Session, config: OrgConfig, fields: dict[str, Any], *, what: str) -> dict[str, Any]:
+    """POST `fields` to the decision service, signed as `session`; its answer, or the refusal raised:
+    DecisionRefused (403, 409, 410) or InputError (400, 404) with the service's one line."""
+    body = json.dumps(fields, sort_keys=True).encode("utf-8")
+    url = decisions_url(session, config)
+    status, answer = _send(signed_request(session, config, url, body), body)
+    message = str(answer.get("error") or answer.get("message") or f"HTTP {status}")
+    if status in (400, 404):
+        raise InputError(message)
+    if status in (403, 409, 410):
+        raise DecisionRefused(message, kind=str(answer.get("kind") or ""))
+    if status != 200:
+        raise AwsCallFailed(f"the decision service could not record {what}: {message}")
+    return answer
+
+
 def request_decision(
     session: boto3.Session,
     config: OrgConfig,
@@ -127,16 +143,7 @@ def request_decision(
     env_name = config.environment(env).name if env is not None else config.chain[0]
     arn = naming.model_package_arn(config, model, version)
     fields = {"arn": arn, "env": env_name, "decision": DECISION_OF[verdict], "reason": checked_reason(verdict, reason)}
-    body = json.dumps(fields, sort_keys=True).encode("utf-8")
-    url = decisions_url(session, config)
-    status, answer = _send(signed_request(session, config, url, body), body)
-    message = str(answer.get("error") or answer.get("message") or f"HTTP {status}")
-    if status in (400, 404):
-        raise InputError(message)
-    if status in (403, 409, 410):
-        raise DecisionRefused(message, kind=str(answer.get("kind") or ""))
-    if status != 200:
-        raise AwsCallFailed(f"the decision service could not record the decision: {message}")
+    answer = _post_decision(session, config, fields, what="the decision")
     return RecordedDecision(
         arn=str(answer["arn"]),
         env=str(answer["env"]),
@@ -175,16 +182,7 @@ def request_card_approval(
         "decision": ApprovalStatus.APPROVED,
         "reason": checked_reason("approve", reason),
     }
-    body = json.dumps(fields, sort_keys=True).encode("utf-8")
-    url = decisions_url(session, config)
-    status, answer = _send(signed_request(session, config, url, body), body)
-    message = str(answer.get("error") or answer.get("message") or f"HTTP {status}")
-    if status in (400, 404):
-        raise InputError(message)
-    if status in (403, 409, 410):
-        raise DecisionRefused(message, kind=str(answer.get("kind") or ""))
-    if status != 200:
-        raise AwsCallFailed(f"the decision service could not record the card approval: {message}")
+    answer = _post_decision(session, config, fields, what="the card approval")
     return RecordedCardApproval(
         arn=str(answer["arn"]),
         env=str(answer["env"]),

@@ -10,9 +10,10 @@ the pipeline never sees the key.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accounts import naming
 from accounts.config import OrgConfig
@@ -108,6 +109,31 @@ def _combine(name: str, points: list[float]) -> float:
     return sum(points) if statistic == "Sum" else sum(points) / len(points)
 
 
+def put_pipeline_event(
+    events: EventsClient, detail_type: str, detail: Mapping[str, Any], *, arn: str, what: str
+) -> str:
+    """Put one pipeline event about `arn` on the shared-services default bus; returns EventBridge's event id.
+
+    NotifyFailed names `what` event EventBridge refused, with its error code and message."""
+    response = events.put_events(
+        Entries=[
+            {
+                "Source": PIPELINE_EVENT_SOURCE,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail, sort_keys=True),
+                "Resources": [arn],
+            }
+        ]
+    )
+    entry = response["Entries"][0]
+    if response.get("FailedEntryCount") or "EventId" not in entry:
+        raise NotifyFailed(
+            f"EventBridge refused the {what} event for {arn}: "
+            f"{entry.get('ErrorCode', 'unknown')}: {entry.get('ErrorMessage', '')}"
+        )
+    return str(entry["EventId"])
+
+
 def notify_next_environment(
     *,
     config: OrgConfig,
@@ -131,20 +157,5 @@ def notify_next_environment(
     metrics = collect_endpoint_metrics(cloudwatch, model=model, start=start, end=end)
     period = f"{start.strftime('%Y-%m-%d %H:%M')} to {end.strftime('%Y-%m-%d %H:%M')} UTC"
     detail = {"model": model, "env": env, "arn": arn, "metrics": metrics, "period": period}
-    response = events.put_events(
-        Entries=[
-            {
-                "Source": PIPELINE_EVENT_SOURCE,
-                "DetailType": DEPLOY_VERIFIED,
-                "Detail": json.dumps(detail, sort_keys=True),
-                "Resources": [arn],
-            }
-        ]
-    )
-    entry = response["Entries"][0]
-    if response.get("FailedEntryCount") or "EventId" not in entry:
-        raise NotifyFailed(
-            f"EventBridge refused the deploy-verified event for {arn}: "
-            f"{entry.get('ErrorCode', 'unknown')}: {entry.get('ErrorMessage', '')}"
-        )
-    return NextReview(env=following.name, event_id=str(entry["EventId"]), metrics=metrics)
+    event_id = put_pipeline_event(events, DEPLOY_VERIFIED, detail, arn=arn, what="deploy-verified")
+    return NextReview(env=following.name, event_id=event_id, metrics=metrics)
