@@ -344,8 +344,11 @@ class Lifecycle:
             raise DemoFailed(f"signed in as {reviewer}, the review page still offers no decision")
         console.print(f"back on the review page, signed in as {reviewer} for this link: the form is there")
         browser.find_element(By.ID, "reason").send_keys(reason)
+        # The whole page in one picture: metrics, model card, lineage and the form.
+        width = int(browser.get_window_size()["width"])
+        browser.set_window_size(width, int(browser.execute_script("return document.body.scrollHeight")) + 120)
         browser.save_screenshot(str(DEMO_OUTPUT / "review-page.png"))
-        console.print(f"typed the reason {escape(repr(reason))}; saved demo-output/review-page.png")
+        console.print(f"typed the reason {escape(repr(reason))}; saved demo-output/review-page.png (the whole page)")
         browser.find_element(By.CSS_SELECTOR, "button[value='Approved']").click()
         WebDriverWait(browser, 20).until(lambda driver: not driver.title.startswith("Review "))
         browser.save_screenshot(str(DEMO_OUTPUT / "review-decision.png"))
