@@ -198,3 +198,11 @@ def test_the_registrant_may_not_approve_their_own_versions_card(
     )
     assert described(sandbox, version)["ModelCard"]["ModelCardStatus"] == "PendingReview"
     assert [action for _, action, _ in history_of(sandbox, version)] == ["card-submitted", "refused"]
+
+
+def test_approve_and_submit_together_are_refused_as_bad_input_before_any_call() -> None:
+    result = modelops("card", "churn-model", "1", "--approve", "--submit", "--reason", "both")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: --approve and --submit: give one; the registrant submits, the card approver group approves\n",
+    )
