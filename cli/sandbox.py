@@ -127,6 +127,7 @@ def _serve(config: OrgConfig, sandbox: Sandbox, stack: ExitStack, repository: tu
         inbox_url=inbox.url,
         region=config.region,
         repository=repository,
+        api_url=loop.gateway.published_url,
     )
     for line in lines:
         output.say(line)
@@ -169,12 +170,13 @@ def exports(
     inbox_url: str | None = None,
     region: str | None = None,
     repository: tuple[Path, Path] | None = None,
+    api_url: str | None = None,
 ) -> list[str]:
     """The shell lines that point AWS clients, `modelops approve` and `modelops sandbox inbox` at the sandbox.
 
     No keys: exported keys would outrank AWS_PROFILE in botocore's credential chain, so the management
     identity is a profile (the default one) like each person's."""
-    from promotion.decision_client import ENDPOINT_VARIABLE
+    from promotion.decision_client import API_URL_VARIABLE, ENDPOINT_VARIABLE
     from sandbox.profiles import MANAGEMENT_PROFILE
 
     # The gateway's URL ends in the API's stage; the endpoint variable is the host part, as for AWS's own.
@@ -185,6 +187,8 @@ def exports(
         values["AWS_DEFAULT_REGION"] = region
     if inbox_url is not None:
         values[INBOX_VARIABLE] = inbox_url
+    if api_url is not None:  # data scientists (`card --submit`) cannot read the SSM parameter of shared services
+        values[API_URL_VARIABLE] = api_url
     if repository is not None:  # `modelops --config` and `--workloads` read these
         values[CONFIG_VARIABLE], values[WORKLOADS_VARIABLE] = (str(path.resolve()) for path in repository)
     return [f"export {name}={value}" for name, value in sorted(values.items())]

@@ -33,7 +33,7 @@ from demo import metrics
 from demo.cast import Cast, MissingInConfig, cast
 from promotion.aws import AwsContext
 from promotion.content import split_s3_uri
-from promotion.decision_client import ENDPOINT_VARIABLE
+from promotion.decision_client import API_URL_VARIABLE, ENDPOINT_VARIABLE
 from sandbox.approver import ChromiumMissing, Inbox, headless_chromium, require_chromium, subscribe_inbox
 from sandbox.authorization.gate import TALLY
 from sandbox.github_oidc import deploy_job_session
@@ -78,6 +78,8 @@ class ApprovalPath:
         # `modelops approve` and `reject` reach the deployed approval API here, as AWS_ENDPOINT_URL reaches
         # the other services.
         os.environ[ENDPOINT_VARIABLE] = self.loop.execute_api_endpoint
+        # Data scientists (`card --submit`) are given the API's published URL: they cannot read its SSM parameter.
+        os.environ[API_URL_VARIABLE] = self.loop.gateway.published_url
         shared = account_admin_session(config, config.accounts.shared_services)
         self.inbox: Inbox = subscribe_inbox(shared, config, config.chain[0], reviewer)
 
@@ -219,8 +221,11 @@ class Lifecycle:
     # -- card review (issue 14): the registrant submitted the card with `register`; the card group approves it --
 
     def review_card(self, version: int) -> None:
-        """A member of the card approver group (the first environment requiring an Approved card) reads the
-        version's card as sections and approves it through the decision service."""
+        """The version's card goes Draft -> PendingReview -> Approved through the decision service: its
+        registrant, the data scientist, submits it; a member of the card approver group (the first environment
+        requiring an Approved card) reads it as sections and approves it."""
+        self.act_as(self.cast.data_scientist, self.config.accounts.data_science, naming.DATA_SCIENTIST_PERMISSION_SET)
+        self.modelops("card", self.model, str(version), "--submit")
         env = self.config.card_environment().name
         reviewer = next(a for a in self.cast.groups[env] if a != self.cast.data_scientist)
         self.approver(reviewer)
@@ -515,7 +520,10 @@ def first_version(
             demo.train(commit="4f2c1de", weak=True)
         else:
             demo.register(1, good, commit="4f2c1de")
-    with numbered(f"card review: {config.card_environment().approver_group} approves v1's model card"):
+    with numbered(
+        f"card review: the data scientist submits v1's model card, {config.card_environment().approver_group} "
+        "approves it"
+    ):
         demo.review_card(1)
     with numbered(f"approve v1 on the review page, promote it to {first} and deploy {first}"):
         demo.approve_on_review_page(1, f"{shown(good)} {gate}")

@@ -13,7 +13,8 @@ that assumption; account administrators (break-glass) stand outside it.
 - `ModelOpsPlatform` (shared services): promote through the promoter, release holds through the releaser,
   read through the verifier.
 - `DataScientist` (data science): register through `modelops-data-science`, naming themselves as the
-  session's source identity (that role's trust requires it).
+  session's source identity (that role's trust requires it); submit their versions' model cards through the
+  decision service's IAM route (`POST /decisions`; the service admits nothing else from them).
 """
 
 from __future__ import annotations
@@ -103,9 +104,14 @@ def permission_sets(config: OrgConfig) -> list[PermissionSet]:
         PermissionSet(
             naming.DATA_SCIENTIST_PERMISSION_SET,
             config.accounts.data_science,
-            "data scientists: register through modelops-data-science, as themselves",
+            "data scientists: register through modelops-data-science, as themselves; submit model cards",
             _document(
                 _statement("RegisterAsThemselves", ASSUME_ACTIONS, [naming.data_science_role_arn(config)]),
+                _statement(
+                    "SubmitCardsThroughTheDecisionService",
+                    ["execute-api:Invoke"],
+                    [f"arn:aws:execute-api:{config.region}:{shared}:{DECISIONS_ROUTE}"],
+                ),
             ),
         ),
     ]

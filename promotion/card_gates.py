@@ -19,6 +19,12 @@ from promotion.metadata import card_approval_of
 from promotion.registry import PackageInfo
 
 APPROVED = "Approved"
+DRAFT = "Draft"
+
+
+def submit_step(package: PackageInfo) -> str:
+    """The command by which `package`'s registrant submits its Draft card (promotion/card_submission.py)."""
+    return f"`modelops card {package.group} {package.version} --submit`"
 
 
 def required_approvals(config: OrgConfig, env: str, package: PackageInfo) -> int:
@@ -53,6 +59,11 @@ def _approval_problem(config: OrgConfig, env: str, package: PackageInfo) -> str 
     status = package.model_card_status
     if status is None:
         return f"{package.label} has no model card; {env} requires an Approved one (register a new version with one)"
+    if status == DRAFT:
+        return (
+            f"{package.label}'s model card is Draft; {env} requires Approved (its registrant submits it for review "
+            f"with {submit_step(package)}, then {how})"
+        )
     if status != APPROVED:
         return f"{package.label}'s model card is {status}; {env} requires Approved ({how})"
     approval = card_approval_of(package.metadata)

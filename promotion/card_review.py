@@ -1,15 +1,13 @@
 """The model card's review: PendingReview -> Approved, through the decision service, recorded in the ledger.
 
 Who does what:
-- the registrant submits the card: `modelops register --model-card FILE` checks it (promotion/card.py) and
-  registers it PendingReview. Registering is the submission: the registry records who registered (CreatedBy)
-  and nothing but the decision service changes a package afterwards, so a Draft state in between would be a
-  step nobody could take back to the registrant;
+- the registrant registers the card Draft (`modelops register --model-card FILE` checks it: promotion/card.py)
+  and submits it for review, PendingReview, through the decision service (promotion/card_submission.py);
 - a member of the approver group of the first environment that requires an Approved card
   (`OrgConfig.card_environment`; the chain's first environment when none requires one) approves it, never the
   person who registered the version: `modelops card MODEL VERSION --approve --reason ...`, which asks the
   decision service (POST /decisions with `"subject": "card"`). The service runs `approve_card` with that
-  environment's decision role.
+  environment's decision role. Only a card whose submission the ledger records is approved.
 
 What is governed. IAM has no condition key for the ModelCard of UpdateModelPackage, so ModelCardStatus alone
 proves nothing. The approval is also written to the reserved metadata key `card:approval` =
@@ -32,6 +30,8 @@ from accounts.config import OrgConfig
 from accounts.validation import InputError
 from promotion.aws import AwsContext, calling
 from promotion.card import CardSection, card_sections, content_digest, read_card, sections_text
+from promotion.card_gates import DRAFT, submit_step
+from promotion.card_submission import submission_recorded
 from promotion.decisions import NOT_AN_APPROVER, OWN_VERSION, checked_reason
 from promotion.errors import DecisionRefused
 from promotion.ledger import HistoryAction, HistoryRecord, Ledger, utc_now
@@ -69,8 +69,8 @@ def approval_holds(package: PackageInfo) -> bool:
     )
 
 
-def check_card_open(package: PackageInfo, approver: str) -> None:
-    """Refuse a card approval the rules do not allow: no card, not submitted, already approved, own version."""
+def check_card_open(ledger: Ledger, package: PackageInfo, approver: str) -> None:
+    """Refuse a card approval the rules do not allow: no card, already approved, not submitted, own version."""
     if package.model_card_status is None:
         raise DecisionRefused(
             f"{package.label} has no model card; register a new version with --model-card", kind=NO_CARD
@@ -82,9 +82,23 @@ def check_card_open(package: PackageInfo, approver: str) -> None:
             f"{package.label}'s model card is already Approved by {approval.approver} at {approval.when}",
             kind=CARD_DECIDED,
         )
+    if package.model_card_status == DRAFT:
+        raise DecisionRefused(
+            f"{package.label}'s model card is Draft; its registrant submits it for review first "
+            f"({submit_step(package)})",
+            kind=CARD_DECIDED,
+        )
     if package.model_card_status not in (PENDING_REVIEW, APPROVED):
         raise DecisionRefused(
             f"{package.label}'s model card is {package.model_card_status}; only a card in PendingReview is approved",
+            kind=CARD_DECIDED,
+        )
+    if not submission_recorded(ledger, package):
+        # Registered past Draft directly (ModelCardStatus has no IAM condition key): never submitted.
+        raise DecisionRefused(
+            f"{package.label}'s model card is {package.model_card_status}, but the ledger records no submission "
+            "of it; its "
+            f"registrant submits it for review first ({submit_step(package)})",
             kind=CARD_DECIDED,
         )
     if approver == package.lineage.registered_by:
@@ -149,7 +163,7 @@ def approve_card(
     package = registry.describe(arn)
     if package is None:
         raise InputError(f"{model} version {version} does not exist in the registry ({arn})")
-    check_card_open(package, approver)
+    check_card_open(ledger, package, approver)
     _void_unapplied(config, ledger, package)
     digest = content_digest(package.model_card_content)
     assert digest is not None  # check_card_open refused a version without a card

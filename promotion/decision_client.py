@@ -33,6 +33,9 @@ API_URL_PARAMETER = naming.APPROVAL_API_URL_PARAMETER
 # Like botocore's AWS_ENDPOINT_URL_<SERVICE>: where execute-api requests go instead of the API's own host
 # (the sandbox's local gateway). The path, with its stage, stays the published one.
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_EXECUTE_API"
+# The approval API's published URL, for people outside shared services (data scientists submitting a card),
+# who cannot read the SSM parameter there; approvers read the parameter.
+API_URL_VARIABLE = "MODELOPS_APPROVAL_API_URL"
 ROUTE = "decisions"
 TIMEOUT_SECONDS = 30
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -55,18 +58,24 @@ class RecordedDecision:
 
 
 def decisions_url(session: boto3.Session, config: OrgConfig) -> str:
-    """The `POST /decisions` URL of the approval API, as the shared-services stack published it."""
-    ssm = session.client("ssm", region_name=config.region)
-    with calling("the approval API's address in SSM"):
-        try:
-            url = str(ssm.get_parameter(Name=API_URL_PARAMETER)["Parameter"]["Value"])
-        except ssm.exceptions.ParameterNotFound:
-            raise InputError(
-                f"SSM parameter {API_URL_PARAMETER} does not exist: the shared-services stack is not deployed"
-            ) from None
+    """The `POST /decisions` URL of the approval API, as the shared-services stack published it (in SSM, or
+    as `MODELOPS_APPROVAL_API_URL` says)."""
+    url = os.environ.get(API_URL_VARIABLE, "")
+    source = API_URL_VARIABLE
+    if not url:
+        source = f"SSM parameter {API_URL_PARAMETER}"
+        ssm = session.client("ssm", region_name=config.region)
+        with calling("the approval API's address in SSM"):
+            try:
+                url = str(ssm.get_parameter(Name=API_URL_PARAMETER)["Parameter"]["Value"])
+            except ssm.exceptions.ParameterNotFound:
+                raise InputError(
+                    f"SSM parameter {API_URL_PARAMETER} does not exist: the shared-services stack is not deployed "
+                    f"(outside shared services, set {API_URL_VARIABLE} to the approval API's URL)"
+                ) from None
     parts = urlsplit(url)
     if parts.scheme != "https":
-        raise InputError(f"SSM parameter {API_URL_PARAMETER}: expected an https URL, got {url!r}")
+        raise InputError(f"{source}: expected an https URL, got {url!r}")
     endpoint = os.environ.get(ENDPOINT_VARIABLE)
     if endpoint:
         local = urlsplit(endpoint)
@@ -190,4 +199,34 @@ def request_card_approval(
         reason=str(answer["reason"]),
         when=str(answer["when"]),
         digest=str(answer["digest"]),
+    )
+
+
+@dataclass(frozen=True)
+class RecordedCardSubmission:
+    """What the decision service recorded for a card submission: who submitted which version, when."""
+
+    arn: str
+    env: str  # the environment whose approver group approves cards
+    submitter: str
+    reason: str
+    when: str
+
+
+def request_card_submission(
+    session: boto3.Session, config: OrgConfig, *, model: str, version: int, reason: str = ""
+) -> RecordedCardSubmission:
+    """Ask the decision service to submit `model` version `version`'s Draft model card for review, as the
+    person `session` belongs to, its registrant (promotion/card_submission.py). Refusals come back as for
+    `request_decision`."""
+    config.model(model)
+    arn = naming.model_package_arn(config, model, version)
+    fields = {"subject": "card", "arn": arn, "decision": "PendingReview", "reason": " ".join(reason.split())}
+    answer = _post_decision(session, config, fields, what="the card submission")
+    return RecordedCardSubmission(
+        arn=str(answer["arn"]),
+        env=str(answer["env"]),
+        submitter=str(answer["submitter"]),
+        reason=str(answer["reason"]),
+        when=str(answer["when"]),
     )

@@ -48,6 +48,7 @@ class HistoryAction(StrEnum):
     CARD_APPROVED = "card-approved"  # a model card approved by the card approver group (promotion/card_review.py)
     HELD = "held"  # a rollback holds its environment at the version it rolled back to (promotions stream)
     RELEASED = "released"  # a platform engineer released a hold, with a reason (releases stream)
+    CARD_SUBMITTED = "card-submitted"  # the registrant submitted the model card for review (card_submission.py)
 
 
 GENESIS = "0" * 64  # the `prev` of each stream's first record

@@ -358,7 +358,8 @@ class Registry:
             statistics = {"ContentType": REPORT_CONTENT_TYPE, "S3Uri": evaluation_report}
             arguments["ModelMetrics"] = {"ModelQuality": {"Statistics": statistics}}
         if model_card is not None:
-            arguments["ModelCard"] = {"ModelCardContent": model_card, "ModelCardStatus": "PendingReview"}
+            # Draft: the registrant submits it for review through the decision service (card_submission.py).
+            arguments["ModelCard"] = {"ModelCardContent": model_card, "ModelCardStatus": "Draft"}
         return str(self.client.create_model_package(**arguments)["ModelPackageArn"])
 
     def record_decision(

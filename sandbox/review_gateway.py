@@ -194,6 +194,12 @@ class ReviewGateway:
         return f"http://{BIND_ADDRESS}:{self._server.server_address[1]}/{self.api.stage}"
 
     @property
+    def published_url(self) -> str:
+        """The API's URL as the stack published it (SSM), which people outside shared services are given
+        (MODELOPS_APPROVAL_API_URL); requests still reach this gateway through AWS_ENDPOINT_URL_EXECUTE_API."""
+        return f"https://{self.api.api_id}.execute-api.{self.runner.config.region}.amazonaws.com/{self.api.stage}/"
+
+    @property
     def review_url(self) -> str:
         return f"{self.url}/review"
 

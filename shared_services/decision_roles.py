@@ -11,7 +11,9 @@ SageMaker's condition keys on UpdateModelPackage:
 - the approval status is Approved (or, for the first environment, any: its outcome sets the status).
 The decision role of the environment that approves model cards (`OrgConfig.card_environment`) may also
 record a card approval: an UpdateModelPackage that writes `card:approval` (and the ModelCard, which has no
-condition key) and nothing a decision writes: no stage, no approval status, no other reserved key, no removal.
+condition key) and nothing a decision writes: no stage, no approval status, no other reserved key, no removal;
+and record a card submission (Draft -> PendingReview): an UpdateModelPackage with every reserved key absent,
+`card:approval` among them, and no stage, approval status or removal, so a submission never carries an approval.
 Its resources are every model's (`model-package/*/*`, `/modelops/models/*/approved/<env>`): a constant
 size whatever the number of models, and exactly the configured models (shared_services/roles.py says why).
 Besides, it appends to the ledger's decisions streams (promotion/ledger.py; only PartiQLInsert, so it can
@@ -100,6 +102,24 @@ def card_statement(config: OrgConfig) -> iam.PolicyStatement:
     )
 
 
+def card_submission_statement(config: OrgConfig) -> iam.PolicyStatement:
+    """UpdateModelPackage as a card submission writes it (the ModelCard alone, which has no condition key):
+    every reserved key absent, `card:approval` among them; no stage, no approval status, no removal."""
+    null = {
+        "sagemaker:ModelLifeCycle:stage": "true",
+        "sagemaker:ModelLifeCycle:stageStatus": "true",
+        "sagemaker:ModelApprovalStatus": "true",
+        "sagemaker:CustomerMetadataPropertiesToRemove": "true",
+    }
+    null.update({f"{CUSTOMER_METADATA}/{key}": "true" for key in reserved_keys(config)})
+    return iam.PolicyStatement(
+        sid="RecordModelCardSubmissions",
+        actions=["sagemaker:UpdateModelPackage"],
+        resources=[naming.model_packages_arn_pattern(config, naming.ANY_MODEL)],
+        conditions={"Null": null},
+    )
+
+
 def approved_record_statement(config: OrgConfig, env: str) -> iam.PolicyStatement:
     """Write `env`'s approved record of each model (when its quorum is met), and no other environment's."""
     return iam.PolicyStatement(
@@ -115,7 +135,7 @@ def decision_permissions(config: OrgConfig, env: str) -> list[iam.PolicyStatemen
     approved record."""
     if not config.models:
         return []
-    cards = [card_statement(config)] if env == config.card_environment().name else []
+    cards = [card_statement(config), card_submission_statement(config)] if env == config.card_environment().name else []
     return [
         record_statement(config, env),
         *cards,

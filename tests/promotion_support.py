@@ -127,7 +127,7 @@ class LocalAws:
             },
         }
         if card:
-            arguments["ModelCard"] = {"ModelCardContent": CARD, "ModelCardStatus": "PendingReview"}
+            arguments["ModelCard"] = {"ModelCardContent": CARD, "ModelCardStatus": "Draft"}  # as registration does
         return str(client.create_model_package(**arguments)["ModelPackageArn"])
 
     def upload(self, artifact: str, body: bytes) -> Content:

@@ -123,7 +123,7 @@ def approval_api_served(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> It
     """The deployed approval API served on this machine, where `modelops approve` and `reject` reach it
     (AWS_ENDPOINT_URL_EXECUTE_API, as AWS_ENDPOINT_URL reaches the other services)."""
     with LambdaRunner(sandbox.config, sandbox.endpoint_url) as runner, ReviewGateway(runner) as gateway:
-        for line in exports(sandbox.endpoint_url, gateway.url):
+        for line in exports(sandbox.endpoint_url, gateway.url, api_url=gateway.published_url):
             name, _, value = line.removeprefix("export ").partition("=")
             monkeypatch.setenv(name, value)
         yield gateway

@@ -494,7 +494,7 @@ def test_a_pending_version_sends_each_first_environment_approver_a_personal_link
         "  Artifact: s3[:]//modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/model[.]tar[.]gz",
         "  Image: 111111111111[.]dkr[.]ecr[.]eu-west-1[.]amazonaws[.]com/churn@sha256:" + "1" * 64,
         "",
-        "Model card: PendingReview",
+        "Model card: Draft",
         "",
     ]
     assert lines[19].startswith("https://review.example/v1/review?token=")
@@ -542,7 +542,7 @@ def test_opening_the_review_link_shows_the_page_and_changes_nothing(workflow: Wo
     assert "<td>0.91</td><td>unknown</td><td>min 0.8</td>" in response["body"]
     # The card as sections: its status and risk, then each section's fields (not JSON, not a flattened summary).
     assert (
-        "<h3>Card status</h3><dl><dt>status</dt><dd>PendingReview</dd><dt>risk rating</dt><dd>not rated</dd></dl>"
+        "<h3>Card status</h3><dl><dt>status</dt><dd>Draft</dd><dt>risk rating</dt><dd>not rated</dd></dl>"
         "<h3>Intended uses</h3><dl><dt>purpose of model</dt><dd>Predicts churn</dd></dl>"
     ) in response["body"]
     assert workflow.snapshot(arn) == before

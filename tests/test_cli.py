@@ -423,7 +423,7 @@ def test_register_creates_a_pending_version_with_metrics_lineage_and_card(local_
         "CommitId": "abcdef1",
         "GeneratedBy": "arn:aws:sagemaker:eu-west-1:222222222222:training-job/churn-7",
     }
-    assert described["ModelCard"]["ModelCardStatus"] == "PendingReview"
+    assert described["ModelCard"]["ModelCardStatus"] == "Draft"
 
 
 @pytest.mark.parametrize(

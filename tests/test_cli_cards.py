@@ -1,6 +1,7 @@
-"""`modelops card`: a version's model card as sections, and its approval through the decision service (the
-IAM-signed route of the approval API, served here by the sandbox's gateway), recorded in the registry under
-the IAM-guarded `card:approval` key and in the ledger's decisions stream.
+"""`modelops card`: a version's model card as sections, and its steps Draft -> PendingReview -> Approved through
+the decision service (the IAM-signed route of the approval API, served here by the sandbox's gateway): its
+registrant submits it, the card approver group approves it, recorded in the ledger's decisions stream and in
+the registry (the approval under the IAM-guarded `card:approval` key).
 
 In two_env no environment requires an Approved card, so the chain's first environment's group, ml-risk-qa,
 approves cards (OrgConfig.card_environment) with qa's decision role."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -56,11 +58,59 @@ def approve_card(version: int) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_a_card_registered_pending_review_is_approved_by_the_card_group_through_the_decision_service(
+def submit_card(version: int) -> tuple[int, str, str]:
+    result = modelops("card", "churn-model", str(version), "--submit")
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_card_registered_draft_is_submitted_by_its_registrant_then_approved_by_the_card_group(
     sandbox: Sandbox, approval_api: ReviewGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     version = register_with_card(monkeypatch, sandbox, tmp_path, DATA_SCIENTIST)
-    assert described(sandbox, version)["ModelCard"]["ModelCardStatus"] == "PendingReview"
+    assert described(sandbox, version)["ModelCard"]["ModelCardStatus"] == "Draft"
+
+    act_as(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
+    assert approve_card(version) == (
+        1,
+        "",
+        f"error: churn-model v{version}'s model card is Draft; its registrant submits it for review first "
+        f"(`modelops card churn-model {version} --submit`)\n",
+    )
+    assert submit_card(version) == (
+        1,
+        "",
+        f"error: qa.approver@example.com did not register churn-model v{version}; only data.scientist@example.com "
+        "submits its model card\n",
+    )
+    assert described(sandbox, version)["ModelCard"]["ModelCardStatus"] == "Draft"
+
+    act_as(monkeypatch, sandbox, DATA_SCIENCE, naming.DATA_SCIENTIST_PERMISSION_SET, DATA_SCIENTIST)
+    assert submit_card(version) == (
+        0,
+        f"submitted the model card of churn-model v{version} for review: data.scientist@example.com: submitted for "
+        "review\n",
+        "",
+    )
+    package = described(sandbox, version)
+    assert package["ModelCard"]["ModelCardStatus"] == "PendingReview"
+    # The card environment's decision role wrote it, as the data scientist; nothing else changed.
+    assert package["LastModifiedBy"]["IamIdentity"]["Arn"] == (
+        f"arn:aws:sts::{SHARED}:assumed-role/modelops-decision-qa/{DATA_SCIENTIST}"
+    )
+    assert "card:approval" not in package["CustomerMetadataProperties"]
+    assert submit_card(version) == (
+        1,
+        "",
+        f"error: churn-model v{version}'s model card is already PendingReview; only a Draft card is submitted for "
+        "review\n",
+    )
+    # A data scientist asks the decision service to submit cards, and nothing else.
+    assert re.fullmatch(
+        r"error: caller arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_DataScientist_[0-9a-f]+/"
+        r"data\.scientist@example\.com is not signed in with the ModelOpsApprover permission set of the "
+        r"shared-services account\n",
+        approve_card(version)[2],
+    )
 
     act_as(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, PROD_APPROVER)
     assert approve_card(version) == (
@@ -98,7 +148,14 @@ def test_a_card_registered_pending_review_is_approved_by_the_card_group_through_
         "PendingManualApproval",
         "PendingApproval",
     )
-    assert history_of(sandbox, version) == [(PROD_APPROVER, "refused", "qa"), (QA_APPROVER, "card-approved", "qa")]
+    assert history_of(sandbox, version) == [
+        (QA_APPROVER, "refused", "qa"),
+        (QA_APPROVER, "refused", "qa"),
+        (DATA_SCIENTIST, "card-submitted", "qa"),
+        (DATA_SCIENTIST, "refused", "qa"),
+        (PROD_APPROVER, "refused", "qa"),
+        (QA_APPROVER, "card-approved", "qa"),
+    ]
 
     as_json = json.loads(modelops("card", "churn-model", str(version), "--json").stdout)
     assert (as_json["status"], as_json["approved"], as_json["approval"]["sha256"]) == ("Approved", True, digest)
@@ -120,12 +177,19 @@ def test_a_card_registered_pending_review_is_approved_by_the_card_group_through_
         "",
         f"error: churn-model v{version}'s model card is already Approved by qa.approver@example.com at {when}\n",
     )
+    act_as(monkeypatch, sandbox, DATA_SCIENCE, naming.DATA_SCIENTIST_PERMISSION_SET, DATA_SCIENTIST)
+    assert submit_card(version) == (
+        1,
+        "",
+        f"error: churn-model v{version}'s model card is already Approved; only a Draft card is submitted for review\n",
+    )
 
 
 def test_the_registrant_may_not_approve_their_own_versions_card(
     sandbox: Sandbox, approval_api: ReviewGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     version = register_with_card(monkeypatch, sandbox, tmp_path, QA_APPROVER)
+    assert submit_card(version)[0] == 0  # as the data scientist QA_APPROVER also is
     act_as(monkeypatch, sandbox, SHARED, naming.APPROVER_PERMISSION_SET, QA_APPROVER)
     assert approve_card(version) == (
         1,
@@ -133,4 +197,12 @@ def test_the_registrant_may_not_approve_their_own_versions_card(
         f"error: qa.approver@example.com registered churn-model v{version} and may not approve its model card\n",
     )
     assert described(sandbox, version)["ModelCard"]["ModelCardStatus"] == "PendingReview"
-    assert [action for _, action, _ in history_of(sandbox, version)] == ["refused"]
+    assert [action for _, action, _ in history_of(sandbox, version)] == ["card-submitted", "refused"]
+
+
+def test_approve_and_submit_together_are_refused_as_bad_input_before_any_call() -> None:
+    result = modelops("card", "churn-model", "1", "--approve", "--submit", "--reason", "both")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: --approve and --submit: give one; the registrant submits, the card approver group approves\n",
+    )

@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 import cli.main
 from accounts import naming
+from promotion.decision_client import API_URL_VARIABLE
 from promotion.ledger import Ledger
 from sandbox.images import push_image
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
@@ -215,6 +216,8 @@ def test_a_caller_outside_the_approver_permission_set_is_refused_by_iam_before_t
     """The platform permission set may neither find the decision service (ssm:GetParameter) nor invoke it
     (execute-api:Invoke): IAM refuses first, as on AWS. The service's own check of the permission set is the
     next layer (tests/test_decisions.py)."""
+    # Approvers find the service through SSM; the published URL the sandbox exports is for data scientists.
+    monkeypatch.delenv(API_URL_VARIABLE)
     act_as(monkeypatch, sandbox, SHARED, naming.PLATFORM_PERMISSION_SET, QA_APPROVER)
     result = approve(version)
     role = person_role_name(naming.PLATFORM_PERMISSION_SET)

@@ -247,9 +247,10 @@ def test_a_decision_role_that_trusts_the_approver_permission_set_fails_naming_th
     verdicts = attacked(config, deployment, {f"modelops-decision-qa@{SHARED} trust": trust_approvers})
     assert (failing(verdicts), verdicts["no-person-writes-decisions"].violations[0]) == (
         ["only-decision-service-decides", "no-person-writes-decisions", "only-card-reviewers-approve-cards"],
-        # qa approves model cards in two_env: the first request the approver could make is a card approval.
+        # qa approves model cards in two_env: the first request the approver could make is a card submission,
+        # which carries nothing IAM can see (the ModelCard has no condition key).
         f"{APPROVER} → sts:AssumeRole modelops-decision-qa (by the trust policy alone) → sagemaker:UpdateModelPackage "
-        f"{PACKAGE} with sagemaker:customermetadataproperties/card:approval=zz-other",
+        f"{PACKAGE}",
     )
 
 
@@ -418,10 +419,10 @@ def test_decision_roles_trusting_the_decision_service_without_a_source_identity_
             f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-prod → sagemaker:UpdateModelPackage {PACKAGE} with "
             "sagemaker:modellifecycle:stage=prod, sagemaker:modellifecycle:stagestatus=Approved: without a source "
             "identity (the approver it acts for)",
-            # qa approves model cards in two_env: its first allowed request is a card approval.
-            f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa → sagemaker:UpdateModelPackage {PACKAGE} with "
-            "sagemaker:customermetadataproperties/card:approval=zz-other: without a source identity (the approver "
-            "it acts for)",
+            # qa approves model cards in two_env: its first allowed request is a card submission, which carries
+            # nothing IAM can see (the ModelCard has no condition key).
+            f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa → sagemaker:UpdateModelPackage {PACKAGE}: "
+            "without a source identity (the approver it acts for)",
         ],
     )
     assert verdicts["only-card-reviewers-approve-cards"].violations[0] == (
@@ -633,4 +634,18 @@ def test_a_releaser_trusting_platform_engineers_without_their_source_identity_fa
         ["only-platform-engineers-release-holds"],
         f"{PLATFORM} → sts:AssumeRole modelops-releaser → dynamodb:PartiQLInsert {LEDGER} with "
         "dynamodb:leadingkeys=churn-model/releases",
+    )
+
+
+def test_a_card_submission_that_may_set_an_approval_status_lets_the_card_role_decide_and_fails_naming_it(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    def allow_status(document: dict[str, Any]) -> None:
+        statement(document, "RecordModelCardSubmissions")["Condition"]["Null"].pop("sagemaker:ModelApprovalStatus")
+
+    verdicts = attacked(config, deployment, {f"modelops-decision-qa@{SHARED}/modelops-decision-qa": allow_status})
+    path = f"{DECISION_SERVICE} → sts:AssumeRole modelops-decision-qa (source identity someone.else@example.com)"
+    assert failing(verdicts) == ["only-decision-service-decides"]
+    assert verdicts["only-decision-service-decides"].violations[0] == (
+        f"{path} → sagemaker:UpdateModelPackage {PACKAGE} with sagemaker:modelapprovalstatus=Approved"
     )

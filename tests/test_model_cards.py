@@ -273,6 +273,17 @@ def test_a_card_pending_review_is_refused_for_prod_naming_who_approves_it(card_o
     assert card_failures(card_org, "qa", with_card()) == []
 
 
+def test_a_draft_card_is_refused_for_prod_naming_the_registrants_submit_step_first(card_org: OrgConfig) -> None:
+    assert card_failures(card_org, "prod", with_card(status="Draft")) == [
+        (
+            "model-card-approved",
+            "churn-model v3's model card is Draft; prod requires Approved (its registrant submits it for review "
+            "with `modelops card churn-model 3 --submit`, then a member of ml-risk-prod approves it with "
+            "`modelops card churn-model 3 --approve`)",
+        )
+    ]
+
+
 def test_a_card_approved_in_the_registry_without_the_decision_services_record_is_refused(card_org: OrgConfig) -> None:
     assert card_failures(card_org, "prod", with_card(status="Approved")) == [
         (

@@ -57,7 +57,7 @@ def test_promoting_an_approved_version_pins_it_and_writes_the_pr_body(
         "- latest decision: `qa.approver@example.com: test`",
         "- source commit: `0123456789abcdef0123456789abcdef01234567`",
         "- artifact: `s3://modelops-artifacts-111111111111-eu-west-1/artifacts/churn-model/v2/model.tar.gz`",
-        "- model card: `PendingReview`",
+        "- model card: `Draft`",
         "- model card summary: `intended_uses.purpose_of_model: churn`",
         "qa is the first environment of the chain.",
         f"-model_package_arn: {ARN.format(1)}",

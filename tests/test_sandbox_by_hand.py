@@ -192,6 +192,7 @@ def test_sandbox_up_prints_the_exports_the_profiles_and_the_models_image(sandbox
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_EXECUTE_API",
         "AWS_PROFILE",
+        "MODELOPS_APPROVAL_API_URL",
         "MODELOPS_CONFIG",
         "MODELOPS_SANDBOX_INBOX",
         "MODELOPS_WORKLOADS",
@@ -207,6 +208,10 @@ def test_sandbox_up_prints_the_exports_the_profiles_and_the_models_image(sandbox
     )
     assert re.fullmatch(r"http://localhost:\d+", exports["AWS_ENDPOINT_URL"])
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", exports["AWS_ENDPOINT_URL_EXECUTE_API"])
+    # the published URL, for data scientists (`card --submit`), who cannot read shared services' SSM parameter
+    assert re.fullmatch(
+        r"https://\w+\.execute-api\.eu-west-1\.amazonaws\.com/v1/", exports["MODELOPS_APPROVAL_API_URL"]
+    )
     start = sandbox_up.stdout.index(
         "profiles (AWS_PROFILE=<name>; management, the default, is the management account's root):"
     )

@@ -807,6 +807,30 @@ def test_the_qa_decision_role_writes_only_qa_decisions_stage_and_approved_record
                         "Effect": "Allow",
                         "Resource": ANY_PACKAGES_ARN,
                     },
+                    # and records a card's submission by its registrant: every reserved key absent, the card
+                    # approval among them, and nothing a decision writes (the ModelCard has no condition key).
+                    {
+                        "Sid": "RecordModelCardSubmissions",
+                        "Action": "sagemaker:UpdateModelPackage",
+                        "Condition": {
+                            "Null": {
+                                "sagemaker:ModelLifeCycle:stage": "true",
+                                "sagemaker:ModelLifeCycle:stageStatus": "true",
+                                "sagemaker:ModelApprovalStatus": "true",
+                                "sagemaker:CustomerMetadataPropertiesToRemove": "true",
+                                **{
+                                    f"sagemaker:CustomerMetadataProperties/approval:{env}:{part}": "true"
+                                    for env in ("qa", "prod")
+                                    for part in ("decision", "1", "2", "3", "4", "5")
+                                },
+                                **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in CONTENT_KEYS},
+                                **{f"sagemaker:CustomerMetadataProperties/{key}": "true" for key in LINEAGE_KEYS},
+                                "sagemaker:CustomerMetadataProperties/card:approval": "true",
+                            }
+                        },
+                        "Effect": "Allow",
+                        "Resource": ANY_PACKAGES_ARN,
+                    },
                     {
                         "Sid": "ReadRegistry",
                         "Action": READ_REGISTRY,
@@ -1284,6 +1308,7 @@ def test_no_statement_grants_update_model_package_outside_shared_services(synth:
     assert holders == [
         ("DecisionRolesQa8583FB48", "RecordDecisionsForQa"),
         ("DecisionRolesQa8583FB48", "RecordModelCardApprovals"),  # qa approves cards in two_env
+        ("DecisionRolesQa8583FB48", "RecordModelCardSubmissions"),  # and records their registrants' submissions
         ("DecisionRolesProd13F7C19B", "RecordDecisionsForProd"),
     ]
 

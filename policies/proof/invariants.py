@@ -256,6 +256,9 @@ def _own_environment_only(
         if approves_cards and labels.get(STAGE.lower(), ABSENT) == ABSENT and labels.get(card, ABSENT) != ABSENT:
             _card_approval_only(governance, verdict, path, env, found)
             continue
+        if approves_cards and labels.get(STAGE.lower(), ABSENT) == ABSENT:
+            _card_submission_only(governance, verdict, path, env, found)
+            continue
         verdict.fail(f"{path} → {_request(governance, UPDATE, found)}: not {env}'s stage")
     probes: list[tuple[str, str | list[str]]] = [(STAGE, other) for other in others]
     for key in sorted(foreign):
@@ -291,6 +294,31 @@ def _card_approval_only(
             shown = value if isinstance(value, str) else ",".join(value)
             request = Request(UPDATE, target.resource.arn, ((written, CARD_KEY), (key.lower(), shown)))
             verdict.fail(f"{path} → {request}")
+
+
+def _card_submission_only(
+    governance: Governance,
+    verdict: Verdict,
+    path: Path,
+    env: str,
+    found: tuple[ProofResource, tuple[tuple[str, str], ...], Context],
+) -> None:
+    """A card submission (no stage, no card approval; the ModelCard has no condition key) writes nothing a
+    decision writes: each probe adding a stage, an approval status, a removal or any decision key to it is
+    refused. (Adding the card approval makes it a card approval, which the same role may write:
+    `only-card-reviewers-approve-cards` judges that.)"""
+    config = governance.universe.config
+    target, _, context = found
+    probes: list[tuple[str, str | list[str]]] = [
+        (STAGE, env),
+        ("sagemaker:ModelApprovalStatus", DECIDED_VALUE),
+        (TO_REMOVE, [CARD_KEY]),
+    ]
+    probes += [(f"{METADATA}{key}", DECIDED_VALUE) for other in config.chain for key in decision_keys(config, other)]
+    for key, value in probes:
+        if governance.allows(path.identity, UPDATE, target, _changed(context, key, value)):
+            shown = value if isinstance(value, str) else ",".join(value)
+            verdict.fail(f"{path} → {Request(UPDATE, target.resource.arn, ((key.lower(), shown),))}")
 
 
 def only_card_reviewers_approve_cards(governance: Governance, verdict: Verdict) -> None:
@@ -595,7 +623,9 @@ INVARIANTS = (
         "modelled as administrators and listed as trusted), only `modelops-decision-<env>`, assumed with a "
         "source identity (the approver it acts for), can change a model package (sagemaker:UpdateModelPackage), "
         "and only with `<env>`'s stage and `<env>`'s decision keys: a request with another environment's stage, "
-        "or writing or removing another environment's key, is refused.",
+        "or writing or removing another environment's key, is refused. The role of the environment that approves "
+        "model cards may also write without a stage a card approval or a card submission, which carry no "
+        "approval status, removal or decision key.",
         only_decision_service_decides,
     ),
     Invariant(

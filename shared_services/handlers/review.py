@@ -56,12 +56,12 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
 import boto3
@@ -81,6 +81,7 @@ from accounts.validation import InputError
 from promotion.aws import calling
 from promotion.card_gates import required_approvals
 from promotion.card_review import approve_card, check_card_approver, package_card_sections
+from promotion.card_submission import DEFAULT_REASON, PENDING_REVIEW, submit_card
 from promotion.decision_events import environment_approved_entry
 from promotion.decisions import (
     ALREADY_DECIDED,
@@ -114,10 +115,17 @@ REFUSALS = {
     ALREADY_DECIDED: (409, "Already decided"),
 }
 IDEMPOTENCY_SECONDS = 3600
+T = TypeVar("T")
 # The assumed-role ARN IAM Identity Center gives a person signed in with the approver permission set.
 SSO_APPROVER_SESSION = re.compile(
     r"^arn:aws:sts::(?P<account>\d{12}):assumed-role/AWSReservedSSO_"
     + re.escape(naming.APPROVER_PERMISSION_SET)
+    + r"_[0-9a-f]+/(?P<session>[\w+=,.@-]+)$"
+)
+# The assumed-role ARN a person signed in with the data scientists' permission set gets (they submit cards).
+SSO_DATA_SCIENTIST_SESSION = re.compile(
+    r"^arn:aws:sts::(?P<account>\d{12}):assumed-role/AWSReservedSSO_"
+    + re.escape(naming.DATA_SCIENTIST_PERMISSION_SET)
     + r"_[0-9a-f]+/(?P<session>[\w+=,.@-]+)$"
 )
 
@@ -615,12 +623,10 @@ def post_decision(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, A
     )
 
 
-def record_card_decision(config: OrgConfig, *, arn: str, approver: str, reason: str) -> dict[str, Any]:
-    """Approve a version's model card (promotion/card_review.py), under the version's lease, with the decision
-    role of the environment that approves cards, as the approver."""
+def _card_write(config: OrgConfig, *, arn: str, person: str, write: Callable[[Registry, Ledger, int], T]) -> T:
+    """Run a card step (`write`, given the registry, the model's ledger and the version) on `arn`, under the
+    version's lease, with the decision role of the environment that approves cards, as `person`."""
     env = config.card_environment().name
-    with refused_as_page():
-        check_card_approver(config, approver)
     try:
         ref = naming.parse_model_package_arn(arn)
     except ValueError as exc:
@@ -631,16 +637,12 @@ def record_card_decision(config: OrgConfig, *, arn: str, approver: str, reason: 
     now = settings.now()
     try:
         with locks.version_lease(_state_table(config), key_prefix=settings.function_name(FUNCTION), arn=arn, now=now):
-            session = decision_session(config, env, approver)
+            session = decision_session(config, env, person)
             with refused_as_page(), calling("the SageMaker registry", role=naming.decision_role_arn(config, env)):
-                approval = approve_card(
-                    config=config,
-                    registry=Registry(session.client("sagemaker", region_name=config.region), config),
-                    ledger=Ledger(session.client("dynamodb", region_name=config.region), ref.group),
-                    model=ref.group,
-                    version=ref.version,
-                    approver=approver,
-                    reason=reason,
+                return write(
+                    Registry(session.client("sagemaker", region_name=config.region), config),
+                    Ledger(session.client("dynamodb", region_name=config.region), ref.group),
+                    ref.version,
                 )
     except locks.VersionBusy as exc:
         raise Refused(409, "Another decision is being recorded", str(exc), kind="busy") from None
@@ -648,6 +650,29 @@ def record_card_decision(config: OrgConfig, *, arn: str, approver: str, reason: 
         raise Refused(400, "Decision not accepted", str(exc)) from None
     except ModelOpsError as exc:
         raise Refused(502, "The decision could not be recorded", str(exc)) from None
+
+
+def record_card_decision(config: OrgConfig, *, arn: str, approver: str, reason: str) -> dict[str, Any]:
+    """Approve a version's model card (promotion/card_review.py), under the version's lease, with the decision
+    role of the environment that approves cards, as the approver."""
+    env = config.card_environment().name
+    with refused_as_page():
+        check_card_approver(config, approver)
+    model = _card_model(arn)
+    approval = _card_write(
+        config,
+        arn=arn,
+        person=approver,
+        write=lambda registry, ledger, version: approve_card(
+            config=config,
+            registry=registry,
+            ledger=ledger,
+            model=model,
+            version=version,
+            approver=approver,
+            reason=reason,
+        ),
+    )
     logger.info("model card approved", extra={"arn": arn, "approver": approver, "digest": approval.digest})
     return {
         "subject": "card",
@@ -659,6 +684,43 @@ def record_card_decision(config: OrgConfig, *, arn: str, approver: str, reason: 
         "when": approval.when,
         "digest": approval.digest,
     }
+
+
+def record_card_submission(config: OrgConfig, *, arn: str, submitter: str, reason: str) -> dict[str, Any]:
+    """Submit a version's Draft model card for review (promotion/card_submission.py), as its registrant."""
+    model = _card_model(arn)
+    record = _card_write(
+        config,
+        arn=arn,
+        person=submitter,
+        write=lambda registry, ledger, version: submit_card(
+            config=config,
+            registry=registry,
+            ledger=ledger,
+            model=model,
+            version=version,
+            submitter=submitter,
+            reason=reason,
+        ),
+    )
+    logger.info("model card submitted", extra={"arn": arn, "submitter": submitter})
+    return {
+        "subject": "card",
+        "arn": arn,
+        "env": record.env,
+        "status": PENDING_REVIEW,
+        "submitter": submitter,
+        "reason": record.reason.split(": ", 1)[1],
+        "when": record.when,
+    }
+
+
+def _card_model(arn: str) -> str:
+    """The model of `arn` ("" when it is no model package ARN: `_card_write` refuses it with a 404)."""
+    try:
+        return naming.parse_model_package_arn(arn).group
+    except ValueError:
+        return ""
 
 
 def caller_approver(config: OrgConfig, user_arn: str | None) -> str:
@@ -674,14 +736,35 @@ def caller_approver(config: OrgConfig, user_arn: str | None) -> str:
     return match["session"]
 
 
-def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
-    approver = caller_approver(config, event.request_context.identity.user_arn)
+def caller_data_scientist(config: OrgConfig, user_arn: str | None) -> str | None:
+    """The data scientist an IAM-signed request comes from (the session name of the DataScientist permission
+    set in the data-science account), or None when it comes from anyone else."""
+    match = SSO_DATA_SCIENTIST_SESSION.fullmatch(user_arn or "")
+    if match is None or match["account"] != config.accounts.data_science:
+        return None
+    return match["session"]
+
+
+def _request_body(event: APIGatewayProxyEvent) -> dict[str, Any]:
     try:
         request = json.loads(event.decoded_body or "")
     except json.JSONDecodeError:
         raise Refused(400, "Malformed request", "the body must be a JSON object") from None
     if not isinstance(request, dict):
         raise Refused(400, "Malformed request", "the body must be a JSON object")
+    return request
+
+
+def post_decisions(config: OrgConfig, event: APIGatewayProxyEvent) -> dict[str, Any]:
+    user_arn = event.request_context.identity.user_arn
+    # A data scientist may ask for one thing only: to submit a model card (whoever asks, its registrant's
+    # alone: `check_card_submittable`). Everything else is an approver's.
+    scientist = caller_data_scientist(config, user_arn)
+    person = scientist or caller_approver(config, user_arn)
+    request = _request_body(event)
+    if request.get("subject") == "card" and request.get("decision") == PENDING_REVIEW:
+        return _json(200, post_card_submission(config, person, request))
+    approver = caller_approver(config, user_arn) if scientist else person
     if request.get("subject") == "card":
         return _json(200, post_card_decision(config, approver, request))
     verdict = VERDICTS.get(str(request.get("decision", "")))
@@ -709,6 +792,15 @@ def post_card_decision(config: OrgConfig, approver: str, request: Mapping[str, A
     arn = str(request.get("arn", ""))
     with recorded_as(arn=arn, env=config.card_environment().name, approver=approver, verdict="card approval"):
         return record_card_decision(config, arn=arn, approver=approver, reason=reason)
+
+
+def post_card_submission(config: OrgConfig, submitter: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The IAM route's model-card submission: `{"subject": "card", "arn", "decision": "PendingReview"}`, with
+    an optional `reason`."""
+    reason = " ".join(str(request.get("reason", "")).split()) or DEFAULT_REASON
+    arn = str(request.get("arn", ""))
+    with recorded_as(arn=arn, env=config.card_environment().name, approver=submitter, verdict="card submission"):
+        return record_card_submission(config, arn=arn, submitter=submitter, reason=reason)
 
 
 def record_refusal(config: OrgConfig, refused: Refused) -> None:
