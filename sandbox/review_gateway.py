@@ -20,8 +20,9 @@ authorization is reached only when the policy allows the anonymous caller. A ref
 Where it differs from API Gateway, it says so:
 - a same-account caller of an AWS_IAM method is not judged: a correctly signed request from any identity of
   the API's account the sandbox issued reaches the function, whether or not its policies allow
-  `execute-api:Invoke` (API Gateway: identity policy OR resource policy must allow). The function's own check
-  of the caller is all that stands;
+  `execute-api:Invoke`, and an explicit Deny in the API's policy is not applied to it either (API Gateway:
+  identity policy OR resource policy must allow, and no explicit Deny). The function's own check of the
+  caller is all that stands;
 - signatures in the query string (presigned URLs) are not accepted; routes with other authorization types
   (Cognito, Lambda authorizers) are answered 403, since nothing here can check them;
 - a path that is not a deployed route gets API Gateway's own answer, 403 "Missing Authentication Token";
