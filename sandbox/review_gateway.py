@@ -11,11 +11,18 @@ sandbox/sigv4.py), and the function receives the caller in `requestContext.ident
 it (`userArn`, `user`, `caller`, `accountId`, `accessKey`). A request that fails gets API Gateway's 403 and
 message, and the function is not invoked.
 
+The API's resource policy (GetRestApi `policy`) is enforced as API Gateway enforces it (sandbox/gateway_policy.py):
+a caller from another account reaches an AWS_IAM method only when its identity policies and the resource
+policy both allow `execute-api:Invoke` on the method; once the API has a resource policy, a method without
+authorization is reached only when the policy allows the anonymous caller. A refusal is API Gateway's 403
+"User: <caller ARN or anonymous> is not authorized to perform: execute-api:Invoke on resource: <method ARN>".
+
 Where it differs from API Gateway, it says so:
-- IAM policies are not evaluated: a correctly signed request from any identity the sandbox issued reaches
-  the function, whether or not its policies allow `execute-api:Invoke` on the method (API Gateway would
-  answer 403 "User: ... is not authorized to perform: execute-api:Invoke ..."); the API's resource policy
-  is not evaluated either. The function's own check of the caller is all that stands;
+- a same-account caller of an AWS_IAM method is not judged: a correctly signed request from any identity of
+  the API's account the sandbox issued reaches the function, whether or not its policies allow
+  `execute-api:Invoke`, and an explicit Deny in the API's policy is not applied to it either (API Gateway:
+  identity policy OR resource policy must allow, and no explicit Deny). The function's own check of the
+  caller is all that stands;
 - signatures in the query string (presigned URLs) are not accepted; routes with other authorization types
   (Cognito, Lambda authorizers) are answered 403, since nothing here can check them;
 - a path that is not a deployed route gets API Gateway's own answer, 403 "Missing Authentication Token";
@@ -34,7 +41,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from accounts import naming
+from policies.iam import Policy, PolicyKind
 from sandbox import local_http
+from sandbox.authorization.resource_policies import compiled
+from sandbox.gateway_policy import method_arn, refusal
 from sandbox.lambda_runner import FunctionFailed, LambdaRunner
 from sandbox.local_http import BIND_ADDRESS
 from sandbox.organization import aws_endpoint
@@ -64,6 +74,7 @@ class DeployedApi:
     api_id: str
     stage: str
     routes: dict[tuple[str, str], Route]
+    policy: Policy | None = None  # the API's resource policy (GetRestApi `policy`), None when it has none
 
 
 def read_deployed_api(runner: LambdaRunner) -> DeployedApi:
@@ -86,6 +97,7 @@ def read_deployed_api(runner: LambdaRunner) -> DeployedApi:
             )
         apigateway = session.client("apigateway")
         resources = apigateway.get_resources(restApiId=api_id, embed=["methods"])["items"]
+        policy_text = apigateway.get_rest_api(restApiId=api_id).get("policy")
     routes: dict[tuple[str, str], Route] = {}
     for resource in resources:
         for method, spec in (resource.get("resourceMethods") or {}).items():
@@ -98,7 +110,8 @@ def read_deployed_api(runner: LambdaRunner) -> DeployedApi:
             )
     if not routes:
         raise GatewayError(f"REST API {api_id} has no Lambda proxy routes")
-    return DeployedApi(api_id=api_id, stage=stage, routes=routes)
+    policy = compiled(f"{api_id} API policy", policy_text, PolicyKind.RESOURCE) if policy_text else None
+    return DeployedApi(api_id=api_id, stage=stage, routes=routes, policy=policy)
 
 
 def proxy_event(
@@ -241,6 +254,20 @@ class ReviewGateway:
                 f"{method} {resource} requires {route.authorization} authorization, "
                 "which the sandbox gateway cannot verify",
             )
+        denied = refusal(
+            self.api.policy,
+            arn=method_arn(
+                self.runner.config.region, self.runner.account, self.api.api_id, self.api.stage, method, resource
+            ),
+            account=self.runner.account,
+            region=self.runner.config.region,
+            authorization=route.authorization,
+            access_key=caller.access_key if caller else None,
+            caller_account=caller.account if caller else None,
+            caller_arn=caller.arn if caller else None,
+        )
+        if denied is not None:
+            return _api_error(403, denied)
         event = proxy_event(
             self.api,
             self.runner.account,

@@ -16,7 +16,8 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.
 https://repost.aws/knowledge-center/api-gateway-iam-sigv4-mismatch
 
 Not done here (API Gateway does them): IAM policy evaluation (whether the caller may `execute-api:Invoke`
-the method) and the API's resource policy; signatures in the query string (presigned URLs); SigV4a.
+the method) and the API's resource policy, which sandbox/gateway_policy.py judges for the review gateway;
+signatures in the query string (presigned URLs); SigV4a.
 Credentials moto does not record (its GetSessionToken and GetFederationToken return fixed keys) are
 refused as unknown.
 """

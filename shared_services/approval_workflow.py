@@ -37,6 +37,7 @@ from accounts.config import OrgConfig
 from promotion.batch_events import BATCH_INFERENCE_COMPLETED
 from promotion.decision_events import DECISION_EVENT_SOURCE, ENVIRONMENT_APPROVED
 from promotion.events import DEPLOY_VERIFIED, PIPELINE_EVENT_SOURCE
+from shared_services.approval_api_policy import data_scientists_statement, public_pages_statement
 from shared_services.approval_bundle import ARCHITECTURE, CONFIG_FILE_NAME, RUNTIME, lambda_code
 from shared_services.approval_statements import (
     dispatch_statements,
@@ -249,6 +250,7 @@ class ApprovalWorkflow(Construct):
             asynchronous=True,
         )
         self._routes()
+        self._resource_policy(config)
         self._rules(config)
 
         ssm.StringParameter(
@@ -348,6 +350,7 @@ class ApprovalWorkflow(Construct):
         return function
 
     def _api(self, config: OrgConfig) -> apigw.RestApi:
+        self.api_policy = iam.PolicyDocument()
         access_logs = logs.LogGroup(
             self,
             "ApiAccessLogs",
@@ -359,6 +362,8 @@ class ApprovalWorkflow(Construct):
         return apigw.RestApi(
             self,
             "Api",
+            # Statements are added once the methods exist (_resource_policy): the public ones are read from them.
+            policy=self.api_policy,
             rest_api_name=naming.APPROVAL_API,
             description="modelops review page and decision API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
@@ -401,13 +406,28 @@ class ApprovalWorkflow(Construct):
                 ),
             )
         decisions = self.api.root.add_resource("decisions")
-        decisions.add_method("POST", integration, authorization_type=apigw.AuthorizationType.IAM)
+        self.decisions = decisions.add_method("POST", integration, authorization_type=apigw.AuthorizationType.IAM)
         stage = self.api.deployment_stage.node.default_child
         _skip_checks(
             stage,  # type: ignore[arg-type]
             ("CKV_AWS_120", "responses are per-person and must not be cached"),
             ("CKV2_AWS_29", "WAF is left to the organisation's edge; the stage is throttled"),
             ("CKV2_AWS_51", "browsers of approvers carry no client certificate"),
+        )
+
+    def _resource_policy(self, config: OrgConfig) -> None:
+        """The API's resource policy (approval_api_policy): data scientists reach POST /decisions from their
+        account; the methods without authorization stay public, read from the construct's methods."""
+        public = [
+            (method.http_method, method.resource.path)
+            for method in self.api.methods
+            if cast(apigw.CfnMethod, method.node.default_child).authorization_type == "NONE"
+        ]
+        self.api_policy.add_statements(
+            data_scientists_statement(
+                config, stage=STAGE_NAME, http_method=self.decisions.http_method, path=self.decisions.resource.path
+            ),
+            public_pages_statement(STAGE_NAME, public),
         )
 
     def _rules(self, config: OrgConfig) -> None:

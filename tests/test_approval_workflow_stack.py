@@ -414,6 +414,48 @@ def test_only_the_cli_route_is_iam_authenticated_and_the_stage_logs_and_throttle
     ]
 
 
+def test_the_api_policy_admits_data_scientists_to_post_decisions_and_everyone_to_the_unauthenticated_pages(
+    stack: tuple[Template, Path], config: OrgConfig
+) -> None:
+    """Cross-account IAM callers need the resource policy's allow; NONE methods need it once a policy exists."""
+    template, _ = stack
+    [api] = resources(template, "AWS::ApiGateway::RestApi").values()
+    data_science = config.accounts.data_science
+    role = "AWSReservedSSO_DataScientist_????????????????"
+    assert api["Properties"]["Policy"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DataScientistsSubmitModelCards",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{data_science}:root"},
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/v1/POST/decisions",
+                "Condition": {
+                    "ArnLike": {
+                        "aws:PrincipalArn": [
+                            f"arn:aws:iam::{data_science}:role/aws-reserved/sso.amazonaws.com/{role}",
+                            f"arn:aws:iam::{data_science}:role/aws-reserved/sso.amazonaws.com/*/{role}",
+                        ]
+                    }
+                },
+            },
+            {
+                "Sid": "ReviewPagesArePublic",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "execute-api:Invoke",
+                "Resource": [
+                    "execute-api:/v1/GET/review",
+                    "execute-api:/v1/GET/signin",
+                    "execute-api:/v1/GET/callback",
+                    "execute-api:/v1/POST/decision",
+                ],
+            },
+        ],
+    }
+
+
 def function_environment(template: Template, purpose: str) -> dict[str, Any]:
     name = naming.approval_function_name(purpose)
     [function] = [

@@ -48,6 +48,13 @@ def topic_policy(*statements: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def rest_api(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api", "Policy": document(*statements)}}
+
+
+PUBLIC_PAGES = {"Principal": {"AWS": "*"}, "Action": "execute-api:Invoke", "Resource": "execute-api:/v1/GET/review"}
+
+
 def role(trust: dict[str, Any], inline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {"AssumeRolePolicyDocument": document(trust)}
     if inline is not None:
@@ -227,6 +234,28 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
             "Type": "AWS::Lambda::Permission",
             "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": "f", "Principal": "*"},
         },
+        "CKV_MODELOPS_2",
+        "FAILED",
+    ),
+    "approval_api_public_pages_pass": (
+        rest_api(statement(Sid="ReviewPagesArePublic", **PUBLIC_PAGES)),
+        "CKV_MODELOPS_2",
+        "PASSED",
+    ),
+    "approval_api_star_principal_under_another_sid_fails": (
+        rest_api(statement(Sid="Everyone", **PUBLIC_PAGES)),
+        "CKV_MODELOPS_2",
+        "FAILED",
+    ),
+    "approval_api_public_pages_with_another_action_fails": (
+        rest_api(
+            statement(Sid="ReviewPagesArePublic", **{**PUBLIC_PAGES, "Action": ["execute-api:Invoke", "s3:GetObject"]})
+        ),
+        "CKV_MODELOPS_2",
+        "FAILED",
+    ),
+    "public_pages_sid_on_a_topic_policy_fails": (
+        topic_policy(statement(Sid="ReviewPagesArePublic", Principal="*", Action="execute-api:Invoke")),
         "CKV_MODELOPS_2",
         "FAILED",
     ),

@@ -280,6 +280,31 @@ def test_the_old_approver_pattern_lets_a_lookalike_permission_set_in_and_fails_n
     )
 
 
+def test_an_api_policy_opening_the_iam_route_to_everyone_fails_naming_the_anonymous_caller(
+    config: OrgConfig, deployment: Deployment
+) -> None:
+    """Only methods without authorization are public by design: the public statement naming POST /decisions
+    (AWS_IAM) too lets lookalike permission sets, the outsider and the anonymous caller invoke it."""
+
+    def open_decisions(document: dict[str, Any]) -> None:
+        statement(document, "ReviewPagesArePublic")["Resource"].append(
+            f"arn:aws:execute-api:eu-west-1:{SHARED}:approval-workflow-api/v1/POST/decisions"
+        )
+
+    verdicts = attacked(config, deployment, {f"approval-workflow-api@{SHARED} API policy": open_decisions})
+    decisions = "arn:aws:execute-api:<region>:<shared-services>:approval-workflow-api/v1/POST/decisions"
+    assert (failing(verdicts), verdicts["outsiders-get-nothing"].violations) == (
+        ["outsiders-get-nothing"],
+        [
+            f"person ModelOpsApprover_Extra (someone.else@example.com) → execute-api:Invoke {decisions}",
+            f"person ModelOpsPlatform_Extra (someone.else@example.com) → execute-api:Invoke {decisions}",
+            f"outsider → execute-api:Invoke {decisions}",
+            f"org-member → execute-api:Invoke {decisions}",
+            f"anonymous → execute-api:Invoke {decisions}",
+        ],
+    )
+
+
 def test_a_qa_decision_role_without_its_null_block_may_write_prods_keys_and_fails_naming_the_key(
     config: OrgConfig, deployment: Deployment
 ) -> None:

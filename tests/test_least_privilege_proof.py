@@ -34,6 +34,7 @@ from tests.orgs import access_matrix_path
 from tests.untraced import untraced
 
 NOBODY = ("outsider", "org-member", "anonymous")
+PUBLIC_PAGES = ("GET/callback", "GET/review", "GET/signin", "POST/decision")
 MATRIX = access_matrix_path("two_env")
 
 
@@ -78,11 +79,18 @@ def test_deployed_policies_allow_exactly_the_organisations_matrix(proof: ProofRe
     assert differing == [], "\n".join([*differing, f"(redraft {MATRIX} with `python -m tests.orgs draft-access`)"])
 
 
-def test_outsider_org_member_and_anonymous_get_nothing(proof: ProofResult) -> None:
+def test_outsider_org_member_and_anonymous_get_nothing_but_the_public_review_pages(proof: ProofResult) -> None:
+    """The approval API's methods without authorization are public by design (its policy's
+    ReviewPagesArePublic); nothing else is allowed to them."""
     data = load_matrix(MATRIX)
-    listed = {who: [e for view in ("allowed",) for e in entries(data).get((who, view), [])] for who in NOBODY}
-    computed = {who: [_describe(g) for g in proof.grants if g.principal == who] for who in NOBODY}
-    assert (listed, computed) == ({who: [] for who in NOBODY}, {who: [] for who in NOBODY})
+    listed = {
+        who: sorted((a, r) for e in entries(data).get((who, "allowed"), []) for a in e.actions for r in e.resources)
+        for who in NOBODY
+    }
+    computed = {who: sorted((g.action, g.resource) for g in proof.grants if g.principal == who) for who in NOBODY}
+    api = "arn:aws:execute-api:<region>:<shared-services>:approval-workflow-api/v1"
+    public = [("execute-api:Invoke", f"{api}/{page}") for page in PUBLIC_PAGES]
+    assert (listed, computed) == (dict.fromkeys(NOBODY, public), dict.fromkeys(NOBODY, public))
 
 
 def test_the_matrix_names_every_principal_of_the_sweep_and_no_other(universe: Universe) -> None:

@@ -1114,6 +1114,44 @@ def test_stack_creates_subscription_topic_and_queue_policies_and_a_generated_sec
     assert _outputs(_stack(cfn, "approval")) == {"Secret": secret["ARN"]}
 
 
+def test_a_stacks_rest_api_keeps_its_policy_with_abbreviated_resources_expanded(empty_aws: EmptyAws) -> None:
+    """AWS::ApiGateway::RestApi's Policy reaches the API, and `execute-api:/...` is saved as the API's full
+    ARN ("API Gateway resource policy examples"); a full ARN and a non-API resource string stay as written."""
+    cfn = _cfn(empty_aws, SHARED)
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{DATA_SCIENCE}:root"},
+        "Action": "execute-api:Invoke",
+        "Resource": ["execute-api:/v1/POST/decisions", "arn:aws:execute-api:eu-west-1:111111111111:other/*"],
+    }
+    template = {
+        "Resources": {
+            "Api": {
+                "Type": "AWS::ApiGateway::RestApi",
+                "Properties": {"Name": "approval", "Policy": {"Version": "2012-10-17", "Statement": [statement]}},
+            }
+        },
+        "Outputs": {"Id": {"Value": {"Ref": "Api"}}},
+    }
+
+    cfn.create_stack(StackName="api", TemplateBody=json.dumps(template))
+
+    api_id = _outputs(_stack(cfn, "api"))["Id"]
+    saved = empty_aws.session(SHARED).client("apigateway").get_rest_api(restApiId=api_id)["policy"]
+    assert json.loads(saved) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                **statement,
+                "Resource": [
+                    f"arn:aws:execute-api:{REGION}:{SHARED}:{api_id}/v1/POST/decisions",
+                    "arn:aws:execute-api:eu-west-1:111111111111:other/*",
+                ],
+            }
+        ],
+    }
+
+
 def test_a_type_no_backend_holds_is_recorded_and_its_references_resolve(empty_aws: EmptyAws) -> None:
     """A stack with a resource moto cannot hold (here AWS::ApiGateway::Stage) completes and lists the
     resource; Ref and GetAtt on it resolve (moto alone skips it and fails any GetAtt on it)."""

@@ -15,7 +15,8 @@ import hashlib
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -27,11 +28,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
 from accounts import naming
+from policies.iam import PolicyKind
+from sandbox.authorization.resource_policies import compiled
 from sandbox.lambda_runner import LambdaRunner
 from sandbox.organization import Sandbox, account_admin_session, person_role_name, person_session
 from sandbox.review_gateway import ReviewGateway, response_headers
 from sandbox.sigv4 import Caller, Refused, authenticate
-from tests.sandbox_fixtures import REGION
+from tests.sandbox_fixtures import REGION, data_scientist_session
 
 PLATFORM_ENGINEER = "platform.engineer@example.com"
 PLATFORM_ROLE = person_role_name(naming.PLATFORM_PERMISSION_SET)
@@ -366,3 +369,146 @@ def test_a_session_used_after_it_expired_is_refused_as_an_expired_security_token
         authenticate(method="POST", target="/prod/decisions", headers=headers, body=body, region=REGION, now=later)
 
     assert refused.value.message == "The security token included in the request is expired"
+
+
+# -- the API's resource policy -------------------------------------------------------------------------------
+
+DATA_SCIENTIST = "data.scientist@example.com"
+SCIENTIST_ROLE = person_role_name(naming.DATA_SCIENTIST_PERMISSION_SET)
+
+
+def _data_scientist(sandbox: Sandbox) -> ReadOnlyCredentials:
+    """A person signed in with the DataScientist permission set of the data-science account."""
+    return _frozen(
+        person_session(
+            sandbox.config,
+            sandbox.endpoint_url,
+            account=sandbox.config.accounts.data_science,
+            role_name=SCIENTIST_ROLE,
+            email=DATA_SCIENTIST,
+        )
+    )
+
+
+def _method_arn(sandbox: Sandbox, gateway: ReviewGateway, method: str) -> str:
+    shared = sandbox.config.accounts.shared_services
+    return f"arn:aws:execute-api:{REGION}:{shared}:{gateway.api.api_id}/{gateway.api.stage}/{method}"
+
+
+def _denied(who: str, arn: str) -> dict[str, str]:
+    """API Gateway's 403 body when the policies do not allow the request."""
+    return {"message": f"User: {who} is not authorized to perform: execute-api:Invoke on resource: {arn}"}
+
+
+@pytest.fixture
+def without(sandbox: Sandbox, gateway: ReviewGateway, now: datetime) -> Iterator[Callable[[str], ReviewGateway]]:
+    """A second gateway in front of the same deployment whose API policy lacks the statement of a given Sid."""
+    started: list[ReviewGateway] = []
+
+    def serve(sid: str) -> ReviewGateway:
+        text = gateway.runner.service_session().client("apigateway").get_rest_api(restApiId=gateway.api.api_id)
+        document = json.loads(text["policy"])
+        document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != sid]
+        variant = ReviewGateway(gateway.runner, clock=lambda: now)
+        variant.api = replace(variant.api, policy=compiled("variant", json.dumps(document), PolicyKind.RESOURCE))
+        variant.start()
+        started.append(variant)
+        return variant
+
+    yield serve
+    for variant in started:
+        variant.stop()
+
+
+def test_the_gateway_reads_the_deployed_api_policy_with_its_resources_expanded(
+    sandbox: Sandbox, gateway: ReviewGateway
+) -> None:
+    assert gateway.api.policy is not None
+    statements = gateway.api.policy.document["Statement"]
+    assert [(s["Sid"], s["Resource"]) for s in statements] == [
+        ("DataScientistsSubmitModelCards", _method_arn(sandbox, gateway, "POST/decisions")),
+        (
+            "ReviewPagesArePublic",
+            [_method_arn(sandbox, gateway, m) for m in ("GET/callback", "GET/review", "GET/signin", "POST/decision")],
+        ),
+    ]
+
+
+def test_a_data_scientist_of_the_data_science_account_reaches_the_function_through_the_api_policy(
+    sandbox: Sandbox, gateway: ReviewGateway, now: datetime
+) -> None:
+    """Cross-account: the DataScientist permission set allows execute-api:Invoke, and so does the API policy. The
+    function answers (it takes only card submissions from a data scientist)."""
+    url = f"{gateway.url}/decisions"
+    body = _body()
+
+    status, answer = _post(url, body, _sign(url, body, _data_scientist(sandbox), at=now))
+
+    data_science = sandbox.config.accounts.data_science
+    assert (status, answer) == (
+        403,
+        _not_an_approver(f"arn:aws:sts::{data_science}:assumed-role/{SCIENTIST_ROLE}/{DATA_SCIENTIST}"),
+    )
+
+
+def test_another_role_of_the_data_science_account_is_refused_by_the_api_policy(
+    sandbox: Sandbox, gateway: ReviewGateway, now: datetime
+) -> None:
+    """The policy names the DataScientist permission set's role only (ArnLike aws:PrincipalArn)."""
+    url = f"{gateway.url}/decisions"
+    body = _body()
+    credentials = _frozen(data_scientist_session(sandbox, DATA_SCIENTIST))
+
+    status, answer = _post(url, body, _sign(url, body, credentials, at=now))
+
+    role = naming.DATA_SCIENCE_ROLE
+    caller = f"arn:aws:sts::{sandbox.config.accounts.data_science}:assumed-role/{role}/{DATA_SCIENTIST}"
+    assert (status, answer) == (403, _denied(caller, _method_arn(sandbox, gateway, "POST/decisions")))
+    assert gateway.failures == []
+
+
+def test_without_the_data_scientists_statement_their_submission_is_refused(
+    sandbox: Sandbox, without: Callable[[str], ReviewGateway], now: datetime
+) -> None:
+    variant = without("DataScientistsSubmitModelCards")
+    url = f"{variant.url}/decisions"
+    body = json.dumps({"subject": "card", "arn": "", "decision": "PendingReview"}).encode()
+
+    status, answer = _post(url, body, _sign(url, body, _data_scientist(sandbox), at=now))
+
+    caller = f"arn:aws:sts::{sandbox.config.accounts.data_science}:assumed-role/{SCIENTIST_ROLE}/{DATA_SCIENTIST}"
+    assert (status, answer) == (403, _denied(caller, _method_arn(sandbox, variant, "POST/decisions")))
+
+
+def test_without_the_public_statement_the_review_page_is_refused_to_anonymous_callers(
+    sandbox: Sandbox, without: Callable[[str], ReviewGateway]
+) -> None:
+    """A method without authorization on an API with a resource policy needs the policy's explicit allow."""
+    variant = without("ReviewPagesArePublic")
+    request = urllib.request.Request(f"{variant.review_url}?token=x", method="GET")  # noqa: S310 (loopback)
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)  # noqa: S310 (loopback)
+
+    assert (refused.value.code, json.loads(refused.value.read())) == (
+        403,
+        _denied("anonymous", _method_arn(sandbox, variant, "GET/review")),
+    )
+
+
+def test_the_same_accounts_platform_engineer_is_not_judged_by_the_api_policy(
+    sandbox: Sandbox, without: Callable[[str], ReviewGateway], now: datetime
+) -> None:
+    """Same account: the identity policy alone may allow (API Gateway); the policy names no shared-services
+    caller, and the request reaches the function."""
+    variant = without("DataScientistsSubmitModelCards")
+    url = f"{variant.url}/decisions"
+    body = _body()
+
+    status, answer = _post(url, body, _sign(url, body, _platform_engineer(sandbox), at=now))
+
+    shared = sandbox.config.accounts.shared_services
+    assert (status, answer) == (
+        403,
+        _not_an_approver(f"arn:aws:sts::{shared}:assumed-role/{PLATFORM_ROLE}/{PLATFORM_ENGINEER}"),
+    )

@@ -1325,7 +1325,12 @@ def test_no_allow_has_a_wildcard_or_whole_service_action_or_a_wildcard_principal
             offenders.append((found.stack, found.logical_id, statement.get("Sid"), "action"))
         if "*" in principal_accounts(statement) or "NotPrincipal" in statement:
             offenders.append((found.stack, found.logical_id, statement.get("Sid"), "principal"))
-    assert offenders == []
+    # The one exception, public by design (shared_services/approval_api_policy.py): the approval API's methods
+    # without authorization, which API Gateway denies once the API has a policy unless the policy allows them.
+    public_pages = (SHARED, "ApprovalWorkflowApiA075C1D6", "ReviewPagesArePublic", "principal")
+    assert offenders == [public_pages]
+    [api] = [f.statement for f in policy_statements(synth) if f.statement.get("Sid") == "ReviewPagesArePublic"]
+    assert (api["Principal"], api["Action"], "Condition" in api) == ({"AWS": "*"}, "execute-api:Invoke", False)
 
 
 def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_included(synth: Synth) -> None:
@@ -1334,6 +1339,7 @@ def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_i
         (DATA_SCIENCE, "AWS::IAM::Role"),
         (DATA_SCIENCE, "AWS::KMS::Key"),  # the training failures topic's key
         (DATA_SCIENCE, "AWS::SNS::TopicPolicy"),
+        (SHARED, "AWS::ApiGateway::RestApi"),
         (SHARED, "AWS::DynamoDB::Table"),
         (SHARED, "AWS::ECR::Repository"),
         (SHARED, "AWS::IAM::Role"),
@@ -1348,6 +1354,7 @@ def test_the_invariants_read_every_policy_of_both_stacks_the_approval_workflow_i
         found.resource_type for found in policy_statements(synth) if found.logical_id.startswith("ApprovalWorkflow")
     }
     assert workflow == {
+        "AWS::ApiGateway::RestApi",
         "AWS::IAM::Role",
         "AWS::KMS::Key",
         "AWS::Lambda::Permission",

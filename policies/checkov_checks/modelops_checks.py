@@ -1,7 +1,8 @@
 """checkov checks (CloudFormation) for the invariants this repository promises its security reviewers.
 
     CKV_MODELOPS_1  no Allow statement grants `*` or `<service>:*`, or uses NotAction
-    CKV_MODELOPS_2  no Allow statement names principal `*` (or NotPrincipal) without a scoping condition
+    CKV_MODELOPS_2  no Allow statement names principal `*` (or NotPrincipal) without a scoping condition,
+                    but the approval API's `ReviewPagesArePublic` (PUBLIC_BY_DESIGN)
     CKV_MODELOPS_3  every web-identity trust has conditions; GitHub OIDC pins `aud` and an exact `sub`
                     (a pull-request subject may leave only the pull request's number open)
     CKV_MODELOPS_4  every SageMaker endpoint deploys blue/green (canary or linear) with rollback alarms
@@ -73,6 +74,14 @@ SCOPING_KEYS = frozenset(
 # the key is absent, so they scope nothing.
 SCOPING_OPERATOR = re.compile(r"(ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)")
 
+# (resource type, Sid) of the one statement that may admit everyone unscoped, and the one action it may allow.
+# The approval API's browser pages have no API Gateway authorization (an approver's browser carries no AWS
+# credentials): each checks a single-use signed review link and the OpenID Connect sign-in itself. Once the API
+# has a resource policy, API Gateway denies such a method unless the policy allows it explicitly
+# ("How API Gateway resource policies affect authorization workflow"), so the policy must say `*` there.
+PUBLIC_BY_DESIGN = frozenset({("AWS::ApiGateway::RestApi", "ReviewPagesArePublic")})
+PUBLIC_ACTION = "execute-api:invoke"
+
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
 WEB_IDENTITY_ACTION = "sts:assumerolewithwebidentity"
@@ -136,6 +145,18 @@ def has_wildcard_principal(statement: dict[str, Any]) -> bool:
     if principal == "*":
         return True
     return isinstance(principal, dict) and any("*" in as_list(value) for value in principal.values())
+
+
+def is_public_by_design(resource_type: str, statement: dict[str, Any]) -> bool:
+    """The statement is PUBLIC_BY_DESIGN's: its type and Sid, an `*` Principal (not NotPrincipal), and
+    `execute-api:Invoke` as its only action."""
+    actions = [str(action).lower() for action in as_list(statement.get("Action"))]
+    return (
+        (resource_type, statement.get("Sid")) in PUBLIC_BY_DESIGN
+        and "NotPrincipal" not in statement
+        and "NotAction" not in statement
+        and actions == [PUBLIC_ACTION]
+    )
 
 
 def is_scoped(condition: Any) -> bool:
@@ -241,6 +262,8 @@ class NoUnscopedWildcardPrincipal(BaseResourceCheck):  # type: ignore[misc]
             return self._scan_lambda_permission(conf.get("Properties") or {})
         for path, document in policy_documents(conf):
             for index, statement in allow_statements(document):
+                if is_public_by_design(str(conf.get("Type")), statement):
+                    continue
                 if has_wildcard_principal(statement) and not is_scoped(statement.get("Condition")):
                     self.evaluated_keys = [f"{path}/Statement/[{index}]"]
                     return CheckResult.FAILED

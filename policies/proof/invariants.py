@@ -46,6 +46,13 @@ TO_REMOVE = "sagemaker:CustomerMetadataPropertiesToRemove"
 STAGE = "sagemaker:ModelLifeCycle:stage"
 DECIDED_VALUE = "Approved"  # what a forged decision key says; any present value is refused alike
 NOBODY = ("outsider", "org-member", "anonymous", "lookalike")
+# The approval API's browser pages are public by design (shared_services/approval_api_policy.py): they have no
+# API Gateway authorization, and once the API has a resource policy API Gateway denies such a method unless the
+# policy allows it, so the statement with this Sid admits everyone to execute-api:Invoke on exactly them. Each
+# page checks a single-use signed review link and, to decide, the approver's sign-in; the decision itself is
+# the decision role's, which `only-decision-service-decides` judges.
+PUBLIC_PAGES_SID = "ReviewPagesArePublic"
+INVOKE = "execute-api:Invoke"
 
 
 CARD_KEY = "card:approval"  # the model card's approval (promotion/metadata.py CARD_APPROVAL_KEY)
@@ -391,9 +398,30 @@ def outsiders_get_nothing(governance: Governance, verdict: Verdict) -> None:
         before = governance.sweeper.decisions
         swept = governance.sweeper.sweep(principals=[start.identity.who], views=("allowed",))
         governance.requests += governance.sweeper.decisions - before
+        public = public_pages(governance.universe)
         for pairs in swept.values():
             for action, symbol in sorted(pairs):
-                verdict.fail(f"{start.label} → {action} {symbol}")
+                if (action, symbol) not in public:
+                    verdict.fail(f"{start.label} → {action} {symbol}")
+
+
+def public_pages(universe: Universe) -> set[tuple[str, str]]:
+    """(execute-api:Invoke, method symbol) for each API method without authorization (AuthorizationType NONE)
+    that its API policy's PUBLIC_PAGES_SID statement names: the one thing NOBODY may do. A method with
+    authorization is never exempt, whatever the statement names."""
+    symbols = {r.resource.arn: r.symbol for r in universe.resources}
+    public: set[tuple[str, str]] = set()
+    for arn, deployed in universe.deployment.resources.items():
+        if deployed.authorization != "NONE" or deployed.policy is None or arn not in symbols:
+            continue
+        statements = deployed.policy.document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            resources = statement.get("Resource", [])
+            if statement.get("Sid") == PUBLIC_PAGES_SID and arn in (
+                [resources] if isinstance(resources, str) else resources
+            ):
+                public.add((INVOKE, symbols[arn]))
+    return public
 
 
 # What replaces or removes an artifact version, or unlocks one; and what changes the rules that forbid it.
@@ -656,7 +684,8 @@ INVARIANTS = (
         "outsiders-get-nothing",
         "The outsider, the other organisation member, the anonymous caller and a person of a permission set we "
         "do not name (e.g. `ModelOpsApprover_Extra`) reach no identity of ours and are allowed nothing on our "
-        "resources.",
+        "resources but invoking the approval API's browser pages (its policy's `ReviewPagesArePublic`: review, "
+        "sign-in, callback and decision form, each guarded by a single-use review link and the sign-in).",
         outsiders_get_nothing,
     ),
     Invariant(

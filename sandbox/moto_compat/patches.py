@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sandbox.moto_compat import (
+    apigateway,
     cloudwatch,
     dynamodb,
     ecr,
@@ -283,6 +284,23 @@ PATCHES: tuple[Patch, ...] = (
         targets=(
             "moto.ecr.models.Repository.create_from_cloudformation_json",
             "moto.ecr.models.Repository.update_from_cloudformation_json",
+        ),
+    ),
+    # -- API Gateway (apigateway.py) --
+    Patch(
+        name="apigateway: REST API resource policies from templates, saved expanded",
+        replaces="moto's AWS::ApiGateway::RestApi drops the Policy property, and CreateRestApi stores a policy's "
+        "abbreviated execute-api:/ resources as given: a deployed API has no resource policy",
+        follows=f"AWS::ApiGateway::RestApi - AWS CloudFormation (Policy), {CFN_TYPES}"
+        "aws-resource-apigateway-restapi.html; API Gateway resource policy examples (the abbreviated syntax is "
+        "converted to the full ARN when the policy is saved), https://docs.aws.amazon.com/apigateway/latest/"
+        "developerguide/apigateway-resource-policies-examples.html",
+        test=TESTS + "test_a_stacks_rest_api_keeps_its_policy_with_abbreviated_resources_expanded",
+        removable_when="moto's AWS::ApiGateway::RestApi passes Policy and CreateRestApi expands execute-api:/",
+        install=apigateway.install_rest_api_policies,
+        targets=(
+            "moto.apigateway.models.APIGatewayBackend.create_rest_api",
+            "moto.apigateway.models.RestAPI.create_from_cloudformation_json",
         ),
     ),
     # -- STS (sts.py) --

@@ -40,6 +40,7 @@ class DeployedResource:
     policy: Document | None = None
     aliases: tuple[str, ...] = ()  # KMS aliases (the kms:ResourceAliases context key)
     logging_sources: tuple[str, ...] = ()  # buckets whose access logs this bucket receives
+    authorization: str | None = None  # an API method's AuthorizationType (NONE, AWS_IAM, ...)
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Deployment:
         """Every policy document once: identity policies of roles, then resource and trust policies."""
         for role in self.roles.values():
             yield from role.policies
+        seen: set[int] = set()  # a REST API's policy governs each of its methods: yield it once
         for resource in self.resources.values():
-            if resource.policy is not None:
+            if resource.policy is not None and id(resource.policy) not in seen:
+                seen.add(id(resource.policy))
                 yield resource.policy  # for a role, its trust policy

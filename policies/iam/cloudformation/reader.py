@@ -35,8 +35,12 @@ MODELLED_POLICY_TYPES = frozenset(
         "AWS::Lambda::Permission",
         "AWS::DynamoDB::Table",
         "AWS::ECR::Repository",
+        "AWS::ApiGateway::RestApi",
     }
 )
+# API Gateway saves `execute-api:/<stage>/<METHOD>/<path>` as the API's full ARN ("API Gateway resource policy
+# examples": "API Gateway converts the abbreviated syntax to the full ARN when you save the policy").
+ABBREVIATED_API_RESOURCE = "execute-api:/"
 
 
 def load_deployment(cdk_out: Path) -> Deployment:
@@ -85,6 +89,7 @@ class _StackReader:
             ("AWS::Lambda::Permission", self._collect_lambda_permission),
             ("AWS::DynamoDB::Table", self._table),
             ("AWS::ECR::Repository", self._repository),
+            ("AWS::ApiGateway::RestApi", self._rest_api),
         ]
         for kind, read in readers:
             for logical_id, resource in self.by_type.get(kind, []):
@@ -277,6 +282,58 @@ class _StackReader:
                 if "Resource" not in statement and "NotResource" not in statement:
                     statement["Resource"] = arn
         self.deployment.resources[arn] = DeployedResource(arn, self.resolver.account, "AWS::ECR::Repository", document)
+
+    def _rest_api(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """Each method of a REST API on each of its stages (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/
+        <METHOD>/<path>`, the resource execute-api:Invoke names), governed by the API's policy (Policy), whose
+        abbreviated resources are expanded as API Gateway saves them."""
+        api = REF_VALUES["AWS::ApiGateway::RestApi"](self.resolver, logical_id, resource)
+        props = resource.get("Properties", {})
+        document = None
+        if "Policy" in props:
+            document = self._document(
+                logical_id, "Policy", props["Policy"], PolicyKind.RESOURCE, f"{api}@{self.resolver.account} API policy"
+            )
+            prefix = self.resolver.arn("execute-api", f"{api}/")
+            statements = document.document.get("Statement", [])
+            for statement in statements if isinstance(statements, list) else [statements]:
+                for field in ("Resource", "NotResource"):
+                    if field in statement:
+                        statement[field] = [
+                            prefix + str(item).removeprefix(ABBREVIATED_API_RESOURCE)
+                            if str(item).startswith(ABBREVIATED_API_RESOURCE)
+                            else item
+                            for item in (statement[field] if isinstance(statement[field], list) else [statement[field]])
+                        ]
+        for stage in self._of_api(logical_id, "AWS::ApiGateway::Stage"):
+            stage_name = self.resolver.resolve(stage["Properties"]["StageName"], self._where(logical_id, "StageName"))
+            for method in self._of_api(logical_id, "AWS::ApiGateway::Method"):
+                path = self._api_path(logical_id, method["Properties"]["ResourceId"])
+                arn = self.resolver.arn("execute-api", f"{api}/{stage_name}/{method['Properties']['HttpMethod']}{path}")
+                self.deployment.resources[arn] = DeployedResource(
+                    arn,
+                    self.resolver.account,
+                    "AWS::ApiGateway::Method",
+                    document,
+                    authorization=str(method["Properties"].get("AuthorizationType", "NONE")),
+                )
+
+    def _of_api(self, api_logical_id: str, kind: str) -> list[dict[str, Any]]:
+        """The stack's resources of `kind` whose RestApiId is the API's Ref."""
+        return [
+            resource
+            for _, resource in self.by_type.get(kind, [])
+            if resource.get("Properties", {}).get("RestApiId") == {"Ref": api_logical_id}
+        ]
+
+    def _api_path(self, api_logical_id: str, resource_id: Any) -> str:
+        """The path of an API resource (`/decisions`), from its PathPart and its parents'; the root's is ``."""
+        if resource_id == {"Fn::GetAtt": [api_logical_id, "RootResourceId"]}:
+            return ""
+        if not isinstance(resource_id, dict) or "Ref" not in resource_id:
+            raise TemplateError(f"{self.stack.path}/{api_logical_id}: cannot follow API resource {resource_id}")
+        props = self.stack.resources[resource_id["Ref"]]["Properties"]
+        return f"{self._api_path(api_logical_id, props['ParentId'])}/{props['PathPart']}"
 
     def _model_package_group(self, logical_id: str, resource: dict[str, Any]) -> None:
         props = resource["Properties"]
