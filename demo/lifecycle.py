@@ -218,7 +218,7 @@ class Lifecycle:
             self.modelops("approve", self.model, str(version), *self.env_option(env), "--reason", reason)
         self.approval.dispatch()
 
-    # -- card review (issue 14): the registrant submitted the card with `register`; the card group approves it --
+    # -- card review (issue 14): the registrant submits the Draft card; the card group approves it ----------
 
     def review_card(self, version: int) -> None:
         """The version's card goes Draft -> PendingReview -> Approved through the decision service: its
@@ -534,7 +534,8 @@ def first_version(
 
 
 def run(config: OrgConfig, cast: Cast, workdir: Path) -> None:
-    """The lifecycle of issue 3 along the configured chain, with issue 5's review-page approval in step 1."""
+    """The lifecycle of issue 3 along the configured chain, with issue 5's review-page approval and issue 14's
+    training, card review, batch inference, and hold and release."""
     model, first, last, chain = cast.model, cast.first, cast.last, cast.chain
     later = chain[1:]
     manifests = copy_manifests(config, cast, WORKLOADS, workdir / "workloads")
