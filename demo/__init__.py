@@ -3,8 +3,9 @@
 The demo follows accounts/accounts.yaml: the first configured model, along the configured chain, played by
 the first data scientist and the first platform engineer of `people` and by each environment's approvers
 (as many as its quorum). The image lives in the shared-services account and region, and the registered
-metrics come from the model's gates: the good versions pass every environment's gate, the rejected one
-fails the first environment's. If accounts.yaml lacks what the demo needs, it exits 1 naming the field.
+metrics of the versions it does not train come from the model's gates: the good versions pass every
+environment's gate, the rejected one fails the first environment's. If accounts.yaml lacks what the demo
+needs, it exits 2 naming the field.
 
 Every step is a `modelops` command, run in this process against the sandbox's moto server through
 `AWS_ENDPOINT_URL`, with the credentials STS gives the person acting (an IAM Identity Center role whose
@@ -29,5 +30,15 @@ approved, then an attacker with the data-science role tries to replace its artif
 the bucket policy refuses it (the sandbox evaluates it as AWS does; were it ever to land, the content gate
 would refuse v3), and the lifecycle goes on with v4, whose artifact nobody touched.
 
-Screenshots of the sign-in form and the review page go to demo-output/ (gitignored).
+The model lifecycle (issue 14): a model that configures `training` trains version 1 for real (the training
+pipeline's step scripts on scikit-learn's bundled breast-cancer data, evaluated on held-out rows, registered
+through the pipeline's register step only when the training condition holds; a weak run is refused), and the
+gates read its metrics from the registered evaluation report. Its registrant submits its model card and the
+card approver group approves it, through the decision service. After the first environment's deploy, a
+batch-inference job runs there as `modelops-batch-<env>` and asks the next environment's approvers, with its
+figures. The last environment's rollback holds it: a promotion is refused until a platform engineer releases
+the hold with a reason. `modelops lineage` traces version 1 back to its data and code.
+
+Screenshots of the sign-in form and the whole review page (metrics, model card, lineage) go to demo-output/
+(gitignored).
 """
