@@ -52,7 +52,11 @@ def rest_api(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api", "Policy": document(*statements)}}
 
 
-PUBLIC_PAGES = {"Principal": {"AWS": "*"}, "Action": "execute-api:Invoke", "Resource": "execute-api:/v1/GET/review"}
+PUBLIC_PAGES: dict[str, Any] = {
+    "Principal": {"AWS": "*"},
+    "Action": "execute-api:Invoke",
+    "Resource": "execute-api:/v1/GET/review",
+}
 
 
 def role(trust: dict[str, Any], inline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
