@@ -117,27 +117,12 @@ def record_card_approval(registry: Registry, package: PackageInfo, approval: Car
     registry.client.update_model_package(**arguments)
 
 
-def _void_unapplied(config: OrgConfig, ledger: Ledger, package: PackageInfo) -> None:
+def _void_unapplied(ledger: Ledger, package: PackageInfo) -> None:
     """Void each card approval the ledger announced for `package` that never reached the registry (a crash
     or a failed update between the intent and the write): the card is still open, so none of them stands."""
     stream = naming.decisions_stream(package.group)
-    records = ledger.read(stream)
-    voided = {record.voided_seq for record in records if record.action == HistoryAction.VOIDED}
-    for record in records:
-        if record.action != HistoryAction.CARD_APPROVED or record.arn != package.arn or record.seq in voided:
-            continue
-        ledger.append(
-            stream,
-            HistoryRecord(
-                who=record.who,
-                when=utc_now(),
-                action=HistoryAction.VOIDED,
-                reason=f"voids record {record.seq}: the registry never recorded this card approval",
-                arn=record.arn,
-                account=config.accounts.shared_services,
-                env=record.env,
-            ),
-        )
+    for record in ledger.standing(stream, package.arn, HistoryAction.CARD_APPROVED):
+        ledger.void(record, "the registry never recorded this card approval")
 
 
 def approve_card(
@@ -164,7 +149,7 @@ def approve_card(
     if package is None:
         raise InputError(f"{model} version {version} does not exist in the registry ({arn})")
     check_card_open(ledger, package, approver)
-    _void_unapplied(config, ledger, package)
+    _void_unapplied(ledger, package)
     digest = content_digest(package.model_card_content)
     assert digest is not None  # check_card_open refused a version without a card
     approval = CardApproval(digest=digest, approver=approver, when=now or utc_now())
@@ -185,19 +170,7 @@ def approve_card(
     try:
         record_card_approval(registry, package, approval)
     except Exception as exc:
-        why = " ".join(f"the registry update failed: {exc}".split())
-        ledger.append(
-            stream,
-            HistoryRecord(
-                who=approver,
-                when=utc_now(),
-                action=HistoryAction.VOIDED,
-                reason=f"voids record {intent.seq}: {why}"[:4096],
-                arn=arn,
-                account=config.accounts.shared_services,
-                env=env,
-            ),
-        )
+        ledger.void(intent, f"the registry update failed: {exc}")
         raise
     return approval
 

@@ -38,20 +38,10 @@ NO_CARD = "no-card"
 DEFAULT_REASON = "submitted for review"
 
 
-def standing_submissions(ledger: Ledger, stream: str, arn: str) -> list[LedgerRecord]:
-    """The `card-submitted` records of `arn` in `stream` that no `voided` record voids."""
-    records = ledger.read(stream)
-    voided = {record.voided_seq for record in records if record.action == HistoryAction.VOIDED}
-    return [
-        record
-        for record in records
-        if record.action == HistoryAction.CARD_SUBMITTED and record.arn == arn and record.seq not in voided
-    ]
-
-
 def submission_recorded(ledger: Ledger, package: PackageInfo) -> bool:
     """Whether the ledger records a standing submission of `package`'s card (one no `voided` record voids)."""
-    return bool(standing_submissions(ledger, naming.decisions_stream(package.group), package.arn))
+    stream = naming.decisions_stream(package.group)
+    return bool(ledger.standing(stream, package.arn, HistoryAction.CARD_SUBMITTED))
 
 
 def check_card_submittable(ledger: Ledger, package: PackageInfo, submitter: str) -> None:
@@ -86,23 +76,12 @@ def record_card_submission(registry: Registry, package: PackageInfo) -> None:
     registry.client.update_model_package(**arguments)
 
 
-def _void_unapplied(config: OrgConfig, ledger: Ledger, package: PackageInfo) -> None:
+def _void_unapplied(ledger: Ledger, package: PackageInfo) -> None:
     """Void each submission the ledger announced for `package` that never reached the registry (submitting
     again says so: the card is still Draft, or was registered past it), so none of them stands."""
     stream = naming.decisions_stream(package.group)
-    for record in standing_submissions(ledger, stream, package.arn):
-        ledger.append(
-            stream,
-            HistoryRecord(
-                who=record.who,
-                when=utc_now(),
-                action=HistoryAction.VOIDED,
-                reason=f"voids record {record.seq}: the registry never recorded this card submission",
-                arn=record.arn,
-                account=config.accounts.shared_services,
-                env=record.env,
-            ),
-        )
+    for record in ledger.standing(stream, package.arn, HistoryAction.CARD_SUBMITTED):
+        ledger.void(record, "the registry never recorded this card submission")
 
 
 def submit_card(
@@ -128,7 +107,7 @@ def submit_card(
     if package is None:
         raise InputError(f"{model} version {version} does not exist in the registry ({arn})")
     check_card_submittable(ledger, package, submitter)
-    _void_unapplied(config, ledger, package)
+    _void_unapplied(ledger, package)
     env = config.card_environment().name
     stream = naming.decisions_stream(model)
     intent = ledger.append(
@@ -146,18 +125,6 @@ def submit_card(
     try:
         record_card_submission(registry, package)
     except Exception as exc:
-        why = " ".join(f"the registry update failed: {exc}".split())
-        ledger.append(
-            stream,
-            HistoryRecord(
-                who=submitter,
-                when=utc_now(),
-                action=HistoryAction.VOIDED,
-                reason=f"voids record {intent.seq}: {why}"[:4096],
-                arn=arn,
-                account=config.accounts.shared_services,
-                env=env,
-            ),
-        )
+        ledger.void(intent, f"the registry update failed: {exc}")
         raise
     return intent

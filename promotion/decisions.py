@@ -199,22 +199,6 @@ def _in_registry(package: PackageInfo, record: LedgerRecord) -> bool:
     )
 
 
-def _void(ledger: Ledger, record: LedgerRecord, why: str) -> None:
-    """Append the `voided` record saying `record` never took effect, and why."""
-    ledger.append(
-        naming.decisions_stream(record.model),
-        HistoryRecord(
-            who=record.who,
-            when=utc_now(),
-            action=HistoryAction.VOIDED,
-            reason=f"voids record {record.seq}: {' '.join(why.split())}"[:4096],
-            arn=record.arn,
-            account=record.account,
-            env=record.env,
-        ),
-    )
-
-
 def reconcile(config: OrgConfig, registry: Registry, ledger: Ledger, package: PackageInfo) -> list[Decision]:
     """Complete every decision the ledger holds for `package` that the registry lacks and nothing voided.
 
@@ -235,7 +219,7 @@ def reconcile(config: OrgConfig, registry: Registry, ledger: Ledger, package: Pa
         try:
             check_open(config, package, record.env, verdict, record.who)
         except DecisionRefused as exc:
-            _void(ledger, record, str(exc))
+            ledger.void(record, str(exc))
             continue
         decision = Decision(
             arn=package.arn,
@@ -316,7 +300,7 @@ def decide(
     try:
         outcome = _apply(config, registry, package, decision)
     except Exception as exc:
-        _void(ledger, intent, f"the registry update failed: {exc}")
+        ledger.void(intent, f"the registry update failed: {exc}")
         raise
     if outcome == StageStatus.APPROVED and approved is not None:
         approved.put(model, env_name, arn)

@@ -280,6 +280,28 @@ class Ledger:
             records += [_from_item(item) for item in page.get("Items", [])]  # type: ignore[arg-type]
         return records
 
+    def standing(self, stream: str, arn: str, action: HistoryAction) -> list[LedgerRecord]:
+        """The `action` records of `arn` in `stream` that no `voided` record voids, oldest first."""
+        records = self.read(stream)
+        voided = {record.voided_seq for record in records if record.action == HistoryAction.VOIDED}
+        return [r for r in records if r.action == action and r.arn == arn and r.seq not in voided]
+
+    def void(self, record: LedgerRecord, why: str) -> None:
+        """Append the `voided` record saying `record` (an intent the registry never recorded) took no effect,
+        and why; in `record`'s own stream, as its own author."""
+        self.append(
+            record.stream,
+            HistoryRecord(
+                who=record.who,
+                when=utc_now(),
+                action=HistoryAction.VOIDED,
+                reason=f"voids record {record.seq}: {' '.join(why.split())}"[:4096],
+                arn=record.arn,
+                account=record.account,
+                env=record.env,
+            ),
+        )
+
     def read_streams(self, streams: Iterable[str]) -> dict[str, list[LedgerRecord]]:
         """Every record of each stream, by stream."""
         return {stream: self.read(stream) for stream in streams}
